@@ -1,0 +1,99 @@
+"""The command line: thin wrappers over the library (virtc.api)."""
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from typing import List, Optional
+
+import typer
+
+from . import __version__, api
+from .build import BuildError
+from .report import render
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Compile and lint Xen/KVM configuration against the RHEL 5 Virtualization Guide.")
+
+
+class Format(str, enum.Enum):
+    full = "full"
+    concise = "concise"
+    json = "json"
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"virtc {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and exit.")):
+    pass
+
+
+def _print_diagnostics(result, fmt: Format) -> None:
+    color = fmt is Format.full and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    text = render(result.diagnostics, result.sources, fmt.value, color=color)
+    if text:
+        sys.stdout.write(text)
+
+
+@app.command()
+def check(files: List[str] = typer.Argument(..., help=".virt files to check"),
+          format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
+    """Check .virt files and print diagnostics; write nothing."""
+    result = api.check(files)
+    _print_diagnostics(result, format)
+    raise typer.Exit(1 if result.has_errors else 0)
+
+
+@app.command()
+def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
+          output: Optional[str] = typer.Option(None, "-o", "--output", help="Output folder."),
+          emit: List[str] = typer.Option([], "--emit",
+                                         help="What to emit: model (JSON on stdout), or target names "
+                                              "(libvirt, xm). Default: all targets."),
+          format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
+    """Compile .virt files into the files each host needs (all or nothing)."""
+    known = {"model", *api.target_names()}
+    for e in emit:
+        if e not in known:
+            typer.echo(f"error: unknown --emit value '{e}' (choose from {', '.join(sorted(known))})", err=True)
+            raise typer.Exit(2)
+    want_model = "model" in emit
+    targets = [e for e in emit if e != "model"] or (None if not want_model else [])
+    if targets != [] and output is None:
+        typer.echo("error: -o/--output is required to write files", err=True)
+        raise typer.Exit(2)
+    result = api.build(files, output, targets=targets, write=targets != [])
+    if want_model and result.model is not None and not result.has_errors:
+        sys.stdout.write(result.model_json)
+        if result.diagnostics:
+            sys.stderr.write(render(result.diagnostics, result.sources, format.value))
+    else:
+        _print_diagnostics(result, format)
+    raise typer.Exit(1 if result.has_errors else 0)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=True)
+    except BuildError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug in virtc: say so, exit 2, no traceback for users
+        typer.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+                   "please report this with the input that caused it (set VIRTC_DEBUG=1 for a traceback)",
+                   err=True)
+        if os.environ.get("VIRTC_DEBUG"):
+            raise
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,310 @@
+"""The resolved model: what rules check and targets emit.
+
+Everything here is final: templates and ranges are expanded, units are normalised
+(memory in KiB, sizes in bytes), defaults are applied and automatic MACs and UUIDs are
+assigned. Every element carries the span of the statement that made it and its logical
+path ("host xen1 / guest web07 / disk xvdb"). Readers of existing configs (later) build
+the same objects, so rules never know where a guest came from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .source import Span
+
+# Vocabularies (the compiler validates against these; the JSON Schema repeats them).
+GUEST_TYPES = ("xen-pv", "xen-hvm", "kvm")
+HYPERVISORS = ("xen", "kvm")
+ARCHES = ("i686", "x86_64", "ia64")
+CPU_VENDORS = ("intel", "amd")
+ACTIONS = ("destroy", "restart", "preserve", "rename-restart")
+CLOCKS = ("utc", "localtime")
+BUSES = ("ide", "scsi", "xen", "virtio", "fdc")
+DRIVERS = ("file", "phy", "tap:aio", "tap2:aio", "tap:qcow", "qemu")
+DEVICES = ("disk", "cdrom", "floppy")
+NIC_MODELS = ("netfront", "ioemu", "rtl8139", "e1000", "virtio", "ne2k_pci", "pcnet")
+SERIAL_KINDS = ("pty", "null", "stdio", "vc", "file", "pipe", "dev", "tcp", "udp", "telnet", "unix")
+BOOT_DEVICES = ("hd", "cdrom", "network", "fd")
+OS_FAMILIES = ("rhel", "fedora", "windows", "other")
+SOUND_MODELS = ("es1370", "sb16", "ac97")
+USB_DEVICES = ("mouse", "tablet")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpans:
+    """Where each scalar field of an element was set: the statement's span."""
+
+    items: tuple[tuple[str, Span], ...] = ()
+
+    def get(self, name: str) -> Span | None:
+        for key, span in self.items:
+            if key == name:
+                return span
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """How a stamped guest was made: from which declaration, range and templates."""
+
+    declared: str  # "web[01..12]"
+    span: Span  # the guest declaration's header
+    index: int | None
+    templates: tuple[tuple[str, Span], ...]  # nearest template first
+
+
+@dataclass(frozen=True, slots=True)
+class Disk:
+    target: str
+    device: str  # disk | cdrom | floppy
+    driver: str  # file | phy | tap:aio | tap2:aio | tap:qcow | qemu
+    source_type: str  # file | block
+    path: str | None  # None: an empty CD-ROM drive
+    bus: str
+    readonly: bool
+    shareable: bool
+    format: str  # raw | qcow2 | qcow | ...
+    size_bytes: int | None
+    span: Span
+    path_label: str  # "host h / guest g / disk xvda"
+
+
+@dataclass(frozen=True, slots=True)
+class Nic:
+    index: int
+    kind: str  # bridge | network
+    source: str  # bridge or network name
+    mac: str
+    mac_auto: bool
+    model: str | None  # None: the hypervisor's default
+    rate: str | None  # xm rate, e.g. 10MB/s@50ms
+    vifname: str | None
+    script: str | None
+    ip: str | None
+    span: Span
+    path_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class PciDevice:
+    domain: int
+    bus: int
+    slot: int
+    function: int
+    span: Span
+    path_label: str
+
+    @property
+    def address(self) -> str:
+        return f"{self.domain:04x}:{self.bus:02x}:{self.slot:02x}.{self.function:x}"
+
+
+@dataclass(frozen=True, slots=True)
+class Graphics:
+    kind: str  # vnc | sdl
+    listen: str | None
+    port: int | None  # None: pick a free one (vncunused / autoport)
+    password: str | None
+    keymap: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Serial:
+    kind: str  # one of SERIAL_KINDS
+    path: str | None  # file, pipe, dev, unix
+    host: str | None  # tcp, udp, telnet
+    port: int | None
+    server: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Boot:
+    bootloader: str | None  # /usr/bin/pygrub for PV guests
+    bootloader_args: str | None
+    kernel: str | None
+    initrd: str | None
+    cmdline: str | None
+    order: tuple[str, ...]  # HVM boot devices: hd, cdrom, network, fd
+
+
+@dataclass(frozen=True, slots=True)
+class GuestOS:
+    family: str  # rhel | fedora | windows | other
+    release: str | None  # "5.8", "2003", "xp" ...
+    name: str  # as written: rhel5.8, win2003
+
+
+@dataclass(frozen=True, slots=True)
+class Guest:
+    name: str
+    host: str
+    type: str  # xen-pv | xen-hvm | kvm
+    arch: str
+    pae: bool
+    os: GuestOS | None
+    memory_kib: int
+    maxmem_kib: int
+    vcpus: int
+    max_vcpus: int
+    cpuset: str | None
+    disks: tuple[Disk, ...]
+    nics: tuple[Nic, ...]
+    pci: tuple[PciDevice, ...]
+    graphics: tuple[Graphics, ...]
+    serials: tuple[Serial, ...]
+    boot: Boot
+    clock: str
+    on_poweroff: str
+    on_reboot: str
+    on_crash: str
+    uuid: str
+    uuid_auto: bool
+    autostart: bool
+    pv_drivers: bool
+    features: tuple[str, ...]  # acpi, apic, pae (HVM)
+    sound: str | None
+    usb: tuple[str, ...]
+    description: str | None
+    span: Span
+    expansion: Expansion | None
+    fields: FieldSpans = field(default_factory=FieldSpans)
+
+    @property
+    def path_label(self) -> str:
+        return f"host {self.host} / guest {self.name}"
+
+    @property
+    def is_xen(self) -> bool:
+        return self.type in ("xen-pv", "xen-hvm")
+
+    @property
+    def is_hvm(self) -> bool:
+        return self.type in ("xen-hvm", "kvm")
+
+
+@dataclass(frozen=True, slots=True)
+class Cpu:
+    vendor: str | None
+    sockets: int | None
+    cores: int | None  # physical cores in the whole host
+    threads: int | None  # logical CPUs in the whole host (cores x hyper-threads)
+    flags: tuple[str, ...]  # /proc/cpuinfo flags that matter: vmx, svm, nx, constant_tsc, pae
+
+
+@dataclass(frozen=True, slots=True)
+class Bridge:
+    name: str
+    nic: str | None  # enslaved physical interface
+    hwaddr: str | None
+    bootproto: str  # none | dhcp | static
+    ip: str | None  # CIDR, e.g. 10.0.0.5/24
+    gateway: str | None
+    mtu: int | None
+    stp: bool
+    delay: int
+    span: Span
+    path_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    name: str
+    bridge: str
+    forward: str  # nat | route | none
+    forward_dev: str | None
+    ip: str | None  # CIDR of the host side
+    dhcp_start: str | None
+    dhcp_end: str | None
+    span: Span
+    path_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lun:
+    """A SAN LUN known by WWID: a multipath alias or a udev persistent name."""
+
+    name: str
+    wwid: str
+    kind: str  # multipath | udev
+    span: Span
+    path_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImageDir:
+    path: str
+    label: str  # SELinux type, e.g. virt_image_t / xen_image_t
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SharedStorage:
+    path: str  # mount point on the host
+    source: str  # server:/export or device
+    kind: str  # nfs | iscsi | fc | gfs2
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    peers: tuple[str, ...]
+    port: int | None
+    address: str | None
+    allow: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class GrubSettings:
+    root: str | None  # (hd0,0)
+    rootfs: str | None  # /dev/VolGroup00/LogVol00
+    args: str | None  # extra dom0/host kernel arguments
+    serial: str | None  # com1 | com2
+    serial_speed: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    name: str
+    hypervisor: str
+    arch: str
+    release: str | None
+    cpu: Cpu
+    memory_kib: int | None
+    swap_kib: int | None
+    dom0_memory_kib: int | None
+    dom0_vcpus: int | None
+    kernel: str | None
+    iommu: bool
+    selinux: str | None
+    bridges: tuple[Bridge, ...]
+    networks: tuple[Network, ...]
+    luns: tuple[Lun, ...]
+    image_dirs: tuple[ImageDir, ...]
+    shared: tuple[SharedStorage, ...]
+    migration: Migration | None
+    grub: GrubSettings
+    span: Span
+    fields: FieldSpans = field(default_factory=FieldSpans)
+
+    @property
+    def path_label(self) -> str:
+        return f"host {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    hosts: tuple[Host, ...]
+    guests: tuple[Guest, ...]
+    files: tuple[str, ...]
+
+    def host(self, name: str) -> Host | None:
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        return None
+
+    def guests_on(self, host: str) -> tuple[Guest, ...]:
+        return tuple(g for g in self.guests if g.host == host)

@@ -1,0 +1,282 @@
+"""Text -> syntax tree (virtc.syntax), with readable, recoverable syntax errors.
+
+The only module that touches Lark. Errors name what was expected in words
+("a size such as 512M", "'}'"), never Lark's terminal names. To report more than
+one error per file, a failed statement is blanked out (positions kept) and the
+file is parsed again, up to MAX_ERRORS times.
+"""
+from __future__ import annotations
+
+import re
+
+from lark import Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from virtc.grammar import COMMENT_SINK, parser as _parser
+
+from .diagnostics import Diagnostic, error
+from .source import SourceFile, Span
+from .syntax import (Comment, FileSyntax, GuestDecl, HostDecl, Include, Opt, Range, Stmt,
+                     TemplateDecl, Value)
+
+MAX_ERRORS = 25
+
+# Words for terminals; keywords are shown as themselves.
+TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": 'a string in double quotes',
+    "INT": "a whole number",
+    "SIZE": "a size such as 512M or 8G",
+    "VERSION": "a version such as 5.8",
+    "ADDRESS": "an IPv4 address such as 10.0.0.1",
+    "MAC": "a MAC address such as 00:16:3e:12:34:56",
+    "PCIADDR": "a PCI address such as 0000:09:00.0",
+    "WWID": "a WWID such as 3600805f30015987000000000768a0019",
+    "UUID": "a UUID",
+    "RATE": "a rate such as 10MB/s",
+    "CPUSET": "a CPU list such as 0-3,6",
+    "GRUBDEV": "a GRUB device such as (hd0,0)",
+    "ENDPOINT": "host:port",
+    "DRIVER": "a driver (file, phy, tap:aio, virtio, qemu)",
+    "PAE": "'pae'",
+    "_NL": "end of line",
+    "SEMICOLON": "';'",
+    "$END": "end of file",
+}
+
+
+def _terminal_word(name: str) -> str:
+    if name in TERMINAL_WORDS:
+        return TERMINAL_WORDS[name]
+    term = _terminal_defs().get(name)
+    if term is not None and term.pattern.type == "str":
+        return f"'{term.pattern.value}'"
+    return name.lower()
+
+
+def _terminal_defs():
+    p = _parser()
+    return {t.name: t for t in p.terminals}
+
+
+def _expected_phrase(names) -> str:
+    words = sorted({_terminal_word(n) for n in names if n != "COMMENT"},
+                   key=lambda w: (not w.startswith("'"), w))
+    keywords = [w for w in words if w.startswith("'")]
+    others = [w for w in words if not w.startswith("'")]
+    if len(keywords) > 8:
+        shown = keywords[:8]
+        keywords = shown + [f"... ({len(words) - len(shown) - len(others)} more keywords)"]
+    items = keywords + others
+    if not items:
+        return "nothing more"
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type == "_NL":
+        return "end of line"
+    if tok.type == "STRING":
+        return f"string {tok.value}"
+    return f"'{tok.value}'"
+
+
+def _unescape(body: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+class _Builder:
+    """Tree -> syntax dataclasses."""
+
+    VALUE_RULES = {"size", "version", "version_or_string", "name_or_string", "switch"}
+
+    def __init__(self, src: SourceFile):
+        self.src = src
+
+    def span(self, node) -> Span:
+        if isinstance(node, Token):
+            return self.src.span(node.start_pos, node.end_pos)
+        meta = node.meta
+        if getattr(meta, "empty", True):
+            return self.src.span(0, 0)
+        return self.src.span(meta.start_pos, meta.end_pos)
+
+    def value(self, tok: Token) -> Value:
+        text = tok.value
+        if tok.type == "STRING":
+            text = _unescape(text[1:-1])
+        return Value(tok.type, text, self.span(tok))
+
+    def values(self, children) -> list[Value]:
+        out = []
+        for c in children:
+            if isinstance(c, Token):
+                out.append(self.value(c))
+            elif c.data in self.VALUE_RULES or c.data == "name_list":
+                out.extend(self.values(c.children))
+        return out
+
+    def stmt(self, tree: Tree) -> Stmt:
+        keyword = tree.data.removesuffix("_stmt").replace("_", "-")
+        args, opts = [], []
+        for c in tree.children:
+            if isinstance(c, Token):
+                args.append(self.value(c))
+            elif c.data in self.VALUE_RULES or c.data == "name_list":
+                args.extend(self.values(c.children))
+            else:  # an option such as disk_size -> "size"
+                name = c.data.split("_", 1)[1] if "_" in c.data else c.data
+                opts.append(Opt(name, tuple(self.values(c.children)), self.span(c)))
+        return Stmt(keyword, tuple(args), tuple(opts), self.span(tree))
+
+    def header(self, tree: Tree) -> Span:
+        """The declaration up to its opening brace."""
+        start = tree.meta.start_pos
+        brace = self.src.text.find("{", start, tree.meta.end_pos)
+        end = brace if brace > 0 else tree.meta.end_pos
+        while end > start and self.src.text[end - 1] in " \t":
+            end -= 1
+        return self.src.span(start, end)
+
+    def body(self, tree: Tree) -> tuple[Stmt, ...]:
+        return tuple(self.stmt(c) for c in tree.children if isinstance(c, Tree))
+
+    def guest(self, tree: Tree) -> GuestDecl:
+        name_tree = tree.children[0]
+        name = self.value(name_tree.children[0])
+        rng = None
+        if len(name_tree.children) > 1:
+            r = name_tree.children[1]
+            rng = Range(self.value(r.children[0]), self.value(r.children[1]), self.span(r))
+        template = host = None
+        rest = tree.children[1:-1]
+        # "from" and "on" are anonymous; tell them apart by position in the source.
+        for tok in rest:
+            before = self.src.text[:tok.start_pos].rstrip()
+            if before.endswith("from"):
+                template = self.value(tok)
+            else:
+                host = self.value(tok)
+        return GuestDecl(name, rng, template, host, self.body(tree.children[-1]),
+                         self.span(tree), self.header(tree))
+
+    def item(self, tree: Tree):
+        if tree.data == "include":
+            return Include(self.value(tree.children[0]), self.span(tree))
+        if tree.data == "host":
+            stmts, guests = [], []
+            for c in tree.children[1:]:
+                if isinstance(c, Tree):
+                    (guests.append(self.guest(c)) if c.data == "guest" else stmts.append(self.stmt(c)))
+            return HostDecl(self.value(tree.children[0]), tuple(stmts), tuple(guests),
+                            self.span(tree), self.header(tree))
+        if tree.data == "template":
+            parent = self.value(tree.children[1]) if len(tree.children) == 3 else None
+            return TemplateDecl(self.value(tree.children[0]), parent, self.body(tree.children[-1]),
+                                self.span(tree), self.header(tree))
+        if tree.data == "guest":
+            return self.guest(tree)
+        raise AssertionError(tree.data)
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    return text[:start] + "".join(ch if ch in "\r\n" else " " for ch in text[start:end]) + text[end:]
+
+
+def _statement_region(text: str, pos: int) -> tuple[int, int]:
+    """The failed statement around offset pos: from the previous separator to the next one.
+    A region that opens a block takes the whole block, so no stray '}' follows."""
+    start = pos
+    while start > 0 and text[start - 1] not in ";\n{}":
+        start -= 1
+    end = pos
+    if end < len(text) and text[end] in "}":
+        return start, end
+    while end < len(text) and text[end] not in ";\n}":
+        end += 1
+    if "{" in text[start:end] or (end < len(text) and text[end] == "\n" and "{" in text[start:end + 1]):
+        depth, i = 0, start
+        while i < len(text):
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+                if depth <= 0 and i >= pos:
+                    return start, i + 1
+            i += 1
+        return start, len(text)
+    return start, end
+
+
+def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput) -> tuple[Diagnostic, int]:
+    """A diagnostic for one Lark error, and the offset where it happened."""
+    if isinstance(exc, UnexpectedCharacters):
+        pos = exc.pos_in_stream
+        ch = src.text[pos]
+        span = src.span(pos, pos + 1)
+        if ch == '"':
+            return error("VP002", "unterminated string", span,
+                         hint='close the string with " on the same line'), pos
+        expected = _expected_phrase(exc.allowed or ())
+        what = repr(ch) if ch.strip() else "whitespace"
+        return error("VP001", f"unexpected character {what}; expected {expected}", span), pos
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        if tok.type == "$END":
+            pos = len(src.text)
+            span = src.span(max(pos - 1, 0), pos)
+            return error("VP003", f"unexpected end of file; expected {_expected_phrase(exc.accepts or exc.expected)}",
+                         span, hint="a block opened with '{' is not closed"
+                         if "RBRACE" in (exc.accepts or exc.expected) else None), pos
+        pos = tok.start_pos
+        end = tok.end_pos if tok.type != "_NL" else tok.start_pos + 1
+        span = src.span(pos, end)
+        return error("VP001", f"unexpected {_describe_token(tok)}; expected "
+                     f"{_expected_phrase(exc.accepts or exc.expected)}", span), pos
+    if isinstance(exc, UnexpectedEOF):
+        pos = len(src.text)
+        return error("VP003", "unexpected end of file", src.span(max(pos - 1, 0), pos)), pos
+    raise exc
+
+
+def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
+    """Parse one file. Returns the syntax tree (None if there were syntax errors) and diagnostics."""
+    text = src.text
+    diags: list[Diagnostic] = []
+    seen_positions: set[int] = set()
+    while True:
+        comments: list[Token] = []
+        try:
+            tree = _parse_with_comments(text, comments)
+        except UnexpectedInput as exc:
+            diag, pos = _syntax_diagnostic(src, exc)
+            if pos in seen_positions or len(diags) >= MAX_ERRORS:
+                break
+            seen_positions.add(pos)
+            diags.append(diag)
+            if pos >= len(text):
+                break
+            start, end = _statement_region(text, pos)
+            if end <= start:
+                end = min(len(text), pos + 1)
+            text = _blank(text, start, end)
+            continue
+        if diags:
+            return None, diags
+        builder = _Builder(src)
+        items = tuple(builder.item(c) for c in tree.children if isinstance(c, Tree))
+        comment_nodes = tuple(Comment(t.value, builder.span(t)) for t in comments)
+        return FileSyntax(src.path, items, comment_nodes), []
+    return None, diags
+
+
+def _parse_with_comments(text: str, comments: list) -> Tree:
+    COMMENT_SINK.clear()
+    try:
+        return _parser().parse(text)
+    finally:
+        comments.extend(COMMENT_SINK)

@@ -1,0 +1,55 @@
+"""Source files and spans: every model element and diagnostic points back here."""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from functools import cached_property
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of one file. Lines and columns are 1-based; offsets are 0-based."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    start: int = 0
+    end: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "col": self.col,
+                "end_line": self.end_line, "end_col": self.end_col}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str
+    text: str
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        starts = [0]
+        for i, ch in enumerate(self.text):
+            if ch == "\n":
+                starts.append(i + 1)
+        return starts
+
+    def line(self, number: int) -> str:
+        starts = self.line_starts
+        if not 0 < number <= len(starts):
+            return ""
+        end = starts[number] - 1 if number < len(starts) else len(self.text)
+        return self.text[starts[number - 1]:end].rstrip("\r")
+
+    def span(self, start: int, end: int) -> Span:
+        """Span for the character offsets [start, end)."""
+        starts = self.line_starts
+        line = bisect.bisect_right(starts, start)
+        end_line = bisect.bisect_right(starts, max(start, end - 1)) if end > start else line
+        end_col = (end - starts[end_line - 1]) + 1 if end > start else start - starts[line - 1] + 1
+        return Span(self.path, line, start - starts[line - 1] + 1, end_line, end_col, start, end)

@@ -1,0 +1,48 @@
+"""Size units. All sizes are binary: K = KiB = 1024 bytes, M = MiB, G = GiB, T = TiB.
+
+This matches what the consumers mean: xm's memory is MiB and libvirt's is KiB. Decimal
+units (MB, GB) are rejected rather than guessed, because `1GB` means 10^9 bytes to some
+readers and 2^30 to others.
+"""
+from __future__ import annotations
+
+import re
+
+UNITS = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
+_SIZE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([A-Za-z]+)$")
+
+
+class UnitError(ValueError):
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+def parse_size(text: str) -> int:
+    """'8G' -> bytes. Raises UnitError with a hint for unknown or decimal units."""
+    if text.isdigit():
+        raise UnitError(f"size {text} has no unit", f"write {text}M for MiB or {text}G for GiB")
+    m = _SIZE.match(text)
+    if not m:
+        raise UnitError(f"'{text}' is not a size", "write a number and a unit: 512M, 8G, 1T")
+    number, unit = m.groups()
+    key = unit[0].upper() if unit in ("K", "M", "G", "T", "KiB", "MiB", "GiB", "TiB") else None
+    if key is None:
+        if unit.upper() in ("KB", "MB", "GB", "TB"):
+            raise UnitError(f"unit '{unit}' is ambiguous (decimal or binary?)",
+                            f"virtc sizes are binary: write {number}{unit[0].upper()} for "
+                            f"{number} {unit[0].upper()}iB")
+        raise UnitError(f"unknown size unit '{unit}'", "use K, M, G or T (binary: 1G = 1024M)")
+    value = float(number) * UNITS[key]
+    if value != int(value):
+        raise UnitError(f"size {text} is not a whole number of bytes")
+    return int(value)
+
+
+def format_kib(kib: int) -> str:
+    """Shortest exact unit form: 1048576 -> '1G'."""
+    for unit in ("T", "G", "M"):
+        per = UNITS[unit] // 1024
+        if kib % per == 0:
+            return f"{kib // per}{unit}"
+    return f"{kib}K"

@@ -1,0 +1,99 @@
+"""What a value may contain before it reaches a generated file.
+
+Every string from a user's file ends up inside some other syntax: a Python string in an
+xm file (executed by xend), a comma-separated disk or vif spec, XML, a shell variable in
+an ifcfg file, a GRUB command line. Rather than escape for each (libvirt's own xm parser
+has no escapes at all), values are restricted to what every consumer can carry
+unchanged, and anything else is rejected with a diagnostic naming the offending character.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+
+# Guest and host names: file names in /etc/xen and directories in the output tree.
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+# Interface names (bridges, NICs, vifnames): Linux IFNAMSIZ is 16 including the NUL.
+IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,14}$")
+# Paths: what disk specs (",", ":" separated), XML, Python and shell carry unchanged.
+PATH_CHARS = re.compile(r"^[A-Za-z0-9_./:+@%~\-]+$")
+# Free text on command lines (kernel args): printable ASCII without quotes or backslash.
+TEXT_CHARS = re.compile(r"^[\x20-\x7e]*$")
+TEXT_FORBIDDEN = set("\"'\\`$")
+# VNC passwords travel inside vfb="type=vnc,vncpasswd=...": no separators either.
+PASSWORD_RE = re.compile(r"^[A-Za-z0-9_.@%+\-!#^*]{1,64}$")
+
+
+def check_name(text: str) -> str | None:
+    """None when fine, else a reason."""
+    if ".." in text:
+        return "contains '..'"
+    if "/" in text:
+        return "contains '/'"
+    if not NAME_RE.match(text):
+        bad = _first_bad(text, re.compile(r"[A-Za-z0-9_.\-]"))
+        if not text:
+            return "is empty"
+        if bad:
+            return f"contains {bad}"
+        if len(text) > 64:
+            return "is longer than 64 characters"
+        return "must start with a letter or digit"
+    return None
+
+
+def check_ifname(text: str) -> str | None:
+    if not IFNAME_RE.match(text):
+        if len(text) > 15:
+            return "is longer than 15 characters (the Linux limit for interface names)"
+        bad = _first_bad(text, re.compile(r"[A-Za-z0-9_.\-]"))
+        return f"contains {bad}" if bad else "must start with a letter"
+    return None
+
+
+def check_path(text: str) -> str | None:
+    if not text.startswith("/"):
+        return "is not an absolute path"
+    if "\n" in text or "\r" in text:
+        return "contains a line break"
+    if not PATH_CHARS.match(text):
+        bad = _first_bad(text, re.compile(r"[A-Za-z0-9_./:+@%~\-]"))
+        return f"contains {bad}"
+    parts = text.split("/")
+    if ".." in parts or "." in parts:
+        return "contains a '..' or '.' component"
+    if posixpath.normpath(text) != text and not (text == "/"):
+        return "is not in normal form (double or trailing '/')"
+    return None
+
+
+def check_text(text: str) -> str | None:
+    if "\n" in text or "\r" in text:
+        return "contains a line break"
+    if not TEXT_CHARS.match(text):
+        bad = _first_bad(text, re.compile(r"[\x20-\x7e]"))
+        return f"contains {bad} (only printable ASCII is allowed)"
+    for ch in text:
+        if ch in TEXT_FORBIDDEN:
+            return f"contains {_show(ch)}"
+    return None
+
+
+def check_password(text: str) -> str | None:
+    if not PASSWORD_RE.match(text):
+        bad = _first_bad(text, re.compile(r"[A-Za-z0-9_.@%+\-!#^*]"))
+        return f"contains {bad}" if bad else "must be 1 to 64 characters"
+    return None
+
+
+def _show(ch: str) -> str:
+    names = {"\n": "a line break", "\t": "a tab", " ": "a space", '"': "a double quote '\"'",
+             "'": "a single quote", "\\": "a backslash", "`": "a backtick", "$": "'$'"}
+    return names.get(ch, f"'{ch}'" if ch.isprintable() else f"the character U+{ord(ch):04X}")
+
+
+def _first_bad(text: str, allowed: re.Pattern) -> str | None:
+    for ch in text:
+        if not allowed.match(ch):
+            return _show(ch)
+    return None

@@ -1,0 +1,24 @@
+"""Output formats. Each module owns one format: emit(model) -> artifacts (and, for the
+formats virtc lints, read(text, path) -> model elements).
+
+The registry is explicit: a target listed here is built by `virtc build`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """One file of the output tree: 'HOST/etc/xen/web01'. A link points at another file."""
+
+    path: str
+    text: str = ""
+    link: str | None = None  # relative symlink target, e.g. "../web01"
+    source: str = ""  # logical path of what produced it: "host xen1 / guest web01"
+
+
+def registry():
+    from . import libvirt, xm
+
+    return {"libvirt": libvirt, "xm": xm}

@@ -1,0 +1,198 @@
+"""libvirt domain XML, written the way RHEL 5's libvirt (0.x, xend and qemu-kvm) expects.
+
+Conventions (guide §23, §25 and formats.md §2): memory in KiB without a unit attribute,
+<vcpu> (not <vcpus>) with cpuset for pinning, Xen PV guests boot through <bootloader>
+with machine 'xenpv', Xen HVM guests use hvmloader and qemu-dm with machine 'xenfv',
+KVM guests use /usr/libexec/qemu-kvm, file disks on Xen PV use <driver name='tap'
+type='aio'/>, and Xen NICs carry <script path='vif-bridge'/>.
+
+Output: KVM definitions go where libvirtd keeps them, HOST/etc/libvirt/qemu/NAME.xml
+(autostart links in .../qemu/autostart/). RHEL 5's libvirt keeps Xen definitions inside
+xend, so Xen guests' XML goes to HOST/etc/libvirt/xen/NAME.xml, ready for `virsh define`.
+"""
+from __future__ import annotations
+
+from lxml import etree
+
+from virtc.model import Disk, Guest, Host, Model, Nic, Serial
+
+from . import Artifact
+
+NAME = "libvirt"
+XEN_DRIVERS = {"tap:aio": ("tap", "aio"), "tap2:aio": ("tap2", "aio"), "tap:qcow": ("tap", "qcow"),
+               "file": ("file", None), "phy": ("phy", None)}
+HVMLOADER = "/usr/lib/xen/boot/hvmloader"
+QEMU_KVM = "/usr/libexec/qemu-kvm"
+
+
+def qemu_dm(host_arch: str) -> str:
+    """The Xen device model: lib64 on 64-bit hosts (guide L5934)."""
+    return "/usr/lib64/xen/bin/qemu-dm" if host_arch == "x86_64" else "/usr/lib/xen/bin/qemu-dm"
+
+
+def emit(model: Model) -> list[Artifact]:
+    out = []
+    for guest in model.guests:
+        host = model.host(guest.host)
+        folder = "xen" if guest.is_xen else "qemu"
+        path = f"{guest.host}/etc/libvirt/{folder}/{guest.name}.xml"
+        out.append(Artifact(path, domain_xml(guest, host), source=guest.path_label))
+        if guest.autostart and not guest.is_xen:
+            out.append(Artifact(f"{guest.host}/etc/libvirt/qemu/autostart/{guest.name}.xml",
+                                link=f"../{guest.name}.xml", source=guest.path_label))
+    return out
+
+
+def _sub(parent, tag, text=None, **attrs):
+    el = etree.SubElement(parent, tag, {k.rstrip("_"): str(v) for k, v in attrs.items() if v is not None})
+    if text is not None:
+        el.text = str(text)
+    return el
+
+
+def domain_xml(g: Guest, host: Host) -> str:
+    dom = etree.Element("domain", type="xen" if g.is_xen else "kvm")
+    _sub(dom, "name", g.name)
+    _sub(dom, "uuid", g.uuid)
+    if g.description:
+        _sub(dom, "description", g.description)
+    _sub(dom, "memory", g.maxmem_kib)
+    _sub(dom, "currentMemory", g.memory_kib)
+    vcpu = _sub(dom, "vcpu", g.max_vcpus, cpuset=g.cpuset)
+    if g.vcpus != g.max_vcpus:
+        vcpu.set("current", str(g.vcpus))
+    if g.type == "xen-pv" and g.boot.bootloader:
+        _sub(dom, "bootloader", g.boot.bootloader)
+        if g.boot.bootloader_args:
+            _sub(dom, "bootloader_args", g.boot.bootloader_args)
+    os_el = _sub(dom, "os")
+    if g.type == "xen-pv":
+        _sub(os_el, "type", "linux", arch=g.arch, machine="xenpv")
+    elif g.type == "xen-hvm":
+        _sub(os_el, "type", "hvm", arch=g.arch, machine="xenfv")
+        _sub(os_el, "loader", HVMLOADER)
+    else:
+        _sub(os_el, "type", "hvm", arch=g.arch)
+    if g.boot.kernel:
+        _sub(os_el, "kernel", g.boot.kernel)
+        if g.boot.initrd:
+            _sub(os_el, "initrd", g.boot.initrd)
+        if g.boot.cmdline:
+            _sub(os_el, "cmdline", g.boot.cmdline)
+    for dev in g.boot.order:
+        _sub(os_el, "boot", dev=dev)
+    if g.is_hvm and g.features:
+        feats = _sub(dom, "features")
+        for f in g.features:
+            _sub(feats, f)
+    _sub(dom, "clock", offset=g.clock)
+    _sub(dom, "on_poweroff", g.on_poweroff)
+    _sub(dom, "on_reboot", g.on_reboot)
+    _sub(dom, "on_crash", g.on_crash)
+    devices = _sub(dom, "devices")
+    if g.type == "xen-hvm":
+        _sub(devices, "emulator", qemu_dm(host.arch))
+    elif g.type == "kvm":
+        _sub(devices, "emulator", QEMU_KVM)
+    for d in g.disks:
+        _disk(devices, d, g)
+    for n in g.nics:
+        _nic(devices, n, g)
+    for p in g.pci:
+        hd = _sub(devices, "hostdev", mode="subsystem", type="pci", managed="yes")
+        src = _sub(hd, "source")
+        _sub(src, "address", domain=f"0x{p.domain:04x}", bus=f"0x{p.bus:02x}",
+             slot=f"0x{p.slot:02x}", function=f"0x{p.function:x}")
+    if g.type == "xen-pv":
+        # The PV console is always there (xenconsoled); `serial` on a PV guest means it.
+        _sub(devices, "console", type="pty")
+    else:
+        for i, s in enumerate(g.serials):
+            _serial(devices, "serial", s, i)
+        if g.serials:
+            _serial(devices, "console", g.serials[0], 0)
+    for dev in g.usb:
+        _sub(devices, "input", type=dev, bus="usb")
+    for gr in g.graphics:
+        if gr.kind == "sdl":
+            _sub(devices, "graphics", type="sdl")
+        else:
+            _sub(devices, "graphics", type="vnc", port=gr.port if gr.port else "-1",
+                 autoport="no" if gr.port else "yes", listen=gr.listen, passwd=gr.password,
+                 keymap=gr.keymap)
+    if g.sound and g.is_hvm:
+        _sub(devices, "sound", model=g.sound)
+    return etree.tostring(dom, pretty_print=True, encoding="unicode")
+
+
+def _disk(devices, d: Disk, g: Guest) -> None:
+    el = _sub(devices, "disk", type=d.source_type, device=d.device)
+    if g.is_xen:
+        name, dtype = XEN_DRIVERS[d.driver]
+        if d.driver == "tap:aio" or d.driver == "tap2:aio":
+            dtype = "aio"
+        _sub(el, "driver", name=name, type=dtype)
+    else:
+        _sub(el, "driver", name="qemu", type=d.format)
+    if d.path:
+        if d.source_type == "block":
+            _sub(el, "source", dev=d.path)
+        else:
+            _sub(el, "source", file=d.path)
+    _sub(el, "target", dev=d.target, bus=d.bus)
+    if d.readonly:
+        _sub(el, "readonly")
+    if d.shareable:
+        _sub(el, "shareable")
+
+
+def _nic(devices, n: Nic, g: Guest) -> None:
+    el = _sub(devices, "interface", type=n.kind)
+    _sub(el, "mac", address=n.mac)
+    if n.kind == "bridge":
+        _sub(el, "source", bridge=n.source)
+    else:
+        _sub(el, "source", network=n.source)
+    if n.script and g.is_xen:
+        _sub(el, "script", path=n.script)
+    if n.ip and g.is_xen:
+        _sub(el, "ip", address=n.ip)
+    if n.vifname:
+        _sub(el, "target", dev=n.vifname)
+    # Xen's defaults (netfront for PV, the emulated ioemu NIC for HVM) are written by
+    # leaving the model out, as RHEL 5's libvirt does.
+    if n.model not in ("netfront", "ioemu"):
+        _sub(el, "model", type=n.model)
+    if n.rate:
+        kbps = rate_kilobytes(n.rate)
+        if kbps:
+            bw = _sub(el, "bandwidth")
+            _sub(bw, "outbound", average=kbps)
+
+
+def rate_kilobytes(rate: str) -> int | None:
+    """xm rate (10MB/s, 250KB/s, 10Mb/s@50ms) -> libvirt's KiB/s, as libvirt converts it."""
+    import re
+
+    m = re.match(r"^([0-9]+)([KMG]?)([bB])/s", rate)
+    if not m:
+        return None
+    amount = int(m.group(1)) * {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}[m.group(2)]
+    if m.group(3) == "b":
+        amount //= 8
+    return max(1, amount // 1024)
+
+
+def _serial(devices, tag: str, s: Serial, port: int) -> None:
+    kind = {"telnet": "tcp"}.get(s.kind, s.kind)
+    el = _sub(devices, tag, type=kind)
+    if s.kind in ("file", "pipe", "dev"):
+        _sub(el, "source", path=s.path)
+    elif s.kind == "unix":
+        _sub(el, "source", mode="bind" if s.server else "connect", path=s.path)
+    elif s.kind in ("tcp", "telnet"):
+        _sub(el, "source", mode="bind" if s.server else "connect", host=s.host, service=s.port)
+        _sub(el, "protocol", type="telnet" if s.kind == "telnet" else "raw")
+    elif s.kind == "udp":
+        _sub(el, "source", mode="connect", host=s.host, service=s.port)
+    _sub(el, "target", port=port)

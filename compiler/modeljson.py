@@ -16,9 +16,9 @@ def to_data(obj):
     if dataclasses.is_dataclass(obj):
         data = {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
         if "path_label" in data:
-            data["path"] = data.pop("path_label")
+            data["logical_path"] = data.pop("path_label")
         elif hasattr(obj, "path_label"):
-            data["path"] = obj.path_label
+            data["logical_path"] = obj.path_label
         return data
     if isinstance(obj, (tuple, list)):
         return [to_data(x) for x in obj]

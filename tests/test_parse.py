@@ -1,0 +1,128 @@
+"""The parser: syntax trees, comments, and syntax errors people can act on."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from virtc.parse import parse
+from virtc.resolve import compile_text
+from virtc.source import SourceFile
+from virtc.syntax import GuestDecl, HostDecl, TemplateDecl
+
+GOOD = """\
+# a fleet
+host xen1 {
+  hypervisor xen; arch x86_64   # trailing comment
+  bridge xenbr0 on eth0
+}
+template t { type xen-pv; memory 1G }
+guest web[01..03] from t on xen1 {
+  disk xvda tap:aio "/var/lib/libvirt/images/{name}.img" size 8G
+  nic bridge xenbr0 mac auto rate 10MB/s
+}
+"""
+
+
+def p(text: str):
+    return parse(SourceFile("t.virt", text))
+
+
+def test_parses_items_and_keeps_comments():
+    tree, diags = p(GOOD)
+    assert diags == []
+    kinds = [type(i) for i in tree.items]
+    assert kinds == [HostDecl, TemplateDecl, GuestDecl]
+    guest = tree.items[2]
+    assert (guest.name.text, guest.range.start.text, guest.range.end.text) == ("web", "01", "03")
+    assert guest.template.text == "t" and guest.host.text == "xen1"
+    disk = guest.stmts[0]
+    assert disk.keyword == "disk"
+    assert [a.text for a in disk.args] == ["xvda", "tap:aio", "/var/lib/libvirt/images/{name}.img"]
+    assert disk.opt("size").values[0].text == "8G"
+    assert [c.text for c in tree.comments] == ["# a fleet", "# trailing comment"]
+    assert tree.comments[1].span.line == 3
+
+
+def test_spans_point_at_the_statement():
+    tree, _ = p(GOOD)
+    nic = tree.items[2].stmts[1]
+    assert (nic.span.line, nic.span.col) == (9, 3)
+    assert nic.opt("rate").values[0].span.col == GOOD.splitlines()[8].index("10MB/s") + 1
+
+
+def test_statements_need_a_separator():
+    _, diags = p("host h { hypervisor xen memory 1G }")
+    assert [d.code for d in diags] == ["VP001"]
+    assert diags[0].message == "unexpected 'memory'; expected ';', '}' or end of line"
+
+
+@pytest.mark.parametrize("text, code, line, col, fragment", [
+    ("host h {\n  memory\n}\n", "VP001", 2, 9, "expected a size such as 512M or 8G"),
+    ("host h {\n  hypervisor xen\n", "VP003", 2, 17, "unexpected end of file"),
+    ('guest g on h {\n  disk xvda "/x\n}\n', "VP002", 2, 13, "unterminated string"),
+    ("host h { hypervisor @xen }", "VP001", 1, 21, "unexpected character '@'"),
+    ("guest g on h { vcpus two }", "VP001", 1, 22, "expected a whole number"),
+])
+def test_syntax_errors_have_position_and_words(text, code, line, col, fragment):
+    tree, diags = p(text)
+    assert tree is None
+    d = diags[0]
+    assert (d.code, d.span.line, d.span.col) == (code, line, col)
+    assert fragment in d.message
+
+
+def test_expected_names_are_human():
+    texts = ["host h { cpu intel cores }", "guest g on h { nic }", "guest g[01..] on h {}",
+             "template t from { }", "host h { bridge br0 hwaddr zz }", "guest g on h { on }"]
+    for text in texts:
+        _, diags = p(text)
+        assert diags, text
+        for d in diags:
+            assert not re.search(r"__ANON|\$END|\b_?NL\b|\b(NAME|STRING|INT|SIZE|LBRACE|RBRACE|LSQB|"
+                                 r"SEMICOLON|DRIVER|VERSION|ADDRESS|PCIADDR|RATE|CPUSET)\b",
+                                 d.message), d.message
+
+
+def test_several_errors_in_one_run():
+    text = "host h {\n  memory\n  cpu intel cores\n  hypervisor xen\n}\nguest g on h {\n  vcpus x\n}\n"
+    _, diags = p(text)
+    assert [(d.code, d.span.line) for d in diags] == [("VP001", 2), ("VP001", 3), ("VP001", 7)]
+
+
+def test_error_in_a_header_does_not_cascade():
+    text = "guest g[01..05 on h {\n  memory 1G\n}\nhost h { hypervisor xen }\nguest k on h { memory }\n"
+    _, diags = p(text)
+    assert [(d.code, d.span.line) for d in diags] == [("VP001", 1), ("VP001", 5)]
+
+
+# ---------------------------------------------------------------- robustness
+
+words = st.sampled_from(["host", "guest", "template", "from", "on", "{", "}", ";", "\n", "memory",
+                         "1G", "disk", "xvda", '"/a/b"', "nic", "bridge", "br0", "[01..03]", "include",
+                         '"x.virt"', "type", "xen-pv", "#c", "vcpus", "4", "pci", "00:01.0", "{name}",
+                         '"{name}"', "mac", "auto", "..", "(", "@", '"', "\\", "\t"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(words, max_size=40).map(" ".join))
+def test_token_soup_never_raises(text):
+    result = compile_text(text)
+    assert all(d.code and d.message for d in result.diagnostics)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text_never_raises(text):
+    result = compile_text(text)
+    if result.model is None:
+        assert result.diagnostics or text.strip() == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, len(GOOD)), st.integers(0, 20), st.text(max_size=5))
+def test_edits_of_a_valid_file_never_raise(pos, cut, insert):
+    text = GOOD[:pos] + insert + GOOD[pos + cut:]
+    compile_text(text)

@@ -1,0 +1,194 @@
+"""The resolver: templates, ranges, includes, interpolation, units, defaults, identities,
+and the semantic errors, each at its file:line:col."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from virtc import identity
+from virtc.resolve import compile_sources, compile_text
+
+HOSTS = """\
+host xen1 { hypervisor xen; arch x86_64; memory 32G; bridge xenbr0 on eth0; bridge xenbr1 on eth1 }
+host kvm1 { hypervisor kvm; memory 16G; bridge br0 on eth0; network lab bridge virbr1 ip 192.168.50.1/24 }
+"""
+
+
+def model(text: str):
+    r = compile_text(HOSTS + textwrap.dedent(text))
+    errors = [f"{d.span}: {d.code} {d.message}" for d in r.diagnostics if d.severity.name == "ERROR"]
+    assert r.model is not None, errors
+    return r.model
+
+
+def guest(text: str, name: str):
+    return next(g for g in model(text).guests if g.name == name)
+
+
+def diags(text: str):
+    return compile_text(HOSTS + textwrap.dedent(text)).diagnostics
+
+
+def test_template_chain_child_overrides_parent_and_devices_accumulate():
+    g = guest("""
+        template base { type xen-pv; memory 512M; vcpus 1; nic bridge xenbr0 }
+        template web from base { memory 1G; disk xvda "/var/lib/libvirt/images/{name}.img" }
+        guest w1 from web on xen1 { vcpus 2; nic bridge xenbr1 }
+    """, "w1")
+    assert (g.type, g.memory_kib, g.vcpus) == ("xen-pv", 1024 * 1024, 2)
+    assert [n.source for n in g.nics] == ["xenbr0", "xenbr1"]
+    assert [d.path for d in g.disks] == ["/var/lib/libvirt/images/w1.img"]
+    assert [t for t, _ in g.expansion.templates] == ["web", "base"]
+
+
+def test_ranges_pad_like_the_first_number_and_interpolate():
+    m = model("""
+        guest web[08..11] on xen1 { type xen-pv; memory 1G; description "n={name} i={index} h={host}" }
+        guest db[1..2] on xen1 { type xen-pv; memory 1G }
+    """)
+    names = [g.name for g in m.guests]
+    assert names == ["web08", "web09", "web10", "web11", "db1", "db2"]
+    w = m.guests[0]
+    assert w.description == "n=web08 i=8 h=xen1"
+    assert (w.expansion.declared, w.expansion.index) == ("web[08..11]", 8)
+    assert w.expansion.span.line == 4  # after the two host lines and the blank line
+
+
+def test_units_are_binary_and_normalised():
+    g = guest("""guest g on xen1 { type xen-pv; memory 1536M; maxmem 2G
+                 disk xvda "/var/lib/libvirt/images/g.img" size 1.5T }""", "g")
+    assert (g.memory_kib, g.maxmem_kib) == (1536 * 1024, 2 * 1024 * 1024)
+    assert g.disks[0].size_bytes == 1536 * 1024 ** 3
+
+
+def test_defaults_are_applied():
+    pv = guest('guest p on xen1 { type xen-pv; memory 1G; disk xvda "/var/lib/libvirt/images/p.img"; nic bridge xenbr0 }', "p")
+    assert pv.boot.bootloader == "/usr/bin/pygrub"
+    assert (pv.vcpus, pv.maxmem_kib, pv.clock) == (1, pv.memory_kib, "utc")
+    assert (pv.on_poweroff, pv.on_reboot, pv.on_crash) == ("destroy", "restart", "restart")
+    assert (pv.disks[0].driver, pv.disks[0].bus, pv.nics[0].model) == ("tap:aio", "xen", "netfront")
+    assert pv.nics[0].script == "vif-bridge"
+    hvm = guest('guest h on xen1 { type xen-hvm; memory 1G; disk hda "/var/lib/libvirt/images/h.img"; '
+                'disk xvdb "/var/lib/libvirt/images/h2.img"; disk hdb "/dev/VG/lv"; nic bridge xenbr0 }', "h")
+    assert [(d.driver, d.bus, d.source_type) for d in hvm.disks] == [
+        ("file", "ide", "file"), ("tap:aio", "xen", "file"), ("phy", "ide", "block")]
+    assert (hvm.boot.order, hvm.features, hvm.nics[0].model) == (("hd",), ("acpi", "apic", "pae"), "ioemu")
+    pvd = guest('guest d on xen1 { type xen-hvm; pv-drivers; memory 1G; nic bridge xenbr0 }', "d")
+    assert pvd.nics[0].model == "netfront"
+    kvm = guest('guest k on kvm1 { memory 1G; disk vda virtio "/var/lib/libvirt/images/k.img"; nic network lab }', "k")
+    assert (kvm.type, kvm.disks[0].driver, kvm.disks[0].bus, kvm.nics[0].model) == ("kvm", "qemu", "virtio", "rtl8139")
+    assert kvm.nics[0].mac.startswith("52:54:00:")
+
+
+def test_includes_are_relative_and_read_once(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "hosts.virt").write_text('include "../templates.virt"\n' + HOSTS)
+    (tmp_path / "templates.virt").write_text("template t { type xen-pv; memory 1G }\n")
+    (tmp_path / "main.virt").write_text('include "sub/hosts.virt"\ninclude "templates.virt"\n'
+                                        "guest g from t on xen1 {}\n")
+    r = compile_sources([str(tmp_path / "main.virt")])
+    assert r.model is not None, r.diagnostics
+    assert [g.name for g in r.model.guests] == ["g"]
+    assert len(r.sources) == 3
+
+
+def test_include_cycle_and_missing_include(tmp_path):
+    (tmp_path / "a.virt").write_text('include "b.virt"\n')
+    (tmp_path / "b.virt").write_text('\ninclude "a.virt"\ninclude "nope.virt"\n')
+    r = compile_sources([str(tmp_path / "a.virt")])
+    found = {(d.code, d.span.file.rsplit("/", 1)[-1], d.span.line, d.span.col) for d in r.diagnostics}
+    assert ("VR010", "b.virt", 2, 1) in found
+    assert ("VR009", "b.virt", 3, 9) in found
+    cycle = next(d for d in r.diagnostics if d.code == "VR010")
+    assert "a.virt -> " in cycle.message and cycle.related[0].span.file.endswith("a.virt")
+
+
+@pytest.mark.parametrize("src, code, line, col, text", [
+    ("guest g from nope on xen1 { memory 1G }", "VR001", 3, 14, "unknown template 'nope'"),
+    ("guest g on xen9 { memory 1G }", "VR002", 3, 12, "unknown host 'xen9'"),
+    ("guest g { type xen-pv; memory 1G }", "VR002", 3, 1, "not placed on a host"),
+    ("guest g on xen1 { type xen-pv; memory 1G; nic bridge xenbr2 }", "VR003", 3, 54, "bridge 'xenbr2' does not exist"),
+    ("guest g on kvm1 { memory 1G; nic network labb }", "VR003", 3, 42, "network 'labb' does not exist"),
+    ("guest g on xen1 { type xen-pv; memory 1G }\nguest g on kvm1 { memory 1G }", "VR004", 4, 1, "guest 'g' is declared twice"),
+    ("guest g on xen1 { type xen-pv; memory 1GB }", "VR005", 3, 39, "ambiguous"),
+    ("guest g on xen1 { type xen-pv; memory 1024 }", "VR005", 3, 39, "has no unit"),
+    ("guest g on xen1 { type xen-pv; memory 1G; nic bridge xenbr0 mac 01:16:3e:00:00:01 }", "VR006", 3, 65, "multicast"),
+    ("guest g on xen1 { type xen-pv; memory 1G; pci 00:02.1a }", "VR007", 3, 47, "function 1a is above 7"),
+    ('guest g on xen1 { type xen-pv; memory 1G; disk xvda "/var/{nmae}.img" }', "VR008", 3, 59, "unknown variable '{nmae}'"),
+    ('guest g on xen1 { type xen-pv; memory 1G; disk xvda "/var/{index}.img" }', "VR008", 3, 59, "{index}"),
+    ('guest "../x" on xen1 { type xen-pv; memory 1G }', "VR011", 3, 7, "contains '..'"),
+    ('guest "a/b" on xen1 { type xen-pv; memory 1G }', "VR011", 3, 7, "contains '/'"),
+    ('guest g on xen1 { type xen-pv; memory 1G; disk xvda "/var/a\\".img" }', "VR011", 3, 53, "double quote"),
+    ('guest g on xen1 { type xen-pv; memory 1G; disk xvda "/var/$(reboot).img" }', "VR011", 3, 53, "'$'"),
+    ('guest g on xen1 { type xen-pv; memory 1G; disk xvda "/var/../etc/shadow" }', "VR011", 3, 53, "'..'"),
+    ('guest g on xen1 { type xen-pv; memory 1G; kernel "/boot/vmlinuz" args "ro `id`" }', "VR011", 3, 71, "backtick"),
+    ("guest g on xen1 { type xen_pv; memory 1G }", "VR012", 3, 24, "did you mean 'xen-pv'"),
+    ("guest g on xen1 { memory 1G }", "VR013", 3, 1, "xen-pv or xen-hvm"),
+    ('guest g on xen1 { type xen-pv; memory 1G; disk xvdA "/var/lib/libvirt/images/g.img" }', "VR014", 3, 48, "not a disk target"),
+    ("guest g on xen1 { type xen-pv; memory 1G; disk xvda }", "VR015", 3, 43, "no source path"),
+    ("guest g[5..1] on xen1 { type xen-pv; memory 1G }", "VR016", 3, 8, "counts down"),
+    ("template a from b {}\ntemplate b from a {}\nguest g from a on xen1 {}", "VR017", 3, 1, "inheritance cycle"),
+    ('guest g on xen1 { type xen-pv; memory 1G; disk xvda virtio "/var/lib/libvirt/images/g.img" }', "VR019", 3, 53, "virtio is a KVM driver"),
+])
+def test_semantic_errors(src, code, line, col, text):
+    found = [d for d in diags(src) if d.code == code]
+    assert found, [f"{d.code} {d.message}" for d in diags(src)]
+    d = found[0]
+    assert (d.span.line, d.span.col) == (line, col), f"{d.span} {d.message}"
+    assert text in d.message + " " + (d.hint or "")
+    assert d.severity.name == "ERROR"
+
+
+def test_did_you_mean_for_names():
+    d = next(x for x in diags("guest g from rhel5pv on xen1 {}\ntemplate rhel5-pv { type xen-pv; memory 1G }")
+             if x.code == "VR001")
+    assert d.hint == "did you mean 'rhel5-pv'?"
+    d = next(x for x in diags("guest g on xen1 { type xen-pv; memory 1G; nic bridge xenbr3 }") if x.code == "VR003")
+    assert d.hint in ("did you mean 'xenbr0'?", "did you mean 'xenbr1'?")
+
+
+def test_template_errors_are_reported_once_not_per_guest():
+    ds = diags("template t { type xen-pv; memory 1G; nic bridge nosuch }\nguest w[1..20] from t on xen1 {}")
+    assert [d.code for d in ds].count("VR003") == 1
+
+
+# ---------------------------------------------------------------- identities
+
+FLEET = "\n".join(f"guest g{i:03d} on xen1 {{ type xen-pv; memory 64M; nic bridge xenbr0; nic bridge xenbr1 }}"
+                  for i in range(300))
+
+
+def test_macs_and_uuids_are_deterministic_unique_and_in_range():
+    a, b = model(FLEET), model(FLEET)
+    macs = [n.mac for g in a.guests for n in g.nics]
+    assert macs == [n.mac for g in b.guests for n in g.nics]
+    assert len(set(macs)) == len(macs) == 600
+    assert all(m.startswith("00:16:3e:") and int(m.split(":")[3], 16) < 0x80 for m in macs)
+    uuids = [g.uuid for g in a.guests]
+    assert len(set(uuids)) == 300 and uuids == [g.uuid for g in b.guests]
+
+
+def test_adding_a_guest_keeps_existing_identities():
+    before = {(g.name, n.index): n.mac for g in model(FLEET).guests for n in g.nics}
+    uuids_before = {g.name: g.uuid for g in model(FLEET).guests}
+    grown = "guest aaa-new on xen1 { type xen-pv; memory 64M; nic bridge xenbr0 }\n" + FLEET
+    after_model = model(grown)
+    after = {(g.name, n.index): n.mac for g in after_model.guests for n in g.nics}
+    assert {k: after[k] for k in before} == before
+    assert {g.name: g.uuid for g in after_model.guests if g.name in uuids_before} == uuids_before
+
+
+def test_pinned_mac_wins_over_automatic_ones():
+    # Find the automatic MAC that g000 would get, pin it on another guest first.
+    auto = identity.assign_macs([("g000", 0, True)], set())[("g000", 0)]
+    m = model(f"guest pin on xen1 {{ type xen-pv; memory 64M; nic bridge xenbr0 mac {auto} }}\n"
+              "guest g000 on xen1 { type xen-pv; memory 64M; nic bridge xenbr0 }")
+    g000 = next(g for g in m.guests if g.name == "g000")
+    assert g000.nics[0].mac != auto and g000.nics[0].mac_auto
+
+
+def test_uuid_is_normalised_and_kvm_macs_use_the_qemu_prefix():
+    g = guest("guest k on kvm1 { memory 1G; uuid 4A4C59A7EE3FC78196E4288F2862F011; nic bridge br0 }", "k")
+    assert g.uuid == "4a4c59a7-ee3f-c781-96e4-288f2862f011" and not g.uuid_auto
+    assert g.nics[0].mac.startswith("52:54:00:")

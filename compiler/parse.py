@@ -62,11 +62,10 @@ def _terminal_defs():
 def _expected_phrase(names) -> str:
     words = sorted({_terminal_word(n) for n in names if n != "COMMENT"},
                    key=lambda w: (not w.startswith("'"), w))
-    keywords = [w for w in words if w.startswith("'")]
-    others = [w for w in words if not w.startswith("'")]
+    keywords = [w for w in words if w.startswith("'") and w not in ("'}'", "';'")]
+    others = [w for w in words if w not in keywords]
     if len(keywords) > 8:
-        shown = keywords[:8]
-        keywords = shown + [f"... ({len(words) - len(shown) - len(others)} more keywords)"]
+        keywords = [f"a keyword ({', '.join(keywords[:6])}, ... {len(keywords)} in all)"]
     items = keywords + others
     if not items:
         return "nothing more"
@@ -223,7 +222,12 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput) -> tuple[Diagnosti
                          hint='close the string with " on the same line'), pos
         expected = _expected_phrase(exc.allowed or ())
         what = repr(ch) if ch.strip() else "whitespace"
-        return error("VP001", f"unexpected character {what}; expected {expected}", span), pos
+        hint = None
+        if ch == "=":
+            hint = "virtc statements have no '=': write `keyword value`, e.g. `memory 1G`"
+        elif ch == "'":
+            hint = "strings use double quotes"
+        return error("VP001", f"unexpected character {what}; expected {expected}", span, hint=hint), pos
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
         if tok.type == "$END":

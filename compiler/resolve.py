@@ -125,6 +125,7 @@ class Compiler:
     def __init__(self):
         self.diags: list[Diagnostic] = []
         self._seen: set[tuple] = set()
+        self.cycles: set[frozenset] = set()  # template cycles already reported
 
     def report(self, diag: Diagnostic) -> None:
         # A template's statement is interpreted once per guest: report its problems once.
@@ -346,6 +347,8 @@ class Compiler:
                      hint="add `hypervisor xen` or `hypervisor kvm`")
         for b_ in bridges:
             self.check_dup(bridges, b_, lambda x: x.name, "bridge")
+        for lun in luns:
+            self.check_dup(luns, lun, lambda x: x.name, f"{lun.kind} name")
         for n_ in networks:
             self.check_dup(networks, n_, lambda x: x.name, "network")
         return Host(
@@ -424,7 +427,7 @@ class Compiler:
                 address = self.address(o.values[0], "relocation address")
             elif o.name == "allow":
                 v = o.values[0]
-                allow = self.checked(values.check_text, v, v.text, "hosts-allow pattern")
+                allow = self.checked(values.check_pattern, v, v.text, "hosts-allow pattern")
                 if allow:
                     for pattern in allow.split():
                         try:
@@ -732,7 +735,8 @@ class Compiler:
 
 
 def _clip(text: str) -> str:
-    shown = text.encode("unicode_escape").decode("ascii")
+    shown = "".join(ch if ch.isprintable() and ch.isascii() else ch.encode("unicode_escape").decode("ascii")
+                    for ch in text)
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
@@ -839,13 +843,41 @@ def _template_chain(c: Compiler, templates: dict[str, TemplateDecl], name: Value
             c.err("VR001", f"unknown template '{current.text}'", current.span, hint=hint)
             return None
         if decl in chain:
-            names = " -> ".join(t.name.text for t in chain + [decl])
+            cycle = chain[chain.index(decl):]
+            key = frozenset(t.name.text for t in cycle)
+            if key in c.cycles:
+                return None
+            c.cycles.add(key)
+            names = " -> ".join(t.name.text for t in cycle + [decl])
             c.err("VR017", f"template inheritance cycle: {names}", decl.header,
-                  related=tuple(Related(t.header, f"template {t.name.text}") for t in chain))
+                  related=tuple(Related(t.header, f"template {t.name.text}") for t in cycle if t is not decl))
             return None
         chain.append(decl)
         current = decl.parent
     return chain
+
+
+def _peer_spans(decl: HostDecl) -> list[Span]:
+    for st in decl.stmts:
+        if st.keyword == "migration":
+            for o in st.opts:
+                if o.name == "peers":
+                    return [v.span for v in o.values]
+    return []
+
+
+def _check_unused_templates(c: Compiler, templates: dict[str, TemplateDecl], used: set[str]) -> None:
+    """Templates no guest uses still get their inheritance and statements checked."""
+    placeholder = {"name": "template", "host": "host", "index": "1"}
+    for name, decl in templates.items():
+        if name in used:
+            continue
+        chain = _template_chain(c, templates, decl.name)
+        b = _GuestBuilder(name, "", decl.span, None)
+        for t in reversed(chain or [decl]):
+            for st in t.stmts:
+                if st.keyword != "nic":  # bridges are checked against a host, which a template lacks
+                    c.guest(b, st, placeholder)
 
 
 def compile_sources(paths: list[str], texts: dict[str, str] | None = None) -> Result:
@@ -892,6 +924,15 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None) -> Re
                   hint="host names become folders in the output; use letters, digits, '-', '_', '.'")
             continue
         host_models[name] = c.host(decl)
+
+    for h in host_models.values():
+        if h.migration:
+            for peer, span in zip(h.migration.peers, _peer_spans(hosts[h.name])):
+                if peer not in hosts:
+                    c.err("VR002", f"migration peer '{peer}' is not a host in this fleet", span,
+                          hint=did_you_mean(peer, hosts) or "declare the peer host, or remove it")
+                elif peer == h.name:
+                    c.err("VR012", f"host {h.name} lists itself as a migration peer", span)
 
     builders: list[_GuestBuilder] = []
     first_decl: dict[str, Span] = {}
@@ -943,6 +984,7 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None) -> Re
                 c.guest(b, st, env)
             builders.append(b)
 
+    _check_unused_templates(c, templates, {d.template.text for d, _ in guest_decls if d.template})
     guests = _finish(c, builders, host_models)
     diags = sorted(c.diags, key=Diagnostic.sort_key)
     if any(d.severity.name == "ERROR" for d in diags):
@@ -960,6 +1002,10 @@ def _finish(c: Compiler, builders: list[_GuestBuilder], hosts: dict[str, Host]) 
         if b.incomplete:
             b.type = b.type or ("kvm" if host.hypervisor == "kvm" else "xen-pv")
             b.memory_kib = b.memory_kib or 1024 * 1024
+        if b.type is None and "type" in b.spans:
+            continue  # the type statement was rejected; that error is enough
+        if b.memory_kib is None and "memory" in b.spans:
+            continue
         if b.type is None:
             if host.hypervisor == "kvm":
                 b.type = "kvm"

@@ -79,6 +79,19 @@ def check_text(text: str) -> str | None:
     return None
 
 
+def check_pattern(text: str) -> str | None:
+    """Regular expressions for xend's hosts-allow: a single-quoted S-expression string."""
+    if "\n" in text or "\r" in text:
+        return "contains a line break"
+    if not TEXT_CHARS.match(text):
+        bad = _first_bad(text, re.compile(r"[\x20-\x7e]"))
+        return f"contains {bad} (only printable ASCII is allowed)"
+    for ch in "'\"`":
+        if ch in text:
+            return f"contains {_show(ch)}"
+    return None
+
+
 def check_password(text: str) -> str | None:
     if not PASSWORD_RE.match(text):
         bad = _first_bad(text, re.compile(r"[A-Za-z0-9_.@%+\-!#^*]"))

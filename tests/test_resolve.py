@@ -192,3 +192,32 @@ def test_uuid_is_normalised_and_kvm_macs_use_the_qemu_prefix():
     g = guest("guest k on kvm1 { memory 1G; uuid 4A4C59A7EE3FC78196E4288F2862F011; nic bridge br0 }", "k")
     assert g.uuid == "4a4c59a7-ee3f-c781-96e4-288f2862f011" and not g.uuid_auto
     assert g.nics[0].mac.startswith("52:54:00:")
+
+
+def test_a_rejected_value_does_not_cause_follow_on_errors():
+    codes = [d.code for d in diags("template t { type xen-pv; memory 1GB }\nguest w[1..3] from t on xen1 {}")]
+    assert codes == ["VR005"]
+    codes = [d.code for d in diags("guest g on xen1 { type xen-hmv; memory 1G }")]
+    assert codes == ["VR012"]
+
+
+def test_unused_templates_are_still_checked():
+    ds = diags("template a from nosuch { type xen-pv }\ntemplate c { memory 2XB }")
+    assert sorted(d.code for d in ds) == ["VR001", "VR005"]
+    ds = diags("template x from y {}\ntemplate y from x {}")
+    assert [d.code for d in ds] == ["VR017"]
+
+
+def test_host_references_and_duplicates():
+    ds = compile_text("host a { hypervisor xen; migration peers b c; multipath m1 wwid 3600805f30015987000000000768a0019\n"
+                      "multipath m1 wwid 3600805f30015987000000000768a001a }\nhost b { hypervisor xen }").diagnostics
+    assert [(d.code, d.span.line) for d in ds] == [("VR002", 1), ("VR004", 2)]
+    assert "migration peer 'c'" in ds[0].message
+
+
+def test_hosts_allow_keeps_regular_expressions():
+    m = compile_text('host a { hypervisor xen; migration peers b allow "^b\\\\.example\\\\.com$ ^localhost$" }\n'
+                     "host b { hypervisor xen }").model
+    assert m.host("a").migration.allow == "^b\\.example\\.com$ ^localhost$"
+    ds = compile_text("host a { hypervisor xen; migration allow \"x'y\" }").diagnostics
+    assert [d.code for d in ds] == ["VR011"] and "single quote" in ds[0].message

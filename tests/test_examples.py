@@ -14,7 +14,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 from virtc import api
 from virtc.build import artifacts
 
-from .conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT
 
 FLEETS = sorted(EXAMPLES.glob("*.virt"))
 BROKEN = sorted(EXAMPLES.glob("broken/*.virt"))
@@ -48,11 +48,7 @@ def _id(item):
 
 class ArtifactSnapshot(SingleFileSnapshotExtension):
     _write_mode = WriteMode.TEXT
-
-    @classmethod
-    def get_snapshot_name(cls, *, test_location, index):
-        name = super().get_snapshot_name(test_location=test_location, index=index)
-        return name.replace("/", "__").replace(":", "--")
+    file_extension = "txt"
 
 
 def test_there_are_enough_examples():

@@ -414,6 +414,13 @@ class Compiler:
                 d1 = self.address(o.values[1], "DHCP range end")
         if bridge is None:
             bridge = "virbr0" if name == "default" else f"virbr-{name}"[:15]
+        if ip is None and name == "default" and not any(o.name == "ip" for o in st.opts):
+            # libvirt's own default network (guide §10.1: virbr0, NAT, DHCP).
+            ip, d0, d1 = "192.168.122.1/24", "192.168.122.2", "192.168.122.254"
+        elif ip is None and forward != "none" and not any(o.name == "ip" for o in st.opts):
+            self.err("VR013", f"network {name} forwards ({forward}) but has no address", st.span,
+                     hint=f"add the host side of the network, e.g. `ip 192.168.100.1/24`; "
+                          "libvirt refuses NAT or routing without one")
         return Network(name, bridge, forward, fdev, ip, d0, d1, st.span, f"{host_label} / network {name}")
 
     def migration(self, st: Stmt) -> Migration:

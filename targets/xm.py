@@ -149,8 +149,10 @@ def config(g: Guest, host: Host) -> str:
                 if gr.keymap:
                     parts.append(f"keymap={gr.keymap}")
             add("vfb", _list([",".join(parts)]))
-    if hvm and g.serials:
+    if hvm and len(g.serials) == 1:
         add("serial", _q(serial_value(g.serials[0])))
+    elif hvm and g.serials:  # RHEL 5's xm takes a list for several ports (ttyS0, ttyS1, ...)
+        add("serial", _list([serial_value(s) for s in g.serials]))
     if hvm and g.sound:
         add("soundhw", _q(g.sound))
     if hvm and g.usb:

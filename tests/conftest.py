@@ -78,12 +78,20 @@ def libvirt_test_driver(tmp_path_factory):
                     "<memory>8388608</memory></node>")
     conn = libvirt.open(f"test://{node}")
 
-    def define(xml: str) -> str:
-        dom = conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
-        try:
-            return dom.XMLDesc(0)
-        finally:
-            dom.undefine()
+    class Driver:
+        def __call__(self, xml: str) -> str:
+            dom = conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+            try:
+                return dom.XMLDesc(0)
+            finally:
+                dom.undefine()
 
-    yield define
+        def network(self, xml: str) -> str:
+            net = conn.networkDefineXML(xml)
+            try:
+                return net.XMLDesc(0)
+            finally:
+                net.undefine()
+
+    yield Driver()
     conn.close()

@@ -82,10 +82,6 @@ ONE_SIDED = {
                 "its own .cfg: the .cfg's NIC has model=e1000 and script=vif-bridge, the .xml's "
                 "NIC has neither; the RHEL 5 syntax under test (cdrom=, ioemu:hda, type=ioemu, "
                 "device_model) is in the .cfg"),
-    "test-fullvirt-serial-dev-2-ports":
-        ("xml", "historic pair whose .cfg lists two serial ports (serial = [ ... ]); virtc's xm "
-                "target writes only the first serial port (the xm format, as libvirt reads it "
-                "today, rejects a serial list)"),
 }
 
 # Where a pair lives, for the summary: MANIFEST sets and the historic set.

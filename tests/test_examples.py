@@ -37,7 +37,8 @@ def _artifacts():
 
 
 ARTIFACTS = _artifacts()
-XML = [(f, a) for f, a in ARTIFACTS if a and a.path.endswith(".xml")]
+XML = [(f, a) for f, a in ARTIFACTS if a and a.path.endswith(".xml") and "/networks/" not in a.path]
+NETWORKS = [(f, a) for f, a in ARTIFACTS if a and "/networks/" in a.path]
 XM = [(f, a) for f, a in ARTIFACTS if a and "/etc/xen/" in a.path]
 
 
@@ -98,6 +99,18 @@ def test_domain_xml_accepted_by_libvirt_parser(item, libvirt_test_driver):
     assert len(back.findall("devices/disk")) == len(doc.findall("devices/disk"))
     assert [m.get("address") for m in back.findall("devices/interface/mac")] == \
            [m.get("address") for m in doc.findall("devices/interface/mac")]
+
+
+@pytest.mark.parametrize("item", NETWORKS, ids=_id)
+def test_network_xml_passes_libvirt_rng_and_parser(item, libvirt_test_driver):
+    from conftest import CORPUS, need_shared
+
+    rng = etree.RelaxNG(etree.parse(str(need_shared(CORPUS / "libvirt-rng" / "network.rng"))))
+    doc = etree.fromstring(item[1].text.encode())
+    assert rng.validate(doc), str(rng.error_log)
+    back = etree.fromstring(libvirt_test_driver.network(item[1].text).encode())
+    assert back.findtext("name") == doc.findtext("name")
+    assert back.find("bridge").get("name") == doc.find("bridge").get("name")
 
 
 def xm_literals(text: str) -> dict:

@@ -221,3 +221,12 @@ def test_hosts_allow_keeps_regular_expressions():
     assert m.host("a").migration.allow == "^b\\.example\\.com$ ^localhost$"
     ds = compile_text("host a { hypervisor xen; migration allow \"x'y\" }").diagnostics
     assert [d.code for d in ds] == ["VR011"] and "single quote" in ds[0].message
+
+
+def test_networks_get_libvirt_defaults_or_need_an_address():
+    m = compile_text("host k { hypervisor kvm; network default }").model
+    net = m.host("k").networks[0]
+    assert (net.bridge, net.forward, net.ip, net.dhcp_start) == ("virbr0", "nat", "192.168.122.1/24", "192.168.122.2")
+    ds = compile_text("host k { hypervisor kvm; network lab forward nat }").diagnostics
+    assert [d.code for d in ds] == ["VR013"] and "has no address" in ds[0].message
+    assert compile_text("host k { hypervisor kvm; network iso forward none }").model is not None

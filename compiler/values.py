@@ -19,7 +19,7 @@ IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,14}$")
 PATH_CHARS = re.compile(r"^[A-Za-z0-9_./:+@%~\-]+$")
 # Free text on command lines (kernel args): printable ASCII without quotes or backslash.
 TEXT_CHARS = re.compile(r"^[\x20-\x7e]*$")
-TEXT_FORBIDDEN = set("\"'\\`$")
+TEXT_FORBIDDEN = "\"'\\`$"
 # VNC passwords travel inside vfb="type=vnc,vncpasswd=...": no separators either.
 PASSWORD_RE = re.compile(r"^[A-Za-z0-9_.@%+\-!#^*]{1,64}$")
 
@@ -67,29 +67,26 @@ def check_path(text: str) -> str | None:
     return None
 
 
-def check_text(text: str) -> str | None:
+def _check_printable(text: str, forbidden: str) -> str | None:
     if "\n" in text or "\r" in text:
         return "contains a line break"
     if not TEXT_CHARS.match(text):
         bad = _first_bad(text, re.compile(r"[\x20-\x7e]"))
         return f"contains {bad} (only printable ASCII is allowed)"
     for ch in text:
-        if ch in TEXT_FORBIDDEN:
+        if ch in forbidden:
             return f"contains {_show(ch)}"
     return None
+
+
+def check_text(text: str) -> str | None:
+    """Command-line text (kernel arguments, descriptions)."""
+    return _check_printable(text, TEXT_FORBIDDEN)
 
 
 def check_pattern(text: str) -> str | None:
     """Regular expressions for xend's hosts-allow: a single-quoted S-expression string."""
-    if "\n" in text or "\r" in text:
-        return "contains a line break"
-    if not TEXT_CHARS.match(text):
-        bad = _first_bad(text, re.compile(r"[\x20-\x7e]"))
-        return f"contains {bad} (only printable ASCII is allowed)"
-    for ch in "'\"`":
-        if ch in text:
-            return f"contains {_show(ch)}"
-    return None
+    return _check_printable(text, "'\"`")
 
 
 def check_password(text: str) -> str | None:

@@ -7,9 +7,12 @@ from virtc.targets import registry
 
 from . import build as _build
 from . import modeljson
+from .checker import check_model
+from .config import load_config
 from .diagnostics import Diagnostic, Severity
 from .model import Model
 from .resolve import compile_sources
+from .rules import resolve_code
 from .source import SourceFile
 
 
@@ -19,6 +22,7 @@ class Outcome:
     diagnostics: list[Diagnostic]
     sources: dict[str, SourceFile]
     artifacts: list = field(default_factory=list)
+    config_errors: list[Diagnostic] = field(default_factory=list)
 
     @property
     def has_errors(self) -> bool:
@@ -33,15 +37,28 @@ def target_names() -> list[str]:
     return list(registry())
 
 
-def check(files: list[str], texts: dict[str, str] | None = None) -> Outcome:
+def check(files: list[str], texts: dict[str, str] | None = None, config: str | None = None) -> Outcome:
+    """Compile, then run the rules (configured by virtc.toml / [tool.virtc], or `config`)."""
     r = compile_sources(files, texts)
-    return Outcome(r.model, r.diagnostics, r.sources)
+    out = Outcome(r.model, list(r.diagnostics), dict(r.sources))
+    cfg, cfg_diags, cfg_src = load_config(config, files[0] if files else ".", resolve_code)
+    if cfg_src is not None:
+        out.sources[cfg_src.path] = cfg_src
+    if cfg_diags:
+        out.config_errors = cfg_diags
+        out.diagnostics = cfg_diags + out.diagnostics
+        out.model = None
+        return out
+    if r.model is not None:
+        out.diagnostics.extend(check_model(r.model, r.syntax, r.sources, cfg))
+        out.diagnostics.sort(key=Diagnostic.sort_key)
+    return out
 
 
 def build(files: list[str], output: str | None, targets: list[str] | None = None,
-          write: bool = True) -> Outcome:
+          write: bool = True, config: str | None = None) -> Outcome:
     """Compile; if there is no error, emit and (when write) write the tree atomically."""
-    out = check(files)
+    out = check(files, config=config)
     if out.model is None or out.has_errors:
         return out
     arts, diags = _build.artifacts(out.model, targets)

@@ -41,13 +41,56 @@ def _print_diagnostics(result, fmt: Format) -> None:
         sys.stdout.write(text)
 
 
+CONFIG = typer.Option(None, "--config", help="Configuration file (default: the nearest virtc.toml "
+                                              "or pyproject.toml with [tool.virtc]).")
+
+
+def _exit_code(result) -> int:
+    if result.config_errors:
+        return 2
+    return 1 if result.has_errors else 0
+
+
 @app.command()
 def check(files: List[str] = typer.Argument(..., help=".virt files to check"),
-          format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
+          format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics."),
+          config: Optional[str] = CONFIG):
     """Check .virt files and print diagnostics; write nothing."""
-    result = api.check(files)
+    result = api.check(files, config=config)
     _print_diagnostics(result, format)
-    raise typer.Exit(1 if result.has_errors else 0)
+    raise typer.Exit(_exit_code(result))
+
+
+@app.command("rules")
+def rules_cmd():
+    """List every rule: code, name, default severity, checklist items."""
+    from .rules import all_rules
+
+    rows = [(r.code, r.name, str(r.severity), " ".join(r.checklist)) for r in all_rules()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+
+
+@app.command()
+def explain(code: str = typer.Argument(..., help="A rule code (VS101) or name (disk-target-name).")):
+    """Print one rule's documentation."""
+    from .rules import by_code, resolve_code
+    from .suggest import did_you_mean
+
+    found = resolve_code(code)
+    if found is None:
+        hint = did_you_mean(code, resolve_code.known())
+        typer.echo(f"error: no rule '{code}'" + (f"; {hint}" if hint else "; see `virtc rules`"), err=True)
+        raise typer.Exit(2)
+    rule = by_code()[found]
+    doc = rule.doc()
+    typer.echo(f"{rule.code} {rule.name} ({rule.severity})\n")
+    typer.echo(doc.summary + "\n")
+    if doc.body:
+        typer.echo(doc.body + "\n")
+    typer.echo(f"Checklist: {', '.join(rule.checklist)}")
+    typer.echo(f"Source: {rule.reference()}")
 
 
 @app.command()
@@ -56,7 +99,8 @@ def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
           emit: List[str] = typer.Option([], "--emit",
                                          help="What to emit: model (JSON on stdout), or target names "
                                               "(libvirt, xm). Default: all targets."),
-          format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
+          format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics."),
+          config: Optional[str] = CONFIG):
     """Compile .virt files into the files each host needs (all or nothing)."""
     known = {"model", *api.target_names()}
     for e in emit:
@@ -68,14 +112,14 @@ def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
     if targets != [] and output is None:
         typer.echo("error: -o/--output is required to write files", err=True)
         raise typer.Exit(2)
-    result = api.build(files, output, targets=targets, write=targets != [])
+    result = api.build(files, output, targets=targets, write=targets != [], config=config)
     if want_model and result.model is not None and not result.has_errors:
         sys.stdout.write(result.model_json)
         if result.diagnostics:
             sys.stderr.write(render(result.diagnostics, result.sources, format.value))
     else:
         _print_diagnostics(result, format)
-    raise typer.Exit(1 if result.has_errors else 0)
+    raise typer.Exit(_exit_code(result))
 
 
 def main() -> None:

@@ -54,6 +54,21 @@ class Expansion:
 
 
 @dataclass(frozen=True, slots=True)
+class Setting:
+    """One key = value of a host file (sysctl, xend-config, modprobe, SELinux booleans)."""
+
+    key: str
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Install:
+    method: str  # url | cdrom | pxe | import
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Disk:
     target: str
     device: str  # disk | cdrom | floppy
@@ -67,6 +82,10 @@ class Disk:
     size_bytes: int | None
     span: Span
     path_label: str  # "host h / guest g / disk xvda"
+    sparse: bool = False
+    encrypted: bool = False
+    compressed: bool = False
+    boot: bool = False  # declared as the boot disk
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +112,7 @@ class PciDevice:
     function: int
     span: Span
     path_label: str
+    vf: bool = False  # an SR-IOV virtual function
 
     @property
     def address(self) -> str:
@@ -170,6 +190,18 @@ class Guest:
     span: Span
     expansion: Expansion | None
     fields: FieldSpans = field(default_factory=FieldSpans)
+    install: Install | None = None
+    kernel_release: str | None = None  # the guest kernel's version, e.g. 2.6.18-308.el5
+    kernel_variant: str | None = None  # xen, PAE, i686, smp, hugemem, largesmp, ...
+    pvclock: bool | None = None  # KVM para-virtualized clock; None: not stated
+    services_on: tuple[str, ...] = ()
+    services_off: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()  # database, kdump-server, netdump-server, io-heavy
+    selinux: str | None = None
+    firewall: bool | None = None
+    hostname: str | None = None
+    created_on: str | None = None  # hypervisor the image was installed on
+    migratable: bool = False  # part of its host's migration group
 
     @property
     def path_label(self) -> str:
@@ -191,6 +223,7 @@ class Cpu:
     cores: int | None  # physical cores in the whole host
     threads: int | None  # logical CPUs in the whole host (cores x hyper-threads)
     flags: tuple[str, ...]  # /proc/cpuinfo flags that matter: vmx, svm, nx, constant_tsc, pae
+    mhz: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +296,52 @@ class GrubSettings:
     args: str | None  # extra dom0/host kernel arguments
     serial: str | None  # com1 | com2
     serial_speed: int | None
+    xen_args: str | None = None  # extra hypervisor (xen.gz line) arguments
+
+
+@dataclass(frozen=True, slots=True)
+class NumaCell:
+    id: int
+    cpus: str | None
+    memory_kib: int | None
+    free_kib: int | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Firewall:
+    open: tuple[str, ...]  # "22/tcp", "49152-49216/tcp", "icmp"
+    policy: str | None  # accept | drop | reject
+    bridged: bool  # -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT
+    enabled: bool | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    path: str
+    clients: str
+    options: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    name: str
+    type: str  # dir | fs | netfs | iscsi | scsi | logical | disk
+    source_host: str | None
+    device: str | None
+    path: str | None
+    autostart: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class IscsiTarget:
+    iqn: str
+    luns: tuple[tuple[int, str], ...]
+    allow: str | None
+    span: Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,10 +367,35 @@ class Host:
     grub: GrubSettings
     span: Span
     fields: FieldSpans = field(default_factory=FieldSpans)
+    edition: str | None = None  # server | client
+    free_disk_kib: int | None = None
+    dom0_pin: str | None = None
+    numa: tuple[NumaCell, ...] = ()
+    services_on: tuple[str, ...] = ()
+    services_off: tuple[str, ...] = ()
+    firewall: Firewall | None = None
+    sysctl: tuple[Setting, ...] = ()
+    packages: tuple[str, ...] = ()
+    xend: tuple[Setting, ...] = ()  # settings stated for xend-config.sxp
+    exports: tuple[Export, ...] = ()
+    sebools: tuple[Setting, ...] = ()
+    modprobe: tuple[Setting, ...] = ()  # module -> options
+    pools: tuple[Pool, ...] = ()
+    iscsi_targets: tuple[IscsiTarget, ...] = ()
+    uri: str | None = None
+    ksm: bool = False
 
     @property
     def path_label(self) -> str:
         return f"host {self.name}"
+
+    def setting(self, group: str, key: str) -> Setting | None:
+        """The last stated value of key in sysctl / xend / sebools / modprobe."""
+        found = None
+        for s in getattr(self, group):
+            if s.key == key:
+                found = s
+        return found
 
 
 @dataclass(frozen=True, slots=True)

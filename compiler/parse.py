@@ -115,7 +115,7 @@ class _Builder:
         for c in children:
             if isinstance(c, Token):
                 out.append(self.value(c))
-            elif c.data in self.VALUE_RULES or c.data == "name_list":
+            elif c.data in self.VALUE_RULES or c.data in ("name_list", "port_list"):
                 out.extend(self.values(c.children))
         return out
 
@@ -125,7 +125,7 @@ class _Builder:
         for c in tree.children:
             if isinstance(c, Token):
                 args.append(self.value(c))
-            elif c.data in self.VALUE_RULES or c.data == "name_list":
+            elif c.data in self.VALUE_RULES or c.data in ("name_list", "port_list"):
                 args.extend(self.values(c.children))
             else:  # an option such as disk_size -> "size"
                 name = c.data.split("_", 1)[1] if "_" in c.data else c.data

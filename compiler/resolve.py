@@ -15,9 +15,9 @@ from . import identity, values
 from .diagnostics import Diagnostic, Related, error, warning
 from .model import (ACTIONS, ARCHES, BOOT_DEVICES, BUSES, CLOCKS, CPU_VENDORS, GUEST_TYPES,
                     HYPERVISORS, SERIAL_KINDS, SOUND_MODELS, USB_DEVICES, Boot, Bridge, Cpu,
-                    Disk, Expansion, FieldSpans, Graphics, GrubSettings, Guest, GuestOS, Host,
-                    ImageDir, Lun, Migration, Model, Network, Nic, PciDevice, Serial,
-                    SharedStorage)
+                    Disk, Expansion, Export, FieldSpans, Firewall, Graphics, GrubSettings, Guest,
+                    GuestOS, Host, ImageDir, Install, IscsiTarget, Lun, Migration, Model, Network,
+                    Nic, NumaCell, PciDevice, Pool, Serial, Setting, SharedStorage)
 from .parse import parse
 from .source import SourceFile, Span
 from .suggest import did_you_mean, one_of
@@ -47,6 +47,7 @@ class Result:
     model: Model | None
     diagnostics: list[Diagnostic]
     sources: dict[str, SourceFile]
+    syntax: dict[str, FileSyntax] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- loading and includes
@@ -254,8 +255,13 @@ class Compiler:
         f: dict = {"hypervisor": None, "arch": None, "release": None, "memory_kib": None,
                    "swap_kib": None, "dom0_memory_kib": None, "dom0_vcpus": None, "kernel": None,
                    "iommu": False, "selinux": None, "migration": None}
-        cpu = {"vendor": None, "sockets": None, "cores": None, "threads": None, "flags": ()}
-        grub = {"root": None, "rootfs": None, "args": None, "serial": None, "serial_speed": None}
+        cpu = {"vendor": None, "sockets": None, "cores": None, "threads": None, "flags": (), "mhz": None}
+        grub = {"root": None, "rootfs": None, "args": None, "serial": None, "serial_speed": None,
+                "xen_args": None}
+        extra: dict = {"numa": [], "services_on": [], "services_off": [], "sysctl": [], "packages": [],
+                       "xend": [], "exports": [], "sebools": [], "modprobe": [], "pools": [],
+                       "iscsi_targets": [], "firewall": None, "uri": None, "ksm": False,
+                       "edition": None, "free_disk_kib": None, "dom0_pin": None}
         bridges: list[Bridge] = []
         networks: list[Network] = []
         luns: list[Lun] = []
@@ -282,7 +288,7 @@ class Compiler:
                     if o.name == "flags":
                         cpu["flags"] = tuple(sorted({v.text.lower() for v in o.values}))
                     else:
-                        cpu[o.name] = self.integer(o.values[0], f"cpu {o.name}", 1, 4096)
+                        cpu[o.name] = self.integer(o.values[0], f"cpu {o.name}", 1, 100000)
             elif k == "memory":
                 f["memory_kib"] = self.memory_kib(a[0], "host memory")
             elif k == "swap":
@@ -292,6 +298,8 @@ class Compiler:
                 for o in st.opts:
                     if o.name == "memory":
                         f["dom0_memory_kib"] = self.memory_kib(o.values[0], "dom0 memory")
+                    elif o.name == "pin":
+                        extra["dom0_pin"] = self.cpuset(o.values[0])
                     else:
                         f["dom0_vcpus"] = self.integer(o.values[0], "dom0 vcpus", 1, 4096)
                     spans[f"dom0_{o.name}"] = o.span
@@ -337,10 +345,14 @@ class Compiler:
                         grub["rootfs"] = self.checked(values.check_path, v, v.text, "root file system")
                     elif o.name == "args":
                         grub["args"] = self.checked(values.check_text, v, v.text, "kernel arguments")
+                    elif o.name == "xen_args":
+                        grub["xen_args"] = self.checked(values.check_text, v, v.text, "hypervisor arguments")
                     elif o.name == "serial":
                         grub["serial"] = self.enum(v, ("com1", "com2"), "serial port")
                         if len(o.values) > 1:
                             grub["serial_speed"] = self.integer(o.values[1], "serial speed", 50, 921600)
+            else:
+                self.host_extra(st, extra, f)
         hyper = f["hypervisor"]
         if hyper is None and "hypervisor" not in spans:
             self.err("VR013", f"host {name} does not say which hypervisor it runs", decl.header,
@@ -358,7 +370,102 @@ class Compiler:
             iommu=f["iommu"], selinux=f["selinux"], bridges=tuple(bridges),
             networks=tuple(networks), luns=tuple(luns), image_dirs=tuple(images),
             shared=tuple(shared), migration=f["migration"], grub=GrubSettings(**grub),
-            span=decl.span, fields=FieldSpans(tuple(spans.items())))
+            span=decl.span, fields=FieldSpans(tuple(spans.items())),
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in extra.items()})
+
+    def cpuset(self, v: Value) -> str | None:
+        if CPUSET_RE.match(v.text):
+            return v.text
+        self.err("VR012", f"'{v.text}' is not a CPU list", v.span,
+                 hint="write CPU numbers and ranges: 0-3,6 (^N excludes N)")
+        return None
+
+    def host_extra(self, st: Stmt, extra: dict, f: dict) -> None:
+        """Host statements that describe its other configuration files."""
+        k, a = st.keyword, st.args
+        if k == "edition":
+            extra["edition"] = self.enum(a[0], ("server", "client", "desktop", "workstation"), "RHEL edition")
+        elif k == "free-disk":
+            b = self.size(a[0], "free disk space")
+            extra["free_disk_kib"] = None if b is None else b // 1024
+        elif k == "numa":
+            cell = {"cpus": None, "memory_kib": None, "free_kib": None}
+            for o in st.opts:
+                v = o.values[0]
+                if o.name == "cpus":
+                    cell["cpus"] = self.cpuset(v)
+                else:
+                    b = self.size(v, f"NUMA cell {o.name}")
+                    cell["memory_kib" if o.name == "memory" else "free_kib"] = None if b is None else b // 1024
+            cid = self.integer(a[0], "NUMA cell", 0, 1024)
+            extra["numa"].append(NumaCell(cid if cid is not None else 0, span=st.span, **cell))
+        elif k == "services":
+            state = self.switch(a[0])
+            names = [v.text for v in a[1:]]
+            extra["services_on" if state else "services_off"].extend(names)
+        elif k == "firewall":
+            opened, policy, bridged, enabled = [], None, False, None
+            for o in st.opts:
+                if o.name == "open":
+                    for v in o.values:
+                        if v.kind == "PORTS" or v.text == "icmp":
+                            opened.append(v.text)
+                        else:
+                            self.err("VR012", f"'{v.text}' is not a port", v.span,
+                                     hint="write PORT/tcp, FIRST-LAST/udp or icmp")
+                elif o.name == "policy":
+                    policy = self.enum(o.values[0], ("accept", "drop", "reject"), "firewall policy")
+                elif o.name == "bridged":
+                    bridged = True
+                else:
+                    enabled = self.switch(o.values[0])
+            extra["firewall"] = Firewall(tuple(opened), policy, bridged, enabled, st.span)
+        elif k in ("sysctl", "xend", "sebool", "modprobe"):
+            group = {"sysctl": "sysctl", "xend": "xend", "sebool": "sebools", "modprobe": "modprobe"}[k]
+            value = a[1]
+            if k == "sebool":
+                on = self.switch(value)
+                text = "on" if on else "off"
+            else:
+                text = self.checked(values.check_pattern, value, value.text, f"{k} value")
+            if text is not None:
+                extra[group].append(Setting(a[0].text, text, st.span))
+        elif k == "packages":
+            extra["packages"].extend(v.text for v in a)
+        elif k == "export":
+            path = self.checked(values.check_path, a[0], a[0].text, "exported directory")
+            clients = self.checked(values.check_text, a[1], a[1].text, "export clients")
+            opts = self.checked(values.check_text, a[2], a[2].text, "export options") if len(a) > 2 else None
+            if path and clients:
+                extra["exports"].append(Export(path, clients, opts, st.span))
+        elif k == "pool":
+            ptype = self.enum(a[1], ("dir", "fs", "netfs", "iscsi", "scsi", "logical", "disk"), "pool type")
+            pool = {"source_host": None, "device": None, "path": None, "autostart": False}
+            for o in st.opts:
+                if o.name == "autostart":
+                    pool["autostart"] = True
+                else:
+                    v = o.values[0]
+                    key = {"host": "source_host"}.get(o.name, o.name)
+                    pool[key] = self.checked(values.check_text, v, v.text, f"pool {o.name}")
+            extra["pools"].append(Pool(a[0].text, ptype or a[1].text, span=st.span, **pool))
+        elif k == "iscsi-target":
+            iqn = self.checked(values.check_text, a[0], a[0].text, "IQN")
+            luns, allow = [], None
+            for o in st.opts:
+                if o.name == "lun":
+                    n = self.integer(o.values[0], "LUN", 0, 16383)
+                    p = self.checked(values.check_path, o.values[1], o.values[1].text, "LUN backing store")
+                    if n is not None and p:
+                        luns.append((n, p))
+                else:
+                    allow = o.values[0].text
+            if iqn:
+                extra["iscsi_targets"].append(IscsiTarget(iqn, tuple(luns), allow, st.span))
+        elif k == "uri":
+            extra["uri"] = self.checked(values.check_pattern, a[0], a[0].text, "URI")
+        elif k == "ksm":
+            extra["ksm"] = bool(self.switch(a[0] if a else None))
 
     def check_dup(self, items, item, key, what) -> None:
         first = next(x for x in items if key(x) == key(item))
@@ -557,6 +664,42 @@ class Compiler:
         elif k == "description":
             t = self.interpolate(a[0], env)
             b.description = t and self.checked(values.check_text, a[0], t, "description")
+        elif k == "install":
+            method = self.enum(a[0], ("url", "cdrom", "pxe", "import"), "install method",
+                               {"tree": "url", "iso": "cdrom", "network": "pxe"})
+            source = None
+            if len(a) > 1:
+                t = self.interpolate(a[1], env)
+                source = t and self.checked(values.check_pattern, a[1], t, "install source")
+            elif method == "url":
+                self.err("VR015", "install url needs the installation tree's address", st.span,
+                         hint='install url "http://server/trees/RHEL5/os/"')
+            if method:
+                b.install = Install(method, source)
+        elif k == "os-kernel":
+            b.kernel_release = a[0].text
+            if len(a) > 1:
+                b.kernel_variant = a[1].text
+        elif k == "kernel-args":
+            t = self.interpolate(a[0], env)
+            b.cmdline = t and self.checked(values.check_text, a[0], t, "kernel arguments")
+        elif k == "pvclock":
+            b.pvclock = self.switch(a[0] if a else None)
+        elif k == "services":
+            state = self.switch(a[0])
+            (b.services_on if state else b.services_off).extend(v.text for v in a[1:])
+        elif k == "role":
+            b.roles.extend(v.text for v in a)
+        elif k == "selinux":
+            b.selinux = self.enum(a[0], ("enforcing", "permissive", "disabled"), "SELinux mode")
+        elif k == "guest-firewall":
+            b.firewall = self.switch(a[0])
+        elif k == "hostname":
+            b.hostname = self.checked(values.check_pattern, a[0], a[0].text, "host name")
+        elif k == "created-on":
+            b.created_on = self.enum(a[0], ("xen", "kvm"), "hypervisor")
+        elif k == "migratable":
+            b.migratable = self.switch(a[0] if a else None)
 
     def guest_os(self, b: "_GuestBuilder", st: Stmt) -> None:
         a = list(st.args)
@@ -610,6 +753,7 @@ class Compiler:
         shareable = False
         size = None
         fmt = None
+        flags = {"sparse": False, "encrypted": False, "compressed": False, "boot": False}
         for o in st.opts:
             v = o.values[0] if o.values else None
             if o.name == "size":
@@ -621,12 +765,14 @@ class Compiler:
             elif o.name == "shareable":
                 shareable = True
             elif o.name == "format":
-                fmt = self.enum(v, ("raw", "qcow2", "qcow", "cow", "vmdk", "cloop"), "image format")
+                fmt = v.text  # the rule VS121 checks it against the guide's list
+            elif o.name in flags:
+                flags[o.name] = True
         driver = driver_v.text if driver_v else None
         if device == "floppy":
             bus = "fdc"
         b.disks.append(_DiskDraft(target, device, driver, path, bus, readonly, shareable, fmt, size,
-                                  st.span, driver_v.span if driver_v else None, label))
+                                  st.span, driver_v.span if driver_v else None, label, **flags))
 
     def nic(self, b: "_GuestBuilder", st: Stmt, env) -> None:
         kind_v, source_v = st.args
@@ -684,7 +830,7 @@ class Compiler:
                      hint="copy the address from `lspci` or `virsh nodedev-dumpxml` (converted to hex)")
             return
         b.pci.append(PciDevice(int(dom or "0", 16), int(bus, 16), int(slot, 16), int(fn, 16),
-                               st.span, f"pci {v.text.lower()}"))
+                               st.span, f"pci {v.text.lower()}", vf=any(o.name == "vf" for o in st.opts)))
 
     def vnc(self, b: "_GuestBuilder", st: Stmt) -> None:
         listen = port = password = keymap = None
@@ -761,6 +907,10 @@ class _DiskDraft:
     span: Span
     driver_span: Span | None
     label: str
+    sparse: bool = False
+    encrypted: bool = False
+    compressed: bool = False
+    boot: bool = False
 
 
 @dataclass
@@ -815,6 +965,18 @@ class _GuestBuilder:
     sound: str | None = None
     usb: list = field(default_factory=list)
     description: str | None = None
+    install: Install | None = None
+    kernel_release: str | None = None
+    kernel_variant: str | None = None
+    pvclock: bool | None = None
+    services_on: list = field(default_factory=list)
+    services_off: list = field(default_factory=list)
+    roles: list = field(default_factory=list)
+    selinux: str | None = None
+    firewall: bool | None = None
+    hostname: str | None = None
+    created_on: str | None = None
+    migratable: bool | None = None
     spans: dict = field(default_factory=dict)
     incomplete: bool = False  # its template is missing: skip "no type/memory" errors
 
@@ -896,7 +1058,7 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None) -> Re
     for d in loaded.diags:
         c.report(d)
     if any(d.code.startswith("VP") for d in loaded.diags):
-        return Result(None, sorted(c.diags, key=Diagnostic.sort_key), loaded.sources)
+        return Result(None, sorted(c.diags, key=Diagnostic.sort_key), loaded.sources, _trees(loaded))
 
     hosts: dict[str, HostDecl] = {}
     templates: dict[str, TemplateDecl] = {}
@@ -995,9 +1157,13 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None) -> Re
     guests = _finish(c, builders, host_models)
     diags = sorted(c.diags, key=Diagnostic.sort_key)
     if any(d.severity.name == "ERROR" for d in diags):
-        return Result(None, diags, loaded.sources)
+        return Result(None, diags, loaded.sources, _trees(loaded))
     model = Model(tuple(host_models.values()), tuple(guests), tuple(loaded.sources))
-    return Result(model, diags, loaded.sources)
+    return Result(model, diags, loaded.sources, _trees(loaded))
+
+
+def _trees(loaded: "_Loaded") -> dict[str, FileSyntax]:
+    return {fs.path: fs for fs in loaded.files}
 
 
 def _finish(c: Compiler, builders: list[_GuestBuilder], hosts: dict[str, Host]) -> list[Guest]:
@@ -1045,13 +1211,7 @@ def _freeze(c: Compiler, b: _GuestBuilder, host: Host, macs) -> Guest:
     arch = b.arch or host.arch
     pae = b.pae or arch in ("x86_64", "ia64")
     disks = []
-    seen_targets: dict[str, Span] = {}
     for d in b.disks:
-        if d.target in seen_targets:
-            c.err("VR004", f"disk target {d.target} is used twice in guest {b.name}", d.span,
-                  related=(Related(seen_targets[d.target], "first used here"),), path=f"{label} / {d.label}")
-            continue
-        seen_targets[d.target] = d.span
         driver = d.driver
         bus = d.bus
         if driver == "virtio":
@@ -1080,7 +1240,8 @@ def _freeze(c: Compiler, b: _GuestBuilder, host: Host, macs) -> Guest:
         source_type = "block" if (driver == "phy" or (driver == "qemu" and d.path and d.path.startswith("/dev/"))) else "file"
         fmt = d.format or ("qcow" if driver == "tap:qcow" else "raw")
         disks.append(Disk(d.target, d.device, driver, source_type, d.path, bus, d.readonly, d.shareable,
-                          fmt, d.size, d.span, f"{label} / {d.label}"))
+                          fmt, d.size, d.span, f"{label} / {d.label}", d.sparse, d.encrypted,
+                          d.compressed, d.boot))
     bridges = {br.name for br in host.bridges} | {n.bridge for n in host.networks}
     networks = {n.name for n in host.networks} | {"default"}
     nics = []
@@ -1125,7 +1286,11 @@ def _freeze(c: Compiler, b: _GuestBuilder, host: Host, macs) -> Guest:
         on_crash=b.on_crash, uuid=b.uuid or identity.guest_uuid(b.name), uuid_auto=b.uuid is None,
         autostart=b.autostart, pv_drivers=b.pv_drivers, features=tuple(features), sound=b.sound,
         usb=tuple(b.usb), description=b.description, span=b.span, expansion=b.expansion,
-        fields=FieldSpans(tuple(fields.items())))
+        fields=FieldSpans(tuple(fields.items())), install=b.install, kernel_release=b.kernel_release,
+        kernel_variant=b.kernel_variant, pvclock=b.pvclock, services_on=tuple(b.services_on),
+        services_off=tuple(b.services_off), roles=tuple(b.roles), selinux=b.selinux,
+        firewall=b.firewall, hostname=b.hostname, created_on=b.created_on,
+        migratable=b.migratable if b.migratable is not None else bool(host.migration and host.migration.peers))
 
 
 def compile_text(text: str, path: str = "<input>.virt") -> Result:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+KIB = 1024  # bytes
 UNITS = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 _SIZE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([A-Za-z]+)$")
 

@@ -1,0 +1,42 @@
+"""The rule registry: every rule virtc runs, in code order. Explicit on purpose: a rule
+exists when it is listed here."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .base import Context, Rule, Scope  # noqa: F401
+from . import storage
+
+MODULES = (storage,)
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> tuple[type[Rule], ...]:
+    rules = [obj for m in MODULES for obj in vars(m).values()
+             if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.code]
+    return tuple(sorted(rules, key=lambda r: r.code))
+
+
+@lru_cache(maxsize=1)
+def by_code() -> dict[str, type[Rule]]:
+    return {r.code: r for r in all_rules()}
+
+
+class _Resolver:
+    """name or code -> code (used by suppressions and configuration)."""
+
+    def __call__(self, text: str) -> str | None:
+        text = text.strip()
+        codes = by_code()
+        if text.upper() in codes:
+            return text.upper()
+        for r in all_rules():
+            if r.name == text:
+                return r.code
+        return None
+
+    def known(self) -> list[str]:
+        return [r.code for r in all_rules()] + [r.name for r in all_rules()]
+
+
+resolve_code = _Resolver()

@@ -1,0 +1,119 @@
+"""What a rule is, and the context rules run in.
+
+A rule is a class with its metadata as attributes and its documentation as its
+docstring (sections: What it checks / Why / Example / Fix, plus the guide's wording
+translated to English). It checks one scope: each guest, each host, or the whole fleet.
+Host and fleet rules build indexes (dicts keyed by what must be unique or summed), never
+pairwise loops.
+"""
+from __future__ import annotations
+
+import enum
+import inspect
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Iterable, Iterator
+
+from ..diagnostics import Diagnostic, Related, Severity
+from ..limits import Limit, Limits, limits
+from ..model import Guest, Host, Model
+from ..source import Span
+
+
+class Scope(enum.Enum):
+    GUEST = "guest"
+    HOST = "host"
+    FLEET = "fleet"
+
+
+class Context:
+    """The model plus indexes shared by rules (built lazily, once per check)."""
+
+    def __init__(self, model: Model, limit_data: Limits | None = None):
+        self.model = model
+        self.limits = limit_data or limits()
+
+    @cached_property
+    def hosts(self) -> dict[str, Host]:
+        return {h.name: h for h in self.model.hosts}
+
+    @cached_property
+    def guests_by_host(self) -> dict[str, list[Guest]]:
+        out: dict[str, list[Guest]] = defaultdict(list)
+        for g in self.model.guests:
+            out[g.host].append(g)
+        return out
+
+    def host_of(self, guest: Guest) -> Host:
+        return self.hosts[guest.host]
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A rule's documentation split from its docstring."""
+
+    summary: str
+    body: str
+
+
+class Rule:
+    code: str = ""
+    name: str = ""
+    severity: Severity = Severity.ERROR
+    checklist: tuple[str, ...] = ()
+    section: str = ""
+    lines: str = ""
+    scope: Scope = Scope.GUEST
+    uses: tuple[str, ...] = ()  # keys of schemas/limits.json this rule reads
+
+    def __init__(self, ctx: Context | None = None):
+        self.ctx = ctx
+
+    # -- documentation --------------------------------------------------
+
+    @classmethod
+    def doc(cls) -> Doc:
+        text = inspect.cleandoc(cls.__doc__ or "")
+        summary, _, body = text.partition("\n")
+        return Doc(summary.strip(), body.strip())
+
+    @classmethod
+    def reference(cls) -> str:
+        return f"RHEL 5 Virtualization Guide {cls.section}, lines {cls.lines} ({', '.join(cls.checklist)})"
+
+    # -- running --------------------------------------------------------
+
+    def run(self, ctx: Context) -> Iterator[Diagnostic]:
+        self.ctx = ctx
+        if self.scope is Scope.GUEST:
+            for g in ctx.model.guests:
+                yield from self.guest(g)
+        elif self.scope is Scope.HOST:
+            for h in ctx.model.hosts:
+                yield from self.host(h, ctx.guests_by_host.get(h.name, []))
+        else:
+            yield from self.fleet()
+
+    def guest(self, g: Guest) -> Iterable[Diagnostic]:
+        return ()
+
+    def host(self, h: Host, guests: list[Guest]) -> Iterable[Diagnostic]:
+        return ()
+
+    def fleet(self) -> Iterable[Diagnostic]:
+        return ()
+
+    # -- helpers --------------------------------------------------------
+
+    def limit(self, key: str) -> Limit:
+        return self.ctx.limits[key]
+
+    def report(self, message: str, span: Span | None, path: str = "", *, hint: str | None = None,
+               related: Iterable[Related] = (), severity: Severity | None = None,
+               limit: Limit | None = None) -> Diagnostic:
+        cite = limit.citation if limit else self.reference()
+        short = (f"RHEL 5 Virtualization Guide {limit.section if limit else self.section}, "
+                 f"{', '.join(limit.checklist if limit else self.checklist)}")
+        return Diagnostic(self.code, severity or self.severity, f"{message} ({short})", span, path,
+                          hint, cite, tuple(related))

@@ -1,0 +1,80 @@
+"""Data-driven rule cases: tests/cases/CODE/fail*.virt must produce exactly the
+diagnostics of CODE that their `#> CODE severity line:col` comments list; pass*.virt must
+produce none of CODE. Every registered rule has at least one of each."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from virtc import api
+from virtc.rules import all_rules, by_code
+
+from conftest import ROOT
+
+CASES = ROOT / "tests" / "cases"
+EXPECT = re.compile(r"#>\s*(?P<code>[A-Z]{2}[0-9]{3})\s+(?P<sev>error|warning|info)\s+(?P<line>[0-9]+):(?P<col>[0-9]+)")
+CASE_FILES = sorted(p for p in CASES.glob("*/*.virt"))
+
+
+def _id(p: Path) -> str:
+    return f"{p.parent.name}/{p.stem}"
+
+
+def test_every_rule_has_failing_and_passing_cases():
+    missing = []
+    for rule in all_rules():
+        folder = CASES / rule.code
+        fails = list(folder.glob("fail*.virt"))
+        passes = list(folder.glob("pass*.virt"))
+        if not fails or not passes:
+            missing.append(rule.code)
+    assert missing == [], f"rules without cases: {missing}"
+
+
+def test_case_folders_name_real_rules():
+    assert [p.name for p in CASES.iterdir() if p.is_dir() and p.name not in by_code()] == []
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=_id)
+def test_rule_case(path):
+    code = path.parent.name
+    result = api.check([str(path)])
+    blocking = [f"{d.span}: {d.code} {d.message}" for d in result.diagnostics
+                if d.code.startswith(("VP", "VR")) and d.severity.name == "ERROR"]
+    assert blocking == [], "the case must compile so that the rule runs"
+    got = sorted((d.code, str(d.severity), d.span.line, d.span.col)
+                 for d in result.diagnostics if d.code == code and d.span and d.span.file == str(path))
+    if path.name.startswith("pass"):
+        assert got == [], [d.message for d in result.diagnostics if d.code == code]
+        return
+    want = sorted((m["code"], m["sev"], int(m["line"]), int(m["col"]))
+                  for m in EXPECT.finditer(path.read_text()))
+    assert want, "a fail case lists what it expects with #> CODE severity line:col"
+    assert got == want, [f"{d.span} {d.message}" for d in result.diagnostics if d.code == code]
+
+
+def test_no_limit_literals_in_rule_code():
+    """Documented numbers live in schemas/limits.json; rules may only use 0, 1 and -1."""
+    offenders = []
+    for module in sorted((ROOT / "compiler" / "rules").glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+                    and not isinstance(node.value, bool) and node.value not in (0, 1, -1):
+                offenders.append(f"{module.name}:{node.lineno}: {node.value}")
+    assert offenders == []
+
+
+def test_rule_metadata_and_docs():
+    names = set()
+    for rule in all_rules():
+        assert re.fullmatch(r"V[A-Z][0-9]{3}", rule.code), rule.code
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name), rule.name
+        assert rule.name not in names
+        names.add(rule.name)
+        assert rule.checklist and all(re.fullmatch(r"[A-Z]+-[0-9]{2}", c) for c in rule.checklist)
+        assert rule.section.startswith("§") or rule.section == "Glossary"
+        doc = rule.doc()
+        assert doc.summary and "Why:" in doc.body and "Example" in doc.body and "Fix:" in doc.body, rule.code

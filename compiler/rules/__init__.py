@@ -5,9 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .base import Context, Rule, Scope  # noqa: F401
-from . import storage
+from . import (boot, capacity, guest_os, host, luns, management, migration, network, passthrough,
+               security, storage, timekeeping, xend)
 
-MODULES = (storage,)
+# One module per checklist area; a rule exists when its module is listed here.
+MODULES = (storage, passthrough, network, capacity, guest_os, timekeeping, migration, luns,
+           security, host, management, boot, xend)
 
 
 @lru_cache(maxsize=1)
@@ -15,6 +18,14 @@ def all_rules() -> tuple[type[Rule], ...]:
     rules = [obj for m in MODULES for obj in vars(m).values()
              if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.code]
     return tuple(sorted(rules, key=lambda r: r.code))
+
+
+def not_checkable() -> dict[str, str]:
+    """Checklist items no rule implements, with the reason, from every area module."""
+    out: dict[str, str] = {}
+    for m in MODULES:
+        out.update(getattr(m, "NOT_CHECKABLE", {}))
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,86 @@
+"""Scaling benchmark (not part of the test run): fleets of 2,000 and 20,000 guests over 100
+and 1,000 hosts. Times parsing, checking (resolve + every rule) and building separately;
+linear work means the second timings are about ten times the first.
+
+    python tests/bench/bench_fleet.py [--sizes 2000:100,20000:1000]
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from virtc.build import artifacts, write_tree
+from virtc.checker import check_model
+from virtc.grammar import parser
+from virtc.parse import parse
+from virtc.resolve import compile_sources
+from virtc.source import SourceFile
+
+
+def fleet(guests: int, hosts: int) -> str:
+    per_host = guests // hosts
+    out = ["template web {", "  type xen-pv; os rhel5.8 x86_64; memory 512M; vcpus 1",
+           '  disk xvda tap:aio "/var/lib/libvirt/images/{name}.img" size 8G',
+           '  disk xvdb phy "/dev/VolGroup00/{name}-data"',
+           "  nic bridge xenbr0", "  nic bridge xenbr1", "}"]
+    for h in range(hosts):
+        out += [f"host h{h:04d} {{",
+                "  hypervisor xen; arch x86_64; release 5.8; memory 64G; dom0 memory 2G vcpus 2",
+                "  cpu intel cores 16 threads 32 flags vmx pae nx constant_tsc",
+                "  bridge xenbr0 on eth0; bridge xenbr1 on eth1",
+                "  services on xend libvirtd ntpd",
+                "}",
+                f"guest h{h:04d}-web[001..{per_host:03d}] from web on h{h:04d} {{}}"]
+    return "\n".join(out) + "\n"
+
+
+def measure(guests: int, hosts: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fleet.virt"
+        text = fleet(guests, hosts)
+        path.write_text(text)
+        parser()  # build the Lark parser outside the timings
+        t0 = time.perf_counter()
+        tree, diags = parse(SourceFile(str(path), text))
+        t1 = time.perf_counter()
+        assert tree is not None and not diags
+        gc.disable()  # as virtc.api does while compiling
+        result = compile_sources([str(path)])  # parses again, then resolves
+        t2 = time.perf_counter()
+        assert result.model is not None, result.diagnostics[:3]
+        found = check_model(result.model, result.syntax, result.sources)
+        t3 = time.perf_counter()
+        errors = [d for d in found if d.severity.name == "ERROR"]
+        assert not errors, errors[:3]
+        arts, _ = artifacts(result.model)
+        write_tree(arts, str(Path(tmp) / "out"))
+        t4 = time.perf_counter()
+        gc.enable()
+    # "check" is resolving (templates, ranges, defaults) plus running every rule.
+    return {"guests": guests, "hosts": hosts, "lines": text.count("\n"), "parse": t1 - t0,
+            "check": (t2 - t1) - (t1 - t0) + (t3 - t2), "rules": t3 - t2, "build": t4 - t3,
+            "files": len(arts)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="2000:100,20000:1000")
+    args = ap.parse_args(argv)
+    rows = [measure(*map(int, s.split(":"))) for s in args.sizes.split(",")]
+    print(f"{'guests':>7} {'hosts':>6} {'lines':>7} {'parse s':>8} {'check s':>8} {'(rules)':>8} "
+          f"{'build s':>8} {'files':>7}")
+    for r in rows:
+        print(f"{r['guests']:>7} {r['hosts']:>6} {r['lines']:>7} {r['parse']:>8.2f} {r['check']:>8.2f} "
+              f"{r['rules']:>8.2f} {r['build']:>8.2f} {r['files']:>7}")
+    if len(rows) == 2:
+        a, b = rows
+        print("ratio   " + "  ".join(f"{k} {b[k] / a[k]:.1f}x" for k in ("parse", "check", "rules", "build")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,6 +13,7 @@ from .checker import check_model
 from .config import load_config
 from .diagnostics import Diagnostic, Severity
 from .model import Model
+from .readers import read_text
 from .resolve import compile_sources
 from .rules import resolve_code
 from .source import SourceFile
@@ -73,6 +74,47 @@ def _check(files: list[str], texts: dict[str, str] | None, config: str | None) -
         out.diagnostics.extend(check_model(r.model, r.syntax, r.sources, cfg))
         out.diagnostics.sort(key=Diagnostic.sort_key)
     return out
+
+
+def detect_format(path: str) -> str | None:
+    """Which reader a file needs, from its path (later: its content too)."""
+    norm = path.replace("\\", "/")
+    name = norm.rsplit("/", 1)[-1]
+    if name.endswith(".cfg") or ("/etc/xen/" in norm and "." not in name and "/scripts/" not in norm):
+        return "xm"
+    return None
+
+
+def lint(paths: list[str]) -> Outcome:
+    """Read existing configuration files (never executing them) and check them."""
+    from virtc.targets import xm
+
+    from .diagnostics import info
+    from .rules import Context, Scope, all_rules
+
+    with _no_cyclic_gc():
+        out = Outcome(None, [], {})
+        docs = []
+        for path in paths:
+            fmt = detect_format(path)
+            if fmt is None:
+                out.diagnostics.append(info("VF002", f"{path}: not a format virtc reads yet; skipped", None))
+                continue
+            src, problems = read_text(path)
+            out.diagnostics.extend(problems)
+            if src is None:
+                continue
+            out.sources[path] = src
+            doc, problems = xm.parse_document(src)
+            out.diagnostics.extend(problems)
+            if doc is not None:
+                docs.append(doc)
+        ctx = Context(Model((), (), tuple(out.sources)), documents=docs)
+        for rule in all_rules():
+            if rule.scope is Scope.DOCUMENT:
+                out.diagnostics.extend(rule().run(ctx))
+        out.diagnostics.sort(key=Diagnostic.sort_key)
+        return out
 
 
 def build(files: list[str], output: str | None, targets: list[str] | None = None,

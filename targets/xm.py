@@ -13,6 +13,9 @@ line breaks, non-ASCII); _q() checks again so nothing unsafe can slip through.
 """
 from __future__ import annotations
 
+import ast
+import re
+
 from virtc.model import Guest, Host, Model
 
 from . import Artifact
@@ -172,3 +175,76 @@ def config(g: Guest, host: Host) -> str:
     for key, value in lines:
         text.append(f"# {value}" if key == "#" else f"{key} = {value}")
     return "\n".join(text) + "\n"
+
+
+# ---------------------------------------------------------------- reading
+
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def parse_document(src) -> tuple["Document | None", list]:
+    """An xm config as a document: literal assignments only, read with Python's `ast` and
+    never executed. Diagnostics: VF101 (not valid Python for xend), VF102 (a statement
+    other than `name = literal`)."""
+    from virtc.diagnostics import error
+    from virtc.documents import Document, Entry
+
+    text = src.text
+    diags = []
+    lines = text.splitlines()
+    if not text.isascii() and not any(_CODING.match(line) for line in lines[:2]):
+        pos = next(i for i, ch in enumerate(text) if not ch.isascii())
+        diags.append(error("VF101", "non-ASCII character in an xm config without an encoding "
+                                    "declaration; xend's Python stops here", src.span(pos, pos + 1),
+                           hint="write the file in ASCII (guide §35.11, lines 6149-6160)"))
+    try:
+        tree = ast.parse(text, filename=src.path)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        col = max(1, exc.offset or 1)
+        start = _offset(src, line, col - 1, chars=True)
+        diags.append(error("VF101", f"not valid Python, which xend executes: {exc.msg}",
+                           src.span(start, start + 1),
+                           hint="check quotes, commas and brackets on this line and the one before"))
+        return None, diags
+    entries = []
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            try:
+                value = ast.literal_eval(node.value)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                diags.append(error("VF102", f"the value of {node.targets[0].id} is not a literal; "
+                                            "virtc does not run code from configs", _node_span(src, node.value),
+                                   hint="write a string, a number or a list of them"))
+                continue
+            items = ()
+            if isinstance(node.value, (ast.List, ast.Tuple)):
+                items = tuple(_node_span(src, e) for e in node.value.elts)
+            entries.append(Entry(node.targets[0].id, value, _node_span(src, node),
+                                 _node_span(src, node.targets[0]), _node_span(src, node.value), items))
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            continue  # a docstring-like string: harmless
+        else:
+            diags.append(error("VF102", "only `name = value` assignments belong in an xm config; "
+                                        "this statement would run code", _node_span(src, node),
+                               hint="remove it; virtc reads configs without executing them"))
+    return Document("xm", src.path, tuple(entries)), diags
+
+
+def _offset(src, line: int, col: int, chars: bool = False) -> int:
+    starts = src.line_starts
+    if line - 1 >= len(starts):
+        return len(src.text)
+    base = starts[line - 1]
+    if chars:
+        return min(base + col, len(src.text))
+    # ast columns count UTF-8 bytes; convert to characters on that line
+    raw = src.line(line).encode("utf-8")[:col]
+    return base + len(raw.decode("utf-8", errors="ignore"))
+
+
+def _node_span(src, node):
+    start = _offset(src, node.lineno, node.col_offset)
+    end = _offset(src, getattr(node, "end_lineno", node.lineno), getattr(node, "end_col_offset", node.col_offset))
+    return src.span(start, max(end, start + 1))

@@ -154,3 +154,13 @@ def test_broken_example_output(path, text_snapshot):
     first = path.read_text().splitlines()[0]
     assert first.startswith("#"), "each broken example starts with a comment saying what it shows"
     assert r.stdout == text_snapshot
+
+
+@pytest.mark.parametrize("item", XM, ids=_id)
+def test_emitted_xm_config_passes_the_xm_format_rules(item, tmp_path):
+    """virtc's own xm output, read back by its xm reader: only the informational note."""
+    p = tmp_path / "etc" / "xen" / item[1].path.rsplit("/", 1)[-1]
+    p.parent.mkdir(parents=True)
+    p.write_text(item[1].text)
+    result = api.lint([str(p)])
+    assert [d.code for d in result.diagnostics] == ["VF113"], [d.message for d in result.diagnostics]

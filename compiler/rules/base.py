@@ -25,14 +25,17 @@ class Scope(enum.Enum):
     GUEST = "guest"
     HOST = "host"
     FLEET = "fleet"
+    DOCUMENT = "document"  # an existing file as read (format-level checks)
+    READER = "reader"  # reported by a format's reader while reading (syntax); no check() here
 
 
 class Context:
     """The model plus indexes shared by rules (built lazily, once per check)."""
 
-    def __init__(self, model: Model, limit_data: Limits | None = None):
+    def __init__(self, model: Model, limit_data: Limits | None = None, documents=()):
         self.model = model
         self.limits = limit_data or limits()
+        self.documents = tuple(documents)
 
     @cached_property
     def hosts(self) -> dict[str, Host]:
@@ -66,6 +69,7 @@ class Rule:
     lines: str = ""
     scope: Scope = Scope.GUEST
     uses: tuple[str, ...] = ()  # keys of schemas/limits.json this rule reads
+    formats: tuple[str, ...] = ()  # document formats a DOCUMENT rule checks
 
     def __init__(self, ctx: Context | None = None):
         self.ctx = ctx
@@ -92,8 +96,15 @@ class Rule:
         elif self.scope is Scope.HOST:
             for h in ctx.model.hosts:
                 yield from self.host(h, ctx.guests_by_host.get(h.name, []))
-        else:
+        elif self.scope is Scope.FLEET:
             yield from self.fleet()
+        elif self.scope is Scope.DOCUMENT:
+            for doc in ctx.documents:
+                if doc.format in self.formats:
+                    yield from self.document(doc)
+
+    def document(self, doc) -> Iterable[Diagnostic]:
+        return ()
 
     def guest(self, g: Guest) -> Iterable[Diagnostic]:
         return ()

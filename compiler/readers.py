@@ -1,0 +1,33 @@
+"""Reading existing configuration files safely: size, binary and encoding checks, then the
+format's own reader (which never executes anything)."""
+from __future__ import annotations
+
+import os
+
+from .diagnostics import Diagnostic, error
+from .source import SourceFile
+
+MAX_BYTES = 4 * 1024 * 1024
+
+
+def read_text(path: str) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """The file as text, or a diagnostic saying why it cannot be read."""
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_BYTES:
+            return None, [error("VF001", f"{path} is {size} bytes; virtc reads files up to "
+                                         f"{MAX_BYTES // (1024 * 1024)} MiB", None)]
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return None, [error("VF001", f"cannot read {path}: {exc.strerror or exc}", None)]
+    if b"\0" in data:
+        return None, [error("VF001", f"{path} is a binary file, not a configuration file", None)]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        src = SourceFile(path, data.decode("latin-1"))
+        return None, [error("VF001", f"{path} is not UTF-8 (byte 0x{data[exc.start]:02x})",
+                            src.span(exc.start, exc.start + 1),
+                            hint="xm configs must be ASCII; convert the file or remove the character")]
+    return SourceFile(path, text), []

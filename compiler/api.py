@@ -80,6 +80,8 @@ def detect_format(path: str) -> str | None:
     """Which reader a file needs, from its path (later: its content too)."""
     norm = path.replace("\\", "/")
     name = norm.rsplit("/", 1)[-1]
+    if name.endswith(("grub.conf", "menu.lst")):
+        return "grub"
     if name.endswith(".cfg") or ("/etc/xen/" in norm and "." not in name and "/scripts/" not in norm):
         return "xm"
     return None
@@ -87,7 +89,9 @@ def detect_format(path: str) -> str | None:
 
 def lint(paths: list[str]) -> Outcome:
     """Read existing configuration files (never executing them) and check them."""
-    from virtc.targets import xm
+    from virtc.targets import grub, xm
+
+    readers = {"xm": xm.parse_document, "grub": grub.parse_document}
 
     from .diagnostics import info
     from .rules import Context, Scope, all_rules
@@ -105,7 +109,7 @@ def lint(paths: list[str]) -> Outcome:
             if src is None:
                 continue
             out.sources[path] = src
-            doc, problems = xm.parse_document(src)
+            doc, problems = readers[fmt](src)
             out.diagnostics.extend(problems)
             if doc is not None:
                 docs.append(doc)

@@ -22,6 +22,7 @@ class Entry:
     key_span: Span
     value_span: Span
     item_spans: tuple[Span, ...] = ()  # for list values: each element
+    group: int = -1  # which block the entry belongs to (a grub entry number); -1: global
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,8 @@ def detect_format(path: str) -> str | None:
     name = norm.rsplit("/", 1)[-1]
     if name.endswith(("grub.conf", "menu.lst")):
         return "grub"
+    if name.startswith("ifcfg-") or "ifcfg-" in name:
+        return "ifcfg"
     if name.endswith(".cfg") or ("/etc/xen/" in norm and "." not in name and "/scripts/" not in norm):
         return "xm"
     return None
@@ -89,9 +91,9 @@ def detect_format(path: str) -> str | None:
 
 def lint(paths: list[str]) -> Outcome:
     """Read existing configuration files (never executing them) and check them."""
-    from virtc.targets import grub, xm
+    from virtc.targets import grub, ifcfg, xm
 
-    readers = {"xm": xm.parse_document, "grub": grub.parse_document}
+    readers = {"xm": xm.parse_document, "grub": grub.parse_document, "ifcfg": ifcfg.parse_document}
 
     from .diagnostics import info
     from .rules import Context, Scope, all_rules
@@ -115,7 +117,7 @@ def lint(paths: list[str]) -> Outcome:
                 docs.append(doc)
         ctx = Context(Model((), (), tuple(out.sources)), documents=docs)
         for rule in all_rules():
-            if rule.scope is Scope.DOCUMENT:
+            if rule.scope is Scope.DOCUMENT or (rule.scope is Scope.FLEET and rule.formats):
                 out.diagnostics.extend(rule().run(ctx))
         out.diagnostics.sort(key=Diagnostic.sort_key)
         return out

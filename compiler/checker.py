@@ -34,6 +34,9 @@ def _merge_stamped(diags: list[Diagnostic]) -> list[Diagnostic]:
         groups.setdefault(key, []).append(d)
     out = []
     for group in groups.values():
+        if len({d.path for d in group}) != len(group):
+            out.extend(group)  # several problems of one element: keep them all
+            continue
         first = group[0]
         others = sorted({g.path.split(" / ")[1].removeprefix("guest ") for g in group[1:]
                          if g.path.count(" / ") >= 1 and g.path != first.path})

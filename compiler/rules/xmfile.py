@@ -15,6 +15,7 @@ from .base import Rule, Scope
 
 NOT_CHECKABLE: dict[str, str] = {}
 
+DISK_FIELDS = ("source", "target", "mode")  # disk=phy:DEV,VDEV,MODE[,DOM] (line 4735)
 _BOOL = {"yes", "y", "no", "n", "0", "1", "true", "false"}
 _TARGET = re.compile(r"^(ioemu:)?(hd|sd|xvd|vd|fd)[a-z]+[0-9]*(:(cdrom|disk))?$")
 _PREFIXES = ("phy:", "file:", "tap:aio:", "tap:qcow:", "tap:vmdk:", "tap2:aio:", "tap:tapdisk:aio:")
@@ -239,7 +240,7 @@ class XmDiskSpec(XmDocumentRule):
     @staticmethod
     def problem(text: str) -> str | None:
         fields = text.split(",")
-        if len(fields) not in (3, 4):
+        if len(fields) not in (len(DISK_FIELDS), len(DISK_FIELDS) + 1):  # + the backend domain
             return f"has {len(fields)} comma-separated fields; it needs source, target and mode"
         source, target, mode = fields[:3]
         if source and not source.startswith(_PREFIXES):

@@ -84,6 +84,16 @@ def detect_format(path: str) -> str | None:
         return "grub"
     if name.startswith("ifcfg-") or "ifcfg-" in name:
         return "ifcfg"
+    if name.endswith(".rules"):
+        return "udev"
+    if name.endswith("scsi_id.config"):
+        return "scsi_id"
+    if name.endswith("multipath.conf"):
+        return "multipath"
+    if name.endswith("rc.local"):
+        return "rc.local"
+    if name == "hosts" or name.endswith("-hosts"):
+        return "hosts"
     if name.endswith(".cfg") or ("/etc/xen/" in norm and "." not in name and "/scripts/" not in norm):
         return "xm"
     return None
@@ -91,9 +101,12 @@ def detect_format(path: str) -> str | None:
 
 def lint(paths: list[str]) -> Outcome:
     """Read existing configuration files (never executing them) and check them."""
-    from virtc.targets import grub, ifcfg, xm
+    from virtc.targets import grub, hostfiles, ifcfg, multipath, udev, xm
 
-    readers = {"xm": xm.parse_document, "grub": grub.parse_document, "ifcfg": ifcfg.parse_document}
+    readers = {"xm": xm.parse_document, "grub": grub.parse_document, "ifcfg": ifcfg.parse_document,
+               "udev": udev.parse_rules, "scsi_id": udev.parse_scsi_id_config,
+               "multipath": multipath.parse_document, "rc.local": hostfiles.parse_lines,
+               "hosts": hostfiles.parse_hosts}
 
     from .diagnostics import info
     from .rules import Context, Scope, all_rules

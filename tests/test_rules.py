@@ -16,7 +16,8 @@ from conftest import ROOT
 
 CASES = ROOT / "tests" / "cases"
 EXPECT = re.compile(r"#>\s*(?P<code>[A-Z]{2}[0-9]{3})\s+(?P<sev>error|warning|info)\s+(?P<line>[0-9]+):(?P<col>[0-9]+)")
-CASE_FILES = sorted(p for p in CASES.glob("*/*") if p.is_file() and p.name.startswith(("fail", "pass")))
+# A case is a file, or a folder of files read together (for rules that look across files).
+CASE_FILES = sorted(p for p in CASES.glob("*/*") if p.name.startswith(("fail", "pass")))
 
 
 def _id(p: Path) -> str:
@@ -42,17 +43,22 @@ def test_case_folders_name_real_rules():
 def test_rule_case(path):
     code = path.parent.name
     # .virt cases are compiled; other files are existing configs, linted.
-    result = api.check([str(path)]) if path.suffix == ".virt" else api.lint([str(path)])
+    files = sorted(p for p in path.iterdir()) if path.is_dir() else [path]
+    if path.suffix == ".virt":
+        result = api.check([str(path)])
+    else:
+        result = api.lint([str(p) for p in files])
     blocking = [f"{d.span}: {d.code} {d.message}" for d in result.diagnostics
                 if d.code.startswith(("VP", "VR")) and d.severity.name == "ERROR"]
     assert blocking == [], "the case must compile so that the rule runs"
-    got = sorted((d.code, str(d.severity), d.span.line, d.span.col)
-                 for d in result.diagnostics if d.code == code and d.span and d.span.file == str(path))
+    got = sorted((d.span.file.rsplit("/", 1)[-1], d.code, str(d.severity), d.span.line, d.span.col)
+                 for d in result.diagnostics if d.code == code and d.span
+                 and d.span.file in {str(p) for p in files})
     if path.name.startswith("pass"):
         assert got == [], [d.message for d in result.diagnostics if d.code == code]
         return
-    want = sorted((m["code"], m["sev"], int(m["line"]), int(m["col"]))
-                  for m in EXPECT.finditer(path.read_text()))
+    want = sorted((p.name, m["code"], m["sev"], int(m["line"]), int(m["col"]))
+                  for p in files for m in EXPECT.finditer(p.read_text()))
     assert want, "a fail case lists what it expects with #> CODE severity line:col"
     assert got == want, [f"{d.span} {d.message}" for d in result.diagnostics if d.code == code]
 

@@ -82,6 +82,8 @@ def detect_format(path: str) -> str | None:
     name = norm.rsplit("/", 1)[-1]
     if name.endswith(("grub.conf", "menu.lst")):
         return "grub"
+    if name.endswith("elilo.conf"):
+        return "elilo"
     if name.startswith("ifcfg-") or "ifcfg-" in name:
         return "ifcfg"
     if name.endswith(".rules"):
@@ -101,12 +103,12 @@ def detect_format(path: str) -> str | None:
 
 def lint(paths: list[str]) -> Outcome:
     """Read existing configuration files (never executing them) and check them."""
-    from virtc.targets import grub, hostfiles, ifcfg, multipath, udev, xm
+    from virtc.targets import elilo, grub, hostfiles, ifcfg, multipath, udev, xm
 
     readers = {"xm": xm.parse_document, "grub": grub.parse_document, "ifcfg": ifcfg.parse_document,
                "udev": udev.parse_rules, "scsi_id": udev.parse_scsi_id_config,
                "multipath": multipath.parse_document, "rc.local": hostfiles.parse_lines,
-               "hosts": hostfiles.parse_hosts}
+               "hosts": hostfiles.parse_hosts, "elilo": elilo.parse_document}
 
     from .diagnostics import info
     from .rules import Context, Scope, all_rules

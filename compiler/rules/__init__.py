@@ -6,11 +6,11 @@ from functools import lru_cache
 
 from .base import Context, Rule, Scope  # noqa: F401
 from . import (boot, capacity, guest_os, host, luns, management, migration, network, passthrough,
-               security, storage, timekeeping, xend, xmfile, grubfile, ifcfgfile, lunfiles)
+               security, storage, timekeeping, xend, xmfile, grubfile, ifcfgfile, lunfiles, elilofile)
 
 # One module per checklist area; a rule exists when its module is listed here.
 MODULES = (storage, passthrough, network, capacity, guest_os, timekeeping, migration, luns,
-           security, host, management, boot, xend, xmfile, grubfile, ifcfgfile, lunfiles)
+           security, host, management, boot, xend, xmfile, grubfile, ifcfgfile, lunfiles, elilofile)
 
 
 @lru_cache(maxsize=1)

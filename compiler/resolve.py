@@ -303,7 +303,7 @@ class Compiler:
                     else:
                         f["dom0_vcpus"] = self.integer(o.values[0], "dom0 vcpus", 1, 4096)
                     spans[f"dom0_{o.name}"] = o.span
-            elif k == "kernel":
+            elif k == "kernel-version":
                 f["kernel"] = self.checked(values.check_text, a[0], a[0].text, "kernel version")
             elif k == "bridge":
                 bridges.append(self.bridge(st, label))
@@ -323,8 +323,7 @@ class Compiler:
                 if labelv is not None and not re.match(r"^[a-z_]+_t$", labelv):
                     self.err("VR012", f"'{labelv}' is not an SELinux type", a[1].span,
                              hint="e.g. virt_image_t or xen_image_t")
-                default = "xen_image_t" if f["hypervisor"] == "xen" else "virt_image_t"
-                images.append(ImageDir(path or a[0].text, labelv or default, st.span))
+                images.append(ImageDir(path or a[0].text, labelv or "", st.span))
             elif k == "iommu":
                 f["iommu"] = bool(self.switch(a[0] if a else None))
             elif k == "selinux":
@@ -354,6 +353,13 @@ class Compiler:
             else:
                 self.host_extra(st, extra, f)
         hyper = f["hypervisor"]
+        # A Xen host's bridges are written as ifcfg files, so xend must not build its own:
+        # virtc writes (network-script /bin/true) unless told otherwise (guide §10.2, NET-10).
+        if hyper == "xen" and bridges and not any(s.key == "network-script" for s in extra["xend"]):
+            extra["xend"].append(Setting("network-script", "/bin/true", bridges[0].span))
+        # Unlabelled image directories get the hypervisor's type (guide §18.2, C-04).
+        default_label = "xen_image_t" if hyper == "xen" else "virt_image_t"
+        images = [i if i.label else replace(i, label=default_label) for i in images]
         if hyper is None and "hypervisor" not in spans:
             self.err("VR013", f"host {name} does not say which hypervisor it runs", decl.header,
                      hint="add `hypervisor xen` or `hypervisor kvm`")
@@ -401,8 +407,11 @@ class Compiler:
             extra["numa"].append(NumaCell(cid if cid is not None else 0, span=st.span, **cell))
         elif k == "services":
             state = self.switch(a[0])
-            names = [v.text for v in a[1:]]
-            extra["services_on" if state else "services_off"].extend(names)
+            for v in a[1:]:  # the last statement about a service wins
+                for group in ("services_on", "services_off"):
+                    if v.text in extra[group]:
+                        extra[group].remove(v.text)
+                extra["services_on" if state else "services_off"].append(v.text)
         elif k == "firewall":
             opened, policy, bridged, enabled = [], None, False, None
             for o in st.opts:
@@ -687,7 +696,11 @@ class Compiler:
             b.pvclock = self.switch(a[0] if a else None)
         elif k == "services":
             state = self.switch(a[0])
-            (b.services_on if state else b.services_off).extend(v.text for v in a[1:])
+            for v in a[1:]:
+                for group in (b.services_on, b.services_off):
+                    if v.text in group:
+                        group.remove(v.text)
+                (b.services_on if state else b.services_off).append(v.text)
         elif k == "role":
             b.roles.extend(v.text for v in a)
         elif k == "selinux":
@@ -695,7 +708,8 @@ class Compiler:
         elif k == "guest-firewall":
             b.firewall = self.switch(a[0])
         elif k == "hostname":
-            b.hostname = self.checked(values.check_pattern, a[0], a[0].text, "host name")
+            t = self.interpolate(a[0], env) if a[0].kind == "STRING" else a[0].text
+            b.hostname = t and self.checked(values.check_pattern, a[0], t, "host name")
         elif k == "created-on":
             b.created_on = self.enum(a[0], ("xen", "kvm"), "hypervisor")
         elif k == "migratable":

@@ -10,7 +10,7 @@ from .base import Rule, Scope
 
 NOT_CHECKABLE: dict[str, str] = {}
 _COM = re.compile(r"^com[12]=(auto|[0-9]+)(,[0-9][noeNOE][0-9](,0x[0-9a-fA-F]+(,[0-9]+)?)?)?$")
-_MEM = re.compile(r"^(dom0_mem|mem)=([0-9]+)([BKMG]?)$")
+_MEM = re.compile(r"^(?P<key>dom0_mem|mem)=(?P<amount>[0-9]+)(?P<unit>[BKMG]?)$")
 
 
 def _stanzas(doc: Document) -> dict[int, list]:
@@ -108,9 +108,10 @@ class EliloAppend(EliloRule):
                     yield self.report(f"{tok}: leave console= out; the hypervisor inherits the EFI console",
                                       a.value_span, doc.path, severity=Severity.WARNING)
                 m = _MEM.match(tok)
-                if m and not m.group(3):
-                    yield self.report(f"{tok} has no unit, so it means {m.group(2)} KB", a.value_span, doc.path,
-                                      severity=Severity.WARNING, hint=f"write {m.group(1)}={m.group(2)}M or G")
+                if m and not m.group("unit"):
+                    yield self.report(f"{tok} has no unit, so it means {m.group('amount')} KB", a.value_span,
+                                      doc.path, severity=Severity.WARNING,
+                                      hint=f"write {m.group('key')}={m.group('amount')}M or G")
                 if name in ("com1", "com2") and not _COM.match(tok):
                     yield self.report(f"{tok} is not {name}=<baud>,DPS[,<io_base>[,<irq>]]", a.value_span, doc.path,
                                       hint=f"e.g. {name}=9600,8n1,0x408,5")

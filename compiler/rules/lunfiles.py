@@ -170,7 +170,7 @@ class MultipathSections(Rule):
                                       hint="put every multipath block inside one multipaths { } section")
                 if name == "multipath":
                     blocks[e.group]["_"] = e
-            elif len(parts) > 1 and parts[-2] == "multipath":
+            elif parts[:-1] and parts[:-1][-1] == "multipath":
                 blocks[e.group][parts[-1]] = e
         for block in blocks.values():
             head = block.get("_")
@@ -208,10 +208,9 @@ class MultipathIdentity(Rule):
         length = self.limit("mpio.wwid_length")
         seen = {"wwid": {}, "alias": {}}
         for e in doc.entries:
-            parts = e.key.split("/")
-            if len(parts) < len(("multipath", "key")) or parts[-2] != "multipath" or parts[-1] not in seen:
+            *section, kind = e.key.split("/")
+            if not section or section[-1] != "multipath" or kind not in seen:
                 continue
-            kind = parts[-1]
             if e.value in seen[kind]:
                 yield self.report(f"{kind} {e.value} is used twice", e.value_span, doc.path,
                                   related=(Related(seen[kind][e.value].value_span, "first used here"),))

@@ -21,8 +21,9 @@ _TARGET = re.compile(r"^(ioemu:)?(hd|sd|xvd|vd|fd)[a-z]+[0-9]*(:(cdrom|disk))?$"
 _PREFIXES = ("phy:", "file:", "tap:aio:", "tap:qcow:", "tap:vmdk:", "tap2:aio:", "tap:tapdisk:aio:")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 _RATE = re.compile(r"^[0-9]+[KMG]?[bB]/s(@[0-9]+(us|ms|s))?$")
-_PCI = re.compile(r"^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-9a-fA-F]+)(,.*)?$")
-_IOPORTS = re.compile(r"^([0-9a-fA-F]+)(-([0-9a-fA-F]+))?$")
+_PCI = re.compile(r"^(?:(?P<domain>[0-9a-fA-F]{4}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-9a-fA-F]{2})"
+                  r"\.(?P<function>[0-9a-fA-F]+)(,.*)?$")
+_IOPORTS = re.compile(r"^(?P<first>[0-9a-fA-F]+)(-(?P<last>[0-9a-fA-F]+))?$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
 
@@ -242,7 +243,7 @@ class XmDiskSpec(XmDocumentRule):
         fields = text.split(",")
         if len(fields) not in (len(DISK_FIELDS), len(DISK_FIELDS) + 1):  # + the backend domain
             return f"has {len(fields)} comma-separated fields; it needs source, target and mode"
-        source, target, mode = fields[:3]
+        source, target, mode = fields[:len(DISK_FIELDS)]
         if source and not source.startswith(_PREFIXES):
             return f"source {source!r} has no driver prefix (phy:, file:, tap:aio:)"
         if not _TARGET.match(target):
@@ -323,7 +324,7 @@ class XmPciSpec(XmDocumentRule):
     """
 
     code, name, severity = "VF108", "xm-pci-spec", Severity.ERROR
-    checklist, section, lines = ("PCI-21", "PCI-22"), "§31", "2344, 4736-4738"
+    checklist, section, lines = ("PCI-21", "PCI-22", "PCI-04"), "§31", "2344, 4736-4738"
     uses = ("pci.functions_per_device",)
 
     def document(self, doc: Document):
@@ -349,13 +350,14 @@ class XmPciSpec(XmDocumentRule):
             if not m:
                 return "is not [domain:]bus:slot.function in hex"
             functions = limits()["pci.functions_per_device"].value
-            if int(m.group(4), 16) >= functions:
-                return f"function {m.group(4)} is not below {functions} (a PCI device has functions 0-{functions - 1})"
+            if int(m.group("function"), 16) >= functions:
+                return (f"function {m.group('function')} is not below {functions} "
+                        f"(a PCI device has functions 0-{functions - 1})")
             return None
         m = _IOPORTS.match(v.strip())
         if not m:
             return "is not FROM[-TO] in hex"
-        if m.group(3) and int(m.group(3), 16) < int(m.group(1), 16):
+        if m.group("last") and int(m.group("last"), 16) < int(m.group("first"), 16):
             return "ends before it starts"
         return None
 

@@ -59,8 +59,9 @@ def test_there_are_enough_examples():
 
 @pytest.mark.parametrize("path", FLEETS, ids=lambda p: p.stem)
 def test_example_builds_clean(path):
+    """No error and no warning: the examples show configurations the guide accepts."""
     result = api.check([str(path)])
-    assert [f"{d.span}: {d.code} {d.message}" for d in result.diagnostics if d.severity.name == "ERROR"] == []
+    assert [f"{d.span}: {d.code} {d.message}" for d in result.diagnostics if d.severity.name != "INFO"] == []
     assert result.model is not None and result.model.guests
 
 

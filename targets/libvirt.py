@@ -102,8 +102,10 @@ def domain_xml(g: Guest, host: Host) -> str:
         _sub(os_el, "kernel", g.boot.kernel)
         if g.boot.initrd:
             _sub(os_el, "initrd", g.boot.initrd)
-        if g.boot.cmdline:
-            _sub(os_el, "cmdline", g.boot.cmdline)
+    if g.boot.cmdline and (g.boot.kernel or g.type == "xen-pv"):
+        # A PV guest's extra kernel arguments reach the kernel pygrub loads too; an HVM
+        # guest's `kernel-args` describe its own grub.conf and have no element here.
+        _sub(os_el, "cmdline", g.boot.cmdline)
     for dev in g.boot.order:
         _sub(os_el, "boot", dev=dev)
     if g.is_hvm and g.features:

@@ -118,8 +118,8 @@ def config(g: Guest, host: Host) -> str:
             add("kernel", _q(g.boot.kernel))
             if g.boot.initrd:
                 add("ramdisk", _q(g.boot.initrd))
-            if g.boot.cmdline:
-                add("extra", _q(g.boot.cmdline))
+        if g.boot.cmdline:  # appended to the kernel pygrub picks, or to `kernel`
+            add("extra", _q(g.boot.cmdline))
     add("localtime", "1" if g.clock == "localtime" else "0")
     add("on_poweroff", _q(g.on_poweroff))
     add("on_reboot", _q(g.on_reboot))

@@ -46,13 +46,6 @@ INEXPRESSIBLE = {
         "others with VR012; the pair tests that libvirt passes an unknown model string through",
     "test-paravirt-net-modelstr":
         "only a .cfg (no .xml), and its NIC model is 'fakemodel', which virtc rejects (VR012)",
-    "test-paravirt-vcpu":
-        "kernel command line on a pygrub guest (xm extra = \"console=hvc0\", <cmdline>): "
-        "virtc's `args` belongs to `kernel \"PATH\"` (or is pygrub's bootargs), so a guest "
-        "booted by a boot loader cannot carry `extra`; vcpus 2 of 4 alone would be expressible",
-    "test-paravirt-root":
-        "xm root = \"/dev/xvda2\" (<cmdline>root=/dev/xvda2</cmdline>) on a pygrub guest: virtc "
-        "has no `root` setting and no kernel arguments without `kernel \"PATH\"`",
     "test-fullvirt-serial-udp":
         "UDP serial port with a local bind side (udp:127.0.0.1:9999@0.0.0.0:99998, two <source> "
         "elements): virtc's `serial udp HOST:PORT` has only the remote side, and the bind port "
@@ -544,6 +537,10 @@ def xm_normal_form(text: str) -> dict:
     for key in ("memory", "maxmem", "vcpus", "maxvcpus", "vcpu_avail"):
         if key in cfg:
             cfg[key] = int(cfg[key])
+    # root = "DEV" is the kernel argument root=DEV in front of extra (xend builds the
+    # command line that way, and so does libvirt: <cmdline>root=DEV EXTRA</cmdline>).
+    if "root" in cfg:
+        cfg["extra"] = f"root={cfg.pop('root')} {cfg.get('extra', '')}".strip()
     # maxmem defaults to memory (xend and libvirt).
     cfg.setdefault("maxmem", cfg["memory"])
     # vCPUs as (maximum, at start). libvirt writes maxvcpus = M, vcpus = N; xend's own

@@ -46,6 +46,13 @@ class SourceFile:
         end = starts[number] - 1 if number < len(starts) else len(self.text)
         return self.text[starts[number - 1]:end].rstrip("\r")
 
+    def lines(self):
+        """(offset of the line's first character, the line without its line break)."""
+        offset = 0
+        for line in self.text.splitlines(keepends=True):
+            yield offset, line.rstrip("\r\n")
+            offset += len(line)
+
     def span(self, start: int, end: int) -> Span:
         """Span for the character offsets [start, end)."""
         starts = self.line_starts

@@ -13,11 +13,8 @@ _OPTION = re.compile(r'^(?P<indent>[ \t]*)(?P<key>[A-Za-z_-]+)(?:[ \t]*=[ \t]*(?
 
 
 def parse_document(src) -> tuple[Document, list]:
-    entries, group, offset = [], -1, 0
-    for line in src.text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        start = offset
-        offset += len(line)
+    entries, group = [], -1
+    for start, body in src.lines():
         s = body.strip()
         if not s or s.startswith("#"):
             continue

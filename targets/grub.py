@@ -19,11 +19,7 @@ _LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<cmd>[^\s=]+)(?P<sep>[ \t]*=?[ \t]*)(
 def parse_document(src) -> tuple[Document, list]:
     entries = []
     group = -1
-    offset = 0
-    for line in src.text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        start = offset
-        offset += len(line)
+    for start, body in src.lines():
         stripped = body.strip()
         if not stripped or stripped.startswith("#"):
             continue

@@ -6,11 +6,7 @@ from virtc.documents import Document, Entry
 
 
 def _lines(src):
-    offset = 0
-    for number, line in enumerate(src.text.splitlines(keepends=True)):
-        body = line.rstrip("\r\n")
-        start = offset
-        offset += len(line)
+    for number, (start, body) in enumerate(src.lines()):
         text = body.split("#", 1)[0].rstrip()
         if text.strip():
             lead = len(text) - len(text.lstrip())

@@ -17,11 +17,7 @@ _ASSIGN = re.compile(r"^(?P<indent>[ \t]*)(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Z
 
 def parse_document(src) -> tuple[Document, list]:
     entries, diags = [], []
-    offset = 0
-    for line in src.text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        start = offset
-        offset += len(line)
+    for start, body in src.lines():
         stripped = body.strip()
         if not stripped or stripped.startswith("#"):
             continue

@@ -14,11 +14,8 @@ def parse_document(src) -> tuple[Document, list]:
     entries, diags = [], []
     stack: list[tuple[str, object]] = []  # (section name, span)
     block_no = -1
-    offset = 0
-    for line in src.text.splitlines(keepends=True):
-        start = offset
-        offset += len(line)
-        tokens = [(m.group(0), start + m.start()) for m in _TOKEN.finditer(line.rstrip("\r\n"))
+    for start, line in src.lines():
+        tokens = [(m.group(0), start + m.start()) for m in _TOKEN.finditer(line)
                   if not m.group(0).startswith("#")]
         i = 0
         while i < len(tokens):

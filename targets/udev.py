@@ -17,11 +17,8 @@ _SEP = re.compile(r"\s*(,|$)")
 
 def _logical_lines(src):
     """(start offset, text) of each rule, joining lines that end with a backslash."""
-    offset, pending, pending_start = 0, "", None
-    for line in src.text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        start = offset
-        offset += len(line)
+    pending, pending_start = "", None
+    for start, body in src.lines():
         if pending_start is None:
             pending_start = start
         if body.endswith("\\"):
@@ -67,11 +64,8 @@ def parse_rules(src) -> tuple[Document, list]:
 
 def parse_scsi_id_config(src) -> tuple[Document, list]:
     """scsi_id.config: `key=value` lines; commented lines are kept out."""
-    entries, offset = [], 0
-    for line in src.text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        start = offset
-        offset += len(line)
+    entries = []
+    for start, body in src.lines():
         s = body.strip()
         if not s or s.startswith("#") or "=" not in s:
             continue

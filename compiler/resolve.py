@@ -1172,7 +1172,9 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None) -> Re
     diags = sorted(c.diags, key=Diagnostic.sort_key)
     if any(d.severity.name == "ERROR" for d in diags):
         return Result(None, diags, loaded.sources, _trees(loaded))
-    model = Model(tuple(host_models.values()), tuple(guests), tuple(loaded.sources))
+    from .derive import derive
+
+    model = derive(Model(tuple(host_models.values()), tuple(guests), tuple(loaded.sources)))
     return Result(model, diags, loaded.sources, _trees(loaded))
 
 

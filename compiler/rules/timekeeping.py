@@ -31,6 +31,35 @@ def lacks_constant_tsc(h: Host) -> bool:
     return bool(h.cpu.flags) and _TSC not in h.cpu.flags
 
 
+def clock_row(g: Guest, limits) -> dict | None:
+    """The row of the guide's clock table (§16, lines 2898-2916) for a guest, if any."""
+    table = limits["kvm.guest_clock_params"].value
+    if not g.os or not g.os.release:
+        return None
+    if g.os.family == "windows":
+        for r in table:
+            if r["family"] == "windows" and r["release"] == g.os.release:
+                return r
+        return None
+    rel = rhel_release(g)
+    if rel is None:
+        return None
+    pvclock = g.pvclock
+    if pvclock is None:
+        pvclock = below(rel, limits["kvm.pvclock_min_rhel_release"].value) is False
+    best = None
+    for r in table:
+        if r["family"] != "rhel" or r["arch"] != g.arch or major(r["release"]) != major(rel):
+            continue
+        if below(rel, r["release"]) is not False:
+            continue
+        if r["pvclock"] is not None and r["pvclock"] != pvclock:
+            continue
+        if best is None or below(best["release"], r["release"]):
+            best = r
+    return best
+
+
 class KvmHostConstantTsc(Rule):
     """A KVM host without a constant TSC keeps its CPUs out of deep C-states.
 
@@ -201,31 +230,7 @@ class GuestClockParameters(Rule):
     uses = ("kvm.guest_clock_params", "kvm.pvclock_min_rhel_release")
 
     def row(self, g: Guest) -> dict | None:
-        table = self.limit("kvm.guest_clock_params").value
-        if not g.os or not g.os.release:
-            return None
-        if g.os.family == "windows":
-            for r in table:
-                if r["family"] == "windows" and r["release"] == g.os.release:
-                    return r
-            return None
-        rel = rhel_release(g)
-        if rel is None:
-            return None
-        pvclock = g.pvclock
-        if pvclock is None:
-            pvclock = below(rel, self.limit("kvm.pvclock_min_rhel_release").value) is False
-        best = None
-        for r in table:
-            if r["family"] != "rhel" or r["arch"] != g.arch or major(r["release"]) != major(rel):
-                continue
-            if below(rel, r["release"]) is not False:
-                continue
-            if r["pvclock"] is not None and r["pvclock"] != pvclock:
-                continue
-            if best is None or below(best["release"], r["release"]):
-                best = r
-        return best
+        return clock_row(g, self.ctx.limits)
 
     def guest(self, g: Guest):
         if g.type != "kvm":

@@ -384,6 +384,7 @@ class Host:
     iscsi_targets: tuple[IscsiTarget, ...] = ()
     uri: str | None = None
     ksm: bool = False
+    multipath_blacklist: tuple[tuple[str, str], ...] = ()  # (devnode | wwid, value)
 
     @property
     def path_label(self) -> str:

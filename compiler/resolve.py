@@ -261,7 +261,8 @@ class Compiler:
         extra: dict = {"numa": [], "services_on": [], "services_off": [], "sysctl": [], "packages": [],
                        "xend": [], "exports": [], "sebools": [], "modprobe": [], "pools": [],
                        "iscsi_targets": [], "firewall": None, "uri": None, "ksm": False,
-                       "edition": None, "free_disk_kib": None, "dom0_pin": None}
+                       "edition": None, "free_disk_kib": None, "dom0_pin": None,
+                       "multipath_blacklist": []}
         bridges: list[Bridge] = []
         networks: list[Network] = []
         luns: list[Lun] = []
@@ -304,7 +305,11 @@ class Compiler:
                         f["dom0_vcpus"] = self.integer(o.values[0], "dom0 vcpus", 1, 4096)
                     spans[f"dom0_{o.name}"] = o.span
             elif k == "kernel-version":
-                f["kernel"] = self.checked(values.check_text, a[0], a[0].text, "kernel version")
+                if re.match(r"^[0-9][0-9A-Za-z._-]*$", a[0].text):
+                    f["kernel"] = a[0].text
+                else:
+                    self.err("VR012", f"'{a[0].text}' is not a kernel version", a[0].span,
+                             hint="the version of the kernel-xen / kernel package, e.g. 2.6.18-308.el5")
             elif k == "bridge":
                 bridges.append(self.bridge(st, label))
             elif k == "network":
@@ -475,6 +480,20 @@ class Compiler:
             extra["uri"] = self.checked(values.check_pattern, a[0], a[0].text, "URI")
         elif k == "ksm":
             extra["ksm"] = bool(self.switch(a[0] if a else None))
+        elif k == "blacklist":
+            kind = self.enum(a[0], ("devnode", "wwid"), "multipath blacklist kind")
+            value = a[1].text.lower() if kind == "wwid" else a[1].text
+            if kind == "wwid" and not WWID_RE.match(value):
+                self.err("VR012", f"WWID '{a[1].text}' is not 16 to 64 hex digits", a[1].span)
+            elif kind == "devnode":
+                value = self.checked(values.check_pattern, a[1], value, "devnode pattern")
+                if value:
+                    try:
+                        re.compile(value)
+                    except re.error as exc:
+                        self.err("VR012", f"'{value}' is not a regular expression ({exc})", a[1].span)
+            if kind and value:
+                extra["multipath_blacklist"].append((kind, value))
 
     def check_dup(self, items, item, key, what) -> None:
         first = next(x for x in items if key(x) == key(item))
@@ -686,7 +705,11 @@ class Compiler:
             if method:
                 b.install = Install(method, source)
         elif k == "os-kernel":
-            b.kernel_release = a[0].text
+            if re.match(r"^[0-9][0-9A-Za-z._-]*$", a[0].text):
+                b.kernel_release = a[0].text
+            else:
+                self.err("VR012", f"'{a[0].text}' is not a kernel version", a[0].span,
+                         hint="e.g. os-kernel 2.6.18-308.el5 variant xen")
             if len(a) > 1:
                 b.kernel_variant = a[1].text
         elif k == "kernel-args":

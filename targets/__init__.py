@@ -19,6 +19,7 @@ class Artifact:
 
 
 def registry():
-    from . import libvirt, xm
+    from . import grub, hostfiles, ifcfg, libvirt, multipath, udev, xend, xm
 
-    return {"libvirt": libvirt, "xm": xm}
+    return {"libvirt": libvirt, "xm": xm, "grub": grub, "ifcfg": ifcfg, "udev": udev,
+            "multipath": multipath, "xend": xend, "hostfiles": hostfiles}

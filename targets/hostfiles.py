@@ -29,3 +29,43 @@ def parse_hosts(src) -> tuple[Document, list]:
         entries.append(Entry(first, rest, src.span(s, s + len(text)), src.span(s, s + len(first)),
                              src.span(s, s + len(text))))
     return Document("hosts", src.path, tuple(entries)), []
+
+
+# ---------------------------------------------------------------- writing
+
+NAME = "hostfiles"
+
+
+def emit(model) -> list:
+    """Lines for /etc/modprobe.conf, /etc/sysctl.conf and /etc/rc.local, each written only
+    when the host needs them: loop devices, pciback hiding and module options (guide §5.3,
+    §14.4, §15.2); bridge netfilter and IP forwarding (§7.3, §10); start_udev for LUN names
+    and the tgtadm commands of an iSCSI target (§9.3, §23.1.1)."""
+    from virtc.targets import Artifact
+
+    out = []
+    for h in model.hosts:
+        if h.modprobe:
+            lines = ["# Written by virtc: append to /etc/modprobe.conf; takes effect when the",
+                     "# module is next loaded (or at reboot)."]
+            lines += [f"options {s.key} {s.value}" for s in h.modprobe]
+            out.append(Artifact(f"{h.name}/etc/modprobe.conf", "\n".join(lines) + "\n", source=h.path_label))
+        if h.sysctl:
+            lines = ["# Written by virtc: append to /etc/sysctl.conf, then run sysctl -p."]
+            lines += [f"{s.key} = {s.value}" for s in h.sysctl]
+            out.append(Artifact(f"{h.name}/etc/sysctl.conf", "\n".join(lines) + "\n", source=h.path_label))
+        rc = []
+        if any(lun.kind == "udev" for lun in h.luns):
+            rc.append("/sbin/start_udev")
+        for tid, t in enumerate(h.iscsi_targets, start=1):
+            rc.append(f"tgtadm --lld iscsi --op new --mode target --tid {tid} --targetname {t.iqn}")
+            for lun, path in t.luns:
+                rc.append(f"tgtadm --lld iscsi --op new --mode logicalunit --tid {tid} --lun {lun} "
+                          f"--backing-store {path}")
+            if t.allow:
+                rc.append(f"tgtadm --lld iscsi --op bind --mode target --tid {tid} --initiator-address {t.allow}")
+        if rc:
+            out.append(Artifact(f"{h.name}/etc/rc.local",
+                                "# Written by virtc: append to /etc/rc.local.\n" + "\n".join(rc) + "\n",
+                                source=h.path_label))
+    return out

@@ -45,3 +45,41 @@ def parse_document(src) -> tuple[Document, list]:
     for name, span in stack:
         diags.append(error("VF411", f"section '{name}' is not closed", span, hint="add the missing '}'"))
     return Document("multipath", src.path, tuple(entries)), diags
+
+
+# ---------------------------------------------------------------- writing
+
+NAME = "multipath"
+
+# device-mapper-multipath 0.4.7's defaults on RHEL 5 (its shipped multipath.conf): udev_dir,
+# selector, getuid_callout and prio_callout are RHEL 5 keywords that today's tools reject.
+DEFAULTS = (("udev_dir", "/dev"), ("polling_interval", "10"), ("selector", '"round-robin 0"'),
+            ("path_grouping_policy", "failover"), ("getuid_callout", '"/sbin/scsi_id -g -u -s /block/%n"'),
+            ("prio_callout", "/bin/true"), ("path_checker", "readsector0"), ("rr_min_io", "100"),
+            ("failback", "immediate"), ("no_path_retry", "fail"), ("user_friendly_names", "yes"))
+
+
+def emit(model) -> list:
+    """/etc/multipath.conf for hosts with `multipath` LUNs (guide §9.3): defaults, the
+    blacklist where given, and one multipath block (wwid, alias) per LUN."""
+    from virtc.targets import Artifact
+
+    out = []
+    for h in model.hosts:
+        luns = [lun for lun in h.luns if lun.kind == "multipath"]
+        if not luns:
+            continue
+        lines = ["# Written by virtc: aliases appear as /dev/mpath/ALIAS (guide §9.3).", "defaults {"]
+        lines += [f"\t{k}\t{v}" for k, v in DEFAULTS]
+        lines.append("}")
+        if h.multipath_blacklist:
+            lines.append("blacklist {")
+            for kind, value in h.multipath_blacklist:
+                lines.append(f'\t{kind}\t"{value}"' if kind == "devnode" else f"\t{kind}\t{value}")
+            lines.append("}")
+        lines.append("multipaths {")
+        for lun in luns:
+            lines += ["\tmultipath {", f"\t\twwid\t{lun.wwid}", f"\t\talias\t{lun.name}", "\t}"]
+        lines.append("}")
+        out.append(Artifact(f"{h.name}/etc/multipath.conf", "\n".join(lines) + "\n", source=h.path_label))
+    return out

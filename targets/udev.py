@@ -74,3 +74,29 @@ def parse_scsi_id_config(src) -> tuple[Document, list]:
         entries.append(Entry(key, value, src.span(k0, start + len(body.rstrip())), src.span(k0, k0 + len(key)),
                              src.span(k0, start + len(body.rstrip()))))
     return Document("scsi_id", src.path, tuple(entries)), []
+
+
+# ---------------------------------------------------------------- writing
+
+NAME = "udev"
+
+
+def emit(model) -> list:
+    """Persistent single-path LUN names (guide §9.3): one udev rule per `lun`, RHEL 5 syntax
+    (match with ==, assign with =, scsi_id by its full path), and scsi_id.config with -g."""
+    from virtc.targets import Artifact
+
+    out = []
+    for h in model.hosts:
+        luns = [lun for lun in h.luns if lun.kind == "udev"]
+        if not luns:
+            continue
+        rules = ["# Written by virtc: persistent names for single-path LUNs (guide §9.3).\n"]
+        for lun in luns:
+            rules.append(f'KERNEL=="sd*", BUS=="scsi", PROGRAM="/sbin/scsi_id -g -s /block/%k", '
+                         f'RESULT=="{lun.wwid}", NAME="{lun.name}"\n')
+        out.append(Artifact(f"{h.name}/etc/udev/rules.d/20-names.rules", "".join(rules), source=h.path_label))
+        out.append(Artifact(f"{h.name}/etc/scsi_id.config",
+                            "# Written by virtc: every SCSI device returns a UUID (guide §9.3).\n"
+                            "# options=-b\noptions=-g\n", source=h.path_label))
+    return out

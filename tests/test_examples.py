@@ -38,9 +38,9 @@ def _artifacts():
 
 ARTIFACTS = _artifacts()
 XML = [(f, a) for f, a in ARTIFACTS if a and a.path.endswith(".xml") and "/networks/" not in a.path]
-HOST_FILES = [(f, a) for f, a in ARTIFACTS if a and not a.path.endswith(".xml") and (f, a) not in XM]
 NETWORKS = [(f, a) for f, a in ARTIFACTS if a and "/networks/" in a.path]
 XM = [(f, a) for f, a in ARTIFACTS if a and "/etc/xen/" in a.path and not a.path.endswith(".sxp")]
+HOST_FILES = [(f, a) for f, a in ARTIFACTS if a and not a.path.endswith(".xml") and (f, a) not in XM]
 
 
 def _id(item):

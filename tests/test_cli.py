@@ -93,6 +93,10 @@ def test_build_writes_the_host_tree(good, tmp_path):
         "xen1/etc/xen/auto/web01", "xen1/etc/xen/auto/web02", "xen1/etc/xen/auto/web03",
         "xen1/etc/libvirt/xen/web01.xml", "xen1/etc/libvirt/xen/web02.xml", "xen1/etc/libvirt/xen/web03.xml",
         "kvm1/etc/libvirt/qemu/k.xml", "kvm1/etc/libvirt/qemu/autostart/k.xml",
+        # host files: the bridges as ifcfg files, their sysctls, xend's network-script
+        "xen1/etc/sysconfig/network-scripts/ifcfg-xenbr0", "xen1/etc/sysconfig/network-scripts/ifcfg-eth0",
+        "kvm1/etc/sysconfig/network-scripts/ifcfg-br0", "kvm1/etc/sysconfig/network-scripts/ifcfg-eth0",
+        "xen1/etc/sysctl.conf", "kvm1/etc/sysctl.conf", "xen1/etc/xen/xend-config.sxp",
     }
     assert files["xen1/etc/xen/auto/web02"] == "-> ../web02"
     assert (out / "xen1/etc/xen/auto/web02").read_text() == files["xen1/etc/xen/web02"]

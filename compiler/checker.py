@@ -14,9 +14,14 @@ from .suppress import apply, collect
 def run_rules(model: Model, config: Config | None = None) -> list[Diagnostic]:
     """Every enabled rule's diagnostics; a configured severity replaces the rule's own."""
     config = config or Config()
-    ctx = Context(model)
+    full = Context(model)
+    # Hyper-V hosts carry RHEL 5 guests only for their kernel arguments (guide §4); the
+    # Xen and KVM rules do not see them.
+    xen_kvm = Context(replace(model, hosts=tuple(h for h in model.hosts if h.hypervisor != "hyperv"),
+                              guests=tuple(g for g in model.guests if g.type != "hyperv")))
     out: list[Diagnostic] = []
     for rule_cls in all_rules():
+        ctx = full if rule_cls.hyperv else xen_kvm
         if rule_cls.code in config.severities and config.severities[rule_cls.code] is None:
             continue
         override = config.severities.get(rule_cls.code)

@@ -85,6 +85,9 @@ def _guest(g: Guest, h: Host, lim: Limits) -> Guest:
     """A KVM guest on a host without a constant TSC gets the clock arguments of the guide's
     table (§16) on its kernel line, except a placeholder such as lpj=n, which only the
     guest can compute (VK104 asks for it)."""
+    if g.type == "hyperv" and g.os and g.os.family == "rhel":
+        cmdline = _add_args(g.boot.cmdline, list(lim["hyperv.guest_args"].value))
+        return replace(g, boot=replace(g.boot, cmdline=cmdline))
     if g.type != "kvm" or not h.cpu.flags or "constant_tsc" in h.cpu.flags:
         return g
     if not g.os or g.os.family != "rhel":

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from .source import Span
 
 # Vocabularies (the compiler validates against these; the JSON Schema repeats them).
-GUEST_TYPES = ("xen-pv", "xen-hvm", "kvm")
-HYPERVISORS = ("xen", "kvm")
+GUEST_TYPES = ("xen-pv", "xen-hvm", "kvm", "hyperv")
+HYPERVISORS = ("xen", "kvm", "hyperv")  # Hyper-V: RHEL 5 guests only (guide §4)
 ARCHES = ("i686", "x86_64", "ia64")
 CPU_VENDORS = ("intel", "amd")
 ACTIONS = ("destroy", "restart", "preserve", "rename-restart")

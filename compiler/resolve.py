@@ -1219,8 +1219,8 @@ def _finish(c: Compiler, builders: list[_GuestBuilder], hosts: dict[str, Host]) 
         if b.memory_kib is None and "memory" in b.spans:
             continue
         if b.type is None:
-            if host.hypervisor == "kvm":
-                b.type = "kvm"
+            if host.hypervisor in ("kvm", "hyperv"):
+                b.type = host.hypervisor
             else:
                 c.err("VR013", f"guest {b.name} does not say whether it is xen-pv or xen-hvm",
                       b.expansion.span if b.expansion else b.span,

@@ -40,6 +40,8 @@ def emit(model: Model) -> list[Artifact]:
             out.append(Artifact(f"{host.name}/etc/libvirt/qemu/networks/autostart/{net.name}.xml",
                                 link=f"../{net.name}.xml", source=net.path_label))
     for guest in model.guests:
+        if guest.type == "hyperv":
+            continue  # Hyper-V guests are configured in Hyper-V; virtc writes their grub entry
         host = model.host(guest.host)
         folder = "xen" if guest.is_xen else "qemu"
         path = f"{guest.host}/etc/libvirt/{folder}/{guest.name}.xml"

@@ -70,6 +70,7 @@ class Rule:
     scope: Scope = Scope.GUEST
     uses: tuple[str, ...] = ()  # keys of schemas/limits.json this rule reads
     formats: tuple[str, ...] = ()  # document formats a DOCUMENT rule checks
+    hyperv: bool = False  # also sees Hyper-V hosts and guests (most rules are about Xen and KVM)
 
     def __init__(self, ctx: Context | None = None):
         self.ctx = ctx

@@ -18,7 +18,6 @@ NOT_CHECKABLE: dict[str, str] = {
                "`cpuspeed min MHZ max MHZ` statement (VK101's hint asks for it)",
     "TIME-17": "operational: bcdedit /set {default} USEPLATFORMCLOCK on, only if a Vista / 2008 / 7 guest "
                "shows timekeeping problems",
-    "TIME-18": "no field: the model has no Hyper-V platform; would need a host `hypervisor hyperv`",
     "TIME-19": "explain: a PV guest takes its time from the hypervisor; a date set while installing is ignored",
     "TIME-21": "emitter: `clock utc|localtime` is written as xm localtime=0|1 and <clock offset=...> (default utc)",
 }
@@ -266,3 +265,38 @@ class GuestClockParameters(Rule):
                           related=[Related(host_span(h, "cpu"), f"host {h.name} lacks constant_tsc")],
                           hint=f'kernel-args "{wanted}"' + (" (lpj=n: the guest's loops_per_jiffy)"
                                                             if any(p.startswith("lpj=") for p in missing) else ""))
+
+
+class HypervGuestDivider(Rule):
+    """A RHEL 5 guest under Microsoft Hyper-V boots with divider=10.
+
+    What it checks: guests of a `hypervisor hyperv` host running RHEL whose kernel
+    arguments set divider to anything but 10. (virtc adds divider=10 itself when the
+    guest's kernel arguments do not mention divider.)
+
+    Why: "To avoid timing errors when running Red Hat Enterprise Linux 5 under the
+    Microsoft Hyper-V server, use the divider=10 option in the grub.conf file" (§4,
+    lines 460-462).
+
+    Example:
+        host hv1 { hypervisor hyperv }
+        guest r5 on hv1 { memory 1G; os rhel5.8 x86_64; kernel-args "divider=5" }
+
+    Fix: kernel-args with divider=10 (or leave divider out and let virtc add it).
+    """
+
+    code, name, severity = "VK105", "hyperv-guest-divider", Severity.WARNING
+    checklist, section, lines = ("TIME-18",), "§4", "460-462"
+    uses = ("hyperv.guest_args",)
+    hyperv = True
+
+    def guest(self, g: Guest):
+        if g.type != "hyperv" or not g.os or g.os.family != "rhel":
+            return
+        wanted = self.limit("hyperv.guest_args")
+        tokens = (g.boot.cmdline or "").split()
+        missing = [a for a in wanted.value if a not in tokens]
+        if missing:
+            yield self.report(f"guest {g.name} runs under Hyper-V without {' '.join(missing)}; its clock will "
+                              "drift", span_of(g, "kernel-args", "os"), g.path_label, limit=wanted,
+                              hint=f"kernel-args with {' '.join(missing)}")

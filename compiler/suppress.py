@@ -16,7 +16,7 @@ from .suggest import did_you_mean
 from .syntax import FileSyntax, GuestDecl, HostDecl, TemplateDecl
 
 DIRECTIVE = re.compile(r"^#\s*virtc:\s*(?P<kind>ignore-file|ignore)\s*\[(?P<codes>[^\]]*)\]\s*(?P<reason>.*)$")
-LOOKS_LIKE = re.compile(r"^#\s*virtc\b")
+LOOKS_LIKE = re.compile(r"^#\s*virtc\s*(:|ignore)")
 
 
 @dataclass

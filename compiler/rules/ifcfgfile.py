@@ -173,7 +173,7 @@ class IfcfgBridgeReference(IfcfgRule):
                 b = d.get("BRIDGE")
                 if b is not None and b.value != "virbr0" and b.value not in bridges:
                     yield self.report(f"BRIDGE={b.value} but no ifcfg file defines a bridge {b.value} "
-                                      "(DEVICE={b.value} with TYPE=Bridge)", b.value_span, d.path,
+                                      f"(DEVICE={b.value} with TYPE=Bridge)", b.value_span, d.path,
                                       hint=f"create ifcfg-{b.value} with TYPE=Bridge")
 
 

@@ -42,6 +42,14 @@ def artifacts(model: Model, targets: list[str] | None = None) -> tuple[list[Arti
                                    path=art.source))
                 continue
             out[art.path] = art
+    for p in out:  # a file where another output needs a folder (/etc/xen/auto vs auto/NAME)
+        parent = p.rsplit("/", 1)[0]
+        while "/" in parent:
+            if parent in out:
+                diags.append(error("VT002", f"'{parent}' is both a file and the folder of '{p}'", None,
+                                   path=out[parent].source))
+                break
+            parent = parent.rsplit("/", 1)[0]
     return [out[p] for p in sorted(out)], diags
 
 
@@ -49,6 +57,8 @@ def unsafe_path(path: str) -> str | None:
     """Relative, normalised, no '..', no empty or hidden-dot components."""
     if path.startswith("/") or "\\" in path or "\0" in path:
         return "not a relative path"
+    if not path.isascii() or not path.isprintable():
+        return "it contains a control or non-ASCII character"
     if posixpath.normpath(path) != path:
         return "not in normal form"
     if any(part in ("", ".", "..") for part in path.split("/")):

@@ -25,20 +25,24 @@ from .syntax import FileSyntax, GuestDecl, HostDecl, Include, Stmt, TemplateDecl
 from .units import UnitError, parse_size
 
 MAX_RANGE = 10000
+# Names in /etc/xen that are not guest configs (xendomains' folder, scripts, xend's files).
+XEN_RESERVED = frozenset(("auto", "scripts", "xend-config.sxp", "xend-pci-permissive.sxp",
+                          "xend-pci-quirks.sxp", "xmexample1", "xmexample2", "xmexample.hvm",
+                          "qemu-ifup", "vtpm.db"))
 MAX_FILE_BYTES = 4 * 1024 * 1024
 SWITCH_ON = {"on", "yes", "true", "1"}
 SWITCH_OFF = {"off", "no", "false", "0"}
 BOOT_ALIASES = {"c": "hd", "disk": "hd", "d": "cdrom", "cd": "cdrom", "n": "network",
                 "pxe": "network", "net": "network", "a": "fd", "floppy": "fd"}
-TARGET_RE = re.compile(r"^(hd|sd|xvd|vd|fd)([a-z]+)([1-9][0-9]*)?$")
+TARGET_RE = re.compile(r"^(hd|sd|xvd|vd|fd)([a-z]+)([1-9][0-9]*)?\Z")
 PREFIX_BUS = {"hd": "ide", "sd": "scsi", "xvd": "xen", "vd": "virtio", "fd": "fdc"}
-CPUSET_RE = re.compile(r"^\^?[0-9]+(-[0-9]+)?(,\^?[0-9]+(-[0-9]+)?)*$")
-RATE_RE = re.compile(r"^[0-9]+[KMG]?[bB]/s(@[0-9]+(us|ms|s))?$")
-UUID_RE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
-PCI_RE = re.compile(r"^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-9a-f]+)$")
-WWID_RE = re.compile(r"^[0-9a-f]{16,64}$")
+CPUSET_RE = re.compile(r"^\^?[0-9]+(-[0-9]+)?(,\^?[0-9]+(-[0-9]+)?)*\Z")
+RATE_RE = re.compile(r"^[0-9]+[KMG]?[bB]/s(@[0-9]+(us|ms|s))?\Z")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\Z")
+PCI_RE = re.compile(r"^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-9a-f]+)\Z")
+WWID_RE = re.compile(r"^[0-9a-f]{16,64}\Z")
 INTERP_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-OS_RE = re.compile(r"^(rhel|centos|fedora|win|windows|other)[-_]?([0-9][0-9a-z.]*|xp|vista|7)?$",
+OS_RE = re.compile(r"^(rhel|centos|fedora|win|windows|other)[-_]?([0-9][0-9a-z.]*|xp|vista|7)?\Z",
                    re.IGNORECASE)
 
 
@@ -277,7 +281,7 @@ class Compiler:
             elif k == "arch":
                 f["arch"] = self.enum(a[0], ARCHES, "architecture", {"i386": "i686", "amd64": "x86_64"})
             elif k == "release":
-                if re.match(r"^5\.[0-9]+$", a[0].text):
+                if re.match(r"^5\.[0-9]+\Z", a[0].text):
                     f["release"] = a[0].text
                 else:
                     self.err("VR012", f"release '{a[0].text}' is not a RHEL 5 release", a[0].span,
@@ -305,7 +309,7 @@ class Compiler:
                         f["dom0_vcpus"] = self.integer(o.values[0], "dom0 vcpus", 1, 4096)
                     spans[f"dom0_{o.name}"] = o.span
             elif k == "kernel-version":
-                if re.match(r"^[0-9][0-9A-Za-z._-]*$", a[0].text):
+                if re.match(r"^[0-9][0-9A-Za-z._-]*\Z", a[0].text):
                     f["kernel"] = a[0].text
                 else:
                     self.err("VR012", f"'{a[0].text}' is not a kernel version", a[0].span,
@@ -325,7 +329,7 @@ class Compiler:
             elif k == "images":
                 path = self.checked(values.check_path, a[0], a[0].text, "image directory")
                 labelv = a[1].text if len(a) > 1 else None
-                if labelv is not None and not re.match(r"^[a-z_]+_t$", labelv):
+                if labelv is not None and not re.match(r"^[a-z_]+_t\Z", labelv):
                     self.err("VR012", f"'{labelv}' is not an SELinux type", a[1].span,
                              hint="e.g. virt_image_t or xen_image_t")
                 images.append(ImageDir(path or a[0].text, labelv or "", st.span))
@@ -441,7 +445,10 @@ class Compiler:
                 on = self.switch(value)
                 text = "on" if on else "off"
             else:
-                text = self.checked(values.check_pattern, value, value.text, f"{k} value")
+                # xend values may be regular expressions (hosts-allow); modprobe.conf reads a
+                # backslash as a line continuation, sysctl.conf values are plain text.
+                check = values.check_pattern if k == "xend" else values.check_text
+                text = self.checked(check, value, value.text, f"{k} value")
             if text is not None:
                 extra[group].append(Setting(a[0].text, text, st.span))
         elif k == "packages":
@@ -449,6 +456,8 @@ class Compiler:
         elif k == "export":
             path = self.checked(values.check_path, a[0], a[0].text, "exported directory")
             clients = self.checked(values.check_text, a[1], a[1].text, "export clients")
+            if clients == "":
+                self.err("VR015", "export names no clients", a[1].span, hint='e.g. to "*.example.com"')
             opts = self.checked(values.check_text, a[2], a[2].text, "export options") if len(a) > 2 else None
             if path and clients:
                 extra["exports"].append(Export(path, clients, opts, st.span))
@@ -464,7 +473,12 @@ class Compiler:
                     pool[key] = self.checked(values.check_text, v, v.text, f"pool {o.name}")
             extra["pools"].append(Pool(a[0].text, ptype or a[1].text, span=st.span, **pool))
         elif k == "iscsi-target":
-            iqn = self.checked(values.check_text, a[0], a[0].text, "IQN")
+            # The IQN and the initiators go onto tgtadm command lines in rc.local: only
+            # the characters an IQN (RFC 3720) or an address can have.
+            iqn = a[0].text if re.match(r"^[A-Za-z0-9.:_-]+\Z", a[0].text) else None
+            if iqn is None:
+                self.err("VR011", f"IQN '{_clip(a[0].text)}' may only contain letters, digits, '.', ':', '-' and '_'",
+                         a[0].span, hint="e.g. iqn.2004-04.rhel:rhel5:iscsi.kvmguest")
             luns, allow = [], None
             for o in st.opts:
                 if o.name == "lun":
@@ -473,7 +487,8 @@ class Compiler:
                     if n is not None and p:
                         luns.append((n, p))
                 else:
-                    allow = o.values[0].text
+                    v = o.values[0]
+                    allow = v.text if v.text == "ALL" else self.address(v, "initiator address", cidr=True)
             if iqn:
                 extra["iscsi_targets"].append(IscsiTarget(iqn, tuple(luns), allow, st.span))
         elif k == "uri":
@@ -487,6 +502,10 @@ class Compiler:
                 self.err("VR012", f"WWID '{a[1].text}' is not 16 to 64 hex digits", a[1].span)
             elif kind == "devnode":
                 value = self.checked(values.check_pattern, a[1], value, "devnode pattern")
+                if value is not None and (not value or value[0] in "!# \t"):
+                    self.err("VR011", f"devnode pattern '{_clip(value)}' is empty or starts with a blank, '!' or '#', "
+                                      "which multipath.conf reads as a comment", a[1].span)
+                    value = None
                 if value:
                     try:
                         re.compile(value)
@@ -639,16 +658,16 @@ class Compiler:
                 b.bootloader = self.checked(values.check_path, v, v.text, "boot loader")
             if len(a) > 1:
                 t = self.interpolate(a[1], env)
-                b.bootloader_args = t and self.checked(values.check_text, a[1], t, "boot loader arguments")
+                b.bootloader_args = None if t is None else self.checked(values.check_text, a[1], t, "boot loader arguments")
         elif k == "kernel":
             t = self.interpolate(a[0], env)
-            b.kernel = t and self.checked(values.check_path, a[0], t, "kernel")
+            b.kernel = None if t is None else self.checked(values.check_path, a[0], t, "kernel")
             for o in st.opts:
                 t = self.interpolate(o.values[0], env)
                 if o.name == "initrd":
-                    b.initrd = t and self.checked(values.check_path, o.values[0], t, "initrd")
+                    b.initrd = None if t is None else self.checked(values.check_path, o.values[0], t, "initrd")
                 else:
-                    b.cmdline = t and self.checked(values.check_text, o.values[0], t, "kernel arguments")
+                    b.cmdline = None if t is None else self.checked(values.check_text, o.values[0], t, "kernel arguments")
         elif k == "boot":
             order = []
             for v in a:
@@ -691,21 +710,21 @@ class Compiler:
                 b.usb.append(dev)
         elif k == "description":
             t = self.interpolate(a[0], env)
-            b.description = t and self.checked(values.check_text, a[0], t, "description")
+            b.description = None if t is None else self.checked(values.check_text, a[0], t, "description")
         elif k == "install":
             method = self.enum(a[0], ("url", "cdrom", "pxe", "import"), "install method",
                                {"tree": "url", "iso": "cdrom", "network": "pxe"})
             source = None
             if len(a) > 1:
                 t = self.interpolate(a[1], env)
-                source = t and self.checked(values.check_pattern, a[1], t, "install source")
+                source = None if t is None else self.checked(values.check_pattern, a[1], t, "install source")
             elif method == "url":
                 self.err("VR015", "install url needs the installation tree's address", st.span,
                          hint='install url "http://server/trees/RHEL5/os/"')
             if method:
                 b.install = Install(method, source)
         elif k == "os-kernel":
-            if re.match(r"^[0-9][0-9A-Za-z._-]*$", a[0].text):
+            if re.match(r"^[0-9][0-9A-Za-z._-]*\Z", a[0].text):
                 b.kernel_release = a[0].text
             else:
                 self.err("VR012", f"'{a[0].text}' is not a kernel version", a[0].span,
@@ -714,7 +733,7 @@ class Compiler:
                 b.kernel_variant = a[1].text
         elif k == "kernel-args":
             t = self.interpolate(a[0], env)
-            b.cmdline = t and self.checked(values.check_text, a[0], t, "kernel arguments")
+            b.cmdline = None if t is None else self.checked(values.check_text, a[0], t, "kernel arguments")
         elif k == "pvclock":
             b.pvclock = self.switch(a[0] if a else None)
         elif k == "services":
@@ -732,7 +751,7 @@ class Compiler:
             b.firewall = self.switch(a[0])
         elif k == "hostname":
             t = self.interpolate(a[0], env) if a[0].kind == "STRING" else a[0].text
-            b.hostname = t and self.checked(values.check_pattern, a[0], t, "host name")
+            b.hostname = None if t is None else self.checked(values.check_pattern, a[0], t, "host name")
         elif k == "created-on":
             b.created_on = self.enum(a[0], ("xen", "kvm"), "hypervisor")
         elif k == "migratable":
@@ -778,7 +797,7 @@ class Compiler:
         path = None
         if path_v is not None:
             t = self.interpolate(path_v, env)
-            path = t and self.checked(values.check_path, path_v, t, "disk path")
+            path = None if t is None else self.checked(values.check_path, path_v, t, "disk path")
             if t and not path:
                 return
         elif device != "cdrom":
@@ -884,7 +903,7 @@ class Compiler:
             elif o.name == "password":
                 password = self.checked(values.check_password, v, v.text, "VNC password")
             elif o.name == "keymap":
-                keymap = v.text if re.match(r"^[a-z]{2}(-[a-z]{2,3})?$", v.text) else None
+                keymap = v.text if re.match(r"^[a-z]{2}(-[a-z]{2,3})?\Z", v.text) else None
                 if keymap is None:
                     self.err("VR012", f"'{v.text}' is not a keymap", v.span, hint="e.g. en-us, de, fr-ch")
         b.graphics.append(Graphics("vnc", listen, port, password, keymap, st.span))
@@ -906,7 +925,7 @@ class Compiler:
                          hint=f'serial {kind} "/var/log/guest-serial.log"')
                 return
             t = self.interpolate(target, env)
-            path = t and self.checked(values.check_path, target, t, "serial path")
+            path = None if t is None else self.checked(values.check_path, target, t, "serial path")
         elif kind in ("tcp", "udp", "telnet"):
             if target is None:
                 self.err("VR015", f"serial {kind} needs host:port", st.span, hint=f"serial {kind} 0.0.0.0:4555")
@@ -917,7 +936,7 @@ class Compiler:
             if port is None and not p.isdigit():
                 self.err("VR012", f"'{text}' is not host:port", target.span)
             host = h or None
-            if host and values.check_ifname(host.replace(".", "a")) and not re.match(r"^[A-Za-z0-9.\-]+$", host):
+            if host and values.check_ifname(host.replace(".", "a")) and not re.match(r"^[A-Za-z0-9.\-]+\Z", host):
                 self.err("VR011", f"serial host '{host}' is not a host name or address", target.span)
         elif target is not None:
             self.err("VR012", f"serial {kind} takes no path or address", target.span)
@@ -1169,6 +1188,10 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None) -> Re
                       hint="guest names become file names (/etc/xen/NAME); use letters, digits, "
                            "'-', '_' and '.'")
                 break
+            if name in XEN_RESERVED and hosts[host_v.text] and host_models[host_v.text].hypervisor == "xen":
+                c.err("VR011", f"guest name '{name}' is taken by /etc/xen/{name} on a Xen host", decl.name.span,
+                      hint="xm configs live in /etc/xen/NAME beside xend's own files; choose another name")
+                continue
             if name in first_decl:
                 c.err("VR004", f"guest '{name}' is declared twice", decl.header,
                       related=(Related(first_decl[name], "first declared here"),),

@@ -12,16 +12,16 @@ import posixpath
 import re
 
 # Guest and host names: file names in /etc/xen and directories in the output tree.
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}\Z")
 # Interface names (bridges, NICs, vifnames): Linux IFNAMSIZ is 16 including the NUL.
-IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,14}$")
+IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,14}\Z")
 # Paths: what disk specs (",", ":" separated), XML, Python and shell carry unchanged.
-PATH_CHARS = re.compile(r"^[A-Za-z0-9_./:+@%~\-]+$")
+PATH_CHARS = re.compile(r"^[A-Za-z0-9_./:+@%~\-]+\Z")
 # Free text on command lines (kernel args): printable ASCII without quotes or backslash.
-TEXT_CHARS = re.compile(r"^[\x20-\x7e]*$")
+TEXT_CHARS = re.compile(r"^[\x20-\x7e]*\Z")
 TEXT_FORBIDDEN = "\"'\\`$"
 # VNC passwords travel inside vfb="type=vnc,vncpasswd=...": no separators either.
-PASSWORD_RE = re.compile(r"^[A-Za-z0-9_.@%+\-!#^*]{1,64}$")
+PASSWORD_RE = re.compile(r"^[A-Za-z0-9_.@%+\-!#^*]{1,64}\Z")
 
 
 def check_name(text: str) -> str | None:

@@ -29,7 +29,7 @@ def parse_document(src) -> tuple[Document, list]:
             elif i + 1 < len(tokens) and tokens[i + 1][0] == "{":
                 block_no += 1
                 path = "/".join([s for s, _ in stack] + [tok])
-                entries.append(Entry(path, "{", src.span(pos, tokens[i + 1][1] + 1), src.span(pos, pos + len(tok)),
+                entries.append(Entry(path, None, src.span(pos, tokens[i + 1][1] + 1), src.span(pos, pos + len(tok)),
                                      src.span(pos, pos + len(tok)), group=block_no))
                 stack.append((tok, src.span(pos, pos + len(tok))))
                 i += 2

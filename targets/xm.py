@@ -89,10 +89,14 @@ def serial_value(s) -> str:
 def config(g: Guest, host: Host) -> str:
     lines: list[tuple[str, str]] = []
     add = lambda k, v: lines.append((k, v))  # noqa: E731
+    # Two fixed lines first: Python reads a comment on line 1 or 2 as the file's encoding
+    # (PEP 263), so no user text may stand there.
+    lines.append(("#", "Xen domain configuration written by virtc."))
+    lines.append(("#", "Change the .virt file and rebuild rather than editing this one."))
+    if g.description:
+        lines.append(("#", g.description))
     add("name", _q(g.name))
     add("uuid", _q(g.uuid))
-    if g.description:
-        lines.insert(0, ("#", g.description))
     add("maxmem", str(g.maxmem_kib // 1024))
     add("memory", str(g.memory_kib // 1024))
     add("vcpus", str(g.max_vcpus))
@@ -198,7 +202,9 @@ def parse_document(src) -> tuple["Document | None", list]:
                                     "declaration; xend's Python stops here", src.span(pos, pos + 1),
                            hint="write the file in ASCII (guide §35.11, lines 6149-6160)"))
     try:
-        tree = ast.parse(text, filename=src.path)
+        # Bytes, as xend's execfile() reads them: a coding cookie on line 1 or 2 then
+        # changes how the rest is decoded, for virtc too.
+        tree = ast.parse(text.encode("utf-8"), filename=src.path)
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = max(1, exc.offset or 1)

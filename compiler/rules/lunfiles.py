@@ -160,7 +160,7 @@ class MultipathSections(Rule):
         blocks = defaultdict(dict)
         for e in doc.entries:
             parts = e.key.split("/")
-            if e.value == "{":
+            if e.value is None:  # a section opener
                 name = parts[-1]
                 if name not in MULTIPATH_SECTIONS:
                     yield self.report(f"unknown section '{name}'", e.key_span, doc.path,

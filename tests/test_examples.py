@@ -166,3 +166,25 @@ def test_emitted_xm_config_passes_the_xm_format_rules(item, tmp_path):
     p.write_text(item[1].text)
     result = api.lint([str(p)])
     assert [d.code for d in result.diagnostics] == ["VF113"], [d.message for d in result.diagnostics]
+
+
+def _declared_host_files(text: str) -> set[str]:
+    """The 'Host files it writes' block of an example's header comment, as output paths."""
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("# Host files it writes"))
+    declared, owner = set(), None
+    for line in lines[start + 2:]:
+        body = line[1:].strip()
+        if not line.startswith("#") or not body:
+            break
+        if body.split()[0].endswith(":"):
+            owner, body = body.split(":", 1)
+        declared.update(owner + path for path in body.split())
+    return declared
+
+
+@pytest.mark.parametrize("path", FLEETS, ids=lambda p: p.stem)
+def test_example_header_lists_its_host_files(path):
+    """Each example's header comment says which host files it produces, and is kept true."""
+    built = {a.path for f, a in HOST_FILES if f == path}
+    assert built and _declared_host_files(path.read_text(encoding="utf-8")) == built

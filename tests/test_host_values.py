@@ -1,0 +1,42 @@
+"""Host values that would reach rc.local, multipath.conf, modprobe.conf or /etc/xen paths:
+each bad one is an error at its file:line:col with a rule code, and `virtc build` writes
+nothing (tests/test_injection.py proves the property over generated values)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from virtc import api
+
+HOST = 'host xen1 {{\n  hypervisor xen; arch x86_64; memory 32G\n  {stmt}\n}}\n'
+GUEST = 'host xen1 {{\n  hypervisor xen; arch x86_64; memory 32G; bridge xenbr0 on eth0\n' \
+        '  guest {name} {{ type xen-pv; memory 1G; disk xvda "/var/lib/xen/images/a.img" }}\n}}\n'
+
+CASES = [
+    # (id, source, code, line, col, words in the message)
+    ("iqn-shell", HOST.format(stmt='iscsi-target "iqn.2001-04.com.example:x;reboot" lun 1 "/dev/sdb"'),
+     "VR011", 3, 16, "IQN"),
+    ("iscsi-allow-not-address", HOST.format(stmt='iscsi-target "iqn.2001-04.com.example:t" lun 1 "/dev/sdb" '
+                                                 'allow "ALL;reboot"'),
+     "VR012", 3, 67, "initiator address"),
+    ("devnode-negation", HOST.format(stmt='blacklist devnode "!^sd[a-c]"'), "VR011", 3, 21, "comment"),
+    ("devnode-empty", HOST.format(stmt='blacklist devnode ""'), "VR011", 3, 21, "empty"),
+    ("modprobe-backslash", HOST.format(stmt='modprobe foo "opt=1 \\\\"'), "VR011", 3, 16, "backslash"),
+    ("sysctl-dollar", HOST.format(stmt='sysctl kernel.sysrq "$(reboot)"'), "VR011", 3, 23, "'$'"),
+    ("export-no-clients", HOST.format(stmt='export "/srv/images" to ""'), "VR015", 3, 27, "clients"),
+    ("guest-named-auto", GUEST.format(name="auto"), "VR011", 3, 9, "/etc/xen/auto"),
+    ("guest-named-scripts", GUEST.format(name="scripts"), "VR011", 3, 9, "/etc/xen/scripts"),
+]
+
+
+@pytest.mark.parametrize("src,code,line,col,words", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_host_value_is_an_error_at_its_place_and_nothing_is_written(tmp_path, src, code, line, col, words):
+    path = tmp_path / "h.virt"
+    path.write_text(src, encoding="utf-8")
+    errors = [d for d in api.check([str(path)]).diagnostics if d.severity.name == "ERROR"]
+    assert [(d.code, d.span.line, d.span.col) for d in errors] == [(code, line, col)], \
+        [f"{d.span}: {d.code} {d.message}" for d in errors]
+    assert words in errors[0].message and errors[0].span.file == str(path)
+    outcome = api.build([str(path)], str(tmp_path / "out"))
+    assert outcome.has_errors and sorted(os.listdir(tmp_path)) == ["h.virt"]

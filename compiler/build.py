@@ -29,16 +29,18 @@ def artifacts(model: Model, targets: list[str] | None = None) -> tuple[list[Arti
     """All artifacts, sorted by path; diagnostics for unsafe or clashing paths."""
     diags: list[Diagnostic] = []
     out: dict[str, Artifact] = {}
+    # an artifact names the host or guest it comes from; its diagnostics point there
+    where = {x.path_label: x.span for x in (*model.hosts, *model.guests)}
     reg = registry()
     for name in targets or list(reg):
         for art in reg[name].emit(model):
             problem = unsafe_path(art.path)
             if problem:
-                diags.append(error("VT001", f"refusing to write '{art.path}': {problem}", None,
+                diags.append(error("VT001", f"refusing to write '{art.path}': {problem}", where.get(art.source),
                                    path=art.source))
                 continue
             if art.path in out:
-                diags.append(error("VT002", f"two outputs want the same file '{art.path}'", None,
+                diags.append(error("VT002", f"two outputs want the same file '{art.path}'", where.get(art.source),
                                    path=art.source))
                 continue
             out[art.path] = art
@@ -46,7 +48,7 @@ def artifacts(model: Model, targets: list[str] | None = None) -> tuple[list[Arti
         parent = p.rsplit("/", 1)[0]
         while "/" in parent:
             if parent in out:
-                diags.append(error("VT002", f"'{parent}' is both a file and the folder of '{p}'", None,
+                diags.append(error("VT002", f"'{parent}' is both a file and the folder of '{p}'", where.get(out[parent].source),
                                    path=out[parent].source))
                 break
             parent = parent.rsplit("/", 1)[0]

@@ -40,3 +40,36 @@ def test_bad_host_value_is_an_error_at_its_place_and_nothing_is_written(tmp_path
     assert words in errors[0].message and errors[0].span.file == str(path)
     outcome = api.build([str(path)], str(tmp_path / "out"))
     assert outcome.has_errors and sorted(os.listdir(tmp_path)) == ["h.virt"]
+
+
+class _Clashing:
+    """A stand-in target whose files clash: the path checks are a safety net under every
+    emitter, so they are tested with outputs no real emitter produces today."""
+
+    def __init__(self, paths):
+        self.paths = paths
+
+    def emit(self, model):
+        from virtc.targets import Artifact
+
+        g = model.guests[0]
+        return [Artifact(p, "x\n", source=g.path_label) for p in self.paths]
+
+
+@pytest.mark.parametrize("paths,message", [
+    (["xen1/etc/xen/a", "xen1/etc/xen/a"], "two outputs want the same file"),
+    (["xen1/etc/xen/a", "xen1/etc/xen/a/b"], "is both a file and the folder"),
+    (["xen1/../etc/passwd"], "refusing to write"),
+], ids=["same-file", "file-and-folder", "dot-dot"])
+def test_clashing_or_unsafe_output_paths_point_at_the_guest(monkeypatch, tmp_path, paths, message):
+    from virtc import build
+
+    path = tmp_path / "h.virt"
+    path.write_text(GUEST.format(name="web1"), encoding="utf-8")
+    monkeypatch.setattr(build, "registry", lambda: {"clash": _Clashing(paths)})
+    model = api.check([str(path)]).model
+    _, diags = build.artifacts(model)
+    assert [(d.code[:2], d.span.file, d.span.line) for d in diags] == [("VT", str(path), 3)]
+    assert message in diags[0].message
+    outcome = api.build([str(path)], str(tmp_path / "out"))
+    assert outcome.has_errors and sorted(os.listdir(tmp_path)) == ["h.virt"]

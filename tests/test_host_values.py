@@ -25,6 +25,12 @@ CASES = [
     ("modprobe-backslash", HOST.format(stmt='modprobe foo "opt=1 \\\\"'), "VR011", 3, 16, "backslash"),
     ("sysctl-dollar", HOST.format(stmt='sysctl kernel.sysrq "$(reboot)"'), "VR011", 3, 23, "'$'"),
     ("export-no-clients", HOST.format(stmt='export "/srv/images" to ""'), "VR015", 3, 27, "clients"),
+    ("multipath-alias-twice", HOST.format(stmt='multipath mp1 wwid 3600805f30015987000000000768a0019\n'
+                                                '  multipath mp1 wwid 3600805f30015987000000000768a0020'),
+     "VR004", 4, 3, "multipath name 'mp1' is declared twice"),
+    ("udev-name-twice", HOST.format(stmt='lun l2 wwid 3600805f30015987000000000768a0021\n'
+                                         '  lun l2 wwid 3600805f30015987000000000768a0022'),
+     "VR004", 4, 3, "udev name 'l2' is declared twice"),
     ("guest-named-auto", GUEST.format(name="auto"), "VR011", 3, 9, "/etc/xen/auto"),
     ("guest-named-scripts", GUEST.format(name="scripts"), "VR011", 3, 9, "/etc/xen/scripts"),
 ]

@@ -1,0 +1,130 @@
+"""Existing files read back into pieces of the model.
+
+Every target module owns `read(text, path) -> Found`: what one existing file says, in
+model terms. A file says something about its host (a grub.conf gives the kernel and
+dom0_mem, an ifcfg file a bridge, capabilities XML the CPU and RAM) and/or describes
+guests (an xm config or a domain XML). `virtc lint` and `virtc import` gather the Found
+of every file of one host and `assemble()` makes one Host and its guests from them, so
+the ordinary rules check existing files exactly as they check .virt files.
+
+Readers never execute anything and never raise on bad input: they return what they
+could read plus diagnostics at file:line:col. A construct virtc does not model is one
+info diagnostic (VF003) naming it, never silence.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+from .diagnostics import Diagnostic, info
+from .documents import Document
+from .model import Boot, Cpu, FieldSpans, GrubSettings, Guest, Host
+from .source import SourceFile, Span
+
+# Host fields that hold several elements: the pieces of all files are concatenated.
+HOST_TUPLES = ("bridges", "networks", "luns", "image_dirs", "shared", "numa", "services_on",
+               "services_off", "sysctl", "packages", "xend", "exports", "sebools", "modprobe",
+               "pools", "iscsi_targets", "multipath_blacklist")
+
+
+@dataclass
+class Found:
+    """What one existing file says. `host` maps Host field names to values: scalars are
+    set (a later file overrides an earlier one only where this one states the field),
+    tuple fields (HOST_TUPLES) are extended. `spans` says where the file states each
+    field. Guests have host="" until assemble() places them."""
+
+    source: SourceFile
+    format: str
+    document: Document | None = None
+    guests: list[Guest] = field(default_factory=list)
+    host: dict[str, object] = field(default_factory=dict)
+    spans: dict[str, Span] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def set(self, name: str, value, span: Span | None) -> None:
+        self.host[name] = value
+        if span is not None:
+            self.spans[name] = span
+
+    def add(self, name: str, *items) -> None:
+        assert name in HOST_TUPLES, name
+        self.host[name] = tuple(self.host.get(name, ())) + tuple(items)
+
+    def ignored(self, what: str, span: Span | None, hint: str | None = None) -> None:
+        """A construct virtc does not model: say once what was ignored."""
+        self.diagnostics.append(info("VF003", f"{what} is not modelled by virtc; ignored", span,
+                                     hint=hint or "rules do not check it, and `virtc import` drops it"))
+
+
+def whole_file(src: SourceFile) -> Span:
+    """The span of a file's first line: where file-wide findings point."""
+    first = src.text.split("\n", 1)[0]
+    return src.span(0, max(1, len(first)))
+
+
+def new_guest(name: str, type: str, span: Span, **kw) -> Guest:
+    """A Guest with the model's defaults for everything a file did not say."""
+    base = dict(name=name, host="", type=type, arch="x86_64", pae=False, os=None,
+                memory_kib=0, maxmem_kib=0, vcpus=1, max_vcpus=1, cpuset=None, disks=(), nics=(),
+                pci=(), graphics=(), serials=(),
+                boot=Boot(None, None, None, None, None, ()), clock="utc",
+                on_poweroff="destroy", on_reboot="restart", on_crash="restart", uuid="",
+                uuid_auto=False, autostart=False, pv_drivers=False, features=(), sound=None,
+                usb=(), description=None, span=span, expansion=None)
+    base.update(kw)
+    if not base["maxmem_kib"]:
+        base["maxmem_kib"] = base["memory_kib"]
+    return Guest(**base)
+
+
+def field_spans(spans: dict[str, Span]) -> FieldSpans:
+    return FieldSpans(tuple(sorted(spans.items())))
+
+
+# ---------------------------------------------------------------- assembling one host
+
+HOST_DEFAULTS = dict(arch="x86_64", release=None, cpu=Cpu(None, None, None, None, ()), memory_kib=None,
+                     swap_kib=None, dom0_memory_kib=None, dom0_vcpus=None, kernel=None, iommu=False,
+                     selinux=None, migration=None, grub=GrubSettings(None, None, None, None, None))
+
+
+def assemble(name: str, found: list[Found], span: Span) -> tuple[Host, list[Guest], list[Diagnostic]]:
+    """One Host and its guests from the files of one host. A guest described by both an
+    xm config and a domain XML (xend keeps both) is one guest: the first file read wins,
+    and the other is only checked at the format level."""
+    values: dict[str, object] = dict(HOST_DEFAULTS)
+    spans: dict[str, Span] = {}
+    tuples: dict[str, tuple] = {k: () for k in HOST_TUPLES}
+    guests: dict[str, Guest] = {}
+    diags: list[Diagnostic] = []
+    for f in found:
+        for key, value in f.host.items():
+            if key in HOST_TUPLES:
+                tuples[key] += tuple(value)
+            else:
+                values[key] = value
+        spans.update(f.spans)
+        for g in f.guests:
+            if g.name in guests:
+                continue
+            guests[g.name] = g
+    hyper = values.get("hypervisor") or _infer_hypervisor(list(guests.values()), found)
+    values["hypervisor"] = hyper
+    known = {f.name for f in fields(Host)}
+    kw = {k: v for k, v in values.items() if k in known}
+    kw.update(tuples)
+    host = Host(name=name, bridges=kw.pop("bridges"), networks=kw.pop("networks"), luns=kw.pop("luns"),
+                image_dirs=kw.pop("image_dirs"), shared=kw.pop("shared"), span=span,
+                fields=field_spans(spans), **kw)
+    placed = [replace(g, host=name) for g in guests.values()]
+    return host, placed, diags
+
+
+def _infer_hypervisor(guests: list[Guest], found: list[Found]) -> str:
+    """Xen when anything on the host is Xen's (an xm config, a Xen guest, xen.gz in grub);
+    KVM otherwise."""
+    if any(g.is_xen for g in guests) or any(f.format in ("xm", "xend") for f in found):
+        return "xen"
+    if any(g.type == "kvm" for g in guests):
+        return "kvm"
+    return "xen" if any(f.host.get("kernel_kind") == "xen" for f in found) else "kvm"

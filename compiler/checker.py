@@ -11,14 +11,16 @@ from .source import SourceFile
 from .suppress import apply, collect
 
 
-def run_rules(model: Model, config: Config | None = None) -> list[Diagnostic]:
-    """Every enabled rule's diagnostics; a configured severity replaces the rule's own."""
+def run_rules(model: Model, config: Config | None = None, documents=()) -> list[Diagnostic]:
+    """Every enabled rule's diagnostics; a configured severity replaces the rule's own.
+    `documents` are existing files as read (lint); format-level rules check them."""
     config = config or Config()
-    full = Context(model)
+    full = Context(model, documents=documents)
     # Hyper-V hosts carry RHEL 5 guests only for their kernel arguments (guide §4); the
     # Xen and KVM rules do not see them.
     xen_kvm = Context(replace(model, hosts=tuple(h for h in model.hosts if h.hypervisor != "hyperv"),
-                              guests=tuple(g for g in model.guests if g.type != "hyperv")))
+                              guests=tuple(g for g in model.guests if g.type != "hyperv")),
+                     documents=documents)
     out: list[Diagnostic] = []
     for rule_cls in all_rules():
         ctx = full if rule_cls.hyperv else xen_kvm

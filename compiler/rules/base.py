@@ -71,6 +71,9 @@ class Rule:
     uses: tuple[str, ...] = ()  # keys of schemas/limits.json this rule reads
     formats: tuple[str, ...] = ()  # document formats a DOCUMENT rule checks
     hyperv: bool = False  # also sees Hyper-V hosts and guests (most rules are about Xen and KVM)
+    # Host facts the rule compares with: "cpu", "memory", "numa", "release". Existing config
+    # files rarely state them (capabilities XML does); lint says which rules it skipped.
+    facts: tuple[str, ...] = ()
 
     def __init__(self, ctx: Context | None = None):
         self.ctx = ctx

@@ -180,6 +180,7 @@ class KvmVcpusPerCore(Rule):
     """
 
     code, name, severity = "VC101", "kvm-vcpus-per-core", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("CPU-01", "CPU-02", "CPU-18"), "§5.2", "484-486, 5082-5083, 6378-6379"
     scope = Scope.HOST
     uses = ("kvm.vcpus_per_core_max", "kvm.vcpus_per_core_safe")
@@ -233,6 +234,7 @@ class KvmCpuOvercommit(Rule):
     """
 
     code, name, severity = "VC102", "kvm-cpu-overcommit", Severity.WARNING
+    facts = ("cpu",)
     checklist, section, lines = ("CPU-03", "CPU-07"), "§5.2", "474-475, 486, 5082, 5087-5089"
     scope = Scope.HOST
     uses = ("kvm.vcpus_per_core_safe",)
@@ -282,6 +284,7 @@ class KvmGuestVcpusAboveCores(Rule):
     """
 
     code, name, severity = "VC103", "kvm-guest-vcpus-above-cores", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("CPU-04", "CPU-06"), "§32.4", "5084-5085"
 
     def guest(self, g: Guest):
@@ -324,6 +327,7 @@ class GuestVcpusAboveLogicalCpus(Rule):
     """
 
     code, name, severity = "VC104", "guest-vcpus-above-logical-cpus", Severity.WARNING
+    facts = ("cpu",)
     checklist, section, lines = ("CPU-05", "CPU-08"), "§7.2", "785, 1047, 1108, 1211, 5066"
 
     def guest(self, g: Guest):
@@ -387,6 +391,7 @@ class CpusetCpus(Rule):
     """
 
     code, name, severity = "VC106", "cpuset-cpus", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("CPU-10", "CPU-13"), "§25", "4230-4235, 5320-5328"
     scope = Scope.HOST
 
@@ -438,6 +443,7 @@ class NumaGuestPlacement(Rule):
     """
 
     code, name, severity = "VC107", "numa-guest-placement", Severity.WARNING
+    facts = ("numa",)
     checklist, section, lines = ("CPU-11",), "§32.8", "5232, 5243-5246, 5288-5289"
     scope = Scope.HOST
 
@@ -489,6 +495,7 @@ class NumaCellMemory(Rule):
     """
 
     code, name, severity = "VC108", "numa-cell-memory", Severity.WARNING
+    facts = ("numa",)
     checklist, section, lines = ("CPU-12",), "§32.8", "5290-5295"
     scope = Scope.HOST
 
@@ -738,6 +745,7 @@ class XenMemoryOvercommit(Rule):
     """
 
     code, name, severity = "VM105", "xen-memory-overcommit", Severity.ERROR
+    facts = ("memory",)
     checklist, section, lines = ("MEM-06", "MEM-12", "MEM-13", "MEM-16"), "§32.4", "784, 1046, 4135, 4216, 5064-5066, 5952-5957, 6079-6085"
     scope = Scope.HOST
 
@@ -793,6 +801,7 @@ class KvmMemoryBeyondSwap(Rule):
     """
 
     code, name, severity = "VM106", "kvm-memory-beyond-swap", Severity.ERROR
+    facts = ("memory",)
     checklist, section, lines = ("MEM-07", "MEM-08", "MEM-10", "MEM-16", "MEM-17"), "§32.4", "410, 483, 5069-5075"
     scope = Scope.HOST
 
@@ -841,6 +850,7 @@ class KvmSwapSize(Rule):
     """
 
     code, name, severity = "VM107", "kvm-swap-size", Severity.WARNING
+    facts = ("memory",)
     checklist, section, lines = ("MEM-09",), "§32.4", "5076-5077"
     scope = Scope.HOST
     uses = ("kvm.swap_host_share",)
@@ -891,6 +901,7 @@ class KvmOvercommitRatio(Rule):
     """
 
     code, name, severity = "VM108", "kvm-overcommit-ratio", Severity.WARNING
+    facts = ("memory",)
     checklist, section, lines = ("MEM-11",), "§32.4", "5076, 5080"
     scope = Scope.HOST
     uses = ("kvm.memory_overcommit_ratio_recommended", "kvm.memory_overcommit_max")

@@ -528,6 +528,7 @@ class PxeInstallHostRelease(Rule):
     """
 
     code, name, severity = "VG111", "pxe-install-host-release", Severity.WARNING
+    facts = ("release",)
     checklist, section, lines = ("GOS-42",), "§8.3", "1082"
     uses = ("guest.pxe_install_min_host_release",)
 
@@ -700,6 +701,7 @@ class PvDriversHostRelease(Rule):
     """
 
     code, name, severity = "VG115", "pv-drivers-host-release", Severity.ERROR
+    facts = ("release",)
     checklist, section, lines = ("GOS-17",), "§12.1", "1781, 1810-1811, 1853-1855"
     uses = ("xen.pv_drivers_min_host_release",)
 
@@ -813,6 +815,7 @@ class Rhel3PvDriversHostKernel(Rule):
     """
 
     code, name, severity = "VG118", "rhel3-pv-drivers-host-kernel", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("GOS-24",), "§12.2", "1870-1886, 6274-6287"
     uses = ("xen.pv_drivers_rhel3_host_kernel",)
 
@@ -901,6 +904,7 @@ class PvDriversNoapic(Rule):
     """
 
     code, name, severity = "VG120", "pv-drivers-noapic", Severity.WARNING
+    facts = ("release",)
     checklist, section, lines = ("GOS-28",), "§12.3.2", "2055-2059, 2106-2110, 2216-2220"
     uses = ("xen.pv_drivers_noapic", "xen.pv_drivers_min_host_release")
 
@@ -994,6 +998,7 @@ class VirtioWinHostRelease(Rule):
     """
 
     code, name, severity = "VG122", "virtio-win-host-release", Severity.ERROR
+    facts = ("release",)
     checklist, section, lines = ("GOS-31",), "§13", "2333-2334"
     uses = ("kvm.virtio_win_min_host_release",)
 

@@ -94,6 +94,7 @@ class HostMinimumResources(Rule):
     """
 
     code, name, severity = "VH102", "host-minimum-resources", Severity.ERROR
+    facts = ("memory",)
     checklist, section, lines = ("HOST-02",), "§1", "404-406"
     scope = Scope.HOST
     uses = ("host.min_memory", "host.min_free_disk")
@@ -141,6 +142,7 @@ class HvmNeedsVt(Rule):
     """
 
     code, name, severity = "VH103", "hvm-needs-vt", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("HOST-03", "HOST-07", "HOST-08"), "§1", "413-417, 728, 5131-5133, 6166, 6180"
     scope = Scope.HOST
     uses = ("host.virt_extensions",)
@@ -178,6 +180,7 @@ class KvmHostCpu(Rule):
     """
 
     code, name, severity = "VH104", "kvm-host-cpu", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("HOST-04", "HOST-07"), "§1", "419-422, 451, 5148, 6358"
     scope = Scope.HOST
     uses = ("host.virt_extensions", "host.kvm_arches")
@@ -214,6 +217,7 @@ class XenHostPae(Rule):
     """
 
     code, name, severity = "VH105", "xen-host-pae", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("HOST-05",), "§2", "443"
     scope = Scope.HOST
 
@@ -356,6 +360,7 @@ class KvmRelease(Rule):
     """
 
     code, name, severity = "VH109", "kvm-release", Severity.ERROR
+    facts = ("release",)
     checklist, section, lines = ("HOST-15",), "§6.4", "658-660, 986-988, 1062, 1158, 4912"
     scope = Scope.HOST
     uses = ("host.kvm_min_release",)

@@ -227,6 +227,7 @@ class MigrationReleaseMismatch(Rule):
     """
 
     code, name, severity = "VL101", "migration-release-mismatch", Severity.ERROR
+    facts = ("release",)
     checklist, section, lines = ("MIG-05",), "§21.1", "3429, 3470, 4255-4256"
     scope = Scope.FLEET
 
@@ -300,6 +301,7 @@ class MigrationCpuVendorMismatch(Rule):
     """
 
     code, name, severity = "VL103", "migration-cpu-vendor-mismatch", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("MIG-11",), "§5.2", "498-499"
     scope = Scope.FLEET
 
@@ -332,6 +334,7 @@ class MigrationNxMismatch(Rule):
     """
 
     code, name, severity = "VL104", "migration-nx-mismatch", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("MIG-12",), "§5.2", "500"
     scope = Scope.FLEET
 
@@ -362,6 +365,7 @@ class XenMigrationRelease(Rule):
     """
 
     code, name, severity = "VL105", "xen-migration-release", Severity.ERROR
+    facts = ("release",)
     checklist, section, lines = ("MIG-13",), "§20", "3082"
     scope = Scope.FLEET
     uses = ("migration.xen_min_release",)

@@ -1581,6 +1581,7 @@ class LaptopProcedure(Rule):
     """
 
     code, name, severity = "VN134", "laptop-procedure", Severity.INFO
+    facts = ("release",)
     checklist, section, lines = ("NET-48",), "§11.2", "1671-1673"
     scope = Scope.HOST
     uses = ("network.laptop_procedure_release",)

@@ -222,6 +222,7 @@ class IommuBootArgs(Rule):
     """
 
     code, name, severity = "VD103", "iommu-boot-args", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("PCI-07", "PCI-08", "PCI-09", "SRIOV-02"), "§14", "2507-2518, 2526, 2530-2539, 2727-2738"
     scope = Scope.HOST
     uses = ("passthrough.iommu_boot_args",)
@@ -286,6 +287,7 @@ class XenPassthroughPlatform(Rule):
     """
 
     code, name, severity = "VD104", "xen-passthrough-platform", Severity.WARNING
+    facts = ("cpu",)
     checklist, section, lines = ("PCI-05",), "§5.3", "544-548, 2526, 2530"
     scope = Scope.HOST
     uses = ("xen.pci_passthrough_platforms",)
@@ -326,6 +328,7 @@ class XenHvmPassthroughRelease(Rule):
     """
 
     code, name, severity = "VD105", "xen-hvm-passthrough-release", Severity.ERROR
+    facts = ("release",)
     checklist, section, lines = ("PCI-16",), "§14.4", "2686"
     uses = ("xen.hvm_passthrough_min_release",)
 
@@ -581,6 +584,7 @@ class SriovNeedsIntelVtd(Rule):
     """
 
     code, name, severity = "VD111", "sriov-needs-intel-vtd", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("SRIOV-01",), "§15.2", "2725, 2729, 2740-2742"
     scope = Scope.HOST
 

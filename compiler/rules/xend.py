@@ -172,6 +172,7 @@ class XendSettingValue(Rule):
     """
 
     code, name, severity = "VX103", "xend-setting-value", Severity.ERROR
+    facts = ("memory",)
     checklist, section, lines = ("XEN-02", "XEN-03", "XEN-05", "XEN-07", "XEN-09"), "§19", \
         "3029-3048, 5741, 5768"
     scope = Scope.HOST
@@ -235,6 +236,7 @@ class XendDom0Cpus(Rule):
     """
 
     code, name, severity = "VX104", "xend-dom0-cpus", Severity.ERROR
+    facts = ("cpu",)
     checklist, section, lines = ("XEN-04",), "§19", "3033-3034, 4608"
     scope = Scope.HOST
 

@@ -77,65 +77,44 @@ def _check(files: list[str], texts: dict[str, str] | None, config: str | None) -
 
 
 def detect_format(path: str) -> str | None:
-    """Which reader a file needs, from its path (later: its content too)."""
-    norm = path.replace("\\", "/")
-    name = norm.rsplit("/", 1)[-1]
-    if name.endswith(("grub.conf", "menu.lst")):
-        return "grub"
-    if name.endswith("elilo.conf"):
-        return "elilo"
-    if name.startswith("ifcfg-") or "ifcfg-" in name:
-        return "ifcfg"
-    if name.endswith(".rules"):
-        return "udev"
-    if name.endswith("scsi_id.config"):
-        return "scsi_id"
-    if name.endswith("multipath.conf"):
-        return "multipath"
-    if name.endswith("rc.local"):
-        return "rc.local"
-    if name == "hosts" or name.endswith("-hosts"):
-        return "hosts"
-    if name.endswith(".cfg") or ("/etc/xen/" in norm and "." not in name and "/scripts/" not in norm):
-        return "xm"
-    return None
+    """Which reader a file needs, from its path alone (lint also looks at the content)."""
+    from .lint import detect_path
+
+    return detect_path(path)
 
 
-def lint(paths: list[str]) -> Outcome:
-    """Read existing configuration files (never executing them) and check them."""
-    from virtc.targets import elilo, grub, hostfiles, ifcfg, multipath, udev, xm
-
-    readers = {"xm": xm.parse_document, "grub": grub.parse_document, "ifcfg": ifcfg.parse_document,
-               "udev": udev.parse_rules, "scsi_id": udev.parse_scsi_id_config,
-               "multipath": multipath.parse_document, "rc.local": hostfiles.parse_lines,
-               "hosts": hostfiles.parse_hosts, "elilo": elilo.parse_document}
-
-    from .diagnostics import info
-    from .rules import Context, Scope, all_rules
+def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
+         config: str | None = None) -> Outcome:
+    """Read existing configuration files (never executing them) into the model, one host
+    per root (or all loose files as one host), and check them with every rule."""
+    from .checker import run_rules
+    from .lint import lint_files
 
     with _no_cyclic_gc():
-        out = Outcome(None, [], {})
-        docs = []
-        for path in paths:
-            fmt = detect_format(path)
-            if fmt is None:
-                out.diagnostics.append(info("VF002", f"{path}: not a format virtc reads yet; skipped", None))
-                continue
-            src, problems = read_text(path)
-            out.diagnostics.extend(problems)
-            if src is None:
-                continue
-            out.sources[path] = src
-            doc, problems = readers[fmt](src)
-            out.diagnostics.extend(problems)
-            if doc is not None:
-                docs.append(doc)
-        ctx = Context(Model((), (), tuple(out.sources)), documents=docs)
-        for rule in all_rules():
-            if rule.scope is Scope.DOCUMENT or (rule.scope is Scope.FLEET and rule.formats):
-                out.diagnostics.extend(rule().run(ctx))
+        start = (list(roots) + list(paths) + ["."])[0]
+        cfg, cfg_diags, cfg_src = load_config(config, start, resolve_code)
+        model, documents, sources, diags = lint_files(paths, roots, capabilities)
+        out = Outcome(model, diags, sources)
+        if cfg_src is not None:
+            out.sources[cfg_src.path] = cfg_src
+        if cfg_diags:
+            out.config_errors = cfg_diags
+            out.diagnostics = cfg_diags + out.diagnostics
+            return out
+        out.diagnostics.extend(run_rules(model, cfg, documents))
+        out.diagnostics = _unique(out.diagnostics)
         out.diagnostics.sort(key=Diagnostic.sort_key)
         return out
+
+
+def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen, out = set(), []
+    for d in diags:
+        key = (d.code, d.message, d.span)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
 
 
 def build(files: list[str], output: str | None, targets: list[str] | None = None,

@@ -1,0 +1,121 @@
+"""What `virtc lint` itself says about the files it is given, before any format's rules:
+files it cannot read, files it does not know, constructs it does not model, and host
+facts no file states. Reported while reading (Scope.READER)."""
+from __future__ import annotations
+
+from ..diagnostics import Severity
+from .base import Rule, Scope
+
+NOT_CHECKABLE: dict[str, str] = {}
+
+
+class UnreadableFile(Rule):
+    """A configuration file is a text file of sensible size in UTF-8 (ASCII for xm).
+
+    What it checks: files too large (over 4 MiB), binary files (a NUL byte) and files that
+    are not UTF-8, before any reader sees them.
+
+    Why: xend executes /etc/xen/NAME as Python, which stops at the first byte it cannot
+    decode (guide §35.11, lines 6149-6160: a non-ASCII character in a config is an error),
+    and none of the other files a host reads are binary. A file that fails here is most
+    likely the wrong file (an image, a core dump) in a config folder.
+
+    Example:
+        a disk image copied to /etc/xen/guest1
+
+    Fix: move the file away, or convert it to UTF-8 (ASCII for xm configs).
+    """
+
+    code, name, severity = "VF001", "unreadable-file", Severity.ERROR
+    checklist, section, lines = ("XEN-15",), "§35.11", "6149-6160"
+    scope = Scope.READER
+
+
+class UnknownFile(Rule):
+    """A file given to `virtc lint` is in a format virtc reads.
+
+    What it checks: files whose place (etc/xen/NAME, etc/libvirt/qemu/NAME.xml,
+    boot/grub/grub.conf, etc/sysconfig/network-scripts/ifcfg-*, ...) and content match no
+    format virtc reads. They are skipped with this note, never guessed at.
+
+    Why: a host tree holds many files the guide says nothing about; saying which were
+    skipped keeps a clean lint honest (nothing was checked silently or not at all).
+
+    Example:
+        etc/xen/scripts/network-bridge
+
+    Fix: nothing, if the file is not a virtualization config; otherwise rename it to its
+    standard name (see README, "Linting existing hosts").
+    """
+
+    code, name, severity = "VF002", "unknown-file", Severity.INFO
+    checklist, section, lines = (), "virtc", "-"
+    scope = Scope.READER
+
+
+class NotModelled(Rule):
+    """A construct in an existing file that virtc does not model is named, not dropped.
+
+    What it checks: elements, keys and statements that a reader understands syntactically
+    but that have no place in virtc's model (a `<channel>` in a domain XML, a multipath
+    `devices` block, an xm key of a later Xen release ...).
+
+    Why: rules cannot check what the model does not hold, and `virtc import` cannot carry
+    it into the .virt file; one note per construct says exactly what was left out.
+
+    Example:
+        <channel type='unix'>...</channel>
+
+    Fix: nothing to fix in the file; check such constructs by hand.
+    """
+
+    code, name, severity = "VF003", "not-modelled", Severity.INFO
+    checklist, section, lines = (), "virtc", "-"
+    scope = Scope.READER
+
+
+class HostFactsUnknown(Rule):
+    """Rules that compare with the host's CPUs, memory, NUMA cells or RHEL release say when
+    they could not run.
+
+    What it checks: after reading a host's files, which facts none of them states: CPUs
+    and memory (only `virsh capabilities` output has them), NUMA cells, and the release
+    (/etc/redhat-release). For each host with missing facts, one note lists the rules that
+    were skipped because of them.
+
+    Why: the guide's overcommit limits (§5.3, §28: vCPUs per core, memory plus dom0_mem
+    against RAM) need the host's numbers; without them a clean result would be silence,
+    not a check.
+
+    Example:
+        virtc lint --root copy-of-xen1/      # no capabilities.xml in the tree
+
+    Fix: run `virsh capabilities > capabilities.xml` on the host and put it in the tree's
+    top folder, or give it with `--capabilities FILE`; copy /etc/redhat-release too.
+    """
+
+    code, name, severity = "VF004", "host-facts-unknown", Severity.INFO
+    checklist, section, lines = (), "virtc", "-"
+    scope = Scope.READER
+
+
+class GuestDescribedTwice(Rule):
+    """A guest described by two files of one host says the same in both.
+
+    What it checks: a guest with both an xm config (/etc/xen/NAME) and a libvirt domain XML
+    (/etc/libvirt/xen/NAME.xml or qemu/NAME.xml), or two XMLs with the same name: the
+    memory, vCPUs, disks and NICs must agree.
+
+    Why: xend and libvirt each start the guest from their own file (guide §31, §34); when
+    the two disagree, which one is used depends on the tool the administrator types, and
+    a migration (§19) carries the running one.
+
+    Example:
+        /etc/xen/web01 says memory = 512; /etc/libvirt/xen/web01.xml says 1048576 KiB
+
+    Fix: edit one and regenerate the other (`virtc convert`), or keep only one.
+    """
+
+    code, name, severity = "VF005", "guest-described-twice", Severity.WARNING
+    checklist, section, lines = ("XEN-16",), "§31", "4783-4804"
+    scope = Scope.READER

@@ -122,6 +122,30 @@ def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
     raise typer.Exit(_exit_code(result))
 
 
+@app.command()
+def lint(paths: List[str] = typer.Argument(None, help="Existing config files or folders (each folder is "
+                                                      "one host's tree, or a folder of host trees)."),
+         root: List[str] = typer.Option([], "--root", help="A copy of a host's file tree (etc/xen, "
+                                                            "etc/libvirt, boot/grub ...); may repeat."),
+         capabilities: Optional[str] = typer.Option(None, "--capabilities",
+                                                    help="`virsh capabilities` XML of the host(s): CPUs, "
+                                                         "memory, NUMA cells."),
+         format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics."),
+         config: Optional[str] = CONFIG):
+    """Read existing configs (never executing them) and check them with every rule."""
+    paths = paths or []
+    if not paths and not root:
+        typer.echo("error: give files, folders or --root DIR", err=True)
+        raise typer.Exit(2)
+    for p in [*paths, *root, *([capabilities] if capabilities else [])]:
+        if not os.path.exists(p):
+            typer.echo(f"error: {p}: no such file or folder", err=True)
+            raise typer.Exit(2)
+    result = api.lint(paths, root, capabilities, config=config)
+    _print_diagnostics(result, format)
+    raise typer.Exit(_exit_code(result))
+
+
 def main() -> None:
     try:
         app(standalone_mode=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ class Outcome:
     sources: dict[str, SourceFile]
     artifacts: list = field(default_factory=list)
     config_errors: list[Diagnostic] = field(default_factory=list)
+    text: str | None = None  # what import and convert produce
 
     @property
     def has_errors(self) -> bool:
@@ -105,6 +107,76 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
         out.diagnostics = _unique(out.diagnostics)
         out.diagnostics.sort(key=Diagnostic.sort_key)
         return out
+
+
+def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
+            output: str | None = None, force: bool = False) -> Outcome:
+    """Existing configs -> one .virt file. Nothing is written when a file could not be
+    read (an error from a reader: the .virt would silently lack what it said), or when the
+    written text would not compile back to the same model's files (a virtc bug)."""
+    from . import dslwrite
+    from .build import artifacts
+    from .diagnostics import error
+    from .lint import lint_files
+    from .rules import Scope, by_code
+
+    with _no_cyclic_gc():
+        model, _documents, sources, diags = lint_files(paths, roots, capabilities)
+    out = Outcome(model, diags, sources)
+    reading = [d for d in diags if d.severity is Severity.ERROR
+               and (d.code not in by_code() or by_code()[d.code].scope is Scope.READER)]
+    if reading:
+        return out
+    if not model.guests and not model.hosts:
+        out.diagnostics.append(error("VF002", "nothing to import: no host or guest configuration found", None))
+        return out
+    try:
+        text = dslwrite.write(model)
+    except ValueError as exc:
+        out.diagnostics.append(error("VF006", f"cannot write this configuration as .virt: {exc}", None,
+                                     hint="change the value in the existing file, or write it in .virt by hand"))
+        return out
+    out.text = text
+    target = output or "imported.virt"
+    # Check the text before writing it: it must compile, and build what the files read
+    # would build. What does not is reported (VF006) and nothing is written.
+    again = compile_sources([target], {target: text})
+    back = [d for d in again.diagnostics if d.severity is Severity.ERROR]
+    if again.model is None or back:
+        for d in back[:20]:
+            line = text.splitlines()[d.span.line - 1].strip() if d.span else ""
+            out.diagnostics.append(error("VF006", f"the imported configuration is not valid .virt: {d.code} "
+                                                  f"{d.message} (in `{line}`)", None,
+                                         hint="fix the value in the existing file, then import again"))
+        return out
+    mine, _ = artifacts(model)
+    theirs, _ = artifacts(again.model)
+    before = {a.path: (a.text, a.link) for a in mine}
+    after = {a.path: (a.text, a.link) for a in theirs}
+    differ = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    if differ:
+        out.diagnostics.append(error("VF006", f"the imported .virt would build {len(differ)} file(s) "
+                                              f"differently from what was read: {', '.join(differ[:5])}", None,
+                                     hint="please report this with the files (a gap in `virtc import`)"))
+        return out
+    if output is not None:
+        if os.path.exists(output) and not force:
+            out.diagnostics.append(error("VF006", f"{output} exists; not replacing it", None,
+                                         hint="choose another -o, or add --force"))
+            return out
+        tmp = f"{output}.virtc-tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+    return out
+
+
+def convert(path: str, to: str | None = None, capabilities: str | None = None) -> Outcome:
+    """One guest's xm config -> libvirt domain XML, or back. `to` is "xml" or "xm";
+    by default the other format of the input."""
+    from . import convert as _convert
+
+    return _convert.convert_file(path, to, capabilities)
 
 
 def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:

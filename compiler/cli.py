@@ -146,6 +146,70 @@ def lint(paths: List[str] = typer.Argument(None, help="Existing config files or 
     raise typer.Exit(_exit_code(result))
 
 
+def _write_text(path: str, text: str) -> None:
+    tmp = f"{path}.virtc-tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+class Direction(str, enum.Enum):
+    xml = "xml"
+    xm = "xm"
+
+
+@app.command()
+def convert(file: str = typer.Argument(..., help="An xm config (/etc/xen/NAME) or a libvirt domain XML."),
+            to: Optional[Direction] = typer.Option(None, "--to", help="Output format (default: the other one)."),
+            output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
+            capabilities: Optional[str] = typer.Option(None, "--capabilities",
+                                                       help="`virsh capabilities` XML of the target host."),
+            format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
+    """Convert one guest between xm config and libvirt domain XML."""
+    for p in [file, *([capabilities] if capabilities else [])]:
+        if not os.path.isfile(p):
+            typer.echo(f"error: {p}: no such file", err=True)
+            raise typer.Exit(2)
+    result = api.convert(file, to.value if to else None, capabilities)
+    if result.text is not None and not result.has_errors:
+        if output:
+            _write_text(output, result.text)
+        else:
+            sys.stdout.write(result.text)
+    text = render(result.diagnostics, result.sources, format.value)
+    if text:
+        sys.stderr.write(text)
+    raise typer.Exit(_exit_code(result))
+
+
+@app.command("import")
+def import_cmd(paths: List[str] = typer.Argument(None, help="Existing config files or folders."),
+               root: List[str] = typer.Option([], "--root", help="A copy of a host's file tree; may repeat."),
+               output: str = typer.Option(..., "-o", "--output", help="The .virt file to write."),
+               capabilities: Optional[str] = typer.Option(None, "--capabilities",
+                                                          help="`virsh capabilities` XML of the host(s)."),
+               force: bool = typer.Option(False, "--force", help="Replace OUTPUT if it exists."),
+               format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
+    """Write the hosts and guests of existing configs as one .virt file."""
+    paths = paths or []
+    if not paths and not root:
+        typer.echo("error: give files, folders or --root DIR", err=True)
+        raise typer.Exit(2)
+    for p in [*paths, *root, *([capabilities] if capabilities else [])]:
+        if not os.path.exists(p):
+            typer.echo(f"error: {p}: no such file or folder", err=True)
+            raise typer.Exit(2)
+    result = api.import_(paths, root, capabilities, output, force)
+    text = render([d for d in result.diagnostics if d.severity.name == "ERROR" or d.code == "VF006"],
+                  result.sources, format.value)
+    if text:
+        sys.stderr.write(text)
+    if result.text is not None and not result.has_errors:
+        typer.echo(f"wrote {output}: {len(result.model.hosts)} host(s), {len(result.model.guests)} guest(s); "
+                   f"run `virtc check {output}` for the rules", err=True)
+    raise typer.Exit(1 if result.has_errors else 0)
+
+
 def main() -> None:
     try:
         app(standalone_mode=True)

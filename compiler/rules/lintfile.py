@@ -119,3 +119,26 @@ class GuestDescribedTwice(Rule):
     code, name, severity = "VF005", "guest-described-twice", Severity.WARNING
     checklist, section, lines = ("XEN-16",), "§31", "4783-4804"
     scope = Scope.READER
+
+
+class ImportInexpressible(Rule):
+    """`virtc import` writes .virt only when it says everything the files said.
+
+    What it checks: before writing, the imported .virt text is compiled again and its
+    output compared with what the existing files describe. A value the language rejects
+    (for instance a NIC model xend does not know) or an output that would differ stops the
+    import; nothing is written.
+
+    Why: an import that silently drops or changes a setting would make the next `virtc
+    build` deploy a different guest than the one running (the guide's migration and
+    storage chapters, §19 and §5, depend on the configs matching the guests).
+
+    Example:
+        vif = [ "model=fakemodel,bridge=xenbr0" ]
+
+    Fix: correct the value in the existing file (virtc lint names the rule), then import.
+    """
+
+    code, name, severity = "VF006", "import-inexpressible", Severity.ERROR
+    checklist, section, lines = (), "virtc", "-"
+    scope = Scope.READER

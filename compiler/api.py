@@ -95,7 +95,7 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
     with _no_cyclic_gc():
         start = (list(roots) + list(paths) + ["."])[0]
         cfg, cfg_diags, cfg_src = load_config(config, start, resolve_code)
-        model, documents, sources, diags = lint_files(paths, roots, capabilities)
+        model, documents, sources, diags, skip = lint_files(paths, roots, capabilities)
         out = Outcome(model, diags, sources)
         if cfg_src is not None:
             out.sources[cfg_src.path] = cfg_src
@@ -103,7 +103,7 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
             out.config_errors = cfg_diags
             out.diagnostics = cfg_diags + out.diagnostics
             return out
-        out.diagnostics.extend(run_rules(model, cfg, documents))
+        out.diagnostics.extend(_not_skipped(run_rules(model, cfg, documents), model, skip))
         out.diagnostics = _unique(out.diagnostics)
         out.diagnostics.sort(key=Diagnostic.sort_key)
         return out
@@ -121,7 +121,7 @@ def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = 
     from .rules import Scope, by_code
 
     with _no_cyclic_gc():
-        model, _documents, sources, diags = lint_files(paths, roots, capabilities)
+        model, _documents, sources, diags, _skip = lint_files(paths, roots, capabilities)
     out = Outcome(model, diags, sources)
     reading = [d for d in diags if d.severity is Severity.ERROR
                and (d.code not in by_code() or by_code()[d.code].scope is Scope.READER)]
@@ -177,6 +177,22 @@ def convert(path: str, to: str | None = None, capabilities: str | None = None) -
     from . import convert as _convert
 
     return _convert.convert_file(path, to, capabilities)
+
+
+def _not_skipped(diags: list[Diagnostic], model: Model, skip: dict[str, set[str]]) -> list[Diagnostic]:
+    """Drop findings of rules that needed a fact no file of that host states (VF004 says
+    which were skipped). A finding belongs to the host its logical path names."""
+    if not any(skip.values()):
+        return diags
+    out = []
+    for d in diags:
+        host = d.path.split(" / ")[0].removeprefix("host ") if d.path.startswith("host ") else None
+        if host is not None and d.code in skip.get(host, ()):
+            continue
+        if host is None and d.code in set().union(*skip.values()):
+            continue
+        out.append(d)
+    return out
 
 
 def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:

@@ -320,15 +320,33 @@ def assemble_host(hr: HostRead, span: Span) -> tuple:
     return host, placed, diags
 
 
-MISSING_FACT = {
-    "cpu": "its CPUs (vendor, cores, threads, flags)",
-    "memory": "its memory",
-    "numa": "its NUMA cells",
-    "release": "its RHEL release",
+# Host facts, and what states them. The first four come from `virsh capabilities` and
+# /etc/redhat-release; the others are known only when the host's file of that kind was
+# read (a lone xm config says nothing about the host's bridges: "no bridge" would be a guess).
+FACTS = {
+    "cpu": "its CPUs (capabilities XML)",
+    "memory": "its memory (capabilities XML)",
+    "numa": "its NUMA cells (capabilities XML)",
+    "release": "its RHEL release (/etc/redhat-release)",
+    "bridges": "its bridges (ifcfg files)",
+    "networks": "its libvirt networks (network XMLs)",
+    "labels": "its SELinux file labels (file_contexts.local)",
+    "sebools": "its SELinux booleans (booleans.local)",
+    "modprobe": "its module options (modprobe.conf)",
+    "xend": "its xend settings (xend-config.sxp)",
+    "grub": "its boot entry (grub.conf)",
+    "sysctl": "its kernel settings (sysctl.conf)",
+    "firewall": "its firewall (iptables)",
 }
+FILE_FACTS = {"bridges": ("ifcfg",), "networks": ("network-xml",), "labels": ("fcontext",),
+              "sebools": ("sebool",), "modprobe": ("modprobe",), "xend": ("xend",),
+              "grub": ("grub", "elilo"), "sysctl": ("sysctl",), "firewall": ("iptables",)}
 
 
-def missing_facts(host) -> list[str]:
+def missing_facts(host, formats: set[str] = frozenset(), everything: bool = False) -> list[str]:
+    """The facts no file of the host states (all known when `everything`: a .virt file)."""
+    if everything:
+        return []
     out = []
     if not (host.cpu.cores or host.cpu.threads or host.cpu.flags or host.cpu.vendor):
         out.append("cpu")
@@ -338,21 +356,28 @@ def missing_facts(host) -> list[str]:
         out.append("numa")
     if host.release is None:
         out.append("release")
+    out += [fact for fact, fmts in FILE_FACTS.items() if not set(fmts) & formats]
     return out
 
 
-def skipped_note(host, span: Span | None) -> Diagnostic | None:
+def skipped_rules(missing: list[str]) -> list[str]:
     from .rules import all_rules
 
-    missing = missing_facts(host)
-    skipped = [r.code for r in all_rules() if set(r.facts) & set(missing)]
+    return [r.code for r in all_rules() if set(r.facts) & set(missing)]
+
+
+def skipped_note(host, missing: list[str], span: Span | None) -> Diagnostic | None:
+    skipped = skipped_rules(missing)
     if not skipped:
         return None
-    what = ", ".join(MISSING_FACT[m] for m in missing)
-    return info("VF004", f"host {host.name}: no file states {what}; {len(skipped)} rules that compare "
-                         f"with them were skipped: {' '.join(skipped)}", span, path=host.path_label,
+    from .rules import by_code
+
+    needed = [m for m in missing if any(m in by_code()[c].facts for c in skipped)]
+    what = ", ".join(FACTS[m] for m in needed)
+    return info("VF004", f"host {host.name}: no file states {what}; {len(skipped)} rules that need "
+                         f"them were skipped: {' '.join(skipped)}", span, path=host.path_label,
                 hint="give `--capabilities FILE` (`virsh capabilities` output from that host) or put "
-                     "capabilities.xml in the tree, and copy /etc/redhat-release")
+                     "capabilities.xml in the tree; copy /etc/redhat-release and the host's other files")
 
 
 def _disagreements(found: list[Found]) -> list[Diagnostic]:
@@ -374,7 +399,7 @@ def _disagreements(found: list[Found]) -> list[Diagnostic]:
 
 
 def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None = None):
-    """(model, documents, sources, diagnostics) for existing files."""
+    """(model, documents, sources, diagnostics, rules to skip per host) for existing files."""
     diags: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {}
     caps: list[Found] = []
@@ -388,6 +413,7 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
     hosts_files, problems = collect(list(paths), list(roots))
     diags.extend(problems)
     hosts, guests, documents = [], [], []
+    skip: dict[str, set[str]] = {}
     for f in caps:  # read once, whichever hosts it describes
         diags.extend(f.diagnostics)
         if f.document is not None:
@@ -407,10 +433,12 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
         host, placed, problems = assemble_host(hr, anchor)
         diags.extend(problems)
         diags.extend(_disagreements(hr.found))
-        note = skipped_note(host, anchor)
+        missing = missing_facts(host, {f.format for f in hr.found})
+        note = skipped_note(host, missing, anchor)
         if note is not None:
             diags.append(note)
+        skip[host.name] = set(skipped_rules(missing))
         hosts.append(host)
         guests.extend(placed)
     model = Model(tuple(hosts), tuple(guests), tuple(sources))
-    return model, documents, sources, diags
+    return model, documents, sources, diags, skip

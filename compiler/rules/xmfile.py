@@ -8,23 +8,19 @@ import re
 from virtc.schemas import load
 
 from ..diagnostics import Severity
-from ..documents import Document, Entry
+from ..documents import Document
 from ..limits import limits
 from ..suggest import did_you_mean
+from ..xmspec import VIF_KEYS, entry_items, normal_uuid, parse_disk, parse_pci, parse_vif
 from .base import Rule, Scope
+from ..values import is_number
 
 NOT_CHECKABLE: dict[str, str] = {}
 
-DISK_FIELDS = ("source", "target", "mode")  # disk=phy:DEV,VDEV,MODE[,DOM] (line 4735)
 _BOOL = {"yes", "y", "no", "n", "0", "1", "true", "false"}
-_TARGET = re.compile(r"^(ioemu:)?(hd|sd|xvd|vd|fd)[a-z]+[0-9]*(:(cdrom|disk))?$")
-_PREFIXES = ("phy:", "file:", "tap:aio:", "tap:qcow:", "tap:vmdk:", "tap2:aio:", "tap:tapdisk:aio:")
-_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-_RATE = re.compile(r"^[0-9]+[KMG]?[bB]/s(@[0-9]+(us|ms|s))?$")
-_PCI = re.compile(r"^(?:(?P<domain>[0-9a-fA-F]{4}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-9a-fA-F]{2})"
-                  r"\.(?P<function>[0-9a-fA-F]+)(,.*)?$")
 _IOPORTS = re.compile(r"^(?P<first>[0-9a-fA-F]+)(-(?P<last>[0-9a-fA-F]+))?$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+# set_int keys that count something: xend takes 0 or less, and the guest cannot start.
+_POSITIVE = ("memory", "maxmem", "vcpus")
 
 
 def _keys() -> dict:
@@ -151,7 +147,8 @@ class XmValueType(XmDocumentRule):
     Why: Table 31.2 (lines 4784-4804) gives the parsers: set_int "accepts an integer with
     Python's int()", set_float "with Python's float()", set_bool accepts yes, y, no and n
     (the table prints 'yes' twice, contradiction C-34), and the defaults table (lines
-    4806-4877) assigns a parser to each key. The guide says values must be quoted with
+    4806-4877) assigns a parser to each key. memory, maxmem and vcpus count something and
+    must be at least 1. The guide says values must be quoted with
     single quotes (line 4702); its own examples disagree, and numbers are written bare
     (XEN-14).
 
@@ -175,6 +172,9 @@ class XmValueType(XmDocumentRule):
                         isinstance(v, str) and not re.fullmatch(r"-?[0-9]+", v.strip())):
                     yield self.report(f"{e.key} must be an integer, not {v!r}", e.value_span, doc.path,
                                       hint=f"write {e.key} = <number>")
+                elif e.key in _POSITIVE and int(v) < 1:
+                    yield self.report(f"{e.key} = {v!r}: it must be at least 1", e.value_span, doc.path,
+                                      hint="memory and maxmem are MiB, vcpus a count")
                 elif isinstance(v, str):
                     yield self.report(f"{e.key} is a number written as a string ({v!r})", e.value_span,
                                       doc.path, severity=Severity.WARNING, hint=f"write {e.key} = {v.strip()}")
@@ -196,22 +196,14 @@ class XmValueType(XmDocumentRule):
                             yield self.report(f"each {e.key} entry must be a string, not {item!r}", span, doc.path)
 
 
-def _items(e: Entry):
-    """(text, span) of each element of a list value (or the value itself)."""
-    if isinstance(e.value, str):
-        return [(e.value, e.value_span)]
-    if isinstance(e.value, (list, tuple)):
-        spans = e.item_spans or (e.value_span,) * len(e.value)
-        return [(v, s) for v, s in zip(e.value, spans) if isinstance(v, str)]
-    return []
-
-
 class XmDiskSpec(XmDocumentRule):
     """Each xm disk entry is `prefix:source,target[:cdrom],mode`.
 
     What it checks: every entry of `disk = [...]` has 3 fields (or 4 with a backend
-    domain), a known driver prefix (phy:, file:, tap:aio:, tap:qcow:, tap2:aio:), a
-    target name, and a mode of r, w or w! (an empty source is an empty CD-ROM).
+    domain), a known driver prefix (phy:, file:, tap:aio:, tap:qcow:, tap2:aio:) followed
+    by a path, a target name, and a mode of r, w or w! (an empty source is an empty
+    CD-ROM); no field has spaces around it (xend splits on commas and strips nothing, so
+    " hda" is not a device name).
 
     Why: "disk=phy:DEV,VDEV,MODE[,DOM]: add a disk device to a domain ... MODE is r for
     read-only, w for read-write" (§31, line 4735). xm splits the entry on commas and
@@ -232,7 +224,7 @@ class XmDiskSpec(XmDocumentRule):
         e = doc.get("disk")
         if e is None:
             return
-        for text, span in _items(e):
+        for text, span in entry_items(e):
             problem = self.problem(text)
             if problem:
                 yield self.report(f"disk entry {text!r}: {problem}", span, doc.path,
@@ -240,25 +232,17 @@ class XmDiskSpec(XmDocumentRule):
 
     @staticmethod
     def problem(text: str) -> str | None:
-        fields = text.split(",")
-        if len(fields) not in (len(DISK_FIELDS), len(DISK_FIELDS) + 1):  # + the backend domain
-            return f"has {len(fields)} comma-separated fields; it needs source, target and mode"
-        source, target, mode = fields[:len(DISK_FIELDS)]
-        if source and not source.startswith(_PREFIXES):
-            return f"source {source!r} has no driver prefix (phy:, file:, tap:aio:)"
-        if not _TARGET.match(target):
-            return f"target {target!r} is not a device name such as xvda, hda or hdc:cdrom"
-        if mode not in ("r", "ro", "w", "w!", "!"):
-            return f"mode {mode!r} is not r, w or w!"
-        return None
+        return parse_disk(text).problem
 
 
 class XmVifSpec(XmDocumentRule):
     """Each xm vif entry is a comma-separated list of known `key=value` pairs.
 
     What it checks: every `vif` entry: each part is key=value with a key xm knows (type,
-    mac, bridge, ip, script, backend, vifname, rate, model); `type` is ioemu or netfront;
-    `mac` is six hex pairs; `rate` is an amount per second with an optional window.
+    mac, bridge, ip, script, backend, vifname, rate, model), a value, and no key twice;
+    `type` is ioemu or netfront; `mac` is six hex pairs; `rate` is an amount per second
+    with an optional window. (An entry with no `bridge` is VN122's: the NIC it reads
+    has no bridge.)
 
     Why: "vif=type=TYPE, mac=MAC, bridge=BRIDGE, ip=IPADDR, script=SCRIPT, backend=DOM,
     vifname=NAME" (§31, lines 4745-4747) and "rate=10MB/s" ... "@50ms" (§32.10, lines
@@ -276,40 +260,26 @@ class XmVifSpec(XmDocumentRule):
 
     code, name, severity = "VF107", "xm-vif-spec", Severity.ERROR
     checklist, section, lines = ("NET-31", "NET-36", "NET-37"), "§31", "4745-4747, 5420-5438, 5918"
-    KEYS = ("type", "mac", "bridge", "ip", "script", "backend", "vifname", "rate", "model")
+    KEYS = VIF_KEYS
 
     def document(self, doc: Document):
         e = doc.get("vif")
         if e is None:
             return
-        for text, span in _items(e):
-            for problem, hint in self.problems(text):
+        for text, span in entry_items(e):
+            spec = parse_vif(text)
+            for problem, hint in spec.problems:
                 yield self.report(f"vif entry {text!r}: {problem}", span, doc.path, hint=hint)
 
     def problems(self, text: str):
-        for part in (p.strip() for p in text.split(",")):
-            if not part:
-                continue
-            if "=" not in part:
-                yield f"{part!r} is not key=value", "separate the pairs with commas"
-                continue
-            key, value = (x.strip() for x in part.split("=", 1))
-            if key not in self.KEYS:
-                yield f"unknown vif key {key!r}", did_you_mean(key, self.KEYS) or f"known keys: {', '.join(self.KEYS)}"
-            elif key == "type" and value not in ("ioemu", "netfront"):
-                yield f"type {value!r} is neither ioemu nor netfront", did_you_mean(value, ("ioemu", "netfront"))
-            elif key == "mac" and not _MAC.match(value):
-                yield f"mac {value!r} is not six hex pairs", ("a space is not a separator: put a comma "
-                                                             "before the next key" if " " in value else None)
-            elif key == "rate" and not _RATE.match(value):
-                yield f"rate {value!r} is not an amount per second", "e.g. rate=10MB/s (bytes) or 10Mb/s (bits), optional @50ms"
+        return iter(parse_vif(text).problems)
 
 
 class XmPciSpec(XmDocumentRule):
     """xm pci, ioports and irq entries are well-formed hexadecimal addresses.
 
-    What it checks: `pci` entries `[DDDD:]BB:SS.F` in hex with function 0-7 (options
-    after a comma allowed); `ioports` entries `FROM[-TO]` in hex with FROM <= TO; `irq`
+    What it checks: `pci` entries `[DDDD:]BB:SS.F` in hex with slot 00-1f and function
+    0-7 (options after a comma allowed); `ioports` entries `FROM[-TO]` in hex with FROM <= TO; `irq`
     entries are integers.
 
     Why: "pci=BUS:DEV.FUNC: add a PCI device to the domain, using given params (in hex)"
@@ -342,18 +312,11 @@ class XmPciSpec(XmDocumentRule):
     @staticmethod
     def problem(key: str, v) -> str | None:
         if key == "irq":
-            return None if isinstance(v, int) or (isinstance(v, str) and v.isdigit()) else "is not an IRQ number"
+            return None if isinstance(v, int) or (isinstance(v, str) and is_number(v)) else "is not an IRQ number"
         if not isinstance(v, str):
             return "is not a string"
         if key == "pci":
-            m = _PCI.match(v.strip())
-            if not m:
-                return "is not [domain:]bus:slot.function in hex"
-            functions = limits()["pci.functions_per_device"].value
-            if int(m.group("function"), 16) >= functions:
-                return (f"function {m.group('function')} is not below {functions} "
-                        f"(a PCI device has functions 0-{functions - 1})")
-            return None
+            return parse_pci(v, limits()["pci.functions_per_device"].value).problem
         m = _IOPORTS.match(v.strip())
         if not m:
             return "is not FROM[-TO] in hex"
@@ -399,7 +362,7 @@ class XmEnumValue(XmDocumentRule):
                               e.value_span, doc.path, hint='e.g. boot = "c" (disk) or "dc" (CD-ROM, then disk)')
         e = doc.get("vfb")
         if e is not None:
-            for text, span in _items(e):
+            for text, span in entry_items(e):
                 m = re.search(r"(?:^|,)\s*type\s*=\s*([^,]*)", text)
                 if not m or m.group(1).strip() not in ("vnc", "sdl"):
                     yield self.report(f"vfb entry {text!r} needs type=vnc or type=sdl", span, doc.path)
@@ -496,7 +459,7 @@ class XmUuid(XmDocumentRule):
 
     def document(self, doc: Document):
         e = doc.get("uuid")
-        if e is not None and not _UUID.match(str(e.value)):
+        if e is not None and normal_uuid(e.value) is None:
             yield self.report(f"uuid {e.value!r} is not 32 hex digits", e.value_span, doc.path,
                               hint="generate one with uuidgen")
 

@@ -1,0 +1,48 @@
+"""`virtc convert` on the command line: xm config <-> domain XML, stdout or -o, exit codes."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from lxml import etree
+
+from virtc import api
+
+from conftest import ROOT
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "virtc", "convert", *args], capture_output=True, text=True)
+
+
+def _built(tmp_path):
+    out = tmp_path / "out"
+    assert not api.build([str(ROOT / "examples" / "xen-webfarm.virt")], str(out)).has_errors
+    return out / "xenweb1"
+
+
+def test_xm_to_xml_and_back_on_the_command_line(tmp_path):
+    host = _built(tmp_path)
+    cfg = host / "etc" / "xen" / "db01"
+    r = run(str(cfg))
+    assert r.returncode == 0, r.stderr
+    root = etree.fromstring(r.stdout.encode())
+    assert root.tag == "domain" and root.findtext("name") == "db01"
+    assert r.stdout == (host / "etc" / "libvirt" / "xen" / "db01.xml").read_text()
+    xml = tmp_path / "db01.xml"
+    xml.write_text(r.stdout)
+    back = tmp_path / "db01"
+    r2 = run(str(xml), "--to", "xm", "-o", str(back))
+    assert r2.returncode == 0, r2.stderr
+    assert back.read_text() == cfg.read_text()
+
+
+def test_convert_of_a_broken_file_writes_nothing_and_exits_1(tmp_path):
+    cfg = tmp_path / "bad.cfg"
+    cfg.write_text('name = "bad"\nmemory = 512\nvif = [ "type=ieomu,bridge=xenbr0" ]\nimport os\n')
+    out = tmp_path / "bad.xml"
+    r = run(str(cfg), "-o", str(out))
+    assert r.returncode == 1
+    assert "VF102" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+    assert run(str(tmp_path / "missing.cfg")).returncode == 2

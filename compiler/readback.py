@@ -10,6 +10,13 @@ the ordinary rules check existing files exactly as they check .virt files.
 Readers never execute anything and never raise on bad input: they return what they
 could read plus diagnostics at file:line:col. A construct virtc does not model is one
 info diagnostic (VF003) naming it, never silence.
+
+Keys of Found.host that are not Host fields (assemble() skips them; lint.py reads them):
+kernel_kind ("xen"|"linux", grub/elilo: hypervisor inference); boot_derived ({"args": (...),
+"xen_args": (...)}: boot words read as facts (iommu switches, processor.max_cstate=1) that
+grub.restore_derived(host, founds) puts back after derive()); guest_boot ({guest: (kernel
+release, cmdline, span)}, a guests/NAME/boot/grub/grub.conf) and guest_variant ({guest:
+variant}); ifcfg (one IfcfgFile per ifcfg file; ifcfg.bridges(founds) pairs them into Bridges).
 """
 from __future__ import annotations
 
@@ -95,7 +102,7 @@ def assemble(name: str, found: list[Found], span: Span) -> tuple[Host, list[Gues
     values: dict[str, object] = dict(HOST_DEFAULTS)
     spans: dict[str, Span] = {}
     tuples: dict[str, tuple] = {k: () for k in HOST_TUPLES}
-    guests: dict[str, Guest] = {}
+    described: dict[str, list[tuple[str, Guest]]] = {}
     diags: list[Diagnostic] = []
     for f in found:
         for key, value in f.host.items():
@@ -105,9 +112,8 @@ def assemble(name: str, found: list[Found], span: Span) -> tuple[Host, list[Gues
                 values[key] = value
         spans.update(f.spans)
         for g in f.guests:
-            if g.name in guests:
-                continue
-            guests[g.name] = g
+            described.setdefault(g.name, []).append((f.format, g))
+    guests = {name: _one_guest(versions) for name, versions in described.items()}
     hyper = values.get("hypervisor") or _infer_hypervisor(list(guests.values()), found)
     values["hypervisor"] = hyper
     known = {f.name for f in fields(Host)}
@@ -118,6 +124,17 @@ def assemble(name: str, found: list[Found], span: Span) -> tuple[Host, list[Gues
                 fields=field_spans(spans), **kw)
     placed = [replace(g, host=name) for g in guests.values()]
     return host, placed, diags
+
+
+def _one_guest(versions: list[tuple[str, Guest]]) -> Guest:
+    """A guest described by several files. For a Xen guest the xm config wins: it is what
+    xend starts the guest from, and it holds what RHEL 5's libvirt XML cannot (a vif
+    `rate`); the architecture, which an xm config never states, comes from the XML."""
+    xm = [g for fmt, g in versions if fmt == "xm"]
+    xml = [g for fmt, g in versions if fmt != "xm"]
+    if xm and xml:
+        return replace(xm[0], arch=xml[0].arch, pae=xml[0].pae)
+    return versions[0][1]
 
 
 def _infer_hypervisor(guests: list[Guest], found: list[Found]) -> str:

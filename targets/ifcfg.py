@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 
 from virtc.diagnostics import error
 from virtc.documents import Document, Entry
@@ -99,3 +100,173 @@ def emit(model) -> list:
                     n.append(("MTU", b.mtu))
                 out.append(Artifact(f"{folder}/ifcfg-{b.nic}", _file(n), source=b.path_label))
     return out
+
+
+# ---------------------------------------------------------------- reading into the model
+#
+# read() is the inverse of emit(): a bridge is two files, ifcfg-BRIDGE (TYPE=Bridge, the
+# addresses, DELAY, STP, MTU) and ifcfg-NIC (BRIDGE=, HWADDR). Each file gives one
+# IfcfgFile record (found.host["ifcfg"]); bridges() pairs the records of one host.
+
+# Keys emit() writes, per kind of file; other keys are noted as not modelled.
+_BRIDGE_KEYS = frozenset(("DEVICE", "TYPE", "BOOTPROTO", "ONBOOT", "IPADDR", "NETMASK", "PREFIX", "GATEWAY",
+                          "DELAY", "STP", "NM_CONTROLLED", "MTU"))
+_NIC_KEYS = frozenset(("DEVICE", "HWADDR", "ONBOOT", "BRIDGE", "NM_CONTROLLED", "MTU"))
+# Reported on an enslaved NIC by VF304 already.
+_ENSLAVED_IP = frozenset(("IPADDR", "NETMASK", "GATEWAY", "PREFIX", "NETWORK", "BROADCAST"))
+# Linux's bridge forward delay when initscripts do not set one (no DELAY=): 15 seconds.
+KERNEL_FORWARD_DELAY = 15
+_STP = {"on": True, "yes": True, "1": True, "off": False, "no": False, "0": False}  # brctl stp
+
+
+@dataclass(frozen=True)
+class IfcfgFile:
+    """What one ifcfg file says, in the terms of a Bridge (see bridges())."""
+
+    path: str
+    device: str
+    bridge_type: bool  # TYPE=Bridge (any case; VF303 reports the wrong case)
+    bridge: str | None  # BRIDGE=: the bridge this interface is enslaved to
+    hwaddr: str | None
+    bootproto: str
+    ip: str | None  # CIDR
+    gateway: str | None
+    mtu: int | None
+    stp: bool
+    delay: int
+    span: object  # the DEVICE= line (or the file's first line)
+
+
+def _number(text: str | None, digits: int = 6) -> int | None:
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) <= digits else None
+
+
+def _address(found, doc) -> str | None:
+    """IPADDR with NETMASK or PREFIX as CIDR; without either, the class's prefix, as
+    initscripts' ipcalc gives it."""
+    import ipaddress
+
+    ip = doc.get("IPADDR")
+    if ip is None or not ip.value:
+        return None
+    mask, prefix = doc.get("NETMASK"), doc.get("PREFIX")
+    try:
+        addr = ipaddress.IPv4Address(ip.value)
+    except ValueError:
+        found.ignored(f"IPADDR={ip.value[:40]} (not an IPv4 address)", ip.span)
+        return None
+    if prefix is not None:
+        suffix, where = prefix.value, prefix
+    elif mask is not None:
+        suffix, where = mask.value, mask
+    else:
+        first = int(str(addr).split(".")[0])
+        return f"{addr}/{8 if first < 128 else 16 if first < 192 else 24}"
+    try:
+        return ipaddress.IPv4Interface(f"{addr}/{suffix}").with_prefixlen
+    except ValueError:
+        found.ignored(f"{where.key}={where.value[:40]} (not a netmask or prefix length)", where.span)
+        return None
+
+
+def read(text: str, path: str):
+    """One ifcfg file -> found.host["ifcfg"], an IfcfgFile. Files that are neither a
+    bridge nor enslaved to one (a plain interface) are noted as not modelled."""
+    from virtc.readback import Found, whole_file
+    from virtc.source import SourceFile
+
+    src = SourceFile(path, text)
+    doc, problems = parse_document(src)
+    found = Found(src, "ifcfg", doc, diagnostics=list(problems))
+    dev = doc.get("DEVICE")
+    file_name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    name = dev.value if dev is not None and dev.value else file_name.rsplit("ifcfg-", 1)[-1]
+    span = dev.span if dev is not None else (doc.entries[0].span if doc.entries else whole_file(src))
+    kind = doc.get("TYPE")
+    is_bridge = kind is not None and kind.value.lower() == "bridge"
+    enslaved = doc.get("BRIDGE")
+    if not is_bridge and enslaved is None:
+        found.ignored(f"interface {name} (neither a bridge nor enslaved to one)", span,
+                      hint="virtc models bridges and the NIC each one enslaves")
+    # one note per key virtc does not write; the last assignment counts, as in bash
+    last = {e.key: e for e in doc.entries}
+    for key, e in last.items():
+        if is_bridge:
+            if key not in _BRIDGE_KEYS:
+                found.ignored(f"{key}={e.value[:40]} in bridge {name}", e.span)
+        elif enslaved is not None:
+            quiet = key in _ENSLAVED_IP or (key == "BOOTPROTO" and e.value in ("dhcp", "static", "bootp"))
+            fine = key in _NIC_KEYS or (key == "TYPE" and e.value == "Ethernet") or \
+                (key == "BOOTPROTO" and e.value == "none")
+            if not (quiet or fine):
+                found.ignored(f"{key}={e.value[:40]} on {name}, enslaved to {enslaved.value}", e.span)
+    for key, wanted in (("ONBOOT", "yes"), ("NM_CONTROLLED", "no")):
+        e = last.get(key)
+        if e is not None and e.value != wanted and (is_bridge or enslaved is not None):
+            found.ignored(f"{key}={e.value[:40]} (virtc writes {key}={wanted})", e.span)
+    bootproto = "none"
+    bp = last.get("BOOTPROTO")
+    if bp is not None and is_bridge:
+        if bp.value in ("none", "dhcp", "static"):
+            bootproto = bp.value
+        elif bp.value == "bootp":
+            bootproto = "dhcp"  # dhclient serves both
+        else:  # initscripts compare it case-sensitively: anything else is a static setup
+            found.ignored(f"BOOTPROTO={bp.value[:40]} (initscripts know none, static, dhcp and bootp)", bp.span)
+    numbers = {}
+    for key in ("MTU", "DELAY"):
+        e = last.get(key)
+        numbers[key] = _number(e.value) if e is not None else None
+        if e is not None and numbers[key] is None:
+            found.ignored(f"{key}={e.value[:40]} (not a number)", e.span)
+    stp = False
+    e = last.get("STP")
+    if e is not None:
+        if e.value in _STP:
+            stp = _STP[e.value]
+        else:
+            found.ignored(f"STP={e.value[:40]} (brctl takes on or off)", e.span)
+    delay = numbers["DELAY"] if numbers["DELAY"] is not None else KERNEL_FORWARD_DELAY
+    hw = last.get("HWADDR")
+    record = IfcfgFile(path, name, is_bridge, enslaved.value if enslaved is not None else None,
+                       hw.value.lower() if hw is not None and hw.value else None, bootproto,
+                       _address(found, doc) if is_bridge else None,
+                       last["GATEWAY"].value or None if is_bridge and "GATEWAY" in last else None,
+                       numbers["MTU"], stp, delay, span)
+    found.host["ifcfg"] = record
+    return found
+
+
+def assemble_bridges(founds, host: str = ""):
+    """(bridges, notes): each TYPE=Bridge file with the first interface that names it in
+    BRIDGE= (its HWADDR is the bridge's). A second interface on one bridge is noted: the
+    model has one NIC per bridge."""
+    from virtc.diagnostics import info
+    from virtc.model import Bridge
+
+    records = [f.host["ifcfg"] for f in founds if isinstance(f.host.get("ifcfg"), IfcfgFile)]
+    label = f"host {host} / " if host else ""
+    out, notes, seen = [], [], set()
+    for b in records:
+        if not b.bridge_type or b.device in seen:
+            continue  # a second file for one device is VF305
+        seen.add(b.device)
+        nics = [r for r in records if r.bridge == b.device and not r.bridge_type]
+        nic = nics[0] if nics else None
+        for other in nics[1:]:
+            notes.append(info("VF003", f"interface {other.device}, a second NIC enslaved to {b.device}, is not "
+                                       "modelled by virtc; ignored", other.span,
+                              hint="virtc models one NIC per bridge; rules do not check the others"))
+        mtu = b.mtu if b.mtu is not None else (nic.mtu if nic else None)
+        if nic is not None and nic.mtu is not None and b.mtu is not None and nic.mtu != b.mtu:
+            notes.append(info("VF003", f"MTU={nic.mtu} on {nic.device} differs from the bridge's MTU={b.mtu}; "
+                                       "the NIC's value is not modelled by virtc; ignored", nic.span,
+                              hint="virtc writes the bridge's MTU on both files"))
+        out.append(Bridge(b.device, nic.device if nic else None, nic.hwaddr if nic else None, b.bootproto, b.ip,
+                          b.gateway, mtu, b.stp, b.delay, b.span, f"{label}bridge {b.device}"))
+    return tuple(out), notes
+
+
+def bridges(founds, host: str = "") -> tuple:
+    """The host's bridges from the ifcfg files read for it (see assemble_bridges)."""
+    return assemble_bridges(founds, host)[0]

@@ -83,3 +83,63 @@ def emit(model) -> list:
         lines.append("}")
         out.append(Artifact(f"{h.name}/etc/multipath.conf", "\n".join(lines) + "\n", source=h.path_label))
     return out
+
+
+# ---------------------------------------------------------------- reading into the model
+#
+# read() is the inverse of emit(): each multipaths/multipath block (wwid + alias) is a
+# `multipath ALIAS wwid WWID` LUN, blacklist devnode/wwid lines are the host's
+# multipath_blacklist, and defaults equal to DEFAULTS are what virtc writes anyway.
+# Blocks multipathd ignores (misspelt, or outside multipaths) are VF411's and give no LUN.
+
+_BLOCK_KEYS = ("wwid", "alias")
+_SECTIONS = ("devices", "device", "blacklist_exceptions")  # known to multipathd, not modelled
+
+
+def read(text: str, path: str):
+    from virtc.model import Lun
+    from virtc.readback import Found
+    from virtc.source import SourceFile
+
+    src = SourceFile(path, text)
+    doc, problems = parse_document(src)
+    found = Found(src, "multipath", doc, diagnostics=list(problems))
+    defaults = {k: v.strip('"') for k, v in DEFAULTS}
+    blocks: dict[int, dict] = {}
+    order: list[int] = []
+    for e in doc.entries:
+        parts = e.key.split("/")
+        if e.value is None:  # a section opener
+            where = "/".join(parts)
+            if where in ("defaults", "blacklist", "multipaths"):
+                continue
+            if where == "multipaths/multipath":
+                blocks[e.group] = {"_": e}
+                order.append(e.group)
+            elif "/".join(parts[:-1]) in ("", "blacklist") and parts[-1] in _SECTIONS:
+                # devices, blacklist_exceptions, blacklist/device: one note for the whole section
+                found.ignored(f"multipath.conf section `{where}`", e.key_span)
+            continue  # unknown or misplaced sections (and what they hold) are VF411's
+        section, key = parts[:-1], parts[-1]
+        where = "/".join(section)
+        if where == "defaults":
+            if defaults.get(key) != e.value:
+                found.ignored(f"multipath default `{key} {e.value[:40]}`"
+                              + (f" (virtc writes {key} {defaults[key]})" if key in defaults else ""), e.span)
+        elif where == "blacklist" and key in ("devnode", "wwid") and e.value:
+            value = e.value.lower() if key == "wwid" else e.value
+            found.add("multipath_blacklist", (key, value))
+        elif where == "multipaths/multipath" and key in _BLOCK_KEYS and e.group in blocks:
+            blocks[e.group].setdefault(key, e)
+        elif not where:
+            found.ignored(f"multipath.conf keyword `{key}` outside any section", e.span)
+        elif where in ("blacklist", "multipaths", "multipaths/multipath"):
+            found.ignored(f"multipath.conf `{key} {e.value[:40]}` in {where}", e.span)
+        # keywords inside sections noted above, or inside sections VF411 reports: nothing more
+    for n in order:
+        block = blocks[n]
+        wwid, alias = block.get("wwid"), block.get("alias")
+        if wwid is None or alias is None or not wwid.value or not alias.value:
+            continue  # VF411: a multipath block without wwid or alias
+        found.add("luns", Lun(alias.value, wwid.value.lower(), "multipath", alias.span, f"multipath {alias.value}"))
+    return found

@@ -100,3 +100,75 @@ def emit(model) -> list:
                             "# Written by virtc: every SCSI device returns a UUID (guide §9.3).\n"
                             "# options=-b\noptions=-g\n", source=h.path_label))
     return out
+
+
+# ---------------------------------------------------------------- reading into the model
+#
+# read() is the inverse of emit(): each rule that names a device (NAME=) after matching
+# scsi_id's output (RESULT==WWID) is a `lun NAME wwid WWID`. The other pairs of such a
+# rule are the template virtc writes; other rules are noted as not modelled.
+
+_TEMPLATE = {"KERNEL": "sd*", "BUS": "scsi", "PROGRAM": "/sbin/scsi_id -g -s /block/%k"}
+_WWID = re.compile(r"^[0-9a-f]{16,64}$")
+
+
+def read(text: str, path: str):
+    """A udev rules file -> luns (kind udev). A rule written with RESULT="..." (one '=',
+    as the guide prints it) or NAME=="..." is read for what it means to say; VF402
+    reports the operator."""
+    from virtc.model import Lun
+    from virtc.readback import Found
+    from virtc.source import SourceFile
+
+    src = SourceFile(path, text)
+    doc, problems = parse_rules(src)
+    found = Found(src, "udev", doc, diagnostics=list(problems))
+    rules: dict[int, list] = {}
+    for e in doc.entries:
+        rules.setdefault(e.group, []).append(e)
+    for rule in rules.values():
+        pairs = {e.key: e for e in rule}
+        name, result = pairs.get("NAME"), pairs.get("RESULT")
+        if name is None or result is None or name.value[0] in ("!=", "+=") or result.value[0] not in ("==", "="):
+            text_ = src.text[rule[0].span.start:rule[-1].span.end]
+            found.ignored(f"udev rule `{text_[:60]}{'...' if len(text_) > 60 else ''}` (virtc models rules "
+                          "that name a LUN: RESULT==WWID, NAME=name)", rule[0].span)
+            continue
+        wwid = result.value[1].lower()
+        if not _WWID.match(wwid) or not name.value[1]:
+            found.ignored(f'udev rule matching RESULT=="{result.value[1][:40]}" (not a WWID)', result.value_span)
+            continue
+        for e in rule:
+            if e.key in ("NAME", "RESULT"):
+                continue
+            op, value = e.value
+            wanted = _TEMPLATE.get(e.key)
+            if wanted is None:
+                found.ignored(f'udev pair {e.key}{op}"{value[:40]}" in the rule for {name.value[1]}', e.span)
+            elif value != wanted and not (e.key == "PROGRAM" and "scsi_id" in value):
+                # a scsi_id PROGRAM written otherwise is VF402's
+                found.ignored(f'udev pair {e.key}{op}"{value[:40]}" (virtc writes {e.key}=="{wanted}")'
+                              if e.key != "PROGRAM" else f'udev PROGRAM="{value[:40]}"', e.span)
+        found.add("luns", Lun(name.value[1], wwid, "udev", name.span, f"lun {name.value[1]}"))
+    return found
+
+
+def read_scsi_id(text: str, path: str):
+    """/etc/scsi_id.config: no model facts (virtc always writes options=-g; VF403 checks
+    it); any other line is noted."""
+    from virtc.readback import Found
+    from virtc.source import SourceFile
+
+    src = SourceFile(path, text)
+    doc, problems = parse_scsi_id_config(src)
+    found = Found(src, "scsi_id", doc, diagnostics=list(problems))
+    for e in doc.entries:
+        if e.key == "options" and e.value.split() in (["-g"], ["-b"]):
+            continue  # -g is what virtc writes; an active -b is VF403's
+        found.ignored(f"scsi_id.config line `{src.text[e.span.start:e.span.end][:60]}`", e.span)
+    for start, body in src.lines():  # lines the parser skips that are neither comments nor blank
+        s = body.strip()
+        if s and not s.startswith("#") and "=" not in s:
+            lead = start + len(body) - len(body.lstrip())
+            found.ignored(f"scsi_id.config line `{s[:60]}`", src.span(lead, lead + len(s)))
+    return found

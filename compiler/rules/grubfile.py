@@ -8,6 +8,7 @@ from ..diagnostics import Related, Severity
 from ..documents import Document
 from ..suggest import did_you_mean
 from .base import Rule, Scope
+from ..values import is_number
 
 NOT_CHECKABLE: dict[str, str] = {}
 
@@ -32,7 +33,7 @@ def _entries(doc: Document):
 
 class GrubRule(Rule):
     scope = Scope.DOCUMENT
-    formats = ("grub",)
+    formats = ("grub", "guest-grub")
 
 
 class GrubUnknownCommand(GrubRule):
@@ -67,7 +68,17 @@ class GrubUnknownCommand(GrubRule):
                                   hint="join it to the line above; GRUB commands are one physical line")
             else:
                 yield self.report(f"unknown GRUB command '{e.key}'", e.key_span, doc.path,
-                                  hint=did_you_mean(e.key, COMMANDS) or "see the GRUB legacy manual")
+                                  hint=self._suggest(doc, e))
+
+    @staticmethod
+    def _suggest(doc: Document, e) -> str:
+        """An unknown word that is followed by an entry's lines (root, kernel) is where the
+        title was meant (the guide writes `term` for `title`, line 2894); otherwise the nearest
+        command by spelling."""
+        following = next((x.key for x in doc.entries if x.span.line > e.span.line), None)
+        if following in ("root", "kernel") and e.key != "title":
+            return "did you mean 'title'? (the lines after it are an entry's root and kernel)"
+        return did_you_mean(e.key, COMMANDS) or "see the GRUB legacy manual"
 
 
 class GrubEntryLayout(GrubRule):
@@ -119,6 +130,15 @@ class GrubEntryLayout(GrubRule):
                 yield self.report(f"entry {number} boots a Linux kernel but has module lines, which only a "
                                   "Xen (xen.gz) entry uses", modules[0].span, doc.path,
                                   hint="use initrd for a non-Xen entry")
+            elif doc.format == "grub":  # a PV guest's own grub.conf boots kernel-xen, rightly
+                image = kernels[0].value.split(" ", 1)[0].rsplit("/", 1)[-1]
+                if image.startswith("vmlinuz-") and image.endswith("xen"):
+                    # kernel-xen is dom0's kernel: booted directly it runs without the hypervisor
+                    version = image.removeprefix("vmlinuz-").removesuffix("xen")
+                    yield self.report(f"entry {number} boots the Xen dom0 kernel {image} as its kernel; it "
+                                      "only runs under the hypervisor", kernels[0].value_span, doc.path,
+                                      hint=f"kernel /xen.gz-{version}, then module /{image} ... and "
+                                           f"module /initrd-{version}xen.img")
 
 
 class GrubDefault(GrubRule):
@@ -144,7 +164,7 @@ class GrubDefault(GrubRule):
         if d is None:
             return
         count = len(_entries(doc))
-        if not d.value.isdigit():
+        if not is_number(d.value):
             if d.value != "saved":
                 yield self.report(f"default={d.value} is not an entry number", d.value_span, doc.path)
         elif int(d.value) >= count:
@@ -260,6 +280,7 @@ class GrubHostLabel(GrubRule):
 
     code, name, severity = "VF206", "grub-host-label", Severity.WARNING
     checklist, section, lines = ("STO-21",), "§5.2", "502, 1406, 2954, 5788"
+    formats = ("grub",)  # a host's boot entry; inside a guest, labels are the guest's own
 
     def document(self, doc: Document):
         for e in doc.entries:

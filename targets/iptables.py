@@ -1,0 +1,468 @@
+"""/etc/sysconfig/iptables, the rules `service iptables save` writes (iptables-save
+format) and the iptables init script restores at boot. Read only: virtc does not write
+firewalls.
+
+The filter table becomes the host's Firewall as the language's `firewall` statement
+describes it: the ports INPUT accepts ("22/tcp", "49152-49216/tcp", "icmp"), the policy
+(the first rule that accepts, drops or rejects everything INPUT still has, else the
+chain's policy; RHEL 5's stock file ends RH-Firewall-1-INPUT with a REJECT), and whether
+bridged traffic is let through (the guide's `-I FORWARD -m physdev --physdev-is-bridged
+-j ACCEPT`, §7.3, or a FORWARD chain that accepts it anyway). Whether the service runs is
+not in the file, so `enabled` stays unknown. Rules limited to a source, destination or
+interface still count as opening their ports: the rules ask whether migration and
+management traffic can arrive at all.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from virtc.documents import Document, Entry
+from virtc.model import Firewall
+from virtc.readback import Found
+from virtc.source import SourceFile
+
+from .hostread import Unmodelled, line_span, logical_lines, report
+
+TABLES = {"filter": ("INPUT", "FORWARD", "OUTPUT"), "nat": ("PREROUTING", "POSTROUTING", "OUTPUT"),
+          "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"),
+          "raw": ("PREROUTING", "OUTPUT"), "security": ("INPUT", "FORWARD", "OUTPUT")}
+# Targets of iptables 1.3.5 (RHEL 5) and its extensions; anything else must be a chain.
+TARGETS = frozenset("""ACCEPT DROP REJECT RETURN QUEUE NFQUEUE LOG ULOG NFLOG MARK CONNMARK SECMARK
+CONNSECMARK MASQUERADE SNAT DNAT REDIRECT NETMAP SAME TCPMSS TOS DSCP ECN TTL CLASSIFY NOTRACK TRACE
+CHECKSUM MIRROR CLUSTERIP AUDIT CT""".split())
+# Option spellings -> one name.
+_NAMES = {"-p": "p", "--protocol": "p", "-s": "s", "--source": "s", "--src": "s", "-d": "d",
+          "--destination": "d", "--dst": "d", "-i": "i", "--in-interface": "i", "-o": "o",
+          "--out-interface": "o", "-j": "j", "--jump": "j", "-g": "g", "--goto": "g", "-m": "m",
+          "--match": "m", "--dport": "dport", "--destination-port": "dport", "--sport": "sport",
+          "--source-port": "sport", "--dports": "dports", "--destination-ports": "dports",
+          "--sports": "sports", "--source-ports": "sports", "--ports": "ports", "-f": "f",
+          "--fragment": "f", "--state": "state", "--ctstate": "ctstate", "--comment": "comment",
+          "--physdev-is-bridged": "physdev-is-bridged"}
+_ONE_VALUE = ("p", "s", "d", "i", "o", "j", "g", "m", "dport", "sport", "dports", "sports", "ports", "state",
+              "ctstate")
+_NO_VALUE = ("f", "physdev-is-bridged", "physdev-is-in", "physdev-is-out", "syn")
+# Options that say nothing about which packets match: a rule with only these is unconditional.
+_NEUTRAL = ("j", "g", "m", "comment")
+_PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "132": "sctp", "136": "udplite"}
+_PORTED = ("tcp", "udp", "sctp", "udplite")
+# Service names iptables would look up in /etc/services; iptables-save itself writes numbers.
+_SERVICES = {"ssh": 22, "telnet": 23, "smtp": 25, "domain": 53, "http": 80, "www": 80, "https": 443,
+             "nfs": 2049, "iscsi-target": 3260, "sunrpc": 111}
+_MAX_PORT = 65535
+_MULTIPORT_MAX = 15  # iptables' multiport match takes at most 15 ports (a range counts twice)
+_COUNTERS = re.compile(r"^\[[0-9]+:[0-9]+\]$")
+_CHAIN_LINE = re.compile(r"^:(?P<chain>\S+)\s+(?P<policy>\S+)(\s+\[[0-9]+:[0-9]+\])?\s*$")
+
+
+@dataclass
+class _Tok:
+    text: str
+    start: int
+    end: int
+    quoted: bool = False
+
+
+@dataclass
+class _Opt:
+    name: str
+    values: list[_Tok]
+    negated: bool
+    tok: _Tok
+    of_target: bool = False  # written after -j: an option of the target (--reject-with ...)
+
+
+@dataclass
+class _Rule:
+    chain: str
+    opts: list[_Opt]
+    span: object
+    index: int
+
+    def get(self, name: str) -> _Opt | None:
+        return next((o for o in self.opts if o.name == name), None)
+
+    def value(self, name: str) -> str | None:
+        o = self.get(name)
+        return o.values[0].text if o is not None and o.values else None
+
+    @property
+    def target(self) -> str | None:
+        return self.value("j") or self.value("g")
+
+    @property
+    def unconditional(self) -> bool:
+        return all(o.name in _NEUTRAL or o.of_target for o in self.opts)
+
+
+@dataclass
+class _Table:
+    name: str
+    span: object
+    policies: dict[str, str] = field(default_factory=dict)
+    chains: dict[str, list[_Rule]] = field(default_factory=dict)
+    committed: bool = False
+
+
+def _tokens(found: Found, line: str, offset: int) -> list[_Tok] | None:
+    """Words of a rule line; double quotes group words as iptables-restore reads them."""
+    out, i, n = [], 0, len(line)
+    while i < n:
+        if line[i].isspace():
+            i += 1
+            continue
+        start = i
+        if line[i] == '"':
+            j, buf = i + 1, []
+            while j < n and line[j] != '"':
+                if line[j] == "\\" and j + 1 < n:
+                    j += 1
+                buf.append(line[j])
+                j += 1
+            if j >= n:
+                report(found, "VF821", "this quote is never closed; iptables-restore rejects the line",
+                       found.source.span(offset + start, offset + start + 1), hint='close it with "')
+                return None
+            out.append(_Tok("".join(buf), offset + start, offset + j + 1, True))
+            i = j + 1
+            continue
+        while i < n and not line[i].isspace():
+            i += 1
+        out.append(_Tok(line[start:i], offset + start, offset + i))
+    return out
+
+
+def _is_option(tok: _Tok) -> bool:
+    return not tok.quoted and tok.text.startswith("-") and len(tok.text) > 1 and not tok.text[1:2].isdigit()
+
+
+def _parse_rule(found: Found, toks: list[_Tok]) -> list[_Opt] | None:
+    src = found.source
+    opts: list[_Opt] = []
+    negate = False
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t.text == "!" and not t.quoted:
+            negate = True
+            i += 1
+            continue
+        if not _is_option(t):
+            report(found, "VF821", f"'{t.text}' is not an option here; iptables-restore rejects the line",
+                   src.span(t.start, t.end), hint="options start with - or --; quote a value that has spaces")
+            return None
+        name = _NAMES.get(t.text, t.text.lstrip("-"))
+        i += 1
+        values = []
+        while i < len(toks) and not _is_option(toks[i]) and not (toks[i].text == "!" and values):
+            values.append(toks[i])
+            i += 1
+        if values and values[0].text == "!" and not values[0].quoted:  # old style: -s ! 10.0.0.1
+            negate, values = True, values[1:]
+        if name in _ONE_VALUE and not values:
+            report(found, "VF821", f"{t.text} needs a value; iptables-restore rejects the line",
+                   src.span(t.start, t.end))
+            return None
+        if name in _ONE_VALUE and len(values) > 1 or name in _NO_VALUE and values:
+            extra = values[1] if name in _ONE_VALUE else values[0]
+            report(found, "VF821", f"'{extra.text}' after {t.text} {' '.join(v.text for v in values[:1])} is "
+                                   "not an option; iptables-restore rejects the line",
+                   src.span(extra.start, extra.end), hint="quote a value that has spaces")
+            return None
+        opts.append(_Opt(name, values, negate, t, any(o.name in ("j", "g") for o in opts)))
+        negate = False
+    return opts
+
+
+def read(text: str, path: str) -> Found:
+    found = Found(SourceFile(path, text), "iptables")
+    src = found.source
+    tables: list[_Table] = []
+    table: _Table | None = None
+    entries: list[Entry] = []
+    skipped = Unmodelled()
+    for offset, line in logical_lines(text, continuation=False):
+        body = line.strip()
+        span = line_span(found, offset, line)
+        lead = offset + len(line) - len(line.lstrip())
+        if body.startswith("#"):
+            continue
+        if body.startswith("*"):
+            if table is not None and not table.committed:
+                _uncommitted(found, table)
+            name = body[1:].strip()
+            if name not in TABLES:
+                report(found, "VF821", f"unknown table '{name}'", span, hint=f"tables are {', '.join(TABLES)}")
+                table = None
+                continue
+            table = _Table(name, span, {c: "ACCEPT" for c in TABLES[name]}, {c: [] for c in TABLES[name]})
+            tables.append(table)
+            continue
+        if body.split()[0] in ("iptables", "/sbin/iptables", "ip6tables", "service"):
+            report(found, "VF821", f"'{body.split()[0]}' starts a shell command, not a line of iptables-save "
+                                   "output", span, hint="run the command, then `service iptables save`")
+            continue
+        if table is None or table.committed:
+            report(found, "VF821", "a line outside a table: iptables-save output starts each table with "
+                                   "*filter (or *nat ...) and ends it with COMMIT", span)
+            continue
+        if body == "COMMIT":
+            table.committed = True
+            continue
+        if body.startswith(":"):
+            _chain_line(found, table, body, span)
+            continue
+        toks = _tokens(found, line, offset)
+        if not toks:
+            continue
+        if _COUNTERS.match(toks[0].text):  # iptables-save -c: [packets:bytes] before the rule
+            toks = toks[1:]
+        if not toks:
+            continue
+        cmd = toks[0].text
+        if cmd in ("-N", "--new-chain") and len(toks) == len("-N CHAIN".split()):
+            table.chains.setdefault(toks[1].text, [])
+            continue
+        if cmd in ("-P", "--policy") and len(toks) == len("-P CHAIN POLICY".split()):
+            _chain_line(found, table, f":{toks[1].text} {toks[2].text}", span)
+            continue
+        if cmd not in ("-A", "--append", "-I", "--insert") or len(toks) < len("-A CHAIN".split()):
+            report(found, "VF821", f"'{body}' is not a rule: iptables-save writes -A CHAIN followed by the "
+                                   "rule's options", span)
+            continue
+        chain, rest = toks[1].text, toks[2:]
+        if cmd in ("-I", "--insert") and rest and rest[0].text.isdigit():
+            rest = rest[1:]
+        if chain not in table.chains:
+            report(found, "VF821", f"chain {chain} does not exist in the {table.name} table", src.span(
+                toks[1].start, toks[1].end), hint=f"declare it with :{chain} - [0:0] first" + _near(chain, table))
+            continue
+        opts = _parse_rule(found, rest)
+        if opts is None:
+            continue
+        rule = _Rule(chain, opts, span, len(table.chains[chain]))
+        if not _check_rule(found, table, rule):
+            continue
+        if cmd in ("-I", "--insert"):
+            table.chains[chain].insert(0, rule)
+            for k, r in enumerate(table.chains[chain]):
+                r.index = k
+        else:
+            table.chains[chain].append(rule)
+        entries.append(Entry(chain, text[lead:lead + len(body)], span, src.span(toks[1].start, toks[1].end),
+                             span, group=len(tables) - 1))
+    if table is not None and not table.committed:
+        _uncommitted(found, table)
+    for t in tables:
+        if t.name == "filter":
+            found.set("firewall", _firewall(found, t, skipped), t.span)
+        elif any(t.chains.values()):
+            skipped.add(f"the iptables {t.name} table", t.span)
+    skipped.flush(found, hint="the host's firewall statement holds open ports, the policy and the bridged rule")
+    found.document = Document("iptables", path, tuple(entries))
+    return found
+
+
+def _near(chain: str, table: _Table) -> str:
+    from virtc.suggest import did_you_mean
+
+    hint = did_you_mean(chain, list(table.chains))
+    return f" ({hint})" if hint else ""
+
+
+def _uncommitted(found: Found, table: _Table) -> None:
+    report(found, "VF821", f"the {table.name} table has no COMMIT line; iptables-restore applies nothing "
+                           "from it", table.span, hint="end the table with COMMIT")
+
+
+def _chain_line(found: Found, table: _Table, body: str, span) -> None:
+    m = _CHAIN_LINE.match(body)
+    if not m:
+        report(found, "VF821", "a chain line is :CHAIN POLICY [packets:bytes]", span, hint=":INPUT ACCEPT [0:0]")
+        return
+    chain, policy = m.group("chain"), m.group("policy")
+    builtin = chain in TABLES[table.name]
+    if builtin and policy not in ("ACCEPT", "DROP"):
+        report(found, "VF821", f"the policy of {chain} is ACCEPT or DROP, not {policy}", span,
+               hint="REJECT is written as the last rule of the chain: -A INPUT -j REJECT")
+    elif not builtin and policy != "-":
+        report(found, "VF821", f"{chain} is a chain of its own (not built in), which has no policy", span,
+               hint=f":{chain} - [0:0]")
+    elif not builtin and chain in table.chains:
+        report(found, "VF821", f"chain {chain} is declared twice", span)
+    else:
+        table.policies[chain] = policy
+        table.chains.setdefault(chain, [])
+
+
+def _check_rule(found: Found, table: _Table, rule: _Rule) -> bool:
+    """VF821/VF822 problems that make iptables-restore refuse the rule."""
+    from virtc.suggest import did_you_mean
+
+    src = found.source
+    target = rule.get("j") or rule.get("g")
+    if target is not None:
+        name = target.values[0].text
+        if name not in TARGETS and name not in table.chains:
+            report(found, "VF821", f"unknown target '{name}'; iptables-restore stops (\"Couldn't load target\")",
+                   src.span(target.values[0].start, target.values[0].end),
+                   hint=did_you_mean(name, sorted(TARGETS) + list(table.chains)) or "declare the chain first")
+            return False
+    proto = _protocol(rule)
+    matches = {o.values[0].text for o in rule.opts if o.name == "m" and o.values}
+    ok = True
+    for o in rule.opts:
+        if o.name in ("dport", "sport"):
+            if proto not in _PORTED and not matches & set(_PORTED):
+                report(found, "VF822", f"{o.tok.text} without -p tcp or -p udp: iptables does not know the option "
+                                       "then", src.span(o.tok.start, o.tok.end), hint=f"-p tcp -m tcp {o.tok.text} ...")
+                ok = False
+            elif _ports(found, o.values[0], single=True) is None:
+                ok = False
+        elif o.name in ("dports", "sports", "ports"):
+            if "multiport" not in matches:
+                report(found, "VF822", f"{o.tok.text} belongs to the multiport match", src.span(o.tok.start, o.tok.end),
+                       hint=f"-m multiport {o.tok.text} ...")
+                ok = False
+            elif _ports(found, o.values[0], single=False) is None:
+                ok = False
+    return ok
+
+
+def _protocol(rule: _Rule) -> str | None:
+    p = rule.value("p")
+    if p is None:
+        return None
+    p = p.lower()
+    return _PROTOCOLS.get(p, p)
+
+
+def _ports(found: Found, tok: _Tok, single: bool) -> list[str] | None:
+    """["22", "49152-49216"] from an iptables port spec (22, 49152:49216, 80,443 ...)."""
+    src = found.source
+    span = src.span(tok.start, tok.end)
+    items = [tok.text] if single else tok.text.split(",")
+    if single and "," in tok.text:
+        report(found, "VF822", f"'{tok.text}': a list of ports needs -m multiport --dports", span,
+               hint=f"-m multiport --dports {tok.text}")
+        return None
+    out, count = [], 0
+    for item in items:
+        if "-" in item and ":" not in item:
+            report(found, "VF822", f"'{item}': iptables writes a port range with ':', not '-'", span,
+                   hint=f"{item.replace('-', ':')}")
+            return None
+        first, sep, last = item.partition(":")
+        lo, hi = _port(first, 0), _port(last, _MAX_PORT) if sep else None
+        if lo is None or (sep and hi is None):
+            bad = first if lo is None else last
+            report(found, "VF822", f"'{bad}' is not a port (0-{_MAX_PORT})", span,
+                   hint="write the port number, e.g. 8002")
+            return None
+        if sep and hi < lo:
+            report(found, "VF822", f"the range {item} ends before it starts", span, hint=f"{hi}:{lo}")
+            return None
+        count += 2 if sep else 1
+        out.append(f"{lo}-{hi}" if sep and hi != lo else str(lo))
+    if count > _MULTIPORT_MAX:
+        report(found, "VF822", f"the multiport match takes at most {_MULTIPORT_MAX} ports (a range counts as "
+                               f"two); this list has {count}", span, hint="split it into two rules")
+        return None
+    return out
+
+
+def _port(text: str, empty: int) -> int | None:
+    if text == "":
+        return empty
+    if text.isdigit() and len(text) <= len(str(_MAX_PORT)):
+        n = int(text)
+        return n if n <= _MAX_PORT else None
+    return _SERVICES.get(text)
+
+
+# ---------------------------------------------------------------- the Firewall fact
+
+
+def _walk(t: _Table, chain: str, seen: frozenset) -> tuple[list[_Rule], str | None, int | None]:
+    """The rules a packet entering `chain` can meet, in order, with jumps to other chains
+    inlined, up to the first rule that decides for every packet: (rules, verdict, index in
+    `chain` of the rule that decided)."""
+    out: list[_Rule] = []
+    for r in t.chains.get(chain, []):
+        target = r.target
+        if target in t.chains and target not in TABLES[t.name] and target not in seen:
+            sub, verdict, _ = _walk(t, target, seen | {target})
+            out += sub
+            if r.unconditional and verdict:
+                return out, verdict, r.index
+            continue
+        if r.unconditional and target in ("ACCEPT", "DROP", "REJECT"):
+            return out, target.lower(), r.index
+        if r.unconditional and target == "RETURN":
+            return out, None, None
+        out.append(r)
+    return out, None, None
+
+
+def _firewall(found: Found, t: _Table, skipped: Unmodelled) -> Firewall:
+    rules, verdict, _ = _walk(t, "INPUT", frozenset(("INPUT",)))
+    policy = verdict or t.policies.get("INPUT", "ACCEPT").lower()
+    opened: list[str] = []
+    for r in rules:
+        if r.target != "ACCEPT":
+            continue
+        for item in _opens(r, skipped):
+            if item not in opened:
+                opened.append(item)
+    fwd, fverdict, stop = _walk(t, "FORWARD", frozenset(("FORWARD",)))
+    physdev = [r for r in t.chains.get("FORWARD", []) if r.get("physdev-is-bridged") and r.target == "ACCEPT"
+               and not r.get("physdev-is-bridged").negated]
+    reached = any(r in fwd for r in physdev)
+    for r in physdev:
+        if stop is not None and r.index > stop:
+            report(found, "VF823", "this FORWARD rule comes after a rule that already rejects or drops all "
+                                   "forwarded packets, so bridged traffic never reaches it", r.span,
+                   hint="insert it first: iptables -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT, "
+                        "then service iptables save")
+    bridged = reached or (fverdict or t.policies.get("FORWARD", "ACCEPT").lower()) == "accept"
+    if t.chains.get("OUTPUT"):
+        skipped.add("filtering of outgoing traffic (the OUTPUT chain)", t.chains["OUTPUT"][0].span)
+    return Firewall(tuple(opened), policy, bridged, None, t.span)
+
+
+def _opens(r: _Rule, skipped: Unmodelled) -> list[str]:
+    """What an ACCEPT rule met by INPUT opens, in the model's words."""
+    if r.value("i") == "lo":
+        return []  # loopback traffic
+    state = r.value("state") or r.value("ctstate")
+    if state is not None and "NEW" not in state.upper().split(","):
+        return []  # replies to connections the host opened
+    if any(o.negated for o in r.opts):
+        skipped.add("an accepting iptables rule with a negated match (!)", r.span)
+        return []
+    proto = _protocol(r)
+    if proto == "icmp":
+        return ["icmp"]
+    if proto in ("tcp", "udp"):
+        specs = []
+        for name in ("dport", "dports", "ports"):
+            o = r.get(name)
+            if o is not None and o.values:
+                specs += o.values[0].text.split(",")
+        if not specs:
+            return [f"0-{_MAX_PORT}/{proto}"]
+        out = []
+        for s in specs:
+            first, sep, last = s.partition(":")
+            lo = _port(first, 0)
+            hi = _port(last, _MAX_PORT) if sep else lo
+            if lo is None or hi is None:
+                continue
+            out.append(f"{lo}-{hi}/{proto}" if hi != lo else f"{lo}/{proto}")
+        return out
+    if proto in (None, "all"):
+        skipped.add("an iptables rule accepting all traffic of some sources or interfaces", r.span)
+        return []
+    skipped.add("an iptables rule accepting a protocol other than tcp, udp and icmp", r.span)
+    return []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -86,7 +87,7 @@ def detect_format(path: str) -> str | None:
 
 
 def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
-         config: str | None = None) -> Outcome:
+         config: str | None = None, schemas: str | None = None) -> Outcome:
     """Read existing configuration files (never executing them) into the model, one host
     per root (or all loose files as one host), and check them with every rule."""
     from .checker import run_rules
@@ -95,7 +96,7 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
     with _no_cyclic_gc():
         start = (list(roots) + list(paths) + ["."])[0]
         cfg, cfg_diags, cfg_src = load_config(config, start, resolve_code)
-        model, documents, sources, diags, skip = lint_files(paths, roots, capabilities)
+        model, documents, sources, diags, skip = lint_files(paths, roots, capabilities, schemas)
         out = Outcome(model, diags, sources)
         if cfg_src is not None:
             out.sources[cfg_src.path] = cfg_src
@@ -112,11 +113,12 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
 def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
             output: str | None = None, force: bool = False) -> Outcome:
     """Existing configs -> one .virt file. Nothing is written when a file could not be
-    read (an error from a reader: the .virt would silently lack what it said), or when the
-    written text would not compile back to the same model's files (a virtc bug)."""
+    read (an error from a reader: the .virt would silently lack what it said) or when the
+    text would not compile. The text is compiled back and built; files that would come
+    out different from those built from what was read are a warning (VF006)."""
     from . import dslwrite
     from .build import artifacts
-    from .diagnostics import error
+    from .diagnostics import error, info, warning
     from .lint import lint_files
     from .rules import Scope, by_code
 
@@ -130,45 +132,103 @@ def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = 
     if not model.guests and not model.hosts:
         out.diagnostics.append(error("VF002", "nothing to import: no host or guest configuration found", None))
         return out
+    model = _declare_used_bridges(model)
+    where = {x.path_label: x.span for x in (*model.hosts, *model.guests)}
     try:
         text = dslwrite.write(model)
     except ValueError as exc:
-        out.diagnostics.append(error("VF006", f"cannot write this configuration as .virt: {exc}", None,
+        label = str(exc).split(":", 1)[0]
+        out.diagnostics.append(error("VF006", f"cannot write this configuration as .virt: {exc}",
+                                     _nearest(where, label),
                                      hint="change the value in the existing file, or write it in .virt by hand"))
         return out
-    out.text = text
     target = output or "imported.virt"
-    # Check the text before writing it: it must compile, and build what the files read
-    # would build. What does not is reported (VF006) and nothing is written.
     again = compile_sources([target], {target: text})
     back = [d for d in again.diagnostics if d.severity is Severity.ERROR]
     if again.model is None or back:
         for d in back[:20]:
             line = text.splitlines()[d.span.line - 1].strip() if d.span else ""
+            span = _nearest(where, d.path) or _owner(model, text, d.span.line if d.span else 0)
             out.diagnostics.append(error("VF006", f"the imported configuration is not valid .virt: {d.code} "
-                                                  f"{d.message} (in `{line}`)", None,
+                                                  f"{d.message} (in `{line}`)", span,
                                          hint="fix the value in the existing file, then import again"))
         return out
+    out.text = text
     mine, _ = artifacts(model)
     theirs, _ = artifacts(again.model)
     before = {a.path: (a.text, a.link) for a in mine}
     after = {a.path: (a.text, a.link) for a in theirs}
-    differ = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
-    if differ:
-        out.diagnostics.append(error("VF006", f"the imported .virt would build {len(differ)} file(s) "
-                                              f"differently from what was read: {', '.join(differ[:5])}", None,
-                                     hint="please report this with the files (a gap in `virtc import`)"))
-        return out
+    source = {a.path: a.source for a in mine}
+    for p in sorted(p for p in before if before[p] != after.get(p)):
+        out.diagnostics.append(warning("VF006", f"the imported .virt builds {p} "
+                                                f"{'differently' if p in after else 'no longer'}: a value "
+                                                "of the files read has no exact .virt form",
+                                       where.get(source[p]),
+                                       hint="compare `virtc build` of the .virt with the files, and adjust"))
+    extra = sorted(p for p in after if p not in before)
+    if extra:
+        out.diagnostics.append(info("VF006", f"the imported .virt also builds {len(extra)} file(s) the files "
+                                             f"read did not describe: {', '.join(extra[:5])}"
+                                             f"{' ...' if len(extra) > 5 else ''}", None,
+                                    hint="the language declares every bridge a guest uses; check them"))
     if output is not None:
         if os.path.exists(output) and not force:
             out.diagnostics.append(error("VF006", f"{output} exists; not replacing it", None,
                                          hint="choose another -o, or add --force"))
+            out.text = None
             return out
         tmp = f"{output}.virtc-tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, output)
     return out
+
+
+def _nearest(where: dict, label: str):
+    """The span of the host or guest a logical path ("host h / guest g / nic 0") is in."""
+    parts = (label or "").split(" / ")
+    for n in range(len(parts), 0, -1):
+        span = where.get(" / ".join(parts[:n]))
+        if span is not None:
+            return span
+    return None
+
+
+_DECL = re.compile(r'^\s*(guest|host)\s+"?([^\s"{\[]+)')
+
+
+def _owner(model: Model, text: str, line: int):
+    """The span (in the files read) of the guest or host whose block holds line `line` of
+    the written .virt text."""
+    lines = text.splitlines()
+    for i in range(min(line, len(lines)) - 1, -1, -1):
+        m = _DECL.match(lines[i])
+        if m:
+            kind, name = m.groups()
+            pool = model.guests if kind == "guest" else model.hosts
+            for x in pool:
+                if x.name == name or (kind == "guest" and x.name.startswith(name)):
+                    return x.span
+            return None
+    return None
+
+
+def _declare_used_bridges(model: Model) -> Model:
+    """Bridges guests use but no file read declares (no ifcfg files were given): the
+    language needs them declared on the host (VR003 otherwise), without a NIC."""
+    from dataclasses import replace
+
+    from .model import Bridge
+
+    hosts = []
+    for h in model.hosts:
+        have = {b.name for b in h.bridges} | {n.bridge for n in h.networks}
+        used = sorted({n.source for g in model.guests_on(h.name) for n in g.nics
+                       if n.kind == "bridge" and n.source and n.source not in have})
+        added = tuple(Bridge(name, None, None, "none", None, None, None, False, 0, h.span,
+                             f"{h.path_label} / bridge {name}") for name in used)
+        hosts.append(replace(h, bridges=h.bridges + added) if added else h)
+    return replace(model, hosts=tuple(hosts))
 
 
 def convert(path: str, to: str | None = None, capabilities: str | None = None) -> Outcome:

@@ -130,6 +130,8 @@ def lint(paths: List[str] = typer.Argument(None, help="Existing config files or 
          capabilities: Optional[str] = typer.Option(None, "--capabilities",
                                                     help="`virsh capabilities` XML of the host(s): CPUs, "
                                                          "memory, NUMA cells."),
+         schemas: Optional[str] = typer.Option(None, "--schemas", help="libvirt's RelaxNG schemas "
+                                                                        "(default: /usr/share/libvirt/schemas)."),
          format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics."),
          config: Optional[str] = CONFIG):
     """Read existing configs (never executing them) and check them with every rule."""
@@ -141,7 +143,7 @@ def lint(paths: List[str] = typer.Argument(None, help="Existing config files or 
         if not os.path.exists(p):
             typer.echo(f"error: {p}: no such file or folder", err=True)
             raise typer.Exit(2)
-    result = api.lint(paths, root, capabilities, config=config)
+    result = api.lint(paths, root, capabilities, config=config, schemas=schemas)
     _print_diagnostics(result, format)
     raise typer.Exit(_exit_code(result))
 

@@ -15,6 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 
+from . import schema
 from .diagnostics import Diagnostic, info, warning
 from .documents import Document
 from .model import Model
@@ -33,6 +34,7 @@ READERS = {
     "iptables": "hostconf:read_iptables", "exports": "hostconf:read_exports",
     "fcontext": "hostconf:read_fcontext", "sebool": "hostconf:read_sebool",
     "cpuspeed": "hostconf:read_cpuspeed", "redhat-release": "",
+    "selinux-commands": "hostconf:read_selinux_commands", "xml-unknown": "libvirt", "selinux-config": "selinux:read_config",
 }
 
 # Where each format lives on a RHEL 5 host (paths relative to the root, as regexes).
@@ -41,8 +43,10 @@ LOCATIONS = [
     (r"etc/xen/auto/[^/]+", "xm-autostart"),
     (r"etc/xen/(scripts|auto)/.*|etc/xen/.*\.(sxp|sh|py|pyc|orig|bak|rpmnew|rpmsave)", None),
     (r"etc/xen/[^/]+", "xm"),
-    (r"etc/libvirt/(qemu|xen)/networks/(autostart/)?[^/]+\.xml", "network-xml"),
-    (r"etc/libvirt/storage/(autostart/)?[^/]+\.xml", "pool-xml"),
+    (r"etc/libvirt/(qemu|xen)/networks/autostart/[^/]+\.xml", "network-autostart"),
+    (r"etc/libvirt/(qemu|xen)/networks/[^/]+\.xml", "network-xml"),
+    (r"etc/libvirt/storage/autostart/[^/]+\.xml", "pool-autostart"),
+    (r"etc/libvirt/storage/[^/]+\.xml", "pool-xml"),
     (r"etc/libvirt/(qemu|xen)/autostart/[^/]+\.xml", "domain-autostart"),
     (r"etc/libvirt/(qemu|xen)/[^/]+\.xml", "domain-xml"),
     (r"(boot/grub/(grub\.conf|menu\.lst)|etc/grub\.conf)", "grub"),
@@ -61,6 +65,7 @@ LOCATIONS = [
     (r"etc/selinux/[^/]+/contexts/files/file_contexts\.local", "fcontext"),
     (r"etc/selinux/[^/]+/modules/active/booleans\.local", "sebool"),
     (r"etc/sysconfig/cpuspeed", "cpuspeed"),
+    (r"etc/selinux/config", "selinux-config"),
     (r"etc/redhat-release", "redhat-release"),
     (r"(.*/)?(virsh-)?capabilities\.xml", "capabilities"),
 ]
@@ -70,6 +75,7 @@ _LOCATIONS = [(re.compile(r"(?:^|.*/)" + pat + r"$"), fmt) for pat, fmt in LOCAT
 # places (a copy on a laptop, `virsh dumpxml > guest.xml`). Checked in order.
 _XML_ROOT = re.compile(r"<(domain|network|pool|capabilities)\b")
 _SIGNATURES = [
+    ("selinux-commands", re.compile(r"^\s*(\S*/)?(semanage\s+fcontext|setsebool)\s", re.M)),
     ("xend", re.compile(r"^\s*\((xend-|network-script|vif-script|dom0-)", re.M)),
     ("grub", re.compile(r"^\s*title\s", re.M)),
     ("multipath", re.compile(r"^\s*(multipaths|defaults|blacklist|devices)\s*\{", re.M)),
@@ -132,12 +138,34 @@ def detect(path: str, text: str | None = None) -> str | None:
     """A file's format: from where it is, then from what it holds. An .xml file is always
     told apart by its root element (a network XML in the domain folder is a network)."""
     fmt = detect_path(path)
+    if fmt is not None and fmt.endswith("-autostart"):
+        return fmt
     if text is not None and (fmt is None or fmt.endswith("-xml") or fmt == "capabilities"
                              or path.endswith(".xml")):
         by_content = detect_content(text)
         if by_content in XML_FORMATS.values() or fmt is None:
-            return by_content if fmt not in ("domain-autostart",) else fmt
+            if by_content is None and _misspelt_root(path, text):
+                return "xml-unknown"  # the libvirt reader says what the root should be (VF702)
+            return by_content
     return fmt
+
+
+_FIRST_TAG = re.compile(r"<([A-Za-z_][\w.:-]*)")
+
+
+def _misspelt_root(path: str, text: str) -> bool:
+    """An XML file whose root element is close to a libvirt one (<domian>): worth the
+    reader's error. Other XML (a RelaxNG schema, an XHTML page) is not a config."""
+    from .suggest import did_you_mean
+
+    head = text[:8192]
+    if not (path.endswith(".xml") or head.lstrip("\ufeff \t\r\n").startswith("<?xml")):
+        return False
+    body = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", "", head, flags=re.S)
+    m = _FIRST_TAG.search(body)
+    if m is None:
+        return path.endswith(".xml")  # an .xml file without any element: VF701 says so
+    return did_you_mean(m.group(1), list(XML_FORMATS)) is not None
 
 
 # ---------------------------------------------------------------- collecting files
@@ -201,6 +229,11 @@ def collect(paths: list[str], roots: list[str]) -> tuple[list[HostFiles], list[D
         if not os.path.isdir(p):
             loose.files.append((p, detect_path(p)))
     if loose.files:
+        # named after the folder the files share (a copy of /etc is named after its host)
+        common = os.path.commonpath([os.path.abspath(os.path.dirname(p)) for p, _ in loose.files])
+        parts = [x for x in common.split(os.sep) if x and x not in ("etc", "xen", "libvirt", "qemu", "boot",
+                                                                      "grub", "sysconfig", "network-scripts")]
+        loose.name = parts[-1] if parts else "host"
         hosts.append(loose)
     return hosts, diags
 
@@ -260,15 +293,19 @@ class HostRead:
     found: list[Found]
     autostart: set[str]
     guest_files: dict[str, list[Found]]  # guest grub.conf files by guest name
+    documents: list = field(default_factory=list)  # of guest files that belong to this host
+    xml_files: int = 0  # libvirt XML files read (checked against libvirt's schema)
 
 
-def read_host(h: HostFiles, capabilities: list[Found], out_sources: dict, diags: list) -> HostRead:
+def read_host(h: HostFiles, capabilities: list[Found], out_sources: dict, diags: list,
+              schemas: str | None = None) -> HostRead:
     hr = HostRead(h.name, [], set(), {})
     for path, by_path in h.files:
-        if by_path in ("xm-autostart", "domain-autostart"):
-            # /etc/xen/auto/NAME and qemu/autostart/NAME.xml: links (or copies) that start
-            # the guest with the host; the guest itself is read from its own file.
-            hr.autostart.add(os.path.basename(path).removesuffix(".xml"))
+        if by_path in ("xm-autostart", "domain-autostart", "network-autostart", "pool-autostart"):
+            # /etc/xen/auto/NAME, qemu/autostart/NAME.xml ...: links (or copies) that start
+            # the guest (network, pool) with the host; it is read from its own file.
+            kind = "pool" if by_path == "pool-autostart" else "network" if by_path == "network-autostart" else ""
+            hr.autostart.add(kind + os.path.basename(path).removesuffix(".xml"))
             continue
         src, problems = read_text(path)
         diags.extend(problems)
@@ -287,37 +324,86 @@ def read_host(h: HostFiles, capabilities: list[Found], out_sources: dict, diags:
             hr.guest_files.setdefault(guest, []).append(read_one(path, "guest-grub", src))
             continue
         f = read_one(path, fmt, src)
+        f.format = fmt  # lint's name for it (readers may name finer kinds)
+        f.diagnostics.extend(schema.check(src, fmt, schemas))
+        hr.xml_files += fmt in schema.SCHEMAS
         hr.found.append(f)
     hr.found.extend(capabilities)
     return hr
 
 
-def _guest_boot(found: list[Found]) -> dict:
-    out = {}
+def _guest_boot(found: list[Found]) -> tuple[dict, dict]:
+    boots, variants = {}, {}
     for f in found:
-        out.update(f.host.get("guest_boot", {}) or {})
-    return out
+        boots.update(f.host.get("guest_boot", {}) or {})
+        variants.update(f.host.get("guest_variant", {}) or {})
+    return boots, variants
 
 
 def assemble_host(hr: HostRead, span: Span) -> tuple:
     host, guests, diags = assemble(hr.name, hr.found, span)
-    ifcfg = _function("ifcfg:bridges")
-    if ifcfg is not None and any(f.format == "ifcfg" for f in hr.found):
-        host = replace(host, bridges=tuple(host.bridges) + tuple(ifcfg([f for f in hr.found if f.format == "ifcfg"])))
+    ifcfg = [f for f in hr.found if f.format == "ifcfg"]
+    if ifcfg:
+        from virtc.targets import ifcfg as ifcfg_target
+
+        bridges, notes = ifcfg_target.assemble_bridges(ifcfg, hr.name)
+        host = replace(host, bridges=tuple(host.bridges) + tuple(bridges))
+        diags.extend(notes)
+    # boot words the grub reader took as facts (iommu=1, processor.max_cstate=1) stay on
+    # the boot line the rules and the emitters see
+    from virtc.targets import grub
+
+    host = grub.restore_derived(host, hr.found)
+    if host.pools:
+        host = replace(host, pools=tuple(replace(p, autostart=p.autostart or "pool" + p.name in hr.autostart)
+                                         for p in host.pools))
     names = {g.name for g in guests}
-    boots = _guest_boot(hr.found)
+    boots, variants = _guest_boot(hr.found)
     for name, files in hr.guest_files.items():
         if name in names:
-            boots.update(_guest_boot(files))
+            more_boots, more_variants = _guest_boot(files)
+            boots.update(more_boots)
+            variants.update(more_variants)
+            for f in files:
+                diags.extend(f.diagnostics)
+                if f.document is not None:
+                    hr.documents.append(f.document)
     placed = []
     for g in guests:
         if g.name in hr.autostart:
             g = replace(g, autostart=True)
         if g.name in boots:
-            release, cmdline, _span = boots[g.name]
-            g = replace(g, kernel_release=release or g.kernel_release)
+            release, cmdline, _where = boots[g.name]
+            g = replace(g, kernel_release=release or g.kernel_release,
+                        kernel_variant=variants.get(g.name, g.kernel_variant),
+                        boot=replace(g.boot, cmdline=g.boot.cmdline or cmdline or None))
+            if g.os is None and release:
+                g = replace(g, os=guest_os_from_kernel(release))
         placed.append(g)
     return host, placed, diags
+
+
+# RHEL 5 update releases by the kernel they shipped (2.6.18-N.el5): how a guest whose
+# own grub.conf names its kernel tells which RHEL 5 update it runs.
+RHEL5_KERNELS = ((8, "5.0"), (53, "5.1"), (92, "5.2"), (128, "5.3"), (164, "5.4"), (194, "5.5"),
+                 (238, "5.6"), (274, "5.7"), (308, "5.8"), (348, "5.9"), (371, "5.10"), (398, "5.11"))
+_EL_KERNEL = re.compile(r"^2\.6\.(?P<minor>\d+)-(?P<build>\d+)[.\w]*\.el(?P<major>\d)")
+
+
+def guest_os_from_kernel(release: str):
+    from .model import GuestOS
+
+    m = _EL_KERNEL.match(release)
+    if not m:
+        return None
+    major, build = m.group("major"), int(m.group("build"))
+    if major != "5":
+        return GuestOS("rhel", None, f"rhel{major}")
+    update = "5.0"
+    for first, name in RHEL5_KERNELS:
+        if build >= first:
+            update = name
+    return GuestOS("rhel", update, f"rhel{update}")
 
 
 # Host facts, and what states them. The first four come from `virsh capabilities` and
@@ -337,10 +423,12 @@ FACTS = {
     "grub": "its boot entry (grub.conf)",
     "sysctl": "its kernel settings (sysctl.conf)",
     "firewall": "its firewall (iptables)",
+    "luns": "its LUN names (multipath.conf, udev rules)",
 }
 FILE_FACTS = {"bridges": ("ifcfg",), "networks": ("network-xml",), "labels": ("fcontext",),
               "sebools": ("sebool",), "modprobe": ("modprobe",), "xend": ("xend",),
-              "grub": ("grub", "elilo"), "sysctl": ("sysctl",), "firewall": ("iptables",)}
+              "grub": ("grub", "elilo"), "sysctl": ("sysctl",), "firewall": ("iptables",),
+              "luns": ("multipath", "udev")}
 
 
 def missing_facts(host, formats: set[str] = frozenset(), everything: bool = False) -> list[str]:
@@ -386,19 +474,21 @@ def _disagreements(found: list[Found]) -> list[Diagnostic]:
     out = []
     for f in found:
         for g in f.guests:
-            sig = (g.memory_kib, g.maxmem_kib, g.max_vcpus, tuple((d.target, d.path) for d in g.disks),
-                   tuple(n.mac for n in g.nics))
+            sig = {"memory": (g.memory_kib, g.maxmem_kib), "vCPUs": (g.vcpus, g.max_vcpus),
+                   "disks": tuple((d.target, d.path) for d in g.disks), "NICs": tuple(n.mac for n in g.nics)}
             if g.name in seen and seen[g.name][0] != sig:
                 first = seen[g.name][1]
+                what = ", ".join(k for k in sig if sig[k] != seen[g.name][0][k])
                 out.append(warning("VF005", f"guest {g.name} is described by {first.source.path} and "
-                                            f"{f.source.path}, which disagree (memory, vCPUs, disks or NICs)",
+                                            f"{f.source.path}, which disagree on {what}",
                                    g.span, hint="make the two agree (`virtc convert` writes one from the "
                                                  "other) or remove one"))
             seen.setdefault(g.name, (sig, f))
     return out
 
 
-def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None = None):
+def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
+               schemas: str | None = None):
     """(model, documents, sources, diagnostics, rules to skip per host) for existing files."""
     diags: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {}
@@ -409,6 +499,7 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
         if src is not None:
             sources[capabilities] = src
             f = read_one(capabilities, "capabilities", src)
+            f.format = "capabilities"
             caps.append(f)
     hosts_files, problems = collect(list(paths), list(roots))
     diags.extend(problems)
@@ -418,11 +509,14 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
         diags.extend(f.diagnostics)
         if f.document is not None:
             documents.append(f.document)
+    schema_dir = schema.schema_dir(schemas)
+    xml_files = 0
     for hf in hosts_files:
-        hr = read_host(hf, caps, sources, diags)
-        if not [f for f in hr.found if f not in caps] and not hr.guest_files:
-            continue
-        for f in hr.found + [g for fs in hr.guest_files.values() for g in fs]:
+        hr = read_host(hf, caps, sources, diags, schema_dir)
+        xml_files += hr.xml_files
+        if not [f for f in hr.found if f not in caps]:
+            continue  # nothing of this host's own (at most shared guest files)
+        for f in hr.found:
             if f in caps:
                 continue
             diags.extend(f.diagnostics)
@@ -432,6 +526,7 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
         anchor = anchor or whole_file(hr.found[0].source)
         host, placed, problems = assemble_host(hr, anchor)
         diags.extend(problems)
+        documents.extend(hr.documents)
         diags.extend(_disagreements(hr.found))
         missing = missing_facts(host, {f.format for f in hr.found})
         note = skipped_note(host, missing, anchor)
@@ -440,5 +535,10 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
         skip[host.name] = set(skipped_rules(missing))
         hosts.append(host)
         guests.extend(placed)
+    if schema_dir is None and xml_files:
+        diags.append(info("VF711", "libvirt's RelaxNG schemas were not found, so XML files were not "
+                                   "checked against them", None,
+                          hint="install libvirt (it puts them in /usr/share/libvirt/schemas) or give "
+                               "`--schemas DIR`"))
     model = Model(tuple(hosts), tuple(guests), tuple(sources))
     return model, documents, sources, diags, skip

@@ -107,3 +107,10 @@ def _first_bad(text: str, allowed: re.Pattern) -> str | None:
         if not allowed.match(ch):
             return _show(ch)
     return None
+
+
+def is_number(text: str) -> bool:
+    """A plain decimal number small enough to convert: ASCII digits only (str.isdigit()
+    also accepts '²' and other digits int() refuses) and at most 18 of them (Python
+    refuses to convert strings of thousands of digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18

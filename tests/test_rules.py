@@ -1,6 +1,11 @@
 """Data-driven rule cases: tests/cases/CODE/fail*.virt must produce exactly the
 diagnostics of CODE that their `#> CODE severity line:col` comments list; pass*.virt must
-produce none of CODE. Every registered rule has at least one of each."""
+produce none of CODE. Every registered rule has at least one of each.
+
+Other files are existing configs, linted; a folder case is read together (its files at any
+depth, so etc/selinux/config is found where a host keeps it). A folder whose `command` file
+says `import` or `convert` runs that API instead (VF006, VF007 come from nowhere else). A
+finding with no place in any file (import's VF006) is listed as `#> CODE severity 0:0`."""
 from __future__ import annotations
 
 import ast
@@ -39,25 +44,38 @@ def test_case_folders_name_real_rules():
     assert [p.name for p in CASES.iterdir() if p.is_dir() and p.name not in by_code()] == []
 
 
+def _run(path: Path, files: list[Path]):
+    """.virt cases are compiled; other files are existing configs, linted (or imported or
+    converted, as the folder's `command` file says)."""
+    if path.suffix == ".virt":
+        return api.check([str(path)])
+    command = path / "command"
+    how = command.read_text().strip() if command.is_file() else "lint"
+    if how == "import":
+        return api.import_([str(p) for p in files])
+    if how == "convert":
+        (one,) = files
+        return api.convert(str(one))
+    assert how == "lint", f"unknown command {how!r}"
+    return api.lint([str(p) for p in files])
+
+
 @pytest.mark.parametrize("path", CASE_FILES, ids=_id)
 def test_rule_case(path):
     code = path.parent.name
-    # .virt cases are compiled; other files are existing configs, linted.
-    files = sorted(p for p in path.iterdir()) if path.is_dir() else [path]
-    if path.suffix == ".virt":
-        result = api.check([str(path)])
-    else:
-        result = api.lint([str(p) for p in files])
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.name != "command") if path.is_dir() else [path]
+    result = _run(path, files)
     blocking = [f"{d.span}: {d.code} {d.message}" for d in result.diagnostics
                 if d.code.startswith(("VP", "VR")) and d.severity.name == "ERROR"]
     assert blocking == [], "the case must compile so that the rule runs"
-    got = sorted((d.span.file.rsplit("/", 1)[-1], d.code, str(d.severity), d.span.line, d.span.col)
-                 for d in result.diagnostics if d.code == code and d.span
-                 and d.span.file in {str(p) for p in files})
+    got = sorted((d.span.file.rsplit("/", 1)[-1], d.code, str(d.severity), d.span.line, d.span.col) if d.span
+                 else ("", d.code, str(d.severity), 0, 0)
+                 for d in result.diagnostics if d.code == code
+                 and (d.span is None or d.span.file in {str(p) for p in files}))
     if path.name.startswith("pass"):
         assert got == [], [d.message for d in result.diagnostics if d.code == code]
         return
-    want = sorted((p.name, m["code"], m["sev"], int(m["line"]), int(m["col"]))
+    want = sorted((p.name if int(m["line"]) else "", m["code"], m["sev"], int(m["line"]), int(m["col"]))
                   for p in files for m in EXPECT.finditer(p.read_text(errors="replace")))
     assert want, "a fail case lists what it expects with #> CODE severity line:col"
     assert got == want, [f"{d.span} {d.message}" for d in result.diagnostics if d.code == code]

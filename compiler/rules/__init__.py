@@ -5,13 +5,15 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .base import Context, Rule, Scope  # noqa: F401
-from . import lintfile
+from . import convertfile, lintfile, xmlfile
+from . import hostconffile, xendfile
 from . import (boot, capacity, guest_os, host, luns, management, migration, network, passthrough,
                security, storage, timekeeping, xend, xmfile, grubfile, ifcfgfile, lunfiles, elilofile)
 
 # One module per checklist area; a rule exists when its module is listed here.
-MODULES = (lintfile, storage, passthrough, network, capacity, guest_os, timekeeping, migration, luns,
-           security, host, management, boot, xend, xmfile, grubfile, ifcfgfile, lunfiles, elilofile)
+MODULES = (lintfile, convertfile, storage, passthrough, network, capacity, guest_os, timekeeping, migration, luns,
+           security, host, management, boot, xend, xmfile, grubfile, ifcfgfile, lunfiles, elilofile,
+           xmlfile, xendfile, hostconffile)
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from ..source import Span
 from ..suggest import did_you_mean
 from ..units import KIB, UNITS, format_kib
 from .base import Rule, Scope
+from ..values import is_number
 
 # Checklist items of this area that no rule implements, and why (see compiler/coverage.py).
 NOT_CHECKABLE: dict[str, str] = {
@@ -54,7 +55,7 @@ def _grub_span(h: Host) -> Span:
     return h.fields.get("grub") or h.span
 
 
-_SIZE = re.compile(r"^([0-9]+)([A-Za-z]*)$")
+_SIZE = re.compile(r"^([0-9]{1,18})([A-Za-z]*)$")
 _BYTES = {"B": 1, **UNITS}
 _SERIAL = re.compile(r"^(auto|[0-9]+)(,[5-8][noems][12](,(0x[0-9a-fA-F]+|[0-9]+)(,[0-9]+)?)?)?$")
 _FLAVOUR = re.compile(r"\.el5([A-Za-z]*)$")
@@ -318,7 +319,7 @@ class HypervisorOptionValue(Rule):
                         f"{format_kib(kib)} and ignores the B", f"write {name}={value[:-1]}", Severity.WARNING)
             return None, None, None
         if kind == "count":
-            if not value.isdigit() or not int(value):
+            if not is_number(value) or not int(value):
                 return f"'{value}' is not a positive whole number", f"e.g. {name}=2", None
             return None, None, None
         if kind == "serial":
@@ -430,7 +431,7 @@ class Dom0BootSettings(Rule):
                 related=(Related(mem_span, "dom0 memory stated here"),),
                 hint="remove dom0_mem from grub xen-args; virtc writes it from `dom0 memory`")
         xen_cpus = _last(h.grub.xen_args, "dom0_max_vcpus")
-        if xen_cpus and xen_cpus.isdigit() and h.dom0_vcpus:
+        if xen_cpus and is_number(xen_cpus) and h.dom0_vcpus:
             same = int(xen_cpus) == h.dom0_vcpus
             yield self.report(
                 f"host {h.name} states dom0's vCPUs twice: `dom0 vcpus {h.dom0_vcpus}` and "
@@ -493,7 +494,7 @@ class SerialConsoleConsistency(Rule):
         ports = {n: v for n, v, _ in _options(h.grub.xen_args) if n in ("com1", "com2") and v}
         for port, value in ports.items():
             baud = value.split(",")[0]
-            if baud.isdigit() and int(baud) not in speeds.value:
+            if is_number(baud) and int(baud) not in speeds.value:
                 yield self.report(f"{port}={value} in grub xen-args of host {h.name}: {baud} is not a standard "
                                   "serial rate", span, h.path_label, limit=speeds)
         if h.grub.serial:
@@ -503,7 +504,7 @@ class SerialConsoleConsistency(Rule):
                     yield self.report(f"host {h.name} has `grub serial {h.grub.serial}` but its xen-args "
                                       f"configure {port}={value}", span, h.path_label,
                                       hint=f"drop {port}= from xen-args or write `grub serial {port}`")
-                elif h.grub.serial_speed and baud.isdigit() and int(baud) != h.grub.serial_speed:
+                elif h.grub.serial_speed and is_number(baud) and int(baud) != h.grub.serial_speed:
                     yield self.report(f"host {h.name} has `grub serial {port} speed {h.grub.serial_speed}` but "
                                       f"xen-args set {port}={value}", span, h.path_label,
                                       hint=f"drop {port}= from xen-args; virtc writes it from `grub serial`")
@@ -517,11 +518,11 @@ class SerialConsoleConsistency(Rule):
         if not serial:
             yield self.report(f"host {h.name} sends the hypervisor's console to {port} but dom0's kernel "
                               "messages do not follow: grub args has no console=ttyS0", span, h.path_label,
-                              hint=f"add console=tty0 console=ttyS0,{baud if baud.isdigit() else speeds.value[-1]} "
+                              hint=f"add console=tty0 console=ttyS0,{baud if is_number(baud) else speeds.value[-1]} "
                                    "to `grub args`, or use `grub serial`")
         for c in serial:
             speed = c.partition(",")[-1]
-            if speed and baud.isdigit() and speed != baud:
+            if speed and is_number(baud) and speed != baud:
                 yield self.report(f"dom0's console={c} of host {h.name} runs at {speed} but {port} is set to "
                                   f"{baud}", span, h.path_label, hint=f"write console={c.split(',')[0]},{baud}")
         if "com2" in ports:

@@ -16,6 +16,7 @@ from ..model import Guest, Host
 from ..source import Span
 from ..units import KIB, format_kib
 from .base import Rule, Scope
+from ..values import is_number
 
 # Checklist items of this area that no rule implements, and why (see compiler/coverage.py).
 NOT_CHECKABLE: dict[str, str] = {
@@ -712,7 +713,7 @@ def _dom0_share(h: Host) -> tuple[int, str | None, Span | None]:
         return h.dom0_memory_kib, "dom0_mem", h.fields.get("dom0_memory")
     for key in ("dom0-min-mem", "min-mem"):
         s = h.setting("xend", key)
-        if s and s.value.strip().isdigit() and int(s.value) > 0:
+        if s and is_number(s.value.strip()) and int(s.value) > 0:
             return int(s.value) * KIB, f"xend {key}", s.span
     return 0, None, None
 
@@ -745,7 +746,7 @@ class XenMemoryOvercommit(Rule):
     """
 
     code, name, severity = "VM105", "xen-memory-overcommit", Severity.ERROR
-    facts = ("memory",)
+    facts = ("memory", "grub")
     checklist, section, lines = ("MEM-06", "MEM-12", "MEM-13", "MEM-16"), "§32.4", "784, 1046, 4135, 4216, 5064-5066, 5952-5957, 6079-6085"
     scope = Scope.HOST
 

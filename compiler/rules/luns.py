@@ -222,6 +222,7 @@ class MpathAliasUndeclared(Rule):
     """
 
     code, name, severity = "VU105", "mpath-alias-undeclared", Severity.ERROR
+    facts = ("luns",)
     checklist, section, lines = ("MPIO-08", "MPIO-10"), "§9.3", "1457-1459, 1478, 5517, 5534"
 
     def guest(self, g: Guest):

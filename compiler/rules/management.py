@@ -11,6 +11,7 @@ from ..suggest import did_you_mean
 from .base import Rule, Scope
 from .migration import migration_groups
 from .security import port_open
+from ..values import is_number
 
 # Checklist items of this area that no rule implements, and why.
 NOT_CHECKABLE: dict[str, str] = {
@@ -131,7 +132,7 @@ class UriSyntax(Rule):
             yield self.report(f"URI transport '{uri.transport}' of host {h.name} is not one of "
                               f"{', '.join(transports.value)}", span, h.path_label,
                               hint=did_you_mean(uri.transport, transports.value) or "use ssh or tls")
-        if uri.port is not None and not uri.port.isdigit():
+        if uri.port is not None and not is_number(uri.port):
             yield self.report(f"URI port '{uri.port}' of host {h.name} is not a number", span, h.path_label,
                               hint=form)
         if uri.transport == "unix" and uri.host:
@@ -384,7 +385,7 @@ class ManagementPortClosed(_UriRule):
         table = self.limit("mgmt.transports")
         transport = self.transport(uri)
         spec = table.value.get(transport, {})
-        port = int(uri.port) if uri.port and uri.port.isdigit() else spec.get("port")
+        port = int(uri.port) if uri.port and is_number(uri.port) else spec.get("port")
         if port is None or port_open(h.firewall, port, "tcp"):
             return
         yield self.report(f"host {h.name} is managed over {transport} on port {port}, which its firewall does "

@@ -30,6 +30,7 @@ from ..diagnostics import Related, Severity
 from ..model import Disk, Guest, Host, SharedStorage
 from ..source import Span
 from .base import Context, Rule, Scope
+from ..values import is_number
 
 # Checklist items of this area that no rule implements, and why.
 NOT_CHECKABLE: dict[str, str] = {
@@ -462,6 +463,7 @@ class MigrationBridgeMissing(Rule):
     """
 
     code, name, severity = "VL108", "migration-bridge-missing", Severity.ERROR
+    facts = ("bridges",)
     checklist, section, lines = ("MIG-08",), "§21.1", "3144, 3431"
     scope = Scope.FLEET
 
@@ -794,7 +796,7 @@ class XenRelocationServerOff(Rule):
 def _relocation_port(h: Host, default: int) -> tuple[int | None, Span]:
     s = xend_value(h, "relocation-port")
     if s is not None:
-        return (int(s.value) if s.value.isdigit() else None), s.span
+        return (int(s.value) if is_number(s.value) else None), s.span
     if h.migration and h.migration.port is not None:
         return h.migration.port, h.migration.span
     return default, anchor(h)
@@ -842,7 +844,7 @@ class RelocationPortMismatch(Rule):
                                   h.path_label, related=(Related(h.migration.span, "migration port"),),
                                   hint="state the port once, in `migration ... port N`")
             xs = xend_value(h, "port")
-            xend_port = int(xs.value) if xs and xs.value.isdigit() else xend_default.value
+            xend_port = int(xs.value) if xs and is_number(xs.value) else xend_default.value
             if port == xend_port:
                 yield self.report(f"the relocation port of host {h.name} is {port}, the port of xend's HTTP "
                                   "server", span, h.path_label, limit=xend_default,

@@ -18,8 +18,6 @@ NOT_CHECKABLE: dict[str, str] = {
     "NET-20": "operational: `service libvirtd reload` after changing bridges",
     "NET-33": "no field: the guest's own /etc/modprobe.conf (`alias ethN xen-vnif` per PV NIC) is "
               "not described; a guest `modprobe`/`alias` statement would be needed",
-    "NET-34": "operational: blacklisting 8139cp, 8139too and e1000 and deleting old ifcfg files "
-              "inside the guest after it switches to the PV network driver",
     "NET-42": "no field: the model has no RHEV Manager registration (vdsm-reg); a host "
               "`management rhev` statement would be needed to require ports 80/443",
     "NET-43": "no field: graphics are vnc or sdl only; a `spice` graphics kind would be needed "
@@ -338,6 +336,7 @@ class GuestNetworkMissing(_NetRule):
     """
 
     code, name, severity = "VN105", "guest-network-missing", Severity.ERROR
+    facts = ("networks",)
     checklist, section, lines = ("NET-09", "NET-06"), "§10.1", "1494-1520"
     uses = ("libvirt.default_network",)
 
@@ -430,6 +429,7 @@ class NatNeedsIpForward(_NetRule):
     """
 
     code, name, severity = "VN107", "nat-needs-ip-forward", Severity.ERROR
+    facts = ("sysctl",)
     checklist, section, lines = ("NET-08",), "§10.1", "1514-1515, 3018, 3022"
     scope = Scope.HOST
     uses = ("network.ip_forward_sysctl", "libvirt.default_network")
@@ -480,6 +480,7 @@ class XenScriptWithIfcfgBridges(Rule):
     """
 
     code, name, severity = "VN108", "xen-script-with-ifcfg-bridges", Severity.WARNING
+    facts = ("xend",)
     checklist, section, lines = ("NET-10",), "§10.2", "1533-1537"
     scope = Scope.HOST
     uses = ("xen.network_script_default", "xen.network_script_off")
@@ -911,6 +912,7 @@ class DummyModule(Rule):
     """
 
     code, name, severity = "VN118", "dummy-module", Severity.INFO
+    facts = ("modprobe",)
     checklist, section, lines = ("NET-26",), "§11.2", "1689-1706"
     scope = Scope.HOST
     uses = ("network.dummy_numdummies",)
@@ -1398,6 +1400,7 @@ class GuestBridgeMissing(_NetRule):
     """
 
     code, name, severity = "VN130", "guest-bridge-missing", Severity.ERROR
+    facts = ("bridges",)
     checklist, section, lines = ("NET-38",), "§34.13", "5572, 5587, 5990-5999"
     uses = ("libvirt.default_network",)
 

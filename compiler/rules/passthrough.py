@@ -8,13 +8,12 @@ import re
 from ..diagnostics import Related, Severity
 from ..model import Guest, Host, PciDevice
 from .base import Rule, Scope
+from ..values import is_number
 
 # Checklist items of this area that no rule implements, and why (see compiler/coverage.py).
 NOT_CHECKABLE: dict[str, str] = {
     "PCI-11": "operational: PCI devices are added only to shut-off guests; virtc describes "
               "configuration, not live attach",
-    "PCI-12": "format-level: 0x-prefixed hex <address> attributes of libvirt's <hostdev>; the "
-              "libvirt target writes them from the model, a libvirt XML reader checks them",
     "PCI-14": "no field: devices are named by PCI address; nodedev names (pci_8086_****) would need "
               "a `nodedev NAME` field on the pci statement",
     "PCI-15": "emitter: virt-install --host-device lines; virtc writes the <hostdev> XML directly",
@@ -23,8 +22,6 @@ NOT_CHECKABLE: dict[str, str] = {
               "after the fixed ones itself",
     "SRIOV-05": "no field: the model does not record which driver a host device or the guest OS "
                 "uses (igb for the Physical Function, igbvf in the guest)",
-    "SRIOV-07": "format-level: hex <address> attributes of the VF's <hostdev> (as PCI-12), written "
-                "by the libvirt target; shutting the guest down first is operational",
     "SRIOV-08": "no field: the model has no PCI vendor:device IDs (8086:10c9 PF, 8086:10ca VF); a "
                 "device catalogue (`pci ADDR id 8086:10ca`) would be needed",
 }
@@ -170,6 +167,7 @@ class PassthroughNeedsIommu(Rule):
     """
 
     code, name, severity = "VD102", "passthrough-needs-iommu", Severity.ERROR
+    facts = ("grub",)
     checklist, section, lines = ("PCI-06", "SRIOV-01"), "§14", "2500, 2505, 2525, 2547, 2725, 2740-2742, 6181"
     scope = Scope.HOST
 
@@ -631,7 +629,7 @@ class IgbMaxVfs(Rule):
         if m is None:
             return
         limit = self.limit("sriov.igb_max_vfs")
-        bad = [v for v in m.group(1).split(",") if not v.isdigit() or int(v) > limit.value]
+        bad = [v for v in m.group(1).split(",") if not is_number(v) or int(v) > limit.value]
         if bad:
             yield self.report(f"host {h.name} sets igb max_vfs={m.group(1)}; each value must be 0 to "
                               f"{limit.value}", setting.span, h.path_label, limit=limit,

@@ -130,6 +130,7 @@ class ImageUnlabelled(_ImageRule):
     """
 
     code, name, severity = "VE101", "image-unlabelled", Severity.ERROR
+    facts = ("labels",)
     checklist, section, lines = ("SEC-01", "SEC-02", "SEC-04"), "§18.2", "434, 767, 1028, 1093, 2940, 2960"
     uses = ("security.default_image_dirs", "security.image_types")
 
@@ -269,6 +270,7 @@ class BlockDeviceLabel(Rule):
     """
 
     code, name, severity = "VE104", "block-device-label", Severity.WARNING
+    facts = ("labels",)
     checklist, section, lines = ("SEC-06",), "§18.2", "2983-2985, 2990-2992"
     scope = Scope.HOST
     uses = ("security.image_types",)
@@ -356,6 +358,7 @@ class XendDisableTrans(Rule):
     """
 
     code, name, severity = "VE106", "xend-disable-trans", Severity.WARNING
+    facts = ("sebools",)
     checklist, section, lines = ("SEC-09",), "§18.3", "2993"
     scope = Scope.HOST
 
@@ -391,6 +394,7 @@ class SelinuxBooleanNeeded(Rule):
     """
 
     code, name, severity = "VE107", "selinux-boolean-needed", Severity.WARNING
+    facts = ("sebools",)
     checklist, section, lines = ("SEC-10", "PCI-13"), "§18.3", "2607-2608, 2994-3003"
     scope = Scope.HOST
     uses = ("security.kvm_booleans",)
@@ -684,6 +688,7 @@ class IscsiLunLabel(Rule):
     """
 
     code, name, severity = "VE113", "iscsi-lun-label", Severity.ERROR
+    facts = ("labels",)
     checklist, section, lines = ("SEC-20",), "§23.1.1", "3711-3714, 3785"
     scope = Scope.HOST
     uses = ("security.iscsi_lun_label",)

@@ -231,6 +231,7 @@ class LoopDevicesPerHost(Rule):
     """
 
     code, name, severity = "VS106", "loop-devices-per-host", Severity.ERROR
+    facts = ("modprobe",)
     checklist, section, lines = ("STO-11", "STO-12"), "§5.3", "527, 532-539, 6075-6077"
     scope = Scope.HOST
     uses = ("xen.loop_devices_default", "xen.loop_devices_suggested")

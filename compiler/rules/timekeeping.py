@@ -14,8 +14,6 @@ from .guest_os import below, cmdline_tokens, has_arg, host_span, major, rhel_rel
 
 # Checklist items of this area that no rule implements, and why.
 NOT_CHECKABLE: dict[str, str] = {
-    "TIME-04": "no field: /etc/sysconfig/cpuspeed MIN_SPEED and MAX_SPEED of the host; would need a host "
-               "`cpuspeed min MHZ max MHZ` statement (VK101's hint asks for it)",
     "TIME-17": "operational: bcdedit /set {default} USEPLATFORMCLOCK on, only if a Vista / 2008 / 7 guest "
                "shows timekeeping problems",
     "TIME-19": "explain: a PV guest takes its time from the hypervisor; a date set while installing is ignored",
@@ -86,6 +84,7 @@ class KvmHostConstantTsc(Rule):
     """
 
     code, name, severity = "VK101", "kvm-host-constant-tsc", Severity.WARNING
+    facts = ("cpu", "grub")
     checklist, section, lines = ("TIME-01", "TIME-02", "TIME-03"), "§16", "480-481, 2883-2897"
     scope = Scope.HOST
     uses = ("kvm.no_constant_tsc_host_args",)

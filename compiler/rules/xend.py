@@ -13,6 +13,7 @@ from ..model import Guest, Host, Setting
 from ..suggest import did_you_mean
 from ..units import KIB, format_kib
 from .base import Rule, Scope
+from ..values import is_number
 
 # Checklist items of this area that no rule implements, and why (see compiler/coverage.py).
 NOT_CHECKABLE: dict[str, str] = {
@@ -172,7 +173,6 @@ class XendSettingValue(Rule):
     """
 
     code, name, severity = "VX103", "xend-setting-value", Severity.ERROR
-    facts = ("memory",)
     checklist, section, lines = ("XEN-02", "XEN-03", "XEN-05", "XEN-07", "XEN-09"), "§19", \
         "3029-3048, 5741, 5768"
     scope = Scope.HOST
@@ -188,7 +188,7 @@ class XendSettingValue(Rule):
                 yield self.report(f"xend {s.key} {s.value!r} of host {h.name}: {message}", s.span, h.path_label,
                                   hint=hint, limit=limit,
                                   related=[Related(h.fields.get("memory") or h.span, "host memory stated here")]
-                                  if kind == "mib" and s.value.isdigit() else ())
+                                  if kind == "mib" and is_number(s.value) else ())
 
     def problem(self, h: Host, s: Setting, kind: str | None):
         value = s.value
@@ -206,7 +206,7 @@ class XendSettingValue(Rule):
             if value not in ("0", "1"):
                 return "this setting is 1 (on) or 0 (off)", "write 1 or 0", None
         elif kind in ("int", "mib"):
-            if not value.isdigit():
+            if not is_number(value):
                 return "needs a whole number" + (" of MiB" if kind == "mib" else ""), None, None
             if kind == "mib" and h.memory_kib and int(value) * KIB >= h.memory_kib:
                 return (f"{value} MiB reserved for dom0 is not below the host's {format_kib(h.memory_kib)} of RAM",
@@ -244,7 +244,7 @@ class XendDom0Cpus(Rule):
         s = h.setting("xend", "dom0-cpus") if h.hypervisor == "xen" else None
         if s is None:
             return
-        if not s.value.isdigit():
+        if not is_number(s.value):
             yield self.report(f"xend dom0-cpus {s.value!r} of host {h.name} is not a whole number", s.span,
                               h.path_label, hint="write a CPU count, or 0 for all")
             return
@@ -375,7 +375,7 @@ class XendPorts(Rule):
             s = h.setting("xend", key)
             if s is None:
                 continue
-            if not s.value.isdigit() or not low <= int(s.value) <= high:
+            if not is_number(s.value) or not low <= int(s.value) <= high:
                 yield self.report(f"xend {key} {s.value!r} of host {h.name} is not a TCP port ({low}-{high})", s.span,
                                   h.path_label, limit=self.limit("xend.port_range"),
                                   hint=f"the default is {defaults[key].value}")

@@ -1,0 +1,124 @@
+"""`virtc import`: existing configs -> .virt. The round trip build -> import -> build gives
+the same files for every example, and the imported text uses templates and ranges."""
+from __future__ import annotations
+
+import filecmp
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from virtc import api
+
+from conftest import ROOT
+
+EXAMPLES = sorted((ROOT / "examples").glob("*.virt"))
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file and link of a build output (without virtc's manifest), as text."""
+    out = {}
+    for dirpath, _dirs, files in os.walk(folder):
+        for f in files:
+            p = Path(dirpath) / f
+            rel = str(p.relative_to(folder))
+            if rel == ".virtc-manifest":
+                continue
+            out[rel] = ("-> " + os.readlink(p)) if p.is_symlink() else p.read_text()
+    return out
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_build_import_build_gives_the_same_files(example, tmp_path):
+    first = tmp_path / "first"
+    assert not api.build([str(example)], str(first)).has_errors
+    virt = tmp_path / "imported.virt"
+    result = api.import_([], roots=[str(first)], output=str(virt))
+    assert not result.has_errors, [str(d) for d in result.diagnostics if d.severity.name == "ERROR"]
+    assert [d.message for d in result.diagnostics if d.code == "VF006"] == []
+    second = tmp_path / "second"
+    again = api.build([str(virt)], str(second))
+    assert not again.has_errors, [str(d) for d in again.diagnostics if d.severity.name == "ERROR"]
+    a, b = tree(first), tree(second)
+    assert sorted(a) == sorted(b)
+    assert [p for p in sorted(a) if a[p] != b[p]] == []
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_imported_text_is_concise(example, tmp_path):
+    """Guests that share settings share a template; numbered guests become ranges."""
+    out = tmp_path / "out"
+    model = api.build([str(example)], str(out)).model
+    result = api.import_([], roots=[str(out)])
+    text = result.text
+    guests_written = text.count("\nguest ") + text.count("  guest ")
+    assert guests_written <= len(model.guests)
+    ranged = [g for g in model.guests if g.expansion and g.expansion.index is not None]
+    if len(ranged) >= 3:
+        assert "[" in text and ".." in text, "numbered guests are written as a range"
+        assert guests_written < len(model.guests)
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "virtc", *args], capture_output=True, text=True)
+
+
+def test_cli_import_writes_once_and_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "out"
+    assert not api.build([str(ROOT / "examples" / "xen-webfarm.virt")], str(out)).has_errors
+    virt = tmp_path / "fleet.virt"
+    r = run("import", "--root", str(out), "-o", str(virt))
+    assert r.returncode == 0, r.stderr
+    assert virt.read_text().startswith("#")
+    assert "wrote" in r.stderr
+    before = virt.read_text()
+    again = run("import", "--root", str(out), "-o", str(virt))
+    assert again.returncode == 1 and "exists" in again.stderr
+    assert virt.read_text() == before
+    forced = run("import", "--root", str(out), "-o", str(virt), "--force")
+    assert forced.returncode == 0 and virt.read_text() == before  # deterministic
+    check = run("check", str(virt))
+    assert check.returncode == 0, check.stdout
+
+
+def test_import_writes_nothing_when_a_file_cannot_be_read(tmp_path):
+    out = tmp_path / "out"
+    assert not api.build([str(ROOT / "examples" / "xen-webfarm.virt")], str(out)).has_errors
+    bad = out / "xenweb1" / "etc" / "xen" / "web01"
+    bad.write_text(bad.read_text() + "import os\n")
+    virt = tmp_path / "fleet.virt"
+    r = run("import", "--root", str(out), "-o", str(virt))
+    assert r.returncode == 1
+    assert "VF102" in r.stderr and "web01" in r.stderr
+    assert not virt.exists()
+
+
+def test_import_of_lone_xm_configs_declares_the_bridges_they_use(tmp_path):
+    """Only /etc/xen copied: the guests' bridges are declared (the language needs them), the
+    guests' own files build exactly as read, and the host files the .virt adds (virtc
+    derives the bridge sysctls and xend's network-script) are named."""
+    out = tmp_path / "out"
+    assert not api.build([str(ROOT / "examples" / "xen-webfarm.virt")], str(out)).has_errors
+    only = tmp_path / "copy"
+    (only / "etc").mkdir(parents=True)
+    subprocess.run(["cp", "-a", str(out / "xenweb1" / "etc" / "xen"), str(only / "etc" / "xen")], check=True)
+    (only / "etc" / "xen" / "xend-config.sxp").unlink()
+    result = api.import_([], roots=[str(only)])
+    assert not result.has_errors, [str(d) for d in result.diagnostics if d.severity.name == "ERROR"]
+    assert [d.message for d in result.diagnostics if d.code == "VF006" and d.severity.name == "WARNING"] == []
+    notes = [d.message for d in result.diagnostics if d.code == "VF006" and d.severity.name == "INFO"]
+    assert notes and "sysctl.conf" in notes[0]
+    assert "bridge xenbr0" in result.text and "bridge xenbr1" in result.text
+
+
+def test_a_value_the_language_rejects_is_an_error_at_the_guest(tmp_path):
+    cfg = tmp_path / "etc" / "xen" / "odd"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text('name = "odd"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\n'
+                   'vif = [ "mac=00:16:3e:00:00:01,bridge=xenbr0,model=fakemodel" ]\n')
+    result = api.import_([], roots=[str(tmp_path)], output=str(tmp_path / "x.virt"))
+    errors = [d for d in result.diagnostics if d.code == "VF006" and d.severity.name == "ERROR"]
+    assert errors and errors[0].span is not None and errors[0].span.file == str(cfg)
+    assert not (tmp_path / "x.virt").exists()

@@ -1,0 +1,325 @@
+"""`virtc lint`: files found by place and content, hosts assembled from their trees, and
+the same rules as for .virt files running across one host's files.
+
+The trees are virtc's own build output of each example (clean by construction), then
+changed the way an administrator's hand would change them; each change must produce its
+rule's diagnostic at the file:line:col of the change.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from virtc import api
+from virtc.lint import detect, detect_content, detect_path
+
+from conftest import ROOT
+
+EXAMPLES = sorted((ROOT / "examples").glob("*.virt"))
+
+# ---------------------------------------------------------------- detection
+
+
+@pytest.mark.parametrize("path, fmt", [
+    ("etc/xen/web01", "xm"),
+    ("/srv/copy/xen1/etc/xen/web01", "xm"),
+    ("etc/xen/xend-config.sxp", "xend"),
+    ("etc/xen/auto/web01", "xm-autostart"),
+    ("etc/xen/scripts/network-bridge", None),
+    ("etc/xen/xmexample1.sxp", None),
+    ("guest.cfg", "xm"),
+    ("etc/libvirt/qemu/vm1.xml", "domain-xml"),
+    ("etc/libvirt/xen/vm1.xml", "domain-xml"),
+    ("etc/libvirt/qemu/autostart/vm1.xml", "domain-autostart"),
+    ("etc/libvirt/qemu/networks/default.xml", "network-xml"),
+    ("etc/libvirt/qemu/networks/autostart/default.xml", "network-autostart"),
+    ("etc/libvirt/storage/autostart/pool1.xml", "pool-autostart"),
+    ("etc/libvirt/storage/pool1.xml", "pool-xml"),
+    ("boot/grub/grub.conf", "grub"),
+    ("boot/grub/menu.lst", "grub"),
+    ("etc/grub.conf", "grub"),
+    ("boot/efi/efi/redhat/elilo.conf", "elilo"),
+    ("etc/sysconfig/network-scripts/ifcfg-xenbr0", "ifcfg"),
+    ("etc/udev/rules.d/20-names.rules", "udev"),
+    ("etc/scsi_id.config", "scsi_id"),
+    ("etc/multipath.conf", "multipath"),
+    ("etc/rc.local", "rc.local"),
+    ("etc/rc.d/rc.local", "rc.local"),
+    ("etc/hosts", "hosts"),
+    ("etc/modprobe.conf", "modprobe"),
+    ("etc/sysctl.conf", "sysctl"),
+    ("etc/sysconfig/iptables", "iptables"),
+    ("etc/exports", "exports"),
+    ("etc/selinux/targeted/contexts/files/file_contexts.local", "fcontext"),
+    ("etc/selinux/targeted/modules/active/booleans.local", "sebool"),
+    ("etc/sysconfig/cpuspeed", "cpuspeed"),
+    ("etc/redhat-release", "redhat-release"),
+    ("capabilities.xml", "capabilities"),
+    ("notes.txt", None),
+])
+def test_format_from_place(path, fmt):
+    assert detect_path(path) == fmt
+
+
+@pytest.mark.parametrize("text, fmt", [
+    ("<domain type='xen'>\n  <name>a</name>\n</domain>\n", "domain-xml"),
+    ("<?xml version='1.0'?>\n<!-- dumped -->\n<network><name>n</name></network>\n", "network-xml"),
+    ("<pool type='dir'><name>p</name></pool>", "pool-xml"),
+    ("<capabilities>\n<host/>\n</capabilities>", "capabilities"),
+    ("# xend\n(xend-relocation-server yes)\n", "xend"),
+    ("default=0\ntitle Red Hat\n\troot (hd0,0)\n", "grub"),
+    ("defaults {\n udev_dir /dev\n}\n", "multipath"),
+    ("DEVICE=eth0\nBRIDGE=xenbr0\n", "ifcfg"),
+    ('KERNEL=="sd*", BUS=="scsi", NAME="x"\n', "udev"),
+    ("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", "iptables"),
+    ('name = "g"\nmemory = 512\n', "xm"),
+    ("net.ipv4.ip_forward = 1\n", "sysctl"),
+    ("options loop max_loop=64\n", "modprobe"),
+    ("just some words\n", None),
+])
+def test_format_from_content(text, fmt):
+    assert detect_content(text) == fmt
+
+
+def test_xml_in_a_domain_folder_is_told_apart_by_its_root_element():
+    assert detect("etc/libvirt/qemu/x.xml", "<network><name>x</name></network>") == "network-xml"
+    assert detect("somewhere/x.xml", "<domain type='kvm'/>") == "domain-xml"
+    assert detect("etc/libvirt/qemu/autostart/x.xml", "<domain/>") == "domain-autostart"
+
+
+# ---------------------------------------------------------------- trees
+
+
+def build(example: Path, out: Path) -> None:
+    result = api.build([str(example)], str(out))
+    assert not result.has_errors, [str(d) for d in result.diagnostics]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Every example built once; tests copy the tree they change."""
+    out = {}
+    for ex in EXAMPLES:
+        d = tmp_path_factory.mktemp(ex.stem) / "out"
+        build(ex, d)
+        out[ex.stem] = d
+    return out
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
+    return dst
+
+
+def problems(result, at_least="warning"):
+    order = {"info": 1, "warning": 2, "error": 3}
+    return [f"{d.span}: {d.code} {d.message}" for d in result.diagnostics
+            if order[str(d.severity)] >= order[at_least]]
+
+
+@pytest.mark.parametrize("example", [e.stem for e in EXAMPLES])
+def test_built_tree_lints_clean_and_gives_back_every_host_and_guest(example, built):
+    tree = built[example]
+    result = api.lint([], roots=[str(tree)])
+    assert problems(result) == []
+    compiled = api.check([str(ROOT / "examples" / f"{example}.virt")]).model
+    assert sorted(h.name for h in result.model.hosts) == sorted(h.name for h in compiled.hosts)
+    assert sorted((g.host, g.name) for g in result.model.guests) == \
+        sorted((g.host, g.name) for g in compiled.guests)
+
+
+def _xen_host(built, tmp_path) -> Path:
+    return copy_tree(built["xen-webfarm"] / "xenweb1", tmp_path / "xenweb1")
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        if needle in line:
+            return i
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (old, path)
+    path.write_text(text.replace(old, new, 1))
+
+
+def _codes(result, code):
+    return [(Path(d.span.file).name, d.span.line) for d in result.diagnostics if d.code == code and d.span]
+
+
+def test_a_mac_used_by_two_guests_of_one_host(built, tmp_path):
+    host = _xen_host(built, tmp_path)
+    mac_a = re.search(r"mac=([0-9a-f:]+)", (host / "etc/xen/web01").read_text()).group(1)
+    mac_b = re.search(r"mac=([0-9a-f:]+)", (host / "etc/xen/web02").read_text()).group(1)
+    _replace(host / "etc/xen/web02", mac_b, mac_a)
+    (host / "etc/libvirt/xen/web02.xml").unlink()
+    result = api.lint([], roots=[str(host)])
+    assert ("web02", _line_of(host / "etc/xen/web02", mac_a)) in _codes(result, "VN104")
+
+
+def test_a_vif_bridge_that_no_ifcfg_defines(built, tmp_path):
+    host = _xen_host(built, tmp_path)
+    (host / "etc/sysconfig/network-scripts/ifcfg-xenbr1").unlink()
+    _replace(host / "etc/sysconfig/network-scripts/ifcfg-eth1", "BRIDGE=xenbr1", "BRIDGE=xenbr0")
+    users = [p for p in (host / "etc/xen").iterdir() if p.is_file() and "bridge=xenbr1" in p.read_text()]
+    assert users, "the example has guests on xenbr1"
+    result = api.lint([], roots=[str(host)])
+    found = _codes(result, "VN130")
+    for p in users:
+        assert (p.name, _line_of(p, "bridge=xenbr1")) in found
+
+
+def test_tap_aio_devices_are_counted_over_all_guests_of_a_host(built, tmp_path):
+    host = _xen_host(built, tmp_path)
+    # 13 guests; give each 20 tap:aio disks: 260 > 254
+    for p in sorted((host / "etc/xen").iterdir()):
+        if not p.is_file() or p.name == "xend-config.sxp":
+            continue
+        text = p.read_text()
+        extra = ", ".join(f'"tap:aio:/var/lib/xen/images/{p.name}-{i}.img,xvd{chr(ord("c") + i)},w"'
+                          for i in range(20))
+        p.write_text(re.sub(r"^disk = \[ (.*) \]$", lambda m: f"disk = [ {m.group(1)}, {extra} ]", text,
+                            flags=re.M))
+        xml = host / "etc/libvirt/xen" / f"{p.name}.xml"
+        if xml.exists():
+            xml.unlink()
+    result = api.lint([], roots=[str(host)])
+    assert _codes(result, "VS103"), problems(result)
+
+
+def test_one_pci_device_given_to_two_guests(built, tmp_path):
+    host = _xen_host(built, tmp_path)
+    for name in ("web01", "web02"):
+        with open(host / "etc/xen" / name, "a") as fh:
+            fh.write('pci = [ "0000:0b:00.0" ]\n')
+        (host / "etc/libvirt/xen" / f"{name}.xml").unlink()
+    result = api.lint([], roots=[str(host)])
+    assert ("web02", _line_of(host / "etc/xen/web02", "pci =")) in _codes(result, "VD110") or \
+        ("web01", _line_of(host / "etc/xen/web01", "pci =")) in _codes(result, "VD110"), problems(result)
+
+
+CAPS = """<capabilities>
+  <host>
+    <cpu>
+      <arch>x86_64</arch>
+      <features>
+        <pae/>
+        <vmx/>
+      </features>
+    </cpu>
+    <topology>
+      <cells num='1'>
+        <cell id='0'>
+          <memory unit='KiB'>{kib}</memory>
+          <cpus num='4'>
+            <cpu id='0' socket_id='0' core_id='0' siblings='0'/>
+            <cpu id='1' socket_id='0' core_id='1' siblings='1'/>
+            <cpu id='2' socket_id='0' core_id='2' siblings='2'/>
+            <cpu id='3' socket_id='0' core_id='3' siblings='3'/>
+          </cpus>
+        </cell>
+      </cells>
+    </topology>
+  </host>
+  <guest>
+    <os_type>xen</os_type>
+    <arch name='x86_64'>
+      <wordsize>64</wordsize>
+      <domain type='xen'/>
+    </arch>
+  </guest>
+</capabilities>
+"""
+
+
+def test_guests_and_dom0_above_the_hosts_ram_needs_capabilities(built, tmp_path):
+    host = _xen_host(built, tmp_path)
+    without = api.lint([], roots=[str(host)])
+    assert not _codes(without, "VM105")
+    notes = [d for d in without.diagnostics if d.code == "VF004"]
+    assert len(notes) == 1 and "VM105" in notes[0].message
+    caps = tmp_path / "caps.xml"
+    caps.write_text(CAPS.format(kib=8 * 1024 * 1024))
+    (host / "etc/redhat-release").write_text("Red Hat Enterprise Linux Server release 5.8 (Tikanga)\n")
+    result = api.lint([], roots=[str(host)], capabilities=str(caps))
+    assert _codes(result, "VM105"), problems(result)
+    assert not [d for d in result.diagnostics if d.code == "VF004" and "VM105" in d.message]
+    # the same file found in the tree works too
+    (host / "capabilities.xml").write_text(caps.read_text())
+    assert _codes(api.lint([], roots=[str(host)]), "VM105")
+
+
+# ---------------------------------------------------------------- command line
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "virtc", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_lint_exit_codes_and_concise_output(built, tmp_path):
+    host = _xen_host(built, tmp_path)
+    clean = run("lint", "--root", str(host), "--format", "concise")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    _replace(host / "etc/xen/web01", "on_reboot", "on_boot")
+    bad = run("lint", "--root", str(host), "--format", "concise")
+    assert bad.returncode == 1
+    line = _line_of(host / "etc/xen/web01", "on_boot")
+    assert re.search(rf"web01:{line}:1: VF103 error: .*on_boot", bad.stdout), bad.stdout
+    (d,) = [d for d in api.lint([], roots=[str(host)]).diagnostics if d.code == "VF103"]
+    assert "on_reboot" in f"{d.message} {d.hint}"  # did you mean
+    assert "Traceback" not in bad.stderr
+    missing = run("lint", "--root", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "no such" in missing.stderr
+    none = run("lint")
+    assert none.returncode == 2
+
+
+# ---------------------------------------------------------------- libvirt's schema
+
+
+def _schemas():
+    from virtc.schema import schema_dir
+
+    found = schema_dir()
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("libvirt's RelaxNG schemas are missing (install libvirt-clients)")
+        pytest.skip("libvirt's RelaxNG schemas are not installed")
+    return found
+
+
+def test_domain_xml_is_checked_against_libvirts_schema(built, tmp_path):
+    _schemas()
+    host = _xen_host(built, tmp_path)
+    xml = host / "etc/libvirt/xen/web03.xml"
+    _replace(xml, "<vcpu>", "<vcpus>")
+    _replace(xml, "</vcpu>", "</vcpus>")
+    result = api.lint([], roots=[str(host)])
+    (d,) = [d for d in result.diagnostics if d.code == "VF711"]
+    assert (Path(d.span.file).name, d.span.line, d.span.col) == ("web03.xml", _line_of(xml, "<vcpus>"), 3)
+    assert "vcpus" in d.message and str(d.severity) == "warning"
+    # every other file of the tree is valid
+    assert [x for x in result.diagnostics if x.code == "VF711" and x is not d] == []
+
+
+def test_without_schemas_one_note_says_the_check_did_not_run(built, tmp_path):
+    host = _xen_host(built, tmp_path)
+    os.environ["VIRTC_LIBVIRT_SCHEMAS"] = str(tmp_path / "none")
+    try:
+        from virtc import schema
+
+        old = schema.DEFAULT_DIRS
+        schema.DEFAULT_DIRS = ()
+        result = api.lint([], roots=[str(host)])
+    finally:
+        schema.DEFAULT_DIRS = old
+        del os.environ["VIRTC_LIBVIRT_SCHEMAS"]
+    notes = [d for d in result.diagnostics if d.code == "VF711"]
+    assert len(notes) == 1 and str(notes[0].severity) == "info" and "not found" in notes[0].message

@@ -323,3 +323,23 @@ def test_without_schemas_one_note_says_the_check_did_not_run(built, tmp_path):
         del os.environ["VIRTC_LIBVIRT_SCHEMAS"]
     notes = [d for d in result.diagnostics if d.code == "VF711"]
     assert len(notes) == 1 and str(notes[0].severity) == "info" and "not found" in notes[0].message
+
+
+# ---------------------------------------------------------------- unreadable files
+
+
+@pytest.mark.parametrize("name, data, says", [
+    ("etc/xen/core", b"name = 'x'\n\0\0\0ELF", "binary"),
+    ("etc/xen/latin1", b'name = "caf\xe9"\n', "not UTF-8"),
+    ("etc/xen/huge", b"# " + b"x" * (4 * 1024 * 1024) + b"\n", "bytes"),
+], ids=["binary", "latin1", "huge"])
+def test_binary_non_utf8_and_huge_files_are_a_diagnostic_not_a_crash(tmp_path, name, data, says):
+    p = tmp_path / name
+    p.parent.mkdir(parents=True)
+    p.write_bytes(data)
+    result = api.lint([], roots=[str(tmp_path)])
+    found = [d for d in result.diagnostics if d.code == "VF001"]
+    assert len(found) == 1 and says in found[0].message and str(found[0].severity) == "error"
+    assert result.model.guests == ()
+    cli = run("lint", "--root", str(tmp_path), "--format", "concise")
+    assert cli.returncode == 1 and "VF001" in cli.stdout and "Traceback" not in cli.stderr

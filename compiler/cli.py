@@ -122,6 +122,19 @@ def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
     raise typer.Exit(_exit_code(result))
 
 
+def _existing_inputs(paths, root, capabilities) -> list[str]:
+    """The files and folders to read; a usage error (exit 2) when none or one is missing."""
+    paths = paths or []
+    if not paths and not root:
+        typer.echo("error: give files, folders or --root DIR", err=True)
+        raise typer.Exit(2)
+    for p in [*paths, *root, *([capabilities] if capabilities else [])]:
+        if not os.path.exists(p):
+            typer.echo(f"error: {p}: no such file or folder", err=True)
+            raise typer.Exit(2)
+    return paths
+
+
 @app.command()
 def lint(paths: List[str] = typer.Argument(None, help="Existing config files or folders (each folder is "
                                                       "one host's tree, or a folder of host trees)."),
@@ -135,14 +148,7 @@ def lint(paths: List[str] = typer.Argument(None, help="Existing config files or 
          format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics."),
          config: Optional[str] = CONFIG):
     """Read existing configs (never executing them) and check them with every rule."""
-    paths = paths or []
-    if not paths and not root:
-        typer.echo("error: give files, folders or --root DIR", err=True)
-        raise typer.Exit(2)
-    for p in [*paths, *root, *([capabilities] if capabilities else [])]:
-        if not os.path.exists(p):
-            typer.echo(f"error: {p}: no such file or folder", err=True)
-            raise typer.Exit(2)
+    paths = _existing_inputs(paths, root, capabilities)
     result = api.lint(paths, root, capabilities, config=config, schemas=schemas)
     _print_diagnostics(result, format)
     raise typer.Exit(_exit_code(result))
@@ -193,14 +199,7 @@ def import_cmd(paths: List[str] = typer.Argument(None, help="Existing config fil
                force: bool = typer.Option(False, "--force", help="Replace OUTPUT if it exists."),
                format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
     """Write the hosts and guests of existing configs as one .virt file."""
-    paths = paths or []
-    if not paths and not root:
-        typer.echo("error: give files, folders or --root DIR", err=True)
-        raise typer.Exit(2)
-    for p in [*paths, *root, *([capabilities] if capabilities else [])]:
-        if not os.path.exists(p):
-            typer.echo(f"error: {p}: no such file or folder", err=True)
-            raise typer.Exit(2)
+    paths = _existing_inputs(paths, root, capabilities)
     result = api.import_(paths, root, capabilities, output, force)
     text = render([d for d in result.diagnostics if d.severity.name == "ERROR" or d.code == "VF006"],
                   result.sources, format.value)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from virtc.targets import registry
 
 from . import build as _build
-from . import modeljson
+from . import modeljson, progress
 from .checker import check_model
 from .config import load_config
 from .diagnostics import Diagnostic, Severity
@@ -29,6 +29,7 @@ class Outcome:
     artifacts: list = field(default_factory=list)
     config_errors: list[Diagnostic] = field(default_factory=list)
     text: str | None = None  # what import and convert produce
+    config_file: str | None = None  # the configuration read (it is in sources, but no input)
 
     @property
     def has_errors(self) -> bool:
@@ -63,17 +64,20 @@ def check(files: list[str], texts: dict[str, str] | None = None, config: str | N
 
 
 def _check(files: list[str], texts: dict[str, str] | None, config: str | None) -> Outcome:
+    progress.phase("compiling")
     r = compile_sources(files, texts)
     out = Outcome(r.model, list(r.diagnostics), dict(r.sources))
     cfg, cfg_diags, cfg_src = load_config(config, files[0] if files else ".", resolve_code)
     if cfg_src is not None:
         out.sources[cfg_src.path] = cfg_src
+        out.config_file = cfg_src.path
     if cfg_diags:
         out.config_errors = cfg_diags
         out.diagnostics = cfg_diags + out.diagnostics
         out.model = None
         return out
     if r.model is not None:
+        progress.phase("checking")
         out.diagnostics.extend(check_model(r.model, r.syntax, r.sources, cfg))
         out.diagnostics.sort(key=Diagnostic.sort_key)
     return out
@@ -100,10 +104,12 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
         out = Outcome(model, diags, sources)
         if cfg_src is not None:
             out.sources[cfg_src.path] = cfg_src
+            out.config_file = cfg_src.path
         if cfg_diags:
             out.config_errors = cfg_diags
             out.diagnostics = cfg_diags + out.diagnostics
             return out
+        progress.phase("checking")
         out.diagnostics.extend(_not_skipped(run_rules(model, cfg, documents), model, skip))
         out.diagnostics = _unique(out.diagnostics)
         out.diagnostics.sort(key=Diagnostic.sort_key)
@@ -271,6 +277,7 @@ def build(files: list[str], output: str | None, targets: list[str] | None = None
     out = check(files, config=config)
     if out.model is None or out.has_errors:
         return out
+    progress.phase("generating")
     arts, diags = _build.artifacts(out.model, targets)
     out.diagnostics.extend(diags)
     out.artifacts = arts

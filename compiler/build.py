@@ -15,6 +15,7 @@ import tempfile
 
 from virtc.targets import Artifact, registry
 
+from . import progress
 from .diagnostics import Diagnostic, error
 from .model import Model
 
@@ -34,6 +35,7 @@ def artifacts(model: Model, targets: list[str] | None = None) -> tuple[list[Arti
     reg = registry()
     for name in targets or list(reg):
         for art in reg[name].emit(model):
+            progress.advance()
             problem = unsafe_path(art.path)
             if problem:
                 diags.append(error("VT001", f"refusing to write '{art.path}': {problem}", where.get(art.source),
@@ -94,8 +96,10 @@ def write_tree(arts: list[Artifact], dest: str) -> None:
         tmp = tempfile.mkdtemp(prefix=".virtc-build-", dir=parent)
     except OSError as exc:
         raise BuildError(f"cannot create a folder in {parent}: {exc.strerror}") from exc
+    progress.phase("writing", len(arts))
     try:
         for a in arts:
+            progress.advance()
             full = os.path.join(tmp, *a.path.split("/"))
             os.makedirs(os.path.dirname(full), exist_ok=True)
             if a.link is not None:

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 
-from . import schema
+from . import progress, schema
 from .diagnostics import Diagnostic, info, warning
 from .documents import Document
 from .model import Model
@@ -301,6 +301,7 @@ def read_host(h: HostFiles, capabilities: list[Found], out_sources: dict, diags:
               schemas: str | None = None) -> HostRead:
     hr = HostRead(h.name, [], set(), {})
     for path, by_path in h.files:
+        progress.advance()
         if by_path in ("xm-autostart", "domain-autostart", "network-autostart", "pool-autostart"):
             # /etc/xen/auto/NAME, qemu/autostart/NAME.xml ...: links (or copies) that start
             # the guest (network, pool) with the host; it is read from its own file.
@@ -503,6 +504,7 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
             caps.append(f)
     hosts_files, problems = collect(list(paths), list(roots))
     diags.extend(problems)
+    progress.phase("reading", sum(len(h.files) for h in hosts_files))
     hosts, guests, documents = [], [], []
     skip: dict[str, set[str]] = {}
     for f in caps:  # read once, whichever hosts it describes

@@ -16,6 +16,13 @@ EXAMPLES = ROOT / "examples"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(autouse=True)
+def _not_in_github_actions(monkeypatch):
+    """The CLI picks the `github` format by default under GitHub Actions; the tests check
+    the terminal's default (`full`) unless they set GITHUB_ACTIONS themselves."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
 def need(available: bool, what: str):
     """Skip a test whose validator is missing; under CI=true fail instead."""
     if available:

@@ -1,0 +1,228 @@
+"""Parsing for the editor: a big file is re-parsed on every keystroke, so it is cut into its
+top-level items (host, template, guest, include blocks, at line starts) and only items
+whose text changed are parsed again; the others come from a cache and are moved to their
+new lines and offsets.
+
+The result is the same as virtc.parse.parse on the whole text: every piece starts where
+the grammar is between items, in the same parser state as at the start of a file, so when
+every piece parses, the whole text parses to the concatenation of the pieces (a test
+checks this on every example). When any piece has a syntax error, the whole text is
+parsed as the CLI does, so error messages and recovery are the CLI's own.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from contextlib import contextmanager
+from itertools import pairwise
+
+from . import resolve
+from .parse import parse as parse_whole
+from .source import SourceFile, Span
+from .syntax import Comment, FileSyntax, GuestDecl, HostDecl, Include, Opt, Range, Stmt, TemplateDecl, Value
+
+_PIECE = "<piece>"
+
+
+# What decides where a top-level item may start: strings and comments (which may hold
+# braces), braces, line continuations, and item keywords at the start of a line.
+_CUT = re.compile(r"""
+    (?P<string>"(?:[^"\\\n]|\\.)*"?)
+  | (?P<comment>\#[^\n]*)
+  | (?P<open>\{)
+  | (?P<close>\})
+  | (?P<cont>\\[ \t\f]*\r?\n)
+  | (?P<item>^[ \t]*(?:include|host|template|guest)(?![A-Za-z0-9_.\-]))
+""", re.VERBOSE | re.MULTILINE)
+
+
+def item_starts(text: str) -> list[int]:
+    """Offsets of the line starts where a top-level item begins (outside any block)."""
+    depth, after_cont, out = 0, -1, []
+    for m in _CUT.finditer(text):
+        kind = m.lastgroup
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+        elif kind == "cont":
+            after_cont = m.end()
+        elif kind == "item" and depth == 0 and m.start() != after_cont:
+            out.append(m.start())
+    return out
+
+
+def pieces(text: str) -> list[tuple[int, int, str]]:
+    """(offset, 0-based line, text) of each top-level item with the comments and blank
+    lines after it; the first piece also holds whatever precedes the first item."""
+    bounds = [0, *(s for s in item_starts(text) if s > 0), len(text)]
+    out, line = [], 0
+    for a, b in pairwise(bounds):
+        chunk = text[a:b]
+        out.append((a, line, chunk))
+        line += chunk.count("\n")
+    return out
+
+
+class _Mover:
+    """Copies a piece's syntax tree with its spans moved to the piece's place in the file.
+    Columns do not change: pieces start at line starts."""
+
+    def __init__(self, path: str, line: int, offset: int):
+        self.path, self.dl, self.do = path, line, offset
+
+    def span(self, s: Span) -> Span:
+        return Span(self.path, s.line + self.dl, s.col, s.end_line + self.dl, s.end_col,
+                    s.start + self.do, s.end + self.do)
+
+    def value(self, v: Value | None) -> Value | None:
+        return None if v is None else Value(v.kind, v.text, self.span(v.span))
+
+    def stmt(self, st: Stmt) -> Stmt:
+        val, sp = self.value, self.span
+        return Stmt(st.keyword, tuple(val(a) for a in st.args),
+                    tuple(Opt(o.name, tuple(val(v) for v in o.values), sp(o.span)) for o in st.opts),
+                    sp(st.span))
+
+    def guest(self, g: GuestDecl) -> GuestDecl:
+        rng = g.range and Range(self.value(g.range.start), self.value(g.range.end), self.span(g.range.span))
+        return GuestDecl(self.value(g.name), rng, self.value(g.template), self.value(g.host),
+                         tuple(self.stmt(s) for s in g.stmts), self.span(g.span), self.span(g.header))
+
+    def item(self, item):
+        if isinstance(item, GuestDecl):
+            return self.guest(item)
+        if isinstance(item, HostDecl):
+            return HostDecl(self.value(item.name), tuple(self.stmt(s) for s in item.stmts),
+                            tuple(self.guest(g) for g in item.guests), self.span(item.span),
+                            self.span(item.header))
+        if isinstance(item, TemplateDecl):
+            return TemplateDecl(self.value(item.name), self.value(item.parent),
+                                tuple(self.stmt(s) for s in item.stmts), self.span(item.span),
+                                self.span(item.header))
+        if isinstance(item, Include):
+            return Include(self.value(item.path), self.span(item.span))
+        raise TypeError(item)
+
+    def comment(self, c: Comment) -> Comment:
+        return Comment(c.text, self.span(c.span))
+
+
+class ParseCache:
+    """virtc.parse.parse with memory: call it as parse(src). Per file it keeps the pieces
+    of the last text it saw, so memory stays at one parsed copy of each file."""
+
+    def __init__(self):
+        self._relative: dict[str, dict[str, tuple | None]] = {}  # path -> piece -> tree at line 0 (None: fails)
+        self._placed: dict[str, dict[tuple, tuple]] = {}  # path -> (piece, line, offset) -> tree
+        self.stats = {"pieces": 0, "parsed": 0, "moved": 0}
+
+    def parse(self, src: SourceFile):
+        path, text = src.path, src.text
+        old_rel = self._relative.get(path, {})
+        old_placed = self._placed.get(path, {})
+        rel: dict[str, tuple | None] = {}
+        placed: dict[tuple, tuple] = {}
+        items, comments, failing = [], [], []
+        all_pieces = pieces(text)
+        for index, (offset, line, chunk) in enumerate(all_pieces):
+            self.stats["pieces"] += 1
+            key = (chunk, line, offset)
+            done = old_placed.get(key) or placed.get(key)
+            if done is not None:
+                placed[key] = done
+                rel[chunk] = old_rel.get(chunk) or rel.get(chunk) or _relative_of(done, line, offset)
+            else:
+                tree = old_rel[chunk] if chunk in old_rel else rel[chunk] if chunk in rel else self._parse_piece(chunk)
+                rel[chunk] = tree
+                if tree is None:
+                    failing.append(index)
+                    continue
+                if failing:
+                    continue  # no tree is returned: placing it would be wasted work
+                self.stats["moved"] += 1
+                mover = _Mover(path, line, offset)
+                done = placed[key] = (tuple(mover.item(i) for i in tree[0]),
+                                      tuple(mover.comment(c) for c in tree[1]))
+            items.extend(done[0])
+            comments.extend(done[1])
+        self._relative[path] = rel
+        self._placed[path] = placed
+        if failing:
+            return parse_whole(SourceFile(path, _error_text(all_pieces, failing)))
+        return FileSyntax(path, tuple(items), tuple(comments)), []
+
+    def _parse_piece(self, chunk: str) -> tuple | None:
+        self.stats["parsed"] += 1
+        syntax, _diags = parse_whole(SourceFile(_PIECE, chunk))
+        return None if syntax is None else (syntax.items, syntax.comments)
+
+    def forget(self, path: str) -> None:
+        self._relative.pop(path, None)
+        self._placed.pop(path, None)
+
+
+_NOT_NEWLINE = re.compile(r"[^\r\n]+")
+
+
+def _balanced(chunk: str) -> bool:
+    """Braces match within the piece, counted both as the lexer sees them (outside strings
+    and comments) and as raw characters (as parse's error recovery scans for the end of
+    a block)."""
+    depth = 0
+    for m in _CUT.finditer(chunk):
+        depth += {"open": 1, "close": -1}.get(m.lastgroup, 0)
+        if depth < 0:
+            return False
+    raw = 0
+    for ch in chunk:
+        if ch in "{}":
+            raw += 1 if ch == "{" else -1
+            if raw < 0:
+                return False
+    return depth == 0 and raw == 0
+
+
+def _error_text(all_pieces: list, failing: list[int]) -> str:
+    """The text whose parse reports exactly the syntax errors of the whole text, faster:
+    pieces before the first failing one are blanked (lines and offsets kept), since they
+    hold complete items, and so are the later pieces that parse, when every failing piece
+    keeps its braces to itself (so neither the parser nor its error recovery runs past
+    the piece). The parser is between items at each blanked region either way."""
+    first = failing[0]
+    blank_later = all(_balanced(all_pieces[i][2]) for i in failing)
+    keep = set(failing) if blank_later else set(range(first, len(all_pieces)))
+    return "".join(chunk if i in keep else _NOT_NEWLINE.sub(lambda m: " " * len(m.group()), chunk)
+                   for i, (_offset, _line, chunk) in enumerate(all_pieces))
+
+
+def _relative_of(done: tuple, line: int, offset: int) -> tuple:
+    mover = _Mover(_PIECE, -line, -offset)
+    return (tuple(mover.item(i) for i in done[0]), tuple(mover.comment(c) for c in done[1]))
+
+
+_HOOK = threading.Lock()
+
+
+@contextmanager
+def editor_sources(buffers: dict[str, str], cache: ParseCache):
+    """While compiling: read open editor buffers instead of the files on disk (for included
+    files too: virtc.api.check's `texts` covers the files it is given) and parse through
+    the cache. One compile at a time holds the hook."""
+    original_read, original_parse = resolve.read_source, resolve.parse
+    norm = {os.path.normpath(p): t for p, t in buffers.items()}
+
+    def read_source(path: str):
+        text = norm.get(os.path.normpath(path))
+        if text is not None:
+            return SourceFile(path, text), None
+        return original_read(path)
+
+    with _HOOK:
+        resolve.read_source, resolve.parse = read_source, cache.parse
+        try:
+            yield
+        finally:
+            resolve.read_source, resolve.parse = original_read, original_parse
+

@@ -10,7 +10,8 @@ The layout:
   their value;
 * at most one blank line in a row, none at the start or end of a block; exactly one
   between a top-level block and what is around it (a block's leading comments stay with
-  it); trailing whitespace removed; the file ends with one newline;
+  it); trailing whitespace removed; `\n` line ends, no byte order mark, and one
+  newline at the end;
 * comments are kept verbatim. A full-line comment is indented like the code around it.
   A trailing comment stays at the end of the line where the first statement or block
   that started on its line starts (the same element a `# virtc: ignore[...]` directive
@@ -19,12 +20,12 @@ The layout:
   code, lined up with the comments of the long lines directly above and below. After
   a `{` or `}` it starts two spaces after the brace.
 
-Suppressions are line based (virtc.suppress): a directive covers every element that
-starts on its line, down to the last line of those elements. So statements that share
-a line with a directive aimed at them (`memory 1G; vcpus 2  # virtc: ignore[...] reason`,
-or the line after an own-line directive) stay together on one line, and so does what
-follows a covered block's `}` on its line; splitting them would change what is
-suppressed.
+Suppressions are line based (virtc.suppress): a directive covers the lines from the
+line it aims at to the last line of the elements starting there. So where moving code
+between lines would change what a directive covers, the source's lines are kept
+(_kept_layout): statements that share the line a directive aims at stay together
+(`memory 1G; vcpus 2  # virtc: ignore[...] reason`), so does code after a covered block's
+`}` on its line, and line continuations in or around the covered lines stay.
 
 The formatter works on the token stream Lark's contextual lexer produces for the parser
 (so every token is the one the parser sees) and the comments the lexer sets aside.
@@ -83,7 +84,7 @@ class _Tok:
     value: str
     start: int
     line: int
-    sep: str | None = None  # "nl" or ";" when a terminator separates it from the previous token
+    sep: str | None = None  # ";" or "nl": the (first) terminator between it and the token before
 
 
 @dataclass
@@ -124,7 +125,7 @@ def _lex(text: str) -> _Lexed:
     sep = None
     for t in raw:
         if t.type in _TERMINATORS:
-            sep = ";" if t.type == "SEMICOLON" and sep is None else (sep or "nl")
+            sep = sep or (";" if t.type == "SEMICOLON" else "nl")
             continue
         toks.append(_Tok(t.type, t.value, t.start_pos, line_of(t.start_pos), sep))
         sep = None
@@ -137,7 +138,6 @@ def _lex(text: str) -> _Lexed:
 
 @dataclass
 class _Element:
-    first: int  # index of its first token
     parent: int | None  # index of the first token of the enclosing block's header
     last: int = -1  # index of its last token (a block's "}")
     is_block: bool = False
@@ -149,24 +149,23 @@ def _elements(toks: list[_Tok]) -> dict[int, _Element]:
     open_blocks: list[int] = []
     current: int | None = None
     for i, t in enumerate(toks):
-        if t.value == "}" and t.type == "RBRACE":
+        if _is(t, "}"):
             if current is not None:
                 elems[current].last = i - 1
                 current = None
             header = open_blocks.pop()
             elems[header].last = i
             continue
-        if t.value == "{" and t.type == "LBRACE":
+        if _is(t, "{"):
             elems[current].is_block = True
             open_blocks.append(current)
             current = None
             continue
-        starts = current is None or t.sep is not None
-        if starts:
+        if current is None or t.sep is not None:  # a new statement or header
             if current is not None:
                 elems[current].last = i - 1
             current = i
-            elems[i] = _Element(i, open_blocks[-1] if open_blocks else None)
+            elems[i] = _Element(open_blocks[-1] if open_blocks else None)
     if current is not None:
         elems[current].last = len(toks) - 1
     return elems
@@ -548,7 +547,7 @@ def run(paths: list[str], check: bool = False, diff: bool = False, report: str =
     for path in files:
         name = stdin_name if path == "-" else path
         if path == "-":
-            text = stdin.read().removeprefix("\ufeff")
+            text = stdin.read()
         else:
             src, problem = read_source(path)
             if src is None:
@@ -573,7 +572,13 @@ def run(paths: list[str], check: bool = False, diff: bool = False, report: str =
             if not check and not diff:
                 stdout.write(out)
         elif out != text and not check and not diff:
-            _write_atomically(path, out)
+            try:
+                _write_atomically(path, out)
+            except OSError as exc:
+                stderr.write(f"error: cannot write {path}: {exc.strerror or exc}\n")
+                changed -= 1
+                failed += 1
+                continue
             stderr.write(f"reformatted {path}\n")
         elif out != text and check and not diff:
             stderr.write(f"would reformat {path}\n")

@@ -156,6 +156,8 @@ class _Builder:
         # "from" and "on" are anonymous; tell them apart by position in the source.
         for tok in rest:
             before = self.src.text[:tok.start_pos].rstrip()
+            while before.endswith("\\"):  # a line continuation between keyword and name
+                before = before[:-1].rstrip()
             if before.endswith("from"):
                 template = self.value(tok)
             else:

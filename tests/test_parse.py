@@ -126,3 +126,14 @@ def test_arbitrary_text_never_raises(text):
 def test_edits_of_a_valid_file_never_raise(pos, cut, insert):
     text = GOOD[:pos] + insert + GOOD[pos + cut:]
     compile_text(text)
+
+
+def test_a_line_continuation_between_from_and_the_template_name():
+    from virtc.parse import parse
+    from virtc.source import SourceFile
+
+    text = 'guest b from \\\n    pvhvm on \\\n  xen1 {\n  memory 1G\n}\n'
+    tree, diags = parse(SourceFile("c.virt", text))
+    assert diags == []
+    (g,) = [i for i in tree.items if type(i).__name__ == "GuestDecl"]
+    assert (g.template.text, g.host.text) == ("pvhvm", "xen1")

@@ -63,17 +63,26 @@ def check(files: list[str], texts: dict[str, str] | None = None, config: str | N
         return _check(files, texts, config)
 
 
-def _check(files: list[str], texts: dict[str, str] | None, config: str | None) -> Outcome:
-    progress.phase("compiling")
-    r = compile_sources(files, texts)
-    out = Outcome(r.model, list(r.diagnostics), dict(r.sources))
-    cfg, cfg_diags, cfg_src = load_config(config, files[0] if files else ".", resolve_code)
+def _configure(out: Outcome, config: str | None, start: str):
+    """Load virtc.toml / [tool.virtc] (or `config`) into `out`; None when it is invalid (its
+    diagnostics then lead `out.diagnostics` and the run stops, exit 2)."""
+    cfg, cfg_diags, cfg_src = load_config(config, start, resolve_code)
     if cfg_src is not None:
         out.sources[cfg_src.path] = cfg_src
         out.config_file = cfg_src.path
     if cfg_diags:
         out.config_errors = cfg_diags
         out.diagnostics = cfg_diags + out.diagnostics
+        return None
+    return cfg
+
+
+def _check(files: list[str], texts: dict[str, str] | None, config: str | None) -> Outcome:
+    progress.phase("compiling")
+    r = compile_sources(files, texts)
+    out = Outcome(r.model, list(r.diagnostics), dict(r.sources))
+    cfg = _configure(out, config, files[0] if files else ".")
+    if cfg is None:
         out.model = None
         return out
     if r.model is not None:
@@ -99,15 +108,10 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
 
     with _no_cyclic_gc():
         start = (list(roots) + list(paths) + ["."])[0]
-        cfg, cfg_diags, cfg_src = load_config(config, start, resolve_code)
         model, documents, sources, diags, skip = lint_files(paths, roots, capabilities, schemas)
         out = Outcome(model, diags, sources)
-        if cfg_src is not None:
-            out.sources[cfg_src.path] = cfg_src
-            out.config_file = cfg_src.path
-        if cfg_diags:
-            out.config_errors = cfg_diags
-            out.diagnostics = cfg_diags + out.diagnostics
+        cfg = _configure(out, config, start)
+        if cfg is None:
             return out
         progress.phase("checking")
         out.diagnostics.extend(_not_skipped(run_rules(model, cfg, documents), model, skip))

@@ -15,6 +15,7 @@ from .checker import check_model
 from .config import load_config
 from .diagnostics import Diagnostic, Severity
 from .model import Model
+from .owner import Owner
 from .readers import read_text
 from .resolve import compile_sources
 from .rules import resolve_code
@@ -108,13 +109,13 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
 
     with _no_cyclic_gc():
         start = (list(roots) + list(paths) + ["."])[0]
-        model, documents, sources, diags, skip = lint_files(paths, roots, capabilities, schemas)
+        model, documents, sources, diags, missing = lint_files(paths, roots, capabilities, schemas)
         out = Outcome(model, diags, sources)
         cfg = _configure(out, config, start)
         if cfg is None:
             return out
         progress.phase("checking")
-        out.diagnostics.extend(_not_skipped(run_rules(model, cfg, documents), model, skip))
+        out.diagnostics.extend(run_rules(model, cfg, documents, missing))
         out.diagnostics = _unique(out.diagnostics)
         out.diagnostics.sort(key=Diagnostic.sort_key)
         return out
@@ -143,13 +144,12 @@ def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = 
         out.diagnostics.append(error("VF002", "nothing to import: no host or guest configuration found", None))
         return out
     model = _declare_used_bridges(model)
-    where = {x.path_label: x.span for x in (*model.hosts, *model.guests)}
+    where = {x.owner: x.span for x in (*model.hosts, *model.guests)}
     try:
         text = dslwrite.write(model)
     except ValueError as exc:
-        label = str(exc).split(":", 1)[0]
         out.diagnostics.append(error("VF006", f"cannot write this configuration as .virt: {exc}",
-                                     _nearest(where, label),
+                                     _nearest(where, getattr(exc, "owner", None)),
                                      hint="change the value in the existing file, or write it in .virt by hand"))
         return out
     target = output or "imported.virt"
@@ -158,7 +158,7 @@ def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = 
     if again.model is None or back:
         for d in back[:20]:
             line = text.splitlines()[d.span.line - 1].strip() if d.span else ""
-            span = _nearest(where, d.path) or _owner(model, text, d.span.line if d.span else 0)
+            span = _nearest(where, d.owner) or _owner(model, text, d.span.line if d.span else 0)
             out.diagnostics.append(error("VF006", f"the imported configuration is not valid .virt: {d.code} "
                                                   f"{d.message} (in `{line}`)", span,
                                          hint="fix the value in the existing file, then import again"))
@@ -173,7 +173,7 @@ def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = 
         out.diagnostics.append(warning("VF006", f"the imported .virt builds {p} "
                                                 f"{'differently' if p in after else 'no longer'}: a value "
                                                 "of the files read has no exact .virt form",
-                                       where.get(source[p]),
+                                       _nearest(where, source[p]),
                                        hint="compare `virtc build` of the .virt with the files, and adjust"))
     extra = sorted(p for p in after if p not in before)
     if extra:
@@ -194,14 +194,11 @@ def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = 
     return out
 
 
-def _nearest(where: dict, label: str):
-    """The span of the host or guest a logical path ("host h / guest g / nic 0") is in."""
-    parts = (label or "").split(" / ")
-    for n in range(len(parts), 0, -1):
-        span = where.get(" / ".join(parts[:n]))
-        if span is not None:
-            return span
-    return None
+def _nearest(where: dict, owner):
+    """The span of the host or guest an owner (host h / guest g / nic 0) belongs to."""
+    if owner is None:
+        return None
+    return where.get(Owner(owner.host, owner.guest)) or where.get(Owner(owner.host))
 
 
 _DECL = re.compile(r'^\s*(guest|host)\s+"?([^\s"{\[]+)')
@@ -236,7 +233,7 @@ def _declare_used_bridges(model: Model) -> Model:
         used = sorted({n.source for g in model.guests_on(h.name) for n in g.nics
                        if n.kind == "bridge" and n.source and n.source not in have})
         added = tuple(Bridge(name, None, None, "none", None, None, None, False, 0, h.span,
-                             f"{h.path_label} / bridge {name}") for name in used)
+                             h.owner.of(f"bridge {name}")) for name in used)
         hosts.append(replace(h, bridges=h.bridges + added) if added else h)
     return replace(model, hosts=tuple(hosts))
 
@@ -247,22 +244,6 @@ def convert(path: str, to: str | None = None, capabilities: str | None = None) -
     from . import convert as _convert
 
     return _convert.convert_file(path, to, capabilities)
-
-
-def _not_skipped(diags: list[Diagnostic], model: Model, skip: dict[str, set[str]]) -> list[Diagnostic]:
-    """Drop findings of rules that needed a fact no file of that host states (VF004 says
-    which were skipped). A finding belongs to the host its logical path names."""
-    if not any(skip.values()):
-        return diags
-    out = []
-    for d in diags:
-        host = d.path.split(" / ")[0].removeprefix("host ") if d.path.startswith("host ") else None
-        if host is not None and d.code in skip.get(host, ()):
-            continue
-        if host is None and d.code in set().union(*skip.values()):
-            continue
-        out.append(d)
-    return out
 
 
 def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:

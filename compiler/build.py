@@ -18,6 +18,7 @@ from virtc.targets import Artifact, registry
 from . import progress
 from .diagnostics import Diagnostic, error
 from .model import Model
+from .owner import Owner
 
 MANIFEST_NAME = ".virtc-manifest"
 
@@ -31,30 +32,37 @@ def artifacts(model: Model, targets: list[str] | None = None) -> tuple[list[Arti
     diags: list[Diagnostic] = []
     out: dict[str, Artifact] = {}
     # an artifact names the host or guest it comes from; its diagnostics point there
-    where = {x.path_label: x.span for x in (*model.hosts, *model.guests)}
+    where = {x.owner: x.span for x in (*model.hosts, *model.guests)}
     reg = registry()
     for name in targets or list(reg):
         for art in reg[name].emit(model):
             progress.advance()
             problem = unsafe_path(art.path)
             if problem:
-                diags.append(error("VT001", f"refusing to write '{art.path}': {problem}", where.get(art.source),
-                                   path=art.source))
+                diags.append(error("VT001", f"refusing to write '{art.path}': {problem}", _span(where, art.source),
+                                   owner=art.source))
                 continue
             if art.path in out:
-                diags.append(error("VT002", f"two outputs want the same file '{art.path}'", where.get(art.source),
-                                   path=art.source))
+                diags.append(error("VT002", f"two outputs want the same file '{art.path}'", _span(where, art.source),
+                                   owner=art.source))
                 continue
             out[art.path] = art
     for p in out:  # a file where another output needs a folder (/etc/xen/auto vs auto/NAME)
         parent = p.rsplit("/", 1)[0]
         while "/" in parent:
             if parent in out:
-                diags.append(error("VT002", f"'{parent}' is both a file and the folder of '{p}'", where.get(out[parent].source),
-                                   path=out[parent].source))
+                diags.append(error("VT002", f"'{parent}' is both a file and the folder of '{p}'", _span(where, out[parent].source),
+                                   owner=out[parent].source))
                 break
             parent = parent.rsplit("/", 1)[0]
     return [out[p] for p in sorted(out)], diags
+
+
+def _span(where: dict, owner: Owner | None):
+    """Where the host or guest an artifact comes from is declared (a bridge's file: its host)."""
+    if owner is None:
+        return None
+    return where.get(owner) or where.get(Owner(owner.host, owner.guest)) or where.get(Owner(owner.host))
 
 
 def unsafe_path(path: str) -> str | None:

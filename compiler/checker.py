@@ -11,23 +11,39 @@ from .source import SourceFile
 from .suppress import apply, collect
 
 
-def run_rules(model: Model, config: Config | None = None, documents=()) -> list[Diagnostic]:
+def _restricted(model: Model, keep) -> Model:
+    hosts = tuple(h for h in model.hosts if keep(h))
+    names = {h.name for h in hosts}
+    return replace(model, hosts=hosts, guests=tuple(g for g in model.guests if g.host in names))
+
+
+def run_rules(model: Model, config: Config | None = None, documents=(),
+              missing: dict[str, set[str]] | None = None) -> list[Diagnostic]:
     """Every enabled rule's diagnostics; a configured severity replaces the rule's own.
-    `documents` are existing files as read (lint); format-level rules check them."""
+    `documents` are existing files as read (lint); format-level rules check them.
+    `missing` names, per host, the facts no file of that host states (lint): a rule that
+    needs one of them does not see that host or its guests, and still sees every other host."""
     config = config or Config()
-    full = Context(model, documents=documents)
-    # Hyper-V hosts carry RHEL 5 guests only for their kernel arguments (guide §4); the
-    # Xen and KVM rules do not see them.
-    xen_kvm = Context(replace(model, hosts=tuple(h for h in model.hosts if h.hypervisor != "hyperv"),
-                              guests=tuple(g for g in model.guests if g.type != "hyperv")),
-                     documents=documents)
+    missing = missing or {}
+    contexts: dict[tuple[bool, frozenset], Context] = {}
+
+    def context(rule_cls) -> Context:
+        # Hyper-V hosts carry RHEL 5 guests only for their kernel arguments (guide §4); the
+        # Xen and KVM rules do not see them.
+        key = (rule_cls.hyperv, frozenset(rule_cls.facts))
+        if key not in contexts:
+            needs = key[1]
+            contexts[key] = Context(_restricted(model, lambda h: (key[0] or h.hypervisor != "hyperv")
+                                                and not (needs & missing.get(h.name, set()))),
+                                    documents=documents)
+        return contexts[key]
+
     out: list[Diagnostic] = []
     for rule_cls in all_rules():
-        ctx = full if rule_cls.hyperv else xen_kvm
         if rule_cls.code in config.severities and config.severities[rule_cls.code] is None:
             continue
         override = config.severities.get(rule_cls.code)
-        for d in rule_cls().run(ctx):
+        for d in rule_cls().run(context(rule_cls)):
             out.append(replace(d, severity=override) if override is not None else d)
     return _merge_stamped(out)
 
@@ -41,12 +57,12 @@ def _merge_stamped(diags: list[Diagnostic]) -> list[Diagnostic]:
         groups.setdefault(key, []).append(d)
     out = []
     for group in groups.values():
-        if len({d.path for d in group}) != len(group):
+        if len({d.owner for d in group}) != len(group):
             out.extend(group)  # several problems of one element: keep them all
             continue
         first = group[0]
-        others = sorted({g.path.split(" / ")[1].removeprefix("guest ") for g in group[1:]
-                         if g.path.count(" / ") >= 1 and g.path != first.path})
+        others = sorted({d.owner.guest for d in group[1:]
+                         if d.owner is not None and d.owner.guest and d.owner != first.owner})
         if others:
             shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
             first = replace(first, message=f"{first.message}; also in {shown}")

@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from .diagnostics import Diagnostic, Severity, error, warning
 from .model import Guest, Host, Model
+from . import readback
 from .readback import Found, assemble, whole_file
 from .source import SourceFile
 
@@ -54,7 +55,7 @@ def _host(name: str, found: list[Found]) -> Host:
 
 def place(g: Guest, host: Host) -> Guest:
     """The guest on this host: a file that names no architecture means the host's."""
-    g = replace(g, host=host.name)
+    g = readback.place(g, host.name)
     if g.fields.get("arch") is None and g.arch != host.arch:
         g = replace(g, arch=host.arch, pae="pae" in g.features or host.arch in ("x86_64", "ia64"))
     return g

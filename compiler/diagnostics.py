@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .owner import Owner
 from .source import Span
 
 
@@ -34,10 +35,19 @@ class Diagnostic:
     severity: Severity
     message: str
     span: Span | None = None
-    path: str = ""  # logical path: "host xen1 / guest web07 / disk xvdb"
+    owner: Owner | None = None  # what it is about: host xen1, guest web07, disk xvdb
     hint: str | None = None
     guide: str | None = None  # "RHEL 5 Virtualization Guide §5.3, lines 511, 540"
     related: tuple[Related, ...] = field(default=())
+
+    def __post_init__(self):
+        if self.owner is not None and not isinstance(self.owner, Owner):
+            raise TypeError(f"{self.code}: owner must be an Owner, not {type(self.owner).__name__}")
+
+    @property
+    def path(self) -> str:
+        """The logical path shown to people: "host xen1 / guest web07 / disk xvdb"."""
+        return self.owner.label if self.owner is not None else ""
 
     def sort_key(self):
         s = self.span

@@ -66,6 +66,14 @@ def _keywords() -> frozenset[str]:
 KEYWORDS = _keywords()
 
 
+class Unwritable(ValueError):
+    """A value the language cannot carry, with the host or guest it belongs to."""
+
+    def __init__(self, owner, message: str):
+        super().__init__(message)
+        self.owner = owner
+
+
 class _Where:
     """Names the host or guest (and field) a ValueError is about."""
 
@@ -1324,9 +1332,14 @@ def write(model: Model) -> str:
     for h in sorted(model.hosts, key=lambda h: _natural(h.name)):
         guests = sorted(_host_guests(model, h.name), key=lambda g: _natural(g.name))
         for g in guests:
-            writer = _GuestWriter(g, h, macs, stated_cmdline(g, h))
-            parts = _split(g.name)
-            plans[g.name] = writer.plan(int(parts[1]) if parts else None)
+            try:
+                writer = _GuestWriter(g, h, macs, stated_cmdline(g, h))
+                parts = _split(g.name)
+                plans[g.name] = writer.plan(int(parts[1]) if parts else None)
+            except Unwritable:
+                raise
+            except ValueError as exc:
+                raise Unwritable(g.owner, str(exc)) from exc
         units += _ranges(h.name, guests, plans)
     templates = _choose_templates(units)
     taken: set[str] = set()
@@ -1341,7 +1354,12 @@ def write(model: Model) -> str:
         out.append("")
         stated = stated_host(h, _host_guests(model, h.name))
         out.append(f"host {name_or_string(h.name, f'host {h.name}: name')} {{")
-        out += [f"  {line}" for line in host_lines(h, stated)]
+        try:
+            out += [f"  {line}" for line in host_lines(h, stated)]
+        except Unwritable:
+            raise
+        except ValueError as exc:
+            raise Unwritable(h.owner, str(exc)) from exc
         after_block = True  # a blank line after the host's statements and around guest blocks
         for u in sorted((u for u in units if u.host == h.name), key=lambda u: u.key):
             text = _unit_text(u, "  ")

@@ -464,7 +464,7 @@ def skipped_note(host, missing: list[str], span: Span | None) -> Diagnostic | No
     needed = [m for m in missing if any(m in by_code()[c].facts for c in skipped)]
     what = ", ".join(FACTS[m] for m in needed)
     return info("VF004", f"host {host.name}: no file states {what}; {len(skipped)} rules that need "
-                         f"them were skipped: {' '.join(skipped)}", span, path=host.path_label,
+                         f"them were skipped: {' '.join(skipped)}", span, owner=host.owner,
                 hint="give `--capabilities FILE` (`virsh capabilities` output from that host) or put "
                      "capabilities.xml in the tree; copy /etc/redhat-release and the host's other files")
 
@@ -490,7 +490,7 @@ def _disagreements(found: list[Found]) -> list[Diagnostic]:
 
 def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
                schemas: str | None = None):
-    """(model, documents, sources, diagnostics, rules to skip per host) for existing files."""
+    """(model, documents, sources, diagnostics, facts no file states per host) for existing files."""
     diags: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {}
     caps: list[Found] = []
@@ -534,7 +534,7 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
         note = skipped_note(host, missing, anchor)
         if note is not None:
             diags.append(note)
-        skip[host.name] = set(skipped_rules(missing))
+        skip[host.name] = set(missing)
         hosts.append(host)
         guests.extend(placed)
     if schema_dir is None and xml_files:

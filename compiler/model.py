@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .owner import Owned, Owner
 from .source import Span
 
 # Vocabularies (the compiler validates against these; the JSON Schema repeats them).
@@ -69,7 +70,7 @@ class Install:
 
 
 @dataclass(frozen=True, slots=True)
-class Disk:
+class Disk(Owned):
     target: str
     device: str  # disk | cdrom | floppy
     driver: str  # file | phy | tap:aio | tap2:aio | tap:qcow | qemu
@@ -81,7 +82,7 @@ class Disk:
     format: str  # raw | qcow2 | qcow | ...
     size_bytes: int | None
     span: Span
-    path_label: str  # "host h / guest g / disk xvda"
+    owner: Owner  # host h / guest g / disk xvda
     sparse: bool = False
     encrypted: bool = False
     compressed: bool = False
@@ -89,7 +90,7 @@ class Disk:
 
 
 @dataclass(frozen=True, slots=True)
-class Nic:
+class Nic(Owned):
     index: int
     kind: str  # bridge | network
     source: str  # bridge or network name
@@ -101,17 +102,17 @@ class Nic:
     script: str | None
     ip: str | None
     span: Span
-    path_label: str
+    owner: Owner
 
 
 @dataclass(frozen=True, slots=True)
-class PciDevice:
+class PciDevice(Owned):
     domain: int
     bus: int
     slot: int
     function: int
     span: Span
-    path_label: str
+    owner: Owner
     vf: bool = False  # an SR-IOV virtual function
 
     @property
@@ -204,8 +205,12 @@ class Guest:
     migratable: bool = False  # part of its host's migration group
 
     @property
+    def owner(self) -> Owner:
+        return Owner(self.host or None, self.name)
+
+    @property
     def path_label(self) -> str:
-        return f"host {self.host} / guest {self.name}"
+        return self.owner.label
 
     @property
     def is_xen(self) -> bool:
@@ -227,7 +232,7 @@ class Cpu:
 
 
 @dataclass(frozen=True, slots=True)
-class Bridge:
+class Bridge(Owned):
     name: str
     nic: str | None  # enslaved physical interface
     hwaddr: str | None
@@ -238,11 +243,11 @@ class Bridge:
     stp: bool
     delay: int
     span: Span
-    path_label: str
+    owner: Owner
 
 
 @dataclass(frozen=True, slots=True)
-class Network:
+class Network(Owned):
     name: str
     bridge: str
     forward: str  # nat | route | none
@@ -251,18 +256,18 @@ class Network:
     dhcp_start: str | None
     dhcp_end: str | None
     span: Span
-    path_label: str
+    owner: Owner
 
 
 @dataclass(frozen=True, slots=True)
-class Lun:
+class Lun(Owned):
     """A SAN LUN known by WWID: a multipath alias or a udev persistent name."""
 
     name: str
     wwid: str
     kind: str  # multipath | udev
     span: Span
-    path_label: str
+    owner: Owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,8 +392,12 @@ class Host:
     multipath_blacklist: tuple[tuple[str, str], ...] = ()  # (devnode | wwid, value)
 
     @property
+    def owner(self) -> Owner:
+        return Owner(self.name)
+
+    @property
     def path_label(self) -> str:
-        return f"host {self.name}"
+        return self.owner.label
 
     def setting(self, group: str, key: str) -> Setting | None:
         """The last stated value of key in sysctl / xend / sebools / modprobe."""

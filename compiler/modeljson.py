@@ -15,9 +15,8 @@ def to_data(obj):
         return {k: v.to_json() for k, v in obj.items}
     if dataclasses.is_dataclass(obj):
         data = {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-        if "path_label" in data:
-            data["logical_path"] = data.pop("path_label")
-        elif hasattr(obj, "path_label"):
+        data.pop("owner", None)  # shown as its logical path, as before owners were structured
+        if hasattr(obj, "path_label"):
             data["logical_path"] = obj.path_label
         return data
     if isinstance(obj, (tuple, list)):

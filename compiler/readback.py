@@ -119,11 +119,20 @@ def assemble(name: str, found: list[Found], span: Span) -> tuple[Host, list[Gues
     known = {f.name for f in fields(Host)}
     kw = {k: v for k, v in values.items() if k in known}
     kw.update(tuples)
+    for key in ("bridges", "networks", "luns"):  # each names its host once the host is known
+        kw[key] = tuple(replace(x, owner=x.owner.on(name)) for x in kw[key])
     host = Host(name=name, bridges=kw.pop("bridges"), networks=kw.pop("networks"), luns=kw.pop("luns"),
                 image_dirs=kw.pop("image_dirs"), shared=kw.pop("shared"), span=span,
                 fields=field_spans(spans), **kw)
-    placed = [replace(g, host=name) for g in guests.values()]
+    placed = [place(g, name) for g in guests.values()]
     return host, placed, diags
+
+
+def place(g: Guest, host: str) -> Guest:
+    """A guest read from a file, on the host it was found on: its devices say so too."""
+    return replace(g, host=host, disks=tuple(replace(d, owner=d.owner.on(host)) for d in g.disks),
+                   nics=tuple(replace(n, owner=n.owner.on(host)) for n in g.nics),
+                   pci=tuple(replace(p, owner=p.owner.on(host)) for p in g.pci))
 
 
 def _one_guest(versions: list[tuple[str, Guest]]) -> Guest:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from . import identity, values
 from .diagnostics import Diagnostic, Related, error, warning
+from .owner import Owner
 from .model import (ACTIONS, ARCHES, BOOT_DEVICES, BUSES, CLOCKS, CPU_VENDORS, GUEST_TYPES,
                     HYPERVISORS, SERIAL_KINDS, SOUND_MODELS, USB_DEVICES, Boot, Bridge, Cpu,
                     Disk, Expansion, Export, FieldSpans, Firewall, Graphics, GrubSettings, Guest,
@@ -255,7 +256,7 @@ class Compiler:
 
     def host(self, decl: HostDecl) -> Host:
         name = decl.name.text
-        label = f"host {name}"
+        label = Owner(name)
         f: dict = {"hypervisor": None, "arch": None, "release": None, "memory_kib": None,
                    "swap_kib": None, "dom0_memory_kib": None, "dom0_vcpus": None, "kernel": None,
                    "iommu": False, "selinux": None, "migration": None}
@@ -325,7 +326,7 @@ class Compiler:
                     self.err("VR012", f"WWID '{a[1].text}' is not 16 to 64 hex digits", a[1].span,
                              hint="copy it from `scsi_id -g -s /block/sdX`")
                 luns.append(Lun(lname or a[0].text, wwid, "multipath" if k == "multipath" else "udev",
-                                st.span, f"{label} / {k} {a[0].text}"))
+                                st.span, label.of(f"{k} {a[0].text}")))
             elif k == "images":
                 path = self.checked(values.check_path, a[0], a[0].text, "image directory")
                 labelv = a[1].text if len(a) > 1 else None
@@ -520,7 +521,7 @@ class Compiler:
             self.err("VR004", f"{what} '{key(item)}' is declared twice", item.span,
                      related=(Related(first.span, "first declared here"),))
 
-    def bridge(self, st: Stmt, host_label: str) -> Bridge:
+    def bridge(self, st: Stmt, host_label: Owner) -> Bridge:
         name = st.args[0]
         self.checked(values.check_ifname, name, name.text, "bridge name")
         nic = hwaddr = ip = gateway = mtu = None
@@ -548,9 +549,9 @@ class Compiler:
             elif o.name == "delay":
                 delay = self.integer(v, "forward delay", 0, 30) or 0
         return Bridge(name.text, nic, hwaddr, bootproto, ip, gateway, mtu, stp, delay, st.span,
-                      f"{host_label} / bridge {name.text}")
+                      host_label.of(f"bridge {name.text}"))
 
-    def network(self, st: Stmt, host_label: str) -> Network:
+    def network(self, st: Stmt, host_label: Owner) -> Network:
         name = st.args[0].text
         self.checked(values.check_name, st.args[0], name, "network name")
         bridge, forward, fdev, ip, d0, d1 = None, "nat", None, None, None, None
@@ -575,7 +576,7 @@ class Compiler:
             self.err("VR013", f"network {name} forwards ({forward}) but has no address", st.span,
                      hint=f"add the host side of the network, e.g. `ip 192.168.100.1/24`; "
                           "libvirt refuses NAT or routing without one")
-        return Network(name, bridge, forward, fdev, ip, d0, d1, st.span, f"{host_label} / network {name}")
+        return Network(name, bridge, forward, fdev, ip, d0, d1, st.span, host_label.of(f"network {name}"))
 
     def migration(self, st: Stmt) -> Migration:
         peers, port, address, allow = (), None, None, None
@@ -886,7 +887,7 @@ class Compiler:
                      hint="copy the address from `lspci` or `virsh nodedev-dumpxml` (converted to hex)")
             return
         b.pci.append(PciDevice(int(dom or "0", 16), int(bus, 16), int(slot, 16), int(fn, 16),
-                               st.span, f"pci {v.text.lower()}", vf=any(o.name == "vf" for o in st.opts)))
+                               st.span, Owner(part=f"pci {v.text.lower()}"), vf=any(o.name == "vf" for o in st.opts)))
 
     def vnc(self, b: "_GuestBuilder", st: Stmt) -> None:
         listen = port = password = keymap = None
@@ -1267,7 +1268,7 @@ def _finish(c: Compiler, builders: list[_GuestBuilder], hosts: dict[str, Host]) 
 
 
 def _freeze(c: Compiler, b: _GuestBuilder, host: Host, macs) -> Guest:
-    label = f"host {b.host} / guest {b.name}"
+    label = Owner(b.host, b.name)
     xen = b.type in ("xen-pv", "xen-hvm")
     hvm = b.type in ("xen-hvm", "kvm")
     arch = b.arch or host.arch
@@ -1279,7 +1280,7 @@ def _freeze(c: Compiler, b: _GuestBuilder, host: Host, macs) -> Guest:
         if driver == "virtio":
             if xen:
                 c.err("VR019", "virtio is a KVM driver; Xen guests use tap:aio, phy or file", d.driver_span,
-                      path=f"{label} / {d.label}", hint="for a para-virtualized Xen disk write tap:aio and an xvd target")
+                      owner=label.of(d.label), hint="for a para-virtualized Xen disk write tap:aio and an xvd target")
                 continue
             driver, bus = "qemu", "virtio"
         if driver is None:
@@ -1292,7 +1293,7 @@ def _freeze(c: Compiler, b: _GuestBuilder, host: Host, macs) -> Guest:
             else:
                 driver = "file"
         elif driver == "qemu" and xen:
-            c.err("VR019", "the qemu driver is for KVM guests", d.driver_span, path=f"{label} / {d.label}")
+            c.err("VR019", "the qemu driver is for KVM guests", d.driver_span, owner=label.of(d.label))
             continue
         elif driver in ("phy", "file", "tap:aio", "tap2:aio", "tap:qcow") and not xen:
             # KVM names its only driver qemu; phy/file just tell block from file.
@@ -1302,7 +1303,7 @@ def _freeze(c: Compiler, b: _GuestBuilder, host: Host, macs) -> Guest:
         source_type = "block" if (driver == "phy" or (driver == "qemu" and d.path and d.path.startswith("/dev/"))) else "file"
         fmt = d.format or ("qcow" if driver == "tap:qcow" else "raw")
         disks.append(Disk(d.target, d.device, driver, source_type, d.path, bus, d.readonly, d.shareable,
-                          fmt, d.size, d.span, f"{label} / {d.label}", d.sparse, d.encrypted,
+                          fmt, d.size, d.span, label.of(d.label), d.sparse, d.encrypted,
                           d.compressed, d.boot))
     bridges = {br.name for br in host.bridges} | {n.bridge for n in host.networks}
     networks = {n.name for n in host.networks} | {"default"}
@@ -1313,11 +1314,11 @@ def _freeze(c: Compiler, b: _GuestBuilder, host: Host, macs) -> Guest:
                 f"bridges on {host.name}: {', '.join(sorted(bridges))}" if bridges else
                 f"declare it in host {host.name}: `bridge {n.source} on eth0`")
             c.err("VR003", f"bridge '{n.source}' does not exist on host {host.name}", n.source_value.span,
-                  path=f"{label} / nic {n.index}", hint=hint)
+                  owner=label.of(f"nic {n.index}"), hint=hint)
         elif n.kind == "network" and n.source and n.source not in networks:
             hint = did_you_mean(n.source, networks) or f"declare it in host {host.name}: `network {n.source}`"
             c.err("VR003", f"network '{n.source}' does not exist on host {host.name}", n.source_value.span,
-                  path=f"{label} / nic {n.index}", hint=hint)
+                  owner=label.of(f"nic {n.index}"), hint=hint)
         model = n.model
         if model is None:
             model = "netfront" if b.type == "xen-pv" else (
@@ -1325,7 +1326,7 @@ def _freeze(c: Compiler, b: _GuestBuilder, host: Host, macs) -> Guest:
         mac = n.mac or macs.get((b.name, n.index), "")
         script = n.script if n.script else ("vif-bridge" if xen and n.kind == "bridge" else None)
         nics.append(Nic(n.index, n.kind, n.source, mac, n.mac is None, model, n.rate, n.vifname,
-                        script, n.ip, n.span, f"{label} / nic {n.index}"))
+                        script, n.ip, n.span, label.of(f"nic {n.index}")))
     bootloader = b.bootloader
     if b.type == "xen-pv" and bootloader is None and b.kernel is None:
         bootloader = "/usr/bin/pygrub"
@@ -1341,7 +1342,7 @@ def _freeze(c: Compiler, b: _GuestBuilder, host: Host, macs) -> Guest:
         name=b.name, host=b.host, type=b.type, arch=arch, pae=pae, os=b.os,
         memory_kib=memory, maxmem_kib=maxmem, vcpus=vcpus, max_vcpus=max_vcpus, cpuset=b.cpuset,
         disks=tuple(disks), nics=tuple(nics),
-        pci=tuple(replace(p, path_label=f"{label} / {p.path_label}") for p in b.pci),
+        pci=tuple(replace(p, owner=label.of(p.owner.part)) for p in b.pci),
         graphics=tuple(b.graphics), serials=tuple(b.serials),
         boot=Boot(bootloader, b.bootloader_args, b.kernel, b.initrd, b.cmdline, order),
         clock=b.clock or "utc", on_poweroff=b.on_poweroff, on_reboot=b.on_reboot,

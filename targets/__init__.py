@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from virtc.owner import Owner
+
 
 @dataclass(frozen=True, slots=True)
 class Artifact:
@@ -15,7 +17,7 @@ class Artifact:
     path: str
     text: str = ""
     link: str | None = None  # relative symlink target, e.g. "../web01"
-    source: str = ""  # logical path of what produced it: "host xen1 / guest web01"
+    source: Owner | None = None  # the host or guest that produced it
 
 
 def registry():

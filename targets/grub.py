@@ -63,13 +63,13 @@ def emit(model) -> list:
         if not h.kernel:
             continue
         if h.arch == "ia64":
-            out.append(Artifact(f"{h.name}/boot/efi/efi/redhat/elilo.conf", elilo_conf(h), source=h.path_label))
+            out.append(Artifact(f"{h.name}/boot/efi/efi/redhat/elilo.conf", elilo_conf(h), source=h.owner))
         else:
-            out.append(Artifact(f"{h.name}/boot/grub/grub.conf", host_grub_conf(h), source=h.path_label))
+            out.append(Artifact(f"{h.name}/boot/grub/grub.conf", host_grub_conf(h), source=h.owner))
     for g in model.guests:
         text = guest_grub_conf(g)
         if text:
-            out.append(Artifact(f"guests/{g.name}/boot/grub/grub.conf", text, source=g.path_label))
+            out.append(Artifact(f"guests/{g.name}/boot/grub/grub.conf", text, source=g.owner))
     return out
 
 

@@ -49,11 +49,11 @@ def emit(model) -> list:
             lines = ["# Written by virtc: append to /etc/modprobe.conf; takes effect when the",
                      "# module is next loaded (or at reboot)."]
             lines += [f"options {s.key} {s.value}" for s in h.modprobe]
-            out.append(Artifact(f"{h.name}/etc/modprobe.conf", "\n".join(lines) + "\n", source=h.path_label))
+            out.append(Artifact(f"{h.name}/etc/modprobe.conf", "\n".join(lines) + "\n", source=h.owner))
         if h.sysctl:
             lines = ["# Written by virtc: append to /etc/sysctl.conf, then run sysctl -p."]
             lines += [f"{s.key} = {s.value}" for s in h.sysctl]
-            out.append(Artifact(f"{h.name}/etc/sysctl.conf", "\n".join(lines) + "\n", source=h.path_label))
+            out.append(Artifact(f"{h.name}/etc/sysctl.conf", "\n".join(lines) + "\n", source=h.owner))
         rc = []
         if any(lun.kind == "udev" for lun in h.luns):
             rc.append("/sbin/start_udev")
@@ -67,7 +67,7 @@ def emit(model) -> list:
         if rc:
             out.append(Artifact(f"{h.name}/etc/rc.local",
                                 "# Written by virtc: append to /etc/rc.local.\n" + "\n".join(rc) + "\n",
-                                source=h.path_label))
+                                source=h.owner))
     return out
 
 

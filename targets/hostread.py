@@ -23,7 +23,7 @@ def report(found: Found, code: str, message: str, span: Span | None, *, hint: st
     """A diagnostic of rule `code` (its severity unless given, its guide reference)."""
     from virtc.rules import by_code
 
-    d = by_code()[code]().report(message, span, found.source.path, hint=hint, severity=severity)
+    d = by_code()[code]().report(message, span, hint=hint, severity=severity)
     found.diagnostics.append(d)
     return d
 

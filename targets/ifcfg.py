@@ -10,6 +10,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from virtc.owner import Owner
 from virtc.diagnostics import error
 from virtc.documents import Document, Entry
 
@@ -90,7 +91,7 @@ def emit(model) -> list:
             s += [("DELAY", b.delay), ("STP", "on" if b.stp else "off"), ("NM_CONTROLLED", "no")]
             if b.mtu:
                 s.append(("MTU", b.mtu))
-            out.append(Artifact(f"{folder}/ifcfg-{b.name}", _file(s), source=b.path_label))
+            out.append(Artifact(f"{folder}/ifcfg-{b.name}", _file(s), source=b.owner))
             if b.nic:
                 n = [("DEVICE", b.nic)]
                 if b.hwaddr:
@@ -98,7 +99,7 @@ def emit(model) -> list:
                 n += [("ONBOOT", "yes"), ("BRIDGE", b.name), ("NM_CONTROLLED", "no")]
                 if b.mtu:
                     n.append(("MTU", b.mtu))
-                out.append(Artifact(f"{folder}/ifcfg-{b.nic}", _file(n), source=b.path_label))
+                out.append(Artifact(f"{folder}/ifcfg-{b.nic}", _file(n), source=b.owner))
     return out
 
 
@@ -245,7 +246,7 @@ def assemble_bridges(founds, host: str = ""):
     from virtc.model import Bridge
 
     records = [f.host["ifcfg"] for f in founds if isinstance(f.host.get("ifcfg"), IfcfgFile)]
-    label = f"host {host} / " if host else ""
+    label = Owner(host or None)
     out, notes, seen = [], [], set()
     for b in records:
         if not b.bridge_type or b.device in seen:
@@ -263,7 +264,7 @@ def assemble_bridges(founds, host: str = ""):
                                        "the NIC's value is not modelled by virtc; ignored", nic.span,
                               hint="virtc writes the bridge's MTU on both files"))
         out.append(Bridge(b.device, nic.device if nic else None, nic.hwaddr if nic else None, b.bootproto, b.ip,
-                          b.gateway, mtu, b.stp, b.delay, b.span, f"{label}bridge {b.device}"))
+                          b.gateway, mtu, b.stp, b.delay, b.span, label.of(f"bridge {b.device}")))
     return tuple(out), notes
 
 

@@ -19,6 +19,7 @@ import re
 from lxml import etree
 
 from virtc import identity, xmlsafe
+from virtc.owner import Owner
 from virtc.diagnostics import error
 from virtc.model import (ACTIONS, Boot, Cpu, Disk, Graphics, Guest, Host, Model, Network, Nic, NumaCell,
                          PciDevice, Pool, Serial)
@@ -47,19 +48,19 @@ def emit(model: Model) -> list[Artifact]:
     for host in model.hosts:
         for net in host.networks:
             out.append(Artifact(f"{host.name}/etc/libvirt/qemu/networks/{net.name}.xml",
-                                network_xml(net), source=net.path_label))
+                                network_xml(net), source=net.owner))
             out.append(Artifact(f"{host.name}/etc/libvirt/qemu/networks/autostart/{net.name}.xml",
-                                link=f"../{net.name}.xml", source=net.path_label))
+                                link=f"../{net.name}.xml", source=net.owner))
     for guest in model.guests:
         if guest.type == "hyperv":
             continue  # Hyper-V guests are configured in Hyper-V; virtc writes their grub entry
         host = model.host(guest.host)
         folder = "xen" if guest.is_xen else "qemu"
         path = f"{guest.host}/etc/libvirt/{folder}/{guest.name}.xml"
-        out.append(Artifact(path, domain_xml(guest, host), source=guest.path_label))
+        out.append(Artifact(path, domain_xml(guest, host), source=guest.owner))
         if guest.autostart and not guest.is_xen:
             out.append(Artifact(f"{guest.host}/etc/libvirt/qemu/autostart/{guest.name}.xml",
-                                link=f"../{guest.name}.xml", source=guest.path_label))
+                                link=f"../{guest.name}.xml", source=guest.owner))
     return out
 
 
@@ -611,7 +612,7 @@ class _Reader:
         self.child(devices, "emulator")  # derived from the guest type and host arch
         disks, nics, pci, graphics, serials, usb = [], [], [], [], [], []
         sound = None
-        label = f"guest {name}"
+        label = Owner(None, name)
         for c in self.kids(devices):
             t = qname(c)
             if t not in DEVICE_ELEMENTS and ":" not in t:
@@ -667,7 +668,7 @@ class _Reader:
         return dict(disks=tuple(disks), nics=tuple(nics), pci=tuple(pci), graphics=tuple(graphics),
                     serials=tuple(serials), usb=tuple(usb), sound=sound)
 
-    def disk(self, el, gtype: str, label: str):
+    def disk(self, el, gtype: str, label: Owner):
         stype, device = el.get("type") or "file", el.get("device") or "disk"
         if stype not in ("file", "block") or device not in ("disk", "cdrom", "floppy"):
             self.ignore(el)
@@ -704,9 +705,9 @@ class _Reader:
         readonly = self.child(el, "readonly") is not None
         shareable = self.child(el, "shareable") is not None
         return Disk(target, device, driver, stype, path, bus, readonly, shareable, fmt, None,
-                    self.span(el), f"{label} / disk {target}")
+                    self.span(el), label.of(f"disk {target}"))
 
-    def nic(self, el, gtype: str, label: str, index: int):
+    def nic(self, el, gtype: str, label: Owner, index: int):
         kind = el.get("type")
         src = self.kids(el, "source")
         source = src[0].get(kind) if src and kind in ("bridge", "network") else None
@@ -728,9 +729,9 @@ class _Reader:
         target = self.child(el, "target")
         vifname = target.get("dev") if target is not None else None
         return Nic(index, kind, source, mac, not mac, model, None, vifname, script, ip,
-                   self.span(el), f"{label} / nic {index}")
+                   self.span(el), label.of(f"nic {index}"))
 
-    def hostdev(self, el, label: str):
+    def hostdev(self, el, label: Owner):
         if el.get("mode", "subsystem") != "subsystem" or el.get("type") != "pci":
             self.ignore(el)
             return None
@@ -747,7 +748,7 @@ class _Reader:
             return None  # VF706 reports the value
         dom, bus, slot, fn = nums
         return PciDevice(dom, bus, slot, fn, self.span(el),
-                         f"{label} / pci {dom:04x}:{bus:02x}:{slot:02x}.{fn:x}")
+                         label.of(f"pci {dom:04x}:{bus:02x}:{slot:02x}.{fn:x}"))
 
     def graphic(self, el):
         kind = el.get("type")
@@ -835,7 +836,7 @@ class _Reader:
         if bridge is None:
             bridge = "virbr0" if name == "default" else f"virbr-{name}"[:15]
         self.found.add("networks", Network(name, bridge, forward, fdev, ip, d0, d1, self.span(root),
-                                           f"network {name}"))
+                                           Owner(part=f"network {name}")))
         self.found.spans.setdefault("networks", self.span(root))
 
     def pool(self, root) -> None:

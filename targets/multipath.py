@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from virtc.owner import Owner
 from virtc.diagnostics import error
 from virtc.documents import Document, Entry
 
@@ -81,7 +82,7 @@ def emit(model) -> list:
         for lun in luns:
             lines += ["\tmultipath {", f"\t\twwid\t{lun.wwid}", f"\t\talias\t{lun.name}", "\t}"]
         lines.append("}")
-        out.append(Artifact(f"{h.name}/etc/multipath.conf", "\n".join(lines) + "\n", source=h.path_label))
+        out.append(Artifact(f"{h.name}/etc/multipath.conf", "\n".join(lines) + "\n", source=h.owner))
     return out
 
 
@@ -141,5 +142,5 @@ def read(text: str, path: str):
         wwid, alias = block.get("wwid"), block.get("alias")
         if wwid is None or alias is None or not wwid.value or not alias.value:
             continue  # VF411: a multipath block without wwid or alias
-        found.add("luns", Lun(alias.value, wwid.value.lower(), "multipath", alias.span, f"multipath {alias.value}"))
+        found.add("luns", Lun(alias.value, wwid.value.lower(), "multipath", alias.span, Owner(part=f"multipath {alias.value}")))
     return found

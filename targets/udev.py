@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from virtc.owner import Owner
 from virtc.diagnostics import error
 from virtc.documents import Document, Entry
 
@@ -95,10 +96,10 @@ def emit(model) -> list:
         for lun in luns:
             rules.append(f'KERNEL=="sd*", BUS=="scsi", PROGRAM="/sbin/scsi_id -g -s /block/%k", '
                          f'RESULT=="{lun.wwid}", NAME="{lun.name}"\n')
-        out.append(Artifact(f"{h.name}/etc/udev/rules.d/20-names.rules", "".join(rules), source=h.path_label))
+        out.append(Artifact(f"{h.name}/etc/udev/rules.d/20-names.rules", "".join(rules), source=h.owner))
         out.append(Artifact(f"{h.name}/etc/scsi_id.config",
                             "# Written by virtc: every SCSI device returns a UUID (guide §9.3).\n"
-                            "# options=-b\noptions=-g\n", source=h.path_label))
+                            "# options=-b\noptions=-g\n", source=h.owner))
     return out
 
 
@@ -149,7 +150,7 @@ def read(text: str, path: str):
                 # a scsi_id PROGRAM written otherwise is VF402's
                 found.ignored(f'udev pair {e.key}{op}"{value[:40]}" (virtc writes {e.key}=="{wanted}")'
                               if e.key != "PROGRAM" else f'udev PROGRAM="{value[:40]}"', e.span)
-        found.add("luns", Lun(name.value[1], wwid, "udev", name.span, f"lun {name.value[1]}"))
+        found.add("luns", Lun(name.value[1], wwid, "udev", name.span, Owner(part=f"lun {name.value[1]}")))
     return found
 
 

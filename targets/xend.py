@@ -55,7 +55,7 @@ def emit(model) -> list:
                  "# lines of the same name); then restart xend (service xend restart)."]
         for key, value in items:
             lines.append(f"({key} {sxp_value(value) if value else chr(39) * 2})")
-        out.append(Artifact(f"{h.name}/etc/xen/xend-config.sxp", "\n".join(lines) + "\n", source=h.path_label))
+        out.append(Artifact(f"{h.name}/etc/xen/xend-config.sxp", "\n".join(lines) + "\n", source=h.owner))
     return out
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import re
 
+from virtc.owner import Owner
 from virtc.diagnostics import error
 from virtc.documents import Document, Entry
 from virtc.identity import assign_macs, guest_uuid
@@ -49,10 +50,10 @@ def emit(model: Model) -> list[Artifact]:
             continue
         host = model.host(guest.host)
         out.append(Artifact(f"{guest.host}/etc/xen/{guest.name}", config(guest, host),
-                            source=guest.path_label))
+                            source=guest.owner))
         if guest.autostart:
             out.append(Artifact(f"{guest.host}/etc/xen/auto/{guest.name}", link=f"../{guest.name}",
-                                source=guest.path_label))
+                                source=guest.owner))
     return out
 
 
@@ -563,7 +564,7 @@ class _Reader:
             bus = "xen"  # every disk of a PV guest is on the Xen bus
         return Disk(target, device, driver, "block" if driver == "phy" else "file", path, bus, readonly,
                     shareable, "qcow" if driver == "tap:qcow" else "raw", None, span,
-                    f"guest {self.name} / disk {target}")
+                    Owner(None, self.name, f"disk {target}"))
 
     def nics(self, hvm: bool) -> tuple:
         e = self.entry("vif", "nic")
@@ -590,7 +591,7 @@ class _Reader:
             out.append(Nic(i, "bridge", spec.get("bridge") or "", mac.lower() if MAC.match(mac) else auto[(self.name, i)],
                            not MAC.match(mac), model, rate if rate and RATE.match(rate) else None,
                            spec.get("vifname") or None, spec.get("script") or None, spec.get("ip") or None,
-                           span, f"guest {self.name} / nic {i}"))
+                           span, Owner(None, self.name, f"nic {i}")))
         return tuple(out)
 
     def pci(self) -> tuple:
@@ -603,9 +604,9 @@ class _Reader:
                 continue  # VF108 says why
             if spec.options:
                 self.ignored(f"PCI options {spec.options!r}", span)
-            dev = PciDevice(spec.domain, spec.bus, spec.slot, spec.function, span, "")
+            dev = PciDevice(spec.domain, spec.bus, spec.slot, spec.function, span, Owner())
             out.append(PciDevice(dev.domain, dev.bus, dev.slot, dev.function, span,
-                                 f"guest {self.name} / pci {dev.address}"))
+                                 Owner(None, self.name, f"pci {dev.address}")))
         return tuple(out)
 
     def graphics(self, hvm: bool) -> tuple:

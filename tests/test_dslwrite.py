@@ -48,7 +48,7 @@ def _norm(obj):
         return None
     if dataclasses.is_dataclass(obj):
         return {f.name: _norm(getattr(obj, f.name)) for f in dataclasses.fields(obj)
-                if f.name not in ("span", "fields", "expansion", "path_label")}
+                if f.name not in ("span", "fields", "expansion", "owner")}
     if isinstance(obj, (tuple, list)):
         return [_norm(x) for x in obj]
     return obj

@@ -59,7 +59,7 @@ class _Clashing:
         from virtc.targets import Artifact
 
         g = model.guests[0]
-        return [Artifact(p, "x\n", source=g.path_label) for p in self.paths]
+        return [Artifact(p, "x\n", source=g.owner) for p in self.paths]
 
 
 @pytest.mark.parametrize("paths,message", [

@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 from ..diagnostics import Diagnostic, Related, Severity
 from ..limits import Limit, Limits, limits
 from ..model import Guest, Host, Model
+from ..owner import Owner
 from ..source import Span
 
 
@@ -124,11 +125,11 @@ class Rule:
     def limit(self, key: str) -> Limit:
         return self.ctx.limits[key]
 
-    def report(self, message: str, span: Span | None, path: str = "", *, hint: str | None = None,
+    def report(self, message: str, span: Span | None, owner: Owner | None = None, *, hint: str | None = None,
                related: Iterable[Related] = (), severity: Severity | None = None,
                limit: Limit | None = None) -> Diagnostic:
         cite = limit.citation if limit else self.reference()
         short = (f"RHEL 5 Virtualization Guide {limit.section if limit else self.section}, "
                  f"{', '.join(limit.checklist if limit else self.checklist)}")
-        return Diagnostic(self.code, severity or self.severity, f"{message} ({short})", span, path,
+        return Diagnostic(self.code, severity or self.severity, f"{message} ({short})", span, owner,
                           hint, cite, tuple(related))

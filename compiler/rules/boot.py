@@ -14,6 +14,7 @@ import re
 
 from ..diagnostics import Related, Severity
 from ..model import Guest, Host
+from ..owner import Owner
 from ..source import Span
 from ..suggest import did_you_mean
 from ..units import KIB, UNITS, format_kib
@@ -155,7 +156,7 @@ class HypervisorOptionOnDom0Line(Rule):
                     "kernel, not the hypervisor" if also_linux else "a hypervisor (xen.gz) option")
             yield self.report(
                 f"{token} in grub args of Xen host {h.name} is {what}; grub args is dom0's "
-                "`module /vmlinuz` line", _grub_span(h), h.path_label,
+                "`module /vmlinuz` line", _grub_span(h), h.owner,
                 severity=Severity.WARNING if also_linux else None,
                 hint=self.HINTS.get(name, f'move it to `grub xen-args "{token}"` (the kernel /xen.gz line)'))
 
@@ -202,22 +203,22 @@ class BootEntryHypervisor(Rule):
             base = h.kernel[:-len("xen")]
             yield self.report(
                 f"host {h.name}'s kernel {h.kernel} carries the xen suffix; its entry's files would be "
-                f"named vmlinuz-{h.kernel}xen and initrd-{h.kernel}xen.img", _kernel_span(h), h.path_label,
+                f"named vmlinuz-{h.kernel}xen and initrd-{h.kernel}xen.img", _kernel_span(h), h.owner,
                 severity=Severity.WARNING, hint=f"write `kernel {base}` (the base version)")
         elif flavour:
             yield self.report(
                 f"Xen host {h.name} boots kernel {h.kernel}, the {flavour} flavour, which is not kernel-xen; "
-                "xend cannot start under it", _kernel_span(h), h.path_label,
+                "xend cannot start under it", _kernel_span(h), h.owner,
                 hint=f"write `kernel {h.kernel[:-len(flavour)]}` (virtc boots xen.gz with the xen flavour)")
 
     def kvm(self, h: Host, flavour: str | None):
         if flavour == "xen":
             yield self.report(f"KVM host {h.name} boots {h.kernel}, the Xen kernel; the kvm module needs "
-                              "the standard kernel", _kernel_span(h), h.path_label,
+                              "the standard kernel", _kernel_span(h), h.owner,
                               hint=f"write `kernel {h.kernel[:-len('xen')]}`")
         if h.grub.xen_args:
             yield self.report(f"KVM host {h.name} states grub xen-args \"{h.grub.xen_args}\"; a KVM entry "
-                              "has no xen.gz line", _grub_span(h), h.path_label,
+                              "has no xen.gz line", _grub_span(h), h.owner,
                               hint="remove xen-args; kernel options of a KVM host go in `grub args`")
         table = self.limit("boot.hypervisor_options").value
         devices = self.limit("boot.xen_console_values").value
@@ -226,7 +227,7 @@ class BootEntryHypervisor(Rule):
                 (name == "console" and _xen_console_spec(value, devices))
             if xen_only:
                 yield self.report(f"{token} in grub args of KVM host {h.name} is a Xen hypervisor option; "
-                                  "the KVM host's Linux kernel ignores it", _grub_span(h), h.path_label,
+                                  "the KVM host's Linux kernel ignores it", _grub_span(h), h.owner,
                                   severity=Severity.WARNING, hint=f"remove {token}")
 
 
@@ -283,20 +284,20 @@ class HypervisorOptionValue(Rule):
                 continue  # ELILO's separator: VB108
             if name in dom0_opts.value or (name == "console" and value and value.startswith(("tty", "xvc"))):
                 yield self.report(f"{token} in grub xen-args of host {h.name} is a dom0 kernel option on the "
-                                  "hypervisor's xen.gz line", span, h.path_label, limit=dom0_opts,
+                                  "hypervisor's xen.gz line", span, h.owner, limit=dom0_opts,
                                   hint=f'move it to `grub args "{token}"` (dom0\'s module /vmlinuz line)')
                 continue
             spec = table.value.get(name)
             if spec is None:
                 yield self.report(f"{token} in grub xen-args of host {h.name} is not a hypervisor option the "
-                                  "guide documents", span, h.path_label, severity=Severity.WARNING,
+                                  "guide documents", span, h.owner, severity=Severity.WARNING,
                                   limit=table, hint=did_you_mean(name, table.value) or
                                   f"documented: {', '.join(table.value)}")
                 continue
             problem, hint, severity = self.value_problem(name, spec["value"], value)
             if problem:
                 yield self.report(f"{token} in grub xen-args of host {h.name}: {problem}", span,
-                                  h.path_label, hint=hint, severity=severity, limit=table)
+                                  h.owner, hint=hint, severity=severity, limit=table)
 
     def value_problem(self, name: str, kind: str, value: str | None):
         """(problem, hint, severity) or (None, None, None)."""
@@ -380,7 +381,7 @@ class UnsuffixedHypervisorMemory(Rule):
                 state, kib = hypervisor_size(value, suffixes.value)
                 if state == "unsuffixed":
                     yield self.report(f"{token} in grub xen-args of host {h.name} has no unit, so the hypervisor "
-                                      f"reads it in KiB: {format_kib(kib)}", _grub_span(h), h.path_label, limit=suffixes,
+                                      f"reads it in KiB: {format_kib(kib)}", _grub_span(h), h.owner, limit=suffixes,
                                       hint=f"write {name}={value}M if MiB were meant")
 
 
@@ -427,7 +428,7 @@ class Dom0BootSettings(Rule):
             yield self.report(
                 f"host {h.name} states dom0's memory twice: `dom0 memory {format_kib(h.dom0_memory_kib)}` and "
                 f"dom0_mem={xen_mem} in grub xen-args" + ("" if same else ", which disagree"), grub,
-                h.path_label, severity=Severity.WARNING if same else None,
+                h.owner, severity=Severity.WARNING if same else None,
                 related=(Related(mem_span, "dom0 memory stated here"),),
                 hint="remove dom0_mem from grub xen-args; virtc writes it from `dom0 memory`")
         xen_cpus = _last(h.grub.xen_args, "dom0_max_vcpus")
@@ -436,7 +437,7 @@ class Dom0BootSettings(Rule):
             yield self.report(
                 f"host {h.name} states dom0's vCPUs twice: `dom0 vcpus {h.dom0_vcpus}` and "
                 f"dom0_max_vcpus={xen_cpus} in grub xen-args" + ("" if same else ", which disagree"), grub,
-                h.path_label, severity=Severity.WARNING if same else None,
+                h.owner, severity=Severity.WARNING if same else None,
                 related=(Related(h.fields.get("dom0_vcpus") or h.span, "dom0 vcpus stated here"),),
                 hint="remove dom0_max_vcpus from grub xen-args; virtc writes it from `dom0 vcpus`")
         dom0 = h.dom0_memory_kib or xen_kib
@@ -444,7 +445,7 @@ class Dom0BootSettings(Rule):
             where = mem_span if h.dom0_memory_kib else grub
             yield self.report(
                 f"dom0 of host {h.name} gets {format_kib(dom0)} but the host has {format_kib(h.memory_kib)} of "
-                "RAM; nothing is left for guests", where, h.path_label,
+                "RAM; nothing is left for guests", where, h.owner,
                 related=(Related(h.fields.get("memory") or h.span, "host memory stated here"),),
                 hint="give dom0 a share well below the host's memory (the guide's examples use 256M-2G)")
 
@@ -489,24 +490,24 @@ class SerialConsoleConsistency(Rule):
         speeds = self.limit("boot.serial_speeds")
         if h.grub.serial_speed is not None and h.grub.serial_speed not in speeds.value:
             yield self.report(f"grub serial speed {h.grub.serial_speed} of host {h.name} is not a standard "
-                              "serial rate", span, h.path_label, limit=speeds,
+                              "serial rate", span, h.owner, limit=speeds,
                               hint=f"use one of {', '.join(map(str, speeds.value))}")
         ports = {n: v for n, v, _ in _options(h.grub.xen_args) if n in ("com1", "com2") and v}
         for port, value in ports.items():
             baud = value.split(",")[0]
             if is_number(baud) and int(baud) not in speeds.value:
                 yield self.report(f"{port}={value} in grub xen-args of host {h.name}: {baud} is not a standard "
-                                  "serial rate", span, h.path_label, limit=speeds)
+                                  "serial rate", span, h.owner, limit=speeds)
         if h.grub.serial:
             for port, value in ports.items():
                 baud = value.split(",")[0]
                 if port != h.grub.serial:
                     yield self.report(f"host {h.name} has `grub serial {h.grub.serial}` but its xen-args "
-                                      f"configure {port}={value}", span, h.path_label,
+                                      f"configure {port}={value}", span, h.owner,
                                       hint=f"drop {port}= from xen-args or write `grub serial {port}`")
                 elif h.grub.serial_speed and is_number(baud) and int(baud) != h.grub.serial_speed:
                     yield self.report(f"host {h.name} has `grub serial {port} speed {h.grub.serial_speed}` but "
-                                      f"xen-args set {port}={value}", span, h.path_label,
+                                      f"xen-args set {port}={value}", span, h.owner,
                                       hint=f"drop {port}= from xen-args; virtc writes it from `grub serial`")
             return
         if not ports or h.arch == "ia64":
@@ -517,19 +518,19 @@ class SerialConsoleConsistency(Rule):
         baud = value.split(",")[0]
         if not serial:
             yield self.report(f"host {h.name} sends the hypervisor's console to {port} but dom0's kernel "
-                              "messages do not follow: grub args has no console=ttyS0", span, h.path_label,
+                              "messages do not follow: grub args has no console=ttyS0", span, h.owner,
                               hint=f"add console=tty0 console=ttyS0,{baud if is_number(baud) else speeds.value[-1]} "
                                    "to `grub args`, or use `grub serial`")
         for c in serial:
             speed = c.partition(",")[-1]
             if speed and is_number(baud) and speed != baud:
                 yield self.report(f"dom0's console={c} of host {h.name} runs at {speed} but {port} is set to "
-                                  f"{baud}", span, h.path_label, hint=f"write console={c.split(',')[0]},{baud}")
+                                  f"{baud}", span, h.owner, hint=f"write console={c.split(',')[0]},{baud}")
         if "com2" in ports:
             xen_console = _last(h.grub.xen_args, "console") or ""
             if "com2" not in xen_console:
                 yield self.report(f"host {h.name} configures com2 but the hypervisor's console= does not "
-                                  "name it", span, h.path_label, hint="add console=com2L to `grub xen-args`")
+                                  "name it", span, h.owner, hint="add console=com2L to `grub xen-args`")
 
 
 class SerialDeviceName(Rule):
@@ -564,12 +565,12 @@ class SerialDeviceName(Rule):
 
     def fleet(self):
         for h in self.ctx.model.hosts:
-            yield from self.check(h.grub.args, None, _grub_span(h), h.path_label, f"grub args of host {h.name}")
+            yield from self.check(h.grub.args, None, _grub_span(h), h.owner, f"grub args of host {h.name}")
         for g in self.ctx.model.guests:
             span = g.fields.get("kernel-args") or g.fields.get("kernel") or g.span
-            yield from self.check(g.boot.cmdline, g, span, g.path_label, f"kernel command line of guest {g.name}")
+            yield from self.check(g.boot.cmdline, g, span, g.owner, f"kernel command line of guest {g.name}")
 
-    def check(self, text: str | None, g: Guest | None, span: Span, path: str, where: str):
+    def check(self, text: str | None, g: Guest | None, span: Span, path: Owner, where: str):
         words = _tokens(text)
         for i, word in enumerate(words):
             name, value = _option(word)
@@ -630,18 +631,18 @@ class EliloAppend(Rule):
         for label, text in (("grub xen-args", h.grub.xen_args), ("grub args", h.grub.args)):
             if "--" in _tokens(text):
                 yield self.report(f"{label} of Itanium host {h.name} contains '--'; virtc writes ELILO's "
-                                  "append= as XEN-ARGS -- ARGS itself", span, h.path_label,
+                                  "append= as XEN-ARGS -- ARGS itself", span, h.owner,
                                   hint="put hypervisor options in `grub xen-args` and dom0's in `grub args`, "
                                        "without '--'")
         for name, value, token in _options(h.grub.xen_args):
             if name == "console":
                 yield self.report(f"{token} in grub xen-args of Itanium host {h.name}: ELILO's hypervisor "
-                                  "inherits the EFI console; leave console= out", span, h.path_label,
+                                  "inherits the EFI console; leave console= out", span, h.owner,
                                   severity=Severity.WARNING,
                                   hint="for a serial console give com1=<baud>,8n1 (unless EFI sets it globally)")
         if h.grub.root:
             yield self.report(f"Itanium host {h.name} states `grub root {h.grub.root}`; ELILO stanzas have no "
-                              "GRUB root device", span, h.path_label, severity=Severity.WARNING,
+                              "GRUB root device", span, h.owner, severity=Severity.WARNING,
                               hint="remove `root`; `rootfs` gives ELILO's root=")
 
 
@@ -674,12 +675,12 @@ class PvBootLoader(Rule):
         if g.type == "xen-pv":
             if not g.boot.bootloader and not g.boot.kernel:
                 yield self.report(f"PV guest {g.name} has neither a boot loader nor a kernel", g.span,
-                                  g.path_label, limit=loaders, hint="write `bootloader pygrub`")
+                                  g.owner, limit=loaders, hint="write `bootloader pygrub`")
             elif g.boot.bootloader and g.boot.bootloader not in loaders.value:
                 yield self.report(f"PV guest {g.name} boots with {g.boot.bootloader}; RHEL 5's PV boot loader is "
-                                  f"{' or '.join(loaders.value)}", span, g.path_label, limit=loaders,
+                                  f"{' or '.join(loaders.value)}", span, g.owner, limit=loaders,
                                   severity=Severity.WARNING, hint="write `bootloader pygrub`")
         elif g.type == "xen-hvm" and g.boot.bootloader:
             yield self.report(f"fully virtualized Xen guest {g.name} states a boot loader ({g.boot.bootloader}), which "
-                              "only PV guests use", span, g.path_label, severity=Severity.WARNING,
+                              "only PV guests use", span, g.owner, severity=Severity.WARNING,
                               hint="remove `bootloader`; set the boot order with `boot hd cdrom`")

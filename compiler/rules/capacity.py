@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 
 from ..diagnostics import Related, Severity
 from ..model import Guest, Host
+from ..owner import Owner
 from ..source import Span
 from ..units import KIB, format_kib
 from .base import Rule, Scope
@@ -205,7 +206,7 @@ class KvmVcpusPerCore(Rule):
             yield self.report(
                 f"host {h.name} runs {total} vCPUs on {cores} physical cores ({total / cores:.1f} per core); "
                 f"KVM supports {what} {limit.value} per core; guest {g.name} takes it over",
-                _span(g, "vcpus"), g.path_label, severity=sev, limit=limit, related=related,
+                _span(g, "vcpus"), g.owner, severity=sev, limit=limit, related=related,
                 hint="move guests to another host or give them fewer vCPUs (single-vCPU guests overcommit best)")
             return
 
@@ -255,7 +256,7 @@ class KvmCpuOvercommit(Rule):
         yield self.report(
             f"host {h.name} overcommits its CPUs: {total} vCPUs on {cores} physical cores "
             f"({total / cores:.1f} per core); guest {g.name} is the first beyond the cores",
-            _span(g, "vcpus"), g.path_label, related=related,
+            _span(g, "vcpus"), g.owner, related=related,
             hint="test the guests at full load before production, or keep the vCPU total within the cores")
 
 
@@ -294,12 +295,12 @@ class KvmGuestVcpusAboveCores(Rule):
             return
         if g.vcpus > cores:
             yield self.report(f"guest {g.name} has {g.vcpus} vCPUs but host {g.host} has {cores} physical cores",
-                              _span(g, "vcpus"), g.path_label,
+                              _span(g, "vcpus"), g.owner,
                               related=_host_related(self.ctx.host_of(g), ("cpu", "the host's cores")),
                               hint=f"use at most `vcpus {cores}`, or split the work over several guests")
         else:
             yield self.report(f"guest {g.name} may be raised to {g.max_vcpus} vCPUs but host {g.host} has "
-                              f"{cores} physical cores", _span(g, "vcpus"), g.path_label,
+                              f"{cores} physical cores", _span(g, "vcpus"), g.owner,
                               severity=Severity.WARNING,
                               related=_host_related(self.ctx.host_of(g), ("cpu", "the host's cores")),
                               hint=f"lower the maximum to {cores}")
@@ -338,7 +339,7 @@ class GuestVcpusAboveLogicalCpus(Rule):
             return
         now = g.vcpus > threads
         yield self.report(f"guest {g.name} {'has' if now else 'may be raised to'} {_vcpu_need(g)} vCPUs but host "
-                          f"{g.host} has {threads} logical CPUs", _span(g, "vcpus"), g.path_label,
+                          f"{g.host} has {threads} logical CPUs", _span(g, "vcpus"), g.owner,
                           related=_host_related(h, ("cpu", "the host's logical CPUs")),
                           hint=f"use at most {threads} vCPUs")
 
@@ -364,7 +365,7 @@ class VcpusAboveMax(Rule):
     def guest(self, g: Guest):
         if g.vcpus > g.max_vcpus:
             yield self.report(f"guest {g.name} starts with {g.vcpus} vCPUs but its maximum is {g.max_vcpus}",
-                              _span(g, "vcpus"), g.path_label, hint=f"write `vcpus {g.vcpus} max {g.vcpus}`")
+                              _span(g, "vcpus"), g.owner, hint=f"write `vcpus {g.vcpus} max {g.vcpus}`")
 
 
 class CpusetCpus(Rule):
@@ -398,12 +399,12 @@ class CpusetCpus(Rule):
 
     def host(self, h: Host, guests: list[Guest]):
         if h.dom0_pin:
-            yield from self.check(h, h.dom0_pin, f"dom0 of host {h.name}", _span(h, "dom0_pin"), h.path_label)
+            yield from self.check(h, h.dom0_pin, f"dom0 of host {h.name}", _span(h, "dom0_pin"), h.owner)
         for g in guests:
             if g.cpuset:
-                yield from self.check(h, g.cpuset, f"guest {g.name}", _span(g, "cpuset"), g.path_label)
+                yield from self.check(h, g.cpuset, f"guest {g.name}", _span(g, "cpuset"), g.owner)
 
-    def check(self, h: Host, text: str, who: str, span: Span, path: str):
+    def check(self, h: Host, text: str, who: str, span: Span, path: Owner):
         cpus, problems = parse_cpus(text)
         for p in problems:
             yield self.report(f"CPU list {text} of {who}: {p}", span, path, hint="write ranges low-high, e.g. 4-7")
@@ -458,7 +459,7 @@ class NumaGuestPlacement(Rule):
             if len(touched) > 1:
                 ids = ", ".join(str(c.id) for c, _ in touched)
                 yield self.report(f"guest {g.name} may run on CPUs of NUMA cells {ids} (cpuset {g.cpuset}), so "
-                                  "part of its memory is remote", _span(g, "cpuset"), g.path_label,
+                                  "part of its memory is remote", _span(g, "cpuset"), g.owner,
                                   related=[Related(c.span, f"NUMA cell {c.id}: CPUs {c.cpus}") for c, _ in touched],
                                   hint="pin it to the CPUs of one cell"
                                        + (f"; with more than {largest} vCPUs, split it into smaller guests"
@@ -470,7 +471,7 @@ class NumaGuestPlacement(Rule):
                 related = [Related(touched[0][0].span, f"NUMA cell {touched[0][0].id}: CPUs {touched[0][0].cpus}")] \
                     if touched else [Related(c.span, f"NUMA cell {c.id}: CPUs {c.cpus}") for c, _ in cells]
                 yield self.report(f"guest {g.name} has {g.vcpus} vCPUs but {where} has {room} CPUs",
-                                  _span(g, "vcpus"), g.path_label, related=related,
+                                  _span(g, "vcpus"), g.owner, related=related,
                                   hint=f"split the work over guests of at most {room} vCPUs, each pinned to one cell")
 
 
@@ -529,7 +530,7 @@ class NumaCellMemory(Rule):
             need = f"with {n} other guest{'s' if n > 1 else ''}; together they need" if n else "and needs"
             yield self.report(f"guest {g.name} is pinned to NUMA cell {cid} {need} {_size(total)} "
                               f"but the cell has {_size(room)} {kind}", _span(g, "cpuset"),
-                              g.path_label, related=related,
+                              g.owner, related=related,
                               hint="pin it to a cell with enough free memory (virsh freecell), or lower its memory")
 
 
@@ -568,7 +569,7 @@ class XenDom0Pinning(Rule):
         dom0 = h.fields.get("dom0") or h.span
         yield self.report(f"host {h.name} runs I/O-heavy guests ({', '.join(g.name for g in heavy[:1])}"
                           f"{' ...' if len(heavy) > 1 else ''}) but dom0 is not pinned to its own CPU",
-                          dom0, h.path_label, related=related,
+                          dom0, h.owner, related=related,
                           hint="add `pin 0` (a core or hyper-thread of its own) to the host's dom0 statement")
 
 
@@ -612,7 +613,7 @@ class XenGuestMemoryLimit(Rule):
             return
         key = "maxmem" if g.maxmem_kib > limit.kib and g.fields.get("maxmem") else "memory"
         yield self.report(f"guest {g.name} has {_size(top)} of memory; {kind} Xen guest has at most {limit.shown}",
-                          _span(g, key), g.path_label, limit=limit,
+                          _span(g, key), g.owner, limit=limit,
                           hint=f"use at most {_size(limit.kib)}" + (", or a 64-bit guest" if g.arch == "i686" else ""))
 
 
@@ -643,7 +644,7 @@ class MemoryBelowMinimum(Rule):
         limit = self.limit("guest.memory_minimum")
         if g.memory_kib < limit.kib:
             yield self.report(f"guest {g.name} has {_size(g.memory_kib)} ({g.memory_kib} KiB) of memory; below "
-                              f"{limit.shown} most guest systems do not work", _span(g, "memory"), g.path_label,
+                              f"{limit.shown} most guest systems do not work", _span(g, "memory"), g.owner,
                               limit=limit, hint="give it at least 512M; libvirt's <memory> counts KiB, not MB")
 
 
@@ -670,7 +671,7 @@ class MemoryBelowRecommended(Rule):
         limit = self.limit("guest.memory_recommended")
         if self.limit("guest.memory_minimum").kib <= g.memory_kib < limit.kib:
             yield self.report(f"guest {g.name} has {_size(g.memory_kib)} of memory; most systems need at least "
-                              f"{limit.shown} to work effectively", _span(g, "memory"), g.path_label,
+                              f"{limit.shown} to work effectively", _span(g, "memory"), g.owner,
                               limit=limit, hint=f"use `memory {_size(limit.kib)}` or more")
 
 
@@ -696,7 +697,7 @@ class MemoryAboveMaxmem(Rule):
     def guest(self, g: Guest):
         if g.memory_kib > g.maxmem_kib:
             yield self.report(f"guest {g.name} starts with {_size(g.memory_kib)} but its maximum (maxmem) is "
-                              f"{_size(g.maxmem_kib)}", _span(g, "memory"), g.path_label,
+                              f"{_size(g.maxmem_kib)}", _span(g, "memory"), g.owner,
                               related=[Related(_span(g, "maxmem"), "maxmem set here")] if g.fields.get("maxmem") else (),
                               hint=f"write `maxmem {_size(g.memory_kib)}` or lower memory")
 
@@ -771,7 +772,7 @@ class XenMemoryOvercommit(Rule):
             yield self.report(
                 f"the guests of Xen host {h.name} need {_size(total)} ({what}){dom0_text}, but the host has "
                 f"{_size(h.memory_kib)}; Xen cannot overcommit memory; guest {g.name} is the one that does not fit",
-                _span(g, key), g.path_label, severity=sev, related=related,
+                _span(g, key), g.owner, severity=sev, related=related,
                 hint="lower guest memory, fix dom0's share with `dom0 memory`, or move guests to another host")
             return
 
@@ -824,7 +825,7 @@ class KvmMemoryBeyondSwap(Rule):
             yield self.report(
                 f"the guests of KVM host {h.name} need {_size(total)} ({what}) but RAM + swap is "
                 f"{_size(h.memory_kib)} + {_size(h.swap_kib)}{ksm}; guest {g.name} is the one that does not fit",
-                _span(g, key), g.path_label, severity=sev, related=related,
+                _span(g, key), g.owner, severity=sev, related=related,
                 hint=f"add at least {_size(total - room)} of swap, or lower guest memory, or move guests")
             return
 
@@ -876,7 +877,7 @@ class KvmSwapSize(Rule):
         yield self.report(
             f"KVM host {h.name} commits {_size(total)} of guest memory to {_size(ram)} of RAM (overcommit ratio "
             f"{ratio:.2f}); the recommended swap is {share.value} x RAM + {ratio:.2f} x RAM = {want}, it has "
-            f"{_size(swap)}", _span(h, "swap"), h.path_label, limit=share, related=related,
+            f"{_size(swap)}", _span(h, "swap"), h.owner, limit=share, related=related,
             hint=f"`swap {want}`")
 
 
@@ -929,5 +930,5 @@ class KvmOvercommitRatio(Rule):
         yield self.report(
             f"the guests of KVM host {h.name} have {_size(total)} of memory on {_size(ram)} of RAM "
             f"({total / ram:.1f} x RAM, overcommit ratio {(total - ram) / ram:.2f}), {text}; guest {g.name} takes it over",
-            _span(g, "memory"), g.path_label, severity=sev, limit=limit, related=related,
+            _span(g, "memory"), g.owner, severity=sev, limit=limit, related=related,
             hint="spread the guests over more hosts, or load-test this ratio before production")

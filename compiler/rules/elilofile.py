@@ -54,13 +54,12 @@ class EliloXenStanza(EliloRule):
             if image is None or ("xen" not in image.value and vmm is None):
                 continue
             if vmm is None:
-                yield self.report(f"stanza {image.value} boots a xen kernel without vmm=", image.span, doc.path,
+                yield self.report(f"stanza {image.value} boots a xen kernel without vmm=", image.span,
                                   hint="add vmm=xen.gz-VERSION")
             elif not image.value.endswith("xen"):
-                yield self.report(f"vmm= is set but image {image.value} is not a xen kernel", image.value_span,
-                                  doc.path, hint="image=vmlinuz-VERSIONxen")
+                yield self.report(f"vmm= is set but image {image.value} is not a xen kernel", image.value_span, hint="image=vmlinuz-VERSIONxen")
             if "initrd" not in keys:
-                yield self.report(f"Xen stanza {image.value} has no initrd=", image.span, doc.path)
+                yield self.report(f"Xen stanza {image.value} has no initrd=", image.span)
 
 
 class EliloAppend(EliloRule):
@@ -96,22 +95,20 @@ class EliloAppend(EliloRule):
             a = keys["append"]
             before, sep, after = a.value.partition("--")
             if not sep:
-                yield self.report("append has no '--': ELILO passes it all to the hypervisor", a.value_span,
-                                  doc.path, hint='end the hypervisor options with " --"')
+                yield self.report("append has no '--': ELILO passes it all to the hypervisor", a.value_span, hint='end the hypervisor options with " --"')
             for tok in after.split():
                 if tok.split("=", 1)[0] in self.HYPERVISOR:
                     yield self.report(f"hypervisor option {tok} comes after '--', among the kernel options",
-                                      a.value_span, doc.path, hint="move it before --")
+                                      a.value_span, hint="move it before --")
             for tok in before.split():
                 name = tok.split("=", 1)[0]
                 if name == "console":
                     yield self.report(f"{tok}: leave console= out; the hypervisor inherits the EFI console",
-                                      a.value_span, doc.path, severity=Severity.WARNING)
+                                      a.value_span, severity=Severity.WARNING)
                 m = _MEM.match(tok)
                 if m and not m.group("unit"):
-                    yield self.report(f"{tok} has no unit, so it means {m.group('amount')} KB", a.value_span,
-                                      doc.path, severity=Severity.WARNING,
+                    yield self.report(f"{tok} has no unit, so it means {m.group('amount')} KB", a.value_span, severity=Severity.WARNING,
                                       hint=f"write {m.group('key')}={m.group('amount')}M or G")
                 if name in ("com1", "com2") and not _COM.match(tok):
-                    yield self.report(f"{tok} is not {name}=<baud>,DPS[,<io_base>[,<irq>]]", a.value_span, doc.path,
+                    yield self.report(f"{tok} is not {name}=<baud>,DPS[,<io_base>[,<irq>]]", a.value_span,
                                       hint=f"e.g. {name}=9600,8n1,0x408,5")

@@ -64,10 +64,10 @@ class GrubUnknownCommand(GrubRule):
                 continue
             if "=" in e.key or e.key.startswith(("/", "(")) or not e.key[:1].isalpha():
                 yield self.report(f"'{e.key}' starts a line but is not a GRUB command: it looks like the "
-                                  "rest of the previous kernel or module line", e.key_span, doc.path,
+                                  "rest of the previous kernel or module line", e.key_span,
                                   hint="join it to the line above; GRUB commands are one physical line")
             else:
-                yield self.report(f"unknown GRUB command '{e.key}'", e.key_span, doc.path,
+                yield self.report(f"unknown GRUB command '{e.key}'", e.key_span,
                                   hint=self._suggest(doc, e))
 
     @staticmethod
@@ -111,24 +111,24 @@ class GrubEntryLayout(GrubRule):
             for e in block:
                 if e.key == "root" and re.match(r"^\((hd|fd)[0-9]+,\s+[0-9]+\)", e.value):
                     yield self.report(f"GRUB device {e.value.split(')')[0]}) has a space after the comma",
-                                      e.value_span, doc.path, hint="write (hd0,0)")
+                                      e.value_span, hint="write (hd0,0)")
             kernels = [e for e in block if e.key == "kernel"]
             modules = [e for e in block if e.key in ("module", "modulenounzip")]
             if not kernels:
-                yield self.report(f"entry {number} has no kernel line", title.span, doc.path)
+                yield self.report(f"entry {number} has no kernel line", title.span)
                 continue
             xen = kernels[0].value.split(" ", 1)[0].rsplit("/", 1)[-1].startswith("xen")
             if xen:
                 if len(modules) < len(("vmlinuz", "initrd")):
                     yield self.report(f"Xen entry {number} has {len(modules)} module line(s); it needs the "
-                                      "dom0 kernel (vmlinuz) and the initrd", kernels[0].span, doc.path,
+                                      "dom0 kernel (vmlinuz) and the initrd", kernels[0].span,
                                       hint="copy all five lines of a Xen entry")
                 elif "vmlinuz" not in modules[0].value.split(" ", 1)[0]:
                     yield self.report("the first module of a Xen entry must be the dom0 kernel (vmlinuz)",
-                                      modules[0].span, doc.path)
+                                      modules[0].span)
             elif modules:
                 yield self.report(f"entry {number} boots a Linux kernel but has module lines, which only a "
-                                  "Xen (xen.gz) entry uses", modules[0].span, doc.path,
+                                  "Xen (xen.gz) entry uses", modules[0].span,
                                   hint="use initrd for a non-Xen entry")
             elif doc.format == "grub":  # a PV guest's own grub.conf boots kernel-xen, rightly
                 image = kernels[0].value.split(" ", 1)[0].rsplit("/", 1)[-1]
@@ -136,7 +136,7 @@ class GrubEntryLayout(GrubRule):
                     # kernel-xen is dom0's kernel: booted directly it runs without the hypervisor
                     version = image.removeprefix("vmlinuz-").removesuffix("xen")
                     yield self.report(f"entry {number} boots the Xen dom0 kernel {image} as its kernel; it "
-                                      "only runs under the hypervisor", kernels[0].value_span, doc.path,
+                                      "only runs under the hypervisor", kernels[0].value_span,
                                       hint=f"kernel /xen.gz-{version}, then module /{image} ... and "
                                            f"module /initrd-{version}xen.img")
 
@@ -166,12 +166,12 @@ class GrubDefault(GrubRule):
         count = len(_entries(doc))
         if not is_number(d.value):
             if d.value != "saved":
-                yield self.report(f"default={d.value} is not an entry number", d.value_span, doc.path)
+                yield self.report(f"default={d.value} is not an entry number", d.value_span)
         elif int(d.value) >= count:
             entries = "entry" if count == 1 else "entries"
             yield self.report(f"default={d.value} but there {'is' if count == 1 else 'are'} {count} {entries} "
                               "(numbered from 0)",
-                              d.value_span, doc.path, hint=f"use a number from 0 to {count - 1}" if count else None)
+                              d.value_span, hint=f"use a number from 0 to {count - 1}" if count else None)
 
 
 _VERSION = re.compile(r"(?:xen\.gz|vmlinuz|initrd)-([0-9][0-9A-Za-z._-]*?)(?:xen)?(?:\.img)?$")
@@ -212,8 +212,7 @@ class GrubVersionMismatch(GrubRule):
                 first_v, first = found[0]
                 for v, e in found[1:]:
                     if v != first_v:
-                        yield self.report(f"version {v} differs from {first_v} in the same entry", e.value_span,
-                                          doc.path, related=(Related(first.value_span, f"version {first_v}"),))
+                        yield self.report(f"version {v} differs from {first_v} in the same entry", e.value_span, related=(Related(first.value_span, f"version {first_v}"),))
                         break
 
 
@@ -249,16 +248,16 @@ class GrubSerialOptions(GrubRule):
                 if tok.startswith("--"):
                     name = tok[len("--"):].split("=", 1)[0]
                     if name not in allowed:
-                        yield self.report(f"unknown {e.key} option {tok}", e.value_span, doc.path,
+                        yield self.report(f"unknown {e.key} option {tok}", e.value_span,
                                           hint=did_you_mean(name, allowed))
                     elif following.startswith("="):
-                        yield self.report(f"a space before '=' in '{tok} {following}'", e.value_span, doc.path,
+                        yield self.report(f"a space before '=' in '{tok} {following}'", e.value_span,
                                           hint=f"write --{name}{following}")
                     elif "=" not in tok and name not in ("dumb", "no-echo", "no-edit", "silent"):
-                        yield self.report(f"{e.key} option {tok} has no value", e.value_span, doc.path,
+                        yield self.report(f"{e.key} option {tok} has no value", e.value_span,
                                           hint=f"write --{name}=VALUE with no spaces")
                 elif e.key == "serial" and not tok.startswith("="):
-                    yield self.report(f"stray '{tok}' in the serial line", e.value_span, doc.path)
+                    yield self.report(f"stray '{tok}' in the serial line", e.value_span)
 
 
 class GrubHostLabel(GrubRule):
@@ -285,5 +284,5 @@ class GrubHostLabel(GrubRule):
     def document(self, doc: Document):
         for e in doc.entries:
             if e.key in ("kernel", "module") and re.search(r"(^|\s)root=LABEL=", e.value):
-                yield self.report("the kernel finds its root file system by label", e.value_span, doc.path,
+                yield self.report("the kernel finds its root file system by label", e.value_span,
                                   hint="name the device: root=/dev/VolGroup00/LogVol00")

@@ -126,8 +126,8 @@ def is_xen_kernel(path: str) -> bool:
 
 def virtio_devices(g: Guest) -> list[tuple[Span, str, str]]:
     """(span, path, label) of each virtio disk and NIC of a guest."""
-    out = [(d.span, d.path_label, f"disk {d.target}") for d in g.disks if d.bus == "virtio"]
-    out += [(n.span, n.path_label, f"NIC {n.index}") for n in g.nics if n.model == "virtio"]
+    out = [(d.span, d.owner, f"disk {d.target}") for d in g.disks if d.bus == "virtio"]
+    out += [(n.span, n.owner, f"NIC {n.index}") for n in g.nics if n.model == "virtio"]
     return out
 
 
@@ -175,7 +175,7 @@ class KvmNoParavirt(Rule):
         related = _host_related(h, "hypervisor", f"host {h.name} runs KVM")
         if g.type == "xen-pv":
             yield self.report(f"guest {g.name} is para-virtualized (xen-pv) but host {h.name} runs KVM, "
-                              "which only runs fully virtualized guests", span_of(g, "type"), g.path_label,
+                              "which only runs fully virtualized guests", span_of(g, "type"), g.owner,
                               related=related, hint="write `type kvm` (with a normal kernel), or move the "
                                                     "guest to a Xen host")
             return
@@ -183,15 +183,15 @@ class KvmNoParavirt(Rule):
             return  # xen-hvm on a KVM host: VG112
         if g.boot.bootloader:
             yield self.report(f"KVM guest {g.name} boots through the Xen PV boot loader {g.boot.bootloader}",
-                              span_of(g, "bootloader"), g.path_label, related=related,
+                              span_of(g, "bootloader"), g.owner, related=related,
                               hint="drop `bootloader`: a KVM guest boots from its disk (boot hd)")
         if g.kernel_variant and g.kernel_variant.lower() == "xen":
             yield self.report(f"KVM guest {g.name} runs a kernel-xen ({g.kernel_release or ''} variant "
                               f"{g.kernel_variant}), a para-virtualized kernel", span_of(g, "os-kernel"),
-                              g.path_label, related=related, hint="boot the guest's normal kernel on KVM")
+                              g.owner, related=related, hint="boot the guest's normal kernel on KVM")
         if g.boot.kernel and is_xen_kernel(g.boot.kernel):
             yield self.report(f"KVM guest {g.name} boots the Xen kernel {g.boot.kernel}", span_of(g, "kernel"),
-                              g.path_label, related=related, hint="boot the guest's normal kernel on KVM")
+                              g.owner, related=related, hint="boot the guest's normal kernel on KVM")
 
 
 class PvKernelXen(Rule):
@@ -228,11 +228,11 @@ class PvKernelXen(Rule):
         if g.kernel_variant and g.kernel_variant.lower() != "xen":
             yield self.report(f"PV guest {g.name} runs the {g.kernel_variant} kernel variant; a "
                               "para-virtualized guest must boot kernel-xen", span_of(g, "os-kernel"),
-                              g.path_label, hint="install kernel-xen in the guest, make it grub's default "
+                              g.owner, hint="install kernel-xen in the guest, make it grub's default "
                                                  "and write `variant xen`")
         if g.boot.kernel and not is_xen_kernel(g.boot.kernel):
             yield self.report(f"PV guest {g.name} boots {g.boot.kernel}, which is not a kernel-xen kernel "
-                              "(Error: (22, 'Invalid argument'))", span_of(g, "kernel"), g.path_label,
+                              "(Error: (22, 'Invalid argument'))", span_of(g, "kernel"), g.owner,
                               hint="boot the guest's vmlinuz-...xen, or use `bootloader pygrub`")
 
 
@@ -259,7 +259,7 @@ class PvNeedsPae(Rule):
     def guest(self, g: Guest):
         if g.type == "xen-pv" and g.arch == "i686" and not g.pae:
             yield self.report(f"PV guest {g.name} is 32-bit without PAE; the Xen hypervisor runs only PAE "
-                              "and 64-bit PV kernels", span_of(g, "arch", "os", "type"), g.path_label,
+                              "and 64-bit PV kernels", span_of(g, "arch", "os", "type"), g.owner,
                               hint="write `arch i686 pae`, or make it fully virtualized (type xen-hvm)")
 
 
@@ -303,7 +303,7 @@ class PvArchMatchesHost(Rule):
             why = "a para-virtualized guest must match its hypervisor's architecture"
             hint = f"run the guest on an {g.arch} Xen host, or install its {h.arch} kernel-xen"
         yield self.report(f"PV guest {g.name} is {g.arch} but host {h.name} is {h.arch}; {why}",
-                          span_of(g, "arch", "os", "type"), g.path_label, hint=hint,
+                          span_of(g, "arch", "os", "type"), g.owner, hint=hint,
                           related=_host_related(h, "arch", f"host {h.name} is {h.arch}"))
 
 
@@ -333,7 +333,7 @@ class HvmNeeds64BitHost(Rule):
         h = self.ctx.host_of(g)
         if h.arch == "i686":
             yield self.report(f"guest {g.name} is a 64-bit fully virtualized guest on the 32-bit host {h.name}",
-                              span_of(g, "arch", "os"), g.path_label,
+                              span_of(g, "arch", "os"), g.owner,
                               related=_host_related(h, "arch", f"host {h.name} is i686"),
                               hint="place it on an x86_64 host, or use the guest's 32-bit (i686) release")
 
@@ -362,7 +362,7 @@ class HvmPaeFeature(Rule):
         if g.type == "xen-hvm" and g.pae and g.arch in ("i686", "x86_64") and "pae" not in g.features:
             kind = "64-bit" if g.arch == "x86_64" else "PAE"
             yield self.report(f"{kind} HVM guest {g.name} has pae off (pae=0); it fails with \"Your CPU does "
-                              "not support long mode\"", span_of(g, "features"), g.path_label,
+                              "not support long mode\"", span_of(g, "features"), g.owner,
                               hint=f"features {' '.join(g.features + ('pae',))}")
 
 
@@ -388,7 +388,7 @@ class WindowsFullyVirtualized(Rule):
     def guest(self, g: Guest):
         if g.type == "xen-pv" and g.os and g.os.family == "windows":
             yield self.report(f"Windows guest {g.name} is declared para-virtualized; Windows only runs fully "
-                              "virtualized", span_of(g, "type"), g.path_label,
+                              "virtualized", span_of(g, "type"), g.owner,
                               related=(Related(span_of(g, "os"), f"guest OS {g.os.name}"),),
                               hint="write `type xen-hvm`")
 
@@ -430,11 +430,11 @@ class WindowsOnItanium(Rule):
         if g.os.release in exceptions.value:
             yield self.report(f"Windows {g.os.release} guest {g.name} on the Itanium host {h.name}: only Windows "
                               "Server 2003 for Itanium may run there, and §8.4 says no Windows at all",
-                              span_of(g, "os"), g.path_label, severity=Severity.WARNING, related=related,
+                              span_of(g, "os"), g.owner, severity=Severity.WARNING, related=related,
                               limit=exceptions, hint="prefer an x86_64 host for Windows guests")
         else:
             yield self.report(f"Windows guest {g.name} ({g.os.name}) on the Itanium host {h.name}; Itanium hosts "
-                              "do not run fully virtualized Windows", span_of(g, "os"), g.path_label,
+                              "do not run fully virtualized Windows", span_of(g, "os"), g.owner,
                               related=related, hint="run Windows guests on an x86 or x86_64 host")
 
 
@@ -464,11 +464,11 @@ class WindowsLocalInstall(Rule):
         hint = "install from the ISO: `install cdrom` and `cdrom hdc \"/var/lib/libvirt/images/win.iso\"`"
         if g.install.method == "url":
             yield self.report(f"Windows guest {g.name} is installed from a network tree; Windows is installed "
-                              "from local media (ISO or disc)", span_of(g, "install"), g.path_label,
+                              "from local media (ISO or disc)", span_of(g, "install"), g.owner,
                               severity=Severity.ERROR, hint=hint)
         elif g.install.method == "pxe":
             yield self.report(f"Windows guest {g.name} is installed over PXE, which needs a Windows network "
-                              "installation service", span_of(g, "install"), g.path_label, hint=hint)
+                              "installation service", span_of(g, "install"), g.owner, hint=hint)
 
 
 # -- installation ----------------------------------------------------------------------
@@ -502,12 +502,12 @@ class PvNetworkInstall(Rule):
         if g.install.method in ("cdrom", "pxe"):
             yield self.report(f"PV guest {g.name} is installed from {g.install.method}; para-virtualized guests "
                               f"are installed from a network tree ({shown})", span_of(g, "install"),
-                              g.path_label, limit=protocols, hint=hint)
+                              g.owner, limit=protocols, hint=hint)
         elif g.install.method == "url" and g.install.source:
             m = re.match(r"^([a-z]+):", g.install.source.lower())
             if not m or m.group(1) not in protocols.value:
                 yield self.report(f"PV guest {g.name} installs from {g.install.source}, which is not an "
-                                  f"{shown} address", span_of(g, "install"), g.path_label, limit=protocols,
+                                  f"{shown} address", span_of(g, "install"), g.owner, limit=protocols,
                                   hint=hint)
 
 
@@ -540,7 +540,7 @@ class PxeInstallHostRelease(Rule):
         if below(h.release, minimum.value):
             yield self.report(f"guest {g.name} installs over PXE on host {h.name} (RHEL {h.release}); PXE "
                               f"installs are supported from RHEL {minimum.value}", span_of(g, "install"),
-                              g.path_label, limit=minimum,
+                              g.owner, limit=minimum,
                               related=_host_related(h, "release", f"host {h.name} is RHEL {h.release}"),
                               hint="install from a network tree (install url) or an ISO, or update the host")
 
@@ -573,7 +573,7 @@ class CreatedOnOtherHypervisor(Rule):
             yield self.report(f"guest {g.name} was created on {_HYPERVISOR_NAMES[g.created_on]} but runs on the "
                               f"{_HYPERVISOR_NAMES[h.hypervisor]} host {h.name}; converting guests between Xen "
                               "and KVM is not supported",
-                              span_of(g, "created-on"), g.path_label,
+                              span_of(g, "created-on"), g.owner,
                               related=_host_related(h, "hypervisor", f"host {h.name} runs {h.hypervisor}"),
                               hint=f"reinstall the guest on {h.hypervisor}, or place it on a {g.created_on} host")
 
@@ -616,7 +616,7 @@ class OneHypervisorPerHost(Rule):
                 yield self.report(f"guest {g.name} is a {_HYPERVISOR_NAMES[family]} guest ({g.type}) but host "
                                   f"{h.name} boots {_HYPERVISOR_NAMES[h.hypervisor]}; only one hypervisor runs at "
                                   "a time",
-                                  span_of(g, "type"), g.path_label, related=related,
+                                  span_of(g, "type"), g.owner, related=related,
                                   hint=f"move {g.name} to a {family} host, or change its type")
 
 
@@ -669,7 +669,7 @@ class PvDriversGuestRelease(Rule):
         span = span_of(g, "os", "pv-drivers")
         if m < oldest:
             yield self.report(f"guest {g.name} (RHEL {rel}) uses the Xen PV drivers, which support no RHEL "
-                              f"before RHEL {oldest}", span, g.path_label, limit=table, hint=hint)
+                              f"before RHEL {oldest}", span, g.owner, limit=table, hint=hint)
             return
         minimum = table.value.get(str(m))
         if minimum is None or not below(rel, minimum):
@@ -677,10 +677,10 @@ class PvDriversGuestRelease(Rule):
         if major(through.value) == m and below(through.value, rel) is False:
             yield self.report(f"guest {g.name} (RHEL {rel}) uses the Xen PV drivers; the package is not "
                               f"supported on RHEL {m} GA to {through.value}, and needs {minimum} or newer",
-                              span, g.path_label, limit=through, hint=hint)
+                              span, g.owner, limit=through, hint=hint)
         else:
             yield self.report(f"guest {g.name} (RHEL {rel}) uses the Xen PV drivers, which need RHEL {minimum} "
-                              "or newer", span, g.path_label, limit=table, hint=hint)
+                              "or newer", span, g.owner, limit=table, hint=hint)
 
 
 class PvDriversHostRelease(Rule):
@@ -713,7 +713,7 @@ class PvDriversHostRelease(Rule):
         if below(h.release, minimum.value):
             yield self.report(f"guest {g.name} uses the Xen PV drivers but host {h.name} is RHEL {h.release}; "
                               f"they need a RHEL {minimum.value} or newer host", span_of(g, "pv-drivers"),
-                              g.path_label, limit=minimum,
+                              g.owner, limit=minimum,
                               related=_host_related(h, "release", f"host {h.name} is RHEL {h.release}"),
                               hint=f"update host {h.name}, or turn pv-drivers off")
 
@@ -743,7 +743,7 @@ class PvDriversIa64(Rule):
     def guest(self, g: Guest):
         if _xen_pv_drivers(g) and g.arch == "ia64":
             yield self.report(f"Itanium guest {g.name} uses the Xen PV drivers, which exist only for x86 and "
-                              "x86_64 guests", span_of(g, "pv-drivers"), g.path_label,
+                              "x86_64 guests", span_of(g, "pv-drivers"), g.owner,
                               related=(Related(span_of(g, "arch", "os"), "the guest is ia64"),),
                               hint="turn pv-drivers off")
 
@@ -788,7 +788,7 @@ class PvDriversKernelVariant(Rule):
         flavour = kernel_flavour(g)
         if flavour.lower() not in {v.lower() for v in listed}:
             yield self.report(f"guest {g.name} (RHEL {rel}) runs the {flavour} kernel, which the PV drivers do "
-                              f"not support on RHEL {major(rel)}", span_of(g, "os-kernel"), g.path_label,
+                              f"not support on RHEL {major(rel)}", span_of(g, "os-kernel"), g.owner,
                               limit=table, hint=f"supported variants: {', '.join(listed)}")
 
 
@@ -833,13 +833,13 @@ class Rhel3PvDriversHostKernel(Rule):
         span = span_of(g, "os-kernel", "arch", "os")
         if h.arch != need["host"]:
             yield self.report(f"RHEL 3 guest {g.name} runs the {flavour} kernel, which with the PV drivers needs "
-                              f"an {need['host']} host kernel; host {h.name} is {h.arch}", span, g.path_label,
+                              f"an {need['host']} host kernel; host {h.name} is {h.arch}", span, g.owner,
                               limit=table, related=_host_related(h, "arch", f"host {h.name} is {h.arch}"),
                               hint=f"run the guest on an {need['host']} host, or install its {h.arch} kernel "
                                    "and matching PV driver RPM")
         elif g.kernel_variant and h.cpu.vendor and h.cpu.vendor != need["vendor"]:
             yield self.report(f"RHEL 3 guest {g.name} runs the {flavour} kernel, built for {need['vendor']} "
-                              f"processors, on the {h.cpu.vendor} host {h.name}", span, g.path_label,
+                              f"processors, on the {h.cpu.vendor} host {h.name}", span, g.owner,
                               limit=table, related=_host_related(h, "cpu", f"host {h.name} has {h.cpu.vendor} CPUs"),
                               hint="install the guest kernel and PV driver RPM built for the host's processor")
 
@@ -880,7 +880,7 @@ class Rhel3PvDriversMinKernel(Rule):
             yield self.report(f"RHEL 3 guest {g.name} runs kernel {g.kernel_release}; the PV drivers need "
                               f"{minimum} or newer for their headers (the module-version warning on older "
                               "kernels is harmless, the missing headers are not)", span_of(g, "os-kernel"),
-                              g.path_label, limit=table, hint=f"update the guest kernel to {minimum} or newer")
+                              g.owner, limit=table, hint=f"update the guest kernel to {minimum} or newer")
 
 
 class PvDriversNoapic(Rule):
@@ -922,7 +922,7 @@ class PvDriversNoapic(Rule):
         if missing:
             yield self.report(f"guest {g.name} uses the PV drivers on the RHEL {h.release} dom0 {h.name} but its "
                               f"kernel line lacks {' '.join(missing)}", span_of(g, "kernel-args", "pv-drivers"),
-                              g.path_label, limit=table,
+                              g.owner, limit=table,
                               related=_host_related(h, "release", f"host {h.name} is RHEL {h.release}"),
                               hint=f"add {' '.join(missing)} to the guest's kernel line and to `kernel-args`")
 
@@ -962,7 +962,7 @@ class PvDriversDefaultOn(Rule):
         args = table.value["disable_args"]
         if not all(has_arg(tokens, a) for a in args):
             yield self.report(f"RHEL {rel} guest {g.name} will unplug its emulated disks and NICs and use the "
-                              "Xen PV drivers, although pv-drivers is off", span_of(g, "os"), g.path_label,
+                              "Xen PV drivers, although pv-drivers is off", span_of(g, "os"), g.owner,
                               limit=table,
                               hint=f"write `pv-drivers on`, or `kernel-args \"{' '.join(args)}\"` to keep the "
                                    "emulated devices")
@@ -976,7 +976,7 @@ def _windows_virtio(g: Guest) -> list[tuple[Span, str, str]]:
         return []
     devices = virtio_devices(g)
     if not devices and g.pv_drivers:
-        devices = [(span_of(g, "pv-drivers"), g.path_label, "pv-drivers")]
+        devices = [(span_of(g, "pv-drivers"), g.owner, "pv-drivers")]
     return devices
 
 
@@ -1102,13 +1102,13 @@ class VirtioOldRhel(Rule):
                 yield self.report(f"{'boot ' if is_boot else ''}disk {d.target} of RHEL {rel} guest {g.name} is "
                                   f"virtio; RHEL {rel} has no virtio drivers" +
                                   (" and cannot find its root file system" if is_boot else ""),
-                                  d.span, d.path_label, limit=table,
+                                  d.span, d.owner, limit=table,
                                   severity=Severity.ERROR if is_boot else None,
                                   hint=f"use an IDE disk (hd{d.target[len('vd'):]}), or update the guest")
         for n in g.nics:
             if n.model == "virtio":
                 yield self.report(f"NIC {n.index} of RHEL {rel} guest {g.name} is virtio; RHEL {rel} has no "
-                                  "virtio drivers", n.span, n.path_label, limit=table,
+                                  "virtio drivers", n.span, n.owner, limit=table,
                                   hint="use model e1000 or rtl8139, or update the guest")
 
 
@@ -1135,7 +1135,7 @@ class KdumpInPvGuest(Rule):
     def guest(self, g: Guest):
         if g.type == "xen-pv" and "kdump" in g.services_on:
             yield self.report(f"PV guest {g.name} enables kdump, which is not supported in para-virtualized "
-                              "guests", span_of(g, "services"), g.path_label, hint="services off kdump")
+                              "guests", span_of(g, "services"), g.owner, hint="services off kdump")
 
 
 class DumpServerInGuest(Rule):
@@ -1160,7 +1160,7 @@ class DumpServerInGuest(Rule):
         for role in g.roles:
             if role in ("kdump-server", "netdump-server"):
                 yield self.report(f"guest {g.name} has the role {role}; the guide advises against running "
-                                  "dump servers in guests (high I/O)", span_of(g, "role"), g.path_label,
+                                  "dump servers in guests (high I/O)", span_of(g, "role"), g.owner,
                                   hint="run the dump server on a physical machine")
 
 
@@ -1193,10 +1193,10 @@ class IoHeavyWithoutPvDrivers(Rule):
         hint = "turn pv-drivers on (Xen) or use virtio disks and NICs (KVM)"
         if "io-heavy" in g.roles:
             yield self.report(f"I/O-heavy guest {g.name} is fully virtualized without para-virtualized drivers",
-                              span_of(g, "role"), g.path_label, hint=hint)
+                              span_of(g, "role"), g.owner, hint=hint)
         elif "database" in g.roles:
             yield self.report(f"database guest {g.name} uses emulated disks and NICs; evaluate it carefully or "
-                              "use para-virtualized drivers", span_of(g, "role"), g.path_label,
+                              "use para-virtualized drivers", span_of(g, "role"), g.owner,
                               severity=Severity.INFO, hint=hint)
 
 
@@ -1227,5 +1227,5 @@ class GuestHardwareServices(Rule):
         found = [s for s in g.services_on if s in why]
         if found:
             yield self.report(f"guest {g.name} enables {' and '.join(found)}: "
-                              f"{'; '.join(why[s] for s in found)}", span_of(g, "services"), g.path_label,
+                              f"{'; '.join(why[s] for s in found)}", span_of(g, "services"), g.owner,
                               hint=f"services off {' '.join(found)}")

@@ -75,7 +75,7 @@ class HostEdition(Rule):
     def host(self, h, guests):
         if h.edition and h.edition != "server":
             yield self.report(f"host {h.name} runs RHEL 5 {h.edition.capitalize()}; virtualization is "
-                              "available for RHEL 5 Server", h.fields.get("edition") or h.span, h.path_label,
+                              "available for RHEL 5 Server", h.fields.get("edition") or h.span, h.owner,
                               hint="use RHEL 5 Server on virtualization hosts")
 
 
@@ -104,10 +104,10 @@ class HostMinimumResources(Rule):
         disk = self.limit("host.min_free_disk")
         if h.memory_kib is not None and h.memory_kib < mem.kib:
             yield self.report(f"host {h.name} has {_gib(h.memory_kib)} of RAM; a virtualization host needs at "
-                              f"least {mem.shown}", h.fields.get("memory") or h.span, h.path_label, limit=mem)
+                              f"least {mem.shown}", h.fields.get("memory") or h.span, h.owner, limit=mem)
         if h.free_disk_kib is not None and h.free_disk_kib < disk.kib:
             yield self.report(f"host {h.name} has {_gib(h.free_disk_kib)} of free disk; a virtualization host "
-                              f"needs at least {disk.shown}", h.fields.get("free-disk") or h.span, h.path_label,
+                              f"needs at least {disk.shown}", h.fields.get("free-disk") or h.span, h.owner,
                               limit=disk)
 
 
@@ -156,7 +156,7 @@ class HvmNeedsVt(Rule):
             if g.type == "xen-hvm":
                 yield self.report(f"guest {g.name} is fully virtualized, but host {h.name}'s CPU has neither "
                                   f"{' nor '.join(ext.value)}; only para-virtualized guests can run there",
-                                  _type_span(g), g.path_label, limit=ext,
+                                  _type_span(g), g.owner, limit=ext,
                                   related=(Related(cpu, "CPU flags stated here"),) if cpu else (),
                                   hint="use type xen-pv, or a host with Intel VT / AMD-V enabled in the BIOS")
 
@@ -191,12 +191,12 @@ class KvmHostCpu(Rule):
         arches = self.limit("host.kvm_arches")
         if h.arch not in arches.value:
             yield self.report(f"KVM host {h.name} is {h.arch}; KVM needs an {' or '.join(arches.value)} host",
-                              h.fields.get("arch") or h.span, h.path_label, limit=arches,
+                              h.fields.get("arch") or h.span, h.owner, limit=arches,
                               hint="use a 64-bit (Intel 64 / AMD64) host, or Xen")
         if h.cpu.flags and not _has_extensions(self, h):
             ext = self.limit("host.virt_extensions")
             yield self.report(f"KVM host {h.name}'s CPU has neither {' nor '.join(ext.value)}",
-                              h.fields.get("cpu") or h.span, h.path_label, limit=ext,
+                              h.fields.get("cpu") or h.span, h.owner, limit=ext,
                               hint="enable Intel VT / AMD-V in the BIOS and add the flag, or use Xen "
                                    "para-virtualization")
 
@@ -224,7 +224,7 @@ class XenHostPae(Rule):
     def host(self, h, guests):
         if h.hypervisor == "xen" and h.arch != "ia64" and h.cpu.flags and "pae" not in h.cpu.flags:
             yield self.report(f"Xen host {h.name}'s CPU flags lack pae; para-virtualization (and dom0) needs "
-                              "PAE", h.fields.get("cpu") or h.span, h.path_label,
+                              "PAE", h.fields.get("cpu") or h.span, h.owner,
                               hint="add pae to the flags if /proc/cpuinfo shows it; otherwise use another host")
 
 
@@ -259,7 +259,7 @@ class Ia64HvmFirmware(Rule):
         if hvm and missing:
             pk = h.fields.get("packages")
             yield self.report(f"Itanium host {h.name} runs fully virtualized guest {hvm[0].name} but does not "
-                              f"install {', '.join(missing)}", _type_span(hvm[0]), hvm[0].path_label, limit=need,
+                              f"install {', '.join(missing)}", _type_span(hvm[0]), hvm[0].owner, limit=need,
                               related=(Related(pk, "packages listed here"),) if pk else (),
                               hint=f"add `packages {' '.join(missing)}` to host {h.name}")
 
@@ -303,7 +303,7 @@ class HostVirtPackages(Rule):
         if extra:
             hint += f"; recommended as well: {' '.join(extra)}"
         yield self.report(f"{h.hypervisor} host {h.name} does not install {', '.join(missing)}",
-                          h.fields.get("packages") or h.span, h.path_label, limit=table, hint=hint)
+                          h.fields.get("packages") or h.span, h.owner, limit=table, hint=hint)
 
 
 class KvmHostXenPackages(Rule):
@@ -339,7 +339,7 @@ class KvmHostXenPackages(Rule):
         found = [p for p in h.packages if p == xen["group"] or p in xen["required"]]
         if found:
             yield self.report(f"KVM host {h.name} installs {', '.join(found)}, the Xen hypervisor packages",
-                              h.fields.get("packages") or h.span, h.path_label, limit=self.limit("host.packages"),
+                              h.fields.get("packages") or h.span, h.owner, limit=self.limit("host.packages"),
                               hint="remove them, unless the host deliberately switches hypervisors (then "
                                    "suppress this warning)")
 
@@ -369,7 +369,7 @@ class KvmRelease(Rule):
         first = self.limit("host.kvm_min_release")
         if h.hypervisor == "kvm" and h.release and release_key(h.release) < release_key(first.value):
             yield self.report(f"KVM host {h.name} runs RHEL {h.release}; KVM needs {first.value} or newer",
-                              h.fields.get("release") or h.span, h.path_label, limit=first,
+                              h.fields.get("release") or h.span, h.owner, limit=first,
                               hint=f"update to RHEL {first.value} or later, or use Xen")
 
 
@@ -419,7 +419,7 @@ class HypervisorSwitchPlatform(Rule):
             if len(switching) > 1 else []
         yield self.report(f"guest {g.name} {evidence}, so {h.hypervisor} host {h.name} would switch between Xen and "
                           f"KVM; that is supported only on RHEL {first.value}+ on {' or '.join(arches.value)}, and "
-                          f"the host is {h.arch} RHEL {release}", span, g.path_label, limit=first, related=related,
+                          f"the host is {h.arch} RHEL {release}", span, g.owner, limit=first, related=related,
                           hint=f"place {g.name} on a {other} host, or update host {h.name}")
 
 
@@ -464,7 +464,7 @@ class GuestNameChars(Rule):
         if newer and re.fullmatch(table.value[min(newer, key=release_key)], g.name):
             hint += f", or update host {h.name} to RHEL {min(newer, key=release_key)}"
         yield self.report(f"guest name {g.name} contains {shown}, which RHEL {release} (host {h.name}) does not "
-                          "allow in guest names", g.span, g.path_label, limit=table, hint=hint)
+                          "allow in guest names", g.span, g.owner, limit=table, hint=hint)
 
 
 class DuplicateHostname(Rule):
@@ -502,5 +502,5 @@ class DuplicateHostname(Rule):
             if own_span(g, "hostname") is g.span and g.fields.get("hostname"):
                 related.append(Related(g.fields.get("hostname"), "set here, in a template"))
             yield self.report(f"guest {g.name} has the host name {g.hostname}, like guest {f.name}",
-                              own_span(g, "hostname"), g.path_label, related=related,
+                              own_span(g, "hostname"), g.owner, related=related,
                               hint="give each guest its own `hostname`")

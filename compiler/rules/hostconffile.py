@@ -548,6 +548,6 @@ class CpuspeedFrequencyPinned(Rule):
         yield self.report(f"{now}: the CPU frequency is not pinned, so a host without constant_tsc changes its "
                           "TSC rate and KVM guests' clocks drift"
                           + ("" if severity is None else " (whether this host lacks constant_tsc is not known: "
-                             "give its capabilities)"), where, doc.path, severity=severity,
+                             "give its capabilities)"), where, severity=severity,
                           hint="set both to the highest value in /sys/devices/system/cpu/cpu0/cpufreq/"
                                "scaling_available_frequencies")

@@ -65,10 +65,9 @@ class IfcfgDeviceName(IfcfgRule):
         d = doc.get("DEVICE")
         name = _device_name(doc)
         if d is None:
-            yield self.report(f"ifcfg-{name} has no DEVICE=", doc.entries[0].span if doc.entries else None,
-                              doc.path, hint=f"add DEVICE={name}")
+            yield self.report(f"ifcfg-{name} has no DEVICE=", doc.entries[0].span if doc.entries else None, hint=f"add DEVICE={name}")
         elif d.value != name:
-            yield self.report(f"DEVICE={d.value} in ifcfg-{name}", d.value_span, doc.path,
+            yield self.report(f"DEVICE={d.value} in ifcfg-{name}", d.value_span,
                               hint=f"DEVICE={name}, or rename the file to ifcfg-{d.value}")
 
 
@@ -92,8 +91,7 @@ class IfcfgBridgeType(IfcfgRule):
     def document(self, doc: Document):
         t = doc.get("TYPE")
         if t is not None and t.value.lower() == "bridge" and t.value != "Bridge":
-            yield self.report(f"TYPE={t.value} is not TYPE=Bridge (the value is case-sensitive)", t.value_span,
-                              doc.path, hint="TYPE=Bridge")
+            yield self.report(f"TYPE={t.value} is not TYPE=Bridge (the value is case-sensitive)", t.value_span, hint="TYPE=Bridge")
 
 
 class IfcfgEnslavedIp(IfcfgRule):
@@ -125,12 +123,12 @@ class IfcfgEnslavedIp(IfcfgRule):
         if b is None:
             return
         if b.value == "virbr0":
-            yield self.report("a physical interface joins virbr0, libvirt's NAT-only bridge", b.value_span, doc.path,
+            yield self.report("a physical interface joins virbr0, libvirt's NAT-only bridge", b.value_span,
                               hint="create a bridge of your own (ifcfg-br0) instead")
         for e in doc.entries:
             if e.key in IP_KEYS or (e.key == "BOOTPROTO" and e.value in ("dhcp", "static", "bootp")):
                 yield self.report(f"{e.key}={e.value} on {_device_name(doc)}, which is enslaved to {b.value}",
-                                  e.span, doc.path, hint=f"put the address settings in ifcfg-{b.value}",
+                                  e.span, hint=f"put the address settings in ifcfg-{b.value}",
                                   related=(Related(b.span, "enslaved here"),))
 
 
@@ -166,14 +164,14 @@ class IfcfgBridgeReference(IfcfgRule):
                 dev = d.get("DEVICE")
                 if dev is not None:
                     if dev.value in seen:
-                        yield self.report(f"two ifcfg files configure DEVICE={dev.value}", dev.span, d.path,
+                        yield self.report(f"two ifcfg files configure DEVICE={dev.value}", dev.span,
                                           related=(Related(seen[dev.value].span, "also configured here"),))
                     else:
                         seen[dev.value] = dev
                 b = d.get("BRIDGE")
                 if b is not None and b.value != "virbr0" and b.value not in bridges:
                     yield self.report(f"BRIDGE={b.value} but no ifcfg file defines a bridge {b.value} "
-                                      f"(DEVICE={b.value} with TYPE=Bridge)", b.value_span, d.path,
+                                      f"(DEVICE={b.value} with TYPE=Bridge)", b.value_span,
                                       hint=f"create ifcfg-{b.value} with TYPE=Bridge")
 
 
@@ -197,4 +195,4 @@ class IfcfgHwaddr(IfcfgRule):
     def document(self, doc: Document):
         h = doc.get("HWADDR")
         if h is not None and not _MAC.match(h.value):
-            yield self.report(f"HWADDR={h.value} is not a MAC address", h.value_span, doc.path)
+            yield self.report(f"HWADDR={h.value} is not a MAC address", h.value_span)

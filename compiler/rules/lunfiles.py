@@ -74,24 +74,24 @@ class UdevOperators(Rule):
             key = e.key.split("{", 1)[0]
             op, value = e.value
             if key in MATCH_KEYS and key not in ASSIGN_KEYS and op not in ("==", "!="):
-                yield self.report(f'{key}{op}"{value}" matches with a single "="; udev needs "=="', e.span, doc.path,
+                yield self.report(f'{key}{op}"{value}" matches with a single "="; udev needs "=="', e.span,
                                   hint=f'{key}=="{value}"')
             elif key in ASSIGN_KEYS and key not in MATCH_KEYS and op in ("==", "!="):
-                yield self.report(f"{key} is assigned, not compared: write {key}=", e.span, doc.path)
+                yield self.report(f"{key} is assigned, not compared: write {key}=", e.span)
             elif key not in MATCH_KEYS and key not in ASSIGN_KEYS:
-                yield self.report(f"unknown udev key {key}", e.key_span, doc.path,
+                yield self.report(f"unknown udev key {key}", e.key_span,
                                   hint=did_you_mean(key, MATCH_KEYS + ASSIGN_KEYS))
             if key == "PROGRAM" and "scsi_id" in value:
                 exe = value.split()[0]
                 if not exe.startswith("/"):
-                    yield self.report(f"PROGRAM runs {exe} by a relative path", e.value_span, doc.path,
+                    yield self.report(f"PROGRAM runs {exe} by a relative path", e.value_span,
                                       hint='PROGRAM="/sbin/scsi_id -g -s /block/%k"')
                 elif "/block/%k" not in value:
-                    yield self.report("scsi_id is called without the device (/block/%k)", e.value_span, doc.path,
+                    yield self.report("scsi_id is called without the device (/block/%k)", e.value_span,
                                       hint='PROGRAM="/sbin/scsi_id -g -s /block/%k"')
             if key == "NAME":
                 if value in names:
-                    yield self.report(f"two rules name a device {value}", e.span, doc.path,
+                    yield self.report(f"two rules name a device {value}", e.span,
                                       related=(Related(names[value].span, "first named here"),))
                 else:
                     names[value] = e
@@ -124,10 +124,10 @@ class ScsiIdOptions(Rule):
         for e in opts:
             if "-b" in e.value.split():
                 yield self.report("options=-b is active: scsi_id will not return UUIDs for all devices",
-                                  e.span, doc.path, hint="comment it out and add options=-g")
+                                  e.span, hint="comment it out and add options=-g")
         if not any("-g" in e.value.split() for e in opts):
             first = doc.entries[0].span if doc.entries else None
-            yield self.report("scsi_id.config has no active options=-g", first, doc.path,
+            yield self.report("scsi_id.config has no active options=-g", first,
                               hint="add the line options=-g")
 
 
@@ -163,10 +163,10 @@ class MultipathSections(Rule):
             if e.value is None:  # a section opener
                 name = parts[-1]
                 if name not in MULTIPATH_SECTIONS:
-                    yield self.report(f"unknown section '{name}'", e.key_span, doc.path,
+                    yield self.report(f"unknown section '{name}'", e.key_span,
                                       hint=did_you_mean(name, MULTIPATH_SECTIONS))
                 elif name == "multipath" and parts[:-1] != ["multipaths"]:
-                    yield self.report("a multipath block outside multipaths { }", e.key_span, doc.path,
+                    yield self.report("a multipath block outside multipaths { }", e.key_span,
                                       hint="put every multipath block inside one multipaths { } section")
                 if name == "multipath":
                     blocks[e.group]["_"] = e
@@ -178,7 +178,7 @@ class MultipathSections(Rule):
                 continue
             for needed in ("wwid", "alias"):
                 if needed not in block:
-                    yield self.report(f"multipath block without {needed}", head.key_span, doc.path)
+                    yield self.report(f"multipath block without {needed}", head.key_span)
 
 
 class MultipathIdentity(Rule):
@@ -212,13 +212,13 @@ class MultipathIdentity(Rule):
             if not section or section[-1] != "multipath" or kind not in seen:
                 continue
             if e.value in seen[kind]:
-                yield self.report(f"{kind} {e.value} is used twice", e.value_span, doc.path,
+                yield self.report(f"{kind} {e.value} is used twice", e.value_span,
                                   related=(Related(seen[kind][e.value].value_span, "first used here"),))
             else:
                 seen[kind][e.value] = e
             if kind == "wwid" and len(e.value) != length.value:
                 yield self.report(f"WWID {e.value} has {len(e.value)} characters, not {length.value}",
-                                  e.value_span, doc.path, limit=length,
+                                  e.value_span, limit=length,
                                   hint="copy it whole from scsi_id -g -s /block/sdX")
 
 
@@ -248,7 +248,7 @@ class RcLocalStartUdev(Rule):
         for d in docs:
             if d.format == "rc.local" and not any("/sbin/start_udev" in e.value for e in d.entries):
                 first = d.entries[0].span if d.entries else None
-                yield self.report("rc.local does not run /sbin/start_udev, which the LUN names need", first, d.path,
+                yield self.report("rc.local does not run /sbin/start_udev, which the LUN names need", first,
                                   hint="append /sbin/start_udev")
 
 
@@ -283,11 +283,11 @@ class EtcHostsLocalhost(Rule):
             except ValueError:
                 address = False
             if not address:
-                yield self.report(f"'{e.key}' is not an address: each line is ADDRESS NAME...", e.span, doc.path,
+                yield self.report(f"'{e.key}' is not an address: each line is ADDRESS NAME...", e.span,
                                   hint=f"127.0.0.1 {e.key} {e.value}".strip())
             elif e.key == "127.0.0.1" and "localhost" in names:
                 ok = True
         if not ok:
             first = doc.entries[0].span if doc.entries else None
-            yield self.report("no line maps 127.0.0.1 to localhost", first, doc.path,
+            yield self.report("no line maps 127.0.0.1 to localhost", first,
                               hint="127.0.0.1 localhost.localdomain localhost")

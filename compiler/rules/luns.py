@@ -70,7 +70,7 @@ class SanDiskUnstableName(Rule):
                 mig = "; it is migratable, and the name can differ on the destination" if g.migratable else ""
                 yield self.report(f"disk {d.target} of guest {g.name} is {d.path} on host {h.name}, which uses "
                                   f"SAN storage; sd names follow probe order and change across reboots{mig}",
-                                  d.span, d.path_label,
+                                  d.span, d.owner,
                                   hint="give the LUN a `multipath ALIAS wwid ...` (then /dev/mpath/ALIAS) "
                                        "or a udev `lun NAME wwid ...`")
 
@@ -115,14 +115,14 @@ class UdevOnMultipathHost(Rule):
                 mp = first_mp[lun.wwid]
                 yield self.report(f"WWID {lun.wwid} has the udev name {lun.name} and the multipath alias "
                                   f"{mp.name} on host {h.name}; udev naming is only for hosts without multipath",
-                                  lun.span, lun.path_label, related=(Related(mp.span, f"multipath alias {mp.name}"),),
+                                  lun.span, lun.owner, related=(Related(mp.span, f"multipath alias {mp.name}"),),
                                   hint=f"remove `lun {lun.name}` and use /dev/mpath/{mp.name}")
             elif mixed is None:
                 mixed = lun
         if mixed is not None:
             mp = next(iter(first_mp.values()))
             yield self.report(f"host {h.name} runs multipath but also names LUN {mixed.name} with udev; the udev "
-                              "procedure is only for hosts without multipath", mixed.span, mixed.path_label,
+                              "procedure is only for hosts without multipath", mixed.span, mixed.owner,
                               severity=Severity.WARNING, related=(Related(mp.span, "multipath in use"),),
                               hint=f"declare it as `multipath {mixed.name} wwid {mixed.wwid}`")
 
@@ -160,7 +160,7 @@ class WwidLength(Rule):
         for lun in h.luns:
             if len(lun.wwid) != limit.value:
                 yield self.report(f"WWID {lun.wwid} of {lun.kind} {lun.name} has {len(lun.wwid)} characters; a "
-                                  f"complete WWID has {limit.value}", lun.span, lun.path_label, limit=limit,
+                                  f"complete WWID has {limit.value}", lun.span, lun.owner, limit=limit,
                                   hint="copy the whole output of `scsi_id -g -s /block/sdX`")
 
 
@@ -195,7 +195,7 @@ class DuplicateWwid(Rule):
             if key in first:
                 other = first[key]
                 yield self.report(f"{lun.kind} {lun.name} of host {h.name} has WWID {lun.wwid}, already given "
-                                  f"to {other.name}", lun.span, lun.path_label,
+                                  f"to {other.name}", lun.span, lun.owner,
                                   related=(Related(other.span, f"{other.name} has the same WWID"),),
                                   hint="each LUN has its own WWID; check `scsi_id -g -s /block/sdX`")
             else:
@@ -233,14 +233,14 @@ class MpathAliasUndeclared(Rule):
                 continue
             if _UNALIASED.match(d.path):
                 yield self.report(f"disk {d.target} of guest {g.name} uses {d.path}, a multipath device "
-                                  "without an alias, whose name is not persistent", d.span, d.path_label,
+                                  "without an alias, whose name is not persistent", d.span, d.owner,
                                   hint="define `multipath ALIAS wwid ...` on the host and use /dev/mpath/ALIAS")
                 continue
             kind, found = disk_storage(h, d)
             if _alias(d.path) is not None and kind == "lun" and isinstance(found, str):
                 alias = found
                 yield self.report(f"disk {d.target} of guest {g.name} uses /dev/mpath/{alias}, but host {h.name} "
-                                  f"has no multipath alias {alias}", d.span, d.path_label,
+                                  f"has no multipath alias {alias}", d.span, d.owner,
                                   related=[Related(lun.span, f"alias {lun.name}") for lun in h.luns
                                            if lun.kind == "multipath"][:1],
                                   hint=did_you_mean(alias, aliases)
@@ -292,7 +292,7 @@ class LunNamesDifferInGroup(Rule):
                             for lun in luns:
                                 reported.add(id(lun))
                                 yield self.report(f"{kind} {name} is WWID {wwid} on host {owner[id(lun)]} but "
-                                                  f"{ref.wwid} on {owner[id(ref)]}", lun.span, lun.path_label,
+                                                  f"{ref.wwid} on {owner[id(ref)]}", lun.span, lun.owner,
                                                   related=(Related(ref.span, f"{owner[id(ref)]}: {ref.wwid}"),),
                                                   hint="compare `scsi_id -g -s` on both hosts; one name, one LUN")
             for wwid, names in by_wwid.items():
@@ -305,7 +305,7 @@ class LunNamesDifferInGroup(Rule):
                                     continue
                                 yield self.report(f"WWID {wwid} is {kind} {name} on host {owner[id(lun)]} but "
                                                   f"{ref.kind} {ref.name} on {owner[id(ref)]}; guests see "
-                                                  "different device names", lun.span, lun.path_label,
+                                                  "different device names", lun.span, lun.owner,
                                                   related=(Related(ref.span, f"{owner[id(ref)]}: {ref.name}"),),
                                                   hint=f"name it {ref.name} on every host of the group")
         names_of = {h.name: {(lun.kind, lun.name) for lun in h.luns} for h in self.ctx.model.hosts}
@@ -325,7 +325,7 @@ class LunNamesDifferInGroup(Rule):
                     names = ", ".join(p.name for p in missing)
                     yield self.report(f"migratable guest {g.name} uses {d.path}, but {lun.kind} {lun.name} is "
                                       f"not declared on its migration peer{'s' if len(missing) > 1 else ''} "
-                                      f"{names}", d.span, d.path_label,
+                                      f"{names}", d.span, d.owner,
                                       related=[Related(lun.span, f"declared on {h.name}")]
                                       + [Related(p.span, f"{p.name} lacks it") for p in missing],
                                       hint=f"add `{'multipath' if lun.kind == 'multipath' else 'lun'} {lun.name} "
@@ -363,12 +363,12 @@ class IqnSyntax(Rule):
         for t in h.iscsi_targets:
             if not iqn.match(t.iqn):
                 yield self.report(f"iSCSI target name '{t.iqn}' of host {h.name} is not an IQN", t.span,
-                                  h.path_label, limit=pattern,
+                                  h.owner, limit=pattern,
                                   hint="iqn.YYYY-MM.reversed-domain:identifier, e.g. iqn.2004-04.com.example:disk1")
         for p in h.pools:
             if p.type == "iscsi" and p.device and not iqn.match(p.device):
                 yield self.report(f"iscsi pool {p.name} of host {h.name} names the target '{p.device}', not an "
-                                  "IQN", p.span, h.path_label, limit=pattern,
+                                  "IQN", p.span, h.owner, limit=pattern,
                                   hint="device \"iqn.YYYY-MM.reversed-domain:identifier\"")
 
 
@@ -402,7 +402,7 @@ class IscsiPoolSource(Rule):
                        if not v]
             if missing:
                 yield self.report(f"iscsi pool {p.name} of host {h.name} has no {' and no '.join(missing)}",
-                                  p.span, h.path_label,
+                                  p.span, h.owner,
                                   hint='add host "iscsi.example.com" device "iqn.YYYY-MM.domain:target"')
 
 
@@ -433,14 +433,14 @@ class IscsiLunZero(Rule):
             for n, store in t.luns:
                 if n == limit.value:
                     yield self.report(f"iSCSI target {t.iqn} of host {h.name} puts {store} on LUN {n}, the "
-                                      "target's controller", t.span, h.path_label, limit=limit,
+                                      "target's controller", t.span, h.owner, limit=limit,
                                       hint="use lun 1 and up for data")
         suffix = f"-lun-{limit.value}"
         for g in guests:
             for d in g.disks:
                 if d.path and d.path.startswith("/dev/disk/by-path/") and d.path.endswith(suffix):
                     yield self.report(f"disk {d.target} of guest {g.name} is LUN {limit.value} of an iSCSI target, "
-                                      "the controller, not a disk", d.span, d.path_label, limit=limit,
+                                      "the controller, not a disk", d.span, d.owner, limit=limit,
                                       hint="use the data LUN (-lun-1 or higher)")
 
 
@@ -467,7 +467,7 @@ class IscsiAllowAll(Rule):
         for t in h.iscsi_targets:
             if t.allow and t.allow.strip().upper() == "ALL":
                 yield self.report(f"iSCSI target {t.iqn} of host {h.name} accepts every initiator without "
-                                  "authentication", t.span, h.path_label,
+                                  "authentication", t.span, h.owner,
                                   hint="allow only the virtualization hosts' addresses")
 
 
@@ -496,7 +496,7 @@ class IscsiTargetNotProduction(Rule):
         if h.iscsi_targets:
             t = h.iscsi_targets[0]
             yield self.report(f"host {h.name} serves iSCSI target {t.iqn}; a RHEL 5 server as an iSCSI target is "
-                              "for testing, not production", t.span, h.path_label,
+                              "for testing, not production", t.span, h.owner,
                               hint="serve production LUNs from a storage array")
 
 
@@ -533,7 +533,7 @@ class IscsiPoolPath(Rule):
             if p.type == "iscsi" and (p.path or "").rstrip("/") != want.value:
                 shown = f"target path {p.path}" if p.path else "no target path"
                 yield self.report(f"iscsi pool {p.name} of host {h.name} has {shown}; use {want.value} for names "
-                                  "that stay the same across reboots and hosts", p.span, h.path_label, limit=want,
+                                  "that stay the same across reboots and hosts", p.span, h.owner, limit=want,
                                   hint=f'path "{want.value}"')
 
 
@@ -575,7 +575,7 @@ class PoolAutostart(Rule):
                         (p.type != "iscsi" or not p.device or f"-iscsi-{p.device}-" in d.path)
                     if inside:
                         yield self.report(f"guest {g.name} starts with the host but its disk {d.target} is in pool "
-                                          f"{p.name}, which does not", d.span, d.path_label,
+                                          f"{p.name}, which does not", d.span, d.owner,
                                           related=(Related(p.span, f"pool {p.name} without autostart"),),
                                           hint=f"add `autostart` to pool {p.name}")
                         break
@@ -607,7 +607,7 @@ class IscsiFileLun(Rule):
             if files:
                 yield self.report(f"iSCSI target {t.iqn} of host {h.name} is backed by file{'s' if len(files) > 1 else ''} "
                                   f"{', '.join(files)}; block devices avoid the file system's overhead", t.span,
-                                  h.path_label, hint="use a logical volume or a block device as the backing store")
+                                  h.owner, hint="use a logical volume or a block device as the backing store")
 
 
 class IscsiTargetTgtd(Rule):
@@ -640,6 +640,6 @@ class IscsiTargetTgtd(Rule):
             problems.append("does not install scsi-target-utils")
         if problems:
             yield self.report(f"host {h.name} serves iSCSI targets but {' and '.join(problems)}",
-                              h.iscsi_targets[0].span, h.path_label,
+                              h.iscsi_targets[0].span, h.owner,
                               hint="`services on tgtd` and `packages scsi-target-utils` (from the Cluster Storage "
                                    "add-on)")

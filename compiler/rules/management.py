@@ -119,25 +119,25 @@ class UriSyntax(Rule):
         uri = parse_uri(h.uri)
         form = "driver[+transport]://[user@][host][:port]/[path][?params]"
         if uri is None:
-            yield self.report(f"'{h.uri}' is not a libvirt URI ({form})", span, h.path_label,
+            yield self.report(f"'{h.uri}' is not a libvirt URI ({form})", span, h.owner,
                               hint='e.g. "qemu+ssh://host/system" or "xen+ssh://root@host/"')
             return
         drivers = self.limit("mgmt.uri_drivers")
         transports = self.limit("mgmt.transports")
         if uri.driver not in drivers.value:
             yield self.report(f"URI driver '{uri.driver}' of host {h.name} is not one of "
-                              f"{', '.join(drivers.value)}", span, h.path_label, limit=drivers,
+                              f"{', '.join(drivers.value)}", span, h.owner, limit=drivers,
                               hint=did_you_mean(uri.driver, drivers.value) or "use xen or qemu")
         if uri.transport is not None and uri.transport not in transports.value:
             yield self.report(f"URI transport '{uri.transport}' of host {h.name} is not one of "
-                              f"{', '.join(transports.value)}", span, h.path_label,
+                              f"{', '.join(transports.value)}", span, h.owner,
                               hint=did_you_mean(uri.transport, transports.value) or "use ssh or tls")
         if uri.port is not None and not is_number(uri.port):
-            yield self.report(f"URI port '{uri.port}' of host {h.name} is not a number", span, h.path_label,
+            yield self.report(f"URI port '{uri.port}' of host {h.name} is not a number", span, h.owner,
                               hint=form)
         if uri.transport == "unix" and uri.host:
             yield self.report(f"URI of host {h.name} names the remote host {uri.host} with the unix transport, "
-                              "which reaches only the local machine", span, h.path_label,
+                              "which reaches only the local machine", span, h.owner,
                               hint=f"use {uri.driver}+ssh://{uri.host}{uri.path or '/'}")
 
 
@@ -167,7 +167,7 @@ class UriDriverHypervisor(_UriRule):
         if manages and manages != h.hypervisor:
             want = next(d for d, hv in drivers.value.items() if hv == h.hypervisor)
             yield self.report(f"URI of {h.hypervisor} host {h.name} uses the {uri.driver} driver, which manages "
-                              f"{manages}", span, h.path_label, limit=drivers,
+                              f"{manages}", span, h.owner, limit=drivers,
                               hint=f"use {want}{'+' + uri.transport if uri.transport else ''}://...")
 
 
@@ -195,7 +195,7 @@ class UriExtTransport(_UriRule):
         spec = table.value.get(uri.transport or "", {})
         if spec.get("supported") is False:
             yield self.report(f"host {h.name} is managed over the {uri.transport} transport, which is not "
-                              "supported", span, h.path_label, hint="use +ssh or tls")
+                              "supported", span, h.owner, hint="use +ssh or tls")
 
 
 class UriTcpTransport(_UriRule):
@@ -221,7 +221,7 @@ class UriTcpTransport(_UriRule):
         table = self.limit("mgmt.transports")
         if table.value.get(uri.transport or "", {}).get("encrypted") is False:
             yield self.report(f"host {h.name} is managed over unencrypted {uri.transport} (port "
-                              f"{uri.port or table.value[uri.transport]['port']})", span, h.path_label,
+                              f"{uri.port or table.value[uri.transport]['port']})", span, h.owner,
                               limit=table, hint="use +ssh or tls")
 
 
@@ -253,14 +253,14 @@ class UriParams(_UriRule):
         for key, value in uri.params:
             if key not in table.value:
                 yield self.report(f"URI parameter '{key}' of host {h.name} is not one libvirt recognises; it is "
-                                  "ignored", span, h.path_label, limit=table,
+                                  "ignored", span, h.owner, limit=table,
                                   hint=did_you_mean(key, table.value) or f"known: {', '.join(table.value)}")
             elif transport not in table.value[key]:
                 yield self.report(f"URI parameter '{key}' of host {h.name} applies to the "
                                   f"{' and '.join(table.value[key])} transport, not {transport}", span,
-                                  h.path_label, limit=table, hint=f"drop {key}=")
+                                  h.owner, limit=table, hint=f"drop {key}=")
             elif value is None or value == "":
-                yield self.report(f"URI parameter '{key}' of host {h.name} has no value", span, h.path_label,
+                yield self.report(f"URI parameter '{key}' of host {h.name} has no value", span, h.owner,
                                   limit=table, hint=f"write {key}=VALUE (URI-escaped)")
 
 
@@ -287,7 +287,7 @@ class UriNoVerify(_UriRule):
         for key, value in uri.params:
             if key == "no_verify" and value and value.strip("0"):
                 yield self.report(f"URI of host {h.name} turns off the check of the server's certificate "
-                                  f"(no_verify={value})", span, h.path_label,
+                                  f"(no_verify={value})", span, h.owner,
                                   hint="install the CA certificate and drop no_verify")
 
 
@@ -316,7 +316,7 @@ class QemuUriPath(_UriRule):
             return  # VL122 reports it, with the migration's reason
         if uri.driver == "qemu" and uri.path.rstrip("/") != "/system":
             yield self.report(f"qemu URI of host {h.name} has the path '{uri.path or '/'}', not /system", span,
-                              h.path_label, hint=f"end the URI in /system: {uri.driver}"
+                              h.owner, hint=f"end the URI in /system: {uri.driver}"
                                                  f"{'+' + uri.transport if uri.transport else ''}://"
                                                  f"{uri.user + '@' if uri.user else ''}{uri.host}/system")
 
@@ -350,11 +350,11 @@ class ManagedHostLibvirtd(_UriRule):
             return
         if "libvirtd" in h.services_off:
             yield self.report(f"host {h.name} is managed remotely ({h.uri}) but turns libvirtd off",
-                              services or span, h.path_label, related=(Related(span, "managed through this URI"),),
+                              services or span, h.owner, related=(Related(span, "managed through this URI"),),
                               hint="services on libvirtd")
         else:
             yield self.report(f"host {h.name} is managed remotely ({h.uri}) but does not enable libvirtd", span,
-                              h.path_label, severity=Severity.WARNING, hint="add `services on libvirtd`")
+                              h.owner, severity=Severity.WARNING, hint="add `services on libvirtd`")
 
 
 class ManagementPortClosed(_UriRule):
@@ -389,7 +389,7 @@ class ManagementPortClosed(_UriRule):
         if port is None or port_open(h.firewall, port, "tcp"):
             return
         yield self.report(f"host {h.name} is managed over {transport} on port {port}, which its firewall does "
-                          "not open", h.firewall.span, h.path_label, limit=table,
+                          "not open", h.firewall.span, h.owner, limit=table,
                           related=(Related(span, f"managed through {h.uri}"),),
                           hint=f"add {port}/tcp to `firewall open`")
 
@@ -415,5 +415,5 @@ class SshNeedsNetcat(_UriRule):
     def check(self, h, uri, span):
         if uri.transport == "ssh" and h.packages and "nc" not in h.packages:
             yield self.report(f"host {h.name} is managed over SSH but its packages lack nc (netcat)",
-                              h.fields.get("packages") or span, h.path_label,
+                              h.fields.get("packages") or span, h.owner,
                               related=(Related(span, f"managed through {h.uri}"),), hint="add nc to `packages`")

@@ -237,7 +237,7 @@ class MigrationReleaseMismatch(Rule):
             for h, v, ref, rv in differing(group, lambda x: x.release):
                 yield self.report(f"host {h.name} runs RHEL {v} but its migration peer {ref.name} runs "
                                   f"{rv}; migrating hosts run the same update level",
-                                  field_span(h, "release"), h.path_label,
+                                  field_span(h, "release"), h.owner,
                                   related=(Related(field_span(ref, "release"), f"{ref.name}: release {rv}"),),
                                   hint=f"update host {h.name} to RHEL {rv} (or all hosts of the group to one release)")
 
@@ -272,7 +272,7 @@ class MigrationHypervisorMismatch(Rule):
             for h, v, ref, rv in differing(group, lambda x: x.hypervisor):
                 yield self.report(f"host {h.name} runs {v} but its migration peer {ref.name} runs {rv}; "
                                   "a guest migrates only to the same hypervisor", field_span(h, "hypervisor"),
-                                  h.path_label,
+                                  h.owner,
                                   related=(Related(field_span(ref, "hypervisor"), f"{ref.name}: hypervisor {rv}"),),
                                   hint=f"remove {h.name} from the migration peers of {ref.name}")
             hyper = Counter(x.hypervisor for x in group).most_common(1)[0][0]
@@ -280,7 +280,7 @@ class MigrationHypervisorMismatch(Rule):
             for h, v, ref, rv in differing(same, lambda x: x.kernel):
                 yield self.report(f"host {h.name} runs kernel {v} but its migration peer {ref.name} runs "
                                   f"{rv}; the hypervisor version should be the same",
-                                  field_span(h, "kernel"), h.path_label, severity=Severity.WARNING,
+                                  field_span(h, "kernel"), h.owner, severity=Severity.WARNING,
                                   related=(Related(field_span(ref, "kernel"), f"{ref.name}: kernel {rv}"),),
                                   hint=f"install kernel {rv} on host {h.name}")
 
@@ -312,7 +312,7 @@ class MigrationCpuVendorMismatch(Rule):
             for h, v, ref, rv in differing(kvm, lambda x: x.cpu.vendor):
                 yield self.report(f"KVM host {h.name} has an {v} CPU but its migration peer {ref.name} has "
                                   f"{rv}; live migration needs the same CPU vendor", field_span(h, "cpu"),
-                                  h.path_label, related=(Related(field_span(ref, "cpu"), f"{ref.name}: {rv}"),),
+                                  h.owner, related=(Related(field_span(ref, "cpu"), f"{ref.name}: {rv}"),),
                                   hint="migrate only between hosts of one CPU vendor")
 
 
@@ -345,7 +345,7 @@ class MigrationNxMismatch(Rule):
             for h, v, ref, rv in differing(kvm, lambda x: ("nx" in x.cpu.flags) if x.cpu.flags else None):
                 yield self.report(f"KVM host {h.name} has the NX bit {'on' if v else 'off'}, its migration "
                                   f"peer {ref.name} has it {'on' if rv else 'off'}; both must match",
-                                  field_span(h, "cpu"), h.path_label,
+                                  field_span(h, "cpu"), h.owner,
                                   related=(Related(field_span(ref, "cpu"), f"{ref.name}: NX {'on' if rv else 'off'}"),),
                                   hint="set the NX (Execute Disable) BIOS option the same way on every host of the group")
 
@@ -377,7 +377,7 @@ class XenMigrationRelease(Rule):
             if h.hypervisor == "xen" and h.release and _release(h.release) < _release(limit.value):
                 yield self.report(f"Xen host {h.name} takes part in migration on RHEL {h.release}; Xen "
                                   f"migration needs {limit.value} or newer", field_span(h, "release"),
-                                  h.path_label, limit=limit, related=(Related(anchor(h), "migration set up here"),),
+                                  h.owner, limit=limit, related=(Related(anchor(h), "migration set up here"),),
                                   hint=f"update host {h.name} to RHEL {limit.value} or later")
 
 
@@ -405,7 +405,7 @@ class MigrationItanium(Rule):
         for h in _members(self.ctx):
             if h.arch == "ia64":
                 yield self.report(f"host {h.name} is an Itanium (ia64) host in a migration group; migration "
-                                  "is not supported on Itanium", field_span(h, "arch"), h.path_label,
+                                  "is not supported on Itanium", field_span(h, "arch"), h.owner,
                                   related=(Related(anchor(h), "migration set up here"),),
                                   hint=f"remove host {h.name} from the migration peers")
 
@@ -434,7 +434,7 @@ class MigrationLibvirtdOff(Rule):
             if "libvirtd" in h.services_off:
                 yield self.report(f"host {h.name} takes part in migration but turns libvirtd off; the "
                                   "destination of a migration must run libvirtd", field_span(h, "services"),
-                                  h.path_label, related=(Related(anchor(h), "migration set up here"),),
+                                  h.owner, related=(Related(anchor(h), "migration set up here"),),
                                   hint=f"`services on libvirtd` on host {h.name}")
 
 
@@ -482,7 +482,7 @@ class MigrationBridgeMissing(Rule):
                     yield self.report(f"migratable guest {g.name} uses {nic.kind} {nic.source}, which its "
                                       f"migration peer{'s' if len(missing) > 1 else ''} {names} "
                                       f"{'do' if len(missing) > 1 else 'does'} not have", nic.span,
-                                      nic.path_label,
+                                      nic.owner,
                                       related=[Related(anchor(p), f"{p.name} has no {nic.kind} {nic.source}")
                                                for p in missing],
                                       hint=f"declare `{nic.kind} {nic.source}` on {names}, or `migratable off`")
@@ -532,7 +532,7 @@ class MigratableDiskNotShared(Rule):
                     [Related(anchor(h), f"host {h.name} migrates its guests")] if h.migration else []
                 mounts = ", ".join(s.path for s in h.shared)
                 yield self.report(f"disk {d.target} of migratable guest {g.name} is {d.path}, which is not "
-                                  "on shared storage; migration does not copy disks", d.span, d.path_label,
+                                  "on shared storage; migration does not copy disks", d.span, d.owner,
                                   related=related,
                                   hint=(f"move it under a shared mount of host {h.name} ({mounts})" if mounts
                                         else f"declare shared storage on host {h.name} (`shared \"DIR\" from \"SRC\" nfs`)")
@@ -601,7 +601,7 @@ class SharedMountPathMismatch(Rule):
                 guests = ", ".join(used[(hname, s.path)])
                 yield self.report(f"shared storage {s.source} is mounted at {s.path} on host {h.name} for "
                                   f"migratable guests ({guests}), but {'; '.join(problems)}", s.span,
-                                  h.path_label, related=related,
+                                  h.owner, related=related,
                                   hint=f"mount {s.source} at {s.path} on every host of the migration group")
 
 
@@ -640,7 +640,7 @@ class MigrationPoolType(Rule):
             for p in h.pools:
                 if p.path and p.type not in ok.value and under(d.path, p.path):
                     yield self.report(f"disk {d.target} of migratable guest {g.name} is in pool {p.name} "
-                                      f"of type {p.type}, which is not shared storage", d.span, d.path_label,
+                                      f"of type {p.type}, which is not shared storage", d.span, d.owner,
                                       related=(Related(p.span, f"pool {p.name} ({p.type})"),), limit=ok,
                                       hint=f"use a pool of type {' or '.join(ok.value)}")
                     break
@@ -697,7 +697,7 @@ class MigrationNfsOnly(Rule):
             names = sorted({g.name for g, _ in on_nfs})
             yield self.report(f"the migration group {', '.join(h.name for h in group)} keeps its migratable "
                               f"guests ({', '.join(names)}) on NFS only; the guide recommends NFS for "
-                              "demonstrations and small setups", first.span, "",
+                              "demonstrations and small setups", first.span,
                               related=[Related(s.span, "NFS") for s in others.values()],
                               hint="use Fibre Channel or iSCSI (with GFS2) shared storage for production")
 
@@ -743,7 +743,7 @@ class NfsSvirtIsolation(Rule):
                 names = ", ".join(g.name for g, _, _ in uses)
                 yield self.report(f"KVM guests {names} keep their disks on the NFS share {source}; NFS has no "
                                   "per-file SELinux labels, so sVirt cannot stop one guest from opening "
-                                  "another's disks", d1.span, d1.path_label,
+                                  "another's disks", d1.span, d1.owner,
                                   related=(Related(d0.span, f"{g0.name} on the same share"),
                                            Related(s0.span, "the NFS mount")),
                                   hint="use iSCSI LUNs (an iscsi pool) for full sVirt isolation")
@@ -783,13 +783,13 @@ class XenRelocationServerOff(Rule):
             if s is not None:
                 yield self.report(f"Xen host {h.name} turns the relocation server off "
                                   f"(xend-relocation-server {s.value}) but takes part in migration", s.span,
-                                  h.path_label, related=(Related(anchor(h), "migration set up here"),),
+                                  h.owner, related=(Related(anchor(h), "migration set up here"),),
                                   hint="remove the xend setting or make it yes")
             else:
                 by = named_by.get(h.name)
                 yield self.report(f"Xen host {h.name} is a migration peer of {by.name} but has no `migration` "
                                   "statement, so its relocation server stays off (the default)", h.span,
-                                  h.path_label, related=(Related(by.migration.span, f"{by.name} names {h.name} as a peer"),),
+                                  h.owner, related=(Related(by.migration.span, f"{by.name} names {h.name} as a peer"),),
                                   hint=f"add `migration peers {by.name} address ADDR allow \"REGEX\"` to host {h.name}")
 
 
@@ -841,13 +841,13 @@ class RelocationPortMismatch(Rule):
             if stated and h.migration and h.migration.port is not None and port != h.migration.port:
                 yield self.report(f"host {h.name} states its relocation port twice: migration port "
                                   f"{h.migration.port} and xend-relocation-port {stated.value}", stated.span,
-                                  h.path_label, related=(Related(h.migration.span, "migration port"),),
+                                  h.owner, related=(Related(h.migration.span, "migration port"),),
                                   hint="state the port once, in `migration ... port N`")
             xs = xend_value(h, "port")
             xend_port = int(xs.value) if xs and is_number(xs.value) else xend_default.value
             if port == xend_port:
                 yield self.report(f"the relocation port of host {h.name} is {port}, the port of xend's HTTP "
-                                  "server", span, h.path_label, limit=xend_default,
+                                  "server", span, h.owner, limit=xend_default,
                                   related=(Related(xs.span, "xend-port"),) if xs else (),
                                   hint=f"use another, unused port (the default is {default.value})")
         for group in group_list(self.ctx):
@@ -855,7 +855,7 @@ class RelocationPortMismatch(Rule):
             for h, v, ref, rv in differing(xen, lambda x: ports[x.name][0]):
                 yield self.report(f"host {h.name} relocates on port {v} but its migration peer {ref.name} "
                                   f"uses {rv}; the port must be the same on both systems", ports[h.name][1],
-                                  h.path_label, limit=default,
+                                  h.owner, limit=default,
                                   related=(Related(ports[ref.name][1], f"{ref.name}: port {rv}"),),
                                   hint=f"use port {rv} on host {h.name}")
 
@@ -892,12 +892,12 @@ class RelocationAddressUnset(Rule):
                 ipaddress.ip_address(value)
             except ValueError:
                 yield self.report(f"xend-relocation-address of host {h.name} is '{value}', not an IP address",
-                                  s.span, h.path_label, severity=Severity.ERROR,
+                                  s.span, h.owner, severity=Severity.ERROR,
                                   hint="write one IP address of the host's migration interface")
             return
         if not value:
             yield self.report(f"the relocation server of Xen host {h.name} listens on every interface "
-                              "(no relocation address)", s.span if s else anchor(h), h.path_label,
+                              "(no relocation address)", s.span if s else anchor(h), h.owner,
                               hint="add `address A` (an IP of the migration network) to the migration statement")
 
 
@@ -936,12 +936,12 @@ class RelocationHostsAllowUnset(Rule):
                     re.compile(pattern)
                 except re.error as exc:
                     yield self.report(f"xend-relocation-hosts-allow pattern '{pattern}' of host {h.name} is not "
-                                      f"a regular expression ({exc})", s.span, h.path_label,
+                                      f"a regular expression ({exc})", s.span, h.owner,
                                       severity=Severity.ERROR)
         if not value:
             peers = " ".join(f"^{re.escape(p.name)}$" for p in peers_of(self.ctx, h)) or "^peer\\.example\\.com$"
             yield self.report(f"the relocation server of Xen host {h.name} accepts migrations from any host "
-                              "(empty hosts-allow)", s.span if s else anchor(h), h.path_label,
+                              "(empty hosts-allow)", s.span if s else anchor(h), h.owner,
                               hint=f'add `allow "{peers}"` to the migration statement')
 
 
@@ -985,7 +985,7 @@ class RelocationOnRoutedNetwork(Rule):
             if b.ip and b.gateway and address in ipaddress.ip_interface(b.ip).network:
                 yield self.report(f"host {h.name} relocates guests on {address}, on the routed network of "
                                   f"bridge {b.name} (gateway {b.gateway}); guest memory crosses it "
-                                  "unencrypted", s.span if s else anchor(h), h.path_label,
+                                  "unencrypted", s.span if s else anchor(h), h.owner,
                                   related=(Related(b.span, f"bridge {b.name} has a gateway"),),
                                   hint="use an address on a dedicated migration network without a gateway")
                 return
@@ -1050,14 +1050,14 @@ class MigrationFirewallClosed(Rule):
             if h.hypervisor == "kvm":
                 if not _covered(ranges, first, last):
                     yield self.report(f"the firewall of KVM host {h.name} does not open {first}-{last}/tcp, "
-                                      "the ports KVM migrations arrive on", fw.span, h.path_label, limit=kvm,
+                                      "the ports KVM migrations arrive on", fw.span, h.owner, limit=kvm,
                                       related=(Related(anchor(h), "migration set up here"),),
                                       hint=f"add `open {first}-{last}/tcp` to the firewall statement")
             elif _relocation_on(h):
                 port, _ = _relocation_port(h, xen.value)
                 if port is not None and not _covered(ranges, port, port):
                     yield self.report(f"the firewall of Xen host {h.name} does not open {port}/tcp, its "
-                                      "relocation port", fw.span, h.path_label, limit=xen,
+                                      "relocation port", fw.span, h.owner, limit=xen,
                                       related=(Related(anchor(h), "migration set up here"),),
                                       hint=f"add `open {port}/tcp` to the firewall statement")
 
@@ -1090,11 +1090,11 @@ class NfsExportVarLibXen(Rule):
             for d in forbidden.value:
                 if under(d, e.path):
                     yield self.report(f"host {h.name} exports {e.path}, which shares {d}, the directory xend "
-                                      "uses", e.span, h.path_label, limit=forbidden,
+                                      "uses", e.span, h.owner, limit=forbidden,
                                       hint="export only the image directory (/var/lib/libvirt/images)")
                 elif under(e.path, d):
                     yield self.report(f"host {h.name} exports {e.path}, inside {d}, the directory xend uses",
-                                      e.span, h.path_label, limit=forbidden, severity=Severity.WARNING,
+                                      e.span, h.owner, limit=forbidden, severity=Severity.WARNING,
                                       hint="keep shared images in /var/lib/libvirt/images")
 
 
@@ -1145,16 +1145,16 @@ class NfsExportOptions(Rule):
             missing = [o for o in table.value["required"] if o not in opts]
             if missing:
                 yield self.report(f"NFS export {e.path} of host {h.name} lacks {', '.join(missing)}; shared "
-                                  "guest images need read-write access for root", e.span, h.path_label,
+                                  "guest images need read-write access for root", e.span, h.owner,
                                   limit=table, hint=f'options "{",".join(sorted(opts | set(missing)))}"')
             if e.clients.strip() == "*":
                 yield self.report(f"NFS export {e.path} of host {h.name} is open to every host ('*')", e.span,
-                                  h.path_label, limit=table,
+                                  h.owner, limit=table,
                                   hint="restrict it to the migration hosts, e.g. \"*.example.com\"")
             if "nfs" in h.services_off and not nfs_off_reported:
                 nfs_off_reported = True
                 yield self.report(f"host {h.name} exports {e.path} but turns the nfs service off", e.span,
-                                  h.path_label, related=(Related(field_span(h, "services"), "services"),),
+                                  h.owner, related=(Related(field_span(h, "services"), "services"),),
                                   hint="`services on nfs`")
 
 
@@ -1186,5 +1186,5 @@ class KvmMigrationUri(Rule):
             if u.scheme.startswith("qemu") and u.path.rstrip("/") != "/system":
                 fixed = f"{u.scheme}://{u.netloc}/system"
                 yield self.report(f"KVM host {h.name} is reached as {h.uri}; migrations to it need the /system "
-                                  "URI for full access", field_span(h, "uri"), h.path_label,
+                                  "URI for full access", field_span(h, "uri"), h.owner,
                                   hint=f'uri "{fixed}"')

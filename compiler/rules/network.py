@@ -169,7 +169,7 @@ class XenNicsPerGuest(Rule):
         if len(g.nics) > limit.value:
             n = g.nics[limit.value]
             yield self.report(f"Xen guest {g.name} has {len(g.nics)} network interfaces; at most "
-                              f"{limit.value}", n.span, n.path_label, limit=limit,
+                              f"{limit.value}", n.span, n.owner, limit=limit,
                               related=(Related(g.nics[0].span, "first NIC"),),
                               hint="carry several networks as VLANs over one NIC, or split the guest")
 
@@ -214,11 +214,11 @@ class XenMacRange(Rule):
                          " (a locally administered address, like the guide's placeholder AA:AA:AA:AA:AA:AA)"
                          if raw[0] & _LOCAL_BIT else "")
                 yield self.report(f"MAC {n.mac} of Xen guest {g.name} is outside the Xen prefix "
-                                  f"{limit.value['prefix']}{local}", n.span, n.path_label, limit=limit,
+                                  f"{limit.value['prefix']}{local}", n.span, n.owner, limit=limit,
                                   hint="write `mac auto`, or generate one with macgen.py (00:16:3e:00-7f:xx:xx)")
             elif raw[len(prefix)] > limit.value["fourth_octet_max"]:
                 yield self.report(f"MAC {n.mac} of Xen guest {g.name} has a fourth byte above "
-                                  f"{limit.value['fourth_octet_max']:#04x}", n.span, n.path_label, limit=limit,
+                                  f"{limit.value['fourth_octet_max']:#04x}", n.span, n.owner, limit=limit,
                                   hint="keep the fourth byte in 00-7f, as macgen.py and xend do")
 
 
@@ -254,7 +254,7 @@ class KvmMacPrefix(Rule):
             if n.mac_auto or raw is None or raw.startswith(prefix):
                 continue
             yield self.report(f"MAC {n.mac} of KVM guest {g.name} is not in libvirt's {limit.value} range",
-                              n.span, n.path_label, limit=limit, hint="write `mac auto` or a 52:54:00 address")
+                              n.span, n.owner, limit=limit, hint="write `mac auto` or a 52:54:00 address")
 
 
 class DuplicateMac(Rule):
@@ -291,7 +291,7 @@ class DuplicateMac(Rule):
                 if b.hwaddr.lower() in first:
                     owner, span = first[b.hwaddr.lower()]
                     yield self.report(f"hardware address {b.hwaddr} of {me} is already used by {owner}", b.span,
-                                      b.path_label, related=(Related(span, f"{owner} has {b.hwaddr}"),),
+                                      b.owner, related=(Related(span, f"{owner} has {b.hwaddr}"),),
                                       hint="copy each NIC's own address from `ip link`")
                 else:
                     first[b.hwaddr.lower()] = (me, b.span)
@@ -303,7 +303,7 @@ class DuplicateMac(Rule):
                 if key in first:
                     owner, span = first[key]
                     yield self.report(f"MAC {n.mac} of guest {g.name} (NIC {n.index}) is already used by "
-                                      f"{owner}", n.span, n.path_label,
+                                      f"{owner}", n.span, n.owner,
                                       related=(Related(span, f"{owner} has {n.mac}"),),
                                       hint="write `mac auto`, or generate a new address")
                 else:
@@ -348,13 +348,13 @@ class GuestNetworkMissing(_NetRule):
                 continue
             if n.source not in known:
                 yield self.report(f"NIC {n.index} of guest {g.name} joins network '{n.source}', which host "
-                                  f"{h.name} does not define", n.span, n.path_label,
+                                  f"{h.name} does not define", n.span, n.owner,
                                   hint=did_you_mean(n.source, known)
                                   or f"networks on {h.name}: {', '.join(sorted(known))}")
             elif _libvirtd_off(h):
                 yield self.report(f"NIC {n.index} of guest {g.name} joins virtual network '{n.source}', but "
                                   f"libvirtd is off on host {h.name}, so the network is never started",
-                                  n.span, n.path_label,
+                                  n.span, n.owner,
                                   related=(Related(h.fields.get("services") or h.span, "libvirtd turned off here"),),
                                   hint="turn libvirtd on (`services on libvirtd`) or use a host bridge")
 
@@ -397,11 +397,11 @@ class LibvirtBridgeConflict(_NetRule):
             if b.nic:
                 yield self.report(f"bridge {b.name} on host {h.name} enslaves {b.nic}, but {b.name} is the "
                                   f"NAT bridge of virtual network '{net}'; physical interfaces never join it",
-                                  b.span, b.path_label, related=related,
+                                  b.span, b.owner, related=related,
                                   hint=f"name the physical bridge differently, e.g. `bridge br0 on {b.nic}`")
             else:
                 yield self.report(f"bridge {b.name} on host {h.name} is also the bridge of virtual network "
-                                  f"'{net}', which libvirt creates itself", b.span, b.path_label, related=related,
+                                  f"'{net}', which libvirt creates itself", b.span, b.owner, related=related,
                                   hint=f"drop the bridge statement; declare `network {net}` and use "
                                        f"`nic bridge {b.name}` or `nic network {net}`")
 
@@ -450,7 +450,7 @@ class NatNeedsIpForward(_NetRule):
                     break
         if users:
             yield self.report(f"host {h.name} sets {key} = {s.value}, but its {users[0][0]} needs IP forwarding",
-                              s.span, h.path_label, limit=self.limit("network.ip_forward_sysctl"),
+                              s.span, h.owner, limit=self.limit("network.ip_forward_sysctl"),
                               related=[Related(span, what) for what, span in users[:1]],
                               hint=f"`sysctl {key} {want}`")
 
@@ -511,7 +511,7 @@ class XenScriptWithIfcfgBridges(Rule):
         related = [Related(setting.span, "network-script set here")] if setting else []
         related += [Related(x.span, f"ifcfg bridge {x.name}") for x in ifcfg[1:]]
         yield self.report(f"host {h.name} has initscripts (ifcfg) bridges ({', '.join(x.name for x in ifcfg)}) "
-                          f"but {runs}, which sets up bridging itself", b.span, b.path_label,
+                          f"but {runs}, which sets up bridging itself", b.span, b.owner,
                           limit=self.limit("xen.network_script_off"), related=related,
                           hint=f'add `xend network-script "{off}"` to host {h.name}')
 
@@ -542,7 +542,7 @@ class NetworkManagerWithBridges(Rule):
         b = h.bridges[0]
         yield self.report(f"NetworkManager is on on host {h.name}, which has bridges "
                           f"({', '.join(x.name for x in h.bridges)}); NetworkManager overwrites them",
-                          b.span, b.path_label,
+                          b.span, b.owner,
                           related=(Related(h.fields.get("services") or h.span, "services of the host"),),
                           hint="`services off NetworkManager` and `services on network`")
 
@@ -578,7 +578,7 @@ class HwaddrNotPhysical(Rule):
             for who, prefix in ranges.items():
                 if raw.startswith(_prefix_octets(prefix)):
                     yield self.report(f"hwaddr {b.hwaddr} of {b.nic or b.name} on host {h.name} is a {who} "
-                                      f"guest address ({prefix}), not a physical NIC's", b.span, b.path_label,
+                                      f"guest address ({prefix}), not a physical NIC's", b.span, b.owner,
                                       hint=f"use the address `ip link show {b.nic or b.name}` prints")
 
 
@@ -622,13 +622,13 @@ class IpOnEnslavedInterface(_NetRule):
                 what = (f"which has its own address ({inner.ip or inner.bootproto})" if _has_ip_config(inner)
                         else "and a bridge cannot be enslaved to another bridge")
                 yield self.report(f"bridge {b.name} on host {h.name} enslaves {b.nic}, itself a bridge {what}",
-                                  b.span, b.path_label, related=(Related(inner.span, f"bridge {inner.name}"),),
+                                  b.span, b.owner, related=(Related(inner.span, f"bridge {inner.name}"),),
                                   hint="enslave the physical NIC and keep the address on the outer bridge")
             elif b.nic in owned:
                 net = nets.get(owned[b.nic])
                 addr = net.ip if net else "its NAT address"
                 yield self.report(f"bridge {b.name} on host {h.name} enslaves {b.nic}, the bridge of virtual "
-                                  f"network '{owned[b.nic]}', which carries {addr}", b.span, b.path_label,
+                                  f"network '{owned[b.nic]}', which carries {addr}", b.span, b.owner,
                                   related=(Related(net.span, f"network {net.name}"),) if net else (),
                                   hint="enslave a physical NIC; guests join the network with `nic network`")
 
@@ -677,7 +677,7 @@ class BridgedTrafficBlocked(Rule):
         g, n = used
         span = fw.span if fw is not None else (h.fields.get("services") or h.span)
         yield self.report(f"iptables is on on host {h.name} but bridged traffic is not let through "
-                          f"(no FORWARD physdev rule; not set to 0: {', '.join(missing)})", span, h.path_label,
+                          f"(no FORWARD physdev rule; not set to 0: {', '.join(missing)})", span, h.owner,
                           limit=limit, related=(Related(n.span, f"guest {g.name} is bridged on {n.source}"),),
                           hint="add `bridged` to the firewall statement, or set the bridge-nf sysctls to 0")
 
@@ -711,7 +711,7 @@ class NatOnlyServices(_NetRule):
             n = g.nics[0]
             yield self.report(f"guest {g.name} runs {', '.join(servers)} but is only on NAT or isolated "
                               f"networks ({', '.join(sorted({x.source for x in g.nics}))}); other hosts "
-                              "cannot reach them", n.span, n.path_label,
+                              "cannot reach them", n.span, n.owner,
                               related=(Related(g.fields.get("services") or g.span, "services of the guest"),),
                               hint="add a NIC on a host bridge, or forward the ports on the host")
 
@@ -748,7 +748,7 @@ class BridgeOnWireless(Rule):
             if b.nic and _WIRELESS.match(b.nic):
                 user = users.get(b.name)
                 yield self.report(f"bridge {b.name} on host {h.name} is built on wireless interface {b.nic}",
-                                  b.span, b.path_label, hint="use a NAT virtual network for wireless hosts",
+                                  b.span, b.owner, hint="use a NAT virtual network for wireless hosts",
                                   related=(Related(user[1].span, f"guest {user[0].name} is bridged here"),)
                                   if user else ())
         if h.hypervisor == "xen":
@@ -756,7 +756,7 @@ class BridgeOnWireless(Rule):
             dev = args.get("netdev", "")
             if setting is not None and _WIRELESS.match(dev):
                 yield self.report(f"xend's {script} on host {h.name} bridges wireless interface {dev}",
-                                  setting.span, h.path_label, hint="use a NAT virtual network for wireless hosts")
+                                  setting.span, h.owner, hint="use a NAT virtual network for wireless hosts")
 
 
 class PxeNeedsBridge(_NetRule):
@@ -791,12 +791,12 @@ class PxeNeedsBridge(_NetRule):
             return
         span = g.fields.get("install") or g.fields.get("boot") or g.span
         if not g.nics:
-            yield self.report(f"guest {g.name} installs over PXE but has no NIC", span, g.path_label,
+            yield self.report(f"guest {g.name} installs over PXE but has no NIC", span, g.owner,
                               hint="add `nic bridge BRIDGE` on the PXE server's LAN")
             return
         n = g.nics[0]
         yield self.report(f"guest {g.name} installs over PXE but its NICs are only on NAT or isolated "
-                          f"networks ({', '.join(sorted({x.source for x in g.nics}))})", n.span, n.path_label,
+                          f"networks ({', '.join(sorted({x.source for x in g.nics}))})", n.span, n.owner,
                           related=(Related(span, "PXE installation"),),
                           hint="put a NIC on a host bridge (`nic bridge br0`)")
 
@@ -841,7 +841,7 @@ class XenNetworkScriptUnknown(Rule):
         if name not in known.value:
             yield self.report(f"xend network-script '{script}' on host {h.name} is not a script xen ships or "
                               f"the guide describes; xend needs /etc/xen/scripts/{name}, executable",
-                              setting.span, h.path_label, limit=known,
+                              setting.span, h.owner, limit=known,
                               hint=did_you_mean(name, known.value) or
                               "check that the file exists under exactly this name (chmod +x)")
 
@@ -875,7 +875,7 @@ class InterfaceInTwoBridges(Rule):
             if b.nic in first:
                 other = first[b.nic]
                 yield self.report(f"interface {b.nic} of host {h.name} is enslaved to both {other.name} and "
-                                  f"{b.name}", b.span, b.path_label,
+                                  f"{b.name}", b.span, b.owner,
                                   related=(Related(other.span, f"{b.nic} first enslaved to {other.name}"),),
                                   hint="give each bridge its own NIC, or use VLAN interfaces (eth0.10)")
             else:
@@ -928,12 +928,12 @@ class DummyModule(Rule):
             need = index + 1
             if have is None:
                 yield self.report(f"bridge {b.name} on host {h.name} uses {b.nic}, but the host has no "
-                                  "`modprobe dummy` options", b.span, b.path_label, limit=limit,
+                                  "`modprobe dummy` options", b.span, b.owner, limit=limit,
                                   hint=f'add `modprobe dummy "numdummies={max(need, limit.value)}"`')
             elif have < need:
                 yield self.report(f"bridge {b.name} on host {h.name} uses {b.nic}, but numdummies={have} "
                                   f"creates only {', '.join(f'dummy{i}' for i in range(have))}",
-                                  b.span, b.path_label, limit=limit,
+                                  b.span, b.owner, limit=limit,
                                   severity=Severity.WARNING,
                                   related=(Related(setting.span, "dummy options"),),
                                   hint=f'`modprobe dummy "numdummies={need}"`')
@@ -963,11 +963,11 @@ class DummyNeedsStaticIp(Rule):
         for b, _ in _dummy_bridges(h):
             if b.bootproto == "dhcp":
                 yield self.report(f"bridge {b.name} on dummy interface {b.nic} (host {h.name}) asks for DHCP, "
-                                  "which no server answers on a dummy interface", b.span, b.path_label,
+                                  "which no server answers on a dummy interface", b.span, b.owner,
                                   hint=f"give it a static address: `bridge {b.name} on {b.nic} ip 10.1.1.1/24`")
             elif not b.ip:
                 yield self.report(f"bridge {b.name} on dummy interface {b.nic} (host {h.name}) has no address; "
-                                  "its guests need it as their gateway", b.span, b.path_label,
+                                  "its guests need it as their gateway", b.span, b.owner,
                                   hint=f"`bridge {b.name} on {b.nic} ip 10.1.1.1/24`")
 
 
@@ -1004,7 +1004,7 @@ class DummyGuestSubnet(Rule):
                 if ip not in net.network or ip == net.ip:
                     why = "is the bridge's own address" if ip == net.ip else f"is outside {net.network}"
                     yield self.report(f"address {n.ip} of guest {g.name} on {b.name} (dummy {b.nic}) {why}",
-                                      n.span, n.path_label, related=(Related(b.span, f"{b.name} has {b.ip}"),),
+                                      n.span, n.owner, related=(Related(b.span, f"{b.name} has {b.ip}"),),
                                       hint=f"use a free address in {net.network} and {net.ip} as the gateway")
 
 
@@ -1031,7 +1031,7 @@ class LaptopNatNetworkManager(Rule):
         if _service(h.services_on, h.services_off, "xenLaptopNAT") is True and \
                 _service(h.services_on, h.services_off, "NetworkManager") is True:
             yield self.report(f"host {h.name} starts xenLaptopNAT at boot together with NetworkManager",
-                              h.fields.get("services") or h.span, h.path_label,
+                              h.fields.get("services") or h.span, h.owner,
                               hint="turn xenLaptopNAT off and run it by hand once the network is up")
 
 
@@ -1070,12 +1070,12 @@ class VifWithoutBridge(_NetRule):
                 br = bridges.get(n.source)
                 yield self.report(f"NIC {n.index} of Xen guest {g.name} joins network '{n.source}', but its "
                                   "xm vif has no bridge=, so xm attaches it to the first bridge xend finds",
-                                  n.span, n.path_label,
+                                  n.span, n.owner,
                                   hint=f"write `nic bridge {br}`" if br
                                   else "name the network's bridge: `nic bridge BR`")
             elif not n.source:
                 yield self.report(f"NIC {n.index} of Xen guest {g.name} names no bridge; xend uses the first "
-                                  "bridge it finds", n.span, n.path_label, hint="name the bridge")
+                                  "bridge it finds", n.span, n.owner, hint="name the bridge")
 
 
 class NicModelForGuestType(Rule):
@@ -1115,7 +1115,7 @@ class NicModelForGuestType(Rule):
                 fix = "use model virtio (or e1000)"
             else:
                 continue
-            yield self.report(f"NIC {n.index} of guest {g.name}: {problem}", n.span, n.path_label, hint=fix)
+            yield self.report(f"NIC {n.index} of guest {g.name}: {problem}", n.span, n.owner, hint=fix)
 
 
 class DuplicateVifname(Rule):
@@ -1153,7 +1153,7 @@ class DuplicateVifname(Rule):
                 if n.vifname in taken:
                     what, span = taken[n.vifname]
                     yield self.report(f"vifname {n.vifname} of guest {g.name} (NIC {n.index}) is already "
-                                      f"{what} on host {h.name}", n.span, n.path_label,
+                                      f"{what} on host {h.name}", n.span, n.owner,
                                       related=(Related(span, what),), hint="choose a unique vifname, or drop it")
                 else:
                     taken[n.vifname] = (f"the vifname of guest {g.name} (NIC {n.index})", n.span)
@@ -1190,10 +1190,10 @@ class PvDriverNicConsistency(Rule):
             if g.pv_drivers and n.model not in ("netfront", "virtio"):
                 yield self.report(f"NIC {n.index} of guest {g.name} is an emulated {n.model} (type=ioemu) "
                                   "although the guest has the PV drivers: throughput stays limited",
-                                  n.span, n.path_label, hint="drop the model so the vif is netfront")
+                                  n.span, n.owner, hint="drop the model so the vif is netfront")
             elif not g.pv_drivers and n.model == "netfront":
                 yield self.report(f"NIC {n.index} of guest {g.name} is netfront, but the guest has no PV "
-                                  "drivers to drive it", n.span, n.path_label,
+                                  "drivers to drive it", n.span, n.owner,
                                   hint="add `pv-drivers on` once they are installed, or use an emulated model")
 
 
@@ -1223,7 +1223,7 @@ class KvmRtl8139(Rule):
         for n in g.nics:
             if n.model in (None, "rtl8139"):
                 yield self.report(f"NIC {n.index} of KVM guest {g.name} is an rtl8139, KVM's slow default",
-                                  n.span, n.path_label, hint="add `model virtio` (or `model e1000`)")
+                                  n.span, n.owner, hint="add `model virtio` (or `model e1000`)")
 
 
 # ----------------------------------------------------------------------------- bandwidth
@@ -1282,17 +1282,17 @@ class VifRate(Rule):
             parsed = _rate(self, n.rate)
             if parsed is None:
                 yield self.report(f"rate {n.rate} of guest {g.name} (NIC {n.index}) is not an amount per second; "
-                                  "xm ignores it and the guest runs unlimited", n.span, n.path_label,
+                                  "xm ignores it and the guest runs unlimited", n.span, n.owner,
                                   limit=self.limit("xen.rate_pattern"),
                                   hint="e.g. 10MB/s (bytes), 10Mb/s (bits), optionally @50ms")
             else:
                 amount, _, _, window, _ = parsed
                 if amount == 0:
                     yield self.report(f"rate {n.rate} of guest {g.name} (NIC {n.index}) lets no traffic out",
-                                      n.span, n.path_label, hint="give a positive amount, or drop the rate")
+                                      n.span, n.owner, hint="give a positive amount, or drop the rate")
                 elif window == 0:
                     yield self.report(f"rate {n.rate} of guest {g.name} (NIC {n.index}) has a zero time window",
-                                      n.span, n.path_label, hint="leave the window out (xm's default applies)")
+                                      n.span, n.owner, hint="leave the window out (xm's default applies)")
 
 
 class RateOnKvm(Rule):
@@ -1321,7 +1321,7 @@ class RateOnKvm(Rule):
         for n in g.nics:
             if n.rate:
                 yield self.report(f"rate {n.rate} on NIC {n.index} of KVM guest {g.name} has no effect: only Xen "
-                                  "vifs take a rate", n.span, n.path_label,
+                                  "vifs take a rate", n.span, n.owner,
                                   hint="drop it, or shape the tap device with tc on the host")
 
 
@@ -1364,12 +1364,12 @@ class RateUnits(Rule):
             if unit == "b":
                 yield self.report(f"rate {n.rate} of guest {g.name} (NIC {n.index}) is in bits: {amount} "
                                   f"{prefix or ''}bit/s, an eighth of {amount}{prefix}B/s{per}", n.span,
-                                  n.path_label, limit=default,
+                                  n.owner, limit=default,
                                   hint=f"write {amount}{prefix}B/s if you mean bytes (C-27)")
             if window and wunit == "ms" and window < default.value:
                 yield self.report(f"rate {n.rate} of guest {g.name} (NIC {n.index}) uses a {window}ms window, "
                                   f"shorter than the default {default.value}ms{per}: less burst, more overhead",
-                                  n.span, n.path_label, limit=default,
+                                  n.span, n.owner, limit=default,
                                   hint=f"leave the window out ({default.value}ms) unless latency matters more")
 
 
@@ -1414,13 +1414,13 @@ class GuestBridgeMissing(_NetRule):
             if n.source not in owned:
                 known = physical | set(owned)
                 yield self.report(f"bridge {n.source} of guest {g.name} (NIC {n.index}) does not exist on host "
-                                  f"{h.name}", n.span, n.path_label,
+                                  f"{h.name}", n.span, n.owner,
                                   hint=did_you_mean(n.source, known)
                                   or f"bridges on {h.name}: {', '.join(sorted(known))}")
             elif _libvirtd_off(h):
                 yield self.report(f"bridge {n.source} of guest {g.name} (NIC {n.index}) belongs to virtual network "
                                   f"'{owned[n.source]}', but libvirtd is off on host {h.name}, so it is never created",
-                                  n.span, n.path_label,
+                                  n.span, n.owner,
                                   related=(Related(h.fields.get("services") or h.span, "libvirtd turned off here"),),
                                   hint="turn libvirtd on (`services on libvirtd`) or use a host bridge")
 
@@ -1457,7 +1457,7 @@ class NetworkDhcpRange(Rule):
             problem = self.problem(net)
             if problem:
                 yield self.report(f"DHCP range {net.dhcp_start} - {net.dhcp_end} of network {net.name} on host "
-                                  f"{h.name} {problem}", net.span, net.path_label,
+                                  f"{h.name} {problem}", net.span, net.owner,
                                   hint="keep the range inside the network's subnet, after the host's address")
 
     @staticmethod
@@ -1527,7 +1527,7 @@ class FirewallIcmp(Rule):
     def host(self, h: Host, guests):
         fw = _blocking_firewall(h)
         if fw is not None and "icmp" not in (x.lower() for x in fw.open):
-            yield self.report(f"the firewall of host {h.name} does not accept ICMP", fw.span, h.path_label,
+            yield self.report(f"the firewall of host {h.name} does not accept ICMP", fw.span, h.owner,
                               hint="add `icmp` to `firewall open`")
 
 
@@ -1557,7 +1557,7 @@ class FirewallSsh(Rule):
         limit = self.limit("firewall.ssh_port")
         if fw is not None and not _port_open(fw.open, limit.value, "tcp"):
             yield self.report(f"the firewall of host {h.name} does not open {limit.value}/tcp (SSH)", fw.span,
-                              h.path_label, limit=limit, hint=f"add `{limit.value}/tcp` to `firewall open`")
+                              h.owner, limit=limit, hint=f"add `{limit.value}/tcp` to `firewall open`")
 
 
 # ----------------------------------------------------------------------------- naming
@@ -1596,7 +1596,7 @@ class LaptopProcedure(Rule):
             return
         for b, _ in _dummy_bridges(h):
             yield self.report(f"bridge {b.name} on {b.nic} is the RHEL 5.0 laptop procedure; host {h.name} runs "
-                              f"{h.release}, where the NAT virtual network does this", b.span, b.path_label,
+                              f"{h.release}, where the NAT virtual network does this", b.span, b.owner,
                               limit=limit, hint="use `nic network default` for the guests")
 
 
@@ -1624,8 +1624,8 @@ class VnetBridgeName(Rule):
 
     def host(self, h: Host, guests):
         limit = self.limit("libvirt.tap_device_pattern")
-        items = [(b.name, b.span, b.path_label) for b in h.bridges]
-        items += [(n.bridge, n.span, n.path_label) for n in h.networks]
+        items = [(b.name, b.span, b.owner) for b in h.bridges]
+        items += [(n.bridge, n.span, n.owner) for n in h.networks]
         for name, span, path in items:
             if re.fullmatch(limit.value, name):
                 yield self.report(f"bridge {name} on host {h.name} has the name of a libvirt tap device",

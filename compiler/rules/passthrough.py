@@ -124,12 +124,12 @@ class KvmPciSlots(Rule):
         total = self.limit("kvm.pci_slots_total")
         fixed = self.limit("kvm.pci_slots_fixed")
         usable = total.value - fixed.value
-        devices = [(d.span, f"virtio {d.device} {d.target}", d.path_label) for d in g.disks if d.bus == "virtio"]
-        devices += [(n.span, f"NIC {n.index} ({n.model or 'default model'})", n.path_label) for n in g.nics]
-        devices += [(p.span, f"{'VF' if p.vf else 'PCI device'} {p.address}", p.path_label) for p in g.pci]
+        devices = [(d.span, f"virtio {d.device} {d.target}", d.owner) for d in g.disks if d.bus == "virtio"]
+        devices += [(n.span, f"NIC {n.index} ({n.model or 'default model'})", n.owner) for n in g.nics]
+        devices += [(p.span, f"{'VF' if p.vf else 'PCI device'} {p.address}", p.owner) for p in g.pci]
         sound = g.fields.get("sound")
         if g.sound in _PCI_SOUND:
-            devices.append((sound or g.span, f"sound card {g.sound}", g.path_label))
+            devices.append((sound or g.span, f"sound card {g.sound}", g.owner))
         if len(devices) <= usable:
             return
         devices.sort(key=lambda x: (x[0].file != g.span.file, x[0].start))
@@ -185,7 +185,7 @@ class PassthroughNeedsIommu(Rule):
         yield self.report(
             f"guest {g.name} is given {kind} {p.address} but host {h.name} does not declare the IOMMU "
             f"(VT-d / AMD IOMMU) enabled; {len(uses)} device(s) on this host need it", p.span,
-            p.path_label, related=related + _others(uses, "also needs it"),
+            p.owner, related=related + _others(uses, "also needs it"),
             hint=f"enable VT-d or AMD IOMMU in the BIOS and write `iommu on` in host {h.name}")
 
 
@@ -254,7 +254,7 @@ class IommuBootArgs(Rule):
         if problems:
             yield self.report(
                 f"host {h.name} sets {' and '.join(problems)}, but its passthrough guests need "
-                f"{' and '.join(needs)}", h.fields.get("grub") or h.span, h.path_label, limit=table,
+                f"{' and '.join(needs)}", h.fields.get("grub") or h.span, h.owner, limit=table,
                 related=_unique(related + _others(uses, "also passed through")),
                 hint="remove the parameter from `grub args` / `grub xen-args` (virtc writes the right "
                      f"one) or write {' and '.join(needs)}")
@@ -303,7 +303,7 @@ class XenPassthroughPlatform(Rule):
         yield self.report(
             f"guest {g.name} uses Xen PCI passthrough on host {h.name} ({h.arch}, CPU vendor "
             f"{h.cpu.vendor}); the guide lists 32-bit x86, Intel 64 and Itanium 2 only",
-            p.span, p.path_label, limit=table,
+            p.span, p.owner, limit=table,
             related=_host_span(h, "cpu", "arch") + _others(uses, "also passed through"),
             hint="run passthrough guests on an Intel 64 Xen host (§14 does describe AMD IOMMU setup, C-11)")
 
@@ -342,7 +342,7 @@ class XenHvmPassthroughRelease(Rule):
         yield self.report(
             f"fully virtualized guest {g.name} uses PCI passthrough ({p.address}) on host {h.name}, "
             f"which runs RHEL {h.release}; HVM passthrough needs {limit.value} or newer",
-            p.span, p.path_label, limit=limit, related=_host_span(h, "release"),
+            p.span, p.owner, limit=limit, related=_host_span(h, "release"),
             hint=f"update host {h.name} to RHEL {limit.value} or newer, or make the guest xen-pv")
 
 
@@ -379,7 +379,7 @@ class PvPassthroughRhel6(Rule):
         if _pv_unsupported(g, table.value):
             p = g.pci[0]
             yield self.report(f"para-virtualized guest {g.name} runs {g.os.name}, which does not support "
-                              f"PCI passthrough ({p.address})", p.span, p.path_label, limit=table,
+                              f"PCI passthrough ({p.address})", p.span, p.owner, limit=table,
                               related=[Related(g.fields.get("os") or g.span, f"guest {g.name} OS")],
                               hint="make the guest xen-hvm, or drop the pci device")
 
@@ -414,7 +414,7 @@ class PvPassthroughInsecure(Rule):
             return
         p = g.pci[0]
         yield self.report(f"para-virtualized guest {g.name} is given PCI device {p.address}; the device "
-                          "can reach dom0's DMA address space", p.span, p.path_label,
+                          "can reach dom0's DMA address space", p.span, p.owner,
                           hint="prefer a fully virtualized guest (VT-d remaps DMA) for passthrough")
 
 
@@ -454,7 +454,7 @@ class PassthroughNotMigratable(Rule):
             related = []
         kind = "SR-IOV Virtual Function" if p.vf else "PCI device"
         yield self.report(f"guest {g.name} is migratable but has {kind} {p.address}; a guest with "
-                          "passthrough cannot be saved, restored or migrated", p.span, p.path_label,
+                          "passthrough cannot be saved, restored or migrated", p.span, p.owner,
                           related=related, hint=f"write `migratable off` in guest {g.name}")
 
 
@@ -510,7 +510,7 @@ class PcibackHideList(Rule):
             entries = _HIDE_ENTRY.findall(text)
             if _HIDE_ENTRY.sub("", text):
                 yield self.report(f"pciback hide list '{text}' of host {h.name} is not a series of "
-                                  "(DDDD:BB:SS.F) entries", setting.span, h.path_label,
+                                  "(DDDD:BB:SS.F) entries", setting.span, h.owner,
                                   hint="write hide=(0000:09:00.0)(0000:0a:04.1), hex, function 0-7")
                 return
             hidden = {_hidden_address(e) for e in entries}
@@ -521,7 +521,7 @@ class PcibackHideList(Rule):
                 if p.address not in hidden:
                     yield self.report(
                         f"PCI device {p.address} of para-virtualized guest {g.name} is not in the "
-                        f"pciback hide list of host {h.name}, so dom0 keeps it", p.span, p.path_label,
+                        f"pciback hide list of host {h.name}, so dom0 keeps it", p.span, p.owner,
                         related=[Related(setting.span, "pciback options written here")],
                         hint=f"add ({p.address}) to hide=, or drop `modprobe pciback` and let virtc write it")
 
@@ -560,7 +560,7 @@ class DuplicatePciDevice(Rule):
                 og, op = first[p.address]
                 where = "twice in guest " + g.name if og.name == g.name else f"to guests {og.name} and {g.name}"
                 yield self.report(f"{'VF' if p.vf else 'PCI device'} {p.address} of host {h.name} is given "
-                                  f"{where}; a device has one owner at a time", p.span, p.path_label,
+                                  f"{where}; a device has one owner at a time", p.span, p.owner,
                                   related=[Related(op.span, f"first given to {og.name}")],
                                   hint="give each guest its own device or Virtual Function")
 
@@ -594,7 +594,7 @@ class SriovNeedsIntelVtd(Rule):
             return
         g, p = vfs[0]
         yield self.report(f"guest {g.name} is given Virtual Function {p.address} on host {h.name}, which "
-                          "has an AMD CPU; SR-IOV needs Intel VT-d", p.span, p.path_label,
+                          "has an AMD CPU; SR-IOV needs Intel VT-d", p.span, p.owner,
                           related=_host_span(h, "cpu") + _others(vfs, "also a VF"),
                           hint="move the guests with VFs to an Intel VT-d host")
 
@@ -632,6 +632,6 @@ class IgbMaxVfs(Rule):
         bad = [v for v in m.group(1).split(",") if not is_number(v) or int(v) > limit.value]
         if bad:
             yield self.report(f"host {h.name} sets igb max_vfs={m.group(1)}; each value must be 0 to "
-                              f"{limit.value}", setting.span, h.path_label, limit=limit,
+                              f"{limit.value}", setting.span, h.owner, limit=limit,
                               hint=f'write `modprobe igb "max_vfs={limit.value}"` or fewer')
 

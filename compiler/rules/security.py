@@ -157,7 +157,7 @@ class ImageUnlabelled(_ImageRule):
             soft = d.device == "cdrom" or selinux_mode(h) == "permissive"
             yield self.report(
                 f"{what} {d.path} of guest {g.name} {where}; with {selinux_shown(h)} the guest "
-                "cannot open it", d.span, d.path_label, related=related, limit=default,
+                "cannot open it", d.span, d.owner, related=related, limit=default,
                 severity=Severity.WARNING if soft else None,
                 hint=f'add `images "{folder}" label {want}` to host {h.name} (semanage fcontext -a -t '
                      f'{want} "{folder}(/.*)?"; restorecon -R {folder}), or move the image to {default.value[0]}')
@@ -202,7 +202,7 @@ class ImageOutsideDefaultDir(_ImageRule):
             why = {"labelled": f"in the labelled directory {found.path if found else ''}",
                    "nfs": "on an NFS mount"}.get(status, "outside it")
             yield self.report(f"image {d.path} of guest {g.name} is not in {default.value[0]} ({why})",
-                              d.span, d.path_label, limit=default,
+                              d.span, d.owner, limit=default,
                               hint=f"store images in {default.value[0]}, e.g. by mounting the volume there")
 
 
@@ -242,7 +242,7 @@ class ImageLabelType(Rule):
                 yield self.report(
                     f"image directory {d.path} of {h.hypervisor} host {h.name} is labelled {d.label}, the "
                     f"{other[d.label]} type; the guide labels {h.hypervisor} images {want}", d.span,
-                    h.path_label, limit=types, hint=f"write `label {want}`",
+                    h.owner, limit=types, hint=f"write `label {want}`",
                     severity=Severity.WARNING if h.hypervisor == "xen" else None)
 
 
@@ -289,7 +289,7 @@ class BlockDeviceLabel(Rule):
                     continue
                 yield self.report(
                     f"block device {d.path} of guest {g.name} has no image label on host {h.name} "
-                    f"({selinux_shown(h)})", d.span, d.path_label,
+                    f"({selinux_shown(h)})", d.span, d.owner,
                     related=(Related(found.span, f"{found.path} is labelled {found.label}"),) if found else (),
                     hint=f'add `images "{posixpath.dirname(d.path)}" label {want}` to host {h.name} '
                          f"(semanage fcontext -a -t {want} -f -b {d.path}; restorecon {d.path})")
@@ -338,7 +338,7 @@ class ImageDirLocation(Rule):
                 problem = f"contains {', '.join(holds)}; relabelling it relabels system files"
             else:
                 continue
-            yield self.report(f"image directory {d.path} of host {h.name} {problem}", d.span, h.path_label,
+            yield self.report(f"image directory {d.path} of host {h.name} {problem}", d.span, h.owner,
                               limit=critical, hint="mount the image volume on its own directory, e.g. /virtstorage")
 
 
@@ -366,7 +366,7 @@ class XendDisableTrans(Rule):
         s = h.setting("sebools", "xend_disable_t")
         if s is not None and s.value == "on" and selinux_mode(h) != "disabled":
             yield self.report(f"host {h.name} turns on xend_disable_t, which runs xend unconfined", s.span,
-                              h.path_label, hint="sebool xend_disable_t off")
+                              h.owner, hint="sebool xend_disable_t off")
 
 
 class SelinuxBooleanNeeded(Rule):
@@ -416,15 +416,15 @@ class SelinuxBooleanNeeded(Rule):
             needs = []
             dev = next((s for s in g.serials if s.kind == "dev"), None)
             if dev is not None:
-                needs.append(("qemu_use_comm", dev.span, f"host device {dev.path}", g.path_label))
+                needs.append(("qemu_use_comm", dev.span, f"host device {dev.path}", g.owner))
             nfs = next((d for d in g.disks if d.path and nfs_mount(h, d.path) is not None), None)
             if nfs is not None:
-                needs.append(("qemu_use_nfs", nfs.span, f"image {nfs.path} on an NFS mount", nfs.path_label))
+                needs.append(("qemu_use_nfs", nfs.span, f"image {nfs.path} on an NFS mount", nfs.owner))
             if g.nics:
-                needs.append(("qemu_full_network", g.nics[0].span, "network interfaces", g.nics[0].path_label))
+                needs.append(("qemu_full_network", g.nics[0].span, "network interfaces", g.nics[0].owner))
             if g.pci:
                 needs.append(("virt_use_sysfs", g.pci[0].span, f"PCI device {g.pci[0].address}",
-                              g.pci[0].path_label))
+                              g.pci[0].owner))
             for name, span, what, label in needs:
                 on, setting = state(name)
                 if on:
@@ -460,7 +460,7 @@ class HostSelinuxMode(Rule):
     def host(self, h, guests):
         if h.selinux in ("permissive", "disabled"):
             yield self.report(f"host {h.name} runs SELinux {h.selinux}", h.fields.get("selinux") or h.span,
-                              h.path_label, hint="selinux enforcing")
+                              h.owner, hint="selinux enforcing")
 
 
 class GuestSelinuxFirewall(Rule):
@@ -483,10 +483,10 @@ class GuestSelinuxFirewall(Rule):
     def guest(self, g: Guest):
         if g.selinux in ("permissive", "disabled"):
             yield self.report(f"guest {g.name} runs SELinux {g.selinux}", own_span(g, "selinux"),
-                              g.path_label, hint="selinux enforcing")
+                              g.owner, hint="selinux enforcing")
         if g.firewall is False:
             yield self.report(f"guest {g.name} has its firewall turned off",
-                              own_span(g, "guest-firewall"), g.path_label,
+                              own_span(g, "guest-firewall"), g.owner,
                               hint="firewall on, and open only the ports the guest serves")
 
 
@@ -561,7 +561,7 @@ class HostUnneededServices(Rule):
                 continue
             shown = service if what.lower() == service.lower() else f"{service} ({what})"
             yield self.report(f"host {h.name} runs {shown}, a service the guide says to remove "
-                              "from a virtualization host unless it is needed", span, h.path_label, limit=table,
+                              "from a virtualization host unless it is needed", span, h.owner, limit=table,
                               hint=f"`services off {service}`, or declare what needs it (an export, or a "
                                    "guest's install url on this host)")
 
@@ -601,10 +601,10 @@ class HostFirewallPolicy(Rule):
         if fw is None:
             return
         if fw.enabled is False:
-            yield self.report(f"host {h.name} has its firewall turned off", fw.span, h.path_label,
+            yield self.report(f"host {h.name} has its firewall turned off", fw.span, h.owner,
                               hint="firewall on policy drop, opening only the ports the host serves")
         elif fw.policy == "accept":
-            yield self.report(f"host {h.name}'s firewall accepts by default", fw.span, h.path_label,
+            yield self.report(f"host {h.name}'s firewall accepts by default", fw.span, h.owner,
                               hint="policy drop, opening only the ports the host serves")
 
 
@@ -654,7 +654,7 @@ class VncExposed(Rule):
             if not gr.listen and listen_setting is not None:
                 related.append(Related(listen_setting.span, f"xend vnc-listen {address}"))
             yield self.report(f"VNC console of guest {g.name} listens on {address} with no password and no "
-                              "TLS", gr.span, g.path_label, related=related,
+                              "TLS", gr.span, g.owner, related=related,
                               hint="listen on 127.0.0.1 and tunnel over SSH, or set `password` "
                                    + ("and `xend vnc-tls 1`" if xen else "(and TLS in qemu.conf)"))
 
@@ -707,7 +707,7 @@ class IscsiLunLabel(Rule):
                 folder = posixpath.dirname(path)
                 yield self.report(f"LUN {number} of iSCSI target {t.iqn} on host {h.name} is the file {path}, "
                                   f"outside {lab.value['dir']} and not labelled {lab.value['type']}", t.span,
-                                  h.path_label, limit=lab,
+                                  h.owner, limit=lab,
                                   hint=f"move it to {lab.value['dir']} (restorecon -R {lab.value['dir']}) or "
                                        f'add `images "{folder}" label {lab.value["type"]}`')
 
@@ -741,6 +741,6 @@ class IscsiPortClosed(Rule):
             return
         t = h.iscsi_targets[0]
         yield self.report(f"host {h.name} serves iSCSI target {t.iqn} but its firewall does not open "
-                          f"{port.value}/tcp", h.firewall.span, h.path_label, limit=port,
+                          f"{port.value}/tcp", h.firewall.span, h.owner, limit=port,
                           related=(Related(t.span, "iSCSI target declared here"),),
                           hint=f"add {port.value}/tcp to `firewall open`")

@@ -100,7 +100,7 @@ class KvmHostConstantTsc(Rule):
         related = [Related(h.fields.get("grub"), "host kernel arguments")] if h.fields.get("grub") else []
         wanted = " ".join(((h.grub.args or "").split()) + missing)
         yield self.report(f"KVM host {h.name} has no constant_tsc and its kernel line lacks {' '.join(missing)}; "
-                          "guest clocks will drift", host_span(h, "cpu"), h.path_label, limit=args,
+                          "guest clocks will drift", host_span(h, "cpu"), h.owner, limit=args,
                           related=related,
                           hint=f'grub args "{wanted}"; also set MIN_SPEED = MAX_SPEED (the highest frequency) '
                                "in /etc/sysconfig/cpuspeed")
@@ -141,14 +141,14 @@ class NtpdRunning(Rule):
         problem = _ntpd_problem(h.services_on, h.services_off)
         if problem:
             yield self.report(f"KVM host {h.name} {problem}; ntpd should run on the host and in its guests",
-                              host_span(h, "services"), h.path_label, hint="services on ntpd")
+                              host_span(h, "services"), h.owner, hint="services on ntpd")
         for g in guests:
             if g.type != "kvm":
                 continue
             problem = _ntpd_problem(g.services_on, g.services_off)
             if problem:
                 yield self.report(f"KVM guest {g.name} {problem}; ntpd should run in every guest",
-                                  span_of(g, "services"), g.path_label, hint="services on ntpd",
+                                  span_of(g, "services"), g.owner, hint="services on ntpd",
                                   related=[Related(host_span(h, "services"), f"host {h.name}")]
                                   if h.fields.get("services") else [])
 
@@ -182,7 +182,7 @@ class PvclockGuestRelease(Rule):
         if below(rel, minimum.value):
             yield self.report(f"guest {g.name} (RHEL {rel}) has pvclock on; only RHEL {minimum.value} and newer "
                               "guests fully support the para-virtualized clock", span_of(g, "pvclock"),
-                              g.path_label, limit=minimum,
+                              g.owner, limit=minimum,
                               hint="write `pvclock off` and give the guest its clock arguments")
 
 
@@ -260,7 +260,7 @@ class GuestClockParameters(Rule):
         if g.migratable:
             message += "; a guest with a drifting clock may also fail to migrate"
         wanted = " ".join(cmdline.split() + missing)
-        yield self.report(message, span_of(g, "kernel-args", "kernel", "os"), g.path_label, limit=limit,
+        yield self.report(message, span_of(g, "kernel-args", "kernel", "os"), g.owner, limit=limit,
                           related=[Related(host_span(h, "cpu"), f"host {h.name} lacks constant_tsc")],
                           hint=f'kernel-args "{wanted}"' + (" (lpj=n: the guest's loops_per_jiffy)"
                                                             if any(p.startswith("lpj=") for p in missing) else ""))
@@ -297,5 +297,5 @@ class HypervGuestDivider(Rule):
         missing = [a for a in wanted.value if a not in tokens]
         if missing:
             yield self.report(f"guest {g.name} runs under Hyper-V without {' '.join(missing)}; its clock will "
-                              "drift", span_of(g, "kernel-args", "os"), g.path_label, limit=wanted,
+                              "drift", span_of(g, "kernel-args", "os"), g.owner, limit=wanted,
                               hint=f"kernel-args with {' '.join(missing)}")

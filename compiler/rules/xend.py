@@ -84,19 +84,19 @@ class XendEnabled(Rule):
         if h.hypervisor == "xen" and "xend" in h.services_off and "xend" not in h.services_on:
             related = [Related(g.span, f"guest {g.name} is managed through xend") for g in guests[:1]]
             yield self.report(f"Xen host {h.name} turns xend off; guests cannot be created or managed "
-                              "without it", h.fields.get("services") or h.span, h.path_label, related=related,
+                              "without it", h.fields.get("services") or h.span, h.owner, related=related,
                               hint="write `services on xend` (chkconfig --level 345 xend on)")
         if h.hypervisor != "kvm":
             return
         if h.xend:
             first = h.xend[0]
             yield self.report(f"KVM host {h.name} has xend settings ({', '.join(s.key for s in h.xend)}); xend "
-                              "and xend-config.sxp belong to Xen hosts", first.span, h.path_label,
+                              "and xend-config.sxp belong to Xen hosts", first.span, h.owner,
                               severity=Severity.WARNING, hint="remove the `xend` statements from this host")
         if "xend" in h.services_on:
             yield self.report(f"KVM host {h.name} turns xend on; without the Xen hypervisor it fails to start "
                               "(\"Could not obtain handle on privileged command interfaces\")",
-                              h.fields.get("services") or h.span, h.path_label, severity=Severity.WARNING,
+                              h.fields.get("services") or h.span, h.owner, severity=Severity.WARNING,
                               hint="write `services off xend` (or leave it out)")
 
 
@@ -136,11 +136,11 @@ class XendUnknownKey(Rule):
         for s in _xen_settings(h):
             if s.key == "min-mem":
                 yield self.report(f"xend min-mem of host {h.name}: the guide's table names it min-mem, but xend "
-                                  "reads dom0-min-mem and ignores min-mem", s.span, h.path_label,
+                                  "reads dom0-min-mem and ignores min-mem", s.span, h.owner,
                                   severity=Severity.WARNING, hint=f"write `xend dom0-min-mem {s.value}`")
             elif s.key not in keys.value:
                 yield self.report(f"xend-config.sxp has no key '{s.key}' (host {h.name}); xend would ignore it",
-                                  s.span, h.path_label, limit=keys,
+                                  s.span, h.owner, limit=keys,
                                   hint=did_you_mean(s.key.rstrip("-"), keys.value) or
                                   "see table 19.1 of the guide for the keys")
 
@@ -185,7 +185,7 @@ class XendSettingValue(Rule):
             problem = self.problem(h, s, kind)
             if problem:
                 message, hint, limit = problem
-                yield self.report(f"xend {s.key} {s.value!r} of host {h.name}: {message}", s.span, h.path_label,
+                yield self.report(f"xend {s.key} {s.value!r} of host {h.name}: {message}", s.span, h.owner,
                                   hint=hint, limit=limit,
                                   related=[Related(h.fields.get("memory") or h.span, "host memory stated here")]
                                   if kind == "mib" and is_number(s.value) else ())
@@ -246,17 +246,17 @@ class XendDom0Cpus(Rule):
             return
         if not is_number(s.value):
             yield self.report(f"xend dom0-cpus {s.value!r} of host {h.name} is not a whole number", s.span,
-                              h.path_label, hint="write a CPU count, or 0 for all")
+                              h.owner, hint="write a CPU count, or 0 for all")
             return
         n, cpus = int(s.value), _host_cpus(h)
         cpu_span = h.fields.get("cpu") or h.span
         if cpus and n > cpus:
             yield self.report(f"xend dom0-cpus {n} of host {h.name} is more than its {cpus} logical CPUs", s.span,
-                              h.path_label, related=(Related(cpu_span, "host CPUs stated here"),),
+                              h.owner, related=(Related(cpu_span, "host CPUs stated here"),),
                               hint=f"write at most {cpus} (or 0 for all)")
         elif h.dom0_vcpus and n > h.dom0_vcpus:
             yield self.report(f"xend dom0-cpus {n} of host {h.name} is more than dom0's {h.dom0_vcpus} vCPUs "
-                              "(dom0_max_vcpus)", s.span, h.path_label, severity=Severity.WARNING,
+                              "(dom0_max_vcpus)", s.span, h.owner, severity=Severity.WARNING,
                               related=(Related(h.fields.get("dom0_vcpus") or h.span, "dom0 vcpus stated here"),),
                               hint=f"write at most {h.dom0_vcpus}")
 
@@ -291,7 +291,7 @@ class ExternalMigrationTool(Rule):
             return
         base = s.value.rsplit("/", 1)[-1]
         yield self.report(f"external-migration-tool {s.value} of host {h.name} is outside {self.PLACE}/",
-                          s.span, h.path_label, hint=f"install it as {self.PLACE}/{base} and name that path")
+                          s.span, h.owner, hint=f"install it as {self.PLACE}/{base} and name that path")
 
 
 class XendScriptLocation(Rule):
@@ -333,7 +333,7 @@ class XendScriptLocation(Rule):
                     (s.key == "network-script" and script == off):
                 continue
             base = script.rsplit("/", 1)[-1]
-            yield self.report(f"xend {s.key} {script} of host {h.name} is outside {self.DIR}", s.span, h.path_label,
+            yield self.report(f"xend {s.key} {script} of host {h.name} is outside {self.DIR}", s.span, h.owner,
                               hint=f"install it as {self.DIR}{base} and write `xend {s.key} {base}`"
                                    + (f" (or {off} to leave bridging to the network scripts)"
                                       if s.key == "network-script" else ""))
@@ -377,7 +377,7 @@ class XendPorts(Rule):
                 continue
             if not is_number(s.value) or not low <= int(s.value) <= high:
                 yield self.report(f"xend {key} {s.value!r} of host {h.name} is not a TCP port ({low}-{high})", s.span,
-                                  h.path_label, limit=self.limit("xend.port_range"),
+                                  h.owner, limit=self.limit("xend.port_range"),
                                   hint=f"the default is {defaults[key].value}")
                 return
             ports[key], stated[key] = int(s.value), s
@@ -387,7 +387,7 @@ class XendPorts(Rule):
             s = stated[key]
             related = [Related(stated[other].span, f"{other} stated here")] if other in stated else []
             yield self.report(f"xend {key} {ports[key]} of host {h.name} is also its {other}"
-                              + ("" if other in stated else " (the default)"), s.span, h.path_label,
+                              + ("" if other in stated else " (the default)"), s.span, h.owner,
                               related=related, limit=defaults["xend-port"],
                               hint=f"use different ports (defaults {defaults['xend-port'].value} and "
                                    f"{defaults['xend-relocation-port'].value})")
@@ -424,7 +424,7 @@ class DuplicateUuid(Rule):
             if other is g:
                 continue
             yield self.report(f"guest {g.name} on host {g.host} has the UUID {g.uuid} of guest {other.name} "
-                              f"on host {other.host}", g.fields.get("uuid") or g.span, g.path_label,
+                              f"on host {other.host}", g.fields.get("uuid") or g.span, g.owner,
                               related=(Related(other.fields.get("uuid") or other.span, f"UUID of {other.name}"),),
                               hint="remove `uuid` to let virtc derive one, or generate a new one with uuidgen")
 
@@ -458,7 +458,7 @@ class HvmKernelIsHvmloader(Rule):
         paths = self.limit("xen.hvmloader_paths")
         if g.type == "xen-hvm" and g.boot.kernel and g.boot.kernel not in paths.value:
             yield self.report(f"fully virtualized Xen guest {g.name} boots kernel {g.boot.kernel}; an HVM guest's "
-                              f"kernel is {paths.value[0]}", g.fields.get("kernel") or g.span, g.path_label,
+                              f"kernel is {paths.value[0]}", g.fields.get("kernel") or g.span, g.owner,
                               limit=paths, hint="remove `kernel` and boot from a disk or CD-ROM (`boot cdrom hd`)")
 
 
@@ -489,4 +489,4 @@ class HvmOnlySettingOnPv(Rule):
             span = g.fields.get(key)
             if span is not None:
                 yield self.report(f"PV guest {g.name} states {what}, which only fully virtualized guests use",
-                                  span, g.path_label, hint=f"remove `{key}`")
+                                  span, g.owner, hint=f"remove `{key}`")

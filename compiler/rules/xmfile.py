@@ -104,7 +104,7 @@ class XmUnknownKey(XmDocumentRule):
                 hint = did_you_mean(e.key, known) or "see the guide's Table 31.1 (xm create --help_config)"
                 if e.key in ("on_boot", "on_shutdown"):
                     hint = "did you mean 'on_reboot' (or on_poweroff)?"
-                yield self.report(f"unknown xm key '{e.key}': xend ignores it", e.key_span, doc.path, hint=hint)
+                yield self.report(f"unknown xm key '{e.key}': xend ignores it", e.key_span, hint=hint)
 
 
 class XmDeprecatedKey(XmDocumentRule):
@@ -131,7 +131,7 @@ class XmDeprecatedKey(XmDocumentRule):
     def document(self, doc: Document):
         for e in doc.entries:
             if e.key in self.REPLACEMENT:
-                yield self.report(f"xm key '{e.key}' is deprecated", e.key_span, doc.path,
+                yield self.report(f"xm key '{e.key}' is deprecated", e.key_span,
                                   hint=f"use {self.REPLACEMENT[e.key]}")
 
 
@@ -170,30 +170,29 @@ class XmValueType(XmDocumentRule):
             if parser == "set_int":
                 if isinstance(v, bool) or not isinstance(v, (int, str)) or (
                         isinstance(v, str) and not re.fullmatch(r"-?[0-9]+", v.strip())):
-                    yield self.report(f"{e.key} must be an integer, not {v!r}", e.value_span, doc.path,
+                    yield self.report(f"{e.key} must be an integer, not {v!r}", e.value_span,
                                       hint=f"write {e.key} = <number>")
                 elif e.key in _POSITIVE and int(v) < 1:
-                    yield self.report(f"{e.key} = {v!r}: it must be at least 1", e.value_span, doc.path,
+                    yield self.report(f"{e.key} = {v!r}: it must be at least 1", e.value_span,
                                       hint="memory and maxmem are MiB, vcpus a count")
                 elif isinstance(v, str):
-                    yield self.report(f"{e.key} is a number written as a string ({v!r})", e.value_span,
-                                      doc.path, severity=Severity.WARNING, hint=f"write {e.key} = {v.strip()}")
+                    yield self.report(f"{e.key} is a number written as a string ({v!r})", e.value_span, severity=Severity.WARNING, hint=f"write {e.key} = {v.strip()}")
             elif parser == "set_float":
                 try:
                     float(v)
                 except (TypeError, ValueError):
-                    yield self.report(f"{e.key} must be a number, not {v!r}", e.value_span, doc.path)
+                    yield self.report(f"{e.key} must be a number, not {v!r}", e.value_span)
             elif parser == "set_bool":
                 if str(v).lower() not in _BOOL:
-                    yield self.report(f"{e.key} must be yes/no or 1/0, not {v!r}", e.value_span, doc.path)
+                    yield self.report(f"{e.key} must be yes/no or 1/0, not {v!r}", e.value_span)
             elif parser == "append_value" and e.key != "tpmif":
                 if not isinstance(v, (list, tuple, str)):
-                    yield self.report(f"{e.key} must be a list of strings, not {v!r}", e.value_span, doc.path,
+                    yield self.report(f"{e.key} must be a list of strings, not {v!r}", e.value_span,
                                       hint=f'write {e.key} = [ "..." ]')
                 elif isinstance(v, (list, tuple)):
                     for item, span in zip(v, e.item_spans or [e.value_span] * len(v)):
                         if not isinstance(item, str):
-                            yield self.report(f"each {e.key} entry must be a string, not {item!r}", span, doc.path)
+                            yield self.report(f"each {e.key} entry must be a string, not {item!r}", span)
 
 
 class XmDiskSpec(XmDocumentRule):
@@ -227,7 +226,7 @@ class XmDiskSpec(XmDocumentRule):
         for text, span in entry_items(e):
             problem = self.problem(text)
             if problem:
-                yield self.report(f"disk entry {text!r}: {problem}", span, doc.path,
+                yield self.report(f"disk entry {text!r}: {problem}", span,
                                   hint='write "driver:path,target,mode", e.g. "tap:aio:/var/lib/libvirt/images/g.img,xvda,w"')
 
     @staticmethod
@@ -269,7 +268,7 @@ class XmVifSpec(XmDocumentRule):
         for text, span in entry_items(e):
             spec = parse_vif(text)
             for problem, hint in spec.problems:
-                yield self.report(f"vif entry {text!r}: {problem}", span, doc.path, hint=hint)
+                yield self.report(f"vif entry {text!r}: {problem}", span, hint=hint)
 
     def problems(self, text: str):
         return iter(parse_vif(text).problems)
@@ -307,7 +306,7 @@ class XmPciSpec(XmDocumentRule):
             for v, span in zip(values, spans):
                 problem = self.problem(key, v)
                 if problem:
-                    yield self.report(f"{key} entry {v!r}: {problem}", span, doc.path)
+                    yield self.report(f"{key} entry {v!r}: {problem}", span)
 
     @staticmethod
     def problem(key: str, v) -> str | None:
@@ -354,25 +353,24 @@ class XmEnumValue(XmDocumentRule):
         for key, choices in self.CHOICES.items():
             e = doc.get(key)
             if e is not None and e.value not in choices:
-                yield self.report(f"{key} = {e.value!r} is not one of {', '.join(choices)}", e.value_span,
-                                  doc.path, hint=did_you_mean(str(e.value), choices))
+                yield self.report(f"{key} = {e.value!r} is not one of {', '.join(choices)}", e.value_span, hint=did_you_mean(str(e.value), choices))
         e = doc.get("boot")
         if e is not None and not re.fullmatch(r"[abcdn]+", str(e.value)):
             yield self.report(f"boot = {e.value!r}: boot devices are the letters a, b, c, d (and n)",
-                              e.value_span, doc.path, hint='e.g. boot = "c" (disk) or "dc" (CD-ROM, then disk)')
+                              e.value_span, hint='e.g. boot = "c" (disk) or "dc" (CD-ROM, then disk)')
         e = doc.get("vfb")
         if e is not None:
             for text, span in entry_items(e):
                 m = re.search(r"(?:^|,)\s*type\s*=\s*([^,]*)", text)
                 if not m or m.group(1).strip() not in ("vnc", "sdl"):
-                    yield self.report(f"vfb entry {text!r} needs type=vnc or type=sdl", span, doc.path)
+                    yield self.report(f"vfb entry {text!r} needs type=vnc or type=sdl", span)
         for key in ("ip", "gateway", "netmask"):
             e = doc.get(key)
             if e is not None and e.value not in ("", None):
                 try:
                     ipaddress.IPv4Address(str(e.value))
                 except ValueError:
-                    yield self.report(f"{key} = {e.value!r} is not an IPv4 address", e.value_span, doc.path)
+                    yield self.report(f"{key} = {e.value!r} is not an IPv4 address", e.value_span)
 
 
 class XmVncOptions(XmDocumentRule):
@@ -400,7 +398,7 @@ class XmVncOptions(XmDocumentRule):
             e = doc.get(key)
             if e is None or (key == "vncunused" and str(e.value).lower() in ("0", "no", "n")):
                 continue
-            yield self.report(f"{key} is set but vnc is not 1", e.key_span, doc.path, hint="add vnc = 1")
+            yield self.report(f"{key} is set but vnc is not 1", e.key_span, hint="add vnc = 1")
 
 
 class XmHvmBuilder(XmDocumentRule):
@@ -430,13 +428,13 @@ class XmHvmBuilder(XmDocumentRule):
             return
         k = doc.get("kernel")
         if k is None or not str(k.value).rstrip("/").endswith("hvmloader"):
-            yield self.report("builder is hvm but kernel is not hvmloader", (k or b).value_span, doc.path,
+            yield self.report("builder is hvm but kernel is not hvmloader", (k or b).value_span,
                               hint='kernel = "/usr/lib/xen/boot/hvmloader"')
         elif str(k.value).endswith("/"):
-            yield self.report("the hvmloader path ends with '/'", k.value_span, doc.path,
+            yield self.report("the hvmloader path ends with '/'", k.value_span,
                               hint='kernel = "/usr/lib/xen/boot/hvmloader"')
         if doc.get("device_model") is None and doc.get("device_model_override") is None:
-            yield self.report("builder is hvm but device_model is not set", b.key_span, doc.path,
+            yield self.report("builder is hvm but device_model is not set", b.key_span,
                               hint='device_model = "/usr/lib64/xen/bin/qemu-dm" on a 64-bit host')
 
 
@@ -460,7 +458,7 @@ class XmUuid(XmDocumentRule):
     def document(self, doc: Document):
         e = doc.get("uuid")
         if e is not None and normal_uuid(e.value) is None:
-            yield self.report(f"uuid {e.value!r} is not 32 hex digits", e.value_span, doc.path,
+            yield self.report(f"uuid {e.value!r} is not 32 hex digits", e.value_span,
                               hint="generate one with uuidgen")
 
 
@@ -484,5 +482,5 @@ class XmHandEdited(XmDocumentRule):
     def document(self, doc: Document):
         first = doc.entries[0] if doc.entries else None
         if first is not None:
-            yield self.report("xm configs edited by hand get little checking from xend", first.span, doc.path,
+            yield self.report("xm configs edited by hand get little checking from xend", first.span,
                               hint="manage the guest with virtc (or virsh/virt-manager)")

@@ -131,28 +131,27 @@ class XmlMemoryUnit(XmlRule):
             n = _node(e)
             tag, unit, text = n.tag, n.attr("unit"), n.text or ""
             if not is_number(text):
-                yield self.report(f"<{tag}> {text!r} is not a whole number libvirt can read", e.value_span, doc.path,
+                yield self.report(f"<{tag}> {text!r} is not a whole number libvirt can read", e.value_span,
                                   severity=Severity.ERROR, hint=f"write the size in KiB: <{tag}>524288</{tag}>")
                 continue
             if unit is not None and memory_unit_bytes(unit) is None:
-                yield self.report(f"<{tag} unit='{unit}'> is not a unit libvirt knows", n.attr_span("unit") or e.span,
-                                  doc.path, severity=Severity.ERROR,
+                yield self.report(f"<{tag} unit='{unit}'> is not a unit libvirt knows", n.attr_span("unit") or e.span, severity=Severity.ERROR,
                                   hint="drop unit= and write KiB (RHEL 5's libvirt ignores it); later libvirt "
                                        "takes b, KiB, MiB, GiB, TiB (and KB, MB, GB for powers of 1000)")
                 continue
             kib = memory_kib(text, unit)
             if unit is not None and unit.lower() not in _KIB_UNITS:
                 yield self.report(f"<{tag} unit='{unit}'>{text}</{tag}>: RHEL 5's libvirt ignores unit= and "
-                                  f"reads {text} KiB", n.attr_span("unit") or e.span, doc.path,
+                                  f"reads {text} KiB", n.attr_span("unit") or e.span,
                                   hint=f"write <{tag}>{kib}</{tag}> ({text} {unit} in KiB, without unit=)")
             elif unit is None and 0 < kib < minimum.kib:
                 yield self.report(f"<{tag}>{text}</{tag}> is {text} KiB, below the {minimum.shown} most guests "
-                                  f"need: the value looks like MiB", e.value_span, doc.path,
+                                  f"need: the value looks like MiB", e.value_span,
                                   hint=f"libvirt reads KiB: for {text} MiB write <{tag}>{kib * _KIB_PER_MIB}</{tag}>")
             elif unit is None and kib > largest.kib and kib % _KIB_PER_MIB == 0:
                 yield self.report(f"<{tag}>{text}</{tag}> is {kib // _KIB_PER_GIB} GiB, above the largest guest "
                                   f"the guide documents ({largest.shown}): the value looks like bytes",
-                                  e.value_span, doc.path,
+                                  e.value_span,
                                   hint=f"libvirt reads KiB: for {text} bytes write <{tag}>{kib // _KIB_PER_MIB}</{tag}>")
 
 
@@ -182,7 +181,7 @@ class XmlVcpusElement(XmlRule):
             if e.key == "domain/vcpus" and n.text and not n.children:
                 attrs = "".join(f" {k}='{v}'" for k, v in n.attrs)
                 yield self.report("<vcpus> is not a libvirt element: libvirt ignores it and gives the guest "
-                                  "one vCPU", e.key_span, doc.path,
+                                  "one vCPU", e.key_span,
                                   hint=f"did you mean <vcpu>? write <vcpu{attrs}>{n.text}</vcpu>")
 
 
@@ -229,7 +228,7 @@ class XmlUnknownElement(XmlRule):
                 hint = (f"did you mean '{guess}'?" if guess else did_you_mean(tag, here)) or \
                     f"see libvirt's domain format for the elements {where} takes"
             yield self.report(f"<{tag}> is not an element libvirt knows inside {where}; libvirt ignores it",
-                              e.key_span, doc.path, hint=hint)
+                              e.key_span, hint=hint)
 
 
 class XmlPciAddress(XmlRule):
@@ -276,16 +275,16 @@ class XmlPciAddress(XmlRule):
                 value = pci_number(raw)
                 if value is None:
                     hexish = re.fullmatch(r"[0-9a-fA-F]+", raw) is not None
-                    yield self.report(f"PCI {field} '{raw}' is not a number libvirt reads", span, doc.path,
+                    yield self.report(f"PCI {field} '{raw}' is not a number libvirt reads", span,
                                       hint=f"hexadecimal needs 0x: {field}='0x{raw.lower()}'" if hexish else
                                       f"write {field} in hexadecimal with 0x, e.g. {field}='0x0'")
                 elif value >= bound[field]:
-                    yield self.report(f"PCI {field} {raw} is not {what[field]}", span, doc.path,
+                    yield self.report(f"PCI {field} {raw} is not {what[field]}", span,
                                       hint="copy the address from `virsh nodedev-dumpxml` (decimal) converted "
                                            "with printf %x, or from lspci (hex)")
                 elif not raw.lower().startswith("0x") and len(raw.lstrip("0")) > 1:
                     yield self.report(f"PCI {field} '{raw}' has no 0x: libvirt reads it as decimal {value} "
-                                      f"(0x{value:x})", span, doc.path, severity=Severity.WARNING,
+                                      f"(0x{value:x})", span, severity=Severity.WARNING,
                                       hint=f"write {field}='0x{value:x}' if that is the device; "
                                            f"if '{raw}' was hex, write {field}='0x{raw}'")
 
@@ -330,7 +329,7 @@ class XmlUuid(XmlRule):
                 text = _node(e).text or ""
                 bad = next((c for c in text if c not in "0123456789abcdefABCDEF-"), None)
                 why = f"'{bad}' is not a hex digit" if bad else "it is not 32 hex digits (8-4-4-4-12)"
-                yield self.report(f"<uuid>{text}</uuid> is not a UUID: {why}", e.value_span, doc.path,
+                yield self.report(f"<uuid>{text}</uuid> is not a UUID: {why}", e.value_span,
                                   hint="generate one with uuidgen, or leave <uuid> out and libvirt generates it")
 
 
@@ -363,12 +362,11 @@ class XmlMac(XmlRule):
                 continue
             span = n.attr_span("address") or e.span
             if not _MAC.match(mac):
-                yield self.report(f"MAC address '{mac}' is not six hex pairs separated by ':'", span, doc.path,
+                yield self.report(f"MAC address '{mac}' is not six hex pairs separated by ':'", span,
                                   hint="e.g. 00:16:3e:1a:b3:4a (Xen) or 52:54:00:0a:ca:84 (KVM), or leave "
                                        "<mac> out and libvirt generates one")
             elif int(mac.split(":")[0], 16) & 1:
-                yield self.report(f"MAC address '{mac}' is a multicast address; libvirt refuses it", span,
-                                  doc.path, hint="the first byte must be even; Xen guests use 00:16:3e:xx:xx:xx")
+                yield self.report(f"MAC address '{mac}' is a multicast address; libvirt refuses it", span, hint="the first byte must be even; Xen guests use 00:16:3e:xx:xx:xx")
 
 
 class XmlLifecycleAction(XmlRule):
@@ -404,7 +402,7 @@ class XmlLifecycleAction(XmlRule):
                 later = value.startswith("coredump-")
                 yield self.report(f"<{n.tag}>{value}</{n.tag}> is not one of {', '.join(ACTIONS)}"
                                   + (" (it is a later libvirt's)" if later else ""),
-                                  e.value_span, doc.path,
+                                  e.value_span,
                                   hint=(f"did you mean '{self.MEANT[value]}'?" if value in self.MEANT else
                                         did_you_mean(value, ACTIONS) or f"write one of {', '.join(ACTIONS)}"))
 
@@ -448,19 +446,18 @@ class XmlDiskSource(XmlRule):
                 want, other = ("file", "dev") if dtype == "file" else ("dev", "file")
                 if s.attr(want) is None and s.attr(other) is not None:
                     yield self.report(f"<disk type='{dtype}'> with <source {other}=...>: libvirt reads only "
-                                      f"{want}= for this type and ignores the path", s.attr_span(other) or src.span,
-                                      doc.path, severity=Severity.ERROR,
+                                      f"{want}= for this type and ignores the path", s.attr_span(other) or src.span, severity=Severity.ERROR,
                                       hint=f"write <disk type='{'block' if other == 'dev' else 'file'}'> or "
                                            f"<source {want}='{s.attr(other)}'/>")
                 elif dtype == "file" and (s.attr("file") or "").startswith("/dev/"):
                     yield self.report(f"<disk type='file'> is given the block device {s.attr('file')}",
-                                      s.attr_span("file") or src.span, doc.path,
+                                      s.attr_span("file") or src.span,
                                       hint=f"write <disk type='block'> with <source dev='{s.attr('file')}'/> "
                                            "(xm phy:)")
                 path = s.attr("file") or s.attr("dev") or ""
                 if device == "disk" and path.lower().endswith(".iso"):
-                    yield self.report(f"the ISO image {path} is attached as a disk", e.key_span, doc.path,
+                    yield self.report(f"the ISO image {path} is attached as a disk", e.key_span,
                                       hint="attach it as device='cdrom' with <readonly/>")
             if device == "cdrom" and "readonly" not in parts:
-                yield self.report("a CD-ROM without <readonly/>", e.key_span, doc.path,
+                yield self.report("a CD-ROM without <readonly/>", e.key_span,
                                   hint="add <readonly/> inside the <disk>")

@@ -1,0 +1,45 @@
+"""What a model element or a diagnostic belongs to: a host, a guest on it, a device of
+either. Kept structured so that nothing has to read a host or guest name back out of a
+display string ("host xen1 / guest web07 / disk xvdb" is only how it is shown)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    host: str | None = None
+    guest: str | None = None
+    part: str | None = None  # "disk xvdb", "nic 0", "bridge xenbr0", "pci 0000:09:00.0"
+
+    @property
+    def label(self) -> str:
+        words = []
+        if self.host:
+            words.append(f"host {self.host}")
+        if self.guest:
+            words.append(f"guest {self.guest}")
+        if self.part:
+            words.append(self.part)
+        return " / ".join(words)
+
+    def __str__(self) -> str:
+        return self.label
+
+    def of(self, part: str) -> "Owner":
+        """A device of this host or guest."""
+        return replace(self, part=part)
+
+    def on(self, host: str) -> "Owner":
+        """The same element once its host is known (readers learn it when a host is assembled)."""
+        return replace(self, host=host)
+
+
+class Owned:
+    """A model element with an `owner`; `path_label` is how reports show it."""
+
+    __slots__ = ()
+
+    @property
+    def path_label(self) -> str:
+        return self.owner.label  # type: ignore[attr-defined]

@@ -5,40 +5,21 @@ import gc
 import os
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
+from virtc import targets
 from virtc.targets import registry
 
 from . import build as _build
-from . import modeljson, progress
-from .checker import check_model
+from . import progress
+from .checker import run_rules, suppressions
 from .config import load_config
-from .diagnostics import Diagnostic, Severity
+from .finalize import finalize
+from .diagnostics import Severity
 from .model import Model
+from .outcome import Outcome  # noqa: F401  (part of the API)
 from .owner import Owner
-from .readers import read_text
 from .resolve import compile_sources
-from .rules import resolve_code
-from .source import SourceFile
-
-
-@dataclass
-class Outcome:
-    model: Model | None
-    diagnostics: list[Diagnostic]
-    sources: dict[str, SourceFile]
-    artifacts: list = field(default_factory=list)
-    config_errors: list[Diagnostic] = field(default_factory=list)
-    text: str | None = None  # what import and convert produce
-    config_file: str | None = None  # the configuration read (it is in sources, but no input)
-
-    @property
-    def has_errors(self) -> bool:
-        return any(d.severity is Severity.ERROR for d in self.diagnostics)
-
-    @property
-    def model_json(self) -> str:
-        return modeljson.dumps(self.model) if self.model else ""
+from .ruleset import resolve_code
 
 
 def target_names() -> list[str]:
@@ -88,36 +69,35 @@ def _check(files: list[str], texts: dict[str, str] | None, config: str | None) -
         return out
     if r.model is not None:
         progress.phase("checking")
-        out.diagnostics.extend(check_model(r.model, r.syntax, r.sources, cfg))
-        out.diagnostics.sort(key=Diagnostic.sort_key)
+        out.diagnostics.extend(run_rules(r.model, cfg))
+    sups, meta = suppressions(r.syntax, r.sources)
+    out.diagnostics = finalize(out.diagnostics, cfg, sups, meta)
     return out
 
 
 def detect_format(path: str) -> str | None:
-    """Which reader a file needs, from its path alone (lint also looks at the content)."""
-    from .lint import detect_path
-
-    return detect_path(path)
+    """The format of the file at `path` in a host's tree (relative to its root), or None."""
+    fmt = targets.placed(path.replace(os.sep, "/"))
+    return fmt.name if fmt is not None else None
 
 
 def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
          config: str | None = None, schemas: str | None = None) -> Outcome:
     """Read existing configuration files (never executing them) into the model, one host
     per root (or all loose files as one host), and check them with every rule."""
-    from .checker import run_rules
     from .lint import lint_files
 
     with _no_cyclic_gc():
         start = (list(roots) + list(paths) + ["."])[0]
-        model, documents, sources, diags, missing = lint_files(paths, roots, capabilities, schemas)
-        out = Outcome(model, diags, sources)
+        read = lint_files(paths, roots, capabilities, schemas)
+        out = Outcome(read.model, read.diagnostics, read.sources)
         cfg = _configure(out, config, start)
         if cfg is None:
             return out
         progress.phase("checking")
-        out.diagnostics.extend(run_rules(model, cfg, documents, missing))
-        out.diagnostics = _unique(out.diagnostics)
-        out.diagnostics.sort(key=Diagnostic.sort_key)
+        out.diagnostics.extend(run_rules(read.model, cfg, read.documents, read.missing))
+        sups, meta = suppressions({}, read.sources, read.formats)
+        out.diagnostics = finalize(out.diagnostics, cfg, sups, meta)
         return out
 
 
@@ -131,11 +111,13 @@ def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = 
     from .build import artifacts
     from .diagnostics import error, info, warning
     from .lint import lint_files
-    from .rules import Scope, by_code
+    from .rules.base import Scope
+    from .ruleset import by_code
 
     with _no_cyclic_gc():
-        model, _documents, sources, diags, _skip = lint_files(paths, roots, capabilities)
-    out = Outcome(model, diags, sources)
+        read = lint_files(paths, roots, capabilities)
+    model, diags = read.model, read.diagnostics
+    out = Outcome(model, diags, read.sources)
     reading = [d for d in diags if d.severity is Severity.ERROR
                and (d.code not in by_code() or by_code()[d.code].scope is Scope.READER)]
     if reading:
@@ -244,16 +226,6 @@ def convert(path: str, to: str | None = None, capabilities: str | None = None) -
     from . import convert as _convert
 
     return _convert.convert_file(path, to, capabilities)
-
-
-def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:
-    seen, out = set(), []
-    for d in diags:
-        key = (d.code, d.message, d.span)
-        if key not in seen:
-            seen.add(key)
-            out.append(d)
-    return out
 
 
 def build(files: list[str], output: str | None, targets: list[str] | None = None,

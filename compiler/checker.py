@@ -1,14 +1,18 @@
-"""Run the rules on a model, then apply the configuration and the suppressions."""
+"""Run the rules on a model, and find the suppressions written in the files read
+(finalize.py applies them, with the configuration, to every diagnostic)."""
 from __future__ import annotations
 
 from dataclasses import replace
 
+from virtc import targets
+
 from .config import Config
 from .diagnostics import Diagnostic
 from .model import Model
-from .rules import Context, all_rules, resolve_code
+from .rules.base import Context
+from .ruleset import all_rules, resolve_code
 from .source import SourceFile
-from .suppress import apply, collect
+from .suppress import Suppression, collect, collect_in_file
 
 
 def _restricted(model: Model, keep) -> Model:
@@ -19,7 +23,7 @@ def _restricted(model: Model, keep) -> Model:
 
 def run_rules(model: Model, config: Config | None = None, documents=(),
               missing: dict[str, set[str]] | None = None) -> list[Diagnostic]:
-    """Every enabled rule's diagnostics; a configured severity replaces the rule's own.
+    """Every enabled rule's diagnostics.
     `documents` are existing files as read (lint); format-level rules check them.
     `missing` names, per host, the facts no file of that host states (lint): a rule that
     needs one of them does not see that host or its guests, and still sees every other host."""
@@ -41,10 +45,8 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
     out: list[Diagnostic] = []
     for rule_cls in all_rules():
         if rule_cls.code in config.severities and config.severities[rule_cls.code] is None:
-            continue
-        override = config.severities.get(rule_cls.code)
-        for d in rule_cls().run(context(rule_cls)):
-            out.append(replace(d, severity=override) if override is not None else d)
+            continue  # off: not run at all (finalize() applies the other overrides)
+        out.extend(rule_cls().run(context(rule_cls)))
     return _merge_stamped(out)
 
 
@@ -70,17 +72,18 @@ def _merge_stamped(diags: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def check_model(model: Model, syntax: dict, sources: dict[str, SourceFile],
-                config: Config | None = None) -> list[Diagnostic]:
-    """Rule diagnostics after suppressions, plus problems with the suppressions themselves."""
-    config = config or Config()
-    diags = run_rules(model, config)
-    sups, meta = {}, []
+def suppressions(syntax: dict, sources: dict[str, SourceFile],
+                 formats: dict[str, str] | None = None) -> tuple[dict[str, list[Suppression]], list[Diagnostic]]:
+    """The inline suppressions of every file: .virt files by their syntax trees, existing
+    files (`formats`: path -> format name) by their format's comments."""
+    sups: dict[str, list[Suppression]] = {}
+    meta: list[Diagnostic] = []
     for path, tree in syntax.items():
-        found, problems = collect(tree, sources[path], resolve_code)
-        meta.extend(problems)
-        if config.inline_ignores:
-            sups[path] = found
-    active = {r.code for r in all_rules() if config.severity(r.code, r.severity) is not None}
-    kept, unused = apply(diags, sups, active)
-    return kept + meta + unused
+        sups[path], problems = collect(tree, sources[path], resolve_code)
+        meta += problems
+    for path, name in (formats or {}).items():
+        fmt = targets.by_name(name)
+        if fmt.comments and path in sources:
+            sups[path], problems = collect_in_file(sources[path], fmt.comments, resolve_code)
+            meta += problems
+    return sups, meta

@@ -158,7 +158,7 @@ def check(files: List[str] = typer.Argument(..., help=".virt files to check"),
 @app.command("rules")
 def rules_cmd():
     """List every rule: code, name, default severity, checklist items."""
-    from .rules import all_rules
+    from .ruleset import all_rules
 
     rows = [(r.code, r.name, str(r.severity), " ".join(r.checklist)) for r in all_rules()]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -166,10 +166,28 @@ def rules_cmd():
         typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
 
 
+@app.command("formats")
+def formats_cmd():
+    """List every file format virtc reads or writes: where it lives on a RHEL 5 host,
+    whether `virtc build` writes it (and under which --emit name), and its codes."""
+    from virtc import targets
+
+    from .ruleset import all_rules
+
+    rows = [("FORMAT", "HOST PATHS", "WRITTEN BY", "CODES")]
+    for f in targets.FORMATS:
+        codes = sorted({r.code for r in f.rules} | {r.code for r in all_rules() if f.name in r.formats})
+        where = " ".join("/" + p for p in f.paths) or "(loose files only)"
+        rows.append((f.name, where, f"build --emit {f.target}" if f.emit else "read only", " ".join(codes) or "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip())
+
+
 @app.command()
 def explain(code: str = typer.Argument(..., help="A rule code (VS101) or name (disk-target-name).")):
     """Print one rule's documentation."""
-    from .rules import by_code, resolve_code
+    from .ruleset import by_code, resolve_code
     from .suggest import did_you_mean
 
     found = resolve_code(code)

@@ -55,7 +55,7 @@ def _first_paragraph(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def describe(code: str) -> CodeInfo:
-    from .rules import by_code
+    from .ruleset import by_code
 
     rule = by_code().get(code)
     if rule is not None:

@@ -18,10 +18,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
+from virtc import targets
+from virtc.targets import libvirt, xm
+
+from . import readback
 from .diagnostics import Diagnostic, Severity, error, warning
 from .model import Guest, Host, Model
-from . import readback
+from .outcome import Outcome
 from .readback import Found, assemble, whole_file
+from .readers import read_text
+from .rules.base import Context, Scope
+from .ruleset import all_rules
 from .source import SourceFile
 
 FORMATS = {"xm": "xm", "domain-xml": "xml"}  # lint's format name -> convert's
@@ -35,8 +42,6 @@ def default_host(name: str = "host") -> Host:
 
 def host_from_capabilities(text: str, path: str, name: str = "host") -> tuple[Host | None, list[Diagnostic]]:
     """The host a `virsh capabilities` XML describes (Xen unless it says otherwise)."""
-    from virtc.targets import libvirt
-
     found = libvirt.read(text, path)
     diags = list(found.diagnostics)
     if found.format != "libvirt-capabilities":
@@ -68,8 +73,6 @@ NOT_FOR_CONVERT = {"VF113"}
 
 def format_rules(found: Found) -> list[Diagnostic]:
     """The format-level rules on the file's document (what `virtc lint` says of it alone)."""
-    from .rules import Context, Scope, all_rules
-
     if found.document is None:
         return []
     ctx = Context(Model((), (), (found.source.path,)), documents=[found.document])
@@ -84,15 +87,11 @@ def format_rules(found: Found) -> list[Diagnostic]:
 
 def xm_to_xml(text: str, path: str, host: Host | None = None) -> tuple[str | None, list[Diagnostic]]:
     """An xm config as libvirt domain XML (None when no guest could be read or written)."""
-    from virtc.targets import libvirt, xm
-
     return _convert(xm.read(text, path), "xml", host or default_host(), libvirt.domain_xml)
 
 
 def xml_to_xm(text: str, path: str, host: Host | None = None) -> tuple[str | None, list[Diagnostic]]:
     """A libvirt domain XML as an xm config (None when no Xen guest could be read or written)."""
-    from virtc.targets import libvirt, xm
-
     return _convert(libvirt.read(text, path), "xm", host or default_host(), xm.config)
 
 
@@ -125,8 +124,6 @@ _NAMES = {"xm": "an xm config", "xml": "libvirt domain XML"}
 def lost(g: Guest, host: Host, to: str, out: str, found: Found | None = None) -> list[Diagnostic]:
     """VF007 for what the output cannot carry: read it back, write the input's format again
     from both guests, and name the lines that differ (for an xm input, each at its entry)."""
-    from virtc.targets import libvirt, xm
-
     back_found = libvirt.read(out, "<converted>") if to == "xml" else xm.read(out, "<converted>")
     if not back_found.guests:
         return [error("VF007", f"the {_NAMES[to]} written for {g.name} does not read back; please report it",
@@ -163,10 +160,6 @@ def lost(g: Guest, host: Host, to: str, out: str, found: Found | None = None) ->
 
 def convert_file(path: str, to: str | None = None, capabilities: str | None = None):
     """`virtc convert FILE [--to xml|xm] [--capabilities FILE]` as an api.Outcome."""
-    from .api import Outcome
-    from .lint import detect
-    from .readers import read_text
-
     out = Outcome(None, [], {})
     host = None
     if capabilities:
@@ -184,14 +177,13 @@ def convert_file(path: str, to: str | None = None, capabilities: str | None = No
     if src is None:
         return out
     out.sources[path] = src
-    fmt = FORMATS.get(detect(path, src.text) or "")
+    recognised = targets.recognised(path, src.text)
+    fmt = FORMATS.get(recognised.name if recognised is not None else "")
     if fmt is None:
         out.diagnostics.append(error("VF002", f"{path} is neither an xm config nor a libvirt domain XML",
                                      whole_file(src), hint="virtc convert reads /etc/xen/NAME or NAME.xml"))
         return out
     to = to or ("xm" if fmt == "xml" else "xml")
-    from virtc.targets import libvirt, xm
-
     found = xm.read(src.text, path) if fmt == "xm" else libvirt.read(src.text, path)
     out.text, diags = _convert(found, to, host or default_host(), xm.config if to == "xm" else libvirt.domain_xml)
     out.diagnostics.extend(diags)

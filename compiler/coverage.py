@@ -9,7 +9,7 @@ from collections import defaultdict
 
 from virtc.schemas import load
 
-from .rules import all_rules, not_checkable
+from .ruleset import all_rules, not_checkable
 
 
 def table() -> tuple[list[dict], dict]:

@@ -30,7 +30,7 @@ from decimal import Decimal
 
 from . import identity
 from .model import Disk, Guest, Host, Model, Nic
-from .resolve import OS_RE
+from .conventions import OS_RE
 from .units import UNITS, UnitError, parse_size
 
 # ---------------------------------------------------------------- tokens of the grammar

@@ -17,7 +17,7 @@ from lsprotocol import types as T
 from .diagnostics import Diagnostic, Severity
 from .lsp_positions import Text, span_range, units
 from .lsp_scan import tokens
-from .rules import by_code
+from .ruleset import by_code
 from .source import SourceFile
 from .suppress import DIRECTIVE
 

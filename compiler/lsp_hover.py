@@ -8,7 +8,7 @@ import re
 from .limits import Limit, limits
 from .lsp_keywords import block_keywords
 from .lsp_scan import Scan, Token
-from .rules import all_rules, by_code, resolve_code
+from .ruleset import all_rules, by_code, resolve_code
 from .suppress import DIRECTIVE
 from .units import UnitError, parse_size
 

@@ -9,7 +9,7 @@ from typing import Callable
 
 from .lsp_keywords import block_keywords
 from .lsp_scan import Decl, Scan, Statement, Token, declarations, scan
-from .rules import all_rules
+from .ruleset import all_rules
 
 Reader = Callable[[str], "str | None"]  # path -> text (an open buffer, else the file), or None
 

@@ -10,24 +10,26 @@ from .source import SourceFile
 MAX_BYTES = 4 * 1024 * 1024
 
 
-def read_text(path: str) -> tuple[SourceFile | None, list[Diagnostic]]:
-    """The file as text, or a diagnostic saying why it cannot be read."""
+def read_text(path: str, shown: str | None = None) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """The file as text, or a diagnostic saying why it cannot be read. `shown` is the name
+    the file goes by when `path` is where a link of that name leads (diagnostics use it)."""
+    name = shown or path
     try:
         size = os.path.getsize(path)
         if size > MAX_BYTES:
-            return None, [error("VF001", f"{path} is {size} bytes; virtc reads files up to "
+            return None, [error("VF001", f"{name} is {size} bytes; virtc reads files up to "
                                          f"{MAX_BYTES // (1024 * 1024)} MiB", None)]
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        return None, [error("VF001", f"cannot read {path}: {exc.strerror or exc}", None)]
+        return None, [error("VF001", f"cannot read {name}: {exc.strerror or exc}", None)]
     if b"\0" in data:
-        return None, [error("VF001", f"{path} is a binary file, not a configuration file", None)]
+        return None, [error("VF001", f"{name} is a binary file, not a configuration file", None)]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        src = SourceFile(path, data.decode("latin-1"))
-        return None, [error("VF001", f"{path} is not UTF-8 (byte 0x{data[exc.start]:02x})",
+        src = SourceFile(name, data.decode("latin-1"))
+        return None, [error("VF001", f"{name} is not UTF-8 (byte 0x{data[exc.start]:02x})",
                             src.span(exc.start, exc.start + 1),
                             hint="xm configs must be ASCII; convert the file or remove the character")]
-    return SourceFile(path, text), []
+    return SourceFile(name, text), []

@@ -24,27 +24,11 @@ from .source import SourceFile, Span
 from .suggest import did_you_mean, one_of
 from .syntax import FileSyntax, GuestDecl, HostDecl, Include, Stmt, TemplateDecl, Value
 from .units import UnitError, parse_size
+from .conventions import (BOOT_ALIASES, CPUSET_RE, INTERP_RE, OS_RE, PCI_RE, PREFIX_BUS, RATE_RE,  # noqa: F401
+                          SWITCH_OFF, SWITCH_ON, TARGET_RE, UUID_RE, WWID_RE, XEN_RESERVED)
 
 MAX_RANGE = 10000
-# Names in /etc/xen that are not guest configs (xendomains' folder, scripts, xend's files).
-XEN_RESERVED = frozenset(("auto", "scripts", "xend-config.sxp", "xend-pci-permissive.sxp",
-                          "xend-pci-quirks.sxp", "xmexample1", "xmexample2", "xmexample.hvm",
-                          "qemu-ifup", "vtpm.db"))
 MAX_FILE_BYTES = 4 * 1024 * 1024
-SWITCH_ON = {"on", "yes", "true", "1"}
-SWITCH_OFF = {"off", "no", "false", "0"}
-BOOT_ALIASES = {"c": "hd", "disk": "hd", "d": "cdrom", "cd": "cdrom", "n": "network",
-                "pxe": "network", "net": "network", "a": "fd", "floppy": "fd"}
-TARGET_RE = re.compile(r"^(hd|sd|xvd|vd|fd)([a-z]+)([1-9][0-9]*)?\Z")
-PREFIX_BUS = {"hd": "ide", "sd": "scsi", "xvd": "xen", "vd": "virtio", "fd": "fdc"}
-CPUSET_RE = re.compile(r"^\^?[0-9]+(-[0-9]+)?(,\^?[0-9]+(-[0-9]+)?)*\Z")
-RATE_RE = re.compile(r"^[0-9]+[KMG]?[bB]/s(@[0-9]+(us|ms|s))?\Z")
-UUID_RE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\Z")
-PCI_RE = re.compile(r"^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-9a-f]+)\Z")
-WWID_RE = re.compile(r"^[0-9a-f]{16,64}\Z")
-INTERP_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-OS_RE = re.compile(r"^(rhel|centos|fedora|win|windows|other)[-_]?([0-9][0-9a-z.]*|xp|vista|7)?\Z",
-                   re.IGNORECASE)
 
 
 @dataclass

@@ -53,6 +53,11 @@ class SourceFile:
             yield offset, line.rstrip("\r\n")
             offset += len(line)
 
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """The 1-based line and column of a character offset."""
+        line = bisect.bisect_right(self.line_starts, offset)
+        return line, offset - self.line_starts[line - 1] + 1
+
     def span(self, start: int, end: int) -> Span:
         """Span for the character offsets [start, end)."""
         starts = self.line_starts

@@ -53,29 +53,11 @@ def collect(tree: FileSyntax, src, resolve_code) -> tuple[list[Suppression], lis
     sups, diags = [], []
     elements = _elements(tree)
     for c in tree.comments:
-        m = DIRECTIVE.match(c.text.strip())
-        if not m:
-            if LOOKS_LIKE.match(c.text.strip()):
-                diags.append(warning("VR032", "malformed virtc directive", c.span,
-                                     hint="write `# virtc: ignore[CODE] reason` or "
-                                          "`# virtc: ignore-file[CODE] reason`"))
+        sup, problems = _directive(c.text.strip(), c.span, resolve_code)
+        diags += problems
+        if sup is None:
             continue
-        codes = []
-        for raw in (x.strip() for x in m.group("codes").split(",")):
-            code = resolve_code(raw) if raw else None
-            if code is None:
-                diags.append(warning("VR032", f"suppression names unknown rule '{raw}'", c.span,
-                                     hint=did_you_mean(raw, resolve_code.known()) or "see `virtc rules`"))
-            else:
-                codes.append(code)
-        if not m.group("reason").strip():
-            diags.append(warning("VR031", "suppression without a reason", c.span,
-                                 hint="say why after the brackets: # virtc: ignore[VS101] legacy target kept for ..."))
-        if not codes:
-            continue
-        whole = m.group("kind") == "ignore-file"
-        sup = Suppression(tuple(codes), c.span, whole)
-        if not whole:
+        if not sup.whole_file:
             line = c.span.line
             own_line = src.line(line)[:c.span.col - 1].strip() == ""
             if own_line:  # the element that starts next
@@ -88,6 +70,31 @@ def collect(tree: FileSyntax, src, resolve_code) -> tuple[list[Suppression], lis
             sup.last_line = max(ends) if ends else target
         sups.append(sup)
     return sups, diags
+
+
+def _directive(text: str, span: Span, resolve_code) -> tuple[Suppression | None, list[Diagnostic]]:
+    """A `# virtc: ignore[...] reason` comment as a Suppression (its lines not yet set), and
+    what is wrong with it: malformed (VR032), an unknown code (VR032), no reason (VR031)."""
+    m = DIRECTIVE.match(text)
+    if not m:
+        if LOOKS_LIKE.match(text):
+            return None, [warning("VR032", "malformed virtc directive", span,
+                                  hint="write `# virtc: ignore[CODE] reason` or `# virtc: ignore-file[CODE] reason`")]
+        return None, []
+    diags, codes = [], []
+    for raw in (x.strip() for x in m.group("codes").split(",")):
+        code = resolve_code(raw) if raw else None
+        if code is None:
+            diags.append(warning("VR032", f"suppression names unknown rule '{raw}'", span,
+                                 hint=did_you_mean(raw, resolve_code.known()) or "see `virtc rules`"))
+        else:
+            codes.append(code)
+    if not m.group("reason").strip():
+        diags.append(warning("VR031", "suppression without a reason", span,
+                             hint="say why after the brackets: # virtc: ignore[VS101] legacy target kept for ..."))
+    if not codes:
+        return None, diags
+    return Suppression(tuple(codes), span, m.group("kind") == "ignore-file"), diags
 
 
 def apply(diags: list[Diagnostic], sups: dict[str, list[Suppression]],
@@ -111,3 +118,134 @@ def apply(diags: list[Diagnostic], sups: dict[str, list[Suppression]],
                     unused.append(warning("VR030", f"suppression of {code} is unused", s.span,
                                           hint="nothing here triggers it any more; remove the comment"))
     return kept, unused
+
+
+# ---------------------------------------------------------------- existing files
+#
+# The same directives inside the files `virtc lint` reads, written in each format's own
+# comments: `# virtc: ignore[VF103] reason` in an xm config, grub.conf, ifcfg, udev rules,
+# multipath.conf (also after `!`), sysctl.conf (also after `;`) ..., and
+# `<!-- virtc: ignore[VF705] reason -->` in libvirt XML. A directive on a line of its own
+# covers the element that starts next (a line, with its continuation lines, a bracketed
+# block, a GRUB title entry, an XML element with its content); one after text on a line
+# covers that line's element.
+
+_XML_COMMENT = re.compile(r"<!--(.*?)-->", re.S)
+_TAG = re.compile(r"<!--.*?-->|<([/!?]?)([A-Za-z_][\w.:-]*)?[^>]*?(/?)>", re.S)
+
+
+def _comment_start(line: str, leaders: str) -> int | None:
+    """Where a line's comment starts (outside quotes), or None."""
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == "\\":
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in leaders and (i == 0 or line[i - 1] in " \t" or line[:i].strip() == ""):
+            return i
+    return None
+
+
+def _code(line: str, leaders: str) -> str:
+    """A line without its comment."""
+    at = _comment_start(line, leaders)
+    return line if at is None else line[:at]
+
+
+def _depth(text: str) -> int:
+    depth, quote = 0, None
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+    return depth
+
+
+def _line_element(lines: list[str], leaders: str, first: int) -> tuple[int, int]:
+    """(first, last) line numbers (1-based) of the element starting on line `first`: the
+    line, its backslash continuations, a block it opens, or a GRUB title entry."""
+    def code(n: int) -> str:
+        return _code(lines[n - 1], leaders)
+
+    last = first
+    if code(first).split()[:1] == ["title"]:  # a GRUB entry: up to the next title
+        while last < len(lines) and code(last + 1).split()[:1] != ["title"]:
+            last += 1
+        while last > first and not code(last).strip():
+            last -= 1
+        return first, last
+    depth = _depth(code(first))
+    while last < len(lines) and (code(last).rstrip().endswith("\\") or depth > 0):
+        last += 1
+        depth += _depth(code(last))
+    return first, last
+
+
+def _xml_element(text: str, offset: int, src) -> tuple[int, int] | None:
+    """(first, last) lines of the XML element that starts at or after `offset`."""
+    depth, start = 0, None
+    for m in _TAG.finditer(text, offset):
+        kind, name, empty = m.group(1), m.group(2), m.group(3)
+        if m.group(0).startswith("<!--") or kind in ("!", "?") or name is None:
+            continue
+        if start is None:
+            if kind == "/":
+                return None  # the parent closes first: nothing follows the comment
+            start = m.start()
+        if kind == "/":
+            depth -= 1
+        elif not empty:
+            depth += 1
+        if depth == 0:
+            return src.line_col(start)[0], src.line_col(m.end() - 1)[0]
+    return None
+
+
+def collect_in_file(src, comments: str, resolve_code) -> tuple[list[Suppression], list[Diagnostic]]:
+    """Suppressions written in an existing file's own comments (`comments`: the characters
+    that start a comment, or "xml")."""
+    found: list[tuple[str, Span, bool, tuple[int, int]]] = []  # (directive, span, on its own line, element)
+    if comments == "xml":
+        for m in _XML_COMMENT.finditer(src.text):
+            body = m.group(1).strip()
+            if not LOOKS_LIKE.match("#" + body.lstrip("#")):
+                continue
+            line = src.line_col(m.start())[0]
+            own = src.line(line)[:src.line_col(m.start())[1] - 1].strip() == ""
+            element = _xml_element(src.text, m.end(), src) if own else (line, line)
+            found.append(("# " + body.lstrip("#").strip(), src.span(m.start(), m.end()), own, element or (line, line)))
+    elif comments:
+        lines = src.text.split("\n")
+        for n, line in enumerate(lines, start=1):
+            at = _comment_start(line, comments)
+            if at is None:
+                continue
+            body = line[at + 1:].strip()
+            if not LOOKS_LIKE.match("#" + body):
+                continue
+            start = src.line_starts[n - 1] + at
+            own = line[:at].strip() == ""
+            if own:  # the next line that holds more than a comment
+                nxt = next((k for k in range(n + 1, len(lines) + 1) if _code(lines[k - 1], comments).strip()), None)
+                element = _line_element(lines, comments, nxt) if nxt else (n, n)
+            else:
+                element = _line_element(lines, comments, n)
+            found.append(("# " + body, src.span(start, start + len(line) - at), own, element))
+    sups, diags = [], []
+    for text, span, _own, (first, last) in found:
+        sup, problems = _directive(text, span, resolve_code)
+        diags += problems
+        if sup is not None:
+            sup.first_line, sup.last_line = first, last
+            sups.append(sup)
+    return sups, diags

@@ -47,3 +47,30 @@ def format_kib(kib: int) -> str:
         if kib % per == 0:
             return f"{kib // per}{unit}"
     return f"{kib}K"
+
+
+# mem= / dom0_mem= on the hypervisor line: digits and a unit letter, perhaps with a B.
+_HYPERVISOR_SIZE = re.compile(r"^([0-9]{1,18})([A-Za-z]*)$")
+_BYTES = {"B": 1, **UNITS}
+
+
+def hypervisor_size(value: str, suffixes: list[str]) -> tuple[str, int | None]:
+    """A mem= / dom0_mem= value: ('ok'|'unsuffixed'|'decimal'|'bad', KiB or None).
+
+    'decimal' is a unit with a trailing B (256MB, C-29): the hypervisor reads the first
+    letter only."""
+    m = _HYPERVISOR_SIZE.match(value)
+    if not m:
+        return "bad", None
+    digits, suffix = m.groups()
+    number = int(digits)
+    if not suffix:
+        return "unsuffixed", number
+    letter = suffix.upper()
+    kind = "ok"
+    if letter not in suffixes:
+        letter = suffix[:-1].upper()
+        if not letter or letter not in suffixes or suffix[-1:] not in ("B", "b"):
+            return "bad", None
+        kind = "decimal"
+    return kind, number * _BYTES[letter] // KIB

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import re
 
+from virtc.cpu import lacks_constant_tsc
+from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.readback import Found
+from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
 
-from .hostread import line_span, logical_lines, report
+from .format import Format
+from .lines import line_span, logical_lines, report
 
 _ASSIGN = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
 _SUBST = re.compile(r"\$\(|`|\$\{|;|&&|\|\|")
@@ -47,14 +51,14 @@ def read(text: str, path: str) -> Found:
         lead = offset + len(line) - len(line.lstrip())
         m = _ASSIGN.match(body.split("#", 1)[0].rstrip() if " #" in body else body)
         if not m:
-            report(found, "VF861", "not a KEY=value assignment; the cpuspeed service sources this file with "
+            report(found, CpuspeedSyntax, "not a KEY=value assignment; the cpuspeed service sources this file with "
                                    "bash", span,
                    hint="write KEY=value with no spaces around '=', e.g. MAX_SPEED=2400000")
             continue
         raw = m.group("value")
         value = None if _SUBST.search(raw) else _unquote(raw)
         if value is None:
-            report(found, "VF861", f"the value of {m.group('key')} is not one plain word; bash would run or "
+            report(found, CpuspeedSyntax, f"the value of {m.group('key')} is not one plain word; bash would run or "
                                    "split it when the service sources the file", span,
                    hint=f"{m.group('key')}=VALUE, quoted if it has spaces")
             continue
@@ -68,3 +72,79 @@ def read(text: str, path: str) -> Found:
                       entries[0].span, hint="the host's CPU frequency is not in the model; VF862 checks "
                                             "MIN_SPEED and MAX_SPEED against the guide")
     return found
+
+
+# ---------------------------------------------------------------- format-level rules
+
+class CpuspeedSyntax(Rule):
+    """/etc/sysconfig/cpuspeed is KEY=value shell assignments.
+
+    What it checks: lines that are not KEY=value, and values that are not one plain word
+    (unquoted spaces, command substitution).
+
+    Why: the cpuspeed service sources the file with bash; the guide edits MIN_SPEED and
+    MAX_SPEED in it (§16, line 2897). A line bash cannot read as an assignment is a
+    command, and the frequencies keep their defaults.
+
+    Example:
+        MAX_SPEED = 2400000
+
+    Fix: `MAX_SPEED=2400000`.
+    """
+
+    code, name, severity = "VF861", "cpuspeed-syntax", Severity.ERROR
+    checklist, section, lines = ("TIME-04",), "§16", "2897"
+    scope = Scope.READER
+
+
+class CpuspeedFrequencyPinned(Rule):
+    """On a KVM host without constant_tsc, cpuspeed pins the CPU at its highest frequency.
+
+    What it checks: /etc/sysconfig/cpuspeed whose MIN_SPEED and MAX_SPEED are not both
+    set to the same value. A warning when the host being checked is a KVM host whose CPU
+    flags lack constant_tsc; when the CPU flags are not known (no capabilities), a note;
+    nothing when they show constant_tsc.
+
+    Why: "disable cpufreq by editing /etc/sysconfig/cpuspeed (only needed on hosts without
+    constant_tsc) and set MIN_SPEED and MAX_SPEED to the highest frequency; the valid
+    values are in /sys/devices/system/cpu/cpu*/cpufreq/scaling_available_frequencies"
+    (§16, line 2897). A TSC that changes with the CPU frequency makes KVM guest clocks
+    drift (lines 2887-2891).
+
+    Example:
+        MIN_SPEED=1000000
+        MAX_SPEED=2400000
+
+    Fix: `MIN_SPEED=2400000` and `MAX_SPEED=2400000` (the highest available frequency).
+    """
+
+    code, name, severity = "VF862", "cpuspeed-frequency-pinned", Severity.WARNING
+    checklist, section, lines = ("TIME-04",), "§16", "2887-2897"
+    scope = Scope.DOCUMENT
+    formats = ("cpuspeed",)
+
+    def document(self, doc: Document):
+        hosts = self.ctx.model.hosts if self.ctx else ()
+        if any(h.hypervisor == "kvm" and lacks_constant_tsc(h) for h in hosts):
+            severity = None
+        elif any(h.cpu.flags for h in hosts):
+            return  # the host's CPUs keep a constant TSC, or it is not a KVM host
+        else:
+            severity = Severity.INFO
+        low, high = doc.get("MIN_SPEED"), doc.get("MAX_SPEED")
+        if not doc.entries or low is not None and high is not None and low.value and low.value == high.value:
+            return  # (a file with no settings at all has nothing to point at)
+        where = (low or high or doc.entries[0]).span
+        now = f"MIN_SPEED={low.value if low else ''} and MAX_SPEED={high.value if high else ''}"
+        yield self.report(f"{now}: the CPU frequency is not pinned, so a host without constant_tsc changes its "
+                          "TSC rate and KVM guests' clocks drift"
+                          + ("" if severity is None else " (whether this host lacks constant_tsc is not known: "
+                             "give its capabilities)"), where, severity=severity,
+                          hint="set both to the highest value in /sys/devices/system/cpu/cpu0/cpufreq/"
+                               "scaling_available_frequencies")
+
+
+FORMAT = Format(
+    "cpuspeed", "the cpuspeed service's settings (/etc/sysconfig/cpuspeed)",
+    paths=("etc/sysconfig/cpuspeed",), names=("*cpuspeed",), read=read, rules=rules_in(globals()),
+    single=True)

@@ -1,13 +1,24 @@
-"""ELILO (Itanium) boot configuration, elilo.conf: read into a document of stanza lines.
+"""ELILO, the Itanium boot loader (guide §29): elilo.conf on the EFI boot partition,
+/etc/elilo.conf linking to it. An elilo.conf means an Itanium host.
 
-key = option (image, vmm, label, initrd, read-only, root, append, ...), value = its
-value without quotes, group = the image stanza's number (-1 for global options).
+A document entry is one option of a stanza: key = option (image, vmm, label, initrd,
+read-only, root, append, ...), value = its value without quotes, group = the image
+stanza's number (-1 for global options).
 """
 from __future__ import annotations
 
 import re
 
+from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
+from virtc.model import GrubSettings
+from virtc.readback import Found
+from virtc.rules.base import Rule, Scope, rules_in
+from virtc.source import SourceFile
+from virtc.units import format_kib
+
+from .bootline import DEFAULT_ROOTFS, Words, take_hypervisor_facts, take_linux_derived
+from .format import Artifact, Format
 
 _OPTION = re.compile(r'^(?P<indent>[ \t]*)(?P<key>[A-Za-z_-]+)(?:[ \t]*=[ \t]*(?P<value>"[^"]*"|\S*))?[ \t]*$')
 
@@ -37,9 +48,40 @@ def parse_document(src) -> tuple[Document, list]:
     return Document("elilo", src.path, tuple(entries)), []
 
 
+# ---------------------------------------------------------------- writing
+
+def emit(model) -> list[Artifact]:
+    return [Artifact(f"{h.name}/boot/efi/efi/redhat/elilo.conf", elilo_conf(h), source=h.owner)
+            for h in model.hosts if h.kernel and h.arch == "ia64"]
+
+
+def elilo_conf(h) -> str:
+    """An Itanium host's ELILO stanza (guide §29): hypervisor options before `--`."""
+    v = h.kernel
+    base = v[: -len("xen")] if v.endswith("xen") else v
+    rootfs = h.grub.rootfs or DEFAULT_ROOTFS
+    hyp = []
+    if h.dom0_memory_kib:
+        hyp.append(f"dom0_mem={format_kib(h.dom0_memory_kib)}")
+    if h.dom0_vcpus:
+        hyp.append(f"dom0_max_vcpus={h.dom0_vcpus}")
+    hyp += (h.grub.xen_args or "").split()
+    kernel = (h.grub.args or "").split()
+    append = " ".join(hyp + ["--"] + kernel)
+    return ("# Written by virtc: the image stanza for elilo.conf on the EFI boot partition\n"
+            "# (/etc/elilo.conf links to it).\n"
+            f"image=vmlinuz-{base}xen\n"
+            f"\tvmm=xen.gz-{base}\n"
+            "\tlabel=linux\n"
+            f"\tinitrd=initrd-{base}xen.img\n"
+            "\tread-only\n"
+            f"\troot={rootfs}\n"
+            f'\tappend="{append}"\n')
+
+
 # ---------------------------------------------------------------- reading into the model
 #
-# read() is the inverse of grub.elilo_conf(): the default image stanza gives the kernel,
+# read() is the inverse of elilo_conf(): the default image stanza gives the kernel,
 # the root file system and the append line, whose words before `--` are the hypervisor's
 # (dom0_mem=, dom0_max_vcpus=, iommu= become facts; the rest `xen-args`) and after it the
 # dom0 kernel's (`grub args`). An elilo.conf means an Itanium host.
@@ -54,8 +96,6 @@ def _unreadable(e) -> bool:
 
 
 def _append_words(src, e):
-    from virtc.targets.grub import Words
-
     raw = src.text[e.value_span.start:e.value_span.end]
     quote = len(raw) - len(raw.lstrip('"'))
     return Words.of(src, e.value, e.value_span.start + quote)
@@ -63,11 +103,6 @@ def _append_words(src, e):
 
 def read(text: str, path: str):
     """elilo.conf as host facts: arch ia64, kernel, kernel_kind, dom0, iommu, grub."""
-    from virtc.model import GrubSettings
-    from virtc.readback import Found
-    from virtc.source import SourceFile
-    from virtc.targets.grub import Words, take_hypervisor_facts, take_linux_derived
-
     src = SourceFile(path, text)
     doc, problems = parse_document(src)
     found = Found(src, "elilo", doc, diagnostics=list(problems))
@@ -144,3 +179,121 @@ def read(text: str, path: str):
     rootfs = keys["root"].value if "root" in keys and keys["root"].value else None
     found.set("grub", GrubSettings(None, rootfs, args, None, None, xen_args), image.span)
     return found
+
+
+# ---------------------------------------------------------------- format-level rules
+
+_COM = re.compile(r"^com[12]=(auto|[0-9]+)(,[0-9][noeNOE][0-9](,0x[0-9a-fA-F]+(,[0-9]+)?)?)?$")
+_MEM = re.compile(r"^(?P<key>dom0_mem|mem)=(?P<amount>[0-9]+)(?P<unit>[BKMG]?)$")
+
+
+def _stanzas(doc: Document) -> dict[int, list]:
+    out: dict[int, list] = {}
+    for e in doc.entries:
+        if e.group >= 0:
+            out.setdefault(e.group, []).append(e)
+    return out
+
+
+class EliloRule(Rule):
+    scope = Scope.DOCUMENT
+    formats = ("elilo",)
+
+
+class EliloXenStanza(EliloRule):
+    """An ELILO stanza that boots Xen names the hypervisor (vmm=) and the xen kernel.
+
+    What it checks: stanzas whose image or vmm mentions xen: both `vmm=xen.gz-V` and
+    `image=vmlinuz-Vxen` are present, with an initrd.
+
+    Why: the Xen stanza "defines a hypervisor (vmm), initrd, and command line arguments
+    (read-only, root and append) to the hypervisor and kernel" (§29, lines 4620-4638).
+
+    Example:
+        image=vmlinuz-2.6.18-92.el5xen
+            label=linux
+            initrd=initrd-2.6.18-92.el5xen.img
+
+    Fix: add vmm=xen.gz-2.6.18-92.el5.
+    """
+
+    code, name, severity = "VF601", "elilo-xen-stanza", Severity.ERROR
+    checklist, section, lines = ("BOOT-14",), "§29", "4620-4638"
+
+    def document(self, doc: Document):
+        for stanza in _stanzas(doc).values():
+            keys = {e.key: e for e in stanza}
+            image = keys.get("image")
+            vmm = keys.get("vmm")
+            if image is None or ("xen" not in image.value and vmm is None):
+                continue
+            if vmm is None:
+                yield self.report(f"stanza {image.value} boots a xen kernel without vmm=", image.span,
+                                  hint="add vmm=xen.gz-VERSION")
+            elif not image.value.endswith("xen"):
+                yield self.report(f"vmm= is set but image {image.value} is not a xen kernel", image.value_span, hint="image=vmlinuz-VERSIONxen")
+            if "initrd" not in keys:
+                yield self.report(f"Xen stanza {image.value} has no initrd=", image.span)
+
+
+class EliloAppend(EliloRule):
+    """ELILO's append line puts hypervisor options before `--` and kernel options after it.
+
+    What it checks: in a Xen stanza, an append without `--`; hypervisor options (dom0_mem,
+    dom0_max_vcpus, mem, com1, com2, console) after `--`; `console=` at all (it should be
+    left out); memory values without a suffix (taken as KB); com1/com2 values that are not
+    `<baud>,DPS[,<io_base>[,<irq>]]`.
+
+    Why: "hypervisor arguments before '--', kernel arguments after it"; "the '--' remains
+    so that the appended line is correctly treated as hypervisor arguments" (§29, lines
+    4638-4647, 4660-4668); mem= and dom0_mem= "take the suffixes B, K, M, G; without a
+    suffix the value is in KB" (line 4650); com1 is "com1=<baud>,DPS,<io_base>,<irq>"
+    (line 4653); console= "should be omitted: the hypervisor inherits the EFI console
+    settings" (line 4655).
+
+    Example:
+        append="dom0_mem=2048 console=vga -- quiet"
+
+    Fix: append="dom0_mem=2G --" followed by the kernel options.
+    """
+
+    code, name, severity = "VF602", "elilo-append", Severity.ERROR
+    checklist, section, lines = ("BOOT-15", "BOOT-16", "BOOT-17", "BOOT-18"), "§29", "4638-4668"
+    HYPERVISOR = ("dom0_mem", "dom0_max_vcpus", "mem", "com1", "com2", "console")
+
+    def document(self, doc: Document):
+        for stanza in _stanzas(doc).values():
+            keys = {e.key: e for e in stanza}
+            if "vmm" not in keys or "append" not in keys:
+                continue
+            a = keys["append"]
+            before, sep, after = a.value.partition("--")
+            if not sep:
+                yield self.report("append has no '--': ELILO passes it all to the hypervisor", a.value_span, hint='end the hypervisor options with " --"')
+            for tok in after.split():
+                if tok.split("=", 1)[0] in self.HYPERVISOR:
+                    yield self.report(f"hypervisor option {tok} comes after '--', among the kernel options",
+                                      a.value_span, hint="move it before --")
+            for tok in before.split():
+                name = tok.split("=", 1)[0]
+                if name == "console":
+                    yield self.report(f"{tok}: leave console= out; the hypervisor inherits the EFI console",
+                                      a.value_span, severity=Severity.WARNING)
+                m = _MEM.match(tok)
+                if m and not m.group("unit"):
+                    yield self.report(f"{tok} has no unit, so it means {m.group('amount')} KB", a.value_span, severity=Severity.WARNING,
+                                      hint=f"write {m.group('key')}={m.group('amount')}M or G")
+                if name in ("com1", "com2") and not _COM.match(tok):
+                    yield self.report(f"{tok} is not {name}=<baud>,DPS[,<io_base>[,<irq>]]", a.value_span,
+                                      hint=f"e.g. {name}=9600,8n1,0x408,5")
+
+
+def recognise(text: str, name: str = "") -> bool:
+    """An image stanza: `image=` with `append=` or `vmm=` options."""
+    return bool(re.search(r"^\s*image\s*=", text, re.M) and re.search(r"^\s*(append|vmm|initrd)\s*=", text, re.M))
+
+
+FORMAT = Format(
+    "elilo", "ELILO boot configuration of an Itanium host (elilo.conf)",
+    paths=("boot/efi/efi/redhat/elilo.conf", "etc/elilo.conf"), names=("*elilo.conf",), recognise=recognise,
+    read=read, emit=emit, target="grub", rules=rules_in(globals()), facts=("grub",), single=True)

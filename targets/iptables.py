@@ -17,12 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Firewall
 from virtc.readback import Found
+from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
 
-from .hostread import Unmodelled, line_span, logical_lines, report
+from .format import Format
+from .lines import Unmodelled, line_span, logical_lines, report
 
 TABLES = {"filter": ("INPUT", "FORWARD", "OUTPUT"), "nat": ("PREROUTING", "POSTROUTING", "OUTPUT"),
           "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"),
@@ -121,7 +124,7 @@ def _tokens(found: Found, line: str, offset: int) -> list[_Tok] | None:
                 buf.append(line[j])
                 j += 1
             if j >= n:
-                report(found, "VF821", "this quote is never closed; iptables-restore rejects the line",
+                report(found, IptablesSyntax, "this quote is never closed; iptables-restore rejects the line",
                        found.source.span(offset + start, offset + start + 1), hint='close it with "')
                 return None
             out.append(_Tok("".join(buf), offset + start, offset + j + 1, True))
@@ -149,7 +152,7 @@ def _parse_rule(found: Found, toks: list[_Tok]) -> list[_Opt] | None:
             i += 1
             continue
         if not _is_option(t):
-            report(found, "VF821", f"'{t.text}' is not an option here; iptables-restore rejects the line",
+            report(found, IptablesSyntax, f"'{t.text}' is not an option here; iptables-restore rejects the line",
                    src.span(t.start, t.end), hint="options start with - or --; quote a value that has spaces")
             return None
         name = _NAMES.get(t.text, t.text.lstrip("-"))
@@ -161,12 +164,12 @@ def _parse_rule(found: Found, toks: list[_Tok]) -> list[_Opt] | None:
         if values and values[0].text == "!" and not values[0].quoted:  # old style: -s ! 10.0.0.1
             negate, values = True, values[1:]
         if name in _ONE_VALUE and not values:
-            report(found, "VF821", f"{t.text} needs a value; iptables-restore rejects the line",
+            report(found, IptablesSyntax, f"{t.text} needs a value; iptables-restore rejects the line",
                    src.span(t.start, t.end))
             return None
         if name in _ONE_VALUE and len(values) > 1 or name in _NO_VALUE and values:
             extra = values[1] if name in _ONE_VALUE else values[0]
-            report(found, "VF821", f"'{extra.text}' after {t.text} {' '.join(v.text for v in values[:1])} is "
+            report(found, IptablesSyntax, f"'{extra.text}' after {t.text} {' '.join(v.text for v in values[:1])} is "
                                    "not an option; iptables-restore rejects the line",
                    src.span(extra.start, extra.end), hint="quote a value that has spaces")
             return None
@@ -193,18 +196,18 @@ def read(text: str, path: str) -> Found:
                 _uncommitted(found, table)
             name = body[1:].strip()
             if name not in TABLES:
-                report(found, "VF821", f"unknown table '{name}'", span, hint=f"tables are {', '.join(TABLES)}")
+                report(found, IptablesSyntax, f"unknown table '{name}'", span, hint=f"tables are {', '.join(TABLES)}")
                 table = None
                 continue
             table = _Table(name, span, {c: "ACCEPT" for c in TABLES[name]}, {c: [] for c in TABLES[name]})
             tables.append(table)
             continue
         if body.split()[0] in ("iptables", "/sbin/iptables", "ip6tables", "service"):
-            report(found, "VF821", f"'{body.split()[0]}' starts a shell command, not a line of iptables-save "
+            report(found, IptablesSyntax, f"'{body.split()[0]}' starts a shell command, not a line of iptables-save "
                                    "output", span, hint="run the command, then `service iptables save`")
             continue
         if table is None or table.committed:
-            report(found, "VF821", "a line outside a table: iptables-save output starts each table with "
+            report(found, IptablesSyntax, "a line outside a table: iptables-save output starts each table with "
                                    "*filter (or *nat ...) and ends it with COMMIT", span)
             continue
         if body == "COMMIT":
@@ -228,14 +231,14 @@ def read(text: str, path: str) -> Found:
             _chain_line(found, table, f":{toks[1].text} {toks[2].text}", span)
             continue
         if cmd not in ("-A", "--append", "-I", "--insert") or len(toks) < len("-A CHAIN".split()):
-            report(found, "VF821", f"'{body}' is not a rule: iptables-save writes -A CHAIN followed by the "
+            report(found, IptablesSyntax, f"'{body}' is not a rule: iptables-save writes -A CHAIN followed by the "
                                    "rule's options", span)
             continue
         chain, rest = toks[1].text, toks[2:]
         if cmd in ("-I", "--insert") and rest and rest[0].text.isdigit():
             rest = rest[1:]
         if chain not in table.chains:
-            report(found, "VF821", f"chain {chain} does not exist in the {table.name} table", src.span(
+            report(found, IptablesSyntax, f"chain {chain} does not exist in the {table.name} table", src.span(
                 toks[1].start, toks[1].end), hint=f"declare it with :{chain} - [0:0] first" + _near(chain, table))
             continue
         opts = _parse_rule(found, rest)
@@ -272,25 +275,25 @@ def _near(chain: str, table: _Table) -> str:
 
 
 def _uncommitted(found: Found, table: _Table) -> None:
-    report(found, "VF821", f"the {table.name} table has no COMMIT line; iptables-restore applies nothing "
+    report(found, IptablesSyntax, f"the {table.name} table has no COMMIT line; iptables-restore applies nothing "
                            "from it", table.span, hint="end the table with COMMIT")
 
 
 def _chain_line(found: Found, table: _Table, body: str, span) -> None:
     m = _CHAIN_LINE.match(body)
     if not m:
-        report(found, "VF821", "a chain line is :CHAIN POLICY [packets:bytes]", span, hint=":INPUT ACCEPT [0:0]")
+        report(found, IptablesSyntax, "a chain line is :CHAIN POLICY [packets:bytes]", span, hint=":INPUT ACCEPT [0:0]")
         return
     chain, policy = m.group("chain"), m.group("policy")
     builtin = chain in TABLES[table.name]
     if builtin and policy not in ("ACCEPT", "DROP"):
-        report(found, "VF821", f"the policy of {chain} is ACCEPT or DROP, not {policy}", span,
+        report(found, IptablesSyntax, f"the policy of {chain} is ACCEPT or DROP, not {policy}", span,
                hint="REJECT is written as the last rule of the chain: -A INPUT -j REJECT")
     elif not builtin and policy != "-":
-        report(found, "VF821", f"{chain} is a chain of its own (not built in), which has no policy", span,
+        report(found, IptablesSyntax, f"{chain} is a chain of its own (not built in), which has no policy", span,
                hint=f":{chain} - [0:0]")
     elif not builtin and chain in table.chains:
-        report(found, "VF821", f"chain {chain} is declared twice", span)
+        report(found, IptablesSyntax, f"chain {chain} is declared twice", span)
     else:
         table.policies[chain] = policy
         table.chains.setdefault(chain, [])
@@ -305,7 +308,7 @@ def _check_rule(found: Found, table: _Table, rule: _Rule) -> bool:
     if target is not None:
         name = target.values[0].text
         if name not in TARGETS and name not in table.chains:
-            report(found, "VF821", f"unknown target '{name}'; iptables-restore stops (\"Couldn't load target\")",
+            report(found, IptablesSyntax, f"unknown target '{name}'; iptables-restore stops (\"Couldn't load target\")",
                    src.span(target.values[0].start, target.values[0].end),
                    hint=did_you_mean(name, sorted(TARGETS) + list(table.chains)) or "declare the chain first")
             return False
@@ -315,14 +318,14 @@ def _check_rule(found: Found, table: _Table, rule: _Rule) -> bool:
     for o in rule.opts:
         if o.name in ("dport", "sport"):
             if proto not in _PORTED and not matches & set(_PORTED):
-                report(found, "VF822", f"{o.tok.text} without -p tcp or -p udp: iptables does not know the option "
+                report(found, IptablesPort, f"{o.tok.text} without -p tcp or -p udp: iptables does not know the option "
                                        "then", src.span(o.tok.start, o.tok.end), hint=f"-p tcp -m tcp {o.tok.text} ...")
                 ok = False
             elif _ports(found, o.values[0], single=True) is None:
                 ok = False
         elif o.name in ("dports", "sports", "ports"):
             if "multiport" not in matches:
-                report(found, "VF822", f"{o.tok.text} belongs to the multiport match", src.span(o.tok.start, o.tok.end),
+                report(found, IptablesPort, f"{o.tok.text} belongs to the multiport match", src.span(o.tok.start, o.tok.end),
                        hint=f"-m multiport {o.tok.text} ...")
                 ok = False
             elif _ports(found, o.values[0], single=False) is None:
@@ -344,29 +347,29 @@ def _ports(found: Found, tok: _Tok, single: bool) -> list[str] | None:
     span = src.span(tok.start, tok.end)
     items = [tok.text] if single else tok.text.split(",")
     if single and "," in tok.text:
-        report(found, "VF822", f"'{tok.text}': a list of ports needs -m multiport --dports", span,
+        report(found, IptablesPort, f"'{tok.text}': a list of ports needs -m multiport --dports", span,
                hint=f"-m multiport --dports {tok.text}")
         return None
     out, count = [], 0
     for item in items:
         if "-" in item and ":" not in item:
-            report(found, "VF822", f"'{item}': iptables writes a port range with ':', not '-'", span,
+            report(found, IptablesPort, f"'{item}': iptables writes a port range with ':', not '-'", span,
                    hint=f"{item.replace('-', ':')}")
             return None
         first, sep, last = item.partition(":")
         lo, hi = _port(first, 0), _port(last, _MAX_PORT) if sep else None
         if lo is None or (sep and hi is None):
             bad = first if lo is None else last
-            report(found, "VF822", f"'{bad}' is not a port (0-{_MAX_PORT})", span,
+            report(found, IptablesPort, f"'{bad}' is not a port (0-{_MAX_PORT})", span,
                    hint="write the port number, e.g. 8002")
             return None
         if sep and hi < lo:
-            report(found, "VF822", f"the range {item} ends before it starts", span, hint=f"{hi}:{lo}")
+            report(found, IptablesPort, f"the range {item} ends before it starts", span, hint=f"{hi}:{lo}")
             return None
         count += 2 if sep else 1
         out.append(f"{lo}-{hi}" if sep and hi != lo else str(lo))
     if count > _MULTIPORT_MAX:
-        report(found, "VF822", f"the multiport match takes at most {_MULTIPORT_MAX} ports (a range counts as "
+        report(found, IptablesPort, f"the multiport match takes at most {_MULTIPORT_MAX} ports (a range counts as "
                                f"two); this list has {count}", span, hint="split it into two rules")
         return None
     return out
@@ -421,7 +424,7 @@ def _firewall(found: Found, t: _Table, skipped: Unmodelled) -> Firewall:
     reached = any(r in fwd for r in physdev)
     for r in physdev:
         if stop is not None and r.index > stop:
-            report(found, "VF823", "this FORWARD rule comes after a rule that already rejects or drops all "
+            report(found, IptablesBridgedRuleOrder, "this FORWARD rule comes after a rule that already rejects or drops all "
                                    "forwarded packets, so bridged traffic never reaches it", r.span,
                    hint="insert it first: iptables -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT, "
                         "then service iptables save")
@@ -466,3 +469,91 @@ def _opens(r: _Rule, skipped: Unmodelled) -> list[str]:
         return []
     skipped.add("an iptables rule accepting a protocol other than tcp, udp and icmp", r.span)
     return []
+
+
+# ---------------------------------------------------------------- format-level rules
+
+class IptablesSyntax(Rule):
+    """/etc/sysconfig/iptables is iptables-save output that iptables-restore accepts.
+
+    What it checks: tables (*filter ... COMMIT), chain lines (:CHAIN POLICY), and rule
+    lines (-A CHAIN options): an unknown table, a table without COMMIT, a rule outside a
+    table, a chain used before it is declared, an option without its value, a stray word,
+    an unknown target, a shell command pasted into the file.
+
+    Why: the guide changes the firewall with iptables commands and saves them with
+    `service iptables save` (§7.3, lines 841-844; §10.2, lines 1580-1582), which writes
+    this file; at boot the iptables service restores it, all or nothing: one line
+    iptables-restore refuses and the host starts with no rules at all, so the ports of
+    §18.4 (lines 3005-3017) are neither opened nor closed as meant.
+
+    Example:
+        -A RH-Firewall-1-INPUT -p tcp --dport 8002 -j accept
+
+    Fix: `-j ACCEPT` (targets are upper case); edit with iptables commands and `service
+    iptables save` rather than by hand.
+    """
+
+    code, name, severity = "VF821", "iptables-syntax", Severity.ERROR
+    checklist, section, lines = ("NET-19", "MIG-10"), "§18.4", "841-844, 1580-1582, 3005-3017"
+    scope = Scope.READER
+
+
+class IptablesPort(Rule):
+    """iptables ports are numbers (ranges written FIRST:LAST) of a tcp or udp rule.
+
+    What it checks: --dport and --sport values that are not a port from 0 to 65535 or a
+    range with ':'; a range written with '-' (as the guide writes 49152-49216); a
+    descending range; --dport without -p tcp or -p udp; --dports without -m multiport,
+    or more than 15 ports in it.
+
+    Why: the ports to open are "8002 ... for live migration" and "49152 to 49216 ... for
+    migrations with KVM" (§18.4, lines 3016-3017; §21.1, line 3430). iptables writes the
+    range 49152:49216; `--dport 49152-49216` makes iptables-restore refuse the whole table
+    (VF821), leaving the host without its firewall.
+
+    Example:
+        -A INPUT -p tcp -m tcp --dport 49152-49216 -j ACCEPT
+
+    Fix: `--dport 49152:49216`.
+    """
+
+    code, name, severity = "VF822", "iptables-port", Severity.ERROR
+    checklist, section, lines = ("MIG-10",), "§18.4", "3016-3017, 3430"
+    scope = Scope.READER
+
+
+class IptablesBridgedRuleOrder(Rule):
+    """The bridged-traffic FORWARD rule comes before the rule that rejects forwarded traffic.
+
+    What it checks: a FORWARD rule `-m physdev --physdev-is-bridged -j ACCEPT` placed
+    after a rule that already decides for every forwarded packet (RHEL 5's stock `-A
+    FORWARD -j RH-Firewall-1-INPUT`, which ends in REJECT).
+
+    Why: the guide inserts the rule at the top, `iptables -I FORWARD -m physdev
+    --physdev-is-bridged -j ACCEPT`, then saves it (§7.3, lines 842-844; §10.2, lines
+    1580-1582). Appended (-A) after the reject, it is never reached and guests on the
+    bridges stay cut off.
+
+    Example:
+        -A FORWARD -j RH-Firewall-1-INPUT
+        -A FORWARD -m physdev --physdev-is-bridged -j ACCEPT
+
+    Fix: put the physdev rule first in FORWARD (iptables -I FORWARD ...; service iptables
+    save).
+    """
+
+    code, name, severity = "VF823", "iptables-bridged-rule-order", Severity.WARNING
+    checklist, section, lines = ("NET-19",), "§7.3", "842-844, 1580-1582"
+    scope = Scope.READER
+
+
+def recognise(text: str, name: str = "") -> bool:
+    """iptables-save output: a `*table` line and COMMIT."""
+    return bool(re.search(r"^\*(filter|nat|mangle|raw)\s*$", text, re.M)) and bool(re.search(r"^COMMIT\s*$", text, re.M))
+
+
+FORMAT = Format(
+    "iptables", "the firewall as iptables-save writes it (/etc/sysconfig/iptables)",
+    paths=("etc/sysconfig/iptables",), names=("*iptables",), recognise=recognise, read=read,
+    rules=rules_in(globals()), facts=("firewall",), single=True)

@@ -1,12 +1,20 @@
-"""device-mapper multipath configuration (/etc/multipath.conf), read into a document of
-`section/.../keyword value` entries. Writing it is the host-files issue."""
+"""device-mapper multipath configuration, /etc/multipath.conf (guide §9.3): aliases for
+multipath LUNs by WWID, read into a document of `section/.../keyword value` entries."""
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 
-from virtc.owner import Owner
-from virtc.diagnostics import error
+from virtc.diagnostics import Related, Severity, error
 from virtc.documents import Document, Entry
+from virtc.model import Lun
+from virtc.owner import Owner
+from virtc.readback import Found
+from virtc.rules.base import Rule, Scope, rules_in
+from virtc.source import SourceFile
+from virtc.suggest import did_you_mean
+
+from .format import Artifact, Format
 
 _TOKEN = re.compile(r'"[^"]*"|\{|\}|[^\s{}"#]+|#.*')
 
@@ -50,8 +58,6 @@ def parse_document(src) -> tuple[Document, list]:
 
 # ---------------------------------------------------------------- writing
 
-NAME = "multipath"
-
 # device-mapper-multipath 0.4.7's defaults on RHEL 5 (its shipped multipath.conf): udev_dir,
 # selector, getuid_callout and prio_callout are RHEL 5 keywords that today's tools reject.
 DEFAULTS = (("udev_dir", "/dev"), ("polling_interval", "10"), ("selector", '"round-robin 0"'),
@@ -63,8 +69,6 @@ DEFAULTS = (("udev_dir", "/dev"), ("polling_interval", "10"), ("selector", '"rou
 def emit(model) -> list:
     """/etc/multipath.conf for hosts with `multipath` LUNs (guide §9.3): defaults, the
     blacklist where given, and one multipath block (wwid, alias) per LUN."""
-    from virtc.targets import Artifact
-
     out = []
     for h in model.hosts:
         luns = [lun for lun in h.luns if lun.kind == "multipath"]
@@ -98,10 +102,6 @@ _SECTIONS = ("devices", "device", "blacklist_exceptions")  # known to multipathd
 
 
 def read(text: str, path: str):
-    from virtc.model import Lun
-    from virtc.readback import Found
-    from virtc.source import SourceFile
-
     src = SourceFile(path, text)
     doc, problems = parse_document(src)
     found = Found(src, "multipath", doc, diagnostics=list(problems))
@@ -144,3 +144,125 @@ def read(text: str, path: str):
             continue  # VF411: a multipath block without wwid or alias
         found.add("luns", Lun(alias.value, wwid.value.lower(), "multipath", alias.span, Owner(part=f"multipath {alias.value}")))
     return found
+
+
+# ---------------------------------------------------------------- format-level rules
+
+MULTIPATH_SECTIONS = ("defaults", "blacklist", "blacklist_exceptions", "devices", "device",
+                      "multipaths", "multipath")
+
+
+class MultipathSections(Rule):
+    """multipath.conf sections are spelt right and each multipath block is inside multipaths.
+
+    What it checks: section names (defaults, blacklist, devices, device, multipaths,
+    multipath, ...), a `multipath` block outside `multipaths { }`, a multipath block
+    without wwid or alias, and unbalanced braces (reported by the reader).
+
+    Why: the persistent names are `multipaths { multipath { wwid ... alias ... } }` (§9.3,
+    lines 1459-1477); the guide's example spells two blocks `mulitpath` (lines 1469, 1473)
+    and its §32.14 copy leaves out the enclosing multipaths (lines 5518-5533,
+    contradiction C-20): multipathd ignores both, so the aliases never appear.
+
+    Example:
+        multipaths {
+            mulitpath { wwid 3600805f3001598700000000086fc001b; alias oramp3 }
+        }
+
+    Fix: multipath { wwid 3600805f3001598700000000086fc001b alias oramp3 } inside multipaths.
+    """
+
+    code, name, severity = "VF411", "multipath-sections", Severity.ERROR
+    checklist, section, lines = ("MPIO-09", "MPIO-08"), "§9.3", "1459-1477, 5518-5533"
+    scope = Scope.DOCUMENT
+    formats = ("multipath",)
+
+    def document(self, doc: Document):
+        blocks = defaultdict(dict)
+        for e in doc.entries:
+            parts = e.key.split("/")
+            if e.value is None:  # a section opener
+                name = parts[-1]
+                if name not in MULTIPATH_SECTIONS:
+                    yield self.report(f"unknown section '{name}'", e.key_span,
+                                      hint=did_you_mean(name, MULTIPATH_SECTIONS))
+                elif name == "multipath" and parts[:-1] != ["multipaths"]:
+                    yield self.report("a multipath block outside multipaths { }", e.key_span,
+                                      hint="put every multipath block inside one multipaths { } section")
+                if name == "multipath":
+                    blocks[e.group]["_"] = e
+            elif parts[:-1] and parts[:-1][-1] == "multipath":
+                blocks[e.group][parts[-1]] = e
+        for block in blocks.values():
+            head = block.get("_")
+            if head is None:
+                continue
+            for needed in ("wwid", "alias"):
+                if needed not in block:
+                    yield self.report(f"multipath block without {needed}", head.key_span)
+
+
+class MultipathIdentity(Rule):
+    """Each multipath WWID and alias appears once, and WWIDs are complete.
+
+    What it checks: a WWID or alias used by two multipath blocks, and a WWID whose length
+    is not the full length scsi_id prints.
+
+    Why: §32.14's example gives three aliases the same WWID and cuts another short
+    (lines 5518-5533, contradiction C-20); the complete form in §9.3 is '3' + 32 hex digits
+    (lines 1437, 1462-1474). Two aliases cannot name one device, and a truncated WWID
+    matches none.
+
+    Example:
+        multipath { wwid 3600a0b80001327510000015427b6  alias oramp2 }
+
+    Fix: copy the WWID from `scsi_id -g -s /block/sdX`.
+    """
+
+    code, name, severity = "VF412", "multipath-identity", Severity.ERROR
+    checklist, section, lines = ("MPIO-11",), "§32.14", "1437, 1462-1474, 5518-5533"
+    scope = Scope.DOCUMENT
+    formats = ("multipath",)
+    uses = ("mpio.wwid_length",)
+
+    def document(self, doc: Document):
+        length = self.limit("mpio.wwid_length")
+        seen = {"wwid": {}, "alias": {}}
+        for e in doc.entries:
+            *section, kind = e.key.split("/")
+            if not section or section[-1] != "multipath" or kind not in seen:
+                continue
+            if e.value in seen[kind]:
+                yield self.report(f"{kind} {e.value} is used twice", e.value_span,
+                                  related=(Related(seen[kind][e.value].value_span, "first used here"),))
+            else:
+                seen[kind][e.value] = e
+            if kind == "wwid" and len(e.value) != length.value:
+                yield self.report(f"WWID {e.value} has {len(e.value)} characters, not {length.value}",
+                                  e.value_span, limit=length,
+                                  hint="copy it whole from scsi_id -g -s /block/sdX")
+
+
+_SECTION = re.compile(r"^[ \t]*([A-Za-z_]+)[ \t]*\{", re.M)
+
+
+def recognise(text: str, name: str = "") -> bool:
+    """Sections opened with `{`, every top-level one a multipath section (lvm.conf also has
+    `devices {`, but beside `log {`, `global {` ...)."""
+    body = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+    sections, depth = [], 0
+    for m in re.finditer(r"[{}]|^[ \t]*([A-Za-z_]+)[ \t]*(?=\{)", body, re.M):
+        if m.group(0) == "{":
+            depth += 1
+        elif m.group(0) == "}":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            sections.append(m.group(1))
+    return bool(sections) and all(s in ("defaults", "blacklist", "blacklist_exceptions", "devices", "multipaths")
+                                  for s in sections)
+
+
+FORMAT = Format(
+    "multipath", "device-mapper multipath configuration (/etc/multipath.conf)",
+    paths=("etc/multipath.conf",), names=("*multipath.conf",), recognise=recognise, read=read, emit=emit,
+    target="multipath", rules=rules_in(globals()), facts=("luns",), single=True)

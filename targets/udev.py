@@ -1,5 +1,5 @@
-"""udev rules (/etc/udev/rules.d/20-names.rules) and /etc/scsi_id.config, the single-path
-persistent LUN names of guide §9.3. Read side here; writing them is the host-files issue.
+"""udev rules, /etc/udev/rules.d/*.rules: the single-path persistent LUN names of guide
+§9.3 (`KERNEL=="sd*", BUS=="scsi", PROGRAM="/sbin/scsi_id ...", RESULT=="WWID", NAME="name"`).
 
 A rules document has one entry per `KEY{attr}OP"value"` pair: key = KEY, value =
 (operator, value), group = the rule's number.
@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import re
 
-from virtc.owner import Owner
-from virtc.diagnostics import error
+from virtc.diagnostics import Related, Severity, error
 from virtc.documents import Document, Entry
+from virtc.model import Lun
+from virtc.owner import Owner
+from virtc.readback import Found
+from virtc.rules.base import Rule, Scope, rules_in
+from virtc.source import SourceFile
+from virtc.suggest import did_you_mean
+
+from .format import Artifact, Format
 
 _PAIR = re.compile(r'\s*(?P<key>[A-Z_]+(?:\{[^}]*\})?)\s*(?P<op>==|!=|\+=|:=|=)\s*"(?P<value>[^"]*)"')
 _SEP = re.compile(r"\s*(,|$)")
@@ -63,30 +70,11 @@ def parse_rules(src) -> tuple[Document, list]:
     return Document("udev", src.path, tuple(entries)), diags
 
 
-def parse_scsi_id_config(src) -> tuple[Document, list]:
-    """scsi_id.config: `key=value` lines; commented lines are kept out."""
-    entries = []
-    for start, body in src.lines():
-        s = body.strip()
-        if not s or s.startswith("#") or "=" not in s:
-            continue
-        key, value = (x.strip() for x in s.split("=", 1))
-        k0 = start + body.index(key)
-        entries.append(Entry(key, value, src.span(k0, start + len(body.rstrip())), src.span(k0, k0 + len(key)),
-                             src.span(k0, start + len(body.rstrip()))))
-    return Document("scsi_id", src.path, tuple(entries)), []
-
-
 # ---------------------------------------------------------------- writing
 
-NAME = "udev"
-
-
-def emit(model) -> list:
+def emit(model) -> list[Artifact]:
     """Persistent single-path LUN names (guide §9.3): one udev rule per `lun`, RHEL 5 syntax
-    (match with ==, assign with =, scsi_id by its full path), and scsi_id.config with -g."""
-    from virtc.targets import Artifact
-
+    (match with ==, assign with =, scsi_id by its full path)."""
     out = []
     for h in model.hosts:
         luns = [lun for lun in h.luns if lun.kind == "udev"]
@@ -97,9 +85,6 @@ def emit(model) -> list:
             rules.append(f'KERNEL=="sd*", BUS=="scsi", PROGRAM="/sbin/scsi_id -g -s /block/%k", '
                          f'RESULT=="{lun.wwid}", NAME="{lun.name}"\n')
         out.append(Artifact(f"{h.name}/etc/udev/rules.d/20-names.rules", "".join(rules), source=h.owner))
-        out.append(Artifact(f"{h.name}/etc/scsi_id.config",
-                            "# Written by virtc: every SCSI device returns a UUID (guide §9.3).\n"
-                            "# options=-b\noptions=-g\n", source=h.owner))
     return out
 
 
@@ -117,10 +102,6 @@ def read(text: str, path: str):
     """A udev rules file -> luns (kind udev). A rule written with RESULT="..." (one '=',
     as the guide prints it) or NAME=="..." is read for what it means to say; VF402
     reports the operator."""
-    from virtc.model import Lun
-    from virtc.readback import Found
-    from virtc.source import SourceFile
-
     src = SourceFile(path, text)
     doc, problems = parse_rules(src)
     found = Found(src, "udev", doc, diagnostics=list(problems))
@@ -154,22 +135,130 @@ def read(text: str, path: str):
     return found
 
 
-def read_scsi_id(text: str, path: str):
-    """/etc/scsi_id.config: no model facts (virtc always writes options=-g; VF403 checks
-    it); any other line is noted."""
-    from virtc.readback import Found
-    from virtc.source import SourceFile
+# ---------------------------------------------------------------- format-level rules
 
-    src = SourceFile(path, text)
-    doc, problems = parse_scsi_id_config(src)
-    found = Found(src, "scsi_id", doc, diagnostics=list(problems))
-    for e in doc.entries:
-        if e.key == "options" and e.value.split() in (["-g"], ["-b"]):
-            continue  # -g is what virtc writes; an active -b is VF403's
-        found.ignored(f"scsi_id.config line `{src.text[e.span.start:e.span.end][:60]}`", e.span)
-    for start, body in src.lines():  # lines the parser skips that are neither comments nor blank
-        s = body.strip()
-        if s and not s.startswith("#") and "=" not in s:
-            lead = start + len(body) - len(body.lstrip())
-            found.ignored(f"scsi_id.config line `{s[:60]}`", src.span(lead, lead + len(s)))
-    return found
+# udev 095 (RHEL 5): keys that match (== or !=) and keys that assign (=, +=, :=).
+MATCH_KEYS = ("ACTION", "KERNEL", "DEVPATH", "SUBSYSTEM", "BUS", "DRIVER", "ID", "SUBSYSTEMS",
+              "DRIVERS", "KERNELS", "RESULT", "ENV", "ATTR", "ATTRS", "SYSFS", "PROGRAM_RESULT")
+ASSIGN_KEYS = ("NAME", "SYMLINK", "OWNER", "GROUP", "MODE", "OPTIONS", "RUN", "LABEL", "GOTO",
+               "IMPORT", "WAIT_FOR_SYSFS", "PROGRAM", "ENV")
+
+
+class UdevRuleSyntax(Rule):
+    """A udev rule line is a list of `KEY=="value"` and `KEY="value"` pairs.
+
+    What it checks: the reader reports text it cannot read as a pair (a missing comma or
+    quote).
+
+    Why: a rule is "one line, comma-separated KEY op "value" pairs" (§9.3, lines
+    1441-1447); udev skips a rule it cannot parse and the LUN gets no name.
+
+    Example:
+        KERNEL=="sd*" BUS=="scsi"
+
+    Fix: KERNEL=="sd*", BUS=="scsi".
+    """
+
+    code, name, severity = "VF401", "udev-rule-syntax", Severity.ERROR
+    checklist, section, lines = ("MPIO-05",), "§9.3", "1441-1447"
+    scope = Scope.READER
+
+
+class UdevOperators(Rule):
+    """udev rules match with `==` and assign with `=`, and call /sbin/scsi_id by its full path.
+
+    What it checks: match keys (KERNEL, BUS, SUBSYSTEM, RESULT, ...) written with a single
+    '='; assignment keys (NAME, SYMLINK, PROGRAM, ...) written with '=='; PROGRAM running
+    scsi_id by a relative path or without `-g -s /block/%k`; two rules creating the same
+    NAME.
+
+    Why: the template is `KERNEL=="sd[a-z]", BUS=="scsi", PROGRAM="/sbin/scsi_id -g -s
+    /block/%k", RESULT="UUID", NAME="devicename"` (§9.3, line 1442), but the guide's own
+    examples write `KERNEL="sd*"`, `PROGRAM="/sbin/scsi_id -g -s"` and the relative
+    `sbin/scsi_id` (lines 1445, 5511, 5513; contradiction C-18), and every example writes
+    RESULT with one '='. udev 095 refuses '=' on a match key ("invalid KERNEL operation")
+    and drops the whole rule; a relative PROGRAM path is not found.
+
+    Example:
+        KERNEL="sd*", BUS="scsi", PROGRAM="sbin/scsi_id", RESULT="3600a0b80001327510000015427b625e", NAME="mydevicename"
+
+    Fix: KERNEL=="sd*", BUS=="scsi", PROGRAM="/sbin/scsi_id -g -s /block/%k",
+    RESULT=="3600a0b800013275100000015427b625e", NAME="mydevicename".
+    """
+
+    code, name, severity = "VF402", "udev-operators", Severity.ERROR
+    checklist, section, lines = ("MPIO-05",), "§9.3", "1441-1447, 5510-5514"
+    scope = Scope.DOCUMENT
+    formats = ("udev",)
+
+    def document(self, doc: Document):
+        names: dict[str, object] = {}
+        for e in doc.entries:
+            key = e.key.split("{", 1)[0]
+            op, value = e.value
+            if key in MATCH_KEYS and key not in ASSIGN_KEYS and op not in ("==", "!="):
+                yield self.report(f'{key}{op}"{value}" matches with a single "="; udev needs "=="', e.span,
+                                  hint=f'{key}=="{value}"')
+            elif key in ASSIGN_KEYS and key not in MATCH_KEYS and op in ("==", "!="):
+                yield self.report(f"{key} is assigned, not compared: write {key}=", e.span)
+            elif key not in MATCH_KEYS and key not in ASSIGN_KEYS:
+                yield self.report(f"unknown udev key {key}", e.key_span,
+                                  hint=did_you_mean(key, MATCH_KEYS + ASSIGN_KEYS))
+            if key == "PROGRAM" and "scsi_id" in value:
+                exe = value.split()[0]
+                if not exe.startswith("/"):
+                    yield self.report(f"PROGRAM runs {exe} by a relative path", e.value_span,
+                                      hint='PROGRAM="/sbin/scsi_id -g -s /block/%k"')
+                elif "/block/%k" not in value:
+                    yield self.report("scsi_id is called without the device (/block/%k)", e.value_span,
+                                      hint='PROGRAM="/sbin/scsi_id -g -s /block/%k"')
+            if key == "NAME":
+                if value in names:
+                    yield self.report(f"two rules name a device {value}", e.span,
+                                      related=(Related(names[value].span, "first named here"),))
+                else:
+                    names[value] = e
+
+
+class RcLocalStartUdev(Rule):
+    """With udev names for LUNs, /etc/rc.local runs /sbin/start_udev.
+
+    What it checks: when udev rules are read together with an rc.local, that rc.local
+    contains /sbin/start_udev.
+
+    Why: "Add /sbin/start_udev to /etc/rc.local" (§9.3, lines 1448-1449; §32.14, lines
+    5514-5515), so the names exist after the storage comes up.
+
+    Example: an rc.local without start_udev beside 20-names.rules.
+
+    Fix: append the line /sbin/start_udev.
+    """
+
+    code, name, severity = "VF413", "rc-local-start-udev", Severity.WARNING
+    checklist, section, lines = ("MPIO-06",), "§9.3", "1448-1449, 5514-5515"
+    scope = Scope.FLEET
+    formats = ("rc.local", "udev")
+
+    def fleet(self):
+        docs = self.ctx.documents
+        if not any(d.format == "udev" and any(e.key == "NAME" for e in d.entries) for d in docs):
+            return
+        for d in docs:
+            if d.format == "rc.local" and not any("/sbin/start_udev" in e.value for e in d.entries):
+                first = d.entries[0].span if d.entries else None
+                yield self.report("rc.local does not run /sbin/start_udev, which the LUN names need", first,
+                                  hint="append /sbin/start_udev")
+
+
+def recognise(text: str, name: str = "") -> bool:
+    """Rule lines made of udev pairs (KERNEL=="sd*", NAME="x" ...) that match on a udev key
+    (written with `=` too, as the guide's own example does)."""
+    rules = [line for line in (x.strip() for x in text.splitlines()) if line and not line.startswith("#")]
+    keys = {m.group("key").split("{")[0] for line in rules for m in _PAIR.finditer(line)}
+    return bool(rules) and all(_PAIR.match(line) for line in rules) and bool(keys & set(MATCH_KEYS))
+
+
+FORMAT = Format(
+    "udev", "udev rules (persistent names for single-path LUNs)",
+    paths=("etc/udev/rules.d/*.rules",), names=("*.rules",), recognise=recognise, read=read, emit=emit,
+    target="udev", rules=rules_in(globals()), facts=("luns",))

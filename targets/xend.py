@@ -13,7 +13,16 @@ from __future__ import annotations
 
 import re
 
-from . import Artifact
+from virtc.diagnostics import Severity
+from virtc.documents import Document, Entry
+from virtc.limits import limits
+from virtc.model import Migration, Setting
+from virtc.readback import Found
+from virtc.rules.base import Rule, Scope, rules_in
+from virtc.source import SourceFile
+
+from .format import Artifact, Format
+from .lines import Unmodelled, report
 
 NAME = "xend"
 # Symbols and numbers are written bare, as the guide does ((xend-relocation-port 8002),
@@ -93,8 +102,6 @@ class _List:
 
 def _string(text: str, i: int, found) -> tuple[_Atom | None, int]:
     """The string opening at text[i]; None (and VF501) when it never closes."""
-    from .hostread import report
-
     src = found.source
     delim, j, out, n = text[i], i + 1, [], len(text)
     while j < n:
@@ -124,11 +131,11 @@ def _string(text: str, i: int, found) -> tuple[_Atom | None, int]:
             out.append(chr(int(text[j + 1:k], 8) % 256))
             j = k
         else:
-            report(found, "VF506", f"xend reads '\\{e}' in a string as a lone backslash and drops '{e}'",
+            report(found, XendStringEscape, f"xend reads '\\{e}' in a string as a lone backslash and drops '{e}'",
                    src.span(j, j + 2), hint=f"write '\\\\{e}' (a backslash is doubled in xend-config.sxp)")
             out.append("\\")
             j += 2
-    report(found, "VF501", "this string is never closed; xend stops reading the file with a parse error",
+    report(found, XendSxpSyntax, "this string is never closed; xend stops reading the file with a parse error",
            src.span(i, i + 1), hint=f"close it with {delim}")
     return None, n
 
@@ -136,8 +143,6 @@ def _string(text: str, i: int, found) -> tuple[_Atom | None, int]:
 def _parse_sxp(found) -> list:
     """Top-level items (_Atom or _List) of the file, with VF501/VF506 for what xend's
     parser rejects or misreads."""
-    from .hostread import report
-
     src = found.source
     text = src.text
     top: list = []
@@ -156,7 +161,7 @@ def _parse_sxp(found) -> list:
             i += 1
         elif c == ")":
             if not stack:
-                report(found, "VF501", "')' closes nothing; xend stops with \"syntax error: )\"",
+                report(found, XendSxpSyntax, "')' closes nothing; xend stops with \"syntax error: )\"",
                        src.span(i, i + 1), hint="remove it or add the '(' it belongs to")
                 i += 1
                 continue
@@ -175,11 +180,11 @@ def _parse_sxp(found) -> list:
             into.append(_Atom(text[i:j], i, j, False))
             i = j
         else:
-            report(found, "VF501", f"character U+{ord(c):04X} outside a string; xend stops with \"invalid "
+            report(found, XendSxpSyntax, f"character U+{ord(c):04X} outside a string; xend stops with \"invalid "
                                    "character\"", src.span(i, i + 1), hint="remove it, or put the value in quotes")
             i += 1
     for lst in stack:
-        report(found, "VF501", "this '(' is never closed; xend stops reading the file with a parse error",
+        report(found, XendSxpSyntax, "this '(' is never closed; xend stops reading the file with a parse error",
                src.span(lst.start, lst.start + 1), hint="add the missing ')'")
     return top
 
@@ -192,14 +197,6 @@ def read(text: str, path: str):
     """/etc/xen/xend-config.sxp: one Setting per key as xend reads it (the first element of
     that name, its first value), and Migration when the relocation server is on. Never
     evaluates anything."""
-    from virtc.documents import Document, Entry
-    from virtc.limits import limits
-    from virtc.model import Migration, Setting
-    from virtc.readback import Found
-    from virtc.source import SourceFile
-
-    from .hostread import Unmodelled, report
-
     src = SourceFile(path, text)
     found = Found(src, "xend")
     top = _parse_sxp(found)
@@ -213,7 +210,7 @@ def read(text: str, path: str):
         if loose:
             first, last = loose[0], loose[-1]
             words = " ".join(_show(a) for a in loose)
-            report(found, "VF502", f"'{words}' is not inside parentheses; xend ignores it",
+            report(found, XendSettingWithoutParentheses, f"'{words}' is not inside parentheses; xend ignores it",
                    src.span(first.start, last.end),
                    hint=f"write ({words})" if len(loose) > 1 else "remove it")
             loose.clear()
@@ -227,11 +224,11 @@ def read(text: str, path: str):
         flush_loose()
         span = src.span(item.start, item.end)
         if not item.items:
-            report(found, "VF501", "an empty () is not a setting", span, severity=_warning(), hint="remove it")
+            report(found, XendSxpSyntax, "an empty () is not a setting", span, severity=_warning(), hint="remove it")
             continue
         head = item.items[0]
         if not isinstance(head, _Atom):
-            report(found, "VF501", "a setting starts with its name, not with a list", span,
+            report(found, XendSxpSyntax, "a setting starts with its name, not with a list", span,
                    hint="write (NAME VALUE)")
             continue
         key = head.text
@@ -242,19 +239,19 @@ def read(text: str, path: str):
             first_span = first.span if isinstance(first, Setting) else src.span(first.start, first.end)
             same = isinstance(first, Setting) and values and isinstance(values[0], _Atom) \
                 and values[0].text == first.value
-            report(found, "VF505", f"({key} ...) is set again; xend reads only the first, at line "
+            report(found, XendDuplicateSetting, f"({key} ...) is set again; xend reads only the first, at line "
                                    f"{first_span.line}", span, severity=_warning() if same else None,
                    hint="keep one line per setting: remove the first one or this one")
             continue
         if not values:
-            report(found, "VF503", f"({key}) has no value; xend uses its default", span,
+            report(found, XendSettingWithoutValue, f"({key}) has no value; xend uses its default", span,
                    hint=f"write ({key} '') for an empty value, or remove the line")
             seen[key] = item
             continue
         value = values[0]
         if len(values) > 1:
             rest = " ".join(_show(v) if isinstance(v, _Atom) else "(...)" for v in values)
-            report(found, "VF504", f"({key} {rest}) has {len(values)} values; xend reads only the first",
+            report(found, XendSeveralValues, f"({key} {rest}) has {len(values)} values; xend reads only the first",
                    span, hint=f"quote them as one string: ({key} '{rest}')" if all(
                        isinstance(v, _Atom) and not v.quoted for v in values) else "keep one value")
         if not isinstance(value, _Atom):
@@ -291,6 +288,158 @@ def _port(value: str) -> int | None:
 
 
 def _warning():
-    from virtc.diagnostics import Severity
-
     return Severity.WARNING
+
+
+# ---------------------------------------------------------------- format-level rules
+
+class XendSxpSyntax(Rule):
+    """xend-config.sxp is made of balanced S-expressions that xend's parser accepts.
+
+    What it checks: a ')' that closes nothing, a '(' or a quoted string that is never
+    closed, a character outside strings that xend's parser refuses (anything but
+    printable ASCII), and elements that are not settings: an empty `()` (a warning) or a
+    list where the setting's name belongs.
+
+    Why: xend reads its parameters from /etc/xen/xend-config.sxp before it starts (§19,
+    line 3026); a parse error there stops xend, and with it every guest operation. The
+    guide's own §20.2 example ends with a stray character after the closing parenthesis,
+    `(xend-relocation-hosts-allow- '^localhost\\\\.localdomain$' )>` (line 3402,
+    contradiction C-30: parsers must reject unbalanced S-expressions).
+
+    Example:
+        (xend-relocation-hosts-allow '^peer\\\\.example\\\\.com$'
+
+    Fix: balance the parentheses and quotes: one `(name value)` per setting.
+    """
+
+    code, name, severity = "VF501", "xend-sxp-syntax", Severity.ERROR
+    checklist, section, lines = ("XEN-01",), "§19", "3026, 3402"
+    scope = Scope.READER
+
+
+class XendSettingWithoutParentheses(Rule):
+    """Every setting of xend-config.sxp is in parentheses.
+
+    What it checks: words at the top level of the file, outside any `( )`: a setting
+    written without its parentheses, or stray text such as a trailing '>'.
+
+    Why: xend looks its settings up as `(name value)` elements and skips anything else,
+    so an unparenthesised line is silently ignored and the default stays in force. §11.1
+    tells the reader to change the "typical" line `network-script network-bridge` into
+    `network-script network-xen-multi-bridge` (lines 1630, 1633-1634), both without
+    parentheses, and §20.2 ends a line with `)>` (line 3402); §10.2 writes the same
+    setting correctly, `(network-script /bin/true)` (lines 1535-1537).
+
+    Example:
+        network-script network-xen-multi-bridge
+
+    Fix: `(network-script network-xen-multi-bridge)`.
+    """
+
+    code, name, severity = "VF502", "xend-setting-without-parentheses", Severity.ERROR
+    checklist, section, lines = ("XEN-01", "NET-24"), "§11.1", "1535-1537, 1630, 1633-1634, 3402"
+    scope = Scope.READER
+
+
+class XendSettingWithoutValue(Rule):
+    """A setting of xend-config.sxp has a value; an empty one is written ''.
+
+    What it checks: `(name)` with nothing after the name.
+
+    Why: xend takes the first value of a setting; with none it uses its default, so the
+    line does nothing, and it also hides any later line of the same name (xend reads only
+    the first). §20.2 prints `(xend-relocation-address )` and `(xend-relocation-hosts-allow
+    )` (lines 3398, 3400) where §20 writes the empty string `''` (lines 3105, 3109); the
+    guide wants a single IP address and a list of patterns there (lines 3107, 3113).
+
+    Example:
+        (xend-relocation-address )
+
+    Fix: `(xend-relocation-address '10.0.0.1')`, or `''` for the default.
+    """
+
+    code, name, severity = "VF503", "xend-setting-without-value", Severity.WARNING
+    checklist, section, lines = ("MIG-17", "MIG-18"), "§20.2", "3105-3113, 3398-3400"
+    scope = Scope.READER
+
+
+class XendSeveralValues(Rule):
+    """A setting of xend-config.sxp has one value; a script with arguments is one quoted string.
+
+    What it checks: `(name value1 value2 ...)`.
+
+    Why: xend reads only the first value of a setting, so `(network-script network-bridge
+    bridge=xenbr0 netdev=dummy0)` runs network-bridge without its arguments. The guide
+    binds xenbr0 to dummy0 with the arguments in one quoted string, `(network-script
+    'network-bridge bridge=xenbr0 netdev=dummy0')` (§11.2, line 1706).
+
+    Example:
+        (network-script network-bridge bridge=xenbr0 netdev=dummy0)
+
+    Fix: `(network-script 'network-bridge bridge=xenbr0 netdev=dummy0')`.
+    """
+
+    code, name, severity = "VF504", "xend-several-values", Severity.ERROR
+    checklist, section, lines = ("XEN-08", "NET-26"), "§11.2", "1706"
+    scope = Scope.READER
+
+
+class XendDuplicateSetting(Rule):
+    """Each xend-config.sxp setting appears once: xend reads only the first.
+
+    What it checks: a second `(name ...)` of a name already set (an error when its value
+    differs from the first, a warning when it repeats it).
+
+    Why: the guide's procedures change settings in place: "change the following line
+    (network-script network-bridge) to (network-script /bin/true)" (§10.2, lines
+    1533-1537), "modify the following entries ... or remove the comment sign in front of
+    them" (§20, line 3097). Appending a line instead leaves the old one first, and xend
+    keeps using it: the bridges stay under Xen's script, or migration stays off.
+
+    Example:
+        (network-script network-bridge)
+        (network-script /bin/true)
+
+    Fix: edit the existing line (or comment it out with #) instead of adding another.
+    """
+
+    code, name, severity = "VF505", "xend-duplicate-setting", Severity.ERROR
+    checklist, section, lines = ("NET-10", "MIG-15"), "§10.2", "1533-1537, 3097"
+    scope = Scope.READER
+
+
+class XendStringEscape(Rule):
+    """A backslash in an xend-config.sxp string is doubled.
+
+    What it checks: a backslash inside a quoted value followed by a character that is not
+    one of xend's escapes (\\\\, \\', \\", \\n, \\t, ... octal, \\x hex).
+
+    Why: xend's parser keeps such a backslash and drops the character after it: '\\.'
+    becomes a lone backslash, so `'^peer\\.example\\.com$'` is read as
+    `^peer\\example\\com$` and the peer is refused. The guide writes a regex dot as two
+    backslashes and a dot, `(xend-relocation-hosts-allow '^localhost$
+    ^localhost\\\\.localdomain$')` (§20, lines 3113-3115).
+
+    Example:
+        (xend-relocation-hosts-allow '^peer\\.example\\.com$')
+
+    Fix: `(xend-relocation-hosts-allow '^peer\\\\.example\\\\.com$')`.
+    """
+
+    code, name, severity = "VF506", "xend-string-escape", Severity.WARNING
+    checklist, section, lines = ("MIG-18",), "§20", "3113-3115"
+    scope = Scope.READER
+
+_SETTING = re.compile(r"^\s*\((xend-|network-script|vif-script|dom0-|vnc-|console-|enable-dump|external-migration)", re.M)
+
+
+def recognise(text: str, name: str = "") -> bool:
+    """S-expression settings that only xend-config.sxp has."""
+    return bool(_SETTING.search(text))
+
+
+FORMAT = Format(
+    "xend", "xend's configuration (/etc/xen/xend-config.sxp)",
+    paths=("etc/xen/xend-config.sxp",), names=("*xend-config.sxp", "*.sxp"), recognise=recognise, read=read,
+    emit=emit, target="xend", rules=rules_in(globals()), facts=("xend",), single=True)

@@ -7,7 +7,7 @@ import re
 import jsonschema
 
 from virtc import coverage
-from virtc.rules import all_rules, not_checkable
+from virtc.ruleset import all_rules, not_checkable
 from virtc.schemas import load
 
 from conftest import ROOT, SHARED, need_shared

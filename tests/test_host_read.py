@@ -22,7 +22,8 @@ from virtc.derive import derive
 from virtc.model import GrubSettings, Model
 from virtc.readback import assemble, whole_file
 from virtc.resolve import compile_sources
-from virtc.targets import elilo, grub, hostfiles, ifcfg, multipath, udev
+from virtc.targets import elilo, grub, ifcfg, multipath, rclocal, registry, scsi_id, udev
+from virtc.units import format_kib
 
 from conftest import EXAMPLES, ROOT
 
@@ -104,7 +105,7 @@ host kvm3 {
 """,
 }
 
-EMITTERS = (grub, ifcfg, udev, multipath, hostfiles)
+EMITTERS = tuple(registry()[name] for name in ("grub", "ifcfg", "udev", "multipath", "hostfiles"))
 
 
 def reader(path: str):
@@ -119,11 +120,11 @@ def reader(path: str):
     if name.endswith(".rules"):
         return udev.read
     if name.endswith("scsi_id.config"):
-        return udev.read_scsi_id
+        return scsi_id.read
     if name.endswith("multipath.conf"):
         return multipath.read
     if name.endswith("rc.local"):
-        return hostfiles.read_rc_local
+        return rclocal.read
     return None
 
 
@@ -327,7 +328,7 @@ def test_spans_point_at_the_lines_that_say_it(item):
         assert line[g.col - 1:].startswith(("kernel /", "image="))
     d = got.fields.get("dom0_memory")
     if d is not None:
-        assert texts[d.file][d.start:d.end] == f"dom0_mem={grub._size(h.dom0_memory_kib)}"
+        assert texts[d.file][d.start:d.end] == f"dom0_mem={format_kib(h.dom0_memory_kib)}"
 
 
 # ---------------------------------------------------------------- (b) hand-written files
@@ -438,7 +439,7 @@ def test_udev_rules_give_luns():
 
 
 def test_scsi_id_config():
-    found = udev.read_scsi_id(*_case("scsi_id.config"))
+    found = scsi_id.read(*_case("scsi_id.config"))
     assert found.host == {} and _notes(found) == [("VF003", "info", 3, 1)]
 
 
@@ -455,7 +456,7 @@ def test_multipath_conf_gives_aliases_and_blacklist():
 
 def test_rc_local_gives_the_iscsi_target():
     """Guide §23.1.1 (lines 3719-3727, 3780): continued lines are joined."""
-    found = hostfiles.read_rc_local(*_case("rc.local"))
+    found = rclocal.read(*_case("rc.local"))
     (t,) = found.host["iscsi_targets"]
     assert t.iqn == "iqn.2004-04.rhel:rhel5:iscsi.kvmguest" and t.allow == "ALL"
     assert t.luns == ((1, "/var/lib/tgtd/kvmguest/rhelx86_64.img"), (2, "/var/lib/tgtd/kvmguest/shareddata.img"))
@@ -495,8 +496,8 @@ def test_split_release():
 
 READERS = {"boot/grub/grub.conf": grub.read, "guests/g1/boot/grub/grub.conf": grub.read,
            "boot/efi/efi/redhat/elilo.conf": elilo.read, "etc/sysconfig/network-scripts/ifcfg-br0": ifcfg.read,
-           "etc/udev/rules.d/20-names.rules": udev.read, "etc/scsi_id.config": udev.read_scsi_id,
-           "etc/multipath.conf": multipath.read, "etc/rc.local": hostfiles.read_rc_local}
+           "etc/udev/rules.d/20-names.rules": udev.read, "etc/scsi_id.config": scsi_id.read,
+           "etc/multipath.conf": multipath.read, "etc/rc.local": rclocal.read}
 
 # Pieces of every format, and the characters that end or split their tokens.
 PIECES = [line for p in sorted(CASES.rglob("*")) if p.is_file() for line in p.read_text().splitlines()] + [

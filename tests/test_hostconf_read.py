@@ -22,23 +22,24 @@ from virtc.checker import run_rules
 from virtc.model import Model
 from virtc.readback import assemble
 from virtc.resolve import compile_sources
-from virtc.rules import Context, Scope, all_rules
-from virtc.rules import hostconffile, xendfile
+from virtc.rules.base import Context, Scope
+from virtc.ruleset import all_rules
 from virtc.source import SourceFile
-from virtc.targets import cpuspeed, hostconf, xend
+from virtc.targets import by_name, cpuspeed, xend
 
 from conftest import ROOT
 
 CLEAN = ROOT / "tests" / "lintcases" / "hostconf" / "clean"
 RULE_CASES = ROOT / "tests" / "cases"
 EXAMPLES = sorted((ROOT / "examples").glob("*.virt"))
-READERS = {"xend-config.sxp": xend.read, "sysctl.conf": hostconf.read_sysctl,
-           "modprobe.conf": hostconf.read_modprobe, "iptables": hostconf.read_iptables,
-           "exports": hostconf.read_exports, "file_contexts.local": hostconf.read_fcontext,
-           "booleans.local": hostconf.read_sebool, "selinux-setup.sh": hostconf.read_selinux_commands,
-           "cpuspeed": hostconf.read_cpuspeed}
+READERS = {"xend-config.sxp": by_name("xend").read, "sysctl.conf": by_name("sysctl").read,
+           "modprobe.conf": by_name("modprobe").read, "iptables": by_name("iptables").read,
+           "exports": by_name("exports").read, "file_contexts.local": by_name("fcontext").read,
+           "booleans.local": by_name("sebool").read, "selinux-setup.sh": by_name("selinux-commands").read,
+           "cpuspeed": by_name("cpuspeed").read}
 EXPECT = re.compile(r"#>\s*(?P<code>VF[0-9]{3})\s+(?P<sev>error|warning|info)\s+(?P<line>[0-9]+):(?P<col>[0-9]+)")
-OUR_CODES = sorted(r.code for r in all_rules() if r.__module__ in (xendfile.__name__, hostconffile.__name__))
+OUR_CODES = sorted({r.code for name in ("xend", "sysctl", "modprobe", "iptables", "exports", "fcontext", "sebool",
+                                          "selinux-config", "selinux-commands", "cpuspeed") for r in by_name(name).rules})
 # A KVM host whose CPU flags lack constant_tsc: the cpuspeed rule warns for it.
 KVM_NO_TSC = ('host kvm1 { hypervisor kvm; cpu amd cores 4 flags svm nx; memory 8G; '
               'grub args "processor.max_cstate=1" }\n')
@@ -139,7 +140,7 @@ def test_sysctl_and_modprobe_facts():
     f = _read("sysctl.conf")
     assert [(s.key, s.value) for s in f.host["sysctl"]][:2] == [("net.ipv4.ip_forward", "1"),
                                                                ("net.bridge.bridge-nf-call-ip6tables", "0")]
-    assert hostconf.read_sysctl("net/ipv4/ip_forward=1\n", "s").host["sysctl"][0].key == "net.ipv4.ip_forward"
+    assert by_name("sysctl").read("net/ipv4/ip_forward=1\n", "s").host["sysctl"][0].key == "net.ipv4.ip_forward"
     f = _read("modprobe.conf")
     assert [(s.key, s.value) for s in f.host["modprobe"]] == [
         ("loop", "max_loop=64"), ("pciback", "hide=(0000:09:00.0)(0000:0a:04.1)"), ("igb", "max_vfs=7"),
@@ -154,10 +155,10 @@ def test_firewall_facts():
     assert (fw.span.line, fw.span.col) == (2, 1)
     # The VF823 file: the physdev rule is never reached.
     path = RULE_CASES / "VF823" / "fail-iptables"
-    fw = hostconf.read_iptables(path.read_text(), str(path)).host["firewall"]
+    fw = by_name("iptables").read(path.read_text(), str(path)).host["firewall"]
     assert (fw.open, fw.policy, fw.bridged) == (("22/tcp",), "reject", False)
     plain = "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n-A INPUT -p udp --dport 53 -j ACCEPT\nCOMMIT\n"
-    fw = hostconf.read_iptables(plain, "i").host["firewall"]
+    fw = by_name("iptables").read(plain, "i").host["firewall"]
     assert (fw.open, fw.policy, fw.bridged) == (("53/udp",), "drop", True)
 
 
@@ -167,7 +168,7 @@ def test_exports_facts():
         ("/var/lib/libvirt/images", "*.example.com", "rw,no_root_squash,async"),
         ("/srv/iso", "10.0.0.0/24", "ro,sync"), ("/srv/iso", "kvm2.example.com", "ro,sync")]
     # `host (rw)` is read as exportfs reads it: two clients.
-    ex = hostconf.read_exports("/srv/a h1 (rw)\n/srv/b -rw h2 h3(sync)\n", "e").host["exports"]
+    ex = by_name("exports").read("/srv/a h1 (rw)\n/srv/b -rw h2 h3(sync)\n", "e").host["exports"]
     assert [(e.clients, e.options) for e in ex] == [("h1", None), ("*", "rw"), ("h2", "rw"), ("h3", "rw,sync")]
 
 
@@ -279,7 +280,7 @@ def test_read_settings_reach_the_model_rules_with_file_spans():
 
 def test_firewall_and_relocation_meet_in_the_migration_rules():
     xf = xend.read("(xend-relocation-server yes)\n(xend-relocation-port 8002)\n", "/h/etc/xen/xend-config.sxp")
-    fw = hostconf.read_iptables("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+    fw = by_name("iptables").read("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
                                 "-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -j REJECT\nCOMMIT\n",
                                 "/h/etc/sysconfig/iptables")
     host, guests, _ = assemble("h", [xf, fw], xf.source.span(0, 1))
@@ -338,9 +339,9 @@ def test_any_value_virtc_writes_to_xend_config_reads_back(value):
 @given(value=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e, blacklist_characters="'\"\\`$#;"),
                      min_size=1, max_size=30))
 def test_any_value_virtc_writes_to_sysctl_and_modprobe_reads_back(value):
-    f = hostconf.read_sysctl(f"kernel.x = {value}\n", "s")
+    f = by_name("sysctl").read(f"kernel.x = {value}\n", "s")
     assert [(s.key, s.value) for s in f.host["sysctl"]] == [("kernel.x", value)]
-    f = hostconf.read_modprobe(f"options m p={value}\n", "m")
+    f = by_name("modprobe").read(f"options m p={value}\n", "m")
     assert [(s.key, s.value) for s in f.host.get("modprobe", ())] in ([("m", f"p={value}")], [])
 
 

@@ -55,7 +55,7 @@ from virtc import api, values
 from virtc.build import artifacts, unsafe_path, write_tree
 from virtc.readers import read_text
 from virtc.resolve import compile_text
-from virtc.targets import grub, hostfiles, ifcfg, multipath, udev, xend, xm
+from virtc.targets import grub, ifcfg, multipath, rclocal, scsi_id, udev, xend, xm
 
 SETTINGS = dict(deadline=None, derandomize=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -768,7 +768,7 @@ def check_outputs(model, arts, tmp: str) -> None:
             checks.append(("ifcfg", len(jobs), expected_ifcfg(h)[name], a.path))
         elif parts[1:] == ["etc", "rc.local"]:
             calls = expected_rc_calls(h)
-            lines = [e.value for e in _doc(hostfiles.parse_lines, full).entries]
+            lines = [e.value for e in _doc(rclocal.parse_lines, full).entries]
             assert len(lines) == len(calls), lines
             if calls and calls[0] == ["start_udev"]:
                 assert lines[0] == "/sbin/start_udev"
@@ -822,7 +822,7 @@ def check_outputs(model, arts, tmp: str) -> None:
             assert [(r["NAME"], r["RESULT"]) for r in rules.values()] == \
                    [(("=", x.name), ("==", x.wwid)) for x in luns]
         elif parts[1:] == ["etc", "scsi_id.config"]:
-            doc = _doc(udev.parse_scsi_id_config, full)
+            doc = _doc(scsi_id.parse_document, full)
             assert [(e.key, e.value) for e in doc.entries] == [("options", "-g")]
         else:
             raise AssertionError(f"no reader checks {a.path}")

@@ -1,5 +1,5 @@
 """Existing libvirt XML read back into the model: targets/libvirt.py read(), the safe parser
-(compiler/xmlsafe.py) and the format rules VF701-VF710 (compiler/rules/xmlfile.py).
+(targets/libvirt/xmlsafe.py) and the format rules VF701-VF710 (targets/libvirt/rules.py).
 
 - every guest of every example survives emit -> read -> emit with byte-identical domain
   XML and xm config;
@@ -25,11 +25,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from virtc import xmlsafe
+from virtc.targets.libvirt import xmlsafe
 from virtc.diagnostics import Severity
 from virtc.model import Model
 from virtc.resolve import compile_sources
-from virtc.rules import Context, Scope, all_rules
+from virtc.rules.base import Context, Scope
+from virtc.ruleset import all_rules
 from virtc.source import SourceFile
 from virtc.targets import libvirt, xm
 
@@ -196,7 +197,7 @@ CASE_FILES = sorted(LINTCASES.glob("VF*/*.xml"))
 
 
 def test_every_xml_rule_has_cases():
-    codes = {r.code for r in all_rules() if r.__module__.endswith(".xmlfile")}
+    codes = {r.code for r in all_rules() if r.__module__ == "virtc.targets.libvirt.rules"}
     assert codes == {p.name for p in LINTCASES.glob("VF*")}
     for code in codes:
         assert list((LINTCASES / code).glob("fail*.xml")) and list((LINTCASES / code).glob("pass*.xml")), code

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from virtc import api
-from virtc.lint import detect, detect_content, detect_path
+from virtc import targets
 
 from conftest import ROOT
 
@@ -27,12 +27,17 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.virt"))
 
 @pytest.mark.parametrize("path, fmt", [
     ("etc/xen/web01", "xm"),
-    ("/srv/copy/xen1/etc/xen/web01", "xm"),
     ("etc/xen/xend-config.sxp", "xend"),
     ("etc/xen/auto/web01", "xm-autostart"),
     ("etc/xen/scripts/network-bridge", None),
     ("etc/xen/xmexample1.sxp", None),
-    ("guest.cfg", "xm"),
+    ("etc/xen/xmexample.hvm", None),
+    ("etc/xen/qemu-ifup", None),
+    ("etc/xen/web01.rpmsave", None),
+    ("etc/rc.d/init.d/iptables", None),
+    ("etc/rc.d/rc3.d/S08iptables", None),
+    ("etc/resolv.conf", None),
+    ("etc/lvm/lvm.conf", None),
     ("etc/libvirt/qemu/vm1.xml", "domain-xml"),
     ("etc/libvirt/xen/vm1.xml", "domain-xml"),
     ("etc/libvirt/qemu/autostart/vm1.xml", "domain-autostart"),
@@ -63,7 +68,21 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.virt"))
     ("notes.txt", None),
 ])
 def test_format_from_place(path, fmt):
-    assert detect_path(path) == fmt
+    found = targets.placed(path)
+    assert (found.name if found else None) == fmt
+
+
+@pytest.mark.parametrize("path, text, fmt", [
+    ("/srv/copy/xen1/etc/xen/web01", "", "xm"),  # a copy of a host's etc/ somewhere else
+    ("guest.cfg", 'name = "g"\nmemory = 512\nvcpus = 1 +\n', "xm"),  # broken, still an xm config
+    ("ifcfg-br0", "", "ifcfg"),
+    ("host1-multipath.conf", "", "multipath"),
+    ("audit.rules", "-w /etc/passwd -p wa -k identity\n", None),  # an extension alone says nothing
+    ("notes.txt", "", None),
+])
+def test_loose_file_format_from_its_path_or_name(path, text, fmt):
+    found = targets.recognised(path, text)
+    assert (found.name if found else None) == fmt
 
 
 @pytest.mark.parametrize("text, fmt", [
@@ -83,13 +102,14 @@ def test_format_from_place(path, fmt):
     ("just some words\n", None),
 ])
 def test_format_from_content(text, fmt):
-    assert detect_content(text) == fmt
+    found = targets.recognised("loose-file", text)
+    assert (found.name if found else None) == fmt
 
 
 def test_xml_in_a_domain_folder_is_told_apart_by_its_root_element():
-    assert detect("etc/libvirt/qemu/x.xml", "<network><name>x</name></network>") == "network-xml"
-    assert detect("somewhere/x.xml", "<domain type='kvm'/>") == "domain-xml"
-    assert detect("etc/libvirt/qemu/autostart/x.xml", "<domain/>") == "domain-autostart"
+    assert targets.recognised("etc/libvirt/qemu/x.xml", "<network><name>x</name></network>").name == "network-xml"
+    assert targets.recognised("somewhere/x.xml", "<domain type='kvm'/>").name == "domain-xml"
+    assert targets.recognised("etc/libvirt/qemu/autostart/x.xml", "<domain/>").name == "domain-autostart"
 
 
 # ---------------------------------------------------------------- trees
@@ -285,7 +305,7 @@ def test_cli_lint_exit_codes_and_concise_output(built, tmp_path):
 
 
 def _schemas():
-    from virtc.schema import schema_dir
+    from virtc.targets.libvirt.schema import schema_dir
 
     found = schema_dir()
     if found is None:
@@ -313,7 +333,7 @@ def test_without_schemas_one_note_says_the_check_did_not_run(built, tmp_path):
     host = _xen_host(built, tmp_path)
     os.environ["VIRTC_LIBVIRT_SCHEMAS"] = str(tmp_path / "none")
     try:
-        from virtc import schema
+        from virtc.targets.libvirt import schema
 
         old = schema.DEFAULT_DIRS
         schema.DEFAULT_DIRS = ()

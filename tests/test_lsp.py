@@ -19,7 +19,7 @@ from virtc.limits import limits
 from virtc.lsp_hover import KEYWORD_LIMITS
 from virtc.lsp_parsecache import ParseCache, pieces
 from virtc.parse import parse
-from virtc.rules import all_rules
+from virtc.ruleset import all_rules
 from virtc.source import SourceFile
 
 from conftest import EXAMPLES, IN_CI, ROOT

@@ -16,9 +16,14 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, ROOT, need
-from virtc.lint import detect_path
+from virtc import targets
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
+
+
+def detect_path(path: str) -> str | None:
+    """The format whose host place `path` ends with (what lint reads it as)."""
+    return next((f.name for f in targets.FORMATS if f.paths and f.ends_at(path)), None)
 
 
 def hooks() -> dict[str, dict]:

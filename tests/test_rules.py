@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from virtc import api
-from virtc.rules import all_rules, by_code
+from virtc.ruleset import all_rules, by_code
 
 from conftest import ROOT
 

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from virtc import api, convert
 from virtc.diagnostics import Severity
 from virtc.resolve import compile_sources
-from virtc.rules import Context, Scope, all_rules
+from virtc.rules.base import Context, Scope
+from virtc.ruleset import all_rules
 from virtc.model import Model
 from virtc.targets import libvirt, xm
 

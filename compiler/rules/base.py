@@ -128,8 +128,25 @@ class Rule:
     def report(self, message: str, span: Span | None, owner: Owner | None = None, *, hint: str | None = None,
                related: Iterable[Related] = (), severity: Severity | None = None,
                limit: Limit | None = None) -> Diagnostic:
-        cite = limit.citation if limit else self.reference()
-        short = (f"RHEL 5 Virtualization Guide {limit.section if limit else self.section}, "
-                 f"{', '.join(limit.checklist if limit else self.checklist)}")
+        if limit is not None:
+            return cited(self.code, severity or self.severity, message, span, limit, owner=owner, hint=hint,
+                         related=related)
+        short = f"RHEL 5 Virtualization Guide {self.section}, {', '.join(self.checklist)}"
         return Diagnostic(self.code, severity or self.severity, f"{message} ({short})", span, owner,
-                          hint, cite, tuple(related))
+                          hint, self.reference(), tuple(related))
+
+
+def cited(code: str, severity: Severity, message: str, span: Span | None, limit: Limit, *,
+          owner: Owner | None = None, hint: str | None = None, related: Iterable[Related] = ()) -> Diagnostic:
+    """A finding about one of the guide's documented limits, cited as the limit is. Readers
+    use it for a code that an area rule owns (the grub reader sees `dom0_mem=256MB` before
+    it becomes a fact the boot rules can no longer tell apart)."""
+    short = f"RHEL 5 Virtualization Guide {limit.section}, {', '.join(limit.checklist)}"
+    return Diagnostic(code, severity, f"{message} ({short})", span, owner, hint, limit.citation, tuple(related))
+
+
+def rules_in(namespace: dict) -> tuple[type[Rule], ...]:
+    """The rule classes a module defines (those with a code), in code order: a format's or
+    an area's list for the registry."""
+    found = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, Rule) and v.code]
+    return tuple(sorted(found, key=lambda r: r.code))

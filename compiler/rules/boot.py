@@ -17,7 +17,7 @@ from ..model import Guest, Host
 from ..owner import Owner
 from ..source import Span
 from ..suggest import did_you_mean
-from ..units import KIB, UNITS, format_kib
+from ..units import KIB, UNITS, format_kib, hypervisor_size  # noqa: F401
 from .base import Rule, Scope
 from ..values import is_number
 
@@ -56,32 +56,8 @@ def _grub_span(h: Host) -> Span:
     return h.fields.get("grub") or h.span
 
 
-_SIZE = re.compile(r"^([0-9]{1,18})([A-Za-z]*)$")
-_BYTES = {"B": 1, **UNITS}
 _SERIAL = re.compile(r"^(auto|[0-9]+)(,[5-8][noems][12](,(0x[0-9a-fA-F]+|[0-9]+)(,[0-9]+)?)?)?$")
 _FLAVOUR = re.compile(r"\.el5([A-Za-z]*)$")
-
-
-def hypervisor_size(value: str, suffixes: list[str]) -> tuple[str, int | None]:
-    """A mem= / dom0_mem= value: ('ok'|'unsuffixed'|'decimal'|'bad', KiB or None).
-
-    'decimal' is a unit with a trailing B (256MB, C-29): the hypervisor reads the first
-    letter only."""
-    m = _SIZE.match(value)
-    if not m:
-        return "bad", None
-    digits, suffix = m.groups()
-    number = int(digits)
-    if not suffix:
-        return "unsuffixed", number
-    letter = suffix.upper()
-    kind = "ok"
-    if letter not in suffixes:
-        letter = suffix[:-1].upper()
-        if not letter or letter not in suffixes or suffix[-1:] not in ("B", "b"):
-            return "bad", None
-        kind = "decimal"
-    return kind, number * _BYTES[letter] // KIB
 
 
 def _xen_console_spec(value: str | None, devices: list[str]) -> bool:

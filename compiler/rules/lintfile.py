@@ -167,3 +167,29 @@ class LibvirtSchema(Rule):
     code, name, severity = "VF711", "libvirt-schema", Severity.WARNING
     checklist, section, lines = (), "virtc", "-"
     scope = Scope.READER
+
+
+class TwoFilesOfOneKind(Rule):
+    """A host has one file of each kind it reads only once (grub.conf, xend-config.sxp ...).
+
+    What it checks: two different files of a format a host has one of, for one host: both
+    boot/grub/grub.conf and an etc/grub.conf that is a copy rather than the usual link,
+    two xend-config.sxp, a capabilities file in the tree and another given with
+    `--capabilities`. Identical copies, and one file reached by two paths, are one file.
+    The one in the canonical place (or given on the command line) is read; the other is
+    named here and not read.
+
+    Why: the host reads one of them (GRUB reads /boot/grub/grub.conf; /etc/grub.conf is
+    only a link to it), so the other is stale, and linting both would mix two hosts' worth
+    of facts (two boot entries, NUMA cells counted twice).
+
+    Example:
+        boot/grub/grub.conf and etc/grub.conf with different kernels
+
+    Fix: remove the stale copy, or make it the link it should be
+    (`ln -sf ../boot/grub/grub.conf /etc/grub.conf`).
+    """
+
+    code, name, severity = "VF008", "two-files-of-one-kind", Severity.WARNING
+    checklist, section, lines = (), "virtc", "-"
+    scope = Scope.READER

@@ -7,10 +7,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..cpu import CONSTANT_TSC, lacks_constant_tsc  # noqa: F401
 from ..diagnostics import Related, Severity
 from ..model import Guest, Host
 from .base import Rule, Scope
-from .guest_os import below, cmdline_tokens, has_arg, host_span, major, rhel_release, span_of
+from .guest_os import (
+    below,
+    cmdline_tokens,
+    has_arg,
+    host_span,
+    major,
+    rhel_release,
+    span_of,
+)
 
 # Checklist items of this area that no rule implements, and why.
 NOT_CHECKABLE: dict[str, str] = {
@@ -20,12 +29,7 @@ NOT_CHECKABLE: dict[str, str] = {
     "TIME-21": "emitter: `clock utc|localtime` is written as xm localtime=0|1 and <clock offset=...> (default utc)",
 }
 
-_TSC = "constant_tsc"
-
-
-def lacks_constant_tsc(h: Host) -> bool:
-    """The host states its CPU flags and constant_tsc is not among them."""
-    return bool(h.cpu.flags) and _TSC not in h.cpu.flags
+_TSC = CONSTANT_TSC
 
 
 def clock_row(g: Guest, limits) -> dict | None:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from virtc.build import artifacts, write_tree
-from virtc.checker import check_model
+from virtc.checker import run_rules
 from virtc.grammar import parser
 from virtc.parse import parse
 from virtc.resolve import compile_sources
@@ -53,7 +53,7 @@ def measure(guests: int, hosts: int) -> dict:
         result = compile_sources([str(path)])  # parses again, then resolves
         t2 = time.perf_counter()
         assert result.model is not None, result.diagnostics[:3]
-        found = check_model(result.model, result.syntax, result.sources)
+        found = run_rules(result.model)
         t3 = time.perf_counter()
         errors = [d for d in found if d.severity.name == "ERROR"]
         assert not errors, errors[:3]

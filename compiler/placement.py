@@ -1,0 +1,172 @@
+"""Which files `virtc lint` reads, for which host, as which format.
+
+A host tree (`--root DIR`, or a folder holding etc/ or boot/) is a copy of one host's
+files: a file in it is read only when it sits where the format registry says a format
+lives on a RHEL 5 host (etc/xen/*, etc/sysconfig/network-scripts/ifcfg-* ...). Init
+scripts, programs' other files and binaries are not configurations virtc reads; they are
+counted and named once per host, never opened. A folder of host trees (a `virtc build`
+output, or several hosts' copies side by side) is one host per sub-folder, and the
+guests/NAME/boot/grub/grub.conf files beside them go with the host that runs NAME.
+
+Files given by name, and the files of a folder that is not laid out as a host, are
+loose: their format comes from their path, name or content (targets.recognised), and
+all of them are one host, named after the folder they share.
+
+A file reached twice (a link, or given twice) is read once.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from virtc import targets
+from virtc.targets.format import Format
+
+from .diagnostics import Diagnostic, info
+from .owner import Owner
+
+SKIP_DIRS = {".git", "__pycache__", ".virtc-manifest"}
+# Folders a copy of /etc is often named after, which say nothing about the host.
+_NOT_HOST_NAMES = {"etc", "xen", "libvirt", "qemu", "boot", "grub", "sysconfig", "network-scripts"}
+SKIPPED_SHOWN = 8  # how many skipped files the per-host note names
+
+
+@dataclass
+class Placed:
+    path: str  # where it is, as diagnostics name it
+    format: Format | None  # None: a loose file, recognised once its text is read
+    rank: int = 0  # which of its format's places it is in (0: the canonical one)
+    target: str | None = None  # the file to open when `path` is a link (None: path itself)
+
+    @property
+    def opened(self) -> str:
+        return self.target or self.path
+
+
+@dataclass
+class HostFiles:
+    name: str
+    root: str | None
+    files: list[Placed] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # tree paths that are no format's
+
+
+@dataclass
+class Collection:
+    hosts: list[HostFiles]
+    shared: list[Placed]  # guests/NAME/boot/grub/grub.conf beside several host trees
+    diagnostics: list[Diagnostic]
+
+
+def is_host_tree(path: str) -> bool:
+    return os.path.isdir(os.path.join(path, "etc")) or os.path.isdir(os.path.join(path, "boot"))
+
+
+def _walk(root: str) -> list[str]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        out += [os.path.join(dirpath, f) for f in sorted(filenames) if f not in SKIP_DIRS]
+    return out
+
+
+def in_tree(root: str, path: str) -> str | None:
+    """The file a path of a host tree stands for, following links the way the host would:
+    an absolute link target (/etc/xen/web01) is inside the tree, not on this machine.
+    None for a link that leads nowhere (or round in a circle)."""
+    root = os.path.abspath(root)
+    current = os.path.abspath(path)
+    for _ in range(40):
+        if not os.path.islink(current):
+            return current if os.path.exists(current) else None
+        target = os.readlink(current)
+        if os.path.isabs(target):
+            current = os.path.join(root, target.lstrip("/"))
+        else:
+            current = os.path.normpath(os.path.join(os.path.dirname(current), target))
+        if os.path.commonpath([root, current]) != root:
+            return None
+    return None
+
+
+def _tree(root: str, seen: set[str]) -> HostFiles:
+    h = HostFiles(os.path.basename(os.path.abspath(root)) or "host", root)
+    by_file: dict[str, Placed] = {}  # one file reached by several paths (links): its canonical one
+    for path in _walk(root):
+        rel = os.path.relpath(path, root).replace(os.sep, "/")
+        fmt = targets.placed(rel)
+        if fmt is None:
+            h.skipped.append(rel)
+        elif fmt.link:  # only its name counts; it is never opened
+            h.files.append(Placed(path, fmt))
+        else:
+            real = in_tree(root, path)
+            if real is None:
+                h.skipped.append(f"{rel} (a link that leads nowhere in the tree)")
+                continue
+            p = Placed(path, fmt, fmt.rank(rel), real if real != os.path.abspath(path) else None)
+            key = os.path.realpath(real)
+            if key not in by_file or (p.rank, p.path) < (by_file[key].rank, by_file[key].path):
+                by_file[key] = p
+    h.files += [p for key, p in by_file.items() if _first_time(key, seen)]
+    return h
+
+
+def _first_time(path: str, seen: set[str]) -> bool:
+    """False for a file already placed (the same file by another path or link)."""
+    key = os.path.realpath(path)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+def collect(paths: list[str], roots: list[str], taken: set[str] = frozenset()) -> Collection:
+    """The hosts and their files; `taken` are files already read (real paths)."""
+    hosts: list[HostFiles] = []
+    shared: list[Placed] = []
+    diags: list[Diagnostic] = []
+    seen: set[str] = set(taken)
+    loose = HostFiles("files", None)
+    for root in list(roots) + [p for p in paths if os.path.isdir(p)]:
+        root = root.rstrip("/") or "/"
+        if not os.path.isdir(root):
+            diags.append(info("VF001", f"{root}: no such folder", None))
+            continue
+        if is_host_tree(root):
+            hosts.append(_tree(root, seen))
+            continue
+        subs = [os.path.join(root, d) for d in sorted(os.listdir(root))
+                if os.path.isdir(os.path.join(root, d)) and is_host_tree(os.path.join(root, d))]
+        if not subs:
+            # not laid out as a host: its files are loose files of one host named after it
+            h = HostFiles(os.path.basename(os.path.abspath(root)) or "host", root)
+            h.files = [Placed(p, None) for p in _walk(root) if _first_time(p, seen)]
+            hosts.append(h)
+            continue
+        hosts += [_tree(sub, seen) for sub in subs]
+        guests = os.path.join(root, "guests")
+        if os.path.isdir(guests):
+            for p in _walk(guests):
+                rel = os.path.relpath(p, root).replace(os.sep, "/")
+                if targets.placed(rel) is not None and _first_time(p, seen):
+                    shared.append(Placed(p, targets.placed(rel)))
+    for p in paths:
+        if not os.path.isdir(p) and _first_time(p, seen):
+            loose.files.append(Placed(p, None))
+    if loose.files:
+        # named after the folder the files share (a copy of /etc is named after its host)
+        common = os.path.commonpath([os.path.abspath(os.path.dirname(f.path)) for f in loose.files])
+        parts = [x for x in common.split(os.sep) if x and x not in _NOT_HOST_NAMES]
+        loose.name = parts[-1] if parts else "host"
+        hosts.append(loose)
+    for h in hosts:
+        if h.skipped:
+            shown = ", ".join(h.skipped[:SKIPPED_SHOWN]) + (f" and {len(h.skipped) - SKIPPED_SHOWN:,} more"
+                                                           if len(h.skipped) > SKIPPED_SHOWN else "")
+            diags.append(info("VF002", f"host {h.name}: {len(h.skipped):,} file(s) of the tree are at no place "
+                                       f"a configuration virtc reads lives, and were not read: {shown}", None,
+                              owner=Owner(h.name),
+                              hint="`virtc formats` lists where each format lives; give a loose file by name "
+                                   "to have it recognised by its content"))
+    return Collection(hosts, shared, diags)

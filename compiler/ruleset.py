@@ -1,0 +1,55 @@
+"""The rule registry: every rule virtc runs, in code order. Explicit on purpose: a rule
+exists when its area module is listed here, or its format is in the format registry
+(virtc.targets), which holds each format's own rules."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from virtc import targets
+
+from .rules import (boot, capacity, convertfile, guest_os, host, lintfile, luns, management, migration, network,
+                    passthrough, security, storage, timekeeping, xend)
+from .rules.base import Rule, rules_in
+
+# One module per checklist area; a rule exists when its module is listed here.
+AREAS = (lintfile, convertfile, storage, passthrough, network, capacity, guest_os, timekeeping, migration, luns,
+         security, host, management, boot, xend)
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> tuple[type[Rule], ...]:
+    rules = [r for m in AREAS for r in rules_in(vars(m))] + list(targets.rules())
+    return tuple(sorted(set(rules), key=lambda r: r.code))
+
+
+def not_checkable() -> dict[str, str]:
+    """Checklist items no rule implements, with the reason, from every area module."""
+    out: dict[str, str] = {}
+    for m in AREAS:
+        out.update(getattr(m, "NOT_CHECKABLE", {}))
+    return out
+
+
+@lru_cache(maxsize=1)
+def by_code() -> dict[str, type[Rule]]:
+    return {r.code: r for r in all_rules()}
+
+
+class _Resolver:
+    """name or code -> code (used by suppressions and configuration)."""
+
+    def __call__(self, text: str) -> str | None:
+        text = text.strip()
+        codes = by_code()
+        if text.upper() in codes:
+            return text.upper()
+        for r in all_rules():
+            if r.name == text:
+                return r.code
+        return None
+
+    def known(self) -> list[str]:
+        return [r.code for r in all_rules()] + [r.name for r in all_rules()]
+
+
+resolve_code = _Resolver()

@@ -1,0 +1,42 @@
+"""GRUB legacy (grub.conf / menu.lst) as a document: one entry per command line,
+key = command, value = its arguments, group = the number of the `title` block it belongs
+to (-1 before the first). The format rules check documents; read.py makes the model."""
+from __future__ import annotations
+
+import re
+
+from virtc.documents import Document, Entry
+
+# Commands written `name=value` in grub.conf (anaconda writes default=0, timeout=5 ...).
+_ASSIGNABLE = frozenset(("default", "timeout", "fallback", "splashimage", "password", "color",
+                         "hiddenmenu", "gfxmenu"))
+_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<cmd>[^\s=]+)(?P<sep>[ \t]*=?[ \t]*)(?P<args>.*?)[ \t]*$")
+
+
+def parse_document(src) -> tuple[Document, list]:
+    entries = []
+    group = -1
+    for start, body in src.lines():
+        stripped = body.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        m = _LINE.match(body)
+        if m is None:  # starts with '=' or an unusual blank: an unknown command (VF201)
+            k0 = start + len(body) - len(body.lstrip())
+            word = stripped.split()[0]
+            entries.append(Entry(word, "", src.span(k0, start + len(body.rstrip())), src.span(k0, k0 + len(word)),
+                                 src.span(k0 + len(word), k0 + len(word) + 1), group=group))
+            continue
+        cmd = m.group("cmd")
+        if "=" in m.group("sep") and cmd not in _ASSIGNABLE:
+            cmd = stripped.split()[0]  # "console=ttyS0,115200": an argument, not a command
+        if cmd == "title":
+            group += 1
+        cmd_start = start + len(m.group("indent"))
+        args_start = cmd_start + len(m.group("cmd")) + len(m.group("sep"))
+        span = src.span(cmd_start, start + len(body.rstrip()))
+        entries.append(Entry(cmd, m.group("args") if cmd == m.group("cmd") else "", span,
+                             src.span(cmd_start, cmd_start + len(cmd)),
+                             src.span(args_start, max(args_start + 1, start + len(body.rstrip()))),
+                             group=group))
+    return Document("grub", src.path, tuple(entries)), []

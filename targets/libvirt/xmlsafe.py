@@ -1,0 +1,272 @@
+"""XML from existing files, parsed safely and located precisely.
+
+Every XML file virtc reads (libvirt domain, network and pool definitions, `virsh
+capabilities` output) goes through parse() here and nowhere else. The parser resolves no
+entities, loads no DTD, opens no network connection and keeps libxml2's size limits
+(huge_tree off); on top of that a document whose DOCTYPE declares entities is refused
+before libxml2 sees it, so neither an external entity (XXE) nor a billion-laughs
+expansion can happen. libvirt's own files never carry a DOCTYPE.
+
+libxml2 only records the line where a start tag *ends*, so the Locator finds each
+element's start tag in the text itself: in a well-formed document every '<' outside
+comments, CDATA sections, processing instructions and the DOCTYPE opens a tag, so the
+n-th start tag in the text is the n-th element lxml returns.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from virtc.diagnostics import Diagnostic, error
+from virtc.documents import Document, Entry
+from virtc.source import SourceFile, Span
+
+# One parser for every file: building it is the costly part, and it holds no document state.
+_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                       dtd_validation=False, attribute_defaults=False, remove_blank_text=False,
+                       encoding="utf-8")
+
+_MARKUP = re.compile(
+    r"<!--.*?-->"                                   # comment
+    r"|<!\[CDATA\[.*?\]\]>"                         # CDATA section
+    r"|<\?.*?\?>"                                   # processing instruction / XML declaration
+    r"|<!DOCTYPE(?:[^\[>]*\[.*?\]\s*)?[^>]*>"       # DOCTYPE, with an internal subset or not
+    r"|</[^>]*>"                                    # end tag
+    r"|<([^\s/>!?]+)",                              # start tag: group 1 is the name
+    re.S)
+_TAG_REST = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_ATTR = re.compile(r"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_PROLOG_SKIP = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+_ENTITY_DECL = re.compile(r"<!ENTITY", re.I)
+
+FIX_DTD = ("remove the DOCTYPE: libvirt's XML has none, and virtc does not expand entities "
+           "(they can read local files or blow up to gigabytes)")
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(**_PARSER_OPTIONS)
+
+
+_SHARED_PARSER = _parser()
+
+
+def parse(src: SourceFile) -> tuple["etree._Element | None", list[Diagnostic]]:
+    """The root element, or None and a VF701 error saying why the file cannot be read."""
+    text = src.text
+    doctype = _doctype_offset(text)
+    if doctype is not None and _ENTITY_DECL.search(text, doctype):
+        at = _ENTITY_DECL.search(text, doctype).start()
+        return None, [error("VF701", "the DOCTYPE declares entities; virtc does not expand them "
+                                     "(external entities read local files, nested ones expand "
+                                     "exponentially) and did not read this file",
+                            src.span(at, at + len("<!ENTITY")), hint=FIX_DTD)]
+    if not text.strip():
+        return None, [error("VF701", "the file is empty: an XML document needs a root element",
+                            src.span(0, 1), hint="write the definition, e.g. with `virsh dumpxml NAME`")]
+    data = text.encode("utf-8", "replace")
+    try:
+        root = etree.fromstring(data, _SHARED_PARSER)
+    except etree.XMLSyntaxError as exc:
+        line, col = exc.position if exc.position else (1, 1)
+        return None, [error("VF701", f"not well-formed XML: {_clean(exc.msg)}", _point(src, line, col),
+                            hint="fix the markup at this point (an unclosed tag or quote, a stray '<' "
+                                 "or '&', or a second root element)")]
+    except (ValueError, TypeError, MemoryError, RecursionError) as exc:  # never a traceback
+        return None, [error("VF701", f"cannot parse this file as XML: {exc}", src.span(0, 1))]
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        return None, [error("VF701", "the DOCTYPE declares entities; virtc does not expand them",
+                            src.span(doctype or 0, (doctype or 0) + 1), hint=FIX_DTD)]
+    return root, []
+
+
+def _clean(msg: str) -> str:
+    """libxml2's message without its own ', line N, column M' tail (the span says it)."""
+    return re.sub(r",\s*line \d+, column \d+\s*$", "", (msg or "syntax error").strip())
+
+
+def _point(src: SourceFile, line: int, col: int) -> Span:
+    starts = src.line_starts
+    line = min(max(1, line), len(starts))
+    text = src.line(line)
+    col = min(max(1, col), len(text) + 1)
+    start = starts[line - 1] + col - 1
+    return src.span(start, min(start + 1, len(src.text)) if start < len(src.text) else start)
+
+
+def _doctype_offset(text: str) -> int | None:
+    """Where the DOCTYPE starts, when the prolog has one (comments and PIs may precede it)."""
+    pos = 1 if text.startswith("\ufeff") else 0
+    while True:
+        m = _PROLOG_SKIP.match(text, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+    return pos if text.startswith("<!DOCTYPE", pos) else None
+
+
+# ---------------------------------------------------------------- where things are
+
+def qname(el) -> str:
+    """The element's name as written: prefix:local for a namespaced element."""
+    tag = el.tag
+    if not isinstance(tag, str):
+        return ""
+    if tag[0] != "{":
+        return tag
+    local = tag.split("}", 1)[1]
+    return f"{el.prefix}:{local}" if el.prefix else local
+
+
+def elements(root):
+    """The elements of a tree in document order (no comments, PIs or entity nodes)."""
+    return [el for el in root.iter() if isinstance(el.tag, str)]
+
+
+class Locator:
+    """Spans of elements, attributes and text in the file a tree was parsed from."""
+
+    def __init__(self, src: SourceFile, root):
+        self.src = src
+        self.elements = elements(root)
+        self.names = {el: qname(el) for el in self.elements}
+        starts = [m.start() for m in _MARKUP.finditer(src.text) if m.group(1)]
+        self._start: dict = {}
+        if len(starts) == len(self.elements):
+            for el, at in zip(self.elements, starts):
+                self._start[el] = at
+        if not self._start or any(not src.text.startswith("<" + self.names[el], at)
+                                  for el, at in self._start.items()):
+            self._start = {el: self._by_line(el) for el in self.elements}
+        self._ends: dict = {}
+        self._spans: dict = {}
+        self._attrs: dict = {}
+
+    def _by_line(self, el) -> int:
+        """Fallback: the last `<tag` at or before the end of the line libxml2 reports."""
+        starts = self.src.line_starts
+        line = min(max(1, el.sourceline or 1), len(starts))
+        end = starts[line] if line < len(starts) else len(self.src.text)
+        at = self.src.text.rfind("<" + qname(el), 0, end)
+        return max(at, 0)
+
+    def start(self, el) -> int:
+        return self._start.get(el, 0)
+
+    def name(self, el) -> str:
+        return self.names.get(el) or qname(el)
+
+    def tag_end(self, el) -> int:
+        """Offset just after the start tag's '>'."""
+        if el not in self._ends:
+            at = self.start(el) + 1 + len(self.name(el))
+            m = _TAG_REST.match(self.src.text, at)
+            self._ends[el] = m.end() if m else at
+        return self._ends[el]
+
+    def span(self, el) -> Span:
+        """`<tag`: where an element starts."""
+        span = self._spans.get(el)
+        if span is None:
+            at = self.start(el)
+            span = self._spans[el] = self.src.span(at, at + 1 + len(self.name(el)))
+        return span
+
+    def attrs(self, el) -> dict[str, Span]:
+        """Each attribute's value (inside the quotes; the name when the value is empty)."""
+        if el in self._attrs:
+            return self._attrs[el]
+        out = self._attrs[el] = {}
+        if not len(el.attrib) and not el.nsmap:
+            return out
+        head = self.start(el) + 1 + len(self.name(el))
+        for m in _ATTR.finditer(self.src.text, head, self.tag_end(el)):
+            g = 2 if m.group(2) is not None else 3
+            if m.end(g) > m.start(g):
+                out[m.group(1)] = self.src.span(m.start(g), m.end(g))
+            else:
+                out[m.group(1)] = self.src.span(m.start(1), m.end(1))
+        return out
+
+    def attr_span(self, el, name: str) -> Span:
+        return self.attrs(el).get(name) or self.span(el)
+
+    def text_span(self, el) -> Span:
+        """The element's own text, without surrounding blanks; the tag when it has none."""
+        text = self.src.text
+        begin = self.tag_end(el)
+        if text[begin - 2:begin] == "/>":
+            return self.span(el)
+        end = text.find("<", begin)
+        end = len(text) if end < 0 else end
+        raw = text[begin:end]
+        lead = len(raw) - len(raw.lstrip())
+        body = raw.strip()
+        if not body:
+            return self.span(el)
+        return self.src.span(begin + lead, begin + lead + len(body))
+
+
+def element_span(src: SourceFile, el, locator: Locator | None = None) -> Span:
+    """The span of one element (`<tag`); build a Locator once when locating many."""
+    return (locator or Locator(src, el.getroottree().getroot())).span(el)
+
+
+# ---------------------------------------------------------------- as a document
+
+@dataclass(frozen=True, slots=True)
+class XmlNode:
+    """One element as an Entry value: its name, own text and attributes. Entry.group is
+    the index of the parent element's entry (-1 for the root). Attribute spans are found
+    on demand (most elements are never asked), through `where`."""
+
+    tag: str
+    text: str | None
+    attrs: tuple[tuple[str, str], ...]
+    children: int  # how many child elements it has
+    where: object = field(default=None, compare=False, repr=False)  # (Locator, element)
+
+    def attr(self, name: str, default: str | None = None) -> str | None:
+        for k, v in self.attrs:
+            if k == name:
+                return v
+        return default
+
+    def attr_span(self, name: str) -> Span | None:
+        if self.where is None:
+            return None
+        loc, el = self.where
+        return loc.attrs(el).get(name)
+
+
+def to_document(src: SourceFile, root, fmt: str = "libvirt-xml",
+                locator: Locator | None = None) -> Document:
+    """The tree as a Document: one Entry per element, keyed by its path from the root
+    ("domain/devices/disk/target"), in document order."""
+    loc = locator or Locator(src, root)
+    index: dict = {}
+    paths: dict = {}
+    entries = []
+    for el in loc.elements:
+        parent = el.getparent()
+        tag = loc.name(el)
+        path = f"{paths[parent]}/{tag}" if parent is not None and parent in paths else tag
+        paths[el] = path
+        attrs = tuple((_attr_name(k), v) for k, v in el.attrib.items())
+        raw = el.text
+        text = raw.strip() if raw and not raw.isspace() else None
+        node = XmlNode(tag, text, attrs, sum(1 for c in el if c in loc.names), (loc, el))
+        span = loc.span(el)
+        index[el] = len(entries)
+        entries.append(Entry(path, node, span, span, loc.text_span(el) if text else span,
+                             group=index.get(parent, -1)))
+    return Document(fmt, src.path, tuple(entries))
+
+
+def _attr_name(key: str) -> str:
+    if key.startswith("{"):
+        ns, local = key[1:].split("}", 1)
+        return "xml:" + local if ns == "http://www.w3.org/XML/1998/namespace" else local
+    return key

@@ -1,0 +1,26 @@
+"""/etc/redhat-release: which RHEL release the host runs ("Red Hat Enterprise Linux Server
+release 5.8 (Tikanga)"), the fact the release-dependent rules compare with."""
+from __future__ import annotations
+
+import re
+
+from virtc.readback import Found
+from virtc.source import SourceFile
+
+from .format import Format
+
+_RELEASE = re.compile(r"release\s+(\d+(?:\.\d+)?)")
+
+
+def read(text: str, path: str) -> Found:
+    src = SourceFile(path, text)
+    found = Found(src, "redhat-release")
+    m = _RELEASE.search(text)
+    if m:
+        found.set("release", m.group(1), src.span(m.start(1), m.end(1)))
+    return found
+
+
+FORMAT = Format(
+    "redhat-release", "the RHEL release of the host (/etc/redhat-release)",
+    paths=("etc/redhat-release",), names=("*redhat-release",), read=read, single=True, comments="")

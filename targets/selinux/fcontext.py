@@ -1,0 +1,177 @@
+"""Local file contexts, /etc/selinux/POLICY/contexts/files/file_contexts.local (which
+`semanage fcontext -a` appends to): `REGEX [FILE-TYPE] CONTEXT` lines.
+
+A context with an image type becomes an image directory, as the language's `images "DIR"
+label TYPE` makes it: `/virtstorage(/.*)? system_u:object_r:xen_image_t:s0` is
+ImageDir("/virtstorage", "xen_image_t"). Contexts of other types (a web server's
+directory, say) are not image directories and are named as not modelled.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+
+from virtc.diagnostics import Severity
+from virtc.documents import Document, Entry
+from virtc.model import ImageDir
+from virtc.readback import Found
+from virtc.rules.base import Rule, Scope, rules_in
+from virtc.source import SourceFile
+
+from ..lines import Unmodelled, line_span, logical_lines, report, words
+from .common import (
+    CLOSE_TYPE,
+    CONTEXT,
+    FILE_TYPES,
+    REGEX_CHARS,
+    TREE,
+    image_types,
+    is_image_type,
+)
+
+
+def read(text: str, path: str) -> Found:
+    """file_contexts.local: `REGEX [FILE-TYPE] CONTEXT` per line."""
+    found = Found(SourceFile(path, text), "fcontext")
+    src = found.source
+    skipped = Unmodelled()
+    dirs, entries = [], []
+    for offset, line in logical_lines(text, continuation=False):
+        ws = words(line, offset)
+        if ws[0][0].startswith("#"):
+            continue
+        span = line_span(found, offset, line)
+        if ws[0][0] in ("semanage", "/usr/sbin/semanage", "restorecon", "/sbin/restorecon", "chcon"):
+            report(found, FcontextSyntax, f"'{ws[0][0]}' is a command; file_contexts.local holds its result, "
+                                   "REGEX [TYPE] CONTEXT", span, hint="run the command instead of writing it here")
+            continue
+        if len(ws) not in (len(("REGEX", "CONTEXT")), len(("REGEX", "TYPE", "CONTEXT"))):
+            report(found, FcontextSyntax, "a file context line is REGEX [FILE-TYPE] CONTEXT", span,
+                   hint="/virtstorage(/.*)?    system_u:object_r:xen_image_t:s0")
+            continue
+        regex, rstart, rend = ws[0]
+        ftype = ws[1] if len(ws) == len(("REGEX", "TYPE", "CONTEXT")) else None
+        context, cstart, cend = ws[-1]
+        if ftype is not None and ftype[0] not in FILE_TYPES:
+            report(found, FcontextSyntax, f"'{ftype[0]}' is not a file type", src.span(ftype[1], ftype[2]),
+                   hint=f"one of {' '.join(FILE_TYPES)}")
+            continue
+        if context == "<<none>>":
+            skipped.add("a file context that removes labels (<<none>>)", span)
+            continue
+        m = CONTEXT.match(context)
+        if not m:
+            report(found, FcontextSyntax, f"'{context}' is not an SELinux context (user:role:type:level)",
+                   src.span(cstart, cend), hint="system_u:object_r:xen_image_t:s0")
+            continue
+        item = _context(found, regex, src.span(rstart, rend), m.group("type"), src.span(cstart, cend),
+                        ftype[0] if ftype else None, span, skipped)
+        if item is not None:
+            dirs.append(item)
+            entries.append(Entry(item.path, item.label, span, src.span(rstart, rend), src.span(cstart, cend)))
+    skipped.flush(found)
+    found.document = Document("fcontext", path, tuple(entries))
+    if dirs:
+        found.add("image_dirs", *dirs)
+    return found
+
+
+def _context(found: Found, regex: str, regex_span, label: str, label_span, ftype: str | None, span,
+             skipped: Unmodelled) -> ImageDir | None:
+    """The image directory a context names, or None (with the reason reported)."""
+    if not regex.startswith("/"):
+        report(found, FcontextSyntax, f"'{regex}' does not start with '/': file contexts match absolute paths",
+               regex_span, hint=f"/{regex.lstrip('^')}")
+        return None
+    if not is_image_type(label):
+        close = difflib.get_close_matches(label, image_types(), n=1, cutoff=CLOSE_TYPE)
+        if close:
+            report(found, FcontextImageType, f"'{label}' is not an SELinux type the policy has for images", label_span,
+                   hint=f"did you mean '{close[0]}'?")
+        else:
+            skipped.add(f"a file context of type {label} (not an image type)", span)
+        return None
+    tree = regex.endswith(TREE)
+    plain = regex[: -len(TREE)] if tree else regex
+    plain = re.sub(r"\\(.)", r"\1", plain).rstrip("/") or "/"
+    if REGEX_CHARS & set(plain):
+        skipped.add("a file context whose pattern is not a directory or device path", span)
+        return None
+    last = plain.rsplit("/", 1)[-1]
+    if not tree and ftype is None and not plain.startswith("/dev/") and "." not in last:
+        report(found, FcontextDirectoryOnly, f"'{regex}' labels the directory {plain} itself but not the images in it",
+               regex_span, hint=f"{plain}(/.*)? labels the directory and everything in it")
+    return ImageDir(plain, label, span)
+
+
+# ---------------------------------------------------------------- format-level rules
+
+class FcontextSyntax(Rule):
+    """SELinux file contexts are REGEX [FILE-TYPE] user:role:type:level; semanage gets -t and one pattern.
+
+    What it checks: in file_contexts.local, a line that is not 2 or 3 fields, a file type
+    other than -- -d -b -c -l -p -s, a context not of the form user:role:type[:level], a
+    pattern that does not start with '/', a command written into the file; in a script,
+    `semanage fcontext -a` without -t TYPE or without exactly one pattern, and an
+    unclosed quote.
+
+    Why: "semanage fcontext -a -t xen_image_t "/virtstorage(/.*)?"" appends
+    "/virtstorage(/.*)?    system_u:object_r:xen_image_t:s0" to
+    /etc/selinux/targeted/contexts/files/file_contexts.local (§18.2, lines 2975-2981);
+    block devices take `-f -b` (§18.3, line 2991). restorecon and setfiles stop at an
+    invalid line, so the images keep a label the guests cannot use.
+
+    Example:
+        /virtstorage(/.*)?    xen_image_t
+
+    Fix: `/virtstorage(/.*)?    system_u:object_r:xen_image_t:s0`.
+    """
+
+    code, name, severity = "VF841", "fcontext-syntax", Severity.ERROR
+    checklist, section, lines = ("SEC-05", "SEC-06"), "§18.2", "2975-2991"
+    scope = Scope.READER
+
+
+class FcontextImageType(Rule):
+    """An image directory's file context names an image type that exists.
+
+    What it checks: a context type a letter or two away from xen_image_t, virt_image_t or
+    tgtd_var_lib_t (a misspelling; other types are not image directories and are only
+    named as not modelled).
+
+    Why: images need "the virt_image_t label" (§18.2, line 2960), xen_image_t for a Xen
+    folder (lines 2975, 2981); semanage refuses an unknown type, and a hand-edited
+    file_contexts.local with one breaks restorecon.
+
+    Example:
+        /virtstorage(/.*)?    system_u:object_r:xen_img_t:s0
+
+    Fix: `system_u:object_r:xen_image_t:s0`.
+    """
+
+    code, name, severity = "VF842", "fcontext-image-type", Severity.WARNING
+    checklist, section, lines = ("SEC-05",), "§18.2", "2960, 2975-2981"
+    scope = Scope.READER
+
+
+class FcontextDirectoryOnly(Rule):
+    """An image directory's context covers what is inside it: DIR(/.*)?.
+
+    What it checks: an image-type context whose pattern is a bare directory (no file
+    type, not under /dev, no '.' in its last part), which labels the directory alone.
+
+    Why: the guide labels "/virtstorage(/.*)?" (§18.2, lines 2975-2981), the directory
+    and everything in it; images created in a directory labelled without it inherit
+    default_t, and "SELinux prevents guest images from loading" (line 2960).
+
+    Example:
+        semanage fcontext -a -t xen_image_t /virtstorage
+
+    Fix: `semanage fcontext -a -t xen_image_t "/virtstorage(/.*)?"`.
+    """
+
+    code, name, severity = "VF843", "fcontext-directory-only", Severity.WARNING
+    checklist, section, lines = ("SEC-05",), "§18.2", "2960, 2975-2981"
+    scope = Scope.READER
+
+RULES = rules_in(globals())

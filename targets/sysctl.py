@@ -1,0 +1,191 @@
+"""/etc/sysctl.conf: kernel settings at boot (`sysctl -p`). The guide's procedures set IP
+forwarding and bridge netfilter (§7.3, §10.1). Settings read the way the language's
+`sysctl KEY VALUE` makes them: `net.ipv4.ip_forward = 1` is
+Setting("net.ipv4.ip_forward", "1"), so what virtc wrote reads back as its model."""
+from __future__ import annotations
+
+import difflib
+import re
+
+from virtc.diagnostics import Severity
+from virtc.documents import Document, Entry
+from virtc.model import Setting
+from virtc.readback import Found
+from virtc.rules.base import Rule, Scope, rules_in
+from virtc.source import SourceFile
+
+from .format import Artifact, Format
+from .lines import line_span, logical_lines, report
+
+# The first component of every sysctl key (/proc/sys/...); `xen` exists on RHEL 5's
+# kernel-xen (xen.independent_wallclock).
+SYSCTL_ROOTS = frozenset(("abi", "crypto", "debug", "dev", "fs", "kernel", "net", "sunrpc", "user", "vm", "xen"))
+# Keys the guide sets (§7.3, §10.1) and those of RHEL 5's stock sysctl.conf, for "did you mean".
+SYSCTL_KNOWN = (
+    "net.bridge.bridge-nf-call-ip6tables", "net.bridge.bridge-nf-call-iptables",
+    "net.bridge.bridge-nf-call-arptables", "net.ipv4.ip_forward", "net.ipv4.conf.default.rp_filter",
+    "net.ipv4.conf.default.accept_source_route", "net.ipv4.conf.all.rp_filter", "net.ipv4.tcp_syncookies",
+    "kernel.sysrq", "kernel.core_uses_pid", "kernel.msgmnb", "kernel.msgmax", "kernel.shmmax",
+    "kernel.shmall", "kernel.shmmni", "kernel.sem", "kernel.panic", "fs.file-max", "vm.swappiness",
+    "vm.nr_hugepages", "vm.overcommit_memory", "net.core.rmem_max", "net.core.wmem_max",
+    "net.ipv4.ip_local_port_range", "net.ipv4.conf.all.forwarding", "net.ipv4.conf.default.forwarding",
+    "net.ipv6.conf.all.forwarding", "net.ipv6.conf.default.forwarding", "net.ipv4.conf.all.accept_source_route",
+    "net.ipv4.conf.all.send_redirects", "net.ipv4.conf.default.send_redirects", "net.ipv4.icmp_echo_ignore_broadcasts",
+    "net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6", "xen.independent_wallclock",
+)
+# A key this close to a known one, but not it, is taken for a misspelling.
+_CLOSE = 0.9
+_COMMENT_IN_VALUE = re.compile(r"\s[#;]")
+
+
+def read(text: str, path: str) -> Found:
+    """sysctl.conf as `sysctl -p` (procps 3.2.7) reads it: comments are whole lines
+    starting with # or ;, each other line is KEY = VALUE with blanks around both trimmed."""
+    found = Found(SourceFile(path, text), "sysctl")
+    src = found.source
+    settings, entries = [], []
+    for offset, line in logical_lines(text, continuation=False):
+        body = line.lstrip()
+        if body.startswith(("#", ";")):
+            continue
+        span = line_span(found, offset, line)
+        lead = offset + len(line) - len(body)
+        if "=" not in body:
+            report(found, SysctlSyntax, f"'{body.strip()}' has no '='; sysctl -p skips it (\"invalid syntax\")", span,
+                   hint="write KEY = VALUE, e.g. net.ipv4.ip_forward = 1")
+            continue
+        raw_key, _, raw_value = body.partition("=")
+        key, value = raw_key.strip(), raw_value.strip()
+        key_start = lead + len(raw_key) - len(raw_key.lstrip())
+        key_span = src.span(key_start, key_start + max(1, len(key)))
+        value_start = lead + len(raw_key) + 1 + len(raw_value) - len(raw_value.lstrip())
+        value_span = src.span(value_start, value_start + max(1, len(value)))
+        if not key or not value or " " in key:
+            report(found, SysctlSyntax, "a sysctl setting is KEY = VALUE with one key and a value" if key
+                   else "a value with no key", span, hint="write KEY = VALUE, e.g. net.ipv4.ip_forward = 1")
+            continue
+        key = key.replace("/", ".")  # sysctl also accepts net/ipv4/ip_forward
+        _sysctl_key(found, key, key_span)
+        m = _COMMENT_IN_VALUE.search(value)
+        if m:
+            report(found, SysctlTrailingComment, f"the value of {key} is '{value}': sysctl.conf has no comments after a value, "
+                                   "so the kernel is given the comment too and refuses it",
+                   src.span(value_start + m.start() + 1, value_start + len(value)),
+                   hint=f"put the comment on a line of its own: {key} = {value[:m.start()].strip()}")
+        setting = Setting(key, value, span)
+        settings.append(setting)
+        entries.append(Entry(key, value, span, key_span, value_span))
+    found.document = Document("sysctl", path, tuple(entries))
+    if settings:
+        found.add("sysctl", *settings)
+    return found
+
+
+def _sysctl_key(found: Found, key: str, span) -> None:
+    root = key.split(".", 1)[0]
+    if root not in SYSCTL_ROOTS:
+        report(found, SysctlUnknownKey, f"'{key}' is not a sysctl key: keys start with one of "
+                               f"{', '.join(sorted(SYSCTL_ROOTS))}", span,
+               hint=_suggest(key) or "see `sysctl -a` for the keys of the running kernel")
+    elif key not in SYSCTL_KNOWN:
+        close = _suggest(key)
+        if close:
+            report(found, SysctlUnknownKey, f"unknown sysctl key '{key}'", span, hint=close)
+
+
+def _suggest(key: str) -> str | None:
+    match = difflib.get_close_matches(key, SYSCTL_KNOWN, n=1, cutoff=_CLOSE)
+    return f"did you mean '{match[0]}'?" if match else None
+
+
+# ---------------------------------------------------------------- writing
+
+def emit(model) -> list[Artifact]:
+    """Lines for /etc/sysctl.conf, written only when the host needs them: bridge netfilter
+    and IP forwarding (guide §7.3, §10)."""
+    out = []
+    for h in model.hosts:
+        if h.sysctl:
+            lines = ["# Written by virtc: append to /etc/sysctl.conf, then run sysctl -p."]
+            lines += [f"{s.key} = {s.value}" for s in h.sysctl]
+            out.append(Artifact(f"{h.name}/etc/sysctl.conf", "\n".join(lines) + "\n", source=h.owner))
+    return out
+
+
+# ---------------------------------------------------------------- format-level rules
+
+class SysctlSyntax(Rule):
+    """Each line of sysctl.conf is KEY = VALUE.
+
+    What it checks: lines that are not comments (# or ;) and have no '=', no key or no
+    value.
+
+    Why: the guide's bridge and forwarding settings are `key = value` lines appended to
+    /etc/sysctl.conf and loaded with `sysctl -p /etc/sysctl.conf` (§7.3, lines 850-855;
+    §10.2, lines 1587-1591; §10.1, line 1515). sysctl skips a line without '=' ("invalid
+    syntax"), so the setting never reaches the kernel.
+
+    Example:
+        net.ipv4.ip_forward 1
+
+    Fix: `net.ipv4.ip_forward = 1`.
+    """
+
+    code, name, severity = "VF801", "sysctl-syntax", Severity.ERROR
+    checklist, section, lines = ("NET-08", "NET-19"), "§7.3", "850-855, 1515, 1587-1591"
+    scope = Scope.READER
+
+
+class SysctlUnknownKey(Rule):
+    """sysctl.conf keys are kernel parameters, spelt as the kernel spells them.
+
+    What it checks: a key whose first part is not one of /proc/sys's (net, kernel, vm,
+    fs, dev, ...), an error; and a key a letter or two away from one the guide or RHEL 5's
+    stock file sets (net.ipv4.ip_forward, net.bridge.bridge-nf-call-iptables ...), a
+    warning with the key meant.
+
+    Why: sysctl -p reports "unknown key" and goes on, so a misspelt bridge setting leaves
+    bridged traffic filtered by iptables (§7.3, lines 848-852; §10.2, lines 1585-1589) and
+    a misspelt ip_forward leaves NAT networks without forwarding (§18.4, line 3018).
+
+    Example:
+        net.bridge.bridge-nf-call-iptable = 0
+
+    Fix: `net.bridge.bridge-nf-call-iptables = 0`.
+    """
+
+    code, name, severity = "VF802", "sysctl-unknown-key", Severity.WARNING
+    checklist, section, lines = ("NET-08", "NET-19"), "§7.3", "848-852, 1585-1589, 3018"
+    scope = Scope.READER
+
+
+class SysctlTrailingComment(Rule):
+    """A comment in sysctl.conf is a line of its own.
+
+    What it checks: a '#' or ';' after a value.
+
+    Why: sysctl.conf comments are whole lines; sysctl passes everything after '=' to the
+    kernel, which refuses `0  # no netfilter on bridges` as a value, so the bridge
+    setting of the guide (§7.3, lines 850-852) silently keeps its default.
+
+    Example:
+        net.bridge.bridge-nf-call-iptables = 0   # let bridged traffic through
+
+    Fix: put the comment on the line above.
+    """
+
+    code, name, severity = "VF803", "sysctl-trailing-comment", Severity.ERROR
+    checklist, section, lines = ("NET-19",), "§7.3", "850-855"
+    scope = Scope.READER
+
+
+def recognise(text: str, name: str = "") -> bool:
+    """Every setting line is `a.dotted.key = value` under a /proc/sys root."""
+    lines = [x.strip() for x in text.splitlines() if x.strip() and not x.strip().startswith(("#", ";"))]
+    return bool(lines) and all(re.match(r"^(%s)\.[\w.-]+\s*=" % "|".join(SYSCTL_ROOTS), x) for x in lines)
+
+
+FORMAT = Format(
+    "sysctl", "kernel settings (/etc/sysctl.conf)",
+    paths=("etc/sysctl.conf",), names=("*sysctl.conf",), recognise=recognise, read=read, emit=emit,
+    target="hostfiles", rules=rules_in(globals()), facts=("sysctl",), single=True, comments="#;")

@@ -1,0 +1,213 @@
+"""Which files `virtc lint` reads: a copy of a real /etc survives (only the places the
+format registry names are read), loose files are recognised by content, a format a host
+has one of is read once, and linting hosts together loses none of their findings."""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from virtc import api, targets
+from virtc.diagnostics import Severity
+
+from conftest import EXAMPLES
+
+GRUB = """default=0
+timeout=5
+title Red Hat Enterprise Linux Server (2.6.18-308.el5xen)
+\troot (hd0,0)
+\tkernel /xen.gz-2.6.18-308.el5 dom0_mem=1024M
+\tmodule /vmlinuz-2.6.18-308.el5xen ro root=/dev/VolGroup00/LogVol00
+\tmodule /initrd-2.6.18-308.el5xen.img
+"""
+GUEST = """name = "web01"
+uuid = "5e1d2b43-2f6a-4b85-9d1f-0c8a7c3b6d21"
+memory = 512
+vcpus = 1
+bootloader = "/usr/bin/pygrub"
+disk = [ "tap:aio:/var/lib/xen/images/web01.img,xvda,w" ]
+vif = [ "mac=00:16:3e:5a:1b:01,bridge=xenbr0" ]
+"""
+INIT_SCRIPT = """#!/bin/sh
+#
+# iptables\tStart iptables firewall
+#
+# chkconfig: 2345 08 92
+IPTABLES=iptables
+IPTABLES_DATA=/etc/sysconfig/$IPTABLES
+start() {
+    $IPTABLES-restore $IPTABLES_DATA
+}
+"""
+CPUSPEED_INIT = """#!/bin/bash
+# cpuspeed\tThis shell script enables CPU frequency scaling
+. /etc/sysconfig/cpuspeed
+GOVERNOR=ondemand
+"""
+OTHER_PROGRAMS = {
+    "etc/resolv.conf": "search example.com\nnameserver 10.0.0.2\noptions rotate timeout:1\n",
+    "etc/lvm/lvm.conf": "devices {\n    dir = \"/dev\"\n    filter = [ \"a/.*/\" ]\n}\nlog {\n    verbose = 0\n}\n"
+                        "global {\n    locking_type = 1\n}\n",
+    "etc/audit/audit.rules": "-D\n-b 320\n-w /etc/passwd -p wa -k identity\n-a always,exit -F arch=b64 -S adjtimex\n",
+    "etc/fail2ban/jail.conf": "[DEFAULT]\nname = default\nignoreip = 127.0.0.1\nbantime = 600\n\n[ssh]\nenabled = true\n"
+                              "name = ssh\nport = ssh\nfilter = sshd\n",
+    "etc/xen/xmexample1": "# Example Xen config\nkernel = \"/boot/vmlinuz-2.6-xenU\"\nmemory = 64\nname = \"ExampleDomain\"\n",
+    "etc/xen/qemu-ifup": "#!/bin/sh\necho 'config qemu network with xen bridge for ' $*\nifconfig $1 0.0.0.0 up\n",
+    "etc/xen/scripts/network-bridge": "#!/bin/bash\n# Default config params\nbridge=${bridge:-xenbr0}\n",
+    "etc/sysconfig/network": "NETWORKING=yes\nHOSTNAME=xen1.example.com\n",
+    "etc/passwd": "root:x:0:0:root:/root:/bin/bash\n",
+    "etc/xen/web01.rpmsave": "name = \"old\"\nmemory = \"lots\"\n",
+}
+
+
+def _write(root: Path, rel: str, text: str) -> Path:
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    return p
+
+
+def etc_copy(root: Path) -> Path:
+    """A host as `cp -a /etc /boot` copies it: configs among init scripts, their rc?.d
+    links, other programs' files and binaries, with the usual links between them."""
+    _write(root, "boot/grub/grub.conf", GRUB)
+    (root / "etc").mkdir()
+    os.symlink("../boot/grub/grub.conf", root / "etc/grub.conf")
+    _write(root, "etc/xen/web01", GUEST)
+    (root / "etc/xen/auto").mkdir()
+    os.symlink("/etc/xen/web01", root / "etc/xen/auto/web01")  # absolute, as xendomains' docs write it
+    _write(root, "etc/redhat-release", "Red Hat Enterprise Linux Server release 5.8 (Tikanga)\n")
+    _write(root, "etc/rc.d/rc.local", "#!/bin/sh\ntouch /var/lock/subsys/local\n")
+    os.symlink("rc.d/rc.local", root / "etc/rc.local")
+    for name, text in (("iptables", INIT_SCRIPT), ("cpuspeed", CPUSPEED_INIT)):
+        script = _write(root, f"etc/rc.d/init.d/{name}", text)
+        script.chmod(script.stat().st_mode | stat.S_IXUSR)
+        for level in "0123456":
+            (root / f"etc/rc.d/rc{level}.d").mkdir(parents=True, exist_ok=True)
+            os.symlink(f"../init.d/{name}", root / f"etc/rc.d/rc{level}.d/S08{name}")
+    for rel, text in OTHER_PROGRAMS.items():
+        _write(root, rel, text)
+    (root / "etc/ld.so.cache").write_bytes(b"ld.so-1.7.0\0\x01\x02" * 64)
+    (root / "etc/prelink.cache").write_bytes(bytes(range(256)) * 4)
+    (root / "etc/aliases.db").write_bytes(b"\0\x06\x15\x61" + os.urandom(512))
+    return root
+
+
+def test_a_copy_of_a_real_etc_gives_no_error_and_no_warning(tmp_path):
+    root = etc_copy(tmp_path / "xen1")
+    result = api.lint([], [str(root)])
+    loud = [f"{d.span}: {d.code} {d.message}" for d in result.diagnostics if d.severity >= Severity.WARNING]
+    assert loud == []
+    read = {os.path.relpath(p, root) for p in result.sources}
+    # the configurations are read, each once (etc/grub.conf and etc/rc.local are links)
+    assert read == {"boot/grub/grub.conf", "etc/xen/web01", "etc/redhat-release", "etc/rc.d/rc.local"}
+    assert [g.name for g in result.model.guests] == ["web01"]
+    assert result.model.guests[0].autostart  # the absolute link is read inside the tree
+    notes = [d for d in result.diagnostics if d.code == "VF002"]
+    assert len(notes) == 1 and "29 file(s)" in notes[0].message  # one note for the host, naming some
+
+
+def test_skipped_files_are_never_opened(tmp_path):
+    root = etc_copy(tmp_path / "xen1")
+    unreadable = _write(root, "etc/shadow", "root:!!:15000::::::\n")
+    unreadable.chmod(0)
+    result = api.lint([], [str(root)])
+    assert not [d for d in result.diagnostics if d.code == "VF001"]
+
+
+def test_a_loose_file_is_recognised_by_content_or_named_as_unknown(tmp_path):
+    files = {name: _write(tmp_path, name, text) for name, text in
+             (("resolv.conf", OTHER_PROGRAMS["etc/resolv.conf"]), ("lvm.conf", OTHER_PROGRAMS["etc/lvm/lvm.conf"]),
+              ("audit.rules", OTHER_PROGRAMS["etc/audit/audit.rules"]),
+              ("jail.conf", OTHER_PROGRAMS["etc/fail2ban/jail.conf"]), ("guest", GUEST), ("boot-menu", GRUB))}
+    for name, path in files.items():
+        fmt = targets.recognised(str(path), path.read_text())
+        assert (fmt.name if fmt else None) == {"guest": "xm", "boot-menu": "grub"}.get(name), name
+    result = api.lint([str(p) for p in files.values()])
+    assert {d.code for d in result.diagnostics if d.severity >= Severity.WARNING} <= {"VF113"}
+    unknown = sorted(Path(d.span.file).name for d in result.diagnostics if d.code == "VF002")
+    assert unknown == ["audit.rules", "jail.conf", "lvm.conf", "resolv.conf"]
+
+
+def test_two_differing_files_of_a_single_instance_format_are_one_warning(tmp_path):
+    root = etc_copy(tmp_path / "xen1")
+    os.unlink(root / "etc/grub.conf")
+    _write(root, "etc/grub.conf", GRUB.replace("308", "274"))  # a copy, not the link
+    _write(root, "etc/xen/xend-config.sxp", "(xend-relocation-server no)\n")
+    result = api.lint([], [str(root)])
+    twice = [d for d in result.diagnostics if d.code == "VF008"]
+    assert len(twice) == 1
+    assert "boot/grub/grub.conf" in twice[0].message and "etc/grub.conf" in twice[0].message
+    assert twice[0].span.file.endswith("etc/grub.conf")  # the one not read
+    assert result.model.hosts[0].kernel.startswith("2.6.18-308")  # GRUB's own file is the one read
+
+
+def test_an_identical_copy_is_one_file(tmp_path):
+    root = etc_copy(tmp_path / "xen1")
+    os.unlink(root / "etc/grub.conf")
+    _write(root, "etc/grub.conf", GRUB)
+    result = api.lint([], [str(root)])
+    assert not [d for d in result.diagnostics if d.code == "VF008"]
+
+
+def test_the_same_file_given_twice_is_read_once(tmp_path):
+    root = etc_copy(tmp_path / "xen1")
+    guest = str(root / "etc/xen/web01")
+    result = api.lint([guest, guest, str(root / "etc/xen/./web01")])
+    assert len(result.model.guests) == 1
+    assert not [d for d in result.diagnostics if d.code == "VF005"]
+
+
+CAPS = """<capabilities><host><cpu><arch>x86_64</arch><features><pae/><vmx/></features></cpu>
+<topology><cells num='1'><cell id='0'><cpus num='2'><cpu id='0'/><cpu id='1'/></cpus></cell></cells></topology>
+</host><guest><os_type>xen</os_type><arch name='x86_64'><domain type='xen'/></arch></guest></capabilities>
+"""
+
+
+def test_capabilities_in_the_tree_and_on_the_command_line_are_read_once(tmp_path):
+    root = etc_copy(tmp_path / "xen1")
+    caps = _write(root, "capabilities.xml", CAPS)
+    result = api.lint([], [str(root)], capabilities=str(caps))
+    assert len(result.model.hosts[0].numa) == 1  # not two cells: one file, read once
+    assert not [d for d in result.diagnostics if d.code == "VF008"]
+    other = _write(tmp_path, "other-caps.xml", CAPS.replace("<cpu id='1'/>", "<cpu id='1'/><cpu id='2'/>"))
+    result = api.lint([], [str(root)], capabilities=str(other))
+    assert len(result.model.hosts[0].numa) == 1
+    assert [d.code for d in result.diagnostics if d.code == "VF008"] == ["VF008"]
+
+
+def _findings(result) -> set:
+    return {(d.code, d.span.file if d.span else "", d.span.line if d.span else 0, d.message)
+            for d in result.diagnostics if d.code != "VF004"}
+
+
+def test_a_host_without_a_fact_does_not_hide_another_hosts_findings(tmp_path):
+    """b states its SELinux labels and has a guest image outside them (VE101); a states
+    none, so VE101 skips a, and only a."""
+    b, a = tmp_path / "b", tmp_path / "a"
+    _write(b, "etc/xen/web02", GUEST.replace("web01", "web02").replace("/var/lib/xen/images", "/srv/vm")
+           .replace("1b:01", "1b:02"))
+    _write(b, "etc/selinux/targeted/contexts/files/file_contexts.local",
+           "/data(/.*)?    system_u:object_r:xen_image_t:s0\n")
+    _write(a, "etc/xen/web03", GUEST.replace("web01", "web03").replace("/var/lib/xen/images", "/srv/vm")
+           .replace("1b:01", "1b:03").replace("0c8a7c3b6d21", "0c8a7c3b6d23"))
+    alone_b, alone_a = api.lint([], [str(b)]), api.lint([], [str(a)])
+    together = api.lint([], [str(a), str(b)])
+    assert [d.code for d in alone_b.diagnostics if d.code == "VE101"] == ["VE101"]
+    assert _findings(alone_a) | _findings(alone_b) == _findings(together)
+    (ve101,) = [d for d in together.diagnostics if d.code == "VE101"]
+    assert (ve101.owner.host, ve101.owner.guest, ve101.owner.part) == ("b", "web02", "disk xvda")
+
+
+def test_hosts_linted_together_keep_every_finding_of_each_alone(tmp_path):
+    out = tmp_path / "out"
+    assert not api.build([str(EXAMPLES / "datacenter.virt")], str(out)).has_errors
+    hosts = sorted(p for p in out.iterdir() if p.is_dir() and (p / "etc").is_dir())
+    assert len(hosts) >= 3
+    alone = set()
+    for h in hosts:
+        alone |= _findings(api.lint([], [str(h)]))
+    together = api.lint([], [str(h) for h in hosts])
+    assert alone <= _findings(together)
+    names = {h.name for h in hosts}
+    assert all(d.owner.host in names for d in together.diagnostics if d.owner is not None and d.owner.host)

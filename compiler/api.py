@@ -14,7 +14,9 @@ from . import modeljson, progress
 from .checker import check_model
 from .config import load_config
 from .diagnostics import Diagnostic, Severity
+from .loading import Loader, Parser, read_source
 from .model import Model
+from .parse import parse
 from .readers import read_text
 from .resolve import compile_sources
 from .rules import resolve_code
@@ -57,10 +59,13 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def check(files: list[str], texts: dict[str, str] | None = None, config: str | None = None) -> Outcome:
-    """Compile, then run the rules (configured by virtc.toml / [tool.virtc], or `config`)."""
+def check(files: list[str], texts: dict[str, str] | None = None, config: str | None = None, *,
+          loader: Loader = read_source, parser: Parser = parse) -> Outcome:
+    """Compile, then run the rules (configured by virtc.toml / [tool.virtc], or `config`).
+    `texts` overrides the contents of `files`; `loader` reads the other files (included
+    ones too) and `parser` parses every file (see virtc.resolve.compile_sources)."""
     with _no_cyclic_gc():
-        return _check(files, texts, config)
+        return _check(files, texts, config, loader, parser)
 
 
 def _configure(out: Outcome, config: str | None, start: str):
@@ -77,9 +82,10 @@ def _configure(out: Outcome, config: str | None, start: str):
     return cfg
 
 
-def _check(files: list[str], texts: dict[str, str] | None, config: str | None) -> Outcome:
+def _check(files: list[str], texts: dict[str, str] | None, config: str | None,
+           loader: Loader, parser: Parser) -> Outcome:
     progress.phase("compiling")
-    r = compile_sources(files, texts)
+    r = compile_sources(files, texts, loader=loader, parser=parser)
     out = Outcome(r.model, list(r.diagnostics), dict(r.sources))
     cfg = _configure(out, config, files[0] if files else ".")
     if cfg is None:

@@ -530,7 +530,7 @@ def run(paths: list[str], check: bool = False, diff: bool = False, report: str =
     0 done (or nothing would change), 1 with check/diff when a file would change,
     2 when a file could not be read or does not parse (such a file is left alone)."""
     from .report import render
-    from .resolve import read_source
+    from .loading import read_source
 
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     changed = unchanged = failed = 0

@@ -13,7 +13,6 @@ from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from virtc import grammar
-from virtc.grammar import parser as _parser
 
 from .diagnostics import Diagnostic, error
 from .source import SourceFile, Span
@@ -56,7 +55,7 @@ def _terminal_word(name: str) -> str:
 
 
 def _terminal_defs():
-    p = _parser()
+    p = grammar.parser()
     return {t.name: t for t in p.terminals}
 
 

@@ -13,11 +13,13 @@ from . import build as _build
 from . import progress
 from .checker import run_rules, suppressions
 from .config import load_config
-from .finalize import finalize
 from .diagnostics import Severity
+from .finalize import finalize
+from .loading import Loader, Parser, read_source
 from .model import Model
 from .outcome import Outcome  # noqa: F401  (part of the API)
 from .owner import Owner
+from .parse import parse
 from .resolve import compile_sources
 from .ruleset import resolve_code
 
@@ -39,10 +41,13 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def check(files: list[str], texts: dict[str, str] | None = None, config: str | None = None) -> Outcome:
-    """Compile, then run the rules (configured by virtc.toml / [tool.virtc], or `config`)."""
+def check(files: list[str], texts: dict[str, str] | None = None, config: str | None = None, *,
+          loader: Loader = read_source, parser: Parser = parse) -> Outcome:
+    """Compile, then run the rules (configured by virtc.toml / [tool.virtc], or `config`).
+    `texts` overrides the contents of `files`; `loader` reads the other files (included
+    ones too) and `parser` parses every file (see virtc.resolve.compile_sources)."""
     with _no_cyclic_gc():
-        return _check(files, texts, config)
+        return _check(files, texts, config, loader, parser)
 
 
 def _configure(out: Outcome, config: str | None, start: str):
@@ -59,9 +64,10 @@ def _configure(out: Outcome, config: str | None, start: str):
     return cfg
 
 
-def _check(files: list[str], texts: dict[str, str] | None, config: str | None) -> Outcome:
+def _check(files: list[str], texts: dict[str, str] | None, config: str | None,
+           loader: Loader, parser: Parser) -> Outcome:
     progress.phase("compiling")
-    r = compile_sources(files, texts)
+    r = compile_sources(files, texts, loader=loader, parser=parser)
     out = Outcome(r.model, list(r.diagnostics), dict(r.sources))
     cfg = _configure(out, config, files[0] if files else ".")
     if cfg is None:
@@ -71,7 +77,7 @@ def _check(files: list[str], texts: dict[str, str] | None, config: str | None) -
         progress.phase("checking")
         out.diagnostics.extend(run_rules(r.model, cfg))
     sups, meta = suppressions(r.syntax, r.sources)
-    out.diagnostics = finalize(out.diagnostics, cfg, sups, meta)
+    out.diagnostics = finalize(out.diagnostics, cfg, sups, meta, rules_ran=r.model is not None)
     return out
 
 

@@ -18,14 +18,18 @@ from .suppress import Suppression, apply
 
 def finalize(diags: list[Diagnostic], config: Config | None = None,
              suppressions: dict[str, list[Suppression]] | None = None,
-             meta: list[Diagnostic] = ()) -> list[Diagnostic]:
+             meta: list[Diagnostic] = (), rules_ran: bool = True) -> list[Diagnostic]:
     """`diags` after `config` (severity overrides, `off`) and `suppressions` (by file);
     `meta` are the problems with the suppressions themselves (malformed, no reason),
-    which configuration applies to as well. Unused suppressions are reported (VR030)."""
+    which configuration applies to as well. Unused suppressions are reported (VR030),
+    unless the rules did not run (the input did not compile): then nothing says whether
+    the suppression would have been used."""
     config = config or Config()
     sups = suppressions if config.inline_ignores else {}
     active = {r.code for r in all_rules() if config.severity(r.code, r.severity) is not None}
     kept, unused = apply(_configured(diags, config), sups or {}, active)
+    if not rules_ran:
+        unused = []
     out = kept + _configured([*meta, *unused], config)
     return sorted(_unique(out), key=Diagnostic.sort_key)
 

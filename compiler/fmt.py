@@ -46,7 +46,7 @@ from pathlib import Path
 
 from lark.exceptions import UnexpectedInput
 
-from virtc.grammar import COMMENT_SINK, parser as _parser
+from virtc import grammar
 
 from .diagnostics import Diagnostic
 from .parse import _unescape, parse
@@ -105,22 +105,13 @@ class _Lexed:
 
 
 def _lex(text: str) -> _Lexed:
-    """The parser's own tokens (a contextual lexer's choice depends on the parser state,
-    so the tokens come from the interactive parser) and the comments beside them."""
+    """The parser's own tokens and the comments beside them."""
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def line_of(pos: int) -> int:
         return bisect.bisect_right(starts, pos)
 
-    COMMENT_SINK.clear()
-    raw = []
-    try:
-        interactive = _parser().parse_interactive(text)
-        raw = list(interactive.iter_parse())
-        interactive.feed_eof()
-    finally:
-        sunk = list(COMMENT_SINK)
-        COMMENT_SINK.clear()
+    raw, comment_tokens = grammar.lex(text)
     toks: list[_Tok] = []
     sep = None
     for t in raw:
@@ -129,7 +120,7 @@ def _lex(text: str) -> _Lexed:
             continue
         toks.append(_Tok(t.type, t.value, t.start_pos, line_of(t.start_pos), sep))
         sep = None
-    comments = [_Comment(c.value.rstrip(), c.start_pos, line_of(c.start_pos)) for c in sunk]
+    comments = [_Comment(c.value.rstrip(), c.start_pos, line_of(c.start_pos)) for c in comment_tokens]
     lines = text.split("\n")
     blank = [False] + [not ln.strip() for ln in lines]
     return _Lexed(toks, comments, blank, [t.start for t in toks], [t.line for t in toks],
@@ -539,7 +530,7 @@ def run(paths: list[str], check: bool = False, diff: bool = False, report: str =
     0 done (or nothing would change), 1 with check/diff when a file would change,
     2 when a file could not be read or does not parse (such a file is left alone)."""
     from .report import render
-    from .resolve import read_source
+    from .loading import read_source
 
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     changed = unchanged = failed = 0

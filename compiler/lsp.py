@@ -29,13 +29,13 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from . import __version__, api
+from .loading import buffers_first, read_source
 from .lsp_diagnostics import convert, suppress_edit, suppressible, text_edit, uri_of
 from .lsp_hover import hover_markdown
 from .lsp_navigate import complete, definition, fleet_declarations
-from .lsp_parsecache import ParseCache, editor_sources
+from .lsp_parsecache import ParseCache
 from .lsp_positions import Text
 from .lsp_scan import Scan, scan
-from .resolve import read_source
 
 log = logging.getLogger("virtc.lsp")
 IDLE_GC_SECONDS = 1.0
@@ -51,9 +51,9 @@ def path_of(uri: str) -> str:
 
 
 def check_document(path: str, buffers: dict[str, str], cache: ParseCache) -> api.Outcome:
-    """What `virtc check PATH` reports, with the open buffers' text instead of the files."""
-    with editor_sources(buffers, cache):
-        return api.check([path], texts={path: buffers[path]})
+    """What `virtc check PATH` reports, with the open buffers' text instead of the files
+    (included files too), parsed through the cache."""
+    return api.check([path], loader=buffers_first(buffers), parser=cache.parse)
 
 
 class VirtcServer(LanguageServer):

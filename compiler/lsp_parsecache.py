@@ -11,13 +11,9 @@ parsed as the CLI does, so error messages and recovery are the CLI's own.
 """
 from __future__ import annotations
 
-import os
 import re
-import threading
-from contextlib import contextmanager
 from itertools import pairwise
 
-from . import resolve
 from .parse import parse as parse_whole
 from .source import SourceFile, Span
 from .syntax import Comment, FileSyntax, GuestDecl, HostDecl, Include, Opt, Range, Stmt, TemplateDecl, Value
@@ -200,29 +196,3 @@ def _error_text(all_pieces: list, failing: list[int]) -> str:
 def _relative_of(done: tuple, line: int, offset: int) -> tuple:
     mover = _Mover(_PIECE, -line, -offset)
     return (tuple(mover.item(i) for i in done[0]), tuple(mover.comment(c) for c in done[1]))
-
-
-_HOOK = threading.Lock()
-
-
-@contextmanager
-def editor_sources(buffers: dict[str, str], cache: ParseCache):
-    """While compiling: read open editor buffers instead of the files on disk (for included
-    files too: virtc.api.check's `texts` covers the files it is given) and parse through
-    the cache. One compile at a time holds the hook."""
-    original_read, original_parse = resolve.read_source, resolve.parse
-    norm = {os.path.normpath(p): t for p, t in buffers.items()}
-
-    def read_source(path: str):
-        text = norm.get(os.path.normpath(path))
-        if text is not None:
-            return SourceFile(path, text), None
-        return original_read(path)
-
-    with _HOOK:
-        resolve.read_source, resolve.parse = read_source, cache.parse
-        try:
-            yield
-        finally:
-            resolve.read_source, resolve.parse = original_read, original_parse
-

@@ -12,7 +12,7 @@ import re
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from virtc.grammar import COMMENT_SINK, parser as _parser
+from virtc import grammar
 
 from .diagnostics import Diagnostic, error
 from .source import SourceFile, Span
@@ -55,7 +55,7 @@ def _terminal_word(name: str) -> str:
 
 
 def _terminal_defs():
-    p = _parser()
+    p = grammar.parser()
     return {t.name: t for t in p.terminals}
 
 
@@ -255,9 +255,8 @@ def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     seen_positions: set[int] = set()
     while True:
-        comments: list[Token] = []
         try:
-            tree = _parse_with_comments(text, comments)
+            tree, comments = grammar.parse(text)
         except UnexpectedInput as exc:
             diag, pos = _syntax_diagnostic(src, exc)
             if pos in seen_positions or len(diags) >= MAX_ERRORS:
@@ -278,11 +277,3 @@ def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
         comment_nodes = tuple(Comment(t.value, builder.span(t)) for t in comments)
         return FileSyntax(src.path, items, comment_nodes), []
     return None, diags
-
-
-def _parse_with_comments(text: str, comments: list) -> Tree:
-    COMMENT_SINK.clear()
-    try:
-        return _parser().parse(text)
-    finally:
-        comments.extend(COMMENT_SINK)

@@ -1,4 +1,5 @@
-"""Syntax tree -> resolved model: includes, templates, ranges, interpolation, units, defaults.
+"""Syntax trees (read with their includes by virtc.loading) -> resolved model: templates,
+ranges, interpolation, units, defaults.
 
 Semantic errors (unknown names, duplicates, malformed values) are reported here with the
 span of the statement or value at fault. Limits from the guide are not checked here;
@@ -7,7 +8,6 @@ they are rules that run on the finished model.
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from dataclasses import dataclass, field, replace
 
@@ -19,16 +19,16 @@ from .model import (ACTIONS, ARCHES, BOOT_DEVICES, BUSES, CLOCKS, CPU_VENDORS, G
                     Disk, Expansion, Export, FieldSpans, Firewall, Graphics, GrubSettings, Guest,
                     GuestOS, Host, ImageDir, Install, IscsiTarget, Lun, Migration, Model, Network,
                     Nic, NumaCell, PciDevice, Pool, Serial, Setting, SharedStorage)
+from .loading import Loaded, Loader, Parser, load, read_source
 from .parse import parse
 from .source import SourceFile, Span
 from .suggest import did_you_mean, one_of
-from .syntax import FileSyntax, GuestDecl, HostDecl, Include, Stmt, TemplateDecl, Value
+from .syntax import FileSyntax, GuestDecl, HostDecl, Stmt, TemplateDecl, Value
 from .units import UnitError, parse_size
 from .conventions import (BOOT_ALIASES, CPUSET_RE, INTERP_RE, OS_RE, PCI_RE, PREFIX_BUS, RATE_RE,  # noqa: F401
                           SWITCH_OFF, SWITCH_ON, TARGET_RE, UUID_RE, WWID_RE, XEN_RESERVED)
 
 MAX_RANGE = 10000
-MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass
@@ -37,76 +37,6 @@ class Result:
     diagnostics: list[Diagnostic]
     sources: dict[str, SourceFile]
     syntax: dict[str, FileSyntax] = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------- loading and includes
-
-@dataclass
-class _Loaded:
-    files: list[FileSyntax] = field(default_factory=list)
-    sources: dict[str, SourceFile] = field(default_factory=dict)
-    diags: list[Diagnostic] = field(default_factory=list)
-    done: set[str] = field(default_factory=set)
-
-
-def read_source(path: str) -> tuple[SourceFile | None, str | None]:
-    """A file's text, or the reason it cannot be used."""
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            return None, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return None, exc.strerror or str(exc)
-    if b"\0" in data:
-        return None, "file is binary (contains NUL bytes)"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"file is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-    return SourceFile(path, text.removeprefix("\ufeff")), None
-
-
-def _load(path: str, loaded: _Loaded, stack: list[tuple[str, Span | None]],
-          text: str | None = None) -> None:
-    key = os.path.normpath(path)
-    if key in loaded.done:
-        return
-    loaded.done.add(key)
-    if text is not None:
-        src, problem = SourceFile(path, text), None
-    else:
-        src, problem = read_source(path)
-    if src is None:
-        span = stack[-1][1] if stack else None
-        if span is not None:
-            loaded.diags.append(error("VR009", f"cannot include '{path}': {problem}", span))
-        else:
-            loaded.diags.append(error("VR009", f"cannot read '{path}': {problem}", None))
-        return
-    loaded.sources[path] = src
-    syntax, diags = parse(src)
-    loaded.diags.extend(diags)
-    if syntax is None:
-        return
-    loaded.files.append(syntax)
-    for item in syntax.items:
-        if isinstance(item, Include):
-            target = os.path.normpath(os.path.join(os.path.dirname(path), item.path.text))
-            chain = [p for p, _ in stack] + [key]
-            if target in chain:
-                cycle = " -> ".join(chain[chain.index(target):] + [target])
-                related = tuple(Related(s, "included here") for _, s in stack if s is not None)
-                loaded.diags.append(error("VR010", f"include cycle: {cycle}", item.span,
-                                          related=related,
-                                          hint="remove one of the includes in the cycle"))
-                continue
-            if not os.path.exists(target):
-                loaded.diags.append(error("VR009", f"included file '{item.path.text}' does not exist",
-                                          item.path.span, hint=f"looked for {target}"))
-                continue
-            _load(target, loaded, stack + [(key, item.span)])
 
 
 # ---------------------------------------------------------------- the compiler
@@ -1090,11 +1020,12 @@ def _check_unused_templates(c: Compiler, templates: dict[str, TemplateDecl], use
                     c.guest(b, st, placeholder)
 
 
-def compile_sources(paths: list[str], texts: dict[str, str] | None = None) -> Result:
-    """Compile .virt files (texts may supply the contents of some paths, e.g. an editor buffer)."""
-    loaded = _Loaded()
-    for p in paths:
-        _load(p, loaded, [], text=(texts or {}).get(p))
+def compile_sources(paths: list[str], texts: dict[str, str] | None = None, *,
+                    loader: Loader = read_source, parser: Parser = parse) -> Result:
+    """Compile .virt files. `texts` may supply the contents of some of `paths`; every other
+    file, included ones too, is read by `loader` and parsed by `parser` (the editor server
+    passes its open buffers and its parse cache)."""
+    loaded = load(paths, texts, loader, parser)
     c = Compiler()
     for d in loaded.diags:
         c.report(d)
@@ -1209,7 +1140,7 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None) -> Re
     return Result(model, diags, loaded.sources, _trees(loaded))
 
 
-def _trees(loaded: "_Loaded") -> dict[str, FileSyntax]:
+def _trees(loaded: Loaded) -> dict[str, FileSyntax]:
     return {fs.path: fs for fs in loaded.files}
 
 

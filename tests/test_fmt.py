@@ -25,7 +25,7 @@ from lark.exceptions import UnexpectedInput
 
 from virtc import api, modeljson
 from virtc.fmt import COMMENT_COLUMN, FormatError, format_text
-from virtc.grammar import COMMENT_SINK, parser
+from virtc.grammar import lex
 
 from conftest import EXAMPLES, ROOT
 
@@ -33,15 +33,8 @@ from conftest import EXAMPLES, ROOT
 
 def tokens(text: str):
     """The parser's tokens (terminators included) and the comments, straight from Lark."""
-    COMMENT_SINK.clear()
-    try:
-        ip = parser().parse_interactive(text)
-        toks = list(ip.iter_parse())
-        ip.feed_eof()
-    finally:
-        comments = [c.value.rstrip() for c in COMMENT_SINK]
-        COMMENT_SINK.clear()
-    return toks, comments
+    toks, comments = lex(text)
+    return toks, [c.value.rstrip() for c in comments]
 
 
 def _parses(text: str) -> bool:

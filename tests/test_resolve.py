@@ -2,11 +2,14 @@
 and the semantic errors, each at its file:line:col."""
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
 
 from virtc import identity
+from virtc.loading import buffers_first
+from virtc.parse import parse
 from virtc.resolve import compile_sources, compile_text
 
 HOSTS = """\
@@ -102,6 +105,36 @@ def test_include_cycle_and_missing_include(tmp_path):
     assert ("VR009", "b.virt", 3, 9) in found
     cycle = next(d for d in r.diagnostics if d.code == "VR010")
     assert "a.virt -> " in cycle.message and cycle.related[0].span.file.endswith("a.virt")
+
+
+def test_files_are_read_by_the_loader_and_parsed_by_the_parser_given(tmp_path):
+    """The editor's way: unsaved buffers (here hosts.virt, not on disk at all) are read
+    through the loader, included files too, and every file goes through the parser."""
+    main = str(tmp_path / "main.virt")
+    buffers = {main: 'include "hosts.virt"\nguest g on xen1 { type xen-pv; memory 1G }\n',
+               str(tmp_path / "hosts.virt"): HOSTS}
+    parsed = []
+
+    def parser(src):
+        parsed.append(os.path.basename(src.path))
+        return parse(src)
+
+    r = compile_sources([main], loader=buffers_first(buffers), parser=parser)
+    assert r.model is not None, r.diagnostics
+    assert parsed == ["main.virt", "hosts.virt"]
+    missing = compile_sources([main], texts={main: buffers[main]})  # from disk: no hosts.virt
+    assert [(d.code, d.message) for d in missing.diagnostics][:1] == [
+        ("VR009", "included file 'hosts.virt' does not exist")]
+
+
+def test_a_missing_include_is_reported_at_each_include(tmp_path):
+    (tmp_path / "a.virt").write_text('include "nope.virt"\ninclude "b.virt"\n')
+    (tmp_path / "b.virt").write_text('include "nope.virt"\n')
+    r = compile_sources([str(tmp_path / "nope.virt"), str(tmp_path / "a.virt")])
+    found = [(d.code, d.span and os.path.basename(d.span.file), d.message) for d in r.diagnostics]
+    assert found == [("VR009", None, f"cannot read '{tmp_path / 'nope.virt'}': No such file or directory"),
+                     ("VR009", "a.virt", "included file 'nope.virt' does not exist"),
+                     ("VR009", "b.virt", "included file 'nope.virt' does not exist")]
 
 
 @pytest.mark.parametrize("src, code, line, col, text", [

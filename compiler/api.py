@@ -136,7 +136,7 @@ def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = 
         model, _documents, sources, diags, _skip = lint_files(paths, roots, capabilities)
     out = Outcome(model, diags, sources)
     reading = [d for d in diags if d.severity is Severity.ERROR
-               and (d.code not in by_code() or by_code()[d.code].scope is Scope.READER)]
+               and (d.code not in by_code() or by_code()[d.code].scope in (Scope.READER, Scope.LANGUAGE))]
     if reading:
         return out
     if not model.guests and not model.hosts:

@@ -17,7 +17,7 @@ from lsprotocol import types as T
 from .diagnostics import Diagnostic, Severity
 from .lsp_positions import Text, span_range, units
 from .lsp_scan import tokens
-from .rules import by_code
+from .rules import configurable
 from .source import SourceFile
 from .suppress import DIRECTIVE
 
@@ -121,8 +121,9 @@ class LineEdit:
 
 
 def suppressible(code: str | int | None) -> bool:
-    """Only rules can be suppressed; syntax and reference errors cannot."""
-    return isinstance(code, str) and code in by_code()
+    """Only rules can be suppressed; the language's own codes (syntax, references, values)
+    cannot."""
+    return isinstance(code, str) and code in configurable()
 
 
 def suppress_edit(text: Text, line: int, code: str) -> LineEdit:

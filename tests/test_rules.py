@@ -1,14 +1,15 @@
-"""Data-driven rule cases: tests/cases/CODE/fail* must produce exactly the diagnostics
-that their `#> CODE severity line:col` markers list (tests/expect.py reads them), for the
-folder's code and for every code a marker names; pass* must produce none of the folder's
-code. Every registered rule has at least one of each.
+"""Data-driven rule cases: every code virtc emits has its cases in tests/cases/CODE/.
+fail* must produce exactly the diagnostics that their `#> CODE severity line:col` markers
+list (tests/expect.py reads them), for the folder's code and for every code a marker
+names; pass* must produce none of the folder's code. Every registered rule has at least
+one of each, and every code any case produces is documented.
 
 .virt cases are checked; other files are existing configs, linted. A folder case is read
 together (its files at any depth, so etc/selinux/config is found where a host keeps it).
-A folder whose `command` file says `check` or `build` compiles its .virt files (with a
-virtc.toml beside them), `import` or `convert` runs that API instead (VF006, VF007 come
-from nowhere else). A finding with no place in any file (import's VF006) is listed as
-`#> CODE severity 0:0`."""
+A folder whose `command` file says `check` or `build` compiles its .virt files (with the
+virtc.toml beside them: VR040, VT002), `import` or `convert` runs that API instead (VF006,
+VF007 come from nowhere else). A finding with no place in any file (import's VF006) is
+listed as `#> CODE severity 0:0`."""
 from __future__ import annotations
 
 import ast
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from virtc import api
-from virtc.rules import all_rules, by_code
+from virtc.rules import Scope, all_rules, by_code
 
 from conftest import ROOT
 from expect import expected, found
@@ -33,9 +34,19 @@ def _id(p: Path) -> str:
     return f"{p.parent.name}/{p.stem}"
 
 
+# Codes no input reaches, with the reason and where they are tested instead.
+WITHOUT_CASES = {
+    "VT001": "every name that becomes part of an output path is refused before the build "
+             "(VR011), so no .virt file reaches it; test_codes.py builds a model by hand",
+}
+
+
 def test_every_rule_has_failing_and_passing_cases():
     missing = []
     for rule in all_rules():
+        if rule.code in WITHOUT_CASES:
+            assert not (CASES / rule.code).exists(), f"{rule.code} has cases now: drop it from WITHOUT_CASES"
+            continue
         folder = CASES / rule.code
         fails = list(folder.glob("fail*"))
         passes = list(folder.glob("pass*"))
@@ -120,10 +131,31 @@ def test_rule_metadata_and_docs():
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name), rule.name
         assert rule.name not in names
         names.add(rule.name)
-        if rule.section == "virtc":  # about the linter's own reading, not a guide item
-            assert not rule.checklist and rule.scope.name == "READER", rule.code
+        if rule.section == "virtc":  # about virtc's own reading or language, not a guide item
+            assert not rule.checklist and rule.scope in (Scope.READER, Scope.LANGUAGE), rule.code
         else:
             assert rule.checklist and all(re.fullmatch(r"[A-Z]+-[0-9]{2}", c) for c in rule.checklist)
             assert rule.section.startswith("§") or rule.section == "Glossary"
         doc = rule.doc()
         assert doc.summary and "Why:" in doc.body and "Example" in doc.body and "Fix:" in doc.body, rule.code
+
+
+def test_every_code_the_cases_produce_is_documented():
+    """Every code any case of the suite produces, whatever the case is about, is a declared
+    class with its documentation; the language's own codes come at their declared severity
+    (they cannot be configured)."""
+    produced: dict[str, set[str]] = {}
+    for path in CASE_FILES:
+        for d in _outcome(path).diagnostics:
+            produced.setdefault(d.code, set()).add(str(d.severity))
+    codes = by_code()
+    assert sorted(set(produced) - set(codes)) == [], "codes without a class"
+    for code in produced:
+        rule = codes[code]
+        doc = rule.doc()
+        assert doc.summary and all(s in doc.body for s in ("What it checks:", "Why:", "Example", "Fix:")), code
+        if rule.scope is Scope.LANGUAGE:
+            assert produced[code] == {str(rule.severity)}, (code, produced[code])
+    # the suite reaches every language code that an input can reach
+    language = {r.code for r in all_rules() if r.scope is Scope.LANGUAGE}
+    assert language - set(produced) == set(WITHOUT_CASES), sorted(language - set(produced))

@@ -155,7 +155,7 @@ def test_json_from_each_command_matches_its_schema(tmp_path):
     validator = _validator(load("diagnostics.schema.json"))
     (tmp_path / "bad.virt").write_text(BROKEN)
     lint_file = tmp_path / "gaps.cfg"
-    lint_file.write_text((ROOT / "tests/lintcases/xm/gaps.cfg").read_text())
+    lint_file.write_text((ROOT / "tests/cases/VF106/fail-gaps.cfg").read_text())
     for args in (["check", "bad.virt"], ["build", "fleet.virt", "-o", "out"], ["lint", "gaps.cfg"]):
         r = run(*args, "--format", "json", cwd=tmp_path)
         assert r.returncode in (0, 1), r.stderr
@@ -406,8 +406,8 @@ def _inputs(folder: Path, command: str, kind: str) -> list[str]:
         return ["fleet.virt"] + (["-o", "out"] if command == "build" else [])
     # lint: one xm config; VD107 is its only warning, gaps.cfg has errors. (Lint's VF004
     # note, on the facts no file states, is always there: lint is never "clean" at info.)
-    source = "gaps.cfg" if kind == "error" else "clean.cfg"
-    (folder / "guest.cfg").write_text((ROOT / "tests/lintcases/xm" / source).read_text())
+    source = "cases/VF106/fail-gaps.cfg" if kind == "error" else "fixtures/xm/clean.cfg"
+    (folder / "guest.cfg").write_text((ROOT / "tests" / source).read_text())
     config(folder, **{"clean": {"VF113": "off", "VD107": "off"}, "warning": {"VF113": "off"},
                       "info": {"VD107": "info"}, "config": {"no-such-rule": "off"}}.get(kind, {}))
     return ["guest.cfg"]

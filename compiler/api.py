@@ -13,7 +13,7 @@ from . import build as _build
 from . import progress
 from .checker import run_rules, suppressions
 from .config import load_config
-from .diagnostics import Severity
+from .diagnostics import Diagnostic, Severity, error
 from .finalize import finalize
 from .loading import Loader, Parser, read_source
 from .model import Model
@@ -77,7 +77,13 @@ def _check(files: list[str], texts: dict[str, str] | None, config: str | None,
         progress.phase("checking")
         out.diagnostics.extend(run_rules(r.model, cfg))
     sups, meta = suppressions(r.syntax, r.sources)
+    blocking = [d for d in out.diagnostics if d.severity is Severity.ERROR]
     out.diagnostics = finalize(out.diagnostics, cfg, sups, meta, rules_ran=r.model is not None)
+    if r.model is None and blocking and not out.has_errors:
+        first = min(blocking, key=Diagnostic.sort_key)
+        out.diagnostics.append(error("VR041", f"the input does not compile: the {first.code} error here is hidden "
+                                              f"by the configuration or a suppression ({first.message})",
+                                     first.span, hint=first.hint or "correct the input"))
     return out
 
 
@@ -125,7 +131,7 @@ def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = 
     model, diags = read.model, read.diagnostics
     out = Outcome(model, diags, read.sources)
     reading = [d for d in diags if d.severity is Severity.ERROR
-               and (d.code not in by_code() or by_code()[d.code].scope is Scope.READER)]
+               and (d.code not in by_code() or by_code()[d.code].scope in (Scope.READER, Scope.LANGUAGE))]
     if reading:
         return out
     if not model.guests and not model.hosts:

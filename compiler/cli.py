@@ -157,7 +157,8 @@ def check(files: List[str] = typer.Argument(..., help=".virt files to check"),
 
 @app.command("rules")
 def rules_cmd():
-    """List every rule: code, name, default severity, checklist items."""
+    """List every code: rules and the language's own; code, name, default severity,
+    checklist items."""
     from .ruleset import all_rules
 
     rows = [(r.code, r.name, str(r.severity), " ".join(r.checklist)) for r in all_rules()]
@@ -185,14 +186,16 @@ def formats_cmd():
 
 
 @app.command()
-def explain(code: str = typer.Argument(..., help="A rule code (VS101) or name (disk-target-name).")):
-    """Print one rule's documentation."""
-    from .ruleset import by_code, resolve_code
+def explain(code: str = typer.Argument(..., help="A code (VS101, VR012) or its name (disk-target-name).")):
+    """Print the documentation of one code: a rule's, or one of the language's own."""
+    from .codes import source
+    from .rules.base import Scope
+    from .ruleset import by_code, find_code
     from .suggest import did_you_mean
 
-    found = resolve_code(code)
+    found = find_code(code)
     if found is None:
-        hint = did_you_mean(code, resolve_code.known())
+        hint = did_you_mean(code, find_code.known())
         typer.echo(f"error: no rule '{code}'" + (f"; {hint}" if hint else "; see `virtc rules`"), err=True)
         raise typer.Exit(2)
     rule = by_code()[found]
@@ -201,8 +204,13 @@ def explain(code: str = typer.Argument(..., help="A rule code (VS101) or name (d
     typer.echo(doc.summary + "\n")
     if doc.body:
         typer.echo(doc.body + "\n")
-    typer.echo(f"Checklist: {', '.join(rule.checklist)}")
-    typer.echo(f"Source: {rule.reference()}")
+    if rule.checklist:
+        typer.echo(f"Checklist: {', '.join(rule.checklist)}")
+    if source(rule):
+        typer.echo(f"Source: {source(rule)}")
+    if rule.scope is Scope.LANGUAGE:
+        typer.echo("A code of the language itself: it stops the build when it is an error, whatever the "
+                   "configuration says of its severity.")
 
 
 @app.command()

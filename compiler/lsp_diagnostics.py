@@ -17,6 +17,7 @@ from lsprotocol import types as T
 from .diagnostics import Diagnostic, Severity
 from .lsp_positions import Text, span_range, units
 from .lsp_scan import tokens
+from .rules.base import Scope
 from .ruleset import by_code
 from .source import SourceFile
 from .suppress import DIRECTIVE
@@ -121,8 +122,11 @@ class LineEdit:
 
 
 def suppressible(code: str | int | None) -> bool:
-    """Only rules can be suppressed; syntax and reference errors cannot."""
-    return isinstance(code, str) and code in by_code()
+    """The editor offers to suppress rules' findings. The language's own codes can be
+    suppressed too, but an error of the language stops compiling whether hidden or not
+    (VR041), so offering it would only trade one error for another."""
+    rule = by_code().get(code) if isinstance(code, str) else None
+    return rule is not None and rule.scope is not Scope.LANGUAGE
 
 
 def suppress_edit(text: Text, line: int, code: str) -> LineEdit:

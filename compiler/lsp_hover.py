@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from .codes import source
 from .limits import Limit, limits
 from .lsp_keywords import block_keywords
 from .lsp_scan import Scan, Token
@@ -142,7 +143,8 @@ def rule_markdown(code: str) -> str:
     parts = [f"**{rule.code} {rule.name}** ({rule.severity})", "", doc.summary]
     if doc.body:
         parts += ["", doc.body]
-    parts += ["", f"*Source: {rule.reference()}*"]
+    if source(rule):
+        parts += ["", f"*Source: {source(rule)}*"]
     return "\n".join(parts)
 
 

@@ -9,6 +9,7 @@ from typing import Callable
 
 from .lsp_keywords import block_keywords
 from .lsp_scan import Decl, Scan, Statement, Token, declarations, scan
+from .rules.base import Scope
 from .ruleset import all_rules
 
 Reader = Callable[[str], "str | None"]  # path -> text (an open buffer, else the file), or None
@@ -146,7 +147,7 @@ def _complete_directive(comment: Token, offset: int) -> tuple[list[Item], int]:
     word_start = rel
     while word_start > bracket + 1 and text[word_start - 1] not in ", [":
         word_start -= 1
-    items = [Item(r.code, "rule", r.name, r.doc().summary) for r in all_rules()]
+    items = [Item(r.code, "rule", r.name, r.doc().summary) for r in all_rules() if r.scope is not Scope.LANGUAGE]
     return items, comment.start + word_start
 
 

@@ -183,7 +183,7 @@ def _rule(code: str, seen: Severity) -> dict:
         "shortDescription": {"text": info.summary},
         "fullDescription": {"text": info.text},
         "help": {"text": help_text},
-        # The language's own codes have no configurable default: what was seen is it.
+        # A code no class declares has no default: what was seen is it.
         "defaultConfiguration": {"level": _SARIF_LEVEL[info.severity or seen]},
     })
     return rule

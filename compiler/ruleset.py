@@ -1,18 +1,19 @@
-"""The rule registry: every rule virtc runs, in code order. Explicit on purpose: a rule
-exists when its area module is listed here, or its format is in the format registry
-(virtc.targets), which holds each format's own rules."""
+"""The rule registry: every code virtc emits, in code order, from the rules it runs to the
+language's own codes (rules/language.py). Explicit on purpose: a rule exists when its
+area module is listed here, or its format is in the format registry (virtc.targets),
+which holds each format's own rules."""
 from __future__ import annotations
 
 from functools import lru_cache
 
 from virtc import targets
 
-from .rules import (boot, capacity, convertfile, guest_os, host, lintfile, luns, management, migration, network,
-                    passthrough, security, storage, timekeeping, xend)
+from .rules import (boot, capacity, convertfile, guest_os, host, language, lintfile, luns, management, migration,
+                    network, passthrough, security, storage, timekeeping, xend)
 from .rules.base import Rule, rules_in
 
 # One module per checklist area; a rule exists when its module is listed here.
-AREAS = (lintfile, convertfile, storage, passthrough, network, capacity, guest_os, timekeeping, migration, luns,
+AREAS = (language, lintfile, convertfile, storage, passthrough, network, capacity, guest_os, timekeeping, migration, luns,
          security, host, management, boot, xend)
 
 
@@ -52,4 +53,5 @@ class _Resolver:
         return [r.code for r in all_rules()] + [r.name for r in all_rules()]
 
 
-resolve_code = _Resolver()
+# What suppressions, the configuration and `virtc explain` name: every code, by code or name.
+resolve_code = find_code = _Resolver()

@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 EXAMPLES = ROOT / "examples"
+# Files tests read for what they hold (reader values, clean configs, host trees); the
+# files that expect findings are rule cases, under tests/cases/CODE/.
+FIXTURES = ROOT / "tests" / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -5,7 +5,7 @@ ifcfg-*, udev rules, scsi_id.config, multipath.conf and rc.local.
 fleets that cover what the examples lack: Itanium, SAN and iSCSI, a KVM host without
 constant_tsc) reads back without a diagnostic into the model's facts, and writing the
 files again from the facts read (after derive(), as a build does) gives the same bytes.
-(b) Hand-written files in the guide's RHEL 5 style (tests/lintcases/host) give the right
+(b) Hand-written files in the guide's RHEL 5 style (tests/fixtures/host) give the right
 facts, spans and notes at line:col. (c) Arbitrary text never makes a reader raise.
 """
 from __future__ import annotations
@@ -25,9 +25,9 @@ from virtc.resolve import compile_sources
 from virtc.targets import elilo, grub, ifcfg, multipath, rclocal, registry, scsi_id, udev
 from virtc.units import format_kib
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, FIXTURES, ROOT
 
-CASES = ROOT / "tests" / "lintcases" / "host"
+HOST_FILES = FIXTURES / "host"
 
 # What the examples lack: ELILO (with an IOMMU argument virtc derives), a serial console
 # on com2 with a non-default speed, multipath aliases with a blacklist, two iSCSI targets,
@@ -334,7 +334,7 @@ def test_spans_point_at_the_lines_that_say_it(item):
 # ---------------------------------------------------------------- (b) hand-written files
 
 def _case(rel: str):
-    path = CASES / rel
+    path = HOST_FILES / rel
     return path.read_text(), str(path)
 
 
@@ -407,7 +407,7 @@ def test_elilo_default_stanza_gives_the_itanium_host():
 
 def test_ifcfg_files_make_bridges():
     """Guide §10.2 (lines 1553-1568) and §11.1 (lines 1616-1626)."""
-    folder = CASES / "network-scripts"
+    folder = HOST_FILES / "network-scripts"
     founds = [ifcfg.read(p.read_text(), str(p)) for p in sorted(folder.iterdir())]
     bridges, notes = ifcfg.assemble_bridges(founds, host="h1")
     assert [_bridge(x) for x in bridges] == [
@@ -500,7 +500,7 @@ READERS = {"boot/grub/grub.conf": grub.read, "guests/g1/boot/grub/grub.conf": gr
            "etc/multipath.conf": multipath.read, "etc/rc.local": rclocal.read}
 
 # Pieces of every format, and the characters that end or split their tokens.
-PIECES = [line for p in sorted(CASES.rglob("*")) if p.is_file() for line in p.read_text().splitlines()] + [
+PIECES = [line for p in sorted(HOST_FILES.rglob("*")) if p.is_file() for line in p.read_text().splitlines()] + [
     "=", "\\", '"', "'", "{", "}", "--", "#", "title", "kernel", "module", "initrd", "root", "default=",
     "dom0_mem=", "dom0_mem=99999999999999999999999", "dom0_max_vcpus=" + "9" * 50, "com1=", "com2=1,8n1",
     "iommu", "iommu=", "console=ttyS1,9", "root=", "ro", "/xen.gz-", "xen.gz", "/vmlinuz-", "vmlinuz-x",

@@ -4,13 +4,12 @@ the commands that make them, /etc/sysconfig/cpuspeed.
 
 Each format rule's cases are tests/cases/CODE/ (test_rules.py lints them); here each
 one-file case is read by its reader alone: it gives exactly the VF5xx/VF8xx findings its
-`#> CODE severity line:col` markers list, each with a hint. The clean files
-(tests/lintcases/hostconf/clean) produce nothing; what virtc writes reads back as the model
+`#> CODE severity line:col` markers list (tests/expect.py), each with a hint. The clean
+files (tests/fixtures/hostconf) produce nothing; what virtc writes reads back as the model
 it was written from; and no text makes a reader raise.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -27,9 +26,10 @@ from virtc.ruleset import all_rules
 from virtc.source import SourceFile
 from virtc.targets import by_name, cpuspeed, xend
 
-from conftest import ROOT
+from conftest import FIXTURES, ROOT
+from expect import expected, found
 
-CLEAN = ROOT / "tests" / "lintcases" / "hostconf" / "clean"
+CLEAN = FIXTURES / "hostconf"
 RULE_CASES = ROOT / "tests" / "cases"
 EXAMPLES = sorted((ROOT / "examples").glob("*.virt"))
 READERS = {"xend-config.sxp": by_name("xend").read, "sysctl.conf": by_name("sysctl").read,
@@ -37,7 +37,6 @@ READERS = {"xend-config.sxp": by_name("xend").read, "sysctl.conf": by_name("sysc
            "exports": by_name("exports").read, "file_contexts.local": by_name("fcontext").read,
            "booleans.local": by_name("sebool").read, "selinux-setup.sh": by_name("selinux-commands").read,
            "cpuspeed": by_name("cpuspeed").read}
-EXPECT = re.compile(r"#>\s*(?P<code>VF[0-9]{3})\s+(?P<sev>error|warning|info)\s+(?P<line>[0-9]+):(?P<col>[0-9]+)")
 OUR_CODES = sorted({r.code for name in ("xend", "sysctl", "modprobe", "iptables", "exports", "fcontext", "sebool",
                                           "selinux-config", "selinux-commands", "cpuspeed") for r in by_name(name).rules})
 # A KVM host whose CPU flags lack constant_tsc: the cpuspeed rule warns for it.
@@ -75,9 +74,9 @@ def test_rule_case_read_alone(path):
     """Read alone, with no host: exactly the findings of these rules that its markers list
     (none for a pass case, whatever the rule), and each says what to do."""
     _, diags = _lint(path)
-    want = sorted((m["code"], m["sev"], int(m["line"]), int(m["col"])) for m in EXPECT.finditer(path.read_text()))
-    assert {w[0] for w in want} <= {path.parent.name}, "a case lists what it expects, for its own code"
-    got = sorted((d.code, str(d.severity), d.span.line, d.span.col) for d in diags if d.code in OUR_CODES)
+    want = expected([path])
+    assert {w.code for w in want} <= {path.parent.name}, "a case lists what it expects, for its own code"
+    got = found(d for d in diags if d.code in OUR_CODES)
     assert got == want, [f"{d.span} {d.code} {d.message}" for d in diags]
     assert all(d.hint for d in diags if d.code in OUR_CODES), "every finding says what to do"
 

@@ -3,9 +3,10 @@
 
 - every guest of every example survives emit -> read -> emit with byte-identical domain
   XML and xm config;
-- each format rule fires at file:line:col on small files written for it
-  (tests/lintcases/xml/CODE/fail*.xml list what they expect as `#> CODE severity line:col`
-  in an XML comment) and is silent on the pass*.xml beside them;
+- each format rule fires at file:line:col on its XML cases of the rule harness
+  (tests/cases/CODE/fail*.xml list what they expect as `#> CODE severity line:col` in an
+  XML comment), read here by the reader and the XML rules alone, each finding with a hint,
+  and the pass*.xml beside them have no finding above info;
 - XXE and billion-laughs documents are refused, never expanded;
 - arbitrary text never makes the reader raise;
 - every XML of ../shared/corpus is read, and each of its elements is either modelled or
@@ -14,7 +15,6 @@
 """
 from __future__ import annotations
 
-import re
 import time
 import tracemalloc
 from dataclasses import replace
@@ -34,10 +34,10 @@ from virtc.ruleset import all_rules
 from virtc.source import SourceFile
 from virtc.targets import libvirt, xm
 
-from conftest import CORPUS, EXAMPLES, ROOT
+import expect
+from conftest import CORPUS, EXAMPLES, FIXTURES, ROOT
 
-LINTCASES = ROOT / "tests" / "lintcases" / "xml"
-EXPECT = re.compile(r"#>\s*(?P<code>VF[0-9]{3})\s+(?P<sev>error|warning|info)\s+(?P<line>[0-9]+):(?P<col>[0-9]+)")
+RULE_CASES = ROOT / "tests" / "cases"
 CORPUS_DIRS = ("libvirt-domainxml/valid", "libvirt-domainxml/schema-invalid", "libvirt-domainxml/xen-libxl",
                "libvirt-xmconfig", "libvirt-xmconfig-historic", "libvirt-xlconfig", "virt-manager-xen")
 XML_RULES = [r for r in all_rules() if r.scope is Scope.DOCUMENT and "libvirt-xml" in r.formats]
@@ -166,7 +166,7 @@ def test_guide_network_and_pool():
 
 
 def test_capabilities_with_numa_cells():
-    found = libvirt.read((LINTCASES / "capabilities-numa.xml").read_text(), "caps.xml")
+    found = libvirt.read((FIXTURES / "libvirt" / "capabilities-numa.xml").read_text(), "caps.xml")
     h = found.host
     assert (h["hypervisor"], h["arch"], h["memory_kib"]) == ("kvm", "x86_64", 16 * 1024 * 1024)
     cpu = h["cpu"]
@@ -193,14 +193,14 @@ def test_capabilities_of_a_rhel54_xen_host():
 
 # ---------------------------------------------------------------- format rules on small files
 
-CASE_FILES = sorted(LINTCASES.glob("VF*/*.xml"))
+XML_CODES = sorted(r.code for r in all_rules() if r.__module__ == "virtc.targets.libvirt.rules")
+CASE_FILES = sorted(p for code in XML_CODES for p in (RULE_CASES / code).glob("*.xml"))
 
 
 def test_every_xml_rule_has_cases():
-    codes = {r.code for r in all_rules() if r.__module__ == "virtc.targets.libvirt.rules"}
-    assert codes == {p.name for p in LINTCASES.glob("VF*")}
-    for code in codes:
-        assert list((LINTCASES / code).glob("fail*.xml")) and list((LINTCASES / code).glob("pass*.xml")), code
+    assert XML_CODES
+    for code in XML_CODES:
+        assert list((RULE_CASES / code).glob("fail*.xml")) and list((RULE_CASES / code).glob("pass*.xml")), code
 
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -209,21 +209,23 @@ def test_xml_rule_case(path: Path):
     text = path.read_text()
     found, diags = diagnose(text, str(path))
     _no_internal_error(diags)
-    got = sorted((d.code, str(d.severity), d.span.line, d.span.col) for d in diags if d.code == code)
+    got = expect.found(d for d in diags if d.code == code)
     if path.name.startswith("pass"):
         assert got == [], [f"{d.span} {d.message}" for d in diags if d.code == code]
         assert not [d for d in diags if d.severity is not Severity.INFO], [f"{d.code} {d.message}" for d in diags]
         return
-    want = sorted((m["code"], m["sev"], int(m["line"]), int(m["col"])) for m in EXPECT.finditer(text))
+    want = expect.expected([path])
     assert want, "a fail case lists what it expects with #> CODE severity line:col"
-    assert got == want, [f"{d.span} {d.message}" for d in diags if d.code == code]
+    codes = {code} | {w.code for w in want}
+    got = expect.found(d for d in diags if d.code in codes)
+    assert got == want, [f"{d.span} {d.code} {d.message}" for d in diags if d.code in codes]
     for d in diags:
         assert d.hint, f"{d.code} has no hint"
 
 
 def test_rules_explain_themselves():
     for rule in all_rules():
-        if rule.__module__.endswith(".xmlfile"):
+        if rule.__module__ == "virtc.targets.libvirt.rules":
             doc = rule.doc()
             assert "Why:" in doc.body and "Fix:" in doc.body and "Example" in doc.body, rule.code
 
@@ -267,7 +269,7 @@ def test_the_parser_itself_expands_no_entity(tmp_path):
 
 
 def test_billion_laughs_stays_small_and_fast():
-    text = (LINTCASES / "VF701" / "fail-billion-laughs.xml").read_text()
+    text = (RULE_CASES / "VF701" / "fail-billion-laughs.xml").read_text()
     tracemalloc.start()
     start = time.perf_counter()
     found, diags = diagnose(text, "lol.xml")

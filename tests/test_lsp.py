@@ -460,6 +460,8 @@ async def test_completion_of_options_and_rule_codes(client, fleet_dir):
     assert {"size", "bus", "format", "sparse", "ro"} <= {i.label for i in result.items}
     result = await client.text_document_completion_async(T.CompletionParams(doc, pos(text, "VS1", 3)))
     assert {"VS101", "VS109"} <= {i.label for i in result.items}
+    # the language's own codes cannot be suppressed, so they are not offered
+    assert not [i.label for i in result.items if i.label.startswith(("VP", "VR", "VT"))]
 
 
 @on_server

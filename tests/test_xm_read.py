@@ -1,15 +1,15 @@
 """The xm reader (targets/xm.py `read`), its format rules (VF1xx) and `virtc convert`.
 
-* tests/lintcases/xm/*.cfg: small configs written for these tests, one per format problem
-  the issue names (and a clean one); each marks what it must produce with
-  `#> CODE severity line:col` comments, as tests/cases does.
+* the xm cases of the rule harness, tests/cases/VF1xx/*.cfg (one per format problem the
+  issue names, more for each rule), read by the xm reader and its format rules alone:
+  each fail case gives exactly the findings its `#> CODE severity line:col` markers list,
+  of any code (test_rules.py lints them too), and tests/fixtures/xm/clean.cfg none.
 * Every Xen guest of examples/*.virt survives xm.config -> read -> xm.config and
   domain_xml byte for byte.
 * The reader never raises and never executes anything, whatever the text.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,10 +25,13 @@ from virtc.ruleset import all_rules
 from virtc.model import Model
 from virtc.targets import libvirt, xm
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, FIXTURES, ROOT
+from expect import expected, found
 
-CASES = sorted((ROOT / "tests" / "lintcases" / "xm").glob("*.cfg"))
-EXPECT = re.compile(r"#>\s*(?P<code>[A-Z]{2}[0-9]{3})\s+(?P<sev>error|warning|info)\s+(?P<line>[0-9]+):(?P<col>[0-9]+)")
+RULE_CASES = ROOT / "tests" / "cases"
+CLEAN = FIXTURES / "xm" / "clean.cfg"
+# Every xm config of the rule cases (the VF1xx rules' one-file cases), and a clean one.
+CASES = sorted(RULE_CASES.glob("VF1*/*.cfg")) + [CLEAN]
 EVERY_FILE = {"VF113"}  # the hand-edited note, on every xm config
 
 
@@ -45,38 +48,45 @@ def findings(text: str, path: str = "/etc/xen/test"):
 
 # ================================================================ the format problems
 
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def _id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+@pytest.mark.parametrize("path", CASES, ids=_id)
 def test_lint_case(path):
-    text = path.read_text()
-    _, diags = findings(text, str(path))
-    got = sorted((d.code, str(d.severity), d.span.line, d.span.col) for d in diags)
-    want = sorted((m["code"], m["sev"], int(m["line"]), int(m["col"])) for m in EXPECT.finditer(text))
-    assert got == want, [f"{d.span} {d.code} {d.message}" for d in diags]
+    """Read alone, a fail case (and the clean config) gives exactly the findings its
+    markers list, whatever the code (the hand-edited note VF113 aside: it is on every xm
+    config); a pass case gives none of its folder's code."""
+    _, diags = findings(path.read_text(), str(path))
+    if path.name.startswith("pass"):
+        diags = [d for d in diags if d.code == path.parent.name]
+    want = [w for w in expected([path]) if w.code not in EVERY_FILE]
+    assert found(diags) == want, [f"{d.span} {d.code} {d.message}" for d in diags]
 
 
 def test_the_issue_names_each_problem_with_a_useful_hint():
-    def one(name, code):
-        _, diags = findings((ROOT / "tests" / "lintcases" / "xm" / name).read_text())
+    def one(case, code):
+        _, diags = findings((RULE_CASES / case).read_text())
         (d,) = [d for d in diags if d.code == code]
         return d
 
-    d = one("on-boot.cfg", "VF103")
+    d = one("VF103/fail-on-boot.cfg", "VF103")
     assert "on_boot" in d.message and "on_reboot" in d.hint and d.severity is Severity.ERROR
-    d = one("vif-ieomu.cfg", "VF107")
+    d = one("VF107/fail-ieomu.cfg", "VF107")
     assert "ieomu" in d.message and "ioemu" in d.hint
-    assert "mode" in one("disk-missing-field.cfg", "VF106").message
-    assert "mode 'rw'" in one("disk-bad-mode.cfg", "VF106").message
-    assert "not 32 hex digits" in one("uuid-not-hex.cfg", "VF112").message
-    assert "function 8" in one("pci-function.cfg", "VF108").message
+    assert "mode" in one("VF106/fail-missing-field.cfg", "VF106").message
+    assert "mode 'rw'" in one("VF106/fail-bad-mode.cfg", "VF106").message
+    assert "not 32 hex digits" in one("VF112/fail-not-hex.cfg", "VF112").message
+    assert "function 8" in one("VF108/fail-function.cfg", "VF108").message
 
 
-def test_the_cases_go_through_virtc_lint_too():
+def test_the_cases_go_through_virtc_lint_together():
+    """Linted all at once, as one host's files, each case still gives what it lists."""
     out = api.lint([str(p) for p in CASES])
-    got = {(Path(d.span.file).name, d.code, d.span.line, d.span.col) for d in out.diagnostics
-           if d.span and d.code.startswith("VF1")}
-    for p in CASES:
-        for m in EXPECT.finditer(p.read_text()):
-            assert (p.name, m["code"], int(m["line"]), int(m["col"])) in got, (p.name, m.group(0))
+    for path in CASES:
+        got = found(d for d in out.diagnostics if d.span and d.span.file == str(path))
+        missing = [w for w in expected([path]) if w not in got]
+        assert missing == [], (_id(path), missing)
 
 
 # ================================================================ reading into the model
@@ -349,7 +359,7 @@ def test_convert_on_a_real_rhel54_host():
         pytest.skip(f"{caps} is absent")
     host, _ = convert.host_from_capabilities(caps.read_text(), str(caps))
     assert (host.arch, host.hypervisor) == ("x86_64", "xen")
-    xml, diags = convert.xm_to_xml((ROOT / "tests" / "lintcases" / "xm" / "clean.cfg").read_text(), "clean.cfg", host)
+    xml, diags = convert.xm_to_xml(CLEAN.read_text(), "clean.cfg", host)
     assert "<name>web01</name>" in xml
     # only the vif's rate, which RHEL 5's libvirt has no element for
     assert [(d.code, "rate=10MB/s@50ms" in d.message) for d in diags if d.severity is not Severity.INFO] == [

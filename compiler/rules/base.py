@@ -28,6 +28,10 @@ class Scope(enum.Enum):
     FLEET = "fleet"
     DOCUMENT = "document"  # an existing file as read (format-level checks)
     READER = "reader"  # reported by a format's reader while reading (syntax); no check() here
+    # Reported by the compiler of .virt files and virtc's configuration (syntax, names,
+    # values, suppressions, output paths); no check() here. The input itself is wrong, so
+    # a configuration cannot change it and a suppression cannot silence it.
+    LANGUAGE = "language"
 
 
 class Context:

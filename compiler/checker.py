@@ -84,6 +84,6 @@ def suppressions(syntax: dict, sources: dict[str, SourceFile],
     for path, name in (formats or {}).items():
         fmt = targets.by_name(name)
         if fmt.comments and path in sources:
-            sups[path], problems = collect_in_file(sources[path], fmt.comments, resolve_code)
+            sups[path], problems = collect_in_file(sources[path], fmt.comments, resolve_code, fmt.trailing)
             meta += problems
     return sups, meta

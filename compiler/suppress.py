@@ -211,9 +211,10 @@ def _xml_element(text: str, offset: int, src) -> tuple[int, int] | None:
     return None
 
 
-def collect_in_file(src, comments: str, resolve_code) -> tuple[list[Suppression], list[Diagnostic]]:
+def collect_in_file(src, comments: str, resolve_code, trailing: bool = False) -> tuple[list[Suppression], list[Diagnostic]]:
     """Suppressions written in an existing file's own comments (`comments`: the characters
-    that start a comment, or "xml")."""
+    that start a comment, or "xml"; `trailing`: a comment may follow text on a line, else
+    only a whole line is a comment, as in grub.conf, where `#` later on is an argument)."""
     found: list[tuple[str, Span, bool, tuple[int, int]]] = []  # (directive, span, on its own line, element)
     if comments == "xml":
         for m in _XML_COMMENT.finditer(src.text):
@@ -228,7 +229,7 @@ def collect_in_file(src, comments: str, resolve_code) -> tuple[list[Suppression]
         lines = src.text.split("\n")
         for n, line in enumerate(lines, start=1):
             at = _comment_start(line, comments)
-            if at is None:
+            if at is None or (not trailing and line[:at].strip()):
                 continue
             body = line[at + 1:].strip()
             if not LOOKS_LIKE.match("#" + body):

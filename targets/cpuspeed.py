@@ -146,5 +146,5 @@ class CpuspeedFrequencyPinned(Rule):
 
 FORMAT = Format(
     "cpuspeed", "the cpuspeed service's settings (/etc/sysconfig/cpuspeed)",
-    paths=("etc/sysconfig/cpuspeed",), names=("*cpuspeed",), read=read, rules=rules_in(globals()),
+    paths=("etc/sysconfig/cpuspeed",), names=("*cpuspeed",), read=read, rules=rules_in(globals()), trailing=True,
     single=True)

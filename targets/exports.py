@@ -219,4 +219,4 @@ class ExportsNoClient(Rule):
 
 FORMAT = Format(
     "exports", "NFS exports (/etc/exports)",
-    paths=("etc/exports",), names=("*exports",), read=read, rules=rules_in(globals()), single=True)
+    paths=("etc/exports",), names=("*exports",), read=read, rules=rules_in(globals()), trailing=True, single=True)

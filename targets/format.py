@@ -74,7 +74,8 @@ class Format:
     facts: tuple[str, ...] = ()  # host facts its files state (compiler/lint.py FACTS)
     schema: str | None = None  # the RelaxNG schema that validates it (libvirt's XML)
     single: bool = False  # at most one per host (a second file is a conflict)
-    comments: str = "#"  # how the format writes comments: "#", "xml", or "" (none)
+    comments: str = "#"  # the characters that start a comment ("#", "#;", "#!"), "xml", or "" (none)
+    trailing: bool = False  # a comment may follow text on a line (Python, shell); else whole lines only
     link: bool = False  # only its presence counts (autostart links): the file is not opened
     xml_root: str | None = None  # the root element of an XML format
     notes: tuple[str, ...] = field(default=())  # what the README's table says about it

@@ -78,4 +78,4 @@ class EtcHostsLocalhost(Rule):
 
 FORMAT = Format(
     "hosts", "static host names (/etc/hosts)",
-    paths=("etc/hosts",), names=("*-hosts",), read=read, rules=rules_in(globals()), single=True)
+    paths=("etc/hosts",), names=("*-hosts",), read=read, rules=rules_in(globals()), trailing=True, single=True)

@@ -467,4 +467,4 @@ def recognise(text: str, name: str = "") -> bool:
 FORMAT = Format(
     "ifcfg", "initscripts interface file (bridges and the NICs enslaved to them)",
     paths=("etc/sysconfig/network-scripts/ifcfg-*",), exclude=("ifcfg-lo",), names=("ifcfg-*",),
-    recognise=recognise, read=read, emit=emit, target="ifcfg", rules=rules_in(globals()), facts=("bridges",))
+    recognise=recognise, read=read, emit=emit, target="ifcfg", rules=rules_in(globals()), trailing=True, facts=("bridges",))

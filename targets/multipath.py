@@ -265,4 +265,4 @@ def recognise(text: str, name: str = "") -> bool:
 FORMAT = Format(
     "multipath", "device-mapper multipath configuration (/etc/multipath.conf)",
     paths=("etc/multipath.conf",), names=("*multipath.conf",), recognise=recognise, read=read, emit=emit,
-    target="multipath", rules=rules_in(globals()), facts=("luns",), single=True)
+    target="multipath", rules=rules_in(globals()), comments="#!", trailing=True, facts=("luns",), single=True)

@@ -132,4 +132,4 @@ def recognise(text: str, name: str = "") -> bool:
 FORMAT = Format(
     "rc.local", "boot-time commands (/etc/rc.d/rc.local)",
     paths=("etc/rc.d/rc.local", "etc/rc.local"), names=("*rc.local",), recognise=recognise, read=read,
-    emit=emit, target="hostfiles", single=True)
+    emit=emit, target="hostfiles", trailing=True, single=True)

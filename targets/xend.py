@@ -442,4 +442,4 @@ def recognise(text: str, name: str = "") -> bool:
 FORMAT = Format(
     "xend", "xend's configuration (/etc/xen/xend-config.sxp)",
     paths=("etc/xen/xend-config.sxp",), names=("*xend-config.sxp", "*.sxp"), recognise=recognise, read=read,
-    emit=emit, target="xend", rules=rules_in(globals()), facts=("xend",), single=True)
+    emit=emit, target="xend", rules=rules_in(globals()), trailing=True, facts=("xend",), single=True)

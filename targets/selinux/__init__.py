@@ -35,4 +35,4 @@ CONFIG = Format(
     rules=config.RULES, single=True)
 COMMANDS = Format(
     "selinux-commands", "a setup script's `semanage fcontext` and `setsebool` commands (loose files only)",
-    recognise=_commands, read=commands.read, rules=commands.RULES)
+    recognise=_commands, read=commands.read, rules=commands.RULES, trailing=True)

@@ -50,7 +50,7 @@ FORMAT = Format(
     "xm", "Xen xm domain config (Python syntax, executed by xend)",
     paths=("etc/xen/*",), exclude=NOT_GUESTS + ("xend-config.sxp", "auto", "scripts"),
     names=("*.cfg", "*.xm"), recognise=recognise, read=read, emit=emit, target="xm",
-    rules=rules.RULES, comments="#")
+    rules=rules.RULES, comments="#", trailing=True)
 
 AUTOSTART = Format(
     "xm-autostart", "/etc/xen/auto link: start the guest with the host",

@@ -1,0 +1,164 @@
+"""Configuration and inline suppressions apply to every diagnostic, whoever produced it.
+
+Inside the files `virtc lint` reads, a directive is written in the format's own comments.
+The rule cases (tests/cases/CODE/fail*) give, for every format with comments, files with
+known findings: each is linted again with a directive for the finding added (for the
+whole file, on its own line before the finding, and after the text of its line where the
+format allows a comment there), and the finding must be gone with nothing else changed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from virtc import api, targets
+from virtc.suppress import _comment_start
+
+from conftest import ROOT
+from expect import expected
+
+CASES = ROOT / "tests" / "cases"
+
+
+def _format(path: Path, text: str):
+    return targets.recognised(str(path), text)
+
+
+def _cases():
+    """(case file, format, [(code, line)]) for single-file cases of formats with comments."""
+    out = []
+    for case in sorted(CASES.glob("*/fail*")):
+        files = [case] if case.is_file() else [p for p in case.rglob("*") if p.is_file()]
+        if len(files) != 1 or files[0].suffix == ".virt":
+            continue  # a case of several files (or another command): the finding may need them all
+        path = files[0]
+        text = path.read_text(errors="replace")
+        fmt = _format(path, text)
+        if fmt is None or not fmt.comments:
+            continue
+        want = [(w.code, w.line) for w in expected([path]) if w.line]
+        if want:
+            out.append((path, fmt, want))
+    return out
+
+
+CASE_LIST = _cases()
+# Where the file is broken (a string never closed, XML not well-formed), a directive added
+# on a line may be read as part of the broken text: `ignore-file` is the way there.
+SYNTAX = {"VF101", "VF701", "VF501"}
+
+
+def _directive(fmt, codes: list[str], kind: str = "ignore") -> str:
+    body = f"virtc: {kind}[{', '.join(codes)}] checked by hand, see the ticket"
+    return f"<!-- {body} -->" if fmt.comments == "xml" else f"{fmt.comments[0]} {body}"
+
+
+def _lint(tmp_path: Path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text)
+    result = api.lint([str(path)])
+    return [(d.code, d.span.line if d.span else 0, d.message) for d in result.diagnostics
+            if d.span is None or d.span.file == str(path)]
+
+
+def test_every_format_with_comments_has_cases():
+    covered = {fmt.name for _, fmt, _ in CASE_LIST}
+    with_comments = {f.name for f in targets.FORMATS if f.comments and f.rules and f.paths}
+    assert with_comments - covered <= {"network-xml", "pool-xml", "capabilities"}, with_comments - covered
+
+
+@pytest.mark.parametrize("case", CASE_LIST, ids=lambda c: f"{c[0].parent.name}/{c[0].name}")
+def test_ignore_file_silences_a_finding_in_any_format(case, tmp_path):
+    path, fmt, want = case
+    text = path.read_text()
+    before = _lint(tmp_path, path.name, text)
+    code = want[0][0]
+    assert any(c == code for c, _, _ in before)
+    after = _lint(tmp_path, path.name, text.rstrip("\n") + "\n" + _directive(fmt, [code], "ignore-file") + "\n")
+    assert not [d for d in after if d[0] == code]
+    assert not [d for d in after if d[0] in ("VR030", "VR031", "VR032")], after
+    assert {d for d in before if d[0] != code} == {d for d in after if d[0] != code}
+
+
+@pytest.mark.parametrize("case", CASE_LIST, ids=lambda c: f"{c[0].parent.name}/{c[0].name}")
+def test_a_directive_on_its_own_line_covers_the_next_element(case, tmp_path):
+    path, fmt, want = case
+    lines = path.read_text().split("\n")
+    code, line = next(((c, n) for c, n in want if n > 1 and c not in SYNTAX
+                       and not lines[n - 2].rstrip().endswith(("\\", ","))), (None, 0))
+    if code is None:
+        pytest.skip("every finding is on the first line or inside a continued statement")
+    indent = lines[line - 1][:len(lines[line - 1]) - len(lines[line - 1].lstrip())]
+    edited = lines[:line - 1] + [indent + _directive(fmt, [code])] + lines[line - 1:]
+    after = _lint(tmp_path, path.name, "\n".join(edited))
+    assert (code, line + 1) not in {(c, n) for c, n, _ in after}, after
+    assert not [d for d in after if d[0] in ("VR030", "VR031", "VR032")], after
+
+
+@pytest.mark.parametrize("case", [c for c in CASE_LIST if c[1].trailing or c[1].comments == "xml"],
+                         ids=lambda c: f"{c[0].parent.name}/{c[0].name}")
+def test_a_directive_after_text_covers_its_line(case, tmp_path):
+    path, fmt, want = case
+    lines = path.read_text().split("\n")
+    def has_code(n: int) -> bool:
+        at = None if fmt.comments == "xml" else _comment_start(lines[n - 1], fmt.comments)
+        return bool((lines[n - 1] if at is None else lines[n - 1][:at]).strip())
+
+    code, line = next(((c, n) for c, n in want if c not in SYNTAX and has_code(n)), (None, 0))
+    if code is None:
+        pytest.skip("every finding is a syntax error, or on a line that is only a comment")
+    text = lines[line - 1]
+    at = None if fmt.comments == "xml" else _comment_start(text, fmt.comments)
+    if at is not None and text[:at].strip():  # the line ends in a comment already: the directive goes first
+        lines[line - 1] = text[:at] + _directive(fmt, [code]) + " " + text[at:]
+    else:
+        lines[line - 1] = text.rstrip() + "   " + _directive(fmt, [code])
+    after = _lint(tmp_path, path.name, "\n".join(lines))
+    assert (code, line) not in {(c, n) for c, n, _ in after}, after
+    assert not [d for d in after if d[0] in ("VR030", "VR031", "VR032")], after
+
+
+def test_an_unused_directive_in_a_linted_file_is_reported(tmp_path):
+    text = 'name = "web01"\nmemory = 512\n# virtc: ignore[VS101] nothing here uses a bad target\nvcpus = 1\n'
+    after = _lint(tmp_path, "web01.cfg", text)
+    assert [(c, n) for c, n, _ in after if c == "VR030"] == [("VR030", 3)]
+
+
+def test_a_hash_inside_a_grub_argument_is_no_directive(tmp_path):
+    """GRUB legacy reads `#` after text as part of the arguments, so a directive there is
+    no comment and suppresses nothing."""
+    text = ("default=0\ntimeout=5\ntitle Linux (2.6.18-308.el5)\n\troot (hd0,0)\n"
+            "\tkernel /vmlinuz-2.6.18-308.el5 ro root=/dev/sda1 # virtc: ignore[VF201] no\n")
+    after = _lint(tmp_path, "grub.conf", text)
+    assert not [d for d in after if d[0] == "VR030"]
+
+
+# ---------------------------------------------------------------- configuration
+
+FAMILIES = {  # one code of every family, with an input that produces it
+    "VP001": ("check", "broken.virt", "host h {\n  hypervisor xen = yes\n}\n"),
+    "VR012": ("check", "value.virt", "host h { hypervisor xen; memory 8G; arch sparc }\n"),
+    "VR031": ("check", "reason.virt", "host h { hypervisor xen; memory 8G }  # virtc: ignore[VS101]\n"),
+    "VF103": ("lint", "web01.cfg", 'name = "web01"\nmemory = 512\nbogus_key = 1\n'),
+    "VF821": ("lint", "iptables", "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport\nCOMMIT\n"),
+    "VF003": ("lint", "web02.cfg", 'name = "web02"\nmemory = 512\non_xend_start = "start"\n'),
+    "VF002": ("lint", "notes.txt", "not a configuration\n"),
+    "VS101": ("check", "target.virt", 'host h { hypervisor xen; memory 8G }\nguest g on h {\n  type xen-pv; '
+                                      'memory 1G\n  disk sdq phy "/dev/VolGroup00/g"\n}\n'),
+}
+
+
+@pytest.mark.parametrize("code", sorted(FAMILIES))
+@pytest.mark.parametrize("setting", ["warning", "off"])
+def test_configuration_applies_to_a_code_of_every_family(code, setting, tmp_path):
+    command, name, text = FAMILIES[code]
+    (tmp_path / name).write_text(text)
+    run = api.check if command == "check" else api.lint
+    before = [d for d in run([str(tmp_path / name)]).diagnostics if d.code == code]
+    assert before, f"the input does not produce {code}"
+    (tmp_path / "virtc.toml").write_text(f'[rules]\n{code} = "{setting}"\n')
+    after = run([str(tmp_path / name)])
+    mine = [d for d in after.diagnostics if d.code == code]
+    assert [str(d.severity) for d in mine] == ([] if setting == "off" else ["warning"] * len(before))
+    assert not after.config_errors

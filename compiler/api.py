@@ -118,7 +118,30 @@ def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = 
     """Existing configs -> one .virt file. Nothing is written when a file could not be
     read (an error from a reader: the .virt would silently lack what it said) or when the
     text would not compile. The text is compiled back and built; files that would come
-    out different from those built from what was read are a warning (VF006)."""
+    out different from those built from what was read are a warning (VF006). What is
+    reported goes through the configuration and the files' suppressions; what is written
+    does not depend on them."""
+    out = _import(paths, roots, capabilities, output, force)
+    return _finished(out, (list(roots) + list(paths) + ["."])[0])
+
+
+def _finished(out: Outcome, start: str) -> Outcome:
+    """`out` after the configuration found from `start` and the suppressions of the files
+    it read (convert and import, which run no model rules of their own)."""
+    cfg = _configure(out, None, start)
+    if cfg is not None:
+        formats = {}
+        for path, src in out.sources.items():
+            fmt = targets.recognised(path, src.text) if path != out.config_file else None
+            if fmt is not None:
+                formats[path] = fmt.name
+        sups, meta = suppressions({}, out.sources, formats)
+        out.diagnostics = finalize(out.diagnostics, cfg, sups, meta, rules_ran=False)
+    return out
+
+
+def _import(paths: list[str], roots: list[str], capabilities: str | None, output: str | None,
+            force: bool) -> Outcome:
     from . import dslwrite
     from .build import artifacts
     from .diagnostics import error, info, warning
@@ -237,7 +260,7 @@ def convert(path: str, to: str | None = None, capabilities: str | None = None) -
     by default the other format of the input."""
     from . import convert as _convert
 
-    return _convert.convert_file(path, to, capabilities)
+    return _finished(_convert.convert_file(path, to, capabilities), path)
 
 
 def build(files: list[str], output: str | None, targets: list[str] | None = None,

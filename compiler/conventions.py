@@ -21,7 +21,20 @@ CPUSET_RE = re.compile(r"^\^?[0-9]+(-[0-9]+)?(,\^?[0-9]+(-[0-9]+)?)*\Z")
 RATE_RE = re.compile(r"^[0-9]+[KMG]?[bB]/s(@[0-9]+(us|ms|s))?\Z")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\Z")
 PCI_RE = re.compile(r"^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-9a-f]+)\Z")
-WWID_RE = re.compile(r"^[0-9a-f]{16,64}\Z")
+WWID_RE = re.compile(r"^[0-9a-f]{16,64}\Z")  # an NAA or EUI-64 identifier, as scsi_id prints it (lowercase hex)
+# A T10 vendor identifier: '1', then vendor, product and serial, blanks written as '_'
+# (scsi_id -u): 1DEC_____RZ1CB-CS_______... It keeps its case.
+T10_WWID_RE = re.compile(r"^1[A-Za-z0-9_.:-]{8,250}\Z")
 INTERP_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 OS_RE = re.compile(r"^(rhel|centos|fedora|win|windows|other)[-_]?([0-9][0-9a-z.]*|xp|vista|7)?\Z",
                    re.IGNORECASE)
+
+
+def wwid(text: str) -> str | None:
+    """A WWID as the model keeps it: hex identifiers in lowercase, T10 vendor identifiers
+    as written; None for anything else."""
+    if WWID_RE.match(text.lower()):
+        return text.lower()
+    if T10_WWID_RE.match(text):
+        return text
+    return None

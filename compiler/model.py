@@ -268,6 +268,7 @@ class Lun(Owned):
     kind: str  # multipath | udev
     span: Span
     owner: Owner
+    wwid_span: Span | None = None  # where the WWID itself is written (findings about it point there)
 
 
 @dataclass(frozen=True, slots=True)

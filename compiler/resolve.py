@@ -11,7 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field, replace
 
-from . import identity, values
+from . import conventions, identity, values
 from .diagnostics import Diagnostic, Related, error, warning
 from .owner import Owner
 from .model import (ACTIONS, ARCHES, BOOT_DEVICES, BUSES, CLOCKS, CPU_VENDORS, GUEST_TYPES,
@@ -235,12 +235,13 @@ class Compiler:
                 networks.append(self.network(st, label))
             elif k in ("multipath", "lun"):
                 lname = self.checked(values.check_name, a[0], a[0].text, f"{k} name")
-                wwid = a[1].text.lower()
-                if not WWID_RE.match(wwid):
-                    self.err("VR012", f"WWID '{a[1].text}' is not 16 to 64 hex digits", a[1].span,
+                wwid = conventions.wwid(a[1].text) or a[1].text
+                if conventions.wwid(a[1].text) is None:
+                    self.err("VR012", f"WWID '{a[1].text}' is neither 16 to 64 hex digits nor a T10 vendor "
+                                      "identifier (1VENDOR_PRODUCT_SERIAL)", a[1].span,
                              hint="copy it from `scsi_id -g -s /block/sdX`")
                 luns.append(Lun(lname or a[0].text, wwid, "multipath" if k == "multipath" else "udev",
-                                st.span, label.of(f"{k} {a[0].text}")))
+                                st.span, label.of(f"{k} {a[0].text}"), a[1].span))
             elif k == "images":
                 path = self.checked(values.check_path, a[0], a[0].text, "image directory")
                 labelv = a[1].text if len(a) > 1 else None
@@ -412,9 +413,10 @@ class Compiler:
             extra["ksm"] = bool(self.switch(a[0] if a else None))
         elif k == "blacklist":
             kind = self.enum(a[0], ("devnode", "wwid"), "multipath blacklist kind")
-            value = a[1].text.lower() if kind == "wwid" else a[1].text
-            if kind == "wwid" and not WWID_RE.match(value):
-                self.err("VR012", f"WWID '{a[1].text}' is not 16 to 64 hex digits", a[1].span)
+            value = (conventions.wwid(a[1].text) or a[1].text) if kind == "wwid" else a[1].text
+            if kind == "wwid" and conventions.wwid(a[1].text) is None:
+                self.err("VR012", f"WWID '{a[1].text}' is neither 16 to 64 hex digits nor a T10 vendor "
+                                  "identifier (1VENDOR_PRODUCT_SERIAL)", a[1].span)
             elif kind == "devnode":
                 value = self.checked(values.check_pattern, a[1], value, "devnode pattern")
                 if value is not None and (not value or value[0] in "!# \t"):

@@ -19,8 +19,8 @@ def parse_document(src) -> tuple[Document, list]:
     """/etc/hosts: key = the first field (an address), value = the names."""
     entries = []
     for _, s, text in comment_stripped(src):
-        first, _, rest = text.partition(" ") if " " in text else text.partition("\t")
-        rest = rest.strip()
+        # fields are separated by any run of blanks: RHEL writes a tab after the address
+        first, rest = (text.split(None, 1) + [""])[:2]
         entries.append(Entry(first, rest, src.span(s, s + len(text)), src.span(s, s + len(first)),
                              src.span(s, s + len(text))))
     return Document("hosts", src.path, tuple(entries)), []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from virtc import conventions
 from virtc.diagnostics import Related, Severity, error
 from virtc.documents import Document, Entry
 from virtc.model import Lun
@@ -112,8 +113,8 @@ def read(text: str, path: str):
         parts = e.key.split("/")
         if e.value is None:  # a section opener
             where = "/".join(parts)
-            if where in ("defaults", "blacklist", "multipaths"):
-                continue
+            if where in ("defaults", "blacklist", "devnode_blacklist", "multipaths"):
+                continue  # devnode_blacklist: multipath-tools 0.4.7's older name of blacklist
             if where == "multipaths/multipath":
                 blocks[e.group] = {"_": e}
                 order.append(e.group)
@@ -127,8 +128,8 @@ def read(text: str, path: str):
             if defaults.get(key) != e.value:
                 found.ignored(f"multipath default `{key} {e.value[:40]}`"
                               + (f" (virtc writes {key} {defaults[key]})" if key in defaults else ""), e.span)
-        elif where == "blacklist" and key in ("devnode", "wwid") and e.value:
-            value = e.value.lower() if key == "wwid" else e.value
+        elif where in ("blacklist", "devnode_blacklist") and key in ("devnode", "wwid") and e.value:
+            value = (conventions.wwid(e.value) or e.value) if key == "wwid" else e.value
             found.add("multipath_blacklist", (key, value))
         elif where == "multipaths/multipath" and key in _BLOCK_KEYS and e.group in blocks:
             blocks[e.group].setdefault(key, e)
@@ -142,13 +143,14 @@ def read(text: str, path: str):
         wwid, alias = block.get("wwid"), block.get("alias")
         if wwid is None or alias is None or not wwid.value or not alias.value:
             continue  # VF411: a multipath block without wwid or alias
-        found.add("luns", Lun(alias.value, wwid.value.lower(), "multipath", alias.span, Owner(part=f"multipath {alias.value}")))
+        found.add("luns", Lun(alias.value, conventions.wwid(wwid.value) or wwid.value, "multipath", alias.span,
+                              Owner(part=f"multipath {alias.value}"), wwid.value_span))
     return found
 
 
 # ---------------------------------------------------------------- format-level rules
 
-MULTIPATH_SECTIONS = ("defaults", "blacklist", "blacklist_exceptions", "devices", "device",
+MULTIPATH_SECTIONS = ("defaults", "blacklist", "devnode_blacklist", "blacklist_exceptions", "devices", "device",
                       "multipaths", "multipath")
 
 
@@ -203,44 +205,39 @@ class MultipathSections(Rule):
 
 
 class MultipathIdentity(Rule):
-    """Each multipath WWID and alias appears once, and WWIDs are complete.
+    """Each multipath alias names one block.
 
-    What it checks: a WWID or alias used by two multipath blocks, and a WWID whose length
-    is not the full length scsi_id prints.
+    What it checks: an alias given by two multipath blocks of multipath.conf. (A WWID
+    given twice, or cut short, is a fact of the LUNs the file defines: VU104 and VU103
+    report it, once, for multipath.conf and for .virt files alike.)
 
-    Why: §32.14's example gives three aliases the same WWID and cuts another short
-    (lines 5518-5533, contradiction C-20); the complete form in §9.3 is '3' + 32 hex digits
-    (lines 1437, 1462-1474). Two aliases cannot name one device, and a truncated WWID
-    matches none.
+    Why: §32.14's example gives three aliases one WWID (lines 5518-5533, contradiction
+    C-20); the reverse, one alias on two blocks, makes multipathd name one device and
+    leave the other under its WWID, so /dev/mpath/ALIAS is whichever came first.
 
     Example:
-        multipath { wwid 3600a0b80001327510000015427b6  alias oramp2 }
+        multipath { wwid 3600a0b800013275100000015427b625e  alias oramp1 }
+        multipath { wwid 3600a0b800013275100000015427b6261  alias oramp1 }
 
-    Fix: copy the WWID from `scsi_id -g -s /block/sdX`.
+    Fix: give each block its own alias.
     """
 
     code, name, severity = "VF412", "multipath-identity", Severity.ERROR
     checklist, section, lines = ("MPIO-11",), "§32.14", "1437, 1462-1474, 5518-5533"
     scope = Scope.DOCUMENT
     formats = ("multipath",)
-    uses = ("mpio.wwid_length",)
 
     def document(self, doc: Document):
-        length = self.limit("mpio.wwid_length")
-        seen = {"wwid": {}, "alias": {}}
+        seen = {}
         for e in doc.entries:
             *section, kind = e.key.split("/")
-            if not section or section[-1] != "multipath" or kind not in seen:
+            if not section or section[-1] != "multipath" or kind != "alias":
                 continue
-            if e.value in seen[kind]:
-                yield self.report(f"{kind} {e.value} is used twice", e.value_span,
-                                  related=(Related(seen[kind][e.value].value_span, "first used here"),))
+            if e.value in seen:
+                yield self.report(f"alias {e.value} is used twice", e.value_span,
+                                  related=(Related(seen[e.value].value_span, "first used here"),))
             else:
-                seen[kind][e.value] = e
-            if kind == "wwid" and len(e.value) != length.value:
-                yield self.report(f"WWID {e.value} has {len(e.value)} characters, not {length.value}",
-                                  e.value_span, limit=length,
-                                  hint="copy it whole from scsi_id -g -s /block/sdX")
+                seen[e.value] = e
 
 
 _SECTION = re.compile(r"^[ \t]*([A-Za-z_]+)[ \t]*\{", re.M)
@@ -258,7 +255,8 @@ def recognise(text: str, name: str = "") -> bool:
             depth = max(0, depth - 1)
         elif depth == 0:
             sections.append(m.group(1))
-    return bool(sections) and all(s in ("defaults", "blacklist", "blacklist_exceptions", "devices", "multipaths")
+    return bool(sections) and all(s in ("defaults", "blacklist", "devnode_blacklist", "blacklist_exceptions", "devices",
+                                        "multipaths")
                                   for s in sections)
 
 

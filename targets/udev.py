@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from virtc import conventions
 from virtc.diagnostics import Related, Severity, error
 from virtc.documents import Document, Entry
 from virtc.model import Lun
@@ -95,7 +96,6 @@ def emit(model) -> list[Artifact]:
 # rule are the template virtc writes; other rules are noted as not modelled.
 
 _TEMPLATE = {"KERNEL": "sd*", "BUS": "scsi", "PROGRAM": "/sbin/scsi_id -g -s /block/%k"}
-_WWID = re.compile(r"^[0-9a-f]{16,64}$")
 
 
 def read(text: str, path: str):
@@ -116,8 +116,8 @@ def read(text: str, path: str):
             found.ignored(f"udev rule `{text_[:60]}{'...' if len(text_) > 60 else ''}` (virtc models rules "
                           "that name a LUN: RESULT==WWID, NAME=name)", rule[0].span)
             continue
-        wwid = result.value[1].lower()
-        if not _WWID.match(wwid) or not name.value[1]:
+        wwid = conventions.wwid(result.value[1])
+        if wwid is None or not name.value[1]:
             found.ignored(f'udev rule matching RESULT=="{result.value[1][:40]}" (not a WWID)', result.value_span)
             continue
         for e in rule:
@@ -131,7 +131,8 @@ def read(text: str, path: str):
                 # a scsi_id PROGRAM written otherwise is VF402's
                 found.ignored(f'udev pair {e.key}{op}"{value[:40]}" (virtc writes {e.key}=="{wanted}")'
                               if e.key != "PROGRAM" else f'udev PROGRAM="{value[:40]}"', e.span)
-        found.add("luns", Lun(name.value[1], wwid, "udev", name.span, Owner(part=f"lun {name.value[1]}")))
+        found.add("luns", Lun(name.value[1], wwid, "udev", name.span, Owner(part=f"lun {name.value[1]}"),
+                              result.value_span))
     return found
 
 

@@ -36,6 +36,9 @@ def _alias(path: str) -> str | None:
 _UNALIASED = re.compile(r"^/dev/(dm-[0-9]+|mapper/mpath[0-9]+(p[0-9]+)?)$")
 
 
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
 class SanDiskUnstableName(Rule):
     """On hosts with SAN storage, guests use persistent LUN names, not /dev/sdX.
 
@@ -128,11 +131,13 @@ class UdevOnMultipathHost(Rule):
 
 
 class WwidLength(Rule):
-    """A WWID is complete: 33 characters, as scsi_id prints it.
+    """A WWID is complete: 33 characters for the guide's NAA 6 identifiers, as scsi_id prints it.
 
-    What it checks: the WWID of each `multipath` and `lun` statement has exactly the
-    length of the guide's complete identifiers (the resolver already requires 16 to 64
-    hex digits).
+    What it checks: the WWID of each `multipath` and `lun` statement that is an NAA
+    identifier (a 3, the designator type, then hex digits) has the length its NAA field
+    (the next digit) gives: 33 characters for NAA 6, the guide's, 17 for the 8-byte NAA
+    5, 3 and 2 forms. T10 vendor identifiers (a 1, then vendor, product and serial) have
+    no fixed length and are not checked.
 
     Why: the identifiers `scsi_id -g -s` prints in §9.3 are all 33 characters, a 3 (the
     NAA designator type) and 32 hex digits: 3600a0b800013275100000015427b625e (line 1437),
@@ -140,9 +145,8 @@ class WwidLength(Rule):
     copies the first as 3600a0b80001327510000015427b625e (32 characters, lines 5509, 5519)
     and truncates another to 3600a0b80001327510000015427b6 (29, line 5523). The complete
     33-character form is the unambiguous reading and enforced as an error; a WWID that
-    is one character short is almost always a copy error like those. A device whose
-    identifier really has another length (an NAA-5 array reports 17 characters) is
-    outside what the guide documents: check it with scsi_id and suppress with a reason.
+    is one character short is almost always a copy error like those. An NAA 5 array
+    reports 8 bytes (17 characters), which is complete as it is.
 
     Example:
         multipath oramp2 wwid 3600a0b80001327510000015427b6
@@ -158,9 +162,13 @@ class WwidLength(Rule):
     def host(self, h, guests):
         limit = self.limit("mpio.wwid_length")
         for lun in h.luns:
-            if len(lun.wwid) != limit.value:
+            # an NAA identifier (designator type 3): its NAA field says how long it is
+            naa = lun.wwid[1:][:1]  # the digit after the designator type
+            wanted = limit.value.get(naa) if lun.wwid[:1] == "3" and _HEX.match(lun.wwid) else None
+            if wanted is not None and len(lun.wwid) != wanted:
                 yield self.report(f"WWID {lun.wwid} of {lun.kind} {lun.name} has {len(lun.wwid)} characters; a "
-                                  f"complete WWID has {limit.value}", lun.span, lun.owner, limit=limit,
+                                  f"complete NAA {naa} WWID has {wanted}", lun.wwid_span or lun.span, lun.owner,
+                                  limit=limit,
                                   hint="copy the whole output of `scsi_id -g -s /block/sdX`")
 
 
@@ -195,8 +203,8 @@ class DuplicateWwid(Rule):
             if key in first:
                 other = first[key]
                 yield self.report(f"{lun.kind} {lun.name} of host {h.name} has WWID {lun.wwid}, already given "
-                                  f"to {other.name}", lun.span, lun.owner,
-                                  related=(Related(other.span, f"{other.name} has the same WWID"),),
+                                  f"to {other.name}", lun.wwid_span or lun.span, lun.owner,
+                                  related=(Related(other.wwid_span or other.span, f"{other.name} has the same WWID"),),
                                   hint="each LUN has its own WWID; check `scsi_id -g -s /block/sdX`")
             else:
                 first[key] = lun

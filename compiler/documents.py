@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .source import Span
+import re
+
+from .source import SourceFile, Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,20 @@ class Document:
     format: str  # xm | ...
     path: str
     entries: tuple[Entry, ...]
+    source: SourceFile | None = None  # the text, for what the entries leave out (commented lines)
+    host: str | None = None  # the host whose file it is (lint sets it once hosts are assembled)
+
+    def commented(self, pattern: re.Pattern) -> Span | None:
+        """Where a line that was commented out matches `pattern` (`#options=-g`): the place
+        a missing setting belongs."""
+        if self.source is None:
+            return None
+        for start, line in self.source.lines():
+            body = line.lstrip()
+            if body[:1] in ("#", ";") and pattern.match(body.lstrip("#;").strip()):
+                lead = start + len(line) - len(body)
+                return self.source.span(lead, start + len(line.rstrip()))
+        return None
 
     def get(self, key: str) -> Entry | None:
         """The entry that takes effect: the last assignment of key."""

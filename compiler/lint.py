@@ -333,7 +333,7 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
             if f not in found_caps:
                 diags.extend(f.diagnostics)
                 if f.document is not None:
-                    documents.append(f.document)
+                    documents.append(replace(f.document, host=hr.name))
         own = [f for f in hr.found if f.format != "capabilities"] or hr.found or hr.guest_files
         anchor = whole_file(own[0].source)
         host, placed, problems = assemble_host(hr, anchor)

@@ -2,6 +2,8 @@
 udev LUN names of guide §9.3 match. A document entry is one `key=value` line."""
 from __future__ import annotations
 
+import re
+
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.readback import Found
@@ -22,7 +24,7 @@ def parse_document(src) -> tuple[Document, list]:
         k0 = start + body.index(key)
         entries.append(Entry(key, value, src.span(k0, start + len(body.rstrip())), src.span(k0, k0 + len(key)),
                              src.span(k0, start + len(body.rstrip()))))
-    return Document("scsi_id", src.path, tuple(entries)), []
+    return Document("scsi_id", src.path, tuple(entries), src), []
 
 
 def emit(model) -> list[Artifact]:
@@ -55,9 +57,12 @@ def read(text: str, path: str):
 # ---------------------------------------------------------------- format-level rules
 
 class ScsiIdOptions(Rule):
-    """/etc/scsi_id.config has an active `options=-g` and no active `options=-b`.
+    """On a host that names LUNs with udev, /etc/scsi_id.config has an active `options=-g`.
 
-    What it checks: the uncommented lines of scsi_id.config.
+    What it checks: the uncommented lines of scsi_id.config, when the host's udev rules
+    name LUNs by scsi_id's answer (RESULT==WWID): an active `options=-b` instead (one
+    finding, at that line), or no `options=-g` at all (at the commented-out line, if the
+    file has one). A host without such rules does not need -g: the stock -b is fine.
 
     Why: "comment out the options=-b line and add options=-g: this configures udev to
     assume all attached SCSI devices return a UUID" (§9.3, lines 1427-1434). §32.14 shows
@@ -77,15 +82,24 @@ class ScsiIdOptions(Rule):
     formats = ("scsi_id",)
 
     def document(self, doc: Document):
+        host = self.ctx.hosts.get(doc.host) if doc.host else None
+        if host is None or not any(lun.kind == "udev" for lun in host.luns):
+            return  # scsi_id's options matter to a host that names LUNs with udev
         opts = [e for e in doc.entries if e.key == "options"]
-        for e in opts:
-            if "-b" in e.value.split():
-                yield self.report("options=-b is active: scsi_id will not return UUIDs for all devices",
-                                  e.span, hint="comment it out and add options=-g")
-        if not any("-g" in e.value.split() for e in opts):
-            first = doc.entries[0].span if doc.entries else None
-            yield self.report("scsi_id.config has no active options=-g", first,
-                              hint="add the line options=-g")
+        if any("-g" in e.value.split() for e in opts):
+            return
+        blacklist = next((e for e in opts if "-b" in e.value.split()), None)
+        if blacklist is not None:  # one finding for the one fact: -b instead of -g
+            yield self.report("options=-b is active, not options=-g: scsi_id will not return UUIDs for all "
+                              "devices", blacklist.span, hint="write options=-g")
+            return
+        where = doc.commented(_OPTIONS_G) or (doc.entries[-1].span if doc.entries else None)
+        yield self.report("scsi_id.config has no active options=-g" + (" (it is commented out here)"
+                                                                        if doc.commented(_OPTIONS_G) else ""),
+                          where, hint="add the line options=-g")
+
+
+_OPTIONS_G = re.compile(r"options\s*=.*-g")
 
 
 FORMAT = Format(

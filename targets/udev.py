@@ -19,6 +19,7 @@ from virtc.source import SourceFile
 from virtc.suggest import did_you_mean
 
 from .format import Artifact, Format
+from .lines import Unmodelled
 
 _PAIR = re.compile(r'\s*(?P<key>[A-Z_]+(?:\{[^}]*\})?)\s*(?P<op>==|!=|\+=|:=|=)\s*"(?P<value>[^"]*)"')
 _SEP = re.compile(r"\s*(,|$)")
@@ -108,17 +109,16 @@ def read(text: str, path: str):
     rules: dict[int, list] = {}
     for e in doc.entries:
         rules.setdefault(e.group, []).append(e)
+    other = Unmodelled()  # the stock rules: one note for all of them, not one per rule
     for rule in rules.values():
         pairs = {e.key: e for e in rule}
         name, result = pairs.get("NAME"), pairs.get("RESULT")
         if name is None or result is None or name.value[0] in ("!=", "+=") or result.value[0] not in ("==", "="):
-            text_ = src.text[rule[0].span.start:rule[-1].span.end]
-            found.ignored(f"udev rule `{text_[:60]}{'...' if len(text_) > 60 else ''}` (virtc models rules "
-                          "that name a LUN: RESULT==WWID, NAME=name)", rule[0].span)
+            other.add("udev rules that name no LUN (virtc models RESULT==WWID, NAME=name)", rule[0].span)
             continue
         wwid = conventions.wwid(result.value[1])
         if wwid is None or not name.value[1]:
-            found.ignored(f'udev rule matching RESULT=="{result.value[1][:40]}" (not a WWID)', result.value_span)
+            other.add("udev rules that match RESULT on something other than a WWID", result.value_span)
             continue
         for e in rule:
             if e.key in ("NAME", "RESULT"):
@@ -133,13 +133,14 @@ def read(text: str, path: str):
                               if e.key != "PROGRAM" else f'udev PROGRAM="{value[:40]}"', e.span)
         found.add("luns", Lun(name.value[1], wwid, "udev", name.span, Owner(part=f"lun {name.value[1]}"),
                               result.value_span))
+    other.flush(found)
     return found
 
 
 # ---------------------------------------------------------------- format-level rules
 
 # udev 095 (RHEL 5): keys that match (== or !=) and keys that assign (=, +=, :=).
-MATCH_KEYS = ("ACTION", "KERNEL", "DEVPATH", "SUBSYSTEM", "BUS", "DRIVER", "ID", "SUBSYSTEMS",
+MATCH_KEYS = ("ACTION", "KERNEL", "DEVPATH", "SUBSYSTEM", "BUS", "DRIVER", "ID", "SUBSYSTEMS", "PROGRAM", "IMPORT",
               "DRIVERS", "KERNELS", "RESULT", "ENV", "ATTR", "ATTRS", "SYSFS", "PROGRAM_RESULT")
 ASSIGN_KEYS = ("NAME", "SYMLINK", "OWNER", "GROUP", "MODE", "OPTIONS", "RUN", "LABEL", "GOTO",
                "IMPORT", "WAIT_FOR_SYSFS", "PROGRAM", "ENV")
@@ -194,6 +195,9 @@ class UdevOperators(Rule):
 
     def document(self, doc: Document):
         names: dict[str, object] = {}
+        # rules that name a LUN by what scsi_id returned: a name given twice is a clash
+        # (NAME="%k" in the stock rules names each device after itself, and is no clash)
+        lun_rules = {e.group for e in doc.entries if e.key == "RESULT"}
         for e in doc.entries:
             key = e.key.split("{", 1)[0]
             op, value = e.value
@@ -206,19 +210,31 @@ class UdevOperators(Rule):
                 yield self.report(f"unknown udev key {key}", e.key_span,
                                   hint=did_you_mean(key, MATCH_KEYS + ASSIGN_KEYS))
             if key == "PROGRAM" and "scsi_id" in value:
-                exe = value.split()[0]
+                words = value.split()
+                exe = words[0]
                 if not exe.startswith("/"):
                     yield self.report(f"PROGRAM runs {exe} by a relative path", e.value_span,
                                       hint='PROGRAM="/sbin/scsi_id -g -s /block/%k"')
-                elif "/block/%k" not in value:
-                    yield self.report("scsi_id is called without the device (/block/%k)", e.value_span,
+                elif not _names_device(words[1:]):
+                    yield self.report("scsi_id is called without the device (-s /block/%k or -s %p)", e.value_span,
                                       hint='PROGRAM="/sbin/scsi_id -g -s /block/%k"')
-            if key == "NAME":
+            if key == "NAME" and e.group in lun_rules and "%" not in value and "$" not in value:
                 if value in names:
                     yield self.report(f"two rules name a device {value}", e.span,
                                       related=(Related(names[value].span, "first named here"),))
                 else:
                     names[value] = e
+
+
+def _names_device(args: list[str]) -> bool:
+    """scsi_id's arguments name the device: `-s /block/%k`, `-s %p` (its sysfs path, as the
+    stock 50-udev.rules writes it) or `-d /dev/%k`."""
+    for opt, arg in zip(args, args[1:] + [""]):
+        if opt in ("-s", "-d") and "%" in arg:
+            return True
+        if opt.startswith(("-s", "-d")) and len(opt) > len("-s") and "%" in opt:
+            return True
+    return False
 
 
 class RcLocalStartUdev(Rule):

@@ -8,6 +8,7 @@ format allows a comment there), and the finding must be gone with nothing else c
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,20 +27,23 @@ def _format(path: Path, text: str):
 
 
 def _cases():
-    """(case file, format, [(code, line)]) for single-file cases of formats with comments."""
+    """(case, file with the markers, format, [(code, line)]) for the cases of formats with
+    comments: a file, or a folder of files linted together (no `command`: lint)."""
     out = []
     for case in sorted(CASES.glob("*/fail*")):
-        files = [case] if case.is_file() else [p for p in case.rglob("*") if p.is_file()]
-        if len(files) != 1 or files[0].suffix == ".virt":
-            continue  # a case of several files (or another command): the finding may need them all
-        path = files[0]
-        text = path.read_text(errors="replace")
-        fmt = _format(path, text)
+        files = [case] if case.is_file() else sorted(p for p in case.rglob("*") if p.is_file())
+        if any(p.suffix == ".virt" or p.name in ("command", "virtc.toml") for p in files):
+            continue
+        marked = [p for p in files if expected([p])]
+        if len(marked) != 1:
+            continue
+        path = marked[0]
+        fmt = _format(path, path.read_text(errors="replace"))
         if fmt is None or not fmt.comments:
             continue
         want = [(w.code, w.line) for w in expected([path]) if w.line]
         if want:
-            out.append((path, fmt, want))
+            out.append((case, path, fmt, want))
     return out
 
 
@@ -54,28 +58,37 @@ def _directive(fmt, codes: list[str], kind: str = "ignore") -> str:
     return f"<!-- {body} -->" if fmt.comments == "xml" else f"{fmt.comments[0]} {body}"
 
 
-def _lint(tmp_path: Path, name: str, text: str):
-    path = tmp_path / name
-    path.write_text(text)
-    result = api.lint([str(path)])
+def _lint(tmp_path: Path, case: Path, path: Path, text: str):
+    """Lint a copy of the case with `path`'s text replaced; the findings in that file."""
+    copy = tmp_path / "case"
+    if case.is_file():
+        copy.mkdir()
+        target = copy / case.name
+    else:
+        shutil.copytree(case, copy, symlinks=True)
+        target = copy / path.relative_to(case)
+    target.write_text(text)
+    files = [str(p) for p in sorted(copy.rglob("*")) if p.is_file()]
+    result = api.lint(files)
     return [(d.code, d.span.line if d.span else 0, d.message) for d in result.diagnostics
-            if d.span is None or d.span.file == str(path)]
+            if d.span is None or d.span.file == str(target)]
 
 
 def test_every_format_with_comments_has_cases():
-    covered = {fmt.name for _, fmt, _ in CASE_LIST}
+    covered = {fmt.name for _, _, fmt, _ in CASE_LIST}
     with_comments = {f.name for f in targets.FORMATS if f.comments and f.rules and f.paths}
     assert with_comments - covered <= {"network-xml", "pool-xml", "capabilities"}, with_comments - covered
 
 
 @pytest.mark.parametrize("case", CASE_LIST, ids=lambda c: f"{c[0].parent.name}/{c[0].name}")
 def test_ignore_file_silences_a_finding_in_any_format(case, tmp_path):
-    path, fmt, want = case
+    case, path, fmt, want = case
     text = path.read_text()
-    before = _lint(tmp_path, path.name, text)
+    before = _lint(tmp_path / "before", case, path, text)
     code = want[0][0]
     assert any(c == code for c, _, _ in before)
-    after = _lint(tmp_path, path.name, text.rstrip("\n") + "\n" + _directive(fmt, [code], "ignore-file") + "\n")
+    after = _lint(tmp_path / "after", case, path,
+                  text.rstrip("\n") + "\n" + _directive(fmt, [code], "ignore-file") + "\n")
     assert not [d for d in after if d[0] == code]
     assert not [d for d in after if d[0] in ("VR030", "VR031", "VR032")], after
     assert {d for d in before if d[0] != code} == {d for d in after if d[0] != code}
@@ -83,7 +96,7 @@ def test_ignore_file_silences_a_finding_in_any_format(case, tmp_path):
 
 @pytest.mark.parametrize("case", CASE_LIST, ids=lambda c: f"{c[0].parent.name}/{c[0].name}")
 def test_a_directive_on_its_own_line_covers_the_next_element(case, tmp_path):
-    path, fmt, want = case
+    case, path, fmt, want = case
     lines = path.read_text().split("\n")
     code, line = next(((c, n) for c, n in want if n > 1 and c not in SYNTAX
                        and not lines[n - 2].rstrip().endswith(("\\", ","))), (None, 0))
@@ -91,16 +104,17 @@ def test_a_directive_on_its_own_line_covers_the_next_element(case, tmp_path):
         pytest.skip("every finding is on the first line or inside a continued statement")
     indent = lines[line - 1][:len(lines[line - 1]) - len(lines[line - 1].lstrip())]
     edited = lines[:line - 1] + [indent + _directive(fmt, [code])] + lines[line - 1:]
-    after = _lint(tmp_path, path.name, "\n".join(edited))
+    after = _lint(tmp_path, case, path, "\n".join(edited))
     assert (code, line + 1) not in {(c, n) for c, n, _ in after}, after
     assert not [d for d in after if d[0] in ("VR030", "VR031", "VR032")], after
 
 
-@pytest.mark.parametrize("case", [c for c in CASE_LIST if c[1].trailing or c[1].comments == "xml"],
+@pytest.mark.parametrize("case", [c for c in CASE_LIST if c[2].trailing or c[2].comments == "xml"],
                          ids=lambda c: f"{c[0].parent.name}/{c[0].name}")
 def test_a_directive_after_text_covers_its_line(case, tmp_path):
-    path, fmt, want = case
+    case, path, fmt, want = case
     lines = path.read_text().split("\n")
+
     def has_code(n: int) -> bool:
         at = None if fmt.comments == "xml" else _comment_start(lines[n - 1], fmt.comments)
         return bool((lines[n - 1] if at is None else lines[n - 1][:at]).strip())
@@ -114,14 +128,15 @@ def test_a_directive_after_text_covers_its_line(case, tmp_path):
         lines[line - 1] = text[:at] + _directive(fmt, [code]) + " " + text[at:]
     else:
         lines[line - 1] = text.rstrip() + "   " + _directive(fmt, [code])
-    after = _lint(tmp_path, path.name, "\n".join(lines))
+    after = _lint(tmp_path, case, path, "\n".join(lines))
     assert (code, line) not in {(c, n) for c, n, _ in after}, after
     assert not [d for d in after if d[0] in ("VR030", "VR031", "VR032")], after
 
 
 def test_an_unused_directive_in_a_linted_file_is_reported(tmp_path):
     text = 'name = "web01"\nmemory = 512\n# virtc: ignore[VS101] nothing here uses a bad target\nvcpus = 1\n'
-    after = _lint(tmp_path, "web01.cfg", text)
+    (tmp_path / "web01.cfg").write_text(text)
+    after = _lint(tmp_path, tmp_path / "web01.cfg", tmp_path / "web01.cfg", text)
     assert [(c, n) for c, n, _ in after if c == "VR030"] == [("VR030", 3)]
 
 
@@ -130,7 +145,8 @@ def test_a_hash_inside_a_grub_argument_is_no_directive(tmp_path):
     no comment and suppresses nothing."""
     text = ("default=0\ntimeout=5\ntitle Linux (2.6.18-308.el5)\n\troot (hd0,0)\n"
             "\tkernel /vmlinuz-2.6.18-308.el5 ro root=/dev/sda1 # virtc: ignore[VF201] no\n")
-    after = _lint(tmp_path, "grub.conf", text)
+    (tmp_path / "grub.conf").write_text(text)
+    after = _lint(tmp_path, tmp_path / "grub.conf", tmp_path / "grub.conf", text)
     assert not [d for d in after if d[0] == "VR030"]
 
 

@@ -49,6 +49,7 @@ class HostRead:
     guest_files: list[Found] = field(default_factory=list)  # guests' own grub.conf files
     documents: list = field(default_factory=list)  # of guest files that belong to this host
     xml_files: int = 0  # libvirt XML files read (checked against libvirt's schema)
+    formats: dict[str, str] = field(default_factory=dict)  # every file opened (read or not) -> its format
 
 
 @dataclass
@@ -128,6 +129,7 @@ def _read(x: _Loaded, schema_dir: str | None) -> Found:
 def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list, schema_dir: str | None) -> HostRead:
     hr = HostRead(h.name)
     loaded, links = _load(h.files, sources, diags)
+    hr.formats = {x.placed.path: x.format.name for x in loaded}
     for link in links:
         hr.autostart.update(link.host.get("autostart", ()))
     for x in _one_each(loaded, h.name, diags, caps):
@@ -353,6 +355,7 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
                           hint="install libvirt (it puts them in /usr/share/libvirt/schemas) or give "
                                "`--schemas DIR`"))
     model = Model(tuple(hosts), tuple(guests), tuple(sources))
-    formats = {f.source.path: f.format for hr in reads for f in [*hr.found, *hr.guest_files]}
+    formats = {path: name for hr in reads for path, name in hr.formats.items()}
+    formats.update({f.source.path: f.format for hr in reads for f in [*hr.found, *hr.guest_files]})
     formats.update({f.source.path: f.format for f in found_caps})
     return Linted(model, documents, sources, diags, missing_by_host, formats)

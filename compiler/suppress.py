@@ -236,9 +236,9 @@ def collect_in_file(src, comments: str, resolve_code, trailing: bool = False) ->
                 continue
             start = src.line_starts[n - 1] + at
             own = line[:at].strip() == ""
-            if own:  # the next line that holds more than a comment
+            if own:  # the next line that holds more than a comment (and the comments before it)
                 nxt = next((k for k in range(n + 1, len(lines) + 1) if _code(lines[k - 1], comments).strip()), None)
-                element = _line_element(lines, comments, nxt) if nxt else (n, n)
+                element = (n + 1, _line_element(lines, comments, nxt)[1]) if nxt else (n, min(n + 1, len(lines)))
             else:
                 element = _line_element(lines, comments, n)
             found.append(("# " + body, src.span(start, start + len(line) - at), own, element))

@@ -62,10 +62,10 @@ def _lint(tmp_path: Path, case: Path, path: Path, text: str):
     """Lint a copy of the case with `path`'s text replaced; the findings in that file."""
     copy = tmp_path / "case"
     if case.is_file():
-        copy.mkdir()
+        copy.mkdir(parents=True)
         target = copy / case.name
     else:
-        shutil.copytree(case, copy, symlinks=True)
+        shutil.copytree(case, copy, symlinks=True, dirs_exist_ok=True)
         target = copy / path.relative_to(case)
     target.write_text(text)
     files = [str(p) for p in sorted(copy.rglob("*")) if p.is_file()]

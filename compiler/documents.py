@@ -34,6 +34,12 @@ class Document:
     entries: tuple[Entry, ...]
     source: SourceFile | None = None  # the text, for what the entries leave out (commented lines)
     host: str | None = None  # the host whose file it is (lint sets it once hosts are assembled)
+    computed: tuple[str, ...] = ()  # keys the file sets by code (xm): set, to a value nobody read
+    helpers: tuple[str, ...] = ()  # names the file's own code uses (xm): its variables, not settings
+
+    def states(self, key: str) -> bool:
+        """Does the file set `key`, to a literal or by code?"""
+        return self.get(key) is not None or key in self.computed
 
     def commented(self, pattern: re.Pattern) -> Span | None:
         """Where a line that was commented out matches `pattern` (`#options=-g`): the place

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from virtc.diagnostics import Severity
+from virtc.diagnostics import Severity, warning
 from virtc.limits import limits
 from virtc.rules.base import cited
 from virtc.units import format_kib, hypervisor_size
@@ -111,6 +111,8 @@ def take_hypervisor_facts(found, words: Words, derived: list, *, unsuffixed_note
     i = words.find(lambda w: w.startswith("dom0_mem="), last=True)
     if i is not None:
         value = words.items[i][0][len("dom0_mem="):]
+        if "," in value or value.startswith(("min:", "max:")):
+            value = _later_dom0_mem(found, words, i, value)
         state, kib = hypervisor_size(value, suffixes.value) if len(value) <= 18 else ("bad", None)
         if state != "bad" and kib:
             word, span = words.pop(i)
@@ -137,6 +139,21 @@ def take_hypervisor_facts(found, words: Words, derived: list, *, unsuffixed_note
             found.set("dom0_vcpus", count, span)
             found.spans.setdefault("dom0", span)
     take_iommu(found, words, _xen_iommu_names(), derived)
+
+
+def _later_dom0_mem(found, words: Words, i: int, value: str) -> str:
+    """Xen 3.3's `dom0_mem=[min:A,][max:B,][C]`: RHEL 5's hypervisor (Xen 3.1) reads the
+    amount up to the first comma. Say so (VF009), and read the amount (C, else the first
+    part) as the fact."""
+    parts = value.split(",")
+    plain = [p for p in parts if not p.startswith(("min:", "max:"))]
+    amount = plain[0] if plain else parts[0].split(":", 1)[-1]
+    word, start = words.items[i]
+    found.diagnostics.append(warning(
+        "VF009", f"{word} is the syntax of Xen 3.3 and later (min:/max:), not of RHEL 5's Xen 3.1, which "
+                 f"reads {parts[0]!r} and stops at the comma", words.src.span(start, start + len(word)),
+        hint=f"dom0_mem={amount}"))
+    return amount
 
 
 def take_linux_derived(found, words: Words, derived: list) -> None:

@@ -37,10 +37,6 @@ EMPTY_CDROM = ("the empty CD-ROM drive \",hdc:cdrom,r\" names no driver; virtc r
                "file), and libvirt makes it a block drive (type='block', driver phy). Neither "
                "has a medium to open")
 DISAGREE = {
-    ("test-paravirt-vcpu", CFG_XML):
-        "maxvcpus = 4 is Xen 4's (xl) key: RHEL 5's xm does not know it (VF103 error) and "
-        "starts vcpus = 2 of 2, which is what virtc reads; libvirt reads 4 as the maximum. "
-        "(xml->cfg agrees: virtc writes xend's vcpus = 4, vcpu_avail = 3)",
     ("test-fullvirt-serial-udp", CFG_XML):
         "the UDP serial port's local bind side (@0.0.0.0:99998) has no place in the model "
         "(VF003), and its port is above 65535",

@@ -193,3 +193,33 @@ class TwoFilesOfOneKind(Rule):
     code, name, severity = "VF008", "two-files-of-one-kind", Severity.WARNING
     checklist, section, lines = (), "virtc", "-"
     scope = Scope.READER
+
+
+class LaterXenSyntax(Rule):
+    """A file uses the syntax of a later Xen than RHEL 5's (Xen 4, xl), not RHEL 5's.
+
+    What it checks: what readers recognise as written for a later Xen: xl's disk syntax
+    (`"format=raw, vdev=xvda, access=rw, target=/dev/vg/g"`), Xen 4's xm keys (maxvcpus,
+    type, device_model_version, videoram ...), and Xen 3.3's `dom0_mem=AMOUNT,max:AMOUNT`
+    on the hypervisor line. The finding says which Xen the syntax belongs to and what
+    RHEL 5's Xen 3.1 makes of it; the value is read as the later Xen means it where the
+    model can say so (maxvcpus as the maximum vCPUs, dom0_mem's amount), so the rules
+    still check it.
+
+    Why: RHEL 5 ships Xen 3.1 with xend and xm (guide §31); xl and Xen 4's keys came after.
+    xend ignores a key it does not know and refuses a disk spec it cannot split
+    (`source,target,mode`, line 4735); the hypervisor reads dom0_mem's amount up to the
+    first comma. A file copied from a newer host looks right and does something else.
+
+    Example:
+        maxvcpus = 4
+        disk = [ "format=raw, vdev=xvda, access=rw, target=/dev/vg/web01" ]
+
+    Fix: write it the RHEL 5 way: `vcpus = 4` (with vcpu_avail for fewer online),
+    `disk = [ "phy:/dev/vg/web01,xvda,w" ]`, `dom0_mem=1024M`.
+    """
+
+    code, name, severity = "VF009", "later-xen-syntax", Severity.WARNING
+    checklist, section, lines = (), "virtc", "-"
+    scope = Scope.READER
+

@@ -114,7 +114,8 @@ class GrubEntryLayout(GrubRule):
             kernels = [e for e in block if e.key == "kernel"]
             modules = [e for e in block if e.key in ("module", "modulenounzip")]
             if not kernels:
-                yield self.report(f"entry {number} has no kernel line", title.span)
+                if not any(e.key in ("chainloader", "configfile") for e in block):  # another OS's loader
+                    yield self.report(f"entry {number} has no kernel line", title.span)
                 continue
             xen = kernels[0].value.split(" ", 1)[0].rsplit("/", 1)[-1].startswith("xen")
             if xen:
@@ -205,7 +206,9 @@ class GrubVersionMismatch(GrubRule):
                     path = e.value.split(" ", 1)[0].rsplit("/", 1)[-1]
                     m = _VERSION.search(path)
                     if m:
-                        found.append((m.group(1), e))
+                        # mkdumprd names kdump's initrd initrd-VERSIONkdump.img: not another version
+                        version = m.group(1).removesuffix("kdump") if e.key == "initrd" else m.group(1)
+                        found.append((version, e))
             versions = {v for v, _ in found}
             if len(versions) > 1:
                 first_v, first = found[0]

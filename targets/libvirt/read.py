@@ -210,7 +210,8 @@ class _Reader:
         if not name:
             self.found.diagnostics.append(error("VF702", "the domain has no <name>", self.span(name_el if name_el is not None else root),
                                                 hint="add <name>GUEST</name>; libvirt refuses a domain without one"))
-            name = self.src.path.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "unnamed"
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.src.path.replace("\\", "/").rsplit("/", 1)[-1]
+                          .rsplit(".", 1)[0]).strip("-.") or "unnamed"  # a valid name no rule judges
         kw: dict = {}
         uuid_el = self.child(root, "uuid")
         uuid = (uuid_el.text or "").strip() if uuid_el is not None else ""

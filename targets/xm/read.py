@@ -10,7 +10,7 @@ import ast
 import re
 
 from virtc.conventions import CPUSET_RE, PREFIX_BUS  # the language's conventions, which reading inverts
-from virtc.diagnostics import error
+from virtc.diagnostics import error, warning
 from virtc.documents import Document, Entry
 from virtc.identity import assign_macs, guest_uuid
 from virtc.limits import limits
@@ -23,6 +23,7 @@ from virtc.source import SourceFile
 from .spec import MAC, RATE, entry_items, normal_uuid, parse_disk, parse_pairs, parse_pci, parse_serial, parse_vif
 
 NAME = "xm"
+_UNNAMED = re.compile(r"[^A-Za-z0-9_.-]+")
 
 # ---------------------------------------------------------------- reading
 
@@ -61,16 +62,17 @@ def parse_document(src) -> tuple["Document | None", list]:
         diags.append(error("VF101", f"not valid Python, which xend executes: {what} ({type(exc).__name__})",
                            src.span(at, at + 1), hint="an xm config is a short list of `name = value` lines"))
         return None, diags
-    entries = []
+    entries, computed = [], []
     for node in tree.body:
         if (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)):
             try:
                 value = ast.literal_eval(node.value)
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                diags.append(error("VF102", f"the value of {node.targets[0].id} is not a literal; "
-                                            "virtc does not run code from configs", _node_span(src, node.value),
-                                   hint="write a string, a number or a list of them"))
+                diags.append(warning("VF102", f"the value of {node.targets[0].id} is computed by code, which xend "
+                                              "runs and virtc does not: the value goes unchecked",
+                                     _node_span(src, node.value), hint="write a string, a number or a list of them"))
+                computed.append(node.targets[0].id)
                 continue
             items = ()
             if isinstance(node.value, (ast.List, ast.Tuple)):
@@ -80,10 +82,15 @@ def parse_document(src) -> tuple["Document | None", list]:
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             continue  # a docstring-like string: harmless
         else:
-            diags.append(error("VF102", "only `name = value` assignments belong in an xm config; "
-                                        "this statement would run code", _node_span(src, node),
-                               hint="remove it; virtc reads configs without executing them"))
-    return Document("xm", src.path, tuple(entries)), diags
+            diags.append(warning("VF102", "a statement other than `name = value`: xend runs it when the guest "
+                                          "starts, virtc does not", _node_span(src, node),
+                                 hint="keep only assignments; virtc reads configs without executing them"))
+            for target in ast.walk(node):  # what it assigns (a for loop, a def) is set by code too
+                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
+                    computed.append(target.id)
+    # names the file's own code reads (arch_libdir in device_model = "/usr/" + arch_libdir + ...)
+    helpers = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)})
+    return Document("xm", src.path, tuple(entries), src, computed=tuple(computed), helpers=tuple(helpers)), diags
 
 
 def _offset(src, line: int, col: int, chars: bool = False) -> int:
@@ -220,8 +227,10 @@ class _Reader:
 
     def guest(self):
         name_e = self.entry("name", "name")
+        # No literal name: the guest goes by its file's name, made a valid name, so that no
+        # rule judges a name the file never stated.
         self.name = _str(name_e.value) if name_e is not None and _str(name_e.value) else (
-            self.src.path.replace("\\", "/").rsplit("/", 1)[-1] or "guest")
+            _UNNAMED.sub("-", self.src.path.replace("\\", "/").rsplit("/", 1)[-1]).strip("-.") or "guest")
         builder = _str(self.value("builder", "type"))
         hvm = builder == "hvm"
         kind = "xen-hvm" if hvm else "xen-pv"
@@ -266,9 +275,14 @@ class _Reader:
 
     def vcpus(self) -> tuple[int, int]:
         """(online at start, maximum). xend's spelling: vcpus = maximum, vcpu_avail = the
-        bitmask of the vCPUs online at start (as config() writes them)."""
+        bitmask of the vCPUs online at start (as config() writes them). Xen 4's spelling,
+        vcpus = online and maxvcpus = maximum, is read as Xen 4 means it (VF009 names it)."""
         top = _int(self.value("vcpus", "vcpus"))
         top = top if top is not None and top > 0 else 1
+        later = self.entry("maxvcpus", "vcpus")
+        most = _int(later.value) if later is not None else None
+        if most is not None and most >= top:
+            return top, most
         e = self.entry("vcpu_avail", "vcpus")
         if e is None:
             return top, top
@@ -350,6 +364,12 @@ class _Reader:
         e = self.entry("disk", "disk")
         for text, span in (entry_items(e) if e is not None else []):
             spec = parse_disk(text)
+            if spec.later:
+                self.found.diagnostics.append(warning(
+                    "VF009", f"disk {text!r} is written in xl's KEY=VALUE syntax (Xen 4), which RHEL 5's xend "
+                             "cannot split into source, target and mode", span,
+                    hint=f'write "{spec.driver or "phy"}:{spec.path},{spec.target},{spec.mode}"'
+                    if spec.usable else 'write "phy:DEVICE,xvda,w"'))
             if not spec.usable:
                 continue  # VF106 says why
             if spec.prefix is not None and spec.driver is None:
@@ -533,9 +553,17 @@ class _Reader:
     def unmodelled(self, hvm: bool) -> None:
         table = load("xm-keys.json")
         known = set(table["keys"]) | set(table["other_xen3_keys"]["keys"])
-        for key in {e.key for e in self.doc.entries}:
+        later = set(table["later_xen_keys"]["keys"])
+        for key in sorted({e.key for e in self.doc.entries}):
             e = self.doc.get(key)
-            if key in ("device_model", "device_model_override"):
+            if key in later:
+                read = " (read as the maximum vCPUs)" if key == "maxvcpus" else ""
+                self.found.diagnostics.append(warning(
+                    "VF009", f"{key} is Xen 4's key (xl, or Xen 4's xm), not RHEL 5's: Xen 3.1's xend ignores "
+                             f"it{read}", e.key_span,
+                    hint="RHEL 5 says vcpus = MAXIMUM and vcpu_avail = ONLINE-MASK" if key == "maxvcpus"
+                    else "remove it, or write what RHEL 5's xm has for it (guide §31)"))
+            elif key in ("device_model", "device_model_override"):
                 if not hvm:
                     self.ignored(f"{key} on a para-virtualized guest", e.key_span)
                 elif e.value not in DEVICE_MODELS:

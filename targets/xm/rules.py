@@ -57,11 +57,14 @@ class XmNotLiteral(Rule):
     """An xm config holds `name = value` assignments of literals, nothing else.
 
     What it checks: statements that are not a plain assignment of a string, number or list
-    (imports, calls, expressions).
+    (imports, calls, expressions), and values computed by code. A key set by code still
+    counts as set (device_model = "/usr/" + arch_libdir + "/xen/bin/qemu-dm", as Xen's own
+    xmexample.hvm writes it), with a value virtc does not know.
 
     Why: xend executes the file as Python (§31, "Python parser function", line 4783), so a
-    statement in it runs with root privileges when the guest starts. virtc never runs it and
-    reports it instead.
+    statement in it runs with root privileges when the guest starts, and a setter may drop
+    a value it does not like without a word (XEN-15). virtc never runs the code, so what it
+    computes goes unchecked; valid for xend, hence a warning, not an error.
 
     Example:
         import os; os.system("...")
@@ -69,7 +72,7 @@ class XmNotLiteral(Rule):
     Fix: keep only assignments such as `memory = 512`.
     """
 
-    code, name, severity = "VF102", "xm-not-literal", Severity.ERROR
+    code, name, severity = "VF102", "xm-not-literal", Severity.WARNING
     checklist, section, lines = ("XEN-26",), "§31", "4783-4804"
     scope = Scope.READER
 
@@ -97,9 +100,10 @@ class XmUnknownKey(XmDocumentRule):
 
     def document(self, doc: Document):
         table = _keys()
-        known = set(table["keys"]) | set(table["other_xen3_keys"]["keys"])
+        # Xen 4's keys are not unknown: the reader names them as a later Xen's (VF009)
+        known = set(table["keys"]) | set(table["other_xen3_keys"]["keys"]) | set(table["later_xen_keys"]["keys"])
         for e in doc.entries:
-            if e.key not in known:
+            if e.key not in known and e.key not in doc.helpers:  # a variable the file's own code uses
                 hint = did_you_mean(e.key, known) or "see the guide's Table 31.1 (xm create --help_config)"
                 if e.key in ("on_boot", "on_shutdown"):
                     hint = "did you mean 'on_reboot' (or on_poweroff)?"
@@ -141,7 +145,8 @@ class XmValueType(XmDocumentRule):
     integers; set_float keys (cpu_weight) numbers; set_bool keys (localtime, usb, stdvga,
     vncunused, ...) one of yes, y, no, n, 0, 1; append_value keys (disk, vif, pci, vfb,
     ...) a list or a string. A number written as a string (`memory = "2048"`, the guide's
-    own example at line 5916) is a warning: xend converts it, libvirt's reader does not.
+    own example at line 5916, and what virt-install writes) is no finding: set_int and
+    libvirt's xm reader both read it as the number.
 
     Why: Table 31.2 (lines 4784-4804) gives the parsers: set_int "accepts an integer with
     Python's int()", set_float "with Python's float()", set_bool accepts yes, y, no and n
@@ -152,10 +157,9 @@ class XmValueType(XmDocumentRule):
     (XEN-14).
 
     Example:
-        memory = "2048"
         vcpus = "two"
 
-    Fix: write numbers bare (memory = 2048) and booleans as 0/1 or yes/no.
+    Fix: write numbers as numbers (vcpus = 2) and booleans as 0/1 or yes/no.
     """
 
     code, name, severity = "VF105", "xm-value-type", Severity.ERROR
@@ -174,8 +178,8 @@ class XmValueType(XmDocumentRule):
                 elif e.key in _POSITIVE and int(v) < 1:
                     yield self.report(f"{e.key} = {v!r}: it must be at least 1", e.value_span,
                                       hint="memory and maxmem are MiB, vcpus a count")
-                elif isinstance(v, str):
-                    yield self.report(f"{e.key} is a number written as a string ({v!r})", e.value_span, severity=Severity.WARNING, hint=f"write {e.key} = {v.strip()}")
+                # a number in quotes (virt-install writes memory = "512") is what set_int
+                # reads anyway: no finding
             elif parser == "set_float":
                 try:
                     float(v)
@@ -230,7 +234,8 @@ class XmDiskSpec(XmDocumentRule):
 
     @staticmethod
     def problem(text: str) -> str | None:
-        return parse_disk(text).problem
+        spec = parse_disk(text)
+        return None if spec.later else spec.problem  # xl's syntax: the reader says so (VF009)
 
 
 class XmVifSpec(XmDocumentRule):
@@ -395,9 +400,15 @@ class XmVncOptions(XmDocumentRule):
             return
         for key in self.OPTIONS:
             e = doc.get(key)
-            if e is None or (key == "vncunused" and str(e.value).lower() in ("0", "no", "n")):
-                continue
+            if e is None or str(e.value).strip() == "" or key == "vncunused" or (
+                    key in ("vncviewer", "vncconsole") and str(e.value).lower() in ("0", "no", "n")):
+                continue  # not set, or set to what xend does anyway (Xen's examples spell the defaults out)
             yield self.report(f"{key} is set but vnc is not 1", e.key_span, hint="add vnc = 1")
+
+
+# What an HVM guest boots first: hvmloader on x86; on Itanium, Xen 3's EFI firmware for
+# VT-i guests (/usr/lib/xen/boot/guest_firmware.bin, as Xen's xmexample.vti names it).
+HVM_FIRMWARE = ("hvmloader", "guest_firmware.bin")
 
 
 class XmHvmBuilder(XmDocumentRule):
@@ -426,14 +437,18 @@ class XmHvmBuilder(XmDocumentRule):
         if b is None or b.value != "hvm":
             return
         k = doc.get("kernel")
-        if k is None or not str(k.value).rstrip("/").endswith("hvmloader"):
-            yield self.report("builder is hvm but kernel is not hvmloader", (k or b).value_span,
-                              hint='kernel = "/usr/lib/xen/boot/hvmloader"')
+        loader = str(k.value).rstrip("/") if k is not None else ""
+        if k is None and "kernel" in doc.computed:
+            pass  # set by code: its value is not known
+        elif k is None or not loader.endswith(HVM_FIRMWARE):
+            yield self.report("builder is hvm but kernel is not hvmloader (guest_firmware.bin on Itanium)",
+                              (k or b).value_span, hint='kernel = "/usr/lib/xen/boot/hvmloader"')
         elif str(k.value).endswith("/"):
-            yield self.report("the hvmloader path ends with '/'", k.value_span,
-                              hint='kernel = "/usr/lib/xen/boot/hvmloader"')
-        if doc.get("device_model") is None and doc.get("device_model_override") is None:
-            yield self.report("builder is hvm but device_model is not set", b.key_span,
+            yield self.report(f"the {loader.rsplit('/', 1)[-1]} path ends with '/'", k.value_span,
+                              hint=f'kernel = "{loader}"')
+        if not doc.states("device_model") and not doc.states("device_model_override"):
+            where = doc.commented(re.compile(r"device_model\s*=")) or b.key_span
+            yield self.report("builder is hvm but device_model is not set", where,
                               hint='device_model = "/usr/lib64/xen/bin/qemu-dm" on a 64-bit host')
 
 

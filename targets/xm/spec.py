@@ -16,9 +16,13 @@ from dataclasses import dataclass, field
 from virtc.suggest import did_you_mean
 
 # Disk source prefixes, longest first, and the model driver each means. None: a driver
-# xend knows but the model has no value for (a VMware image through blktap).
+# xend knows but the model has no value for: other blktap image types, and the block
+# scripts Xen 3 ships in /etc/xen/scripts (block-nbd, block-enbd ...), which xend runs for
+# a `NAME:` prefix.
 DISK_PREFIXES = (("tap:tapdisk:aio:", "tap:aio"), ("tap2:aio:", "tap2:aio"), ("tap:aio:", "tap:aio"),
-                 ("tap:qcow:", "tap:qcow"), ("tap:vmdk:", None), ("phy:", "phy"), ("file:", "file"))
+                 ("tap:qcow:", "tap:qcow"), ("tap:vmdk:", None), ("tap:sync:", None), ("tap:ioemu:", None),
+                 ("phy:", "phy"), ("file:", "file"), ("nbd:", None), ("enbd:", None), ("iscsi:", None),
+                 ("drbd:", None))
 DISK_FIELDS = ("source", "target", "mode")  # disk=phy:DEV,VDEV,MODE[,DOM] (guide line 4735)
 DISK_MODES = ("r", "ro", "w", "w!", "!")  # r/ro read-only, w!/! shared writable (libvirt's reading)
 DISK_TARGET = re.compile(r"^(?:ioemu:)?(?P<name>(?P<prefix>hd|sd|xvd|vd|fd)[a-z]+[0-9]*)"
@@ -60,6 +64,7 @@ class DiskSpec:
     mode: str = "w"
     backend: str | None = None  # the fourth field: the backend domain
     problem: str | None = None
+    later: bool = False  # written in xl's KEY=VALUE disk syntax (Xen 4), read as xl means it
 
     @property
     def usable(self) -> bool:
@@ -80,6 +85,8 @@ def parse_disk(text: str) -> DiskSpec:
     """A disk spec. The first problem found is kept; the fields that could be read are
     filled in all the same (a source without a prefix reads as phy:, as libvirt does),
     and `usable` says whether they make a disk."""
+    if XL_DISK.search(text):
+        return parse_xl_disk(text)
     fields = text.split(",")
     if len(fields) not in (len(DISK_FIELDS), len(DISK_FIELDS) + 1):  # + the backend domain
         named = ", ".join(DISK_FIELDS)
@@ -113,6 +120,32 @@ def parse_disk(text: str) -> DiskSpec:
     return DiskSpec(text, driver, prefix, path or None, m.group("name") if m else "",
                     m.group("prefix") if m else "", (m.group("device") if m else None) or "disk", mode,
                     backend, problems[0] if problems else None)
+
+
+# xl's disk syntax (Xen 4): KEY=VALUE fields, target= last (xl-disk-configuration)
+XL_DISK = re.compile(r"(^|,)\s*(vdev|target|format|access|devtype|backendtype|script)=")
+_XL_FORMATS = {"raw": "file", "qcow": "tap:qcow", "qcow2": "file", "vhd": "file"}
+
+
+def parse_xl_disk(text: str) -> DiskSpec:
+    """An xl disk spec, as Xen 4 reads it: `format=raw, vdev=xvda, access=rw,
+    target=/dev/vg/g` (target takes the rest of the line; positional fields are target,
+    format, vdev, access in xl, but virtc reads the named form only)."""
+    head, sep, target = text.partition("target=")
+    pairs = {}
+    for part in head.split(","):
+        key, eq, value = part.strip().partition("=")
+        if eq:
+            pairs[key.strip()] = value.strip()
+    path = target.strip() if sep else pairs.get("target")
+    vdev = pairs.get("vdev", "")
+    m = DISK_TARGET.match(vdev)
+    device = "cdrom" if pairs.get("devtype") == "cdrom" else "disk"
+    access = {"rw": "w", "w": "w", "ro": "r", "r": "r"}.get(pairs.get("access", "rw"), "")
+    driver = "phy" if path and path.startswith("/dev/") else _XL_FORMATS.get(pairs.get("format", "raw"))
+    problem = None if m and access else f"xl disk spec {text!r} names no device (vdev=) or an unknown access"
+    return DiskSpec(text, driver, None, path or None, m.group("name") if m else "",
+                    m.group("prefix") if m else "", device, access or "w", None, problem, later=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -273,9 +273,14 @@ class Lun(Owned):
 
 @dataclass(frozen=True, slots=True)
 class ImageDir:
-    path: str
+    """Where guest images are labelled: a directory (`images "DIR"`, `DIR(/.*)?`) or any
+    file context pattern of file_contexts.local whose type is an image type."""
+
+    path: str  # the directory, or the fixed start of the pattern
     label: str  # SELinux type, e.g. virt_image_t / xen_image_t
-    span: Span
+    span: Span | None
+    pattern: str | None = None  # the file context regex; None: path(/.*)?
+    ftype: str | None = None  # matchpathcon's file type (-- regular, -b block ...); None: any
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import ipaddress
 import posixpath
+import re
+from functools import lru_cache
 from urllib.parse import urlsplit
+
+from virtc.schemas import load
 
 from ..diagnostics import Related, Severity
 from ..model import Disk, Firewall, Guest, Host, ImageDir
@@ -65,25 +69,60 @@ def nfs_mount(h: Host, path: str):
     return None
 
 
-def image_dir_of(h: Host, path: str) -> ImageDir | None:
-    """The most specific `images` directory of the host that holds path."""
-    best = None
-    for d in h.image_dirs:
-        if under(path, d.path) and (best is None or len(d.path) > len(best.path)):
-            best = d
-    return best
+_META = set("*+?[](){}|^$.\\")
+
+
+def _regex(d: ImageDir) -> str:
+    return d.pattern or re.escape(d.path.rstrip("/")) + "(/.*)?"
+
+
+@lru_cache(maxsize=None)
+def _compiled(regex: str) -> re.Pattern | None:
+    try:
+        return re.compile(regex)
+    except re.error:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _policy() -> tuple[ImageDir, ...]:
+    """RHEL 5's policy labels, least specific first (as fc_sort orders file_contexts)."""
+    entries = [ImageDir(e["regex"].removesuffix("(/.*)?"), e["type"], None, pattern=e["regex"])
+               for e in load("selinux-policy.json")["file_contexts"]]
+    return tuple(sorted(entries, key=lambda d: (len(d.path), len(_regex(d)))))
+
+
+def image_dir_of(h: Host, path: str, ftype: str = "--") -> ImageDir | None:
+    """The file context that labels `path` (a regular file unless `ftype` says), the way
+    matchpathcon finds it: among the policy's contexts and then the host's own
+    (file_contexts.local, `images`), a pattern without regex characters that matches wins;
+    otherwise the last that matches."""
+    last = None
+    for d in (*_policy(), *h.image_dirs):
+        if d.ftype is not None and d.ftype != ftype:
+            continue
+        compiled = _compiled(_regex(d))
+        if compiled is None or not compiled.fullmatch(path):
+            continue
+        if d.pattern is not None and not (_META & set(d.pattern.replace("\\.", ""))):
+            return d  # an exact path
+        last = d
+    return last
 
 
 class _ImageRule(Rule):
     """Shared classification of a guest's file-based images."""
 
     def classify(self, h: Host, d: Disk) -> tuple[str, ImageDir | None]:
-        """'default' | 'labelled' | 'nfs' | 'wrong-type' | 'unlabelled', and the directory."""
+        """'default' | 'labelled' | 'nfs' | 'wrong-type' | 'unlabelled', and the context that
+        labels the image ('default': the policy's own label for images)."""
         types = set(self.limit("security.image_types").value.values())
         found = image_dir_of(h, d.path)
         in_default = any(under(d.path, x) for x in self.limit("security.default_image_dirs").value)
-        if in_default and (found is None or found.label in types):
-            return "default", found
+        if found is not None and found.label in types and (in_default or found.span is None):
+            return "default", found  # the guide's directory, or one the policy labels for images
+        if found is not None and found.span is None:
+            found = None  # the policy's label, not an image type, and not the admin's doing: as if unlabelled
         if found is not None:
             return ("labelled" if found.label in types else "wrong-type"), found
         if nfs_mount(h, d.path) is not None:
@@ -284,13 +323,14 @@ class BlockDeviceLabel(Rule):
             for d in g.disks:
                 if d.device != "disk" or d.source_type != "block" or not d.path:
                     continue
-                found = image_dir_of(h, d.path)
+                found = image_dir_of(h, d.path, "-b")
                 if found is not None and found.label in types.value.values():
                     continue
                 yield self.report(
                     f"block device {d.path} of guest {g.name} has no image label on host {h.name} "
                     f"({selinux_shown(h)})", d.span, d.owner,
-                    related=(Related(found.span, f"{found.path} is labelled {found.label}"),) if found else (),
+                    related=(Related(found.span, f"{found.path} is labelled {found.label}"),)
+                    if found is not None and found.span is not None else (),
                     hint=f'add `images "{posixpath.dirname(d.path)}" label {want}` to host {h.name} '
                          f"(semanage fcontext -a -t {want} -f -b {d.path}; restorecon {d.path})")
 

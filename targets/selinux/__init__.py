@@ -29,10 +29,13 @@ BOOLEANS = Format(
     "sebool", "persistent SELinux booleans (booleans.local)",
     paths=("etc/selinux/*/modules/active/booleans.local",), names=("*booleans.local",),
     read=booleans.read, rules=booleans.RULES, facts=("sebools",))
+# A host's /etc/selinux/config says its SELinux files were copied with it: without a
+# file_contexts.local or booleans.local beside it, the host has no local labels and no
+# persistent booleans (the policy's own apply), which is a fact, not an unknown.
 CONFIG = Format(
     "selinux-config", "the SELinux mode the host boots in (/etc/selinux/config)",
     paths=("etc/selinux/config", "etc/sysconfig/selinux"), recognise=_config, read=config.read,
-    rules=config.RULES, single=True)
+    rules=config.RULES, facts=("labels", "sebools"), single=True)
 COMMANDS = Format(
     "selinux-commands", "a setup script's `semanage fcontext` and `setsebool` commands (loose files only)",
     recognise=_commands, read=commands.read, rules=commands.RULES, trailing=True)

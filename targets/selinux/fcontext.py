@@ -3,8 +3,10 @@
 
 A context with an image type becomes an image directory, as the language's `images "DIR"
 label TYPE` makes it: `/virtstorage(/.*)? system_u:object_r:xen_image_t:s0` is
-ImageDir("/virtstorage", "xen_image_t"). Contexts of other types (a web server's
-directory, say) are not image directories and are named as not modelled.
+ImageDir("/virtstorage", "xen_image_t"). Any other pattern is kept as the regex it is
+(`/dev/vg_xen/.*  -b  ...`), and the rules match paths against it the way matchpathcon
+does. Contexts of other types (a web server's directory, say) are not image
+directories and are named as not modelled.
 """
 from __future__ import annotations
 
@@ -91,17 +93,43 @@ def _context(found: Found, regex: str, regex_span, label: str, label_span, ftype
         else:
             skipped.add(f"a file context of type {label} (not an image type)", span)
         return None
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        report(found, FcontextSyntax, f"'{regex}' is not a regular expression: {exc}", regex_span,
+               hint="/virtstorage(/.*)?")
+        return None
     tree = regex.endswith(TREE)
     plain = regex[: -len(TREE)] if tree else regex
     plain = re.sub(r"\\(.)", r"\1", plain).rstrip("/") or "/"
-    if REGEX_CHARS & set(plain):
-        skipped.add("a file context whose pattern is not a directory or device path", span)
-        return None
+    if REGEX_CHARS & set(plain):  # a pattern (/dev/vg_xen/.*, /srv/images/[^/]*\.img): matched as one
+        return ImageDir(stem(regex), label, span, pattern=regex, ftype=ftype)
     last = plain.rsplit("/", 1)[-1]
     if not tree and ftype is None and not plain.startswith("/dev/") and "." not in last:
         report(found, FcontextDirectoryOnly, f"'{regex}' labels the directory {plain} itself but not the images in it",
                regex_span, hint=f"{plain}(/.*)? labels the directory and everything in it")
-    return ImageDir(plain, label, span)
+    return ImageDir(plain, label, span, pattern=None if tree else regex, ftype=ftype)
+
+
+def stem(regex: str) -> str:
+    """The fixed start of a file context pattern, up to its first regex character: the
+    directory it is about (/dev/vg_xen for /dev/vg_xen/.*)."""
+    out = []
+    i = 0
+    while i < len(regex):
+        ch = regex[i]
+        if ch == "\\" and i + 1 < len(regex):
+            out.append(regex[i + 1])
+            i += 2
+            continue
+        if ch in REGEX_CHARS or ch == ".":
+            break
+        out.append(ch)
+        i += 1
+    text = "".join(out)
+    if i < len(regex) and not text.endswith("/") and not regex.startswith("(/", i):
+        text = text.rsplit("/", 1)[0]  # the pattern goes on inside a name (/virt.*): its folder
+    return text.rstrip("/") or "/"
 
 
 # ---------------------------------------------------------------- format-level rules

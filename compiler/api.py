@@ -142,9 +142,11 @@ def _finished(out: Outcome, start: str) -> Outcome:
 
 def _import(paths: list[str], roots: list[str], capabilities: str | None, output: str | None,
             force: bool) -> Outcome:
+    from dataclasses import replace
+
     from . import dslwrite
     from .build import artifacts
-    from .diagnostics import error, info, warning
+    from .diagnostics import info, warning
     from .lint import lint_files
     from .rules.base import Scope
     from .ruleset import by_code
@@ -153,10 +155,29 @@ def _import(paths: list[str], roots: list[str], capabilities: str | None, output
         read = lint_files(paths, roots, capabilities)
     model, diags = read.model, read.diagnostics
     out = Outcome(model, diags, read.sources)
-    reading = [d for d in diags if d.severity is Severity.ERROR
-               and (d.code not in by_code() or by_code()[d.code].scope in (Scope.READER, Scope.LANGUAGE))]
-    if reading:
-        return out
+    # A file that could not be read whole (a reader's error, or values computed by code):
+    # the .virt would silently lack what it says. Its guests are not imported, the rest is,
+    # and the run fails (exit 1) listing what was left out.
+    problems: dict[str, Diagnostic] = {}
+    for d in diags:
+        reading = d.severity is Severity.ERROR and (
+            d.code not in by_code() or by_code()[d.code].scope in (Scope.READER, Scope.LANGUAGE))
+        if (reading or d.code == "VF102") and d.span is not None:
+            problems.setdefault(d.span.file, d)
+    skipped = [g for g in model.guests if g.span.file in problems]
+    if skipped:
+        model = replace(model, guests=tuple(g for g in model.guests if g.span.file not in problems))
+        out.model = model
+    for g in skipped:
+        d = problems[g.span.file]
+        out.diagnostics.append(error("VF006", f"guest {g.name} is not imported: {d.span.file} cannot be read whole "
+                                              f"({d.code} at line {d.span.line}: {d.message})", g.span,
+                                     hint="fix the file, then import again"))
+    for path in sorted(set(problems) - {g.span.file for g in skipped} - {g.span.file for g in model.guests}):
+        d = problems[path]
+        out.diagnostics.append(error("VF006", f"{path} is imported only as far as it could be read ({d.code} at "
+                                              f"line {d.span.line}: {d.message})", d.span,
+                                     hint="fix the file, then import again"))
     if not model.guests and not model.hosts:
         out.diagnostics.append(error("VF002", "nothing to import: no host or guest configuration found", None))
         return out

@@ -343,8 +343,11 @@ def import_cmd(paths: List[str] = typer.Argument(None, help="Existing config fil
                   result.sources, format.value)
     if text:
         sys.stderr.write(text)
-    if result.text is not None and not result.has_errors:
-        typer.echo(f"wrote {output}: {len(result.model.hosts)} host(s), {len(result.model.guests)} guest(s); "
+    if result.text is not None:
+        skipped = sum(1 for d in result.diagnostics if d.code == "VF006" and d.message.endswith(")")
+                      and " is not imported: " in d.message)
+        left = f"; {skipped} guest(s) left out (above)" if skipped else ""
+        typer.echo(f"wrote {output}: {len(result.model.hosts)} host(s), {len(result.model.guests)} guest(s){left}; "
                    f"run `virtc check {output}` for the rules", err=True)
     raise typer.Exit(1 if result.has_errors else 0)
 

@@ -60,10 +60,7 @@ def _host(name: str, found: list[Found]) -> Host:
 
 def place(g: Guest, host: Host) -> Guest:
     """The guest on this host: a file that names no architecture means the host's."""
-    g = readback.place(g, host.name)
-    if g.fields.get("arch") is None and g.arch != host.arch:
-        g = replace(g, arch=host.arch, pae="pae" in g.features or host.arch in ("x86_64", "ia64"))
-    return g
+    return readback.with_host_arch(readback.place(g, host.name), host)
 
 
 # Format findings that are beside the point of a conversion: VF113 advises managing a

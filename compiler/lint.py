@@ -262,15 +262,15 @@ def skipped_note(host, missing: list[str], span: Span | None) -> Diagnostic | No
 
 
 def _disagreements(found: list[Found]) -> list[Diagnostic]:
-    """VF005: one guest in two files that say different things."""
+    """VF005: one guest in an xm config and a domain XML that say different things."""
     seen: dict[str, tuple] = {}
     out = []
     for f in found:
         for g in f.guests:
             sig = {"memory": (g.memory_kib, g.maxmem_kib), "vCPUs": (g.vcpus, g.max_vcpus),
                    "disks": tuple((d.target, d.path) for d in g.disks), "NICs": tuple(n.mac for n in g.nics)}
-            if g.name in seen and seen[g.name][0] != sig:
-                first = seen[g.name][1]
+            if g.name in seen and seen[g.name][0] != sig and seen[g.name][1].format != f.format:
+                first = seen[g.name][1]  # (two files of one format: VF010)
                 what = ", ".join(k for k in sig if sig[k] != seen[g.name][0][k])
                 out.append(warning("VF005", f"guest {g.name} is described by {first.source.path} and "
                                             f"{f.source.path}, which disagree on {what}",

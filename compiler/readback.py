@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
-from .diagnostics import Diagnostic, info
+from .diagnostics import Diagnostic, Related, error, info
 from .documents import Document
 from .model import Boot, Cpu, FieldSpans, GrubSettings, Guest, Host
 from .source import SourceFile, Span
@@ -113,8 +113,18 @@ def assemble(name: str, found: list[Found], span: Span) -> tuple[Host, list[Gues
         spans.update(f.spans)
         for g in f.guests:
             described.setdefault(g.name, []).append((f.format, g))
-    guests = {name: _one_guest(versions) for name, versions in described.items()}
-    hyper = values.get("hypervisor") or _infer_hypervisor(list(guests.values()), found)
+    guests: list[Guest] = []
+    for versions in described.values():
+        one, extra = _one_guest(versions)
+        guests.append(one)
+        for g in extra:  # another file names the same guest: both are checked, and that is a finding
+            guests.append(g)
+            diags.append(error("VF010", f"guest {g.name} is defined twice on host {name}: xend and libvirt "
+                                        "keep one guest per name, so only one of the files takes effect",
+                               g.fields.get("name") or g.span,
+                               related=(Related(one.fields.get("name") or one.span, "first defined here"),),
+                               hint="give each guest its own name (and UUID), or remove the stale copy"))
+    hyper = values.get("hypervisor") or _infer_hypervisor(guests, found)
     values["hypervisor"] = hyper
     known = {f.name for f in fields(Host)}
     kw = {k: v for k, v in values.items() if k in known}
@@ -124,8 +134,17 @@ def assemble(name: str, found: list[Found], span: Span) -> tuple[Host, list[Gues
     host = Host(name=name, bridges=kw.pop("bridges"), networks=kw.pop("networks"), luns=kw.pop("luns"),
                 image_dirs=kw.pop("image_dirs"), shared=kw.pop("shared"), span=span,
                 fields=field_spans(spans), **kw)
-    placed = [place(g, name) for g in guests.values()]
+    placed = [with_host_arch(place(g, name), host) for g in guests]
     return host, placed, diags
+
+
+def with_host_arch(g: Guest, host: Host) -> Guest:
+    """A guest whose file names no architecture (an xm config never does) on an ia64 or
+    i686 host has the host's: an Itanium host's guests are ia64, not the model's default
+    x86_64. On an x86_64 host a guest may be 32- or 64-bit, so the default stays."""
+    if g.fields.get("arch") is None and g.arch != host.arch and host.arch != "x86_64":
+        return replace(g, arch=host.arch, pae="pae" in g.features or host.arch in ("x86_64", "ia64"))
+    return g
 
 
 def place(g: Guest, host: str) -> Guest:
@@ -135,15 +154,21 @@ def place(g: Guest, host: str) -> Guest:
                    pci=tuple(replace(p, owner=p.owner.on(host)) for p in g.pci))
 
 
-def _one_guest(versions: list[tuple[str, Guest]]) -> Guest:
-    """A guest described by several files. For a Xen guest the xm config wins: it is what
-    xend starts the guest from, and it holds what RHEL 5's libvirt XML cannot (a vif
-    `rate`); the architecture, which an xm config never states, comes from the XML."""
+def _one_guest(versions: list[tuple[str, Guest]]) -> tuple[Guest, list[Guest]]:
+    """A guest described by several files, and the guests of the same name that are not
+    it. An xm config and a domain XML of one Xen guest are one guest (xend keeps both): the
+    xm config wins, as what xend starts the guest from and what holds what RHEL 5's
+    libvirt XML cannot (a vif `rate`); the architecture, which an xm config never states,
+    comes from the XML. A second xm config (or XML) of the name is another guest."""
     xm = [g for fmt, g in versions if fmt == "xm"]
     xml = [g for fmt, g in versions if fmt != "xm"]
     if xm and xml:
-        return replace(xm[0], arch=xml[0].arch, pae=xml[0].pae)
-    return versions[0][1]
+        return replace(xm[0], arch=xml[0].arch, pae=xml[0].pae,
+                       fields=field_spans({**dict(xm[0].fields.items), "arch": xml[0].fields.get("arch")}
+                                          if xml[0].fields.get("arch") else dict(xm[0].fields.items))), \
+            xm[1:] + xml[1:]
+    first = versions[0][1]
+    return first, [g for _, g in versions[1:]]
 
 
 def _infer_hypervisor(guests: list[Guest], found: list[Found]) -> str:

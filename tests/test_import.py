@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from virtc import api
+from virtc.resolve import compile_sources
 
 from conftest import ROOT
 
@@ -83,7 +84,9 @@ def test_cli_import_writes_once_and_refuses_to_overwrite(tmp_path):
     assert check.returncode == 0, check.stdout
 
 
-def test_import_writes_nothing_when_a_file_cannot_be_read(tmp_path):
+def test_import_leaves_out_a_guest_whose_file_cannot_be_read(tmp_path):
+    """A guest whose config cannot be read whole is left out with a finding naming it; the
+    rest is written, and the run fails (exit 1)."""
     out = tmp_path / "out"
     assert not api.build([str(ROOT / "examples" / "xen-webfarm.virt")], str(out)).has_errors
     bad = out / "xenweb1" / "etc" / "xen" / "web01"
@@ -91,8 +94,11 @@ def test_import_writes_nothing_when_a_file_cannot_be_read(tmp_path):
     virt = tmp_path / "fleet.virt"
     r = run("import", "--root", str(out), "-o", str(virt))
     assert r.returncode == 1
-    assert "VF102" in r.stderr and "web01" in r.stderr
-    assert not virt.exists()
+    assert "VF006" in r.stderr and "guest web01 is not imported" in r.stderr and "VF102" in r.stderr
+    assert "1 guest(s) left out" in r.stderr
+    names = {g.name for g in compile_sources([str(virt)]).model.guests}
+    assert "web01" not in names and "web02" in names
+    assert run("check", str(virt)).returncode == 0
 
 
 def test_import_of_lone_xm_configs_declares_the_bridges_they_use(tmp_path):

@@ -211,3 +211,27 @@ def test_hosts_linted_together_keep_every_finding_of_each_alone(tmp_path):
     assert alone <= _findings(together)
     names = {h.name for h in hosts}
     assert all(d.owner.host in names for d in together.diagnostics if d.owner is not None and d.owner.host)
+
+
+ELILO = """boot=/dev/sda1
+delay=20
+default=linux
+image=vmlinuz-2.6.18-308.el5xen
+	vmm=xen.gz-2.6.18-308.el5
+	label=linux
+	initrd=initrd-2.6.18-308.el5xen.img
+	read-only
+	root=/dev/VolGroup00/LogVol00
+	append="dom0_mem=1024M -- quiet"
+"""
+
+
+def test_a_guest_file_that_names_no_architecture_runs_the_hosts(tmp_path):
+    """An xm config never says its architecture: on an Itanium host (elilo.conf) its
+    guests are ia64, not the model's default x86_64."""
+    root = tmp_path / "itan1"
+    _write(root, "boot/efi/efi/redhat/elilo.conf", ELILO)
+    _write(root, "etc/xen/web01", GUEST)
+    result = api.lint([], [str(root)])
+    assert result.model.hosts[0].arch == "ia64"
+    assert [g.arch for g in result.model.guests] == ["ia64"]

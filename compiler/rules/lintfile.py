@@ -223,3 +223,27 @@ class LaterXenSyntax(Rule):
     checklist, section, lines = (), "virtc", "-"
     scope = Scope.READER
 
+
+class GuestDefinedTwice(Rule):
+    """Each guest name is defined once on a host.
+
+    What it checks: two xm configs (or two domain XMLs) of one host that give the same
+    `name`. Both are read and checked, and this finding names the second. (An xm config
+    and a domain XML of one Xen guest are one guest, which xend keeps both of; VF005
+    compares them.)
+
+    Why: "name=NAME: the domain name. It must be unique" (§31, line 4710); a copied
+    configuration keeps the name of its original (§32.19, lines 5579-5580). xend and
+    libvirt keep one guest per name, so only one of the two files takes effect, and which
+    one depends on the order they are started or defined in.
+
+    Example:
+        /etc/xen/web01 and /etc/xen/web01.copy, both with name = "web01"
+
+    Fix: give the copy its own name (and UUID, VX108), or remove it.
+    """
+
+    code, name, severity = "VF010", "guest-defined-twice", Severity.ERROR
+    checklist, section, lines = ("XEN-17",), "§31", "4710, 5579-5580"
+    scope = Scope.READER
+

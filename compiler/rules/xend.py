@@ -22,8 +22,6 @@ NOT_CHECKABLE: dict[str, str] = {
               "list of installed files would be needed to check `xend vnc-tls 1` against them",
     "XEN-13": "no field: /etc/sysconfig/xend (XENCONSOLED_LOG_GUESTS=yes) is not described; a host statement "
               "such as `xend-sysconfig XENCONSOLED_LOG_GUESTS yes` would be needed",
-    "XEN-17": "format-level: the language makes guest names unique across the whole fleet (VR004), which is "
-              "stricter than per host; duplicate name= values among existing /etc/xen files are for their reader",
     "XEN-27": "emitter: the xm writer fills the parser defaults (memory, vcpus, boot 'c', vncunused 1, ...) "
               "from the model, whose own defaults the language applies",
     "XEN-29": "emitter: the shape of a typical PV xm config (name, memory, disk, vif, vnc, uuid, bootloader, "

@@ -9,7 +9,6 @@ guessed: the rules that need them skip that host (and say so, VF004), nothing el
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field, replace
 
 from virtc import targets
@@ -17,9 +16,9 @@ from virtc.targets import grub, ifcfg
 from virtc.targets.format import Format
 from virtc.targets.libvirt import schema
 
-from . import progress
+from . import kernels, progress
 from .diagnostics import Diagnostic, Related, info, warning
-from .model import GuestOS, Model
+from .model import Model
 from .placement import HostFiles, Placed, collect
 from .readback import Found, assemble, whole_file
 from .readers import read_text
@@ -181,30 +180,9 @@ def assemble_host(hr: HostRead, span: Span) -> tuple:
                         kernel_variant=variants.get(g.name, g.kernel_variant),
                         boot=replace(g.boot, cmdline=g.boot.cmdline or cmdline or None))
             if g.os is None and release:
-                g = replace(g, os=guest_os_from_kernel(release))
+                g = replace(g, os=kernels.guest_os(release))
         placed.append(g)
     return host, placed, diags
-
-
-# RHEL 5 update releases by the kernel they shipped (2.6.18-N.el5): how a guest whose
-# own grub.conf names its kernel tells which RHEL 5 update it runs.
-RHEL5_KERNELS = ((8, "5.0"), (53, "5.1"), (92, "5.2"), (128, "5.3"), (164, "5.4"), (194, "5.5"),
-                 (238, "5.6"), (274, "5.7"), (308, "5.8"), (348, "5.9"), (371, "5.10"), (398, "5.11"))
-_EL_KERNEL = re.compile(r"^2\.6\.(?P<minor>\d+)-(?P<build>\d+)[.\w]*\.el(?P<major>\d)")
-
-
-def guest_os_from_kernel(release: str):
-    m = _EL_KERNEL.match(release)
-    if not m:
-        return None
-    major, build = m.group("major"), int(m.group("build"))
-    if major != "5":
-        return GuestOS("rhel", None, f"rhel{major}")
-    update = "5.0"
-    for first, name in RHEL5_KERNELS:
-        if build >= first:
-            update = name
-    return GuestOS("rhel", update, f"rhel{update}")
 
 
 # Host facts, and what states them. The first four come from `virsh capabilities` and

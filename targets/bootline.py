@@ -23,9 +23,6 @@ DEFAULT_ROOTFS = "/dev/VolGroup00/LogVol00"
 HYPERVISOR_OPTION_VALUE = "VB103"
 UNSUFFIXED_HYPERVISOR_MEMORY = "VB104"
 
-# A kernel release and its variant, as RHEL names kernel packages: 2.6.18-308.el5 + xen,
-# 2.6.18-128.el5 + PAE, 2.6.9-67.EL + smp.
-_RELEASE = re.compile(r"^(?P<release>.+?\.(?:el[0-9]+|EL))(?P<variant>[A-Za-z][A-Za-z0-9]*)?$")
 
 
 class Words:
@@ -59,12 +56,6 @@ class Words:
 def _count(text: str, digits: int = 6) -> int | None:
     """A whole number written in ASCII digits (str.isdigit also takes '²', which int() refuses)."""
     return int(text) if text.isascii() and text.isdigit() and len(text) <= digits else None
-
-
-def split_release(version: str) -> tuple[str, str | None]:
-    """'2.6.18-308.el5xen' -> ('2.6.18-308.el5', 'xen'): what `os-kernel R variant V` says."""
-    m = _RELEASE.match(version)
-    return (m.group("release"), m.group("variant")) if m else (version, None)
 
 
 def _iommu_value(word: str, names: dict) -> bool | None:

@@ -483,8 +483,9 @@ class HvmOnlySettingOnPv(Rule):
     def guest(self, g: Guest):
         if g.type != "xen-pv":
             return
-        for key, what in (("features", f"features {' '.join(g.features)}"), ("boot", "a boot order")):
+        for key, what, stated in (("features", f"features {' '.join(g.features)}", g.features),
+                                  ("boot", "a boot order", True)):
             span = g.fields.get(key)
-            if span is not None:
+            if span is not None and stated:  # (pae = 0 in an xm config states no feature)
                 yield self.report(f"PV guest {g.name} states {what}, which only fully virtualized guests use",
                                   span, g.owner, hint=f"remove `{key}`")

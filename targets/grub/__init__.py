@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-from ..bootline import DEFAULT_ROOT, DEFAULT_ROOTFS, restore_derived, split_release  # noqa: F401
+from virtc.kernels import split_release  # noqa: F401  (the format's API)
+
+from ..bootline import DEFAULT_ROOT, DEFAULT_ROOTFS, restore_derived  # noqa: F401
 from ..format import Format
 from . import rules
 from .document import parse_document  # noqa: F401

@@ -10,12 +10,19 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from virtc.kernels import split_release
 from virtc.model import GrubSettings
 from virtc.readback import Found
 from virtc.source import SourceFile
 
-from ..bootline import (DEFAULT_ROOT, DEFAULT_ROOTFS, Words, _count, split_release, take_hypervisor_facts,
-                        take_linux_derived)
+from ..bootline import (
+    DEFAULT_ROOT,
+    DEFAULT_ROOTFS,
+    Words,
+    _count,
+    take_hypervisor_facts,
+    take_linux_derived,
+)
 from .document import parse_document
 from .rules import COMMANDS
 

@@ -6,10 +6,9 @@ import re
 
 from virtc.diagnostics import Related, Severity
 from virtc.documents import Document
-from virtc.suggest import did_you_mean
 from virtc.rules.base import Rule, Scope, rules_in
+from virtc.suggest import did_you_mean
 from virtc.values import is_number
-
 
 # GRUB 0.97's menu and general commands (grub(8) info manual, "Commands").
 COMMANDS = frozenset("""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from virtc import identity
+from virtc import identity, kernels
 from virtc.diagnostics import error
 from virtc.model import (ACTIONS, Boot, Cpu, Disk, Graphics, Network, Nic, NumaCell,
                          PciDevice, Pool, Serial)
@@ -262,6 +262,9 @@ class _Reader:
         if gtype == "xen-hvm":
             kw["pv_drivers"] = (any(n.model == "netfront" for n in kw.get("nics", ()))
                                 or any(d.bus == "xen" for d in kw.get("disks", ())))
+        image = kernels.image_release(kw["boot"].kernel) if gtype != "xen-hvm" else None
+        if image is not None:  # <os><kernel> says which RHEL the guest runs
+            kw.update(kernel_release=image[0], kernel_variant=image[1], os=kernels.guest_os(image[0]))
         guest = new_guest(name, gtype, self.span(root), fields=field_spans(spans), **kw)
         self.found.guests.append(guest)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
+from virtc import kernels
 from virtc.conventions import CPUSET_RE, PREFIX_BUS  # the language's conventions, which reading inverts
 from virtc.diagnostics import error, warning
 from virtc.documents import Document, Entry
@@ -247,7 +248,8 @@ class _Reader:
                   graphics=self.graphics(hvm), serials=self.serials(hvm), boot=Boot(*boot),
                   clock="localtime" if _flag(self.value("localtime", "clock")) else "utc",
                   uuid=uuid, uuid_auto=uuid_auto, features=features,
-                  pv_drivers=hvm and any(n.model == "netfront" for n in nics),
+                  # PV drivers in an HVM guest: a netfront NIC, or a disk on the Xen bus (xvd*)
+                  pv_drivers=hvm and (any(n.model == "netfront" for n in nics) or any(d.bus == "xen" for d in disks)),
                   sound=self.sound(hvm), usb=self.usb(hvm), description=self.description())
         for event in ("on_poweroff", "on_reboot", "on_crash"):
             action = self.value(event, event)
@@ -259,6 +261,15 @@ class _Reader:
         kw["pae"] = True
         if hvm and "pae" not in features:
             kw.update(arch="i686", pae=False)
+        pae = self.entry("pae")
+        if not hvm and pae is not None and _flag(pae.value) is False:
+            # xend ignores pae for a PV guest, but pae = 0 says its kernel is not PAE: a
+            # 32-bit non-PAE kernel, which a PV guest cannot run (guide §35.7)
+            kw.update(arch="i686", pae=False)
+            self.fields["arch"] = pae.span  # what the findings about its architecture point at
+        image = kernels.image_release(boot[2]) if not hvm else None
+        if image is not None:  # the guest's kernel says which RHEL it runs
+            kw.update(kernel_release=image[0], kernel_variant=image[1], os=kernels.guest_os(image[0]))
         self.unmodelled(hvm)
         span = name_e.span if name_e is not None else whole_file(self.src)
         return new_guest(self.name, kind, span, fields=field_spans(self.fields), **kw)

@@ -23,8 +23,6 @@ from ..values import is_number
 
 # Checklist items of this area that no rule implements, and why (see compiler/coverage.py).
 NOT_CHECKABLE: dict[str, str] = {
-    "BOOT-05": "emitter: /etc/sysconfig/kernel (DEFAULTKERNEL=kernel-xen) is not described by the model "
-               "(no host statement sets it); virtc can write it on Xen hosts",
     "BOOT-12": "no field: the guest's /etc/inittab is not described (a guest statement such as "
                "`console getty xvc0` would be needed); virtc writes host files only",
 }

@@ -189,8 +189,8 @@ def assemble_host(hr: HostRead, span: Span) -> tuple:
 # /etc/redhat-release; the others are known only when the host's file of that kind was
 # read (a lone xm config says nothing about the host's bridges: "no bridge" would be a guess).
 FACTS = {
-    "cpu": "its CPUs (capabilities XML)",
-    "memory": "its memory (capabilities XML)",
+    "cpu": "its CPUs (capabilities XML, or saved `xm info` / `virsh nodeinfo` output)",
+    "memory": "its memory (saved `xm info` or `virsh nodeinfo` output; capabilities XML with NUMA cells)",
     "numa": "its NUMA cells (capabilities XML)",
     "release": "its RHEL release (/etc/redhat-release)",
     "bridges": "its bridges (ifcfg files)",

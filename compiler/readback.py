@@ -16,7 +16,9 @@ kernel_kind ("xen"|"linux", grub/elilo: hypervisor inference); boot_derived ({"a
 "xen_args": (...)}: boot words read as facts (iommu switches, processor.max_cstate=1) that
 grub.restore_derived(host, founds) puts back after derive()); guest_boot ({guest: (kernel
 release, cmdline, span)}, a guests/NAME/boot/grub/grub.conf) and guest_variant ({guest:
-variant}); ifcfg (one IfcfgFile per ifcfg file; ifcfg.bridges(founds) pairs them into Bridges).
+variant}); ifcfg (one IfcfgFile per ifcfg file; ifcfg.bridges(founds) pairs them into Bridges);
+cpu_counts ((sockets, cores, threads, MHz) from `xm info` or `virsh nodeinfo`, filling what
+the CPU of a capabilities XML does not say); autostart ((guest|network|pool, name) links).
 """
 from __future__ import annotations
 
@@ -126,6 +128,11 @@ def assemble(name: str, found: list[Found], span: Span) -> tuple[Host, list[Gues
                                hint="give each guest its own name (and UUID), or remove the stale copy"))
     hyper = values.get("hypervisor") or _infer_hypervisor(guests, found)
     values["hypervisor"] = hyper
+    counts = values.get("cpu_counts")
+    if counts:  # `xm info` / `virsh nodeinfo`: what a capabilities XML left unknown
+        cpu = values["cpu"]
+        values["cpu"] = replace(cpu, sockets=cpu.sockets or counts[0], cores=cpu.cores or counts[1],
+                                threads=cpu.threads or counts[2], mhz=cpu.mhz or counts[3])
     known = {f.name for f in fields(Host)}
     kw = {k: v for k, v in values.items() if k in known}
     kw.update(tuples)

@@ -17,7 +17,7 @@ from typing import Callable
 
 from virtc.suggest import did_you_mean
 
-from . import (cpuspeed, elilo, exports, grub, hosts, ifcfg, iptables, libvirt, modprobe, multipath, rclocal,
+from . import (cpuspeed, elilo, exports, grub, hostinfo, hosts, ifcfg, iptables, libvirt, modprobe, multipath, rclocal,
                release, scsi_id, selinux, sysconfig_kernel, sysctl, udev, xend, xm)
 from .format import Artifact, Format  # noqa: F401  (the formats' shared types)
 
@@ -30,7 +30,7 @@ FORMATS: tuple[Format, ...] = (
     ifcfg.FORMAT, udev.FORMAT, scsi_id.FORMAT, multipath.FORMAT, rclocal.FORMAT, hosts.FORMAT,
     modprobe.FORMAT, sysctl.FORMAT, iptables.FORMAT, exports.FORMAT,
     selinux.FCONTEXT, selinux.BOOLEANS, selinux.CONFIG, selinux.COMMANDS,
-    cpuspeed.FORMAT, sysconfig_kernel.FORMAT, release.FORMAT,
+    cpuspeed.FORMAT, sysconfig_kernel.FORMAT, release.FORMAT, hostinfo.XM_INFO, hostinfo.NODEINFO,
 )
 
 # A loose file's content is tried against these in order: the most particular first (an
@@ -39,6 +39,7 @@ RECOGNISE_ORDER: tuple[Format, ...] = (
     libvirt.DOMAIN, libvirt.NETWORK, libvirt.POOL, libvirt.CAPABILITIES, libvirt.UNKNOWN_XML,
     selinux.COMMANDS, xend.FORMAT, grub.GRUB, elilo.FORMAT, multipath.FORMAT, iptables.FORMAT, ifcfg.FORMAT,
     udev.FORMAT, xm.FORMAT, sysctl.FORMAT, modprobe.FORMAT, selinux.CONFIG, rclocal.FORMAT,
+    hostinfo.XM_INFO, hostinfo.NODEINFO,
 )
 
 

@@ -9,6 +9,7 @@ guessed: the rules that need them skip that host (and say so, VF004), nothing el
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 
 from virtc import targets
@@ -138,6 +139,20 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list, sch
     return hr
 
 
+# SR-IOV: a driver loaded with max_vfs=N (igb, ixgbe) spawns its Virtual Functions as PCI
+# devices from device (slot) 0x10 up, 03:10.0, 03:10.1 ... beside the Physical Function's
+# 03:00.0 (guide §15.2, lines 2764-2777).
+_VF_SLOT = 0x10
+
+
+def _virtual_functions(host):
+    """A test that says whether a PCI address is one of the host's Virtual Functions, or
+    None when its modprobe options spawn none."""
+    spawned = any(int(n) > 0 for s in host.modprobe for m in re.finditer(r"(?:^|\s)max_vfs=([0-9,]+)", s.value)
+                  for n in m.group(1).split(",") if n)
+    return (lambda p: p.slot >= _VF_SLOT) if spawned else None
+
+
 def _guest_boot(found: list[Found]) -> tuple[dict, dict]:
     boots, variants = {}, {}
     for f in found:
@@ -170,8 +185,11 @@ def assemble_host(hr: HostRead, span: Span) -> tuple:
         diags.extend(f.diagnostics)
         if f.document is not None:
             hr.documents.append(f.document)
+    vfs = _virtual_functions(host)
     placed = []
     for g in guests:
+        if vfs and any(vfs(p) and not p.vf for p in g.pci):
+            g = replace(g, pci=tuple(replace(p, vf=True) if vfs(p) else p for p in g.pci))
         if ("guest", g.name) in hr.autostart:
             g = replace(g, autostart=True)
         if g.name in boots:

@@ -235,3 +235,19 @@ def test_a_guest_file_that_names_no_architecture_runs_the_hosts(tmp_path):
     result = api.lint([], [str(root)])
     assert result.model.hosts[0].arch == "ia64"
     assert [g.arch for g in result.model.guests] == ["ia64"]
+
+
+def test_a_device_at_a_virtual_functions_address_on_an_sriov_host_is_a_vf(tmp_path):
+    """modprobe's max_vfs spawns Virtual Functions from device 0x10 up (03:10.0 beside the
+    Physical Function 03:00.0): a guest given one has a VF, and the SR-IOV rules see it."""
+    root = tmp_path / "kvm1"
+    _write(root, "etc/modprobe.conf", "alias eth0 igb\noptions igb max_vfs=7\n")
+    domain = ("<domain type='kvm'><name>k1</name><memory>524288</memory><os><type>hvm</type></os><devices>"
+              "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x03' "
+              "slot='0x{slot}' function='0x1'/></source></hostdev></devices></domain>\n")
+    _write(root, "etc/libvirt/qemu/k1.xml", domain.format(slot="10"))
+    (g,) = api.lint([], [str(root)]).model.guests
+    assert [p.vf for p in g.pci] == [True]
+    _write(root, "etc/libvirt/qemu/k1.xml", domain.format(slot="00"))
+    (g,) = api.lint([], [str(root)]).model.guests
+    assert [p.vf for p in g.pci] == [False]

@@ -21,7 +21,7 @@ from . import kernels, progress
 from .diagnostics import Diagnostic, Related, info, warning
 from .model import Model
 from .placement import HostFiles, Placed, collect
-from .readback import Found, assemble, whole_file
+from .readback import Found, assemble, field_spans, whole_file
 from .readers import read_text
 from .ruleset import all_rules
 from .source import SourceFile, Span
@@ -199,6 +199,11 @@ def assemble_host(hr: HostRead, span: Span) -> tuple:
                         boot=replace(g.boot, cmdline=g.boot.cmdline or cmdline or None))
             if g.os is None and release:
                 g = replace(g, os=kernels.guest_os(release))
+        if "crashkernel=" in (g.boot.cmdline or "") and "kdump" not in g.services_on:
+            # a kernel booted with crashkernel= reserves memory for kdump: the guest runs it
+            spans = dict(g.fields.items)
+            spans.setdefault("services", spans.get("kernel-args") or g.span)
+            g = replace(g, services_on=g.services_on + ("kdump",), fields=field_spans(spans))
         placed.append(g)
     return host, placed, diags
 

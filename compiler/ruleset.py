@@ -20,7 +20,9 @@ AREAS = (language, lintfile, convertfile, storage, passthrough,
          capacity,
          guest_os, guest_os.common, guest_os.virtualization, guest_os.windows, guest_os.install, guest_os.hypervisors,
          guest_os.pv_drivers, guest_os.virtio, guest_os.services,
-         timekeeping, migration, luns, security, host, management, boot, xend)
+         timekeeping,
+         migration, migration.common, migration.agreement, migration.resources, migration.relocation, migration.access,
+         luns, security, host, management, boot, xend)
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,7 @@ from .rules.base import Rule, rules_in
 AREAS = (language, lintfile, convertfile, storage, passthrough,
          network, network.common, network.macs, network.networks, network.bridges, network.laptop, network.vifs,
          network.rates, network.firewall,
-         capacity,
+         capacity, capacity.common, capacity.cpus, capacity.numa, capacity.memory,
          guest_os, guest_os.common, guest_os.virtualization, guest_os.windows, guest_os.install, guest_os.hypervisors,
          guest_os.pv_drivers, guest_os.virtio, guest_os.services,
          timekeeping,

@@ -49,7 +49,9 @@ from lark.exceptions import UnexpectedInput
 from virtc import grammar
 
 from .diagnostics import Diagnostic
+from .loading import read_source
 from .parse import _unescape, parse
+from .report import render
 from .source import SourceFile
 from .suppress import DIRECTIVE
 
@@ -486,6 +488,37 @@ def format_text(text: str, path: str = "<text>") -> str:
     return out
 
 
+# ---------------------------------------------------------------- text a program writes
+
+@dataclass
+class Block:
+    """A block as a program that writes .virt text (virtc.dslwrite) builds it: `head {
+    body }`. The body holds statements and full-line comments (one line of text each),
+    nested blocks, and "" where the author wants a blank line."""
+
+    head: str
+    body: list[str | Block]
+
+
+def plain_text(items: list[str | Block]) -> str:
+    """The items one per line, each block as `head {`, its body, `}`: .virt text with no
+    layout of its own. format_text gives it the canonical one, as to any file."""
+    lines: list[str] = []
+
+    def put(item: str | Block) -> None:
+        if isinstance(item, Block):
+            lines.append(item.head + " {")
+            for x in item.body:
+                put(x)
+            lines.append("}")
+        else:
+            lines.append(item)
+
+    for item in items:
+        put(item)
+    return "\n".join(lines) + "\n"
+
+
 # ---------------------------------------------------------------- files (`virtc fmt`)
 
 def _write_atomically(path: str, text: str) -> None:
@@ -529,9 +562,6 @@ def run(paths: list[str], check: bool = False, diff: bool = False, report: str =
     write nothing. `-` is stdin, formatted to stdout. Exit status as ruff format's:
     0 done (or nothing would change), 1 with check/diff when a file would change,
     2 when a file could not be read or does not parse (such a file is left alone)."""
-    from .report import render
-    from .loading import read_source
-
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     changed = unchanged = failed = 0
     files = _expand(paths)

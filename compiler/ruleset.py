@@ -12,9 +12,17 @@ from .rules import (boot, capacity, convertfile, guest_os, host, language, lintf
                     network, passthrough, security, storage, timekeeping, xend)
 from .rules.base import Rule, rules_in
 
-# One module per checklist area; a rule exists when its module is listed here.
-AREAS = (language, lintfile, convertfile, storage, passthrough, network, capacity, guest_os, timekeeping, migration, luns,
-         security, host, management, boot, xend)
+# One module per checklist area; a rule exists when its module is listed here. A large area
+# is a package: listed itself (its NOT_CHECKABLE) and each of its modules (the rules).
+AREAS = (language, lintfile, convertfile, storage, passthrough,
+         network, network.common, network.macs, network.networks, network.bridges, network.laptop, network.vifs,
+         network.rates, network.firewall,
+         capacity, capacity.common, capacity.cpus, capacity.numa, capacity.memory,
+         guest_os, guest_os.common, guest_os.virtualization, guest_os.windows, guest_os.install, guest_os.hypervisors,
+         guest_os.pv_drivers, guest_os.virtio, guest_os.services,
+         timekeeping,
+         migration, migration.common, migration.agreement, migration.resources, migration.relocation, migration.access,
+         luns, security, host, management, boot, xend)
 
 
 @lru_cache(maxsize=1)

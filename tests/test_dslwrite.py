@@ -1,4 +1,4 @@
-"""The .virt writer behind `virtc import` (compiler/dslwrite.py).
+"""The .virt writer behind `virtc import` (compiler/dslwrite/).
 
 Correct: compile -> write -> compile gives the same emitted files (every target) and the
 same model (spans and template bookkeeping aside), for every example and for generated
@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from virtc import identity
 from virtc.build import artifacts
 from virtc.dslwrite import interp_forms, quote, write
+from virtc.fmt import format_text
 from virtc.model import Expansion, FieldSpans, GuestOS
 from virtc.parse import parse
 from virtc.resolve import Compiler, compile_sources
@@ -58,6 +59,7 @@ def assert_round_trip(model) -> str:
     """write(model) compiles to the same files and the same facts; returns the text."""
     text = write(model)
     assert write(model) == text, "output differs from run to run"
+    assert format_text(text) == text, "the layout is not fmt's"
     again, errors = _compile(text)
     assert errors == [], text
     assert _files(again) == _files(model), text
@@ -282,6 +284,19 @@ def test_generated_uuid_written_when_it_belongs_to_another_name():
 
 # ---------------------------------------------------------------- ranges
 
+def test_layout_is_fmts():
+    """The text is laid out by virtc.fmt: one statement per line, also in short blocks,
+    and a blank line between the host's statements and each guest."""
+    src = """host k { hypervisor kvm }
+guest a on k { memory 1G }
+guest b on k { memory 2G }
+"""
+    model, _ = _compile(src)
+    text = assert_round_trip(model)
+    assert text.endswith("host k {\n  hypervisor kvm\n\n  guest a {\n    memory 1G\n  }\n\n"
+                         "  guest b {\n    memory 2G\n  }\n}\n"), text
+
+
 def test_range_widths():
     src = """host k { hypervisor kvm }
 guest a[8..11] on k { memory 1G }
@@ -389,7 +404,8 @@ guest "1st" on y { type xen-pv; memory 1G; kernel "/boot/vmlinuz" initrd "/boot/
     g = next(g for g in model.guests if g.name == "on1")
     assert g.description == "{literal} on1 # not a comment; x"
     text = assert_round_trip(model)
-    assert 'guest "on"[1..2]' in text and 'guest "1st"' in text
+    # the layout is fmt's, which puts a space between a quoted name and its range
+    assert 'guest "on" [1..2]' in text and 'guest "1st"' in text
 
 
 # ---------------------------------------------------------------- what cannot be written

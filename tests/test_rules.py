@@ -21,7 +21,7 @@ import pytest
 
 from virtc import api
 from virtc.rules.base import Scope
-from virtc.ruleset import all_rules, by_code
+from virtc.ruleset import AREAS, all_rules, by_code
 
 from conftest import ROOT
 from expect import expected, found
@@ -54,6 +54,16 @@ def test_every_rule_has_failing_and_passing_cases():
         if not fails or not passes:
             missing.append(rule.code)
     assert missing == [], f"rules without cases: {missing}"
+
+
+def test_every_rules_module_is_in_the_registry():
+    """A rule exists when its module is listed in virtc.ruleset.AREAS, so every module of
+    compiler/rules is listed there (base aside: what every rule is built on)."""
+    listed = {m.__name__ for m in AREAS}
+    folder = ROOT / "compiler" / "rules"
+    modules = {".".join(("virtc.rules", *p.relative_to(folder).with_suffix("").parts)).removesuffix(".__init__")
+               for p in folder.rglob("*.py")}
+    assert sorted(modules - listed - {"virtc.rules", "virtc.rules.base"}) == []
 
 
 def test_case_folders_name_real_rules():
@@ -114,14 +124,14 @@ def test_rule_case(path):
 def test_no_limit_literals_in_rule_code():
     """Documented numbers live in schemas/limits.json; rules may only use 0, 1 and -1."""
     offenders = []
-    for module in sorted((ROOT / "compiler" / "rules").glob("*.py")):
+    for module in sorted((ROOT / "compiler" / "rules").rglob("*.py")):
         tree = ast.parse(module.read_text())
         bases = {id(call.args[1]) for call in ast.walk(tree)  # int(text, 16): a number base, not a limit
                  if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "int" and len(call.args) == 2}
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
                     and not isinstance(node.value, bool) and node.value not in (0, 1, -1) and id(node) not in bases:
-                offenders.append(f"{module.name}:{node.lineno}: {node.value}")
+                offenders.append(f"{module.relative_to(ROOT)}:{node.lineno}: {node.value}")
     assert offenders == []
 
 

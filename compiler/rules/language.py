@@ -2,7 +2,7 @@
 suppressions and configuration (VR03x, VR040), and the paths of the output tree (VT).
 
 They are reported while the compiler reads .virt files and virtc's configuration
-(compiler/parse.py, resolve.py, suppress.py, config.py, build.py), not by a check() here;
+(compiler/parse.py, resolve/, suppress.py, config.py, build.py), not by a check() here;
 the classes give each code its name and documentation (`virtc explain`, SARIF, the table
 of grammar/README.md). The configuration and inline suppressions apply to them as to
 every code, but a file with an error among them gives no model: no rule runs and nothing

@@ -13,7 +13,7 @@ from ..diagnostics import Related, Severity
 from ..model import Guest, Lun
 from ..suggest import did_you_mean
 from .base import Rule, Scope
-from .migration import disk_storage, group_list, migration_groups, peers_of, under, uses_san
+from .migration.common import disk_storage, group_list, migration_groups, peers_of, under, uses_san
 
 # Checklist items of this area that no rule implements, and why.
 NOT_CHECKABLE: dict[str, str] = {

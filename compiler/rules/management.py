@@ -9,7 +9,7 @@ from ..diagnostics import Related, Severity
 from ..model import Host
 from ..suggest import did_you_mean
 from .base import Rule, Scope
-from .migration import migration_groups
+from .migration.common import migration_groups
 from .security import port_open
 from ..values import is_number
 

@@ -11,7 +11,7 @@ from ..cpu import CONSTANT_TSC, lacks_constant_tsc  # noqa: F401
 from ..diagnostics import Related, Severity
 from ..model import Guest, Host
 from .base import Rule, Scope
-from .guest_os import (
+from .guest_os.common import (
     below,
     cmdline_tokens,
     has_arg,

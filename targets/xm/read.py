@@ -179,7 +179,7 @@ def _nothing(key: str, value) -> bool:
 
 
 def _default_driver(path: str | None, pv: bool, bus: str) -> str:
-    """The driver compiler/resolve.py gives a Xen disk that names none."""
+    """The driver compiler/resolve/defaults.py gives a Xen disk that names none."""
     if path and path.startswith("/dev/"):
         return "phy"
     return "tap:aio" if pv or bus == "xen" else "file"
@@ -410,7 +410,7 @@ class _Reader:
 
     def disk(self, target, device, driver, path, prefix, readonly, shareable, hvm, span):
         bus = "fdc" if device == "floppy" else PREFIX_BUS.get(prefix, "ide")
-        if driver is None or path is None:  # an empty drive names no driver: resolve.py's default
+        if driver is None or path is None:  # an empty drive names no driver: resolve/defaults.py's default
             driver = _default_driver(path, not hvm, bus)
         if not hvm:
             bus = "xen"  # every disk of a PV guest is on the Xen bus

@@ -1,0 +1,100 @@
+"""Templates and ranges: a guest declaration stamps out one guest per name of its range,
+each taking its templates' statements (the farthest ancestor first) before its own, and
+strings in them interpolate {name}, {host} and {index}."""
+from __future__ import annotations
+
+import re
+
+from ..conventions import INTERP_RE
+from ..diagnostics import Related
+from ..source import Span
+from ..suggest import did_you_mean
+from ..syntax import GuestDecl, TemplateDecl, Value
+from .scalars import ValueReader
+
+MAX_RANGE = 10000
+
+
+class Interpolation(ValueReader):
+    """What guest statements add to reading values: their strings are interpolated."""
+
+    def interpolate(self, v: Value, env: dict[str, str]) -> str | None:
+        """Replace {name}, {host}, {index}; {{ and }} are literal braces."""
+        ok = True
+
+        def sub(m: re.Match) -> str:
+            nonlocal ok
+            tok = m.group(0)
+            if tok == "{{":
+                return "{"
+            if tok == "}}":
+                return "}"
+            var = m.group(1)
+            if var is None:
+                ok = False
+                self.err("VR008", f"unmatched '{tok}' in string", v.span,
+                         hint="write {{ or }} for a literal brace")
+                return tok
+            if var in env:
+                return env[var]
+            ok = False
+            col = v.span.col + 1 + m.start()
+            span = Span(v.span.file, v.span.line, col, v.span.line, col + len(tok),
+                        v.span.start + 1 + m.start(), v.span.start + 1 + m.end())
+            known = sorted(env) or ["name", "host"]
+            hint = did_you_mean(var, known) or f"known variables: {', '.join('{' + k + '}' for k in known)}"
+            if var == "index":
+                hint = "{index} is defined only for guests stamped from a range such as web[01..12]"
+            self.err("VR008", f"unknown variable '{{{var}}}' in string", span, hint=hint)
+            return tok
+
+        out = INTERP_RE.sub(sub, v.text)
+        return out if ok else None
+
+
+
+def range_names(c: ValueReader, decl: GuestDecl) -> list[tuple[str, int | None]]:
+    base = decl.name.text
+    if decl.range is None:
+        return [(base, None)]
+    start_t, end_t = decl.range.start.text, decl.range.end.text
+    start, end = int(start_t), int(end_t)
+    if end < start:
+        c.err("VR016", f"range [{start_t}..{end_t}] is empty: it counts down", decl.range.span,
+              hint=f"write [{end_t}..{start_t}]")
+        return []
+    if end - start + 1 > MAX_RANGE:
+        c.err("VR016", f"range [{start_t}..{end_t}] stamps out {end - start + 1} guests "
+                       f"(at most {MAX_RANGE})", decl.range.span)
+        return []
+    width = len(start_t) if start_t.startswith("0") and len(start_t) > 1 else 0
+    return [(f"{base}{i:0{width}d}", i) for i in range(start, end + 1)]
+
+
+def template_chain(c: ValueReader, templates: dict[str, TemplateDecl], name: Value,
+                    ) -> list[TemplateDecl] | None:
+    chain: list[TemplateDecl] = []
+    current: Value | None = name
+    while current is not None:
+        decl = templates.get(current.text)
+        if decl is None:
+            hint = did_you_mean(current.text, templates) or (
+                f"declare `template {current.text} {{ ... }}`" if not templates else
+                f"known templates: {', '.join(sorted(templates))}")
+            c.err("VR001", f"unknown template '{current.text}'", current.span, hint=hint)
+            return None
+        if decl in chain:
+            cycle = chain[chain.index(decl):]
+            key = frozenset(t.name.text for t in cycle)
+            if key in c.cycles:
+                return None
+            c.cycles.add(key)
+            names = " -> ".join(t.name.text for t in cycle + [decl])
+            c.err("VR017", f"template inheritance cycle: {names}", decl.header,
+                  related=tuple(Related(t.header, f"template {t.name.text}") for t in cycle if t is not decl))
+            return None
+        chain.append(decl)
+        current = decl.parent
+    return chain
+
+

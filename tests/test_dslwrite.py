@@ -154,6 +154,7 @@ EVERY_STATEMENT = r"""host big {
   bridge xenbr2
   multipath mp1 wwid 3600805f30015987000000000768a0019
   lun disk1 wwid 3600a0b800013275100000015427b625e
+  lun t10 wwid 1IET_00010001_Disk-1
   blacklist devnode "^(ram|raw|loop)[0-9]*"
   blacklist wwid 3600805F30015987000000000768A0020
   migration peers small port 8003 address 10.0.0.1 allow "^small$"

@@ -87,6 +87,7 @@ class Disk(Owned):
     encrypted: bool = False
     compressed: bool = False
     boot: bool = False  # declared as the boot disk
+    fields: FieldSpans = field(default_factory=FieldSpans)  # where target, source, ... were written
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,7 @@ class Nic(Owned):
     ip: str | None
     span: Span
     owner: Owner
+    fields: FieldSpans = field(default_factory=FieldSpans)  # where each field was written
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,7 @@ class PciDevice(Owned):
     span: Span
     owner: Owner
     vf: bool = False  # an SR-IOV virtual function
+    fields: FieldSpans = field(default_factory=FieldSpans)  # where target, source, ... were written
 
     @property
     def address(self) -> str:
@@ -244,6 +247,7 @@ class Bridge(Owned):
     delay: int
     span: Span
     owner: Owner
+    fields: FieldSpans = field(default_factory=FieldSpans)  # where each field was written
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +261,7 @@ class Network(Owned):
     dhcp_end: str | None
     span: Span
     owner: Owner
+    fields: FieldSpans = field(default_factory=FieldSpans)  # where each field was written
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,3 +43,13 @@ class Owned:
     @property
     def path_label(self) -> str:
         return self.owner.label  # type: ignore[attr-defined]
+
+    def at(self, *names: str):
+        """Where a finding about these fields points: the first one whose place a reader
+        recorded (`<target dev=...>` of a <disk>, the `mac=` of a vif), else the element."""
+        fields = getattr(self, "fields", None)
+        for name in names if fields is not None else ():
+            span = fields.get(name)
+            if span is not None:
+                return span
+        return self.span  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from virtc.diagnostics import Related, Severity, error, info
 from virtc.documents import Document, Entry
 from virtc.model import Bridge
 from virtc.owner import Owner
-from virtc.readback import Found, whole_file
+from virtc.readback import Found, field_spans, whole_file
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
 
@@ -121,6 +121,9 @@ _NIC_KEYS = frozenset(("DEVICE", "HWADDR", "ONBOOT", "BRIDGE", "NM_CONTROLLED", 
 _ENSLAVED_IP = frozenset(("IPADDR", "NETMASK", "GATEWAY", "PREFIX", "NETWORK", "BROADCAST"))
 # Linux's bridge forward delay when initscripts do not set one (no DELAY=): 15 seconds.
 KERNEL_FORWARD_DELAY = 15
+# Which model field each key sets (a Bridge's field spans; a NIC's HWADDR is the bridge's).
+_PLACES = {"IPADDR": "ip", "GATEWAY": "gateway", "MTU": "mtu", "STP": "stp", "DELAY": "delay",
+           "BOOTPROTO": "bootproto", "HWADDR": "hwaddr", "BRIDGE": "nic"}
 _STP = {"on": True, "yes": True, "1": True, "off": False, "no": False, "0": False}  # brctl stp
 
 
@@ -140,6 +143,7 @@ class IfcfgFile:
     stp: bool
     delay: int
     span: object  # the DEVICE= line (or the file's first line)
+    places: tuple = ()  # (field, span of its value): where findings about one setting point
 
 
 def _number(text: str | None, digits: int = 6) -> int | None:
@@ -232,7 +236,8 @@ def read(text: str, path: str):
                        hw.value.lower() if hw is not None and hw.value else None, bootproto,
                        _address(found, doc) if is_bridge else None,
                        last["GATEWAY"].value or None if is_bridge and "GATEWAY" in last else None,
-                       numbers["MTU"], stp, delay, span)
+                       numbers["MTU"], stp, delay, span,
+                       tuple((field, last[key].value_span) for key, field in _PLACES.items() if key in last))
     found.host["ifcfg"] = record
     return found
 
@@ -259,8 +264,14 @@ def assemble_bridges(founds, host: str = ""):
             notes.append(info("VF003", f"MTU={nic.mtu} on {nic.device} differs from the bridge's MTU={b.mtu}; "
                                        "the NIC's value is not modelled by virtc; ignored", nic.span,
                               hint="virtc writes the bridge's MTU on both files"))
+        places = dict(b.places)
+        places.pop("hwaddr", None)  # the bridge's address is its NIC's
+        places.pop("nic", None)
+        if nic is not None:
+            places.update((k, v) for k, v in nic.places if k in ("hwaddr", "nic"))
         out.append(Bridge(b.device, nic.device if nic else None, nic.hwaddr if nic else None, b.bootproto, b.ip,
-                          b.gateway, mtu, b.stp, b.delay, b.span, label.of(f"bridge {b.device}")))
+                          b.gateway, mtu, b.stp, b.delay, b.span, label.of(f"bridge {b.device}"),
+                          fields=field_spans(places)))
     return tuple(out), notes
 
 

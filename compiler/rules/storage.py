@@ -62,7 +62,7 @@ class DiskTargetName(Rule):
         for d in g.disks:
             problem = self.problem(d.target, table.value)
             if problem:
-                yield self.report(f"disk target {d.target} {problem}", d.span, d.owner,
+                yield self.report(f"disk target {d.target} {problem}", d.at("target"), d.owner,
                                   hint="valid: xvda-xvdz, xvdaa-xvdiz, sda-sdp, hda-hdt, vda-vdz, "
                                        "fda-fdb, with an optional partition number", limit=table)
 
@@ -105,8 +105,8 @@ class DuplicateDiskTarget(Rule):
         first: dict[str, Disk] = {}
         for d in g.disks:
             if d.target in first:
-                yield self.report(f"disk target {d.target} is used twice in guest {g.name}", d.span,
-                                  d.owner, related=(Related(first[d.target].span, "first used here"),),
+                yield self.report(f"disk target {d.target} is used twice in guest {g.name}", d.at("target"),
+                                  d.owner, related=(Related(first[d.target].at("target"), "first used here"),),
                                   hint="give each disk its own target")
             else:
                 first[d.target] = d
@@ -177,7 +177,7 @@ class PvBlockPerGuest(Rule):
         if len(pv) > limit.value:
             d = pv[limit.value]
             yield self.report(f"guest {g.name} has {len(pv)} para-virtualized block devices; "
-                              f"at most {limit.value} per guest", d.span, d.owner, limit=limit)
+                              f"at most {limit.value} per guest", d.at("target"), d.owner, limit=limit)
 
 
 class IdeDevicesPerGuest(Rule):
@@ -209,7 +209,7 @@ class IdeDevicesPerGuest(Rule):
             d = ide[limit.value]
             yield self.report(f"guest {g.name} has {len(ide)} emulated IDE devices "
                               f"({', '.join(x.target for x in ide)}); at most {limit.value}",
-                              d.span, d.owner, limit=limit,
+                              d.at("target"), d.owner, limit=limit,
                               hint="put further disks on the para-virtualized bus (xvd on Xen, vd on KVM)")
 
 
@@ -282,7 +282,7 @@ class HvmScsiDevices(Rule):
         if len(scsi) > limit.value:
             d = scsi[limit.value]
             yield self.report(f"guest {g.name} has {len(scsi)} SCSI devices; at most {limit.value}",
-                              d.span, d.owner, limit=limit)
+                              d.at("target"), d.owner, limit=limit)
 
 
 class KvmNoScsi(Rule):
@@ -310,7 +310,7 @@ class KvmNoScsi(Rule):
         for d in g.disks:
             if d.bus == "scsi":
                 yield self.report(f"disk {d.target} of KVM guest {g.name} is on the SCSI bus, which KVM "
-                                  "does not emulate", d.span, d.owner,
+                                  "does not emulate", d.at("bus"), d.owner,
                                   hint=f"use a virtio disk (vd{d.target.removeprefix('sd')}) instead")
 
 
@@ -334,7 +334,7 @@ class SparseImage(Rule):
     def guest(self, g: Guest):
         for d in g.disks:
             if d.sparse:
-                yield self.report(f"disk {d.target} of guest {g.name} is a sparse image", d.span,
+                yield self.report(f"disk {d.target} of guest {g.name} is a sparse image", d.at("source"),
                                   d.owner, hint="pre-allocate production images")
 
 
@@ -394,7 +394,7 @@ class WholeDiskWritable(Rule):
     def guest(self, g: Guest):
         for d in g.disks:
             if d.source_type == "block" and d.path and _WHOLE_DISK.match(d.path) and not d.readonly:
-                yield self.report(f"guest {g.name} gets write access to the whole disk {d.path}", d.span,
+                yield self.report(f"guest {g.name} gets write access to the whole disk {d.path}", d.at("source"),
                                   d.owner, hint="pass a partition or a logical volume, or add `ro`")
 
 
@@ -424,7 +424,7 @@ class XenFileDriver(Rule):
             return
         for d in g.disks:
             if d.driver == "file" and d.device == "disk" and (g.type == "xen-pv" or d.bus == "xen"):
-                yield self.report(f"disk {d.target} of guest {g.name} uses the file: driver", d.span,
+                yield self.report(f"disk {d.target} of guest {g.name} uses the file: driver", d.at("driver"),
                                   d.owner, hint="use tap:aio, which honours the guest's flushes")
 
 
@@ -455,10 +455,10 @@ class PvDriverDiskConsistency(Rule):
             tap = d.driver in ("tap:aio", "tap2:aio")
             if xvd and not tap and d.driver != "phy":
                 yield self.report(f"PV disk {d.target} of guest {g.name} uses the {d.driver} driver; "
-                                  "para-virtualized disks use tap:aio", d.span, d.owner)
+                                  "para-virtualized disks use tap:aio", d.at("driver"), d.owner)
             elif tap and not xvd:
                 yield self.report(f"disk {d.target} of guest {g.name} uses tap:aio with an emulated "
-                                  "target; PV disks are named xvd", d.span, d.owner)
+                                  "target; PV disks are named xvd", d.at("target"), d.owner)
 
 
 class LoopDriverChoice(Rule):
@@ -485,7 +485,7 @@ class LoopDriverChoice(Rule):
             if g.type == "xen-hvm" and not g.pv_drivers and d.driver in ("tap:aio", "tap2:aio") \
                     and d.bus != "xen":
                 yield self.report(f"HVM guest {g.name} has no PV drivers but disk {d.target} uses tap:aio",
-                                  d.span, d.owner, hint="use file or phy, or turn on `pv-drivers`")
+                                  d.at("driver"), d.owner, hint="use file or phy, or turn on `pv-drivers`")
 
 
 def boot_disk(g: Guest) -> Disk | None:
@@ -523,7 +523,7 @@ class BootDiskEmulated(Rule):
         d = boot_disk(g)
         if d is not None and (d.bus == "xen" or d.target.startswith("xvd")):
             yield self.report(f"guest {g.name} would boot from {d.target}, a para-virtualized disk "
-                              "GRUB cannot read", d.span, d.owner,
+                              "GRUB cannot read", d.at("target"), d.owner,
                               hint="boot from an emulated disk (hda) and keep xvd disks for data")
 
 
@@ -578,7 +578,7 @@ class WindowsVirtioBoot(Rule):
         d = boot_disk(g)
         if d is not None and d.bus == "virtio":
             yield self.report(f"Windows guest {g.name} boots from virtio disk {d.target} without the "
-                              "virtio drivers", d.span, d.owner,
+                              "virtio drivers", d.at("bus"), d.owner,
                               hint="boot from an IDE disk until virtio-win is installed, then add `pv-drivers`")
 
 
@@ -604,7 +604,7 @@ class PhysicalFloppy(Rule):
         for d in g.disks:
             if d.device == "floppy" and d.path and d.path.startswith("/dev/"):
                 yield self.report(f"floppy {d.target} of guest {g.name} is the host device {d.path}",
-                                  d.span, d.owner, hint="use a floppy image file")
+                                  d.at("source"), d.owner, hint="use a floppy image file")
 
 
 class IsoAsWritableDisk(Rule):
@@ -630,7 +630,7 @@ class IsoAsWritableDisk(Rule):
         for d in g.disks:
             if d.path and d.path.lower().endswith(".iso") and (d.device != "cdrom" or not d.readonly):
                 yield self.report(f"ISO image {d.path} is attached to guest {g.name} as a writable "
-                                  f"{d.device}", d.span, d.owner, hint=f"write `cdrom {d.target} \"{d.path}\"`")
+                                  f"{d.device}", d.at("source"), d.owner, hint=f"write `cdrom {d.target} \"{d.path}\"`")
 
 
 class SharedDiskNotShareable(Rule):
@@ -667,7 +667,7 @@ class SharedDiskNotShareable(Rule):
             for g, d in uses[1:]:
                 if not (d.shareable and first_d.shareable):
                     yield self.report(f"{path} is a writable disk of both {first_g.name} and {g.name} "
-                                      "but not marked shareable in both", d.span, d.owner,
+                                      "but not marked shareable in both", d.at("source"), d.owner,
                                       related=(Related(first_d.span, f"also used by {first_g.name}"),),
                                       hint="add `shareable` in every guest, or give each guest its own image")
 
@@ -698,7 +698,7 @@ class ImageFormat(Rule):
                 from ..suggest import did_you_mean
 
                 yield self.report(f"disk {d.target} of guest {g.name} has image format '{d.format}'",
-                                  d.span, d.owner, limit=formats,
+                                  d.at("format"), d.owner, limit=formats,
                                   hint=did_you_mean(d.format, formats.value) or f"use one of {', '.join(formats.value)}")
 
 
@@ -722,7 +722,7 @@ class CowOnWindows(Rule):
         if g.os and g.os.family == "windows":
             for d in g.disks:
                 if d.format == "cow":
-                    yield self.report(f"Windows guest {g.name} has a cow image ({d.target})", d.span,
+                    yield self.report(f"Windows guest {g.name} has a cow image ({d.target})", d.at("format"),
                                       d.owner, hint="use raw or qcow2")
 
 
@@ -752,5 +752,5 @@ class EncryptionNeedsQcow(Rule):
             wanted = [w for w, on in (("encryption", d.encrypted), ("compression", d.compressed)) if on]
             if wanted and d.format not in ok.value:
                 yield self.report(f"disk {d.target} of guest {g.name} asks for {' and '.join(wanted)} "
-                                  f"but is {d.format}", d.span, d.owner, limit=ok,
+                                  f"but is {d.format}", d.at("format"), d.owner, limit=ok,
                                   hint="use format qcow2")

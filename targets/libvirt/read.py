@@ -13,7 +13,7 @@ import re
 
 from virtc import identity, kernels
 from virtc.diagnostics import error
-from virtc.model import (ACTIONS, Boot, Cpu, Disk, Graphics, Network, Nic, NumaCell,
+from virtc.model import (ACTIONS, Boot, Cpu, Disk, FieldSpans, Graphics, Network, Nic, NumaCell,
                          PciDevice, Pool, Serial)
 from virtc.owner import Owner
 from virtc.readback import Found, field_spans, new_guest, whole_file
@@ -115,6 +115,12 @@ class _Reader:
 
     def span(self, el):
         return self.loc.span(el)
+
+    def places(self, **where) -> FieldSpans:
+        """A model element's field spans: name=(element, attribute) for each field whose
+        element is present (the attribute's value, or the tag when it has no such attribute)."""
+        spans = {name: self.loc.attr_span(el, attr) for name, (el, attr) in where.items() if el is not None}
+        return field_spans(spans)
 
     def ignore(self, el, kind: str | None = None, hint: str | None = None) -> None:
         """Name a construct virtc does not model (once per kind in this file)."""
@@ -438,8 +444,11 @@ class _Reader:
             bus = _PREFIX_BUS.get(m.group(1), "ide") if m else "ide"
         readonly = self.child(el, "readonly") is not None
         shareable = self.child(el, "shareable") is not None
+        fields = self.places(target=(target_el, "dev"), bus=(target_el, "bus" if target_el.get("bus") else "dev"),
+                             source=(src, "dev" if src is not None and src.get("dev") else "file"),
+                             driver=(drv, "name"), format=(drv, "type"))
         return Disk(target, device, driver, stype, path, bus, readonly, shareable, fmt, None,
-                    self.span(el), label.of(f"disk {target}"))
+                    self.span(el), label.of(f"disk {target}"), fields=fields)
 
     def nic(self, el, gtype: str, label: Owner, index: int):
         kind = el.get("type")
@@ -462,8 +471,10 @@ class _Reader:
         ip = ip_el.get("address") if ip_el is not None else None
         target = self.child(el, "target")
         vifname = target.get("dev") if target is not None else None
+        fields = self.places(source=(src[0], kind), mac=(mac_el, "address"), model=(model_el, "type"),
+                             script=(script_el, "path"), ip=(ip_el, "address"), vifname=(target, "dev"))
         return Nic(index, kind, source, mac, not mac, model, None, vifname, script, ip,
-                   self.span(el), label.of(f"nic {index}"))
+                   self.span(el), label.of(f"nic {index}"), fields=fields)
 
     def hostdev(self, el, label: Owner):
         if el.get("mode", "subsystem") != "subsystem" or el.get("type") != "pci":
@@ -482,7 +493,7 @@ class _Reader:
             return None  # VF706 reports the value
         dom, bus, slot, fn = nums
         return PciDevice(dom, bus, slot, fn, self.span(el),
-                         label.of(f"pci {dom:04x}:{bus:02x}:{slot:02x}.{fn:x}"))
+                         label.of(f"pci {dom:04x}:{bus:02x}:{slot:02x}.{fn:x}"), fields=self.places(address=(a, "bus")))
 
     def graphic(self, el):
         kind = el.get("type")
@@ -550,6 +561,8 @@ class _Reader:
         br = self.child(root, "bridge")
         bridge = br.get("name") if br is not None else None
         ip = d0 = d1 = None
+        where = dict(name=(self.child(root, "name"), ""), forward=(fwd, "mode"), forward_dev=(fwd, "dev"),
+                     bridge=(br, "name"))
         for ip_el in self.kids(root, "ip"):
             if ip_el.get("family") not in (None, "ipv4") or ip is not None:
                 continue
@@ -561,8 +574,10 @@ class _Reader:
             self.use(ip_el)
             dhcp = self.child(ip_el, "dhcp")
             rng = self.child(dhcp, "range")
+            where["ip"] = (ip_el, "address")
             if rng is not None:
                 d0, d1 = rng.get("start"), rng.get("end")
+                where.update(dhcp_start=(rng, "start"), dhcp_end=(rng, "end"))
         if not name:
             self.found.diagnostics.append(error("VF702", "the network has no <name>", self.span(root),
                                                 hint="add <name>NETWORK</name>"))
@@ -570,7 +585,7 @@ class _Reader:
         if bridge is None:
             bridge = "virbr0" if name == "default" else f"virbr-{name}"[:15]
         self.found.add("networks", Network(name, bridge, forward, fdev, ip, d0, d1, self.span(root),
-                                           Owner(part=f"network {name}")))
+                                           Owner(part=f"network {name}"), fields=self.places(**where)))
         self.found.spans.setdefault("networks", self.span(root))
 
     def pool(self, root) -> None:

@@ -15,11 +15,11 @@ from virtc.diagnostics import error, warning
 from virtc.documents import Document, Entry
 from virtc.identity import assign_macs, guest_uuid
 from virtc.limits import limits
-from virtc.model import (SOUND_MODELS, USB_DEVICES, Boot, Disk, Graphics, Nic, PciDevice, Serial)
+from virtc.model import (SOUND_MODELS, USB_DEVICES, Boot, Disk, FieldSpans, Graphics, Nic, PciDevice, Serial)
 from virtc.owner import Owner
 from virtc.readback import Found, field_spans, new_guest, whole_file
 from virtc.schemas import load
-from virtc.source import SourceFile
+from virtc.source import SourceFile, Span
 
 from .spec import MAC, RATE, entry_items, normal_uuid, parse_disk, parse_pairs, parse_pci, parse_serial, parse_vif
 
@@ -389,7 +389,7 @@ class _Reader:
             if spec.backend:
                 self.ignored(f"the backend domain of disk {spec.target} ({spec.backend!r})", span)
             out.append(self.disk(spec.target, spec.device, spec.driver, spec.path, spec.target_prefix,
-                                 spec.readonly, spec.shareable, hvm, span))
+                                 spec.readonly, spec.shareable, hvm, span, self.within(span, text, **_disk_parts(text))))
         targets = {d.target for d in out}
         c = self.entry("cdrom", "cdrom")
         if c is not None and _str(c.value):
@@ -408,7 +408,7 @@ class _Reader:
                 out.append(self.disk(key, "floppy", None, f.value, "fd", False, False, hvm, f.value_span))
         return tuple(out)
 
-    def disk(self, target, device, driver, path, prefix, readonly, shareable, hvm, span):
+    def disk(self, target, device, driver, path, prefix, readonly, shareable, hvm, span, fields=FieldSpans()):
         bus = "fdc" if device == "floppy" else PREFIX_BUS.get(prefix, "ide")
         if driver is None or path is None:  # an empty drive names no driver: resolve/defaults.py's default
             driver = _default_driver(path, not hvm, bus)
@@ -416,7 +416,16 @@ class _Reader:
             bus = "xen"  # every disk of a PV guest is on the Xen bus
         return Disk(target, device, driver, "block" if driver == "phy" else "file", path, bus, readonly,
                     shareable, "qcow" if driver == "tap:qcow" else "raw", None, span,
-                    Owner(None, self.name, f"disk {target}"))
+                    Owner(None, self.name, f"disk {target}"), fields=fields)
+
+    def within(self, span: Span, text: str, **parts: tuple[int, int]) -> FieldSpans:
+        """Field spans inside one string of the file: name=(start, end) offsets in `text`,
+        placed when the file spells the string literally (no escapes); else none."""
+        at = self.src.text.find(text, span.start, span.end) if text else -1
+        if at < 0:
+            return FieldSpans()
+        return field_spans({name: self.src.span(at + b, at + max(e, b + 1)) for name, (b, e) in parts.items()
+                            if 0 <= b < e <= len(text)})
 
     def nics(self, hvm: bool) -> tuple:
         e = self.entry("vif", "nic")
@@ -443,7 +452,7 @@ class _Reader:
             out.append(Nic(i, "bridge", spec.get("bridge") or "", mac.lower() if MAC.match(mac) else auto[(self.name, i)],
                            not MAC.match(mac), model, rate if rate and RATE.match(rate) else None,
                            spec.get("vifname") or None, spec.get("script") or None, spec.get("ip") or None,
-                           span, Owner(None, self.name, f"nic {i}")))
+                           span, Owner(None, self.name, f"nic {i}"), fields=self.within(span, items[i][0], **_vif_parts(items[i][0]))))
         return tuple(out)
 
     def pci(self) -> tuple:
@@ -585,3 +594,46 @@ class _Reader:
                 continue  # read above, or VF103's (a key xend does not know)
             else:
                 self.ignored(f"xm key {key}", e.key_span)
+
+
+_VIF_FIELDS = {"mac": "mac", "bridge": "source", "model": "model", "type": "model", "script": "script",
+               "ip": "ip", "vifname": "vifname", "rate": "rate"}
+
+
+def _pieces(text: str):
+    """(start, end) of each comma-separated piece of an xm device string."""
+    at = 0
+    for piece in text.split(","):
+        yield at, at + len(piece)
+        at += len(piece) + 1
+
+
+def _vif_parts(text: str) -> dict[str, tuple[int, int]]:
+    """Where each vif key's value is: `mac=00:16:3e:..` -> mac, `bridge=xenbr0` -> source."""
+    out: dict[str, tuple[int, int]] = {}
+    for b, e in _pieces(text):
+        key, eq, _ = text[b:e].partition("=")
+        name = _VIF_FIELDS.get(key.strip())
+        if eq and name and name not in out:
+            out[name] = (b + len(key) + 1, e)
+    return out
+
+
+def _disk_parts(text: str) -> dict[str, tuple[int, int]]:
+    """`phy:/dev/vg/lv,xvda,w`: the driver prefix, the source, the target and the mode."""
+    pieces = list(_pieces(text))
+    out: dict[str, tuple[int, int]] = {}
+    if len(pieces) == 3:
+        (sb, se), (tb, te), (mb, me) = pieces
+        head = text[sb:se]
+        colon = head.rfind(":", 0, head.find("/") if "/" in head else len(head))
+        if colon > 0:
+            out["driver"] = (sb, sb + colon)
+        out["source"] = (sb + colon + 1, se)
+        target = text[tb:te]
+        lead = len(target) - len(target.split(":", 1)[-1]) if target.startswith("ioemu:") else 0
+        out["target"] = (tb + lead, tb + lead + len(target[lead:].split(":", 1)[0]))
+        out["bus"] = out["target"]
+        out["mode"] = (mb, me)
+    return out
+

@@ -160,7 +160,7 @@ class HwaddrNotPhysical(Rule):
             for who, prefix in ranges.items():
                 if raw.startswith(prefix_octets(prefix)):
                     yield self.report(f"hwaddr {b.hwaddr} of {b.nic or b.name} on host {h.name} is a {who} "
-                                      f"guest address ({prefix}), not a physical NIC's", b.span, b.owner,
+                                      f"guest address ({prefix}), not a physical NIC's", b.at("hwaddr"), b.owner,
                                       hint=f"use the address `ip link show {b.nic or b.name}` prints")
 
 
@@ -204,13 +204,13 @@ class IpOnEnslavedInterface(NetRule):
                 what = (f"which has its own address ({inner.ip or inner.bootproto})" if _has_ip_config(inner)
                         else "and a bridge cannot be enslaved to another bridge")
                 yield self.report(f"bridge {b.name} on host {h.name} enslaves {b.nic}, itself a bridge {what}",
-                                  b.span, b.owner, related=(Related(inner.span, f"bridge {inner.name}"),),
+                                  b.at("nic"), b.owner, related=(Related(inner.span, f"bridge {inner.name}"),),
                                   hint="enslave the physical NIC and keep the address on the outer bridge")
             elif b.nic in owned:
                 net = nets.get(owned[b.nic])
                 addr = net.ip if net else "its NAT address"
                 yield self.report(f"bridge {b.name} on host {h.name} enslaves {b.nic}, the bridge of virtual "
-                                  f"network '{owned[b.nic]}', which carries {addr}", b.span, b.owner,
+                                  f"network '{owned[b.nic]}', which carries {addr}", b.at("nic"), b.owner,
                                   related=(Related(net.span, f"network {net.name}"),) if net else (),
                                   hint="enslave a physical NIC; guests join the network with `nic network`")
 
@@ -330,7 +330,7 @@ class BridgeOnWireless(Rule):
             if b.nic and _WIRELESS.match(b.nic):
                 user = users.get(b.name)
                 yield self.report(f"bridge {b.name} on host {h.name} is built on wireless interface {b.nic}",
-                                  b.span, b.owner, hint="use a NAT virtual network for wireless hosts",
+                                  b.at("nic"), b.owner, hint="use a NAT virtual network for wireless hosts",
                                   related=(Related(user[1].span, f"guest {user[0].name} is bridged here"),)
                                   if user else ())
         if h.hypervisor == "xen":
@@ -457,7 +457,7 @@ class InterfaceInTwoBridges(Rule):
             if b.nic in first:
                 other = first[b.nic]
                 yield self.report(f"interface {b.nic} of host {h.name} is enslaved to both {other.name} and "
-                                  f"{b.name}", b.span, b.owner,
+                                  f"{b.name}", b.at("nic"), b.owner,
                                   related=(Related(other.span, f"{b.nic} first enslaved to {other.name}"),),
                                   hint="give each bridge its own NIC, or use VLAN interfaces (eth0.10)")
             else:
@@ -489,7 +489,7 @@ class VnetBridgeName(Rule):
     def host(self, h: Host, guests):
         limit = self.limit("libvirt.tap_device_pattern")
         items = [(b.name, b.span, b.owner) for b in h.bridges]
-        items += [(n.bridge, n.span, n.owner) for n in h.networks]
+        items += [(n.bridge, n.at("bridge"), n.owner) for n in h.networks]
         for name, span, path in items:
             if re.fullmatch(limit.value, name):
                 yield self.report(f"bridge {name} on host {h.name} has the name of a libvirt tap device",

@@ -96,7 +96,7 @@ class DummyNeedsStaticIp(Rule):
         for b, _ in _dummy_bridges(h):
             if b.bootproto == "dhcp":
                 yield self.report(f"bridge {b.name} on dummy interface {b.nic} (host {h.name}) asks for DHCP, "
-                                  "which no server answers on a dummy interface", b.span, b.owner,
+                                  "which no server answers on a dummy interface", b.at("bootproto"), b.owner,
                                   hint=f"give it a static address: `bridge {b.name} on {b.nic} ip 10.1.1.1/24`")
             elif not b.ip:
                 yield self.report(f"bridge {b.name} on dummy interface {b.nic} (host {h.name}) has no address; "

@@ -83,11 +83,11 @@ class XenMacRange(Rule):
                          " (a locally administered address, like the guide's placeholder AA:AA:AA:AA:AA:AA)"
                          if raw[0] & _LOCAL_BIT else "")
                 yield self.report(f"MAC {n.mac} of Xen guest {g.name} is outside the Xen prefix "
-                                  f"{limit.value['prefix']}{local}", n.span, n.owner, limit=limit,
+                                  f"{limit.value['prefix']}{local}", n.at("mac"), n.owner, limit=limit,
                                   hint="write `mac auto`, or generate one with macgen.py (00:16:3e:00-7f:xx:xx)")
             elif raw[len(prefix)] > limit.value["fourth_octet_max"]:
                 yield self.report(f"MAC {n.mac} of Xen guest {g.name} has a fourth byte above "
-                                  f"{limit.value['fourth_octet_max']:#04x}", n.span, n.owner, limit=limit,
+                                  f"{limit.value['fourth_octet_max']:#04x}", n.at("mac"), n.owner, limit=limit,
                                   hint="keep the fourth byte in 00-7f, as macgen.py and xend do")
 
 
@@ -123,7 +123,7 @@ class KvmMacPrefix(Rule):
             if n.mac_auto or raw is None or raw.startswith(prefix):
                 continue
             yield self.report(f"MAC {n.mac} of KVM guest {g.name} is not in libvirt's {limit.value} range",
-                              n.span, n.owner, limit=limit, hint="write `mac auto` or a 52:54:00 address")
+                              n.at("mac"), n.owner, limit=limit, hint="write `mac auto` or a 52:54:00 address")
 
 
 class DuplicateMac(Rule):
@@ -159,11 +159,11 @@ class DuplicateMac(Rule):
                 me = f"NIC {b.nic or b.name} of host {h.name}"
                 if b.hwaddr.lower() in first:
                     owner, span = first[b.hwaddr.lower()]
-                    yield self.report(f"hardware address {b.hwaddr} of {me} is already used by {owner}", b.span,
+                    yield self.report(f"hardware address {b.hwaddr} of {me} is already used by {owner}", b.at("hwaddr"),
                                       b.owner, related=(Related(span, f"{owner} has {b.hwaddr}"),),
                                       hint="copy each NIC's own address from `ip link`")
                 else:
-                    first[b.hwaddr.lower()] = (me, b.span)
+                    first[b.hwaddr.lower()] = (me, b.at("hwaddr"))
         for g in self.ctx.model.guests:
             for n in g.nics:
                 if not n.mac:
@@ -172,8 +172,8 @@ class DuplicateMac(Rule):
                 if key in first:
                     owner, span = first[key]
                     yield self.report(f"MAC {n.mac} of guest {g.name} (NIC {n.index}) is already used by "
-                                      f"{owner}", n.span, n.owner,
+                                      f"{owner}", n.at("mac"), n.owner,
                                       related=(Related(span, f"{owner} has {n.mac}"),),
                                       hint="write `mac auto`, or generate a new address")
                 else:
-                    first[key] = (f"guest {g.name} (NIC {n.index})", n.span)
+                    first[key] = (f"guest {g.name} (NIC {n.index})", n.at("mac"))

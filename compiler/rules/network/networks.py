@@ -45,13 +45,13 @@ class GuestNetworkMissing(NetRule):
                 continue
             if n.source not in known:
                 yield self.report(f"NIC {n.index} of guest {g.name} joins network '{n.source}', which host "
-                                  f"{h.name} does not define", n.span, n.owner,
+                                  f"{h.name} does not define", n.at("source"), n.owner,
                                   hint=did_you_mean(n.source, known)
                                   or f"networks on {h.name}: {', '.join(sorted(known))}")
             elif libvirtd_off(h):
                 yield self.report(f"NIC {n.index} of guest {g.name} joins virtual network '{n.source}', but "
                                   f"libvirtd is off on host {h.name}, so the network is never started",
-                                  n.span, n.owner,
+                                  n.at("source"), n.owner,
                                   related=(Related(h.fields.get("services") or h.span, "libvirtd turned off here"),),
                                   hint="turn libvirtd on (`services on libvirtd`) or use a host bridge")
 
@@ -94,7 +94,7 @@ class LibvirtBridgeConflict(NetRule):
             if b.nic:
                 yield self.report(f"bridge {b.name} on host {h.name} enslaves {b.nic}, but {b.name} is the "
                                   f"NAT bridge of virtual network '{net}'; physical interfaces never join it",
-                                  b.span, b.owner, related=related,
+                                  b.at("nic"), b.owner, related=related,
                                   hint=f"name the physical bridge differently, e.g. `bridge br0 on {b.nic}`")
             else:
                 yield self.report(f"bridge {b.name} on host {h.name} is also the bridge of virtual network "
@@ -193,13 +193,13 @@ class GuestBridgeMissing(NetRule):
             if n.source not in owned:
                 known = physical | set(owned)
                 yield self.report(f"bridge {n.source} of guest {g.name} (NIC {n.index}) does not exist on host "
-                                  f"{h.name}", n.span, n.owner,
+                                  f"{h.name}", n.at("source"), n.owner,
                                   hint=did_you_mean(n.source, known)
                                   or f"bridges on {h.name}: {', '.join(sorted(known))}")
             elif libvirtd_off(h):
                 yield self.report(f"bridge {n.source} of guest {g.name} (NIC {n.index}) belongs to virtual network "
                                   f"'{owned[n.source]}', but libvirtd is off on host {h.name}, so it is never created",
-                                  n.span, n.owner,
+                                  n.at("source"), n.owner,
                                   related=(Related(h.fields.get("services") or h.span, "libvirtd turned off here"),),
                                   hint="turn libvirtd on (`services on libvirtd`) or use a host bridge")
 
@@ -233,29 +233,33 @@ class NetworkDhcpRange(Rule):
         for net in h.networks:
             if not net.dhcp_start and not net.dhcp_end:
                 continue
-            problem = self.problem(net)
-            if problem:
+            found = self.problem(net)
+            if found:
+                problem, field = found
                 yield self.report(f"DHCP range {net.dhcp_start} - {net.dhcp_end} of network {net.name} on host "
-                                  f"{h.name} {problem}", net.span, net.owner,
+                                  f"{h.name} {problem}", net.at(field, "dhcp_start"), net.owner,
                                   hint="keep the range inside the network's subnet, after the host's address")
 
     @staticmethod
-    def problem(net: Network) -> str | None:
+    def problem(net: Network) -> tuple[str, str] | None:
+        """What is wrong with the range, and which field the finding points at."""
         iface = interface_of(net.ip)
         start, end = address_of(net.dhcp_start), address_of(net.dhcp_end)
         if iface is None:
-            return "belongs to a network without an address (`ip A/P`), so there is nothing to serve"
+            return "belongs to a network without an address (`ip A/P`), so there is nothing to serve", "dhcp_start"
         if start is None or end is None:
-            return "is not a pair of addresses"
+            return "is not a pair of addresses", "dhcp_start" if start is None else "dhcp_end"
         if start > end:
-            return "starts after it ends"
+            return "starts after it ends", "dhcp_start"
         subnet = iface.network
-        outside = [str(a) for a in (start, end) if a not in subnet]
+        outside = [(str(a), f) for a, f in ((start, "dhcp_start"), (end, "dhcp_end")) if a not in subnet]
         if outside:
-            return f"has {' and '.join(outside)} outside {subnet}"
-        special = [str(a) for a in (start, end) if a in (subnet.network_address, subnet.broadcast_address)]
+            return f"has {' and '.join(a for a, _ in outside)} outside {subnet}", outside[0][1]
+        special = [(str(a), f) for a, f in ((start, "dhcp_start"), (end, "dhcp_end"))
+                   if a in (subnet.network_address, subnet.broadcast_address)]
         if special:
-            return f"includes {' and '.join(special)}, the network or broadcast address of {subnet}"
+            return (f"includes {' and '.join(a for a, _ in special)}, the network or broadcast address of {subnet}",
+                    special[0][1])
         if start <= iface.ip <= end:
-            return f"includes {iface.ip}, the host's own address on the network"
+            return f"includes {iface.ip}, the host's own address on the network", "dhcp_start"
         return None

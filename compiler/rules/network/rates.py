@@ -61,17 +61,17 @@ class VifRate(Rule):
             parsed = _rate(self, n.rate)
             if parsed is None:
                 yield self.report(f"rate {n.rate} of guest {g.name} (NIC {n.index}) is not an amount per second; "
-                                  "xm ignores it and the guest runs unlimited", n.span, n.owner,
+                                  "xm ignores it and the guest runs unlimited", n.at("rate"), n.owner,
                                   limit=self.limit("xen.rate_pattern"),
                                   hint="e.g. 10MB/s (bytes), 10Mb/s (bits), optionally @50ms")
             else:
                 amount, _, _, window, _ = parsed
                 if amount == 0:
                     yield self.report(f"rate {n.rate} of guest {g.name} (NIC {n.index}) lets no traffic out",
-                                      n.span, n.owner, hint="give a positive amount, or drop the rate")
+                                      n.at("rate"), n.owner, hint="give a positive amount, or drop the rate")
                 elif window == 0:
                     yield self.report(f"rate {n.rate} of guest {g.name} (NIC {n.index}) has a zero time window",
-                                      n.span, n.owner, hint="leave the window out (xm's default applies)")
+                                      n.at("rate"), n.owner, hint="leave the window out (xm's default applies)")
 
 
 class RateOnKvm(Rule):
@@ -100,7 +100,7 @@ class RateOnKvm(Rule):
         for n in g.nics:
             if n.rate:
                 yield self.report(f"rate {n.rate} on NIC {n.index} of KVM guest {g.name} has no effect: only Xen "
-                                  "vifs take a rate", n.span, n.owner,
+                                  "vifs take a rate", n.at("rate"), n.owner,
                                   hint="drop it, or shape the tap device with tc on the host")
 
 
@@ -142,11 +142,11 @@ class RateUnits(Rule):
             per = f" ({credit} per {win}{wu} window)" if credit else ""
             if unit == "b":
                 yield self.report(f"rate {n.rate} of guest {g.name} (NIC {n.index}) is in bits: {amount} "
-                                  f"{prefix or ''}bit/s, an eighth of {amount}{prefix}B/s{per}", n.span,
+                                  f"{prefix or ''}bit/s, an eighth of {amount}{prefix}B/s{per}", n.at("rate"),
                                   n.owner, limit=default,
                                   hint=f"write {amount}{prefix}B/s if you mean bytes (C-27)")
             if window and wunit == "ms" and window < default.value:
                 yield self.report(f"rate {n.rate} of guest {g.name} (NIC {n.index}) uses a {window}ms window, "
                                   f"shorter than the default {default.value}ms{per}: less burst, more overhead",
-                                  n.span, n.owner, limit=default,
+                                  n.at("rate"), n.owner, limit=default,
                                   hint=f"leave the window out ({default.value}ms) unless latency matters more")

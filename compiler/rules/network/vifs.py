@@ -123,10 +123,10 @@ class DuplicateVifname(Rule):
                 if n.vifname in taken:
                     what, span = taken[n.vifname]
                     yield self.report(f"vifname {n.vifname} of guest {g.name} (NIC {n.index}) is already "
-                                      f"{what} on host {h.name}", n.span, n.owner,
+                                      f"{what} on host {h.name}", n.at("vifname"), n.owner,
                                       related=(Related(span, what),), hint="choose a unique vifname, or drop it")
                 else:
-                    taken[n.vifname] = (f"the vifname of guest {g.name} (NIC {n.index})", n.span)
+                    taken[n.vifname] = (f"the vifname of guest {g.name} (NIC {n.index})", n.at("vifname"))
 
 
 class PvDriverNicConsistency(Rule):
@@ -160,7 +160,7 @@ class PvDriverNicConsistency(Rule):
             if g.pv_drivers and n.model not in ("netfront", "virtio"):
                 yield self.report(f"NIC {n.index} of guest {g.name} is an emulated {n.model} (type=ioemu) "
                                   "although the guest has the PV drivers: throughput stays limited",
-                                  n.span, n.owner, hint="drop the model so the vif is netfront")
+                                  n.at("model"), n.owner, hint="drop the model so the vif is netfront")
             elif not g.pv_drivers and n.model == "netfront":
                 yield self.report(f"NIC {n.index} of guest {g.name} is netfront, but the guest has no PV "
                                   "drivers to drive it", n.span, n.owner,
@@ -193,4 +193,4 @@ class KvmRtl8139(Rule):
         for n in g.nics:
             if n.model in (None, "rtl8139"):
                 yield self.report(f"NIC {n.index} of KVM guest {g.name} is an rtl8139, KVM's slow default",
-                                  n.span, n.owner, hint="add `model virtio` (or `model e1000`)")
+                                  n.at("model"), n.owner, hint="add `model virtio` (or `model e1000`)")

@@ -47,6 +47,17 @@ def image_release(path: str | None) -> tuple[str, str | None] | None:
     return split_release(m.group("version"))
 
 
+# The file names Linux kernel images have: vmlinuz-2.6.18-8.el5xen, vmlinux, bzImage, an
+# install tree's images/xen/vmlinuz.
+_LINUX_IMAGE = re.compile(r"(?:^|/)(?:vmlinu[xz]|bzImage)(?:[-.][^/]*)?$")
+
+
+def is_linux_image(path: str | None) -> bool:
+    """Whether a PV guest's `kernel` is a Linux kernel by its name. Other PV kernels exist
+    (Xen's own Mini-OS, mini-os.elf; stub domains): rules about Linux guests leave them be."""
+    return bool(_LINUX_IMAGE.search(path or ""))
+
+
 def guest_os(release: str) -> GuestOS | None:
     """The RHEL update a Red Hat kernel release shipped in, or None."""
     m = _RED_HAT.match(release)

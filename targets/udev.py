@@ -22,7 +22,9 @@ from .format import Artifact, Format
 from .lines import Unmodelled
 
 _PAIR = re.compile(r'\s*(?P<key>[A-Z_]+(?:\{[^}]*\})?)\s*(?P<op>==|!=|\+=|:=|=)\s*"(?P<value>[^"]*)"')
-_SEP = re.compile(r"\s*(,|$)")
+# udev 095's get_key() skips blanks and commas alike before each key, so `A="x" B="y"`
+# (a comma left out, as RHEL 5's own 50-udev.rules has twice) is two keys to udev too.
+_SEP = re.compile(r"[\s,]*")
 
 
 def _logical_lines(src):
@@ -57,11 +59,6 @@ def parse_rules(src) -> tuple[Document, list]:
                 diags.append(error("VF401", f"cannot read the rule from here: {text[here:].strip()[:40]!r}",
                                    src.span(start + here, start + len(text.rstrip())),
                                    hint='write KEY=="value" pairs separated by commas'))
-                break
-            if not _SEP.match(text, m.end()):
-                diags.append(error("VF401", f"missing comma after {m.group('key')}{m.group('op')}\"{m.group('value')}\"",
-                                   src.span(start + m.end(), start + m.end() + 1),
-                                   hint="separate the KEY=\"value\" pairs with commas"))
                 break
             k0 = start + m.start("key")
             entries.append(Entry(m.group("key"), (m.group("op"), m.group("value")),
@@ -149,14 +146,15 @@ ASSIGN_KEYS = ("NAME", "SYMLINK", "OWNER", "GROUP", "MODE", "OPTIONS", "RUN", "L
 class UdevRuleSyntax(Rule):
     """A udev rule line is a list of `KEY=="value"` and `KEY="value"` pairs.
 
-    What it checks: the reader reports text it cannot read as a pair (a missing comma or
-    quote).
+    What it checks: the reader reports text it cannot read as a pair (a value without its
+    quotes, an operator missing). A comma left out between two pairs is not reported:
+    udev 095 skips blanks and commas alike between keys, so the rule still works.
 
     Why: a rule is "one line, comma-separated KEY op "value" pairs" (§9.3, lines
     1441-1447); udev skips a rule it cannot parse and the LUN gets no name.
 
     Example:
-        KERNEL=="sd*" BUS=="scsi"
+        KERNEL=="sd*", BUS==scsi
 
     Fix: KERNEL=="sd*", BUS=="scsi".
     """

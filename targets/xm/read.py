@@ -233,7 +233,9 @@ class _Reader:
         self.name = _str(name_e.value) if name_e is not None and _str(name_e.value) else (
             _UNNAMED.sub("-", self.src.path.replace("\\", "/").rsplit("/", 1)[-1]).strip("-.") or "guest")
         builder = _str(self.value("builder", "type"))
-        hvm = builder == "hvm"
+        # 'vmx' is Xen 3.0.0's name for hvm (VF109 says RHEL 5 refuses it); the guest is still
+        # read as the HVM guest it describes, so no rule judges it as a PV guest it is not.
+        hvm = builder in ("hvm", "vmx")
         kind = "xen-hvm" if hvm else "xen-pv"
         memory = self.memory("memory")
         maxmem = self.memory("maxmem") or 0
@@ -590,11 +592,19 @@ class _Reader:
                     self.ignored(f"{key} = {e.value!r} (virtc writes the host's qemu-dm)", e.value_span)
             elif key == "kernel" and hvm:
                 continue  # hvmloader; VF111 checks it
+            elif key == "kernel" and isinstance(e.value, str) and _STUB_KERNEL.search(e.value):
+                self.found.diagnostics.append(warning(
+                    "VF009", f"kernel = {e.value!r} is a stub domain or PV-GRUB image (Xen 3.3 and later); "
+                             "RHEL 5's Xen 3.1 has neither", e.value_span,
+                    hint="boot a PV guest with bootloader = \"/usr/bin/pygrub\" (guide §31)"))
             elif key in READ_KEYS or key not in known or _nothing(key, e.value):
                 continue  # read above, or VF103's (a key xend does not know)
             else:
                 self.ignored(f"xm key {key}", e.key_span)
 
+
+# Xen 3.3+'s boot images for stub domains (ioemu-stubdom.gz) and PV-GRUB (pv-grub-x86_64.gz).
+_STUB_KERNEL = re.compile(r"(?:^|/)(?:pv-grub[^/]*|ioemu-stubdom[^/]*|[a-z]*-stubdom[^/]*)\.gz$")
 
 _VIF_FIELDS = {"mac": "mac", "bridge": "source", "model": "model", "type": "model", "script": "script",
                "ip": "ip", "vifname": "vifname", "rate": "rate"}

@@ -356,7 +356,10 @@ class XmEnumValue(XmDocumentRule):
     def document(self, doc: Document):
         for key, choices in self.CHOICES.items():
             e = doc.get(key)
-            if e is not None and e.value not in choices:
+            if e is not None and key == "builder" and e.value == "vmx":
+                yield self.report("builder = 'vmx' is Xen 3.0's name for hvm; RHEL 5's xend knows linux and hvm "
+                                  "and refuses the domain", e.value_span, hint="write builder = 'hvm'")
+            elif e is not None and e.value not in choices:
                 yield self.report(f"{key} = {e.value!r} is not one of {', '.join(choices)}", e.value_span, hint=did_you_mean(str(e.value), choices))
         e = doc.get("boot")
         if e is not None and not re.fullmatch(r"[abcdn]+", str(e.value)):

@@ -3,6 +3,7 @@ maxmem, and what a host holds: Xen cannot overcommit, KVM overcommits into swap 
 a ratio."""
 from __future__ import annotations
 
+from ... import kernels
 from ...diagnostics import Related, Severity
 from ...model import Guest, Host
 from ...source import Span
@@ -56,7 +57,8 @@ class XenGuestMemoryLimit(Rule):
 class MemoryBelowMinimum(Rule):
     """A guest has at least 64 MiB of memory.
 
-    What it checks: a guest's memory (at start) below 64 MiB (65536 KiB).
+    What it checks: a guest's memory (at start) below 64 MiB (65536 KiB), except a PV
+    guest whose kernel is not Linux by its name (Xen's Mini-OS example runs in 32 MiB).
 
     Why: "values below 64 MB may not work with most guest operating systems" (§25, line
     4243, virsh setmem). Contradiction C-16: the libvirt reference table says `<memory>`
@@ -78,6 +80,8 @@ class MemoryBelowMinimum(Rule):
 
     def guest(self, g: Guest):
         limit = self.limit("guest.memory_minimum")
+        if g.type == "xen-pv" and g.boot.kernel and not kernels.is_linux_image(g.boot.kernel):
+            return  # a PV kernel that is not Linux (Mini-OS runs in 32 MiB) knows its own needs
         if g.memory_kib < limit.kib:
             yield self.report(f"guest {g.name} has {size_text(g.memory_kib)} ({g.memory_kib} KiB) of memory; below "
                               f"{limit.shown} most guest systems do not work", span_of(g, "memory"), g.owner,

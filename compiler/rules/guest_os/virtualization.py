@@ -3,6 +3,7 @@ para-virtualized guest boots kernel-xen, with PAE, on its host's architecture; a
 fully virtualized guest needs a 64-bit host, and its pae feature on."""
 from __future__ import annotations
 
+from ... import kernels
 from ...diagnostics import Severity
 from ...model import Guest
 from ..base import Rule
@@ -60,8 +61,9 @@ class PvKernelXen(Rule):
     """A para-virtualized guest boots the kernel-xen package's kernel.
 
     What it checks: a `xen-pv` guest whose kernel (`os-kernel ... variant V`) is another
-    variant than xen, or whose directly booted `kernel` file is not a xen kernel
-    (vmlinuz-...xen, or an install tree's images/xen/vmlinuz).
+    variant than xen, or whose directly booted `kernel` file is a Linux kernel but not a
+    xen one (vmlinuz-...xen, or an install tree's images/xen/vmlinuz). A kernel that is not
+    Linux by its name (Xen's Mini-OS, mini-os.elf) is not judged.
 
     Why: "You must install the kernel-xen package to use para-virtualization" (§8.1,
     line 946; also 898). "Attempting to boot any kernel other than the Xen kernel as a
@@ -92,7 +94,7 @@ class PvKernelXen(Rule):
                               "para-virtualized guest must boot kernel-xen", span_of(g, "os-kernel"),
                               g.owner, hint="install kernel-xen in the guest, make it grub's default "
                                                  "and write `variant xen`")
-        if g.boot.kernel and not is_xen_kernel(g.boot.kernel):
+        if g.boot.kernel and kernels.is_linux_image(g.boot.kernel) and not is_xen_kernel(g.boot.kernel):
             yield self.report(f"PV guest {g.name} boots {g.boot.kernel}, which is not a kernel-xen kernel "
                               "(Error: (22, 'Invalid argument'))", span_of(g, "kernel"), g.owner,
                               hint="boot the guest's vmlinuz-...xen, or use `bootloader pygrub`")

@@ -44,16 +44,17 @@ class XenNicsPerGuest(Rule):
 
 
 class XenMacRange(Rule):
-    """A Xen guest's MAC address uses the Xen prefix 00:16:3e with a fourth byte below 0x80.
+    """A Xen guest's MAC address uses the Xen prefix 00:16:3e.
 
     What it checks: MAC addresses written out (not `mac auto`) on Xen guests: the first
-    three bytes must be 00:16:3e and the fourth 0x00-0x7f.
+    three bytes must be 00:16:3e.
 
     Why: the guide's generator for Xen guests, macgen.py, builds "mac = [ 0x00, 0x16,
     0x3e, random.randint(0x00, 0x7f), random.randint(0x00, 0xff), random.randint(0x00,
     0xff) ]" (§32.9, lines 5386-5400), the range xend draws from too. An address outside
-    the Xen prefix can clash with real hardware on the LAN; the guide gives no reason for
-    the fourth-byte bound, which is its generator's, so both are warnings.
+    the Xen prefix can clash with real hardware on the LAN. The fourth-byte bound is only
+    the generator's (the guide gives no reason for it, and 00:16:3e:fd:.. is a valid
+    Xen address), so it is not checked; `mac auto` stays inside it.
     Contradiction C-69: the guide's libvirt example uses the placeholder
     AA:AA:AA:AA:AA:AA (line 1676), a locally administered address that belongs to
     neither range; it is an example to replace, so it is flagged here.
@@ -85,10 +86,6 @@ class XenMacRange(Rule):
                 yield self.report(f"MAC {n.mac} of Xen guest {g.name} is outside the Xen prefix "
                                   f"{limit.value['prefix']}{local}", n.at("mac"), n.owner, limit=limit,
                                   hint="write `mac auto`, or generate one with macgen.py (00:16:3e:00-7f:xx:xx)")
-            elif raw[len(prefix)] > limit.value["fourth_octet_max"]:
-                yield self.report(f"MAC {n.mac} of Xen guest {g.name} has a fourth byte above "
-                                  f"{limit.value['fourth_octet_max']:#04x}", n.at("mac"), n.owner, limit=limit,
-                                  hint="keep the fourth byte in 00-7f, as macgen.py and xend do")
 
 
 class KvmMacPrefix(Rule):

@@ -34,7 +34,7 @@ def _logical_lines(src):
         if pending_start is None:
             pending_start = start
         if body.endswith("\\"):
-            pending += body[:-1] + " "
+            pending += body[:-1] + "  "  # the backslash and the newline: offsets stay the file's
             continue
         yield pending_start, pending + body
         pending, pending_start = "", None
@@ -200,8 +200,8 @@ class UdevOperators(Rule):
             key = e.key.split("{", 1)[0]
             op, value = e.value
             if key in MATCH_KEYS and key not in ASSIGN_KEYS and op not in ("==", "!="):
-                yield self.report(f'{key}{op}"{value}" matches with a single "="; udev needs "=="', e.span,
-                                  hint=f'{key}=="{value}"')
+                yield self.report(f'{e.key}{op}"{value}" matches with a single "="; udev needs "=="', e.span,
+                                  hint=f'{e.key}=="{value}"')
             elif key in ASSIGN_KEYS and key not in MATCH_KEYS and op in ("==", "!="):
                 yield self.report(f"{key} is assigned, not compared: write {key}=", e.span)
             elif key not in MATCH_KEYS and key not in ASSIGN_KEYS:

@@ -123,12 +123,16 @@ class RelocationPortMismatch(Rule):
                                   hint=f"use port {rv} on host {h.name}")
 
 
+_LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "localhost4", "localhost4.localdomain4")
+
+
 class RelocationAddressUnset(Rule):
     """The Xen relocation server listens on one address, not on every interface.
 
     What it checks: a Xen host with migration on and no relocation address (`migration
-    ... address A` or `xend xend-relocation-address "A"`); an address set through `xend`
-    that is not a valid IP address is an error.
+    ... address A` or `xend xend-relocation-address "A"`); an address on the loopback
+    interface (127.0.0.1, localhost), where only the host itself can reach the server, is
+    an error. A host name is bound as xend resolves it and is not judged.
 
     Why: "The default is to listen on all active interfaces ... The default value in
     /etc/xen/xend-config.sxp is an empty string (''). This value should be replaced with a
@@ -152,10 +156,13 @@ class RelocationAddressUnset(Rule):
         value = s.value.strip() if s else (h.migration.address if h.migration else None)
         if s and value:
             try:
-                ipaddress.ip_address(value)
-            except ValueError:
-                yield self.report(f"xend-relocation-address of host {h.name} is '{value}', not an IP address",
-                                  s.span, h.owner, severity=Severity.ERROR,
+                loopback = ipaddress.ip_address(value).is_loopback
+            except ValueError:  # xend binds to a host name too; only the loopback names are wrong
+                loopback = value.lower() in _LOOPBACK_NAMES
+            if loopback:
+                yield self.report(f"xend-relocation-address of host {h.name} is '{value}', the loopback "
+                                  "interface: no other host can migrate a guest to it", s.span, h.owner,
+                                  severity=Severity.ERROR,
                                   hint="write one IP address of the host's migration interface")
             return
         if not value:

@@ -17,7 +17,7 @@ from virtc.targets import grub, ifcfg
 from virtc.targets.format import Format
 from virtc.targets.libvirt import schema
 
-from . import kernels, progress
+from . import kernels, peers, progress
 from .diagnostics import Diagnostic, Related, info, warning
 from .model import Model
 from .placement import HostFiles, Placed, collect
@@ -226,6 +226,7 @@ FACTS = {
     "sysctl": "its kernel settings (sysctl.conf)",
     "firewall": "its firewall (iptables)",
     "luns": "its LUN names (multipath.conf, udev rules)",
+    "shared": "its shared storage (/etc/fstab)",
 }
 
 
@@ -355,7 +356,7 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
                                    "checked against them", None,
                           hint="install libvirt (it puts them in /usr/share/libvirt/schemas) or give "
                                "`--schemas DIR`"))
-    model = Model(tuple(hosts), tuple(guests), tuple(sources))
+    model = peers.with_peers(Model(tuple(hosts), tuple(guests), tuple(sources)), documents)
     formats = {path: name for hr in reads for path, name in hr.formats.items()}
     formats.update({f.source.path: f.format for hr in reads for f in [*hr.found, *hr.guest_files]})
     formats.update({f.source.path: f.format for f in found_caps})

@@ -17,7 +17,7 @@ from typing import Callable
 
 from virtc.suggest import did_you_mean
 
-from . import (cpuspeed, elilo, exports, grub, hostinfo, hosts, ifcfg, iptables, libvirt, modprobe, multipath, rclocal,
+from . import (cpuspeed, elilo, exports, fstab, grub, hostinfo, hosts, ifcfg, iptables, libvirt, modprobe, multipath, rclocal,
                release, scsi_id, selinux, sysconfig_kernel, sysctl, udev, xend, xm)
 from .format import Artifact, Format  # noqa: F401  (the formats' shared types)
 
@@ -28,7 +28,7 @@ FORMATS: tuple[Format, ...] = (
     libvirt.NETWORK_AUTOSTART, libvirt.POOL_AUTOSTART, libvirt.UNKNOWN_XML,
     grub.GRUB, grub.GUEST_GRUB, elilo.FORMAT,
     ifcfg.FORMAT, udev.FORMAT, scsi_id.FORMAT, multipath.FORMAT, rclocal.FORMAT, hosts.FORMAT,
-    modprobe.FORMAT, sysctl.FORMAT, iptables.FORMAT, exports.FORMAT,
+    modprobe.FORMAT, sysctl.FORMAT, iptables.FORMAT, exports.FORMAT, fstab.FORMAT,
     selinux.FCONTEXT, selinux.BOOLEANS, selinux.CONFIG, selinux.COMMANDS,
     cpuspeed.FORMAT, sysconfig_kernel.FORMAT, release.FORMAT, hostinfo.XM_INFO, hostinfo.NODEINFO,
 )

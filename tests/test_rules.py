@@ -8,7 +8,8 @@ one of each, and every code any case produces is documented.
 together (its files at any depth, so etc/selinux/config is found where a host keeps it).
 A folder whose `command` file says `check` or `build` compiles its .virt files (with the
 virtc.toml beside them: VR040, VT002), `import` or `convert` runs that API instead (VF006,
-VF007 come from nowhere else). A finding with no place in any file (import's VF006) is
+VF007 come from nowhere else), `trees` lints it as a folder of host trees (one per
+subfolder: fleet rules across linted hosts). A finding with no place in any file (import's VF006) is
 listed as `#> CODE severity 0:0`."""
 from __future__ import annotations
 
@@ -97,6 +98,8 @@ def _run(path: Path, files: list[Path]):
     if how == "convert":
         (one,) = files
         return api.convert(str(one))
+    if how == "trees":  # a folder of host trees, linted together (fleet rules across hosts)
+        return api.lint([], [str(path)])
     assert how == "lint", f"unknown command {how!r}"
     return api.lint([str(p) for p in files])
 

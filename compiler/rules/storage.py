@@ -8,6 +8,7 @@ from ..diagnostics import Related, Severity
 from ..model import Disk, Guest
 from ..units import KIB
 from .base import Rule, Scope
+from .migration.common import disk_storage
 
 # Checklist items of this area that no rule implements, and why (see compiler/coverage.py).
 NOT_CHECKABLE: dict[str, str] = {
@@ -655,12 +656,16 @@ class SharedDiskNotShareable(Rule):
     scope = Scope.FLEET
 
     def fleet(self):
-        users: dict[str, list[tuple[Guest, Disk]]] = defaultdict(list)
+        users: dict[tuple[str, str], list[tuple[Guest, Disk]]] = defaultdict(list)
         for g in self.ctx.model.guests:
+            h = self.ctx.host_of(g)
             for d in g.disks:
                 if d.path and not d.readonly:
-                    users[d.path].append((g, d))
-        for path, uses in users.items():
+                    # a local path names a different device on each host; shared storage
+                    # (NFS, SAN LUNs, pools) is the same device wherever it is mounted
+                    local = h is None or disk_storage(h, d)[0] == "local"
+                    users[(g.host if local else "", d.path)].append((g, d))
+        for (_, path), uses in users.items():
             if len({g.name for g, _ in uses}) == 1:
                 continue
             first_g, first_d = uses[0]

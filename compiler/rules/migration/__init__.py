@@ -14,8 +14,11 @@ persistent name (`/dev/mpath/ALIAS` of a `multipath` alias, `/dev/NAME` of a ude
 any `/dev/mpath/...` name, which VU105 checks against the aliases); an iSCSI or Fibre
 Channel LUN under `/dev/disk/by-path/` (the guide's §23.1.2 form), or a `/dev/disk/by-id/`
 name on a host that uses SAN storage; a path under the target path of a
-netfs, iscsi or scsi pool; and, on a host that uses SAN storage, a `/dev/sdX` device
-(which VU101 warns about, since that name is not stable). Everything else (image files
+netfs, iscsi or scsi pool; a path under a directory the host itself exports over NFS
+(the server's copy of what its peers mount); and, on a host that uses SAN storage, a
+`/dev/sdX` device (which VU101 warns about, since that name is not stable). In linted
+host trees, `shared` mounts come from /etc/fstab and peers from xend's hosts-allow
+patterns (compiler/peers.py). Everything else (image files
 in local directories, local logical volumes, local disks) is local.
 
 The modules: agreement (what the hosts of a group agree on), resources (bridges and

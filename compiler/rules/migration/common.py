@@ -128,13 +128,17 @@ _SD = re.compile(r"^/dev/sd[a-z]+[0-9]*$")
 
 
 def disk_storage(h: Host, d: Disk, pool_types: Iterable[str] = ()) -> tuple[str, object]:
-    """Where a disk lives: ("shared", SharedStorage), ("lun", Lun, alias name or by-id path),
-    ("iscsi", path), ("pool", Pool), ("san-sd", path) or ("local", None). See the module
+    """Where a disk lives: ("shared", SharedStorage), ("export", Export: a directory this host
+    exports to its peers), ("lun", Lun, alias name or by-id path), ("iscsi", path),
+    ("pool", Pool), ("san-sd", path) or ("local", None). See the module
     docstring."""
     path = d.path or ""
     for s in h.shared:
         if under(path, s.path):
             return "shared", s
+    for e in h.exports:
+        if under(path, e.path):
+            return "export", e  # the NFS server's own copy of what its peers mount
     if path.startswith("/dev/mpath/"):
         alias = path.removeprefix("/dev/mpath/")
         for lun in h.luns:

@@ -85,6 +85,7 @@ class MigratableDiskNotShared(Rule):
 
     code, name, severity = "VL109", "migratable-disk-not-shared", Severity.ERROR
     checklist, section, lines = ("MIG-01",), "§21", "1034-1036, 3171, 3414, 3680, 6415"
+    facts = ("shared",)
     uses = ("migration.pool_types",)
 
     def guest(self, g: Guest):
@@ -102,7 +103,7 @@ class MigratableDiskNotShared(Rule):
                     [Related(anchor(h), f"host {h.name} migrates its guests")] if h.migration else []
                 mounts = ", ".join(s.path for s in h.shared)
                 yield self.report(f"disk {d.target} of migratable guest {g.name} is {d.path}, which is not "
-                                  "on shared storage; migration does not copy disks", d.span, d.owner,
+                                  "on shared storage; migration does not copy disks", d.at("source"), d.owner,
                                   related=related,
                                   hint=(f"move it under a shared mount of host {h.name} ({mounts})" if mounts
                                         else f"declare shared storage on host {h.name} (`shared \"DIR\" from \"SRC\" nfs`)")
@@ -133,6 +134,7 @@ class SharedMountPathMismatch(Rule):
 
     code, name, severity = "VL110", "shared-mount-path-mismatch", Severity.ERROR
     checklist, section, lines = ("MIG-09",), "§21.1", "3432, 3461-3463"
+    facts = ("shared",)
     scope = Scope.FLEET
 
     def fleet(self):

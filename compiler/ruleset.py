@@ -39,6 +39,16 @@ def not_checkable() -> dict[str, str]:
     return out
 
 
+def readings() -> dict[str, str]:
+    """Implemented checklist items where the checklist contradicts itself or the guide, with
+    the reading the rules follow, from every area module (READINGS; the rules' docs say
+    more)."""
+    out: dict[str, str] = {}
+    for m in AREAS:
+        out.update(getattr(m, "READINGS", {}))
+    return out
+
+
 @lru_cache(maxsize=1)
 def by_code() -> dict[str, type[Rule]]:
     return {r.code: r for r in all_rules()}

@@ -3,14 +3,23 @@ format) and the iptables init script restores at boot. Read only: virtc does not
 firewalls.
 
 The filter table becomes the host's Firewall as the language's `firewall` statement
-describes it: the ports INPUT accepts ("22/tcp", "49152-49216/tcp", "icmp"), the policy
-(the first rule that accepts, drops or rejects everything INPUT still has, else the
-chain's policy; RHEL 5's stock file ends RH-Firewall-1-INPUT with a REJECT), and whether
-bridged traffic is let through (the guide's `-I FORWARD -m physdev --physdev-is-bridged
--j ACCEPT`, §7.3, or a FORWARD chain that accepts it anyway). Whether the service runs is
-not in the file, so `enabled` stays unknown. Rules limited to a source, destination or
-interface still count as opening their ports: the rules ask whether migration and
-management traffic can arrive at all.
+describes it: the ports INPUT accepts ("22/tcp", "49152-49216/tcp", "icmp"), the policy,
+and whether bridged traffic is let through (the guide's `-I FORWARD -m physdev
+--physdev-is-bridged -j ACCEPT`, §7.3, or a FORWARD chain that accepts it anyway).
+
+The policy is what INPUT does with a packet no earlier rule took: INPUT is followed rule
+by rule, the chains it jumps to unconditionally inlined (RH-Firewall-1-INPUT), up to the
+first rule that matches every packet (no match condition, or only -p all / 0.0.0.0/0)
+and ACCEPTs, DROPs or REJECTs it; without one, the chain's policy (`:INPUT DROP`). RHEL
+5's stock file is default-deny that way: INPUT jumps to RH-Firewall-1-INPUT, which ends
+in `-j REJECT --reject-with icmp-host-prohibited`. A default-deny firewall accepts only
+the ports of the ACCEPT rules met before that last rule; rules after it are never
+reached and open nothing. So the rules that ask whether a port is open (migration,
+management, iSCSI, SSH) see the stock file as rejecting all but what it accepts first.
+
+Whether the service runs is not in the file, so `enabled` stays unknown. Rules limited
+to a source, destination or interface still count as opening their ports: the rules ask
+whether migration and management traffic can arrive at all.
 """
 from __future__ import annotations
 
@@ -48,6 +57,9 @@ _ONE_VALUE = ("p", "s", "d", "i", "o", "j", "g", "m", "dport", "sport", "dports"
 _NO_VALUE = ("f", "physdev-is-bridged", "physdev-is-in", "physdev-is-out", "syn")
 # Options that say nothing about which packets match: a rule with only these is unconditional.
 _NEUTRAL = ("j", "g", "m", "comment")
+# Matches that every packet passes, as a hand-written file may spell them (iptables-save
+# leaves them out): -p all (or 0), -s / -d 0.0.0.0/0.
+_EVERY = {"p": ("all", "0"), "s": ("0.0.0.0/0", "0/0", "0.0.0.0/0.0.0.0"), "d": ("0.0.0.0/0", "0/0", "0.0.0.0/0.0.0.0")}
 _PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "132": "sctp", "136": "udplite"}
 _PORTED = ("tcp", "udp", "sctp", "udplite")
 # Service names iptables would look up in /etc/services; iptables-save itself writes numbers.
@@ -96,7 +108,10 @@ class _Rule:
 
     @property
     def unconditional(self) -> bool:
-        return all(o.name in _NEUTRAL or o.of_target for o in self.opts)
+        """The rule matches every packet: no match condition, or only ones all packets pass."""
+        return all(o.name in _NEUTRAL or o.of_target or (not o.negated and o.values
+                                                           and o.values[0].text.lower() in _EVERY.get(o.name, ()))
+                   for o in self.opts)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import re
 import jsonschema
 
 from virtc import coverage
-from virtc.ruleset import all_rules, not_checkable
+from virtc.ruleset import all_rules, not_checkable, readings
 from virtc.schemas import load
 
 from conftest import ROOT, SHARED, need_shared
@@ -26,6 +26,12 @@ def test_rules_and_reasons_name_real_checklist_items():
     assert set(reasons) <= ids
     implemented = {c for r in all_rules() for c in r.checklist}
     assert [i for i in reasons if i in implemented] == [], "an implemented item needs no reason"
+    # A reading chosen between contradicting items is about items rules implement, and the
+    # rules that implement them document it.
+    chosen = readings()
+    assert set(chosen) <= implemented, "a reading for an item no rule implements"
+    docs = {c: "\n".join(r.__doc__ or "" for r in all_rules() if c in r.checklist) for c in chosen}
+    assert [c for c in chosen if "ontradiction" not in docs[c]] == [], "rules must document the contradiction"
 
 
 def test_checklist_index_matches_the_guide_checklist():

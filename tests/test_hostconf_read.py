@@ -161,6 +161,33 @@ def test_firewall_facts():
     assert (fw.open, fw.policy, fw.bridged) == (("53/udp",), "drop", True)
 
 
+
+def test_a_firewall_that_ends_in_reject_or_drop_denies_by_default():
+    """An unconditional REJECT or DROP decides for every packet INPUT still has: what comes
+    after it opens nothing. Matches every packet passes (-p all, 0.0.0.0/0) leave a rule
+    unconditional; any other match does not."""
+    head = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:RH-Firewall-1-INPUT - [0:0]\n"
+
+    def fw(rules: str):
+        f = by_name("iptables").read(head + rules + "COMMIT\n", "/etc/sysconfig/iptables").host["firewall"]
+        return f.open, f.policy
+
+    stock = ("-A INPUT -j RH-Firewall-1-INPUT\n"
+             "-A RH-Firewall-1-INPUT -m state --state NEW -m tcp -p tcp --dport 22 -j ACCEPT\n"
+             "-A RH-Firewall-1-INPUT -j REJECT --reject-with icmp-host-prohibited\n")
+    assert fw(stock) == (("22/tcp",), "reject")
+    assert fw(stock + "-A RH-Firewall-1-INPUT -p tcp -m tcp --dport 8002 -j ACCEPT\n") == (("22/tcp",), "reject")
+    assert fw(stock + "-A INPUT -p tcp -m tcp --dport 8002 -j ACCEPT\n") == (("22/tcp",), "reject")
+    assert fw("-A INPUT -p tcp -m tcp --dport 8002 -j ACCEPT\n" + stock) == (("8002/tcp", "22/tcp"), "reject")
+    assert fw("-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -j DROP\n") == (("22/tcp",), "drop")
+    assert fw("-A INPUT -p all -j REJECT\n") == ((), "reject")
+    assert fw("-A INPUT -s 0.0.0.0/0 -d 0/0 -j DROP\n") == ((), "drop")
+    # Conditional: only some packets are refused, so the firewall is not default-deny.
+    assert fw("-A INPUT -p tcp -j REJECT --reject-with tcp-reset\n") == ((), "accept")
+    assert fw("-A INPUT -i eth0 -j RH-Firewall-1-INPUT\n-A RH-Firewall-1-INPUT -j REJECT\n") == ((), "accept")
+    assert fw("-A INPUT ! -p all -j REJECT\n") == ((), "accept")
+
+
 def test_exports_facts():
     ex = _read("exports").host["exports"]
     assert [(e.path, e.clients, e.options) for e in ex] == [

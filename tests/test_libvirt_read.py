@@ -131,6 +131,27 @@ def test_read_guest_points_fields_at_their_elements():
     assert g.boot.bootloader == "/usr/bin/pygrub" and str(g.span) == "web01.xml:1:1"
 
 
+def test_a_hostdev_with_a_bad_address_is_named_and_the_guest_is_still_read():
+    """A PCI <hostdev> whose address is no PCI address (not a number, or past the bus,
+    slot or function range) is VF706 at the attribute and no device of the guest; the
+    guest, its other devices and its good hostdevs are read."""
+    def hostdev(bus="0x0a", slot="0x04", function="0x1"):
+        return ("    <hostdev mode='subsystem' type='pci' managed='no'><source>"
+                f"<address domain='0x0000' bus='{bus}' slot='{slot}' function='{function}'/></source></hostdev>\n")
+
+    text = ("<domain type='xen'>\n  <name>pvnic</name>\n  <memory>1048576</memory>\n"
+            "  <bootloader>/usr/bin/pygrub</bootloader>\n  <os><type>linux</type></os>\n  <devices>\n"
+            "    <disk type='block' device='disk'><driver name='phy'/><source dev='/dev/vg/pvnic'/>"
+            "<target dev='xvda'/></disk>\n"
+            + hostdev(bus="0xzz") + hostdev(bus="0x100") + hostdev(slot="0x20") + hostdev(function="8")
+            + hostdev() + "  </devices>\n</domain>\n")
+    found, diags = diagnose(text, "pvnic.xml")
+    assert [(d.span.line, d.message.split(" is ")[0]) for d in diags if d.code == "VF706"] == \
+        [(8, "PCI bus '0xzz'"), (9, "PCI bus 0x100"), (10, "PCI slot 0x20"), (11, "PCI function 8")]
+    (g,) = found.guests
+    assert [p.address for p in g.pci] == ["0000:0a:04.1"] and [d.target for d in g.disks] == ["xvda"]
+
+
 def test_network_round_trip():
     nets = [(f, n) for f in sorted(EXAMPLES.glob("*.virt"))
             for h in compile_sources([str(f)]).model.hosts for n in h.networks]

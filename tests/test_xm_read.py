@@ -80,6 +80,23 @@ def test_the_issue_names_each_problem_with_a_useful_hint():
     assert "function 8" in one("VF108/fail-function.cfg", "VF108").message
 
 
+def test_a_malformed_pci_entry_is_named_and_the_guest_is_still_read():
+    """Each entry that is no address gets its own finding saying which field is wrong; the
+    guest is read with its other entries and devices, so every other rule still sees it."""
+    path = RULE_CASES / "VF108" / "fail-malformed.cfg"
+    f, diags = findings(path.read_text(), str(path))
+    messages = [d.message for d in diags if d.code == "VF108"]
+    assert any("bus 'zz' is not hexadecimal" in m for m in messages)
+    assert any("'01:00'" in m and "no function" in m for m in messages)
+    assert all("starts without the device" in d.hint for d in diags if d.code == "VF108")
+    (g,) = f.guests
+    assert [p.address for p in g.pci] == ["0000:0a:04.1"] and [d.target for d in g.disks] == ["xvda"]
+    # xend's field widths: one-digit bus and slot are read, not reported
+    f, diags = findings('name = "a"\npci = [ "9:0.0", "0:1a.0" ]\n')
+    assert [d for d in diags if d.code == "VF108"] == []
+    assert [p.address for p in f.guests[0].pci] == ["0000:09:00.0", "0000:00:1a.0"]
+
+
 def test_the_cases_go_through_virtc_lint_together():
     """Linted all at once, as one host's files, each case still gives what it lists."""
     out = api.lint([str(p) for p in CASES])

@@ -385,22 +385,30 @@ class PvPassthroughRhel6(Rule):
 
 
 class PvPassthroughInsecure(Rule):
-    """PCI passthrough to a para-virtualized Xen guest exposes dom0's memory.
+    """PCI passthrough to a Xen guest, PV or HVM, can expose dom0's DMA address space.
 
-    What it checks: a Xen PV guest with a `pci` device (RHEL 6 guests get VD106 instead).
+    What it checks: every Xen guest with a `pci` device: para-virtualized guests (RHEL 6
+    PV guests get VD106 instead) and fully virtualized ones alike. One finding per guest,
+    at its first device.
 
-    Why: "PCI passthrough to para-virtualized guests is considered insecure" (§14.4, line
-    2688), and "A guest which has access to a non-virtualized PCI device via PCI passthrough
-    also has the potential to access the DMA address space of dom0, which is a potential
-    security concern" (line 2693): the device's DMA is not confined to the guest's memory.
-    Fully virtualized guests receive devices through VT-d / the AMD IOMMU (§14.1), which
-    remaps their DMA.
+    Why: the guide's "Limitations of Xen PCI passthrough" (§14.4) apply to every Xen
+    guest with a passed-through device: "A guest which has access to a non-virtualized PCI
+    device via PCI passthrough also has the potential to access the DMA address space of
+    dom0, which is a potential security concern" (line 2693; checklist PCI-19: any Xen
+    passthrough). For PV guests the guide adds that passthrough "is considered insecure"
+    (line 2688, PCI-17). The checklist is followed for HVM guests too: VT-d / the AMD
+    IOMMU that HVM passthrough needs (§14.1) remaps the device's DMA, but the guide lists
+    the DMA exposure among the limitations of all Xen passthrough, without an exception
+    for fully virtualized guests. (The rule keeps its name, pv-passthrough-insecure, so
+    that configurations and suppressions that name it still apply.)
 
     Example:
         guest g on xen1 { type xen-pv; memory 1G; pci 0000:09:00.0 }
+        guest w on xen1 { type xen-hvm; memory 1G; pci 0000:0a:04.1 }
 
-    Fix: pass the device to a fully virtualized guest (xen-hvm on RHEL 5.4 or newer), or
-    give the PV guest only devices and workloads you trust with dom0's memory.
+    Fix: give passthrough devices only to guests you trust with dom0's memory; prefer a
+    fully virtualized guest (RHEL 5.4 or newer, IOMMU on) to a PV one; suppress the
+    finding for a guest you have accepted the risk for.
     """
 
     code, name, severity = "VD107", "pv-passthrough-insecure", Severity.WARNING
@@ -408,14 +416,20 @@ class PvPassthroughInsecure(Rule):
     uses = ("xen.pv_passthrough_unsupported_os",)
 
     def guest(self, g: Guest):
-        if g.type != "xen-pv" or not g.pci:
-            return
-        if _pv_unsupported(g, self.limit("xen.pv_passthrough_unsupported_os").value):
+        if not g.is_xen or not g.pci:
             return
         p = g.pci[0]
-        yield self.report(f"para-virtualized guest {g.name} is given PCI device {p.address}; the device "
-                          "can reach dom0's DMA address space", p.span, p.owner,
-                          hint="prefer a fully virtualized guest (VT-d remaps DMA) for passthrough")
+        if g.type == "xen-pv":
+            if _pv_unsupported(g, self.limit("xen.pv_passthrough_unsupported_os").value):
+                return
+            yield self.report(f"para-virtualized guest {g.name} is given PCI device {p.address}; passthrough to PV "
+                              "guests is insecure: the device can reach dom0's DMA address space", p.span, p.owner,
+                              hint="prefer a fully virtualized guest (RHEL 5.4 or newer, IOMMU on) for passthrough, "
+                                   "and pass devices only to guests trusted with dom0's memory")
+        else:
+            yield self.report(f"fully virtualized guest {g.name} is given PCI device {p.address}; a Xen guest with "
+                              "passthrough can potentially reach dom0's DMA address space", p.span, p.owner,
+                              hint="pass devices only to guests trusted with dom0's memory")
 
 
 class PassthroughNotMigratable(Rule):

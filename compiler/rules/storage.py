@@ -25,6 +25,17 @@ NOT_CHECKABLE: dict[str, str] = {
     "STO-42": "explain: phy: performance (VS103 hint)",
 }
 
+# Implemented items that contradict another item, and the reading the rules follow (see
+# compiler/coverage.py; the rules' docs give both readings).
+READINGS: dict[str, str] = {
+    "STO-22": "STO-22 (tap:aio for every file-based Xen image) against STO-26 (phy: or file: for fully "
+              "virtualized guests, line 6077): tap:aio is asked for on the para-virtualized path only (PV "
+              "guests, xvd disks of HVM guests; VS112); emulated disks of HVM guests follow STO-26, as the "
+              "guide's HVM examples do (file: hda, lines 2092-2096, 2298-2307)",
+    "STO-26": "STO-26 against STO-22 (see there): an emulated (hd*/sd*) disk of an HVM guest may be file: or phy: (each file: "
+              "disk takes a host loop device, VS106); tap:aio on it without PV drivers is VS114",
+}
+
 
 _TARGET = re.compile(r"^(xvd|hd|sd|vd|fd)([a-z]+)([0-9]*)$")
 # Whole disks (not partitions): /dev/sdb, /dev/hda, /dev/xvdb, /dev/vdb, /dev/cciss/c0d1.
@@ -228,7 +239,9 @@ class LoopDevicesPerHost(Rule):
 
     Example: three HVM guests with three `file` disks each on one host.
 
-    Fix: `modprobe loop "max_loop=64"` on the host, or use tap:aio / phy disks.
+    Fix: `modprobe loop "max_loop=64"` on the host, or use phy disks (tap:aio for the
+    disks of PV guests and xvd disks; an HVM guest's emulated disks stay on file or phy,
+    see VS112).
     """
 
     code, name, severity = "VS106", "loop-devices-per-host", Severity.ERROR
@@ -403,22 +416,38 @@ class XenFileDriver(Rule):
     """File-backed para-virtualized Xen disks should use tap:aio, not the file: driver.
 
     What it checks: Xen disks with the `file` driver on the para-virtualized path: every
-    disk of a PV guest, and xvd disks of HVM guests. Emulated disks of HVM guests are
-    left to VS114, which follows the guide's advice for them (phy: or file:).
+    disk of a PV guest, and xvd disks of HVM guests. Emulated disks of HVM guests (hd*
+    and sd* targets) are not checked: for them STO-26 is followed (VS114).
 
     Why: "The tap:aio method respects guest flush requests which makes it safer than the
-    file driver" (§12.3.3-4, lines 2101, 2179; Glossary, line 6375); the file driver also
-    uses a host loop device (VS106).
+    file driver" (Glossary, line 6375); "if you use file-based images, use tap:aio for the
+    para-virtualized devices" (§12.3.3-4, lines 2101, 2179); the file driver also uses a
+    host loop device (VS106).
+
+    Contradiction between two checklist items (not among limits.md's C-01 to C-72): STO-22
+    says file-based images on Xen should use tap:aio, with no exception, while STO-26 says
+    fully virtualized guests backed by loop devices use "phy: device or file: file" (§35.4,
+    line 6077). Read together literally, a file-backed emulated IDE disk of an HVM guest
+    draws a warning whatever its driver: file: from STO-22, tap:aio from STO-26. virtc
+    follows STO-26 for emulated disks of HVM guests, the narrower item, which agrees with
+    the guide's own HVM configurations: they keep the emulated hda on file: and put
+    tap:aio on the xvd disks only (lines 2092-2096, 2170-2174, 2298-2307), and the notes
+    STO-22 cites limit tap:aio to "para-virtualized devices" (lines 2101, 2179). So:
+    emulated HVM disk on file: or phy:, no finding; on tap:aio, VS114 (VS113 when the guest
+    has PV drivers). PV disks (of PV guests, and xvd disks of HVM guests) on file:, this
+    rule. The price of file: is counted where it falls: each file: disk takes a host loop
+    device (VS106, STO-11) and each emulated disk one of the 4 IDE places (VS105, STO-09).
 
     Example:
-        disk hda file "/var/lib/libvirt/images/w.img"
+        type xen-pv
+        disk xvda file "/var/lib/libvirt/images/p.img"
 
-    Fix: `disk hda tap:aio "..."` (HVM guests keep the boot disk emulated; tap:aio works
-    for it too), or phy for a block device.
+    Fix: `disk xvda tap:aio "..."`, or phy for a block device. (An HVM guest keeps its
+    emulated boot disk on file or phy.)
     """
 
     code, name, severity = "VS112", "xen-file-driver", Severity.WARNING
-    checklist, section, lines = ("STO-22", "STO-26"), "§12.3.3", "2101, 2179, 6075-6077, 6375"
+    checklist, section, lines = ("STO-22", "STO-26"), "§12.3.3", "2092-2101, 2170-2179, 2298-2307, 6077, 6375"
 
     def guest(self, g: Guest):
         if not g.is_xen:
@@ -471,15 +500,22 @@ class LoopDriverChoice(Rule):
     Why: "To use a loop-device backed guest as a para-virtualized guest, use the phy: block
     device or tap:aio" and for fully virtualized guests "phy: or file:" (§35.4, line 6077).
 
+    Contradiction with STO-22 (tap:aio for every file-based Xen image; not among limits.md's
+    C-01 to C-72): for the emulated disks of HVM guests this item is followed, as the
+    guide's HVM examples do (file: for hda, tap:aio only for xvd disks, lines 2092-2096,
+    2298-2307); VS112 documents the choice. A file: disk takes a host loop device each
+    (VS106).
+
     Example:
         type xen-hvm
         disk hda tap:aio "/var/lib/libvirt/images/w.img"
 
-    Fix: file or phy, or turn on `pv-drivers` once they are installed in the guest.
+    Fix: file or phy, or turn on `pv-drivers` once they are installed in the guest (and
+    move the data disks to xvd with tap:aio).
     """
 
     code, name, severity = "VS114", "loop-driver-choice", Severity.WARNING
-    checklist, section, lines = ("STO-26",), "§35.4", "6077"
+    checklist, section, lines = ("STO-26",), "§35.4", "2092-2096, 2298-2307, 6077"
 
     def guest(self, g: Guest):
         for d in g.disks:

@@ -22,7 +22,7 @@ from virtc.suggest import did_you_mean
 from virtc.values import is_number
 
 from . import xmlsafe
-from .values import DEVICE_ELEMENTS, DOMAIN_ELEMENTS, ROOTS, memory_kib, pci_number  # noqa: F401
+from .values import DEVICE_ELEMENTS, DOMAIN_ELEMENTS, ROOTS, memory_kib, pci_bounds, pci_number  # noqa: F401
 from .xmlsafe import qname
 
 NAME = "libvirt"
@@ -488,9 +488,11 @@ class _Reader:
         self.use(el)
         self.use(src[0])
         a = self.use(addr[0])
-        nums = [pci_number(a.get(k, "0")) for k in ("domain", "bus", "slot", "function")]
-        if any(n is None for n in nums):
-            return None  # VF706 reports the value
+        fields = ("domain", "bus", "slot", "function")
+        nums = [pci_number(a.get(k, "0")) for k in fields]
+        bound = pci_bounds()
+        if any(n is None or n >= bound[k] for k, n in zip(fields, nums)):
+            return None  # no such device: VF706 reports the value; the guest's other checks still run
         dom, bus, slot, fn = nums
         return PciDevice(dom, bus, slot, fn, self.span(el),
                          label.of(f"pci {dom:04x}:{bus:02x}:{slot:02x}.{fn:x}"), fields=self.places(address=(a, "bus")))

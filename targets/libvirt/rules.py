@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 
-from .values import DEVICE_ELEMENTS, DOMAIN_ELEMENTS, memory_kib, memory_unit_bytes, pci_number
+from .values import DEVICE_ELEMENTS, DOMAIN_ELEMENTS, memory_kib, memory_unit_bytes, pci_bounds, pci_number
 
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
-from virtc.limits import limits
 from virtc.model import ACTIONS
 from virtc.suggest import did_you_mean
 from virtc.units import UNITS
@@ -256,9 +255,8 @@ class XmlPciAddress(XmlRule):
     uses = ("pci.functions_per_device", "kvm.pci_slots_total")
 
     def document(self, doc: Document):
-        functions = limits()["pci.functions_per_device"].value
-        slots = limits()["kvm.pci_slots_total"].value
-        bound = {"domain": int("ffff", 16) + 1, "bus": int("ff", 16) + 1, "slot": slots, "function": functions}
+        bound = pci_bounds()
+        functions, slots = bound["function"], bound["slot"]
         what = {"domain": "a 16-bit PCI domain", "bus": "a bus number (0x00-0xff)",
                 "slot": f"a slot of a PCI bus (0x00-0x{slots - 1:02x})",
                 "function": f"a function of a PCI device (0-{functions - 1})"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from virtc.limits import limits
 from virtc.values import is_number
 
 # Elements libvirt's domain schema (domain.rng, libvirt 11.3) accepts directly under
@@ -71,3 +72,11 @@ def pci_number(text: str | None) -> int | None:
         return int(t, 10)
     except ValueError:  # 08, 09: not octal
         return None
+
+
+def pci_bounds() -> dict[str, int]:
+    """The first value past each PCI address field: a 16-bit domain, an 8-bit bus, the 32
+    slots of a bus, the 8 functions of a device (the limits kvm.pci_slots_total and
+    pci.functions_per_device)."""
+    return {"domain": int("ffff", 16) + 1, "bus": int("ff", 16) + 1, "slot": limits()["kvm.pci_slots_total"].value,
+            "function": limits()["pci.functions_per_device"].value}

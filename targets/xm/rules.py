@@ -189,13 +189,16 @@ class XmValueType(XmDocumentRule):
                 if str(v).lower() not in _BOOL:
                     yield self.report(f"{e.key} must be yes/no or 1/0, not {v!r}", e.value_span)
             elif parser == "append_value" and e.key != "tpmif":
-                if not isinstance(v, (list, tuple, str)):
+                # xend appends a bare value as one entry; IRQs are numbers (irq = [ 7 ]).
+                kinds = (str, int) if e.key == "irq" else (str,)
+                what = "a string or a number" if e.key == "irq" else "a string"
+                if not isinstance(v, (list, tuple, *kinds)) or isinstance(v, bool):
                     yield self.report(f"{e.key} must be a list of strings, not {v!r}", e.value_span,
                                       hint=f'write {e.key} = [ "..." ]')
                 elif isinstance(v, (list, tuple)):
                     for item, span in zip(v, e.item_spans or [e.value_span] * len(v)):
-                        if not isinstance(item, str):
-                            yield self.report(f"each {e.key} entry must be a string, not {item!r}", span)
+                        if not isinstance(item, kinds) or isinstance(item, bool):
+                            yield self.report(f"each {e.key} entry must be {what}, not {item!r}", span)
 
 
 class XmDiskSpec(XmDocumentRule):
@@ -290,10 +293,19 @@ class XmPciSpec(XmDocumentRule):
     device can have up to 8 functions" (lines 2344, 2499; contradiction C-15).
     "ioports=FROM[-TO]" in hex and "irq=IRQ" (lines 4737-4738).
 
+    An entry that is not an address is reported at the entry, saying which field is wrong
+    (a bus `zz` that is not hex, `01:00` without a function): xm create reads each entry
+    with a pattern and passes over one it does not match, so the guest would start without
+    the device and nothing would say so. The reader leaves such an entry out of the guest,
+    and the guest's other checks still run. The field widths are xend's: 1-4 hex digits of
+    domain, 1-2 of bus and slot (`9:0.0` is bus 09, slot 00). An entry that is not a
+    string is VF105's.
+
     Example:
         pci = [ "c0:02.1a" ]
+        pci = [ "0000:zz:1.0", "01:00" ]
 
-    Fix: copy the address from lspci: pci = [ "0000:09:00.0" ].
+    Fix: copy the address from lspci -D: pci = [ "0000:09:00.0" ].
     """
 
     code, name, severity = "VF108", "xm-pci-spec", Severity.ERROR
@@ -310,14 +322,19 @@ class XmPciSpec(XmDocumentRule):
             for v, span in zip(values, spans):
                 problem = self.problem(key, v)
                 if problem:
-                    yield self.report(f"{key} entry {v!r}: {problem}", span)
+                    yield self.report(f"{key} entry {v!r}: {problem}", span, hint=self.HINTS[key])
+
+    HINTS = {"pci": "xend skips an entry it cannot read, and the guest starts without the device: copy the "
+                    "address from `lspci -D`, e.g. pci = [ \"0000:09:00.0\" ]",
+             "ioports": "write the range in hex, first port first: ioports = [ \"02f8-02ff\" ]",
+             "irq": "write the interrupt number: irq = [ 7 ]"}
 
     @staticmethod
     def problem(key: str, v) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, (str, int)) or (isinstance(v, int) and key != "irq"):
+            return None  # not a string (nor an IRQ number): VF105 says so
         if key == "irq":
-            return None if isinstance(v, int) or (isinstance(v, str) and is_number(v)) else "is not an IRQ number"
-        if not isinstance(v, str):
-            return "is not a string"
+            return None if isinstance(v, int) or is_number(v) else "is not an IRQ number"
         if key == "pci":
             return parse_pci(v, limits()["pci.functions_per_device"].value).problem
         m = _IOPORTS.match(v.strip())

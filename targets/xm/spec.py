@@ -33,10 +33,11 @@ VIF_TYPES = ("ioemu", "netfront")
 MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\Z")
 RATE = re.compile(r"^[0-9]+[KMG]?[bB]/s(@[0-9]+(us|ms|s))?\Z")
 
-# [DDDD:]BB:SS.F in hex, options after a comma. The slot is five bits: 00-1f.
-PCI = re.compile(r"^(?:(?P<domain>[0-9a-fA-F]{4}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-9a-fA-F]{2})"
+# [DDDD:]BB:SS.F in hex, options after a comma. xend reads the fields with 1-4, 1-2 and 1-2
+# hex digits (xm create's preprocess_pci); the slot is five bits: 00-1f.
+PCI = re.compile(r"^(?:(?P<domain>[0-9a-fA-F]{1,4}):)?(?P<bus>[0-9a-fA-F]{1,2}):(?P<slot>[0-9a-fA-F]{1,2})"
                  r"\.(?P<function>[0-9a-fA-F]+)(?:,(?P<options>.*))?\Z", re.S)
-PCI_SLOT = re.compile(r"^[01][0-9a-fA-F]\Z")
+PCI_SLOTS = 32  # a PCI bus has 32 slots: the slot number is 5 bits
 
 UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z")
 
@@ -229,15 +230,38 @@ def parse_pci(text: str, functions: int) -> PciSpec:
     """functions: how many functions a device has (the limit pci.functions_per_device)."""
     m = PCI.match(text.strip())
     if not m:
-        return PciSpec(text, problem="is not [domain:]bus:slot.function in hex")
-    if not PCI_SLOT.match(m.group("slot")):
+        return PciSpec(text, problem=_pci_problem(text.strip()))
+    slot = int(m.group("slot"), 16)
+    if slot >= PCI_SLOTS:
         return PciSpec(text, problem=f"slot {m.group('slot')} is above 1f (a PCI bus has slots 00-1f)")
     function = int(m.group("function"), 16)
     if function >= functions:
         return PciSpec(text, problem=f"function {m.group('function')} is not below {functions} "
                                      f"(a PCI device has functions 0-{functions - 1})")
-    return PciSpec(text, int(m.group("domain") or "0", 16), int(m.group("bus"), 16), int(m.group("slot"), 16),
-                   function, m.group("options"))
+    return PciSpec(text, int(m.group("domain") or "0", 16), int(m.group("bus"), 16), slot, function,
+                   m.group("options"))
+
+
+def _pci_problem(text: str) -> str:
+    """What is wrong with an address PCI does not match, as precisely as it can be said."""
+    what = "is not [domain:]bus:slot.function in hex"
+    address = text.split(",", 1)[0]
+    parts = address.split(":")
+    if len(parts) not in (2, 3):
+        return what
+    slot, dot, function = parts[-1].partition(".")
+    if not dot:
+        return f"{what}: it has no function (.F after the slot)"
+    fields = (("domain", parts[0], 4),) if len(parts) == 3 else ()
+    fields += (("bus", parts[-2], 2), ("slot", slot, 2), ("function", function, 1))
+    for name, value, digits in fields:
+        if not value:
+            return f"{what}: the {name} is empty"
+        if not re.fullmatch(r"[0-9a-fA-F]+", value):
+            return f"{what}: the {name} {value!r} is not hexadecimal"
+        if len(value) > digits and name != "function":
+            return f"{what}: the {name} {value!r} has more than {digits} hex digits"
+    return what
 
 
 def normal_uuid(text) -> str | None:

@@ -94,14 +94,14 @@ def detect_format(path: str) -> str | None:
 
 
 def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
-         config: str | None = None, schemas: str | None = None) -> Outcome:
+         config: str | None = None) -> Outcome:
     """Read existing configuration files (never executing them) into the model, one host
     per root (or all loose files as one host), and check them with every rule."""
     from .lint import lint_files
 
     with _no_cyclic_gc():
         start = (list(roots) + list(paths) + ["."])[0]
-        read = lint_files(paths, roots, capabilities, schemas)
+        read = lint_files(paths, roots, capabilities)
         out = Outcome(read.model, read.diagnostics, read.sources)
         cfg = _configure(out, config, start)
         if cfg is None:

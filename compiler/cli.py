@@ -276,8 +276,6 @@ def lint(paths: List[str] = typer.Argument(None, help="Existing config files or 
          capabilities: Optional[str] = typer.Option(None, "--capabilities",
                                                     help="`virsh capabilities` XML of the host(s): CPUs, "
                                                          "memory, NUMA cells."),
-         schemas: Optional[str] = typer.Option(None, "--schemas", help="libvirt's RelaxNG schemas "
-                                                                        "(default: /usr/share/libvirt/schemas)."),
          format: List[str] = REPORTS,
          fail_level: FailLevel = FAIL_LEVEL,
          config: Optional[str] = CONFIG):
@@ -286,7 +284,7 @@ def lint(paths: List[str] = typer.Argument(None, help="Existing config files or 
     paths = _existing_inputs(paths, root, capabilities)
     start = time.monotonic()
     with _progress():
-        result = api.lint(paths, root, capabilities, config=config, schemas=schemas)
+        result = api.lint(paths, root, capabilities, config=config)
     _write_reports(result, reports)
     typer.echo(summary_line("linted", result, time.monotonic() - start), err=True)
     raise typer.Exit(_exit_code(result, fail_level))

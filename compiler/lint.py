@@ -48,7 +48,6 @@ class HostRead:
     autostart: set[tuple[str, str]] = field(default_factory=set)  # (guest|network|pool, name)
     guest_files: list[Found] = field(default_factory=list)  # guests' own grub.conf files
     documents: list = field(default_factory=list)  # of guest files that belong to this host
-    xml_files: int = 0  # libvirt XML files read (checked against libvirt's schema)
     formats: dict[str, str] = field(default_factory=dict)  # every file opened (read or not) -> its format
 
 
@@ -118,23 +117,22 @@ def _one_each(loaded: list[_Loaded], host: str, diags: list, given: list[_Loaded
     return [x for x in loaded if id(x) not in dropped]
 
 
-def _read(x: _Loaded, schema_dir: str | None) -> Found:
+def _read(x: _Loaded) -> Found:
     found = x.format.read(x.source.text, x.placed.path)
     found.format = x.format.name  # lint's name for it (readers may name finer kinds)
-    if x.format.schema is not None:
-        found.diagnostics.extend(schema.check(x.source, x.format.schema, schema_dir))
+    if x.format.schema is not None:  # RHEL 5's libvirt grammar, shipped with virtc
+        found.diagnostics.extend(schema.check(x.source, x.format.schema))
     return found
 
 
-def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list, schema_dir: str | None) -> HostRead:
+def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> HostRead:
     hr = HostRead(h.name)
     loaded, links = _load(h.files, sources, diags)
     hr.formats = {x.placed.path: x.format.name for x in loaded}
     for link in links:
         hr.autostart.update(link.host.get("autostart", ()))
     for x in _one_each(loaded, h.name, diags, caps):
-        found = _read(x, schema_dir)
-        hr.xml_files += x.format.schema is not None
+        found = _read(x)
         (hr.guest_files if x.format.name == "guest-grub" else hr.found).append(found)
     return hr
 
@@ -303,13 +301,12 @@ def _guest_file_host(hosts: list, guests: list, f: Found) -> int | None:
     return None
 
 
-def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
-               schemas: str | None = None) -> Linted:
+def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None = None) -> Linted:
     """Existing files read into one model (never executed)."""
     diags: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {}
     caps = _capabilities(capabilities, sources, diags)
-    found_caps = [_read(x, None) for x in caps]  # read once, whichever hosts it describes
+    found_caps = [_read(x) for x in caps]  # read once, whichever hosts it describes
     for f in found_caps:
         diags.extend(f.diagnostics)
     documents = [f.document for f in found_caps if f.document is not None]
@@ -317,14 +314,11 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
     collection = collect(list(paths), list(roots), taken)
     diags.extend(collection.diagnostics)
     progress.phase("reading", sum(len(h.files) for h in collection.hosts) + len(collection.shared))
-    schema_dir = schema.schema_dir(schemas)
     shared_loaded, _ = _load(collection.shared, sources, diags)
-    shared = [_read(x, schema_dir) for x in shared_loaded]
+    shared = [_read(x) for x in shared_loaded]
     hosts, guests, missing_by_host, reads = [], [], {}, []
-    xml_files = 0
     for hf in collection.hosts:
-        hr = read_host(hf, caps, sources, diags, schema_dir)
-        xml_files += hr.xml_files
+        hr = read_host(hf, caps, sources, diags)
         if not hr.found and not hr.guest_files:
             continue  # nothing of this host's own
         own_caps = [f for f in hr.found if f.format == "capabilities"]
@@ -351,11 +345,6 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
         missing_by_host[host.name] = set(missing)
         hosts.append(host)
         guests.extend(placed)
-    if schema_dir is None and xml_files:
-        diags.append(info("VF711", "libvirt's RelaxNG schemas were not found, so XML files were not "
-                                   "checked against them", None,
-                          hint="install libvirt (it puts them in /usr/share/libvirt/schemas) or give "
-                               "`--schemas DIR`"))
     model = peers.with_peers(Model(tuple(hosts), tuple(guests), tuple(sources)), documents)
     formats = {path: name for hr in reads for path, name in hr.formats.items()}
     formats.update({f.source.path: f.format for hr in reads for f in [*hr.found, *hr.guest_files]})

@@ -145,17 +145,20 @@ class ImportInexpressible(Rule):
 
 
 class LibvirtSchema(Rule):
-    """A libvirt XML file is valid against libvirt's own RelaxNG schema.
+    """A libvirt XML file is what RHEL 5's libvirt (0.8.2) accepted.
 
     What it checks: domain, network and storage pool XML read by `virtc lint`, against
-    domain.rng, network.rng and storagepool.rng as installed with libvirt
-    (/usr/share/libvirt/schemas, or `--schemas DIR`). Each schema is compiled once per
-    run. The first error is reported at the element it names. Without the schemas, one
-    note says the check did not run.
+    virtc's own RelaxNG grammars of RHEL 5's libvirt, shipped with virtc
+    (schemas/libvirt-0.8: domain.rng, network.rng, storagepool.rng), never the libvirt
+    installed where virtc runs, so the result is the same on every machine. Each grammar
+    is compiled once per run. One finding per file, at the element or attribute at fault:
+    one RHEL 5's libvirt did not have (`<memory unit=...>`, `<cpu mode=...>`,
+    `<memballoon>`), or a value it did not take.
 
-    Why: `virsh define` validates against the same schema and refuses the file (guide
-    §25 and §33, where XML files are edited by hand and defined again); virtc's own
-    reader is more lenient than libvirt, so a file it reads may still be refused.
+    Why: RHEL 5's `virsh define` refuses such a file or silently drops what it does not
+    know (guide §25 and §33, where XML files are edited by hand and defined again);
+    today's libvirt schemas judge RHEL 5's files wrongly both ways (they refuse the
+    guide's own `<bridge forwardDelay='0'>` and take later syntax RHEL 5 ignores).
 
     Example:
         <vcpus>2</vcpus>

@@ -3,8 +3,8 @@ capabilities` output, and the autostart links beside them.
 
 emit.py writes domains and networks the way RHEL 5's libvirt (0.x) expects, read.py
 reads all four kinds back (through xmlsafe.py: no entities, no DTD, no network),
-schema.py checks them against libvirt's RelaxNG schemas, rules.py holds the format-level
-rules (VF7xx), values.py what libvirt accepts.
+schema.py checks them against virtc's grammar of RHEL 5's libvirt (schemas/libvirt-0.8,
+VF711), rules.py holds the format-level rules (VF7xx), values.py what libvirt accepts.
 """
 from __future__ import annotations
 

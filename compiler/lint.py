@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from virtc import targets
-from virtc.targets import grub, ifcfg
+from virtc.targets import grub, ifcfg, xenscripts
 from virtc.targets.format import Format
 from virtc.targets.libvirt import schema
 
@@ -168,6 +168,9 @@ def assemble_host(hr: HostRead, span: Span) -> tuple:
         bridges, notes = ifcfg.assemble_bridges(ifcfgs, hr.name)
         host = replace(host, bridges=tuple(host.bridges) + tuple(bridges))
         diags.extend(notes)
+    scripts = xenscripts.scripts(hr.found)
+    if scripts:  # the tree holds /etc/xen/scripts: which scripts exist is known
+        host = replace(host, xen_scripts=tuple(sorted({s.name for s in scripts})))
     # boot words the grub reader took as facts (iommu=1, processor.max_cstate=1) stay on
     # the boot line the rules and the emitters see
     host = grub.restore_derived(host, hr.found)

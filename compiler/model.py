@@ -396,6 +396,9 @@ class Host:
     uri: str | None = None
     ksm: bool = False
     multipath_blacklist: tuple[tuple[str, str], ...] = ()  # (devnode | wwid, value)
+    # The files of /etc/xen/scripts (read from a host tree that holds the folder); None:
+    # not known (a .virt file, or a copy of the host without that folder).
+    xen_scripts: tuple[str, ...] | None = None
 
     @property
     def owner(self) -> Owner:

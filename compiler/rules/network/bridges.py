@@ -397,7 +397,9 @@ class XenNetworkScriptUnknown(Rule):
     creates network-xen-multi-bridge.sh (lines 1635, 1664), and line 1629 writes
     "(network-xen-multi-bridge)" without network-script. Both names are accepted; the
     file's name must equal the reference exactly. Any other name is reported, because
-    virtc cannot see /etc/xen/scripts: a typo stops all guest networking.
+    virtc cannot see /etc/xen/scripts: a typo stops all guest networking. A host read
+    from a tree that holds /etc/xen/scripts is VX111's instead, which checks the name
+    against the files there.
 
     Example:
         xend network-script "network-brigde"
@@ -411,8 +413,8 @@ class XenNetworkScriptUnknown(Rule):
     uses = ("xen.network_scripts", "xen.network_script_default")
 
     def host(self, h: Host, guests):
-        if h.hypervisor != "xen":
-            return
+        if h.hypervisor != "xen" or h.xen_scripts is not None:
+            return  # a host tree with /etc/xen/scripts says which scripts exist (VX111)
         script, _, setting = _xen_script(self, h)
         if setting is None:
             return

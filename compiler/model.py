@@ -244,6 +244,12 @@ class Bridge(Owned):
     delay: int
     span: Span
     owner: Owner
+    # None: an initscripts bridge (an ifcfg file; virtc writes one for a `bridge`
+    # statement). A span: xend's network-script makes the bridge when xend starts (read
+    # from an existing host: the (network-script ...) line of xend-config.sxp, while
+    # `span` is the line that names the bridge, there or in a wrapper script of
+    # /etc/xen/scripts); no ifcfg file is written for it.
+    xend_script: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,9 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from virtc.netscript import is_network_bridge, network_bridge
+from virtc.limits import limits
+from virtc.model import Bridge, Host
+from virtc.netscript import NO_BRIDGE, XENBR, is_network_bridge, network_bridge, script_name, split
 from virtc.readback import Found
 from virtc.source import SourceFile, Span
 
@@ -168,6 +170,49 @@ def read(text: str, path: str) -> Found:
 def scripts(founds) -> list[XenScript]:
     """The scripts of /etc/xen/scripts read for one host."""
     return [f.host["xen_script"] for f in founds if isinstance(f.host.get("xen_script"), XenScript)]
+
+
+def xend_bridges(host: Host, found: list[XenScript], used: set[str], interfaces=()) -> tuple[Bridge, ...]:
+    """The bridges the network-script of a Xen host's xend-config.sxp makes, as Bridges
+    whose `xend_script` is the span of that line; those an ifcfg file defines already are
+    left out. network-bridge (or a copy) makes the one its arguments name; a script of
+    the tree is read for its calls; network-route and network-nat make none, and so does
+    xend without a network-script (it then runs none). When the script's bridges cannot
+    be read (the script is not in the tree, or its calls depend on the shell), the xenbrN
+    bridges the guests use are taken as the script's, as xen's scripts name them: virtc
+    does not call a bridge missing on a guess. `interfaces` are the host's ifcfg records:
+    the address of the interface a bridge takes in is the host's address on it (§11.2,
+    lines 1689-1713, a static address on dummy0 for xenbr0)."""
+    setting = host.setting("xend", "network-script") if host.hypervisor == "xen" else None
+    if setting is None:
+        return ()
+    script, args = split(setting.value)
+    name = script_name(script)
+    if script == limits()["xen.network_script_off"].value or name in NO_BRIDGE:
+        return ()
+    made: list[tuple[str, str | None, Span]] = []
+    if is_network_bridge(name):
+        pair = network_bridge(args)
+        known = pair is not None
+        made = [(pair[0], pair[1], setting.span)] if pair else []
+    else:
+        wrapper = next((s for s in found if s.name == name), None)
+        known = wrapper is not None and not wrapper.unknown
+        made = [(b.bridge, b.netdev, b.span) for b in wrapper.bridges] if known else []
+    if not known:
+        made = [(b, None, setting.span) for b in sorted(used) if XENBR.match(b)]
+    have = {b.name for b in host.bridges}
+    nics = {r.device: r for r in interfaces if not r.bridge_type}
+    out = []
+    for bridge, netdev, span in made:
+        if bridge in have:
+            continue
+        have.add(bridge)
+        nic = nics.get(netdev) if netdev else None
+        out.append(Bridge(bridge, netdev, None, nic.bootproto if nic else "none", nic.ip if nic else None,
+                          nic.gateway if nic else None, None, False, 0, span, host.owner.of(f"bridge {bridge}"),
+                          xend_script=setting.span))
+    return tuple(out)
 
 
 FORMAT = Format(

@@ -260,13 +260,17 @@ def _owner(model: Model, text: str, line: int):
 
 def _declare_used_bridges(model: Model) -> Model:
     """Bridges guests use but no file read declares (no ifcfg files were given): the
-    language needs them declared on the host (VR003 otherwise), without a NIC."""
+    language needs them declared on the host (VR003 otherwise), without a NIC. Bridges
+    xend's network-script makes are not declared for themselves (a declared bridge is an
+    ifcfg bridge that `build` writes); those the guests use are, as any other."""
     from dataclasses import replace
 
     from .model import Bridge
 
     hosts = []
     for h in model.hosts:
+        if any(b.xend_script is not None for b in h.bridges):
+            h = replace(h, bridges=tuple(b for b in h.bridges if b.xend_script is None))
         have = {b.name for b in h.bridges} | {n.bridge for n in h.networks}
         used = sorted({n.source for g in model.guests_on(h.name) for n in g.nics
                        if n.kind == "bridge" and n.source and n.source not in have})

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from virtc import targets
-from virtc.targets import grub, ifcfg
+from virtc.targets import grub, ifcfg, xenscripts
 from virtc.targets.format import Format
 from virtc.targets.libvirt import schema
 
@@ -166,6 +166,16 @@ def assemble_host(hr: HostRead, span: Span) -> tuple:
         bridges, notes = ifcfg.assemble_bridges(ifcfgs, hr.name)
         host = replace(host, bridges=tuple(host.bridges) + tuple(bridges))
         diags.extend(notes)
+    # xend's network-script makes bridges too (network-bridge's xenbr0, a wrapper's several):
+    # they exist for the guests, though no ifcfg file defines them
+    scripts = xenscripts.scripts(hr.found)
+    if scripts:
+        host = replace(host, xen_scripts=tuple(sorted({s.name for s in scripts})))
+    used = {n.source for g in guests for n in g.nics if n.kind == "bridge" and n.source}
+    records = [f.host["ifcfg"] for f in ifcfgs if isinstance(f.host.get("ifcfg"), ifcfg.IfcfgFile)]
+    made = xenscripts.xend_bridges(host, scripts, used, records)
+    if made:
+        host = replace(host, bridges=tuple(host.bridges) + made)
     # boot words the grub reader took as facts (iommu=1, processor.max_cstate=1) stay on
     # the boot line the rules and the emitters see
     host = grub.restore_derived(host, hr.found)

@@ -248,6 +248,12 @@ class Bridge(Owned):
     span: Span
     owner: Owner
     fields: FieldSpans = field(default_factory=FieldSpans)  # where each field was written
+    # None: an initscripts bridge (an ifcfg file; virtc writes one for a `bridge`
+    # statement). A span: xend's network-script makes the bridge when xend starts (read
+    # from an existing host: the (network-script ...) line of xend-config.sxp, while
+    # `span` is the line that names the bridge, there or in a wrapper script of
+    # /etc/xen/scripts); no ifcfg file is written for it.
+    xend_script: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +407,9 @@ class Host:
     uri: str | None = None
     ksm: bool = False
     multipath_blacklist: tuple[tuple[str, str], ...] = ()  # (devnode | wwid, value)
+    # The files of /etc/xen/scripts (read from a host tree that holds the folder); None:
+    # not known (a .virt file, or a copy of the host without that folder).
+    xen_scripts: tuple[str, ...] | None = None
 
     @property
     def owner(self) -> Owner:

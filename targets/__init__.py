@@ -17,13 +17,13 @@ from typing import Callable
 
 from virtc.suggest import did_you_mean
 
-from . import (cpuspeed, elilo, exports, fstab, grub, hostinfo, hosts, ifcfg, iptables, libvirt, modprobe, multipath, rclocal,
-               release, scsi_id, selinux, sysconfig_kernel, sysctl, udev, xend, xm)
+from . import (cpuspeed, elilo, exports, fstab, grub, hostinfo, hosts, ifcfg, iptables, libvirt, modprobe, multipath,
+               rclocal, release, scsi_id, selinux, sysconfig_kernel, sysctl, udev, xend, xenscripts, xm)
 from .format import Artifact, Format  # noqa: F401  (the formats' shared types)
 
 # Where paths could overlap, the first format that matches a file reads it.
 FORMATS: tuple[Format, ...] = (
-    xend.FORMAT, xm.FORMAT, xm.AUTOSTART,
+    xend.FORMAT, xenscripts.FORMAT, xm.FORMAT, xm.AUTOSTART,
     libvirt.DOMAIN, libvirt.NETWORK, libvirt.POOL, libvirt.CAPABILITIES, libvirt.DOMAIN_AUTOSTART,
     libvirt.NETWORK_AUTOSTART, libvirt.POOL_AUTOSTART, libvirt.UNKNOWN_XML,
     grub.GRUB, grub.GUEST_GRUB, elilo.FORMAT,

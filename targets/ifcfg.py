@@ -86,6 +86,8 @@ def emit(model) -> list:
         for b in h.bridges:
             if b.name in network_bridges:
                 continue  # libvirt's own bridge (virbr0): no ifcfg (guide §10.1)
+            if b.xend_script is not None:
+                continue  # xend's network-script makes it when xend starts: no ifcfg either
             s = [("DEVICE", b.name), ("TYPE", "Bridge"), ("BOOTPROTO", b.bootproto), ("ONBOOT", "yes")]
             if b.ip:
                 iface = ipaddress.ip_interface(b.ip)

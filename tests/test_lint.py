@@ -30,7 +30,9 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.virt"))
     ("etc/xen/web01", "xm"),
     ("etc/xen/xend-config.sxp", "xend"),
     ("etc/xen/auto/web01", "xm-autostart"),
-    ("etc/xen/scripts/network-bridge", None),
+    ("etc/xen/scripts/network-bridge", "xen-scripts"),
+    ("etc/xen/scripts/network-bridge-custom", "xen-scripts"),
+    ("etc/xen/scripts/network-bridge.rpmnew", None),
     ("etc/xen/xmexample1.sxp", None),
     ("etc/xen/xmexample.hvm", None),
     ("etc/xen/qemu-ifup", None),
@@ -183,6 +185,90 @@ def test_a_mac_used_by_two_guests_of_one_host(built, tmp_path):
     (host / "etc/libvirt/xen/web02.xml").unlink()
     result = api.lint([], roots=[str(host)])
     assert ("web02", _line_of(host / "etc/xen/web02", mac_a)) in _codes(result, "VN104")
+
+
+# The guide's multi-bridge wrapper (§11.1, lines 1635-1662), in the tree under the name
+# configured.
+MULTI_BRIDGE = """#!/bin/sh
+# network-xen-multi-bridge
+set -e
+OP=$1
+shift
+script=/etc/xen/scripts/network-bridge.xen
+case ${OP} in
+start)
+	$script start vifnum=1 bridge=xenbr1 netdev=eth1
+	$script start vifnum=0 bridge=xenbr0 netdev=eth0
+	;;
+stop)
+	$script stop vifnum=1 bridge=xenbr1 netdev=eth1
+	$script stop vifnum=0 bridge=xenbr0 netdev=eth0
+	;;
+esac
+"""
+
+
+def _xend_bridged(built, tmp_path) -> Path:
+    """xenweb1 with its ifcfg bridges replaced by xend's multi-bridge script."""
+    host = _xen_host(built, tmp_path)
+    nets = host / "etc/sysconfig/network-scripts"
+    for n in (0, 1):
+        (nets / f"ifcfg-xenbr{n}").unlink()
+        _replace(nets / f"ifcfg-eth{n}", f"BRIDGE=xenbr{n}\n", "")
+    _replace(host / "etc/xen/xend-config.sxp", "(network-script /bin/true)", "(network-script network-xen-multi-bridge)")
+    (host / "etc/xen/scripts").mkdir()
+    (host / "etc/xen/scripts/network-xen-multi-bridge").write_text(MULTI_BRIDGE)
+    return host
+
+
+def test_bridges_xends_network_script_makes_are_the_hosts(built, tmp_path):
+    host = _xend_bridged(built, tmp_path)
+    result = api.lint([], roots=[str(host)])
+    assert problems(result) == []
+    (h,) = result.model.hosts
+    assert h.xen_scripts == ("network-xen-multi-bridge",)
+    made = {b.name: b for b in h.bridges}
+    assert sorted(made) == ["xenbr0", "xenbr1"] and (made["xenbr1"].nic, made["xenbr0"].nic) == ("eth1", "eth0")
+    sxp = host / "etc/xen/xend-config.sxp"
+    for b in made.values():  # made by xend: where the network-script is set, and the wrapper's call
+        assert (b.xend_script.file, b.xend_script.line) == (str(sxp), _line_of(sxp, "(network-script"))
+        wrapper = host / "etc/xen/scripts/network-xen-multi-bridge"
+        assert (b.span.file, b.span.line) == (str(wrapper), _line_of(wrapper, f"start vifnum={b.name[-1]}"))
+    # they are xend's: written back, the host gets no ifcfg file for them
+    assert targets.by_name("ifcfg").emit(result.model) == []
+
+
+def test_bridges_of_a_network_script_the_tree_does_not_hold(built, tmp_path):
+    host = _xend_bridged(built, tmp_path)
+    (host / "etc/xen/scripts/network-xen-multi-bridge").unlink()
+    (host / "etc/xen/scripts").rmdir()
+    # the script's bridges cannot be read: the xenbrN bridges the guests use are taken as its
+    result = api.lint([], roots=[str(host)])
+    assert problems(result) == []
+    assert result.model.hosts[0].xen_scripts is None
+    # network-bridge itself makes one bridge: xenbr1 with vifnum=1, so the guests on xenbr0 lose theirs
+    _replace(host / "etc/xen/xend-config.sxp", "(network-script network-xen-multi-bridge)",
+             "(network-script 'network-bridge vifnum=1')")
+    result = api.lint([], roots=[str(host)])
+    users = [p for p in (host / "etc/xen").iterdir() if p.is_file() and "bridge=xenbr0" in p.read_text()]
+    assert users and sorted(_codes(result, "VN130")) == sorted((p.name, _line_of(p, "bridge=xenbr0")) for p in users)
+    assert [b.name for b in result.model.hosts[0].bridges] == ["xenbr1"]
+
+
+def test_build_of_a_host_that_keeps_xends_network_bridge(tmp_path):
+    """A .virt host stating xend's network-bridge and its bridge builds as before: the
+    bridge is a declared bridge, written as ifcfg files, and the xend line as stated."""
+    virt = tmp_path / "nb.virt"
+    virt.write_text("host xen1 {\n  hypervisor xen; memory 32G\n  bridge xenbr0 on eth0\n"
+                    "  xend network-script network-bridge\n}\n"
+                    "guest web01 on xen1 { type xen-pv; memory 1G; bootloader pygrub; nic bridge xenbr0 }\n")
+    result = api.build([str(virt)], None, write=False)
+    assert not result.has_errors, problems(result)
+    files = {a.path: a.text for a in result.artifacts}
+    assert "xen1/etc/sysconfig/network-scripts/ifcfg-xenbr0" in files
+    assert "BRIDGE=xenbr0" in files["xen1/etc/sysconfig/network-scripts/ifcfg-eth0"]
+    assert "(network-script network-bridge)" in files["xen1/etc/xen/xend-config.sxp"]
+    assert all(b.xend_script is None for b in result.model.hosts[0].bridges)
 
 
 def test_a_vif_bridge_that_no_ifcfg_defines(built, tmp_path):

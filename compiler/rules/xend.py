@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..diagnostics import Related, Severity
 from ..model import Guest, Host, Setting
+from ..netscript import script_name, split
 from ..suggest import did_you_mean
 from ..units import KIB, format_kib
 from .base import Rule, Scope
@@ -335,6 +336,60 @@ class XendScriptLocation(Rule):
                               hint=f"install it as {self.DIR}{base} and write `xend {s.key} {base}`"
                                    + (f" (or {off} to leave bridging to the network scripts)"
                                       if s.key == "network-script" else ""))
+
+
+class XendScriptMissing(Rule):
+    """The scripts xend is told to run are files of the host's /etc/xen/scripts.
+
+    What it checks: on a Xen host read from a tree that holds /etc/xen/scripts, the
+    script (first word) of (network-script ...) and (vif-script ...) in xend-config.sxp
+    and the script= of each vif (`<script path=.../>` in domain XML), when it is a bare
+    name or a path in /etc/xen/scripts: a file of exactly that name must be there. A tree
+    without the folder says nothing about it (VN116 then compares network-script with the
+    names xen ships); a copy of the folder without any of xen's own network and vif
+    scripts is taken as partial, and only the other names are checked against it.
+
+    Why: "(network-script) determines the script used to start the network environment
+    (the script must be in the /etc/xen/scripts/ directory)" (§19, lines 3043-3044); the
+    multi-bridge procedure creates its script there (§11.1, lines 1628-1664), and
+    contradiction C-28 shows how easily the name configured (network-xen-multi-bridge,
+    line 1634) and the file created (network-xen-multi-bridge.sh, line 1664) part. xend
+    joins the name to /etc/xen/scripts and runs it: without the file no bridge is made at
+    xend start, and a vif whose script is missing is never connected.
+
+    Example:
+        (network-script network-xen-multi-bridge)    # the folder holds network-xen-multi-bridge.sh
+
+    Fix: name the file exactly as it is (`(network-script network-xen-multi-bridge.sh)`),
+    or copy the script into /etc/xen/scripts under the name configured (chmod +x).
+    """
+
+    code, name, severity = "VX111", "xend-script-missing", Severity.ERROR
+    checklist, section, lines = ("XEN-08", "NET-24"), "§19", "1628-1664, 3043-3044"
+    scope = Scope.HOST
+    uses = ("xen.network_script_off", "xen.stock_scripts")
+
+    def host(self, h: Host, guests):
+        if h.hypervisor != "xen" or h.xen_scripts is None:
+            return
+        have = set(h.xen_scripts)
+        stock = self.limit("xen.stock_scripts")
+        partial = not have & set(stock.value)
+        off = self.limit("xen.network_script_off").value
+        wanted = []
+        for key in ("network-script", "vif-script"):
+            s = h.setting("xend", key)
+            if s is not None:
+                wanted.append((f"xend's ({key} ...)", split(s.value)[0], s.span, h.owner))
+        wanted += [(f"the vif script of guest {g.name} (NIC {n.index})", n.script, n.span, n.owner)
+                   for g in guests for n in g.nics if n.script]
+        for what, script, span, owner in wanted:
+            name = script_name(script)
+            if script == off or name is None or name in have or (partial and name in stock.value):
+                continue
+            yield self.report(f"{what} on host {h.name} runs {name}, which is not in /etc/xen/scripts",
+                              span, owner, hint=did_you_mean(name, sorted(have))
+                              or f"copy the script to /etc/xen/scripts/{name} (chmod +x), or name one that is there")
 
 
 class XendPorts(Rule):

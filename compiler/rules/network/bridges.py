@@ -6,6 +6,7 @@ import re
 
 from ...diagnostics import Related, Severity
 from ...model import Bridge, Guest, Host, Nic
+from ...netscript import XENBR, is_network_bridge, network_bridge, split
 from ...suggest import did_you_mean
 from ..base import Rule, Scope
 from .common import NetRule, mac_octets, prefix_octets, service_state
@@ -15,7 +16,6 @@ from .common import NetRule, mac_octets, prefix_octets, service_state
 _WIRELESS = re.compile(r"^(wlan|wifi|ath|wl|ra|rausb)[0-9]+$")
 
 
-_XENBR = re.compile(r"^xenbr[0-9]+$")
 # Guest services that are clients rather than servers (NET-21 looks for the rest).
 _CLIENT_SERVICES = ("ntpd", "network", "syslog", "rsyslog", "kudzu", "irqbalance", "cpuspeed",
                     "auditd", "crond", "atd", "xend", "libvirtd", "xendomains")
@@ -29,10 +29,7 @@ def _xen_script(rule: Rule, h: Host):
     """(script, key=value arguments, the xend setting or None) of a Xen host's network-script."""
     setting = h.setting("xend", "network-script")
     default = rule.limit("xen.network_script_default").value
-    text = setting.value.strip().strip("'\"") if setting else default["script"]
-    words = text.split()
-    script = words[0] if words else ""
-    args = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+    script, args = split(setting.value if setting else default["script"])
     return script, args, setting
 
 
@@ -48,7 +45,9 @@ class XenScriptWithIfcfgBridges(Rule):
     one bridge (xenbr0 on eth0, or what its `bridge=` and `netdev=` arguments say) with no
     address of its own; a custom script such as network-xen-multi-bridge is taken to make
     the xenbrN bridges. Every other bridge, and any bridge with an address, DHCP, STP, an
-    MTU or a hardware address, is an initscripts (ifcfg) bridge.
+    MTU or a hardware address, is an initscripts (ifcfg) bridge. On a host read from its
+    files the bridges xend's script makes are known (xend-config.sxp, /etc/xen/scripts)
+    and are never taken for ifcfg bridges.
 
     Why: "if your system uses Xen bridging, we recommend disabling the default Xen network
     bridge by editing /etc/xen/xend-config.sxp and changing (network-script
@@ -75,15 +74,16 @@ class XenScriptWithIfcfgBridges(Rule):
         if script == off:
             return
         name = _script_name(script)
-        default = self.limit("xen.network_script_default").value
 
         def made_by_script(b: Bridge) -> bool:
+            if b.xend_script is not None:
+                return True  # read from the host: xend's script makes it, not an ifcfg file
             if _has_ip_config(b) or b.mtu or b.stp or b.hwaddr:
                 return False
-            if name == default["script"]:
-                return b.name == args.get("bridge", default["bridge"]) and \
-                    b.nic in (None, args.get("netdev", default["netdev"]))
-            return bool(_XENBR.match(b.name))
+            if is_network_bridge(name):
+                made = network_bridge(args)
+                return made is not None and b.name == made[0] and b.nic in (None, made[1])
+            return bool(XENBR.match(b.name))
 
         ifcfg = [b for b in h.bridges if not made_by_script(b)]
         if not ifcfg:
@@ -101,7 +101,8 @@ class XenScriptWithIfcfgBridges(Rule):
 class NetworkManagerWithBridges(Rule):
     """NetworkManager is off on a host with bridges.
 
-    What it checks: a host with `services on NetworkManager` and at least one bridge.
+    What it checks: a host with `services on NetworkManager` and at least one initscripts
+    (ifcfg) bridge, the manual configuration NetworkManager overwrites.
 
     Why: "NetworkManager does not support bridging. Running NetworkManager will overwrite
     any manual bridge configuration", so it "should be disabled in order to use networking
@@ -119,11 +120,12 @@ class NetworkManagerWithBridges(Rule):
     scope = Scope.HOST
 
     def host(self, h: Host, guests):
-        if not h.bridges or service_state(h.services_on, h.services_off, "NetworkManager") is not True:
+        bridges = [b for b in h.bridges if b.xend_script is None]  # the initscripts bridges
+        if not bridges or service_state(h.services_on, h.services_off, "NetworkManager") is not True:
             return
-        b = h.bridges[0]
+        b = bridges[0]
         yield self.report(f"NetworkManager is on on host {h.name}, which has bridges "
-                          f"({', '.join(x.name for x in h.bridges)}); NetworkManager overwrites them",
+                          f"({', '.join(x.name for x in bridges)}); NetworkManager overwrites them",
                           b.span, b.owner,
                           related=(Related(h.fields.get("services") or h.span, "services of the host"),),
                           hint="`services off NetworkManager` and `services on network`")
@@ -333,7 +335,8 @@ class BridgeOnWireless(Rule):
                                   b.at("nic"), b.owner, hint="use a NAT virtual network for wireless hosts",
                                   related=(Related(user[1].span, f"guest {user[0].name} is bridged here"),)
                                   if user else ())
-        if h.hypervisor == "xen":
+        if h.hypervisor == "xen" and not any(b.xend_script is not None for b in h.bridges):
+            # (a host read from its files has xend's bridges among its own: checked above)
             script, args, setting = _xen_script(self, h)
             dev = args.get("netdev", "")
             if setting is not None and _WIRELESS.match(dev):
@@ -397,7 +400,9 @@ class XenNetworkScriptUnknown(Rule):
     creates network-xen-multi-bridge.sh (lines 1635, 1664), and line 1629 writes
     "(network-xen-multi-bridge)" without network-script. Both names are accepted; the
     file's name must equal the reference exactly. Any other name is reported, because
-    virtc cannot see /etc/xen/scripts: a typo stops all guest networking.
+    virtc cannot see /etc/xen/scripts: a typo stops all guest networking. A host read
+    from a tree that holds /etc/xen/scripts is VX111's instead, which checks the name
+    against the files there.
 
     Example:
         xend network-script "network-brigde"
@@ -411,8 +416,8 @@ class XenNetworkScriptUnknown(Rule):
     uses = ("xen.network_scripts", "xen.network_script_default")
 
     def host(self, h: Host, guests):
-        if h.hypervisor != "xen":
-            return
+        if h.hypervisor != "xen" or h.xen_scripts is not None:
+            return  # a host tree with /etc/xen/scripts says which scripts exist (VX111)
         script, _, setting = _xen_script(self, h)
         if setting is None:
             return
@@ -438,6 +443,10 @@ class InterfaceInTwoBridges(Rule):
     1614): two bridges on eth0 need two ifcfg-eth0 files. In the multi-bridge script each
     xenbrN has its own ethN (lines 1646-1647). Linux adds an interface to one bridge.
 
+    The bridges xend's network-script makes (read from an existing host) are compared with
+    each other: a wrapper that calls network-bridge twice with one netdev; an ifcfg bridge
+    on the NIC the script bridges is VN108's finding.
+
     Example:
         bridge br0 on eth0
         bridge br1 on eth0
@@ -450,8 +459,14 @@ class InterfaceInTwoBridges(Rule):
     scope = Scope.HOST
 
     def host(self, h: Host, guests):
+        # An ifcfg bridge and one of xend's network-script on the same NIC is VN108's case
+        # (turn the script off): each origin is compared with itself.
+        for origin in (False, True):
+            yield from self._twice([b for b in h.bridges if (b.xend_script is not None) is origin], h)
+
+    def _twice(self, bridges: list[Bridge], h: Host):
         first: dict[str, Bridge] = {}
-        for b in h.bridges:
+        for b in bridges:
             if not b.nic:
                 continue
             if b.nic in first:

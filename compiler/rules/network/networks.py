@@ -159,9 +159,11 @@ class GuestBridgeMissing(NetRule):
     """The bridge a NIC names exists on the guest's host when the guest starts.
 
     What it checks: a NIC on a bridge (`nic bridge NAME`, vif bridge=) that is neither a
-    host bridge nor the bridge of one of the host's virtual networks, and a NIC on a
-    virtual network's bridge (virbr0, ...) of a host whose libvirtd is off, so that libvirt
-    never creates the bridge.
+    host bridge (an ifcfg bridge, or, on a host read from its files, one that xend's
+    network-script makes: network-bridge's xenbr0, or the bridges its arguments or a
+    wrapper script in /etc/xen/scripts name) nor the bridge of one of the host's virtual
+    networks, and a NIC on a virtual network's bridge (virbr0, ...) of a host whose
+    libvirtd is off, so that libvirt never creates the bridge.
 
     Why: "Bridge xenbr1 does not exist!" ... "This happens when the guest's bridge is
     incorrectly configured and this forces the Xen hotplug scripts to timeout"; xm create

@@ -120,7 +120,10 @@ def _one_each(loaded: list[_Loaded], host: str, diags: list, given: list[_Loaded
 def _read(x: _Loaded) -> Found:
     found = x.format.read(x.source.text, x.placed.path)
     found.format = x.format.name  # lint's name for it (readers may name finer kinds)
-    if x.format.schema is not None:  # RHEL 5's libvirt grammar, shipped with virtc
+    # RHEL 5's libvirt grammar, shipped with virtc. Not where the reader already refused
+    # the document (VF701/VF702: not XML, wrong root, no name): one fact, one finding.
+    refused = any(d.code in ("VF701", "VF702") for d in found.diagnostics)
+    if x.format.schema is not None and not refused:
         found.diagnostics.extend(schema.check(x.source, x.format.schema))
     return found
 

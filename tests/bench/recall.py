@@ -37,6 +37,7 @@ class Result:
     kind: str  # "clean" or "seeded"
     name: str
     expected: set[Finding] = field(default_factory=set)
+    base: str | None = None  # a seeded tree's clean tree (`# from: clean/NAME` in expected.tsv)
     reported: dict[Finding, str] = field(default_factory=dict)  # finding -> message
 
     @property
@@ -69,6 +70,15 @@ def read_expected(tree: str) -> set[Finding]:
     return out
 
 
+def read_base(tree: str) -> str | None:
+    """The clean tree a seeded tree was copied from (its `# from: clean/NAME` line)."""
+    with open(os.path.join(tree, "expected.tsv"), encoding="utf-8") as f:
+        for raw in f:
+            if raw.startswith("# from: clean/"):
+                return raw[len("# from: clean/"):].strip()
+    return None
+
+
 def lint(tree: str) -> dict[Finding, str]:
     """Errors and warnings of `virtc lint` on one tree, by (file, line, code)."""
     from virtc import api
@@ -89,7 +99,8 @@ def lint(tree: str) -> dict[Finding, str]:
 
 def evaluate(kind: str, name: str) -> Result:
     tree = os.path.join(CLEAN if kind == "clean" else SEEDED, name)
-    r = Result(kind, name, read_expected(tree) if kind == "seeded" else set())
+    r = Result(kind, name, read_expected(tree) if kind == "seeded" else set(),
+               read_base(tree) if kind == "seeded" else None)
     r.reported = lint(tree)
     return r
 
@@ -136,6 +147,14 @@ def report(results: list[Result], verbose: bool = False, out=sys.stdout) -> tupl
           f"{sum(len(r.false_alarms) for r in seeded)} false alarms", file=out)
     print(f"recall    {_ratio(tp, tp + fn)}  ({tp} of {tp + fn} expected findings reported)", file=out)
     print(f"precision {_ratio(tp, tp + fp)}  ({tp} of {tp + fp} errors and warnings expected)", file=out)
+    # A seeded tree repeats its clean tree's false alarms; without them, precision says how
+    # much of what virtc reports about the seeded defects is right.
+    by_name = {r.name: r for r in clean}
+    inherited = sum(len(r.false_alarms & set(by_name[r.base].reported)) for r in seeded if r.base in by_name)
+    own = sum(len(r.false_alarms) for r in clean) + sum(len(r.false_alarms) for r in seeded) - inherited
+    if seeded and all(r.base in by_name for r in seeded):
+        print(f"precision {_ratio(tp, tp + own)}  without the {inherited} false alarms seeded trees repeat "
+              f"from their clean tree", file=out)
     return recall, precision
 
 

@@ -216,6 +216,19 @@ def test_what_a_file_does_not_say_takes_xend_defaults():
     assert g.boot.order == ("hd",) and g.features == ()  # boot 'c'; pae, acpi, apic 0
 
 
+def test_a_phy_device_named_without_dev_is_under_dev():
+    """xmexample's `phy:hda1,hda1,r`: xend's block script puts a bare device name under
+    /dev (expand_dev), so the disk is /dev/hda1; a path with its folder stays as written."""
+    found, diags = findings('name = "old"\nbootloader = "/usr/bin/pygrub"\n'
+                            "disk = [ 'phy:hda1,hda1,r', 'phy:sdb,xvdb,w', 'phy:/dev/VolGroup00/old,xvda,w' ]\n",
+                            "/etc/xen/old")
+    (g,) = found.guests
+    assert [(d.target, d.driver, d.source_type, d.path) for d in g.disks] == [
+        ("hda1", "phy", "block", "/dev/hda1"), ("xvdb", "phy", "block", "/dev/sdb"),
+        ("xvda", "phy", "block", "/dev/VolGroup00/old")]
+    assert [d for d in diags if d.severity is Severity.ERROR] == []
+
+
 def test_a_virtc_header_gives_back_the_description():
     result = compile_sources([str(EXAMPLES / "xen-webfarm.virt")])
     g = next(g for g in result.model.guests if g.description)

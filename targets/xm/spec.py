@@ -113,6 +113,10 @@ def parse_disk(text: str) -> DiskSpec:
             problems.append(f"source {source!r} has no driver prefix (phy:, file:, tap:aio:)")
         if not path:
             problems.append(f"source {source!r} names no file or device")
+        elif prefix == "phy" and not path.startswith("/"):
+            # xend's block script (expand_dev) puts a device named without a folder under
+            # /dev: "phy:hda1" is /dev/hda1 (xmexample's `disk = [ 'phy:hda1,hda1,r' ]`)
+            path = "/dev/" + path
     m = DISK_TARGET.match(target)
     if not m:
         problems.append(f"target {target!r} is not a device name such as xvda, hda or hdc:cdrom")

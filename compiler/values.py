@@ -67,6 +67,22 @@ def check_path(text: str) -> str | None:
     return None
 
 
+# root= forms RHEL 5's initrd (nash's mkrootdev) finds besides a device path: the file
+# system's label (anaconda writes root=LABEL=/ for plain partitions) or its UUID.
+ROOT_LABEL_RE = re.compile(r"^LABEL=[A-Za-z0-9_./:+@%~\-]{1,16}\Z")
+ROOT_UUID_RE = re.compile(r"^UUID=[0-9A-Fa-f]+(-[0-9A-Fa-f]+)*\Z")
+
+
+def check_rootfs(text: str) -> str | None:
+    """A kernel's root=: a device path, LABEL=NAME or UUID=HEX."""
+    if text.startswith("LABEL="):
+        return None if ROOT_LABEL_RE.match(text) else \
+            "is not LABEL=NAME (up to 16 letters, digits and _ . / : + @ % ~ -)"
+    if text.startswith("UUID="):
+        return None if ROOT_UUID_RE.match(text) else "is not UUID=HEX (hex digits and dashes)"
+    return check_path(text)
+
+
 def _check_printable(text: str, forbidden: str) -> str | None:
     if "\n" in text or "\r" in text:
         return "contains a line break"

@@ -386,10 +386,11 @@ def test_guest_grub_conf_gives_the_guest_kernel_and_command_line():
     assert found.format == "guest-grub"
     assert set(found.host) == {"guest_boot", "guest_variant"}
     release, cmdline, span = found.host["guest_boot"]["pv01"]
-    assert (release, cmdline, _at(span)) == ("2.6.18-92.el5", "console=xvc0", (5, 2))
+    # the guest's own root (LABEL=...) stays on its command line, where virtc writes it
+    assert (release, cmdline, _at(span)) == ("2.6.18-92.el5", "root=LABEL=VG_i386 console=xvc0", (5, 2))
     assert found.host["guest_variant"] == {"pv01": "xen"}
-    # files under /boot/ (no separate /boot partition) and root=LABEL=... are noted
-    assert _notes(found) == [("VF003", "info", 5, 9), ("VF003", "info", 5, 43)]
+    # files under /boot/ (no separate /boot partition) are noted
+    assert _notes(found) == [("VF003", "info", 5, 9)]
 
 
 def test_elilo_default_stanza_gives_the_itanium_host():

@@ -117,7 +117,7 @@ class HostStatements(ValueReader):
                     if o.name == "root":
                         grub["root"] = v.text
                     elif o.name == "rootfs":
-                        grub["rootfs"] = self.checked(values.check_path, v, v.text, "root file system")
+                        grub["rootfs"] = self.checked(values.check_rootfs, v, v.text, "root file system")
                     elif o.name == "args":
                         grub["args"] = self.checked(values.check_text, v, v.text, "kernel arguments")
                     elif o.name == "xen_args":

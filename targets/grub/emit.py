@@ -89,8 +89,12 @@ def guest_grub_conf(g) -> str | None:
     console = []
     if g.serials:
         console = ["console=xvc0"] if g.type == "xen-pv" else ["console=tty0", "console=ttyS0,115200"]
-    args = ["ro", f"root={DEFAULT_ROOTFS}"] + console + [a for a in (g.boot.cmdline or "").split()
-                                                          if a not in console]
+    words = (g.boot.cmdline or "").split()
+    # a root= of the guest's own (root=LABEL=/, root=UUID=...) replaces virtc's default;
+    # the kernel reads the last one
+    roots = [a for a in words if a.startswith("root=") and len(a) > len("root=")]
+    root = roots[-1] if roots else f"root={DEFAULT_ROOTFS}"
+    args = ["ro", root] + console + [a for a in words if a not in console and a != "ro" and a not in roots]
     return ("# Written by virtc: the entry for /boot/grub/grub.conf inside guest "
             f"{g.name}.\n"
             "default=0\n"

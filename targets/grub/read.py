@@ -196,12 +196,15 @@ def _guest_entry(found, src, guest, root, kernel):
         found.ignored(f"kernel image `{name}` (virtc names it vmlinuz-VERSION)", path_span)
         return
     release, variant = split_release(name[len("vmlinuz-"):])
-    rootfs, rootfs_span = _take_root_args(words)
+    rootfs, _ = _take_root_args(words)
+    cmdline = words.rest()
     if rootfs is not None and rootfs != DEFAULT_ROOTFS:
-        found.ignored(f"guest root file system `root={rootfs}` (virtc writes root={DEFAULT_ROOTFS})", rootfs_span)
+        # the guest's own root (anaconda's root=LABEL=/, root=UUID=...) stays on its command
+        # line, where guest_grub_conf() writes it in place of the default
+        cmdline = f"root={rootfs} {cmdline or ''}".strip()
     if root is not None and root.value != DEFAULT_ROOT:
         found.ignored(f"guest GRUB root `{root.value}` (virtc writes {DEFAULT_ROOT})", root.value_span)
-    found.host["guest_boot"] = {guest: (release, words.rest(), kernel.span)}
+    found.host["guest_boot"] = {guest: (release, cmdline, kernel.span)}
     if variant:
         found.host["guest_variant"] = {guest: variant}
 

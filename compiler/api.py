@@ -181,7 +181,7 @@ def _import(paths: list[str], roots: list[str], capabilities: str | None, output
     if not model.guests and not model.hosts:
         out.diagnostics.append(error("VF002", "nothing to import: no host or guest configuration found", None))
         return out
-    model = _declare_used_bridges(model)
+    model = _as_the_language_reads_it(_declare_used_bridges(model))
     where = {x.owner: x.span for x in (*model.hosts, *model.guests)}
     try:
         text = dslwrite.write(model)
@@ -278,6 +278,24 @@ def _declare_used_bridges(model: Model) -> Model:
                              h.owner.of(f"bridge {name}")) for name in used)
         hosts.append(replace(h, bridges=h.bridges + added) if added else h)
     return replace(model, hosts=tuple(hosts))
+
+
+def _as_the_language_reads_it(model: Model) -> Model:
+    """What the files say, as the language would say it where a file leaves a value to its
+    program: a Xen guest's bridged NIC without script= runs xend's vif-script, which the
+    language writes as vif-bridge (conventions.XEN_VIF_SCRIPT); the read model keeps None,
+    so that rules do not look for a script the file does not name."""
+    from dataclasses import replace
+
+    from .conventions import XEN_VIF_SCRIPT
+
+    guests = []
+    for g in model.guests:
+        if g.is_xen and any(n.kind == "bridge" and not n.script for n in g.nics):
+            g = replace(g, nics=tuple(replace(n, script=XEN_VIF_SCRIPT) if n.kind == "bridge" and not n.script
+                                      else n for n in g.nics))
+        guests.append(g)
+    return replace(model, guests=tuple(guests))
 
 
 def convert(path: str, to: str | None = None, capabilities: str | None = None) -> Outcome:

@@ -165,3 +165,17 @@ def test_anacondas_root_label_imports_for_a_guest(tmp_path):
     entry = built(text)["guests/web01/boot/grub/grub.conf"]
     assert "\tkernel /vmlinuz-2.6.18-308.el5xen ro root=LABEL=/ console=xvc0\n" in entry
     assert "VolGroup00" not in entry
+
+
+def test_a_vif_without_a_script_imports(tmp_path):
+    """Most vif entries name no script= (xend runs its vif-script): the language's default
+    for a Xen bridge NIC is the same vif-bridge, so the .virt says nothing of it and the
+    guest builds as read."""
+    pv = PV.replace(",script=vif-bridge", "")
+    result, text = imported(tmp_path, **{"etc/xen/web01": pv})
+    (g,) = result.model.guests
+    assert "    nic bridge xenbr0 mac 00:16:3e:2a:41:07\n" in text
+    # the rules see what the file says: no script named
+    linted = api.lint([], [str(tmp_path / "fleet")])
+    (read,) = linted.model.guests
+    assert read.nics[0].script is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .. import identity
-from ..conventions import OS_RE, PREFIX_BUS, TARGET_RE
+from ..conventions import OS_RE, PREFIX_BUS, TARGET_RE, XEN_VIF_SCRIPT
 from ..model import Disk, Guest, Host, Nic
 from .forms import Interp, statement_forms
 from .plans import OVERRIDABLE, Plan
@@ -362,7 +362,7 @@ class GuestWriter:
             opts.append(f"vifname {bare_name(n.vifname, w, f'{label} vifname')}")
         if n.ip is not None:
             opts.append(f"ip {bare(n.ip, ADDRESS_TOKEN, w, f'{label} ip')}")
-        default_script = "vif-bridge" if self.xen and n.kind == "bridge" else None
+        default_script = XEN_VIF_SCRIPT if self.xen and n.kind == "bridge" else None
         script = []
         if n.script is not None and n.script != default_script:
             script = [" script ", Interp(n.script, f"{w.label}: {label} script", bare=True)]

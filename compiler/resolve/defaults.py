@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import identity
+from ..conventions import XEN_VIF_SCRIPT
 from ..model import Boot, Disk, FieldSpans, Guest, Host, Nic
 from ..owner import Owner
 from ..suggest import did_you_mean
@@ -108,7 +109,7 @@ def _freeze(c: ValueReader, b: GuestBuilder, host: Host, macs) -> Guest:
             model = "netfront" if b.type == "xen-pv" else (
                 ("netfront" if b.pv_drivers else "ioemu") if b.type == "xen-hvm" else "rtl8139")
         mac = n.mac or macs.get((b.name, n.index), "")
-        script = n.script if n.script else ("vif-bridge" if xen and n.kind == "bridge" else None)
+        script = n.script if n.script else (XEN_VIF_SCRIPT if xen and n.kind == "bridge" else None)
         nics.append(Nic(n.index, n.kind, n.source, mac, n.mac is None, model, n.rate, n.vifname,
                         script, n.ip, n.span, label.of(f"nic {n.index}")))
     bootloader = b.bootloader

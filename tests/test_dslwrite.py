@@ -187,6 +187,7 @@ guest hvm1 on big { type xen-hvm; arch i686; memory 1G; features acpi; disk hda 
   disk hdb tap:aio "/srv/img/h2.img"; cdrom hdd phy "/dev/cdrom"; nic bridge xenbr1 model e1000
   serial unix "/var/run/{name}.sock" server nowait; serial udp 10.0.0.1:5555; sdl; boot network hd }
 guest ia1 on small { type xen-pv; memory 2G; bootloader "/usr/bin/pypxeboot" args "--x"; nic bridge xenbr0 }
+guest hvm2 on big { type xen-hvm; arch i686; memory 512M; features none; disk hda "/dev/hda1" }
 guest r5 on hv { os rhel5.5 i686; memory 1G; kernel-args "quiet" }
 guest w7 on hv { os win7; memory 2G }
 guest kv on k { os rhel5.2 i686; memory 1G; kernel-args "quiet"; nic network routed; nic network custom mac 52:54:00:00:00:01

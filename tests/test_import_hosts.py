@@ -167,6 +167,46 @@ def test_anacondas_root_label_imports_for_a_guest(tmp_path):
     assert "VolGroup00" not in entry
 
 
+HVM = """name = "win01"
+uuid = "7e4b9c2d-1a3f-4b5e-8c6d-9f0a1b2c3d4e"
+builder = "hvm"
+kernel = "/usr/lib/xen/boot/hvmloader"
+device_model = "/usr/lib64/xen/bin/qemu-dm"
+memory = 1024
+vcpus = 1
+disk = [ "phy:/dev/VolGroup00/win01,hda,w", "file:/var/lib/xen/images/win2003.iso,hdc:cdrom,r" ]
+vif = [ "type=ioemu, mac=00:16:3e:5a:01:01, bridge=xenbr0" ]
+boot = "dc"
+vnc = 1
+vncunused = 1
+localtime = 1
+on_poweroff = "destroy"
+on_reboot = "restart"
+on_crash = "restart"
+"""
+
+
+def test_an_hvm_config_without_pae_acpi_and_apic_imports(tmp_path):
+    """An HVM xm config without the pae, acpi and apic keys gets xend's defaults for them,
+    0 (guide Table 31.3): the .virt says `features none`, and the guest is built without
+    them, not with the language's defaults for an HVM guest."""
+    result, text = imported(tmp_path, **{"etc/xen/win01": HVM})
+    (g,) = [g for g in result.model.guests if g.name == "win01"]
+    assert g.type == "xen-hvm" and g.features == ()
+    assert "features none" in text
+    files = built(text)
+    xm = files["dom0/etc/xen/win01"]
+    assert "pae = 0" in xm and "acpi = 0" in xm and "apic = 0" in xm
+    assert "<acpi" not in files["dom0/etc/libvirt/xen/win01.xml"]
+
+
+def test_an_hvm_config_with_the_features_on_imports_without_them_spelled_out(tmp_path):
+    hvm = HVM.replace('vcpus = 1\n', 'vcpus = 1\npae = 1\nacpi = 1\napic = 1\n')
+    result, text = imported(tmp_path, **{"etc/xen/win01": hvm})
+    (g,) = [g for g in result.model.guests if g.name == "win01"]
+    assert g.features == ("acpi", "apic", "pae") and "features" not in text
+
+
 def test_a_vif_without_a_script_imports(tmp_path):
     """Most vif entries name no script= (xend runs its vif-script): the language's default
     for a Xen bridge NIC is the same vif-bridge, so the .virt says nothing of it and the

@@ -234,8 +234,8 @@ class GuestWriter:
         explicit = "features " + " ".join(default) if default else None
         if feats == default:
             return (None, explicit)
-        if not feats:
-            w.fail("features", feats, "`features` lists at least one; an HVM guest has acpi and apic by default")
+        if not feats:  # xend's own defaults (0) for an xm config of an HVM guest without the keys
+            return ("features none", explicit)
         return ("features " + " ".join(feats), explicit)
 
     def services(self, out: dict, on: tuple, off: tuple) -> None:

@@ -104,6 +104,8 @@ class GuestStatements(Interpolation):
             b.pv_drivers = bool(self.switch(a[0] if a else None))
         elif k == "features":
             feats = []
+            if len(a) == 1 and a[0].text == "none":  # an HVM guest without acpi, apic and pae
+                a = []
             for v in a:
                 feat = self.enum(v, ("acpi", "apic", "pae"), "feature")
                 if feat and feat not in feats:

@@ -51,6 +51,20 @@ def check_ifname(text: str) -> str | None:
     return None
 
 
+# A host name as the resolver reads it (RFC 1123): labels of letters, digits and '-',
+# joined by dots.
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+                         r"(\.[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*\Z")
+
+
+def check_hostname(text: str) -> str | None:
+    """A host name that xend (or any resolver) looks up: letters, digits, '-' and dots."""
+    if HOSTNAME_RE.match(text):
+        return None
+    bad = _first_bad(text, re.compile(r"[A-Za-z0-9.\-]"))
+    return f"contains {bad}" if bad else "is not a host name (labels of letters, digits and '-', joined by dots)"
+
+
 def check_path(text: str) -> str | None:
     if not text.startswith("/"):
         return "is not an absolute path"

@@ -173,7 +173,7 @@ EVERY_STATEMENT = r"""host big {
   iscsi-target "iqn.2004-04.rhel:t1" lun 1 "/dev/vg/lv1" lun 2 "/srv/lun2.img" allow "10.0.0.0/24"
   uri "xen+ssh://root@big/"
 }
-host small { hypervisor xen; arch ia64; kernel 2.6.18-308.el5; migration peers big; bridge xenbr0 }
+host small { hypervisor xen; arch ia64; kernel 2.6.18-308.el5; migration peers big address small-mig.example.com; bridge xenbr0 }
 host hv { hypervisor hyperv; kernel 2.6.18-308.el5 }
 host k { hypervisor kvm; cpu intel flags vmx; network default ip 192.168.122.1/24
   network routed forward route via eth1 ip 10.9.0.1/24

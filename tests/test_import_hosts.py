@@ -6,6 +6,7 @@ stock xend-config.sxp) and changes the one thing it is about.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from virtc import api
@@ -219,3 +220,27 @@ def test_a_vif_without_a_script_imports(tmp_path):
     linted = api.lint([], [str(tmp_path / "fleet")])
     (read,) = linted.model.guests
     assert read.nics[0].script is None
+
+
+def test_a_relocation_address_of_localhost_imports(tmp_path):
+    """xend-config.sxp's relocation server bound to 'localhost' (its hosts-allow already says
+    ^localhost$): the host name is kept as the migration address and built back as written
+    (VL116 judges it in `virtc check`, import only carries it)."""
+    xend = XEND.replace("#(xend-relocation-server no)", "(xend-relocation-server yes)\n"
+                        "(xend-relocation-port 8002)\n(xend-relocation-address 'localhost')")
+    result, text = imported(tmp_path, **{"etc/xen/xend-config.sxp": xend})
+    (h,) = result.model.hosts
+    assert h.migration is not None and h.migration.address == "localhost"
+    assert "migration port 8002 address localhost" in text
+    assert re.search(r"^\(xend-relocation-address '?localhost'?\)$", built(text)["dom0/etc/xen/xend-config.sxp"], re.M)
+    check = api.check([str(tmp_path / "dom0.virt")])
+    assert [d.code for d in check.diagnostics if d.severity.name == "ERROR"] == ["VL116"]
+
+
+def test_a_relocation_address_given_as_a_host_name_imports(tmp_path):
+    xend = XEND.replace("#(xend-relocation-server no)", "(xend-relocation-server yes)\n"
+                        "(xend-relocation-address 'dom0-mig.example.com')")
+    result, text = imported(tmp_path, **{"etc/xen/xend-config.sxp": xend})
+    assert "address dom0-mig.example.com" in text
+    assert re.search(r"^\(xend-relocation-address '?dom0-mig.example.com'?\)$",
+                     built(text)["dom0/etc/xen/xend-config.sxp"], re.M)

@@ -4,7 +4,8 @@ virtc.dslwrite.derived)."""
 from __future__ import annotations
 
 from ..model import Host
-from .tokens import (ADDRESS_TOKEN, CPUSET_TOKEN, GRUBDEV_TOKEN, INT_TOKEN, MAC_TOKEN, PORTS_TOKEN,
+from ..values import check_hostname
+from .tokens import (ADDRESS_TOKEN, CPUSET_TOKEN, GRUBDEV_TOKEN, INT_TOKEN, MAC_TOKEN, NAME_TOKEN, PORTS_TOKEN,
                      VERSION_TOKEN, WWID_TOKEN, Where, bare, bare_name, kib_text, memory_text,
                      name_or_string, quote, scalar, switch)
 
@@ -230,7 +231,9 @@ def _migration(m, w: Where) -> str:
     if m.port is not None:
         opts.append(f"port {m.port}")
     if m.address is not None:
-        opts.append(f"address {bare(m.address, ADDRESS_TOKEN, w, 'migration address')}")
+        # an IPv4 address, or a host name xend resolves (xend-config.sxp's 'localhost')
+        named = isinstance(m.address, str) and NAME_TOKEN.match(m.address) and check_hostname(m.address) is None
+        opts.append(f"address {bare(m.address, NAME_TOKEN if named else ADDRESS_TOKEN, w, 'migration address')}")
     if m.allow is not None:
         opts.append(f"allow {quote(m.allow, f'{w.label}: migration allow')}")
     if not opts:

@@ -346,7 +346,11 @@ class HostStatements(ValueReader):
             elif o.name == "port":
                 port = self.integer(o.values[0], "relocation port", 1, 65535)
             elif o.name == "address":
-                address = self.address(o.values[0], "relocation address")
+                v = o.values[0]
+                # xend binds the relocation socket to an IP address or to what a host name
+                # resolves to (xend-config.sxp's own examples: 'localhost', a FQDN)
+                address = self.checked(values.check_hostname, v, v.text, "relocation host name") \
+                    if v.kind == "NAME" else self.address(v, "relocation address")
             elif o.name == "allow":
                 v = o.values[0]
                 allow = self.checked(values.check_pattern, v, v.text, "hosts-allow pattern")

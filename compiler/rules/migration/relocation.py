@@ -154,15 +154,16 @@ class RelocationAddressUnset(Rule):
             return
         s = xend_value(h, "relocation-address")
         value = s.value.strip() if s else (h.migration.address if h.migration else None)
-        if s and value:
+        if value:
             try:
                 loopback = ipaddress.ip_address(value).is_loopback
             except ValueError:  # xend binds to a host name too; only the loopback names are wrong
                 loopback = value.lower() in _LOOPBACK_NAMES
             if loopback:
-                yield self.report(f"xend-relocation-address of host {h.name} is '{value}', the loopback "
-                                  "interface: no other host can migrate a guest to it", s.span, h.owner,
-                                  severity=Severity.ERROR,
+                what = "xend-relocation-address" if s else "the migration address"
+                yield self.report(f"{what} of host {h.name} is '{value}', the loopback "
+                                  "interface: no other host can migrate a guest to it", s.span if s else anchor(h),
+                                  h.owner, severity=Severity.ERROR,
                                   hint="write one IP address of the host's migration interface")
             return
         if not value:

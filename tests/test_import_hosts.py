@@ -244,3 +244,37 @@ def test_a_relocation_address_given_as_a_host_name_imports(tmp_path):
     assert "address dom0-mig.example.com" in text
     assert re.search(r"^\(xend-relocation-address '?dom0-mig.example.com'?\)$",
                      built(text)["dom0/etc/xen/xend-config.sxp"], re.M)
+
+
+MULTIPATH = """# multipath.conf written by anaconda, LUNs named by hand
+defaults {
+	user_friendly_names yes
+}
+blacklist {
+	devnode "^(ram|raw|loop|fd|md|dm-|sr|scd|st)[0-9]*"
+	devnode "^hd[a-z]"
+}
+multipaths {
+	multipath {
+		wwid	1DEC_____321816758474
+		alias	hsg80lun1
+	}
+	multipath {
+		wwid	3600508b4000156d700012000000b0000
+		alias	evadata
+	}
+}
+"""
+
+
+def test_a_t10_vendor_wwid_imports_with_its_case(tmp_path):
+    """scsi_id's T10 vendor identifiers (type 1: '1', the vendor padded with '_', the serial)
+    of arrays without an NAA id, such as an HSG80's 1DEC_____321816758474, are kept as
+    written beside the NAA ones, and the guest's disk on the alias builds as read."""
+    pv = PV.replace('"tap:aio:/var/lib/xen/images/web01.img,xvda,w"',
+                    '"phy:/dev/mpath/hsg80lun1,xvda,w", "phy:/dev/mpath/evadata,xvdb,w"')
+    result, text = imported(tmp_path, **{"etc/multipath.conf": MULTIPATH, "etc/xen/web01": pv})
+    assert "multipath hsg80lun1 wwid 1DEC_____321816758474" in text
+    assert "multipath evadata wwid 3600508b4000156d700012000000b0000" in text
+    conf = built(text)["dom0/etc/multipath.conf"]
+    assert re.search(r"wwid\s+1DEC_____321816758474\n\s*alias\s+hsg80lun1", conf)

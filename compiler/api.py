@@ -170,14 +170,24 @@ def _import(paths: list[str], roots: list[str], capabilities: str | None, output
         out.model = model
     for g in skipped:
         d = problems[g.span.file]
+        out.left_out.append(g.name)
         out.diagnostics.append(error("VF006", f"guest {g.name} is not imported: {d.span.file} cannot be read whole "
                                               f"({d.code} at line {d.span.line}: {d.message})", g.span,
                                      hint="fix the file, then import again"))
     for path in sorted(set(problems) - {g.span.file for g in skipped} - {g.span.file for g in model.guests}):
         d = problems[path]
-        out.diagnostics.append(error("VF006", f"{path} is imported only as far as it could be read ({d.code} at "
-                                              f"line {d.span.line}: {d.message})", d.span,
+        name = _guest_file_name(path, read.formats.get(path), read.sources.get(path))
+        other = next((g for g in model.guests if g.name == name), None)
+        if other is not None:  # the guest's other file (domain XML beside the xm config) was read
+            message = f"{path} cannot be read; guest {name} is imported from {other.span.file} alone"
+        elif name is not None:  # a guest's config that gave no guest at all
+            out.left_out.append(name)
+            message = f"guest {name} is not imported: {path} cannot be read"
+        else:
+            message = f"{path} is imported only as far as it could be read"
+        out.diagnostics.append(error("VF006", f"{message} ({d.code} at line {d.span.line}: {d.message})", d.span,
                                      hint="fix the file, then import again"))
+    out.left_out.sort()
     if not model.guests and not model.hosts:
         out.diagnostics.append(error("VF002", "nothing to import: no host or guest configuration found", None))
         return out
@@ -230,6 +240,31 @@ def _import(paths: list[str], roots: list[str], capabilities: str | None, output
             fh.write(text)
         os.replace(tmp, output)
     return out
+
+
+_XM_PATH = re.compile(r"(?:^|/)etc/xen/(?P<name>[^/]+)\Z")
+_XML_PATH = re.compile(r"(?:^|/)etc/libvirt/(?:qemu|xen)/(?P<name>[^/]+)\.xml\Z")
+_XM_NAME = re.compile(r"""^[ \t]*name[ \t]*=[ \t]*(["'])(?P<name>[^"'\r\n]+)\1""", re.M)
+_XML_NAME = re.compile(r"<name>\s*(?P<name>[^<\s]+)\s*</name>")
+
+
+def _guest_file_name(path: str, fmt: str | None, src) -> str | None:
+    """The guest a config file that could not be read stands for, when it is a guest's
+    config (an xm config, a domain XML, by its format or its place on the host): its
+    name = or <name> if the text says it, else the file's name (`xm create NAME`,
+    NAME.xml). None for any other file."""
+    from .conventions import XEN_RESERVED
+
+    where = path.replace("\\", "/")
+    xm = _XM_PATH.search(where)
+    xml = _XML_PATH.search(where)
+    if fmt == "xm" or fmt is None and xm and xm.group("name") not in XEN_RESERVED and "." not in xm.group("name"):
+        said = _XM_NAME.search(src.text) if src is not None else None
+        return said.group("name") if said else where.rsplit("/", 1)[-1]
+    if fmt == "domain-xml" or fmt is None and xml:
+        said = _XML_NAME.search(src.text) if src is not None else None
+        return said.group("name") if said else where.rsplit("/", 1)[-1].removesuffix(".xml")
+    return None
 
 
 def _nearest(where: dict, owner):

@@ -342,9 +342,8 @@ def import_cmd(paths: List[str] = typer.Argument(None, help="Existing config fil
     if text:
         sys.stderr.write(text)
     if result.text is not None:
-        skipped = sum(1 for d in result.diagnostics if d.code == "VF006" and d.message.endswith(")")
-                      and " is not imported: " in d.message)
-        left = f"; {skipped} guest(s) left out (above)" if skipped else ""
+        left = f"; {len(result.left_out)} guest(s) left out: {', '.join(result.left_out)}" \
+            if result.left_out else ""
         typer.echo(f"wrote {output}: {len(result.model.hosts)} host(s), {len(result.model.guests)} guest(s){left}; "
                    f"run `virtc check {output}` for the rules", err=True)
     raise typer.Exit(1 if result.has_errors else 0)

@@ -95,9 +95,39 @@ def test_import_leaves_out_a_guest_whose_file_cannot_be_read(tmp_path):
     r = run("import", "--root", str(out), "-o", str(virt))
     assert r.returncode == 1
     assert "VF006" in r.stderr and "guest web01 is not imported" in r.stderr and "VF102" in r.stderr
-    assert "1 guest(s) left out" in r.stderr
+    assert "1 guest(s) left out: web01" in r.stderr
     names = {g.name for g in compile_sources([str(virt)]).model.guests}
     assert "web01" not in names and "web02" in names
+    assert run("check", str(virt)).returncode == 0
+
+
+def test_import_leaves_out_guests_whose_files_give_no_guest_at_all(tmp_path):
+    """Files that cannot be parsed (an xm config with a bracket left open, a domain XML
+    that is not well-formed, an xm config that is not UTF-8) give no guest: each is still
+    named as a guest left out (its name = / <name>, else the file's name), the rest is
+    written and the run fails."""
+    out = tmp_path / "out"
+    assert not api.build([str(ROOT / "examples" / "xen-webfarm.virt")], str(out)).has_errors
+    xen = out / "xenweb1" / "etc" / "xen"
+    xml = out / "xenweb1" / "etc" / "libvirt" / "xen"
+    # web01 and web02 have only their xm config, web03 only its domain XML
+    for gone in (xml / "web01.xml", xml / "web02.xml", xen / "web03"):
+        gone.unlink()
+    (xen / "web01").write_text((xen / "web01").read_text().replace("]", "", 1))
+    (xen / "web02").write_bytes((xen / "web02").read_bytes().replace(b"memory", b"\xffmemory", 1))
+    (xml / "web03.xml").write_text((xml / "web03.xml").read_text().replace("</devices>", "", 1))
+    # web04's xm config cannot be read, its domain XML can: the guest comes from the XML
+    (xen / "web04").write_text((xen / "web04").read_text().replace("]", "", 1))
+    virt = tmp_path / "fleet.virt"
+    r = run("import", "--root", str(out), "-o", str(virt))
+    assert r.returncode == 1, r.stderr
+    for name in ("web01", "web02", "web03"):
+        assert f"guest {name} is not imported: " in r.stderr
+    assert "VF101" in r.stderr and "VF001" in r.stderr and "VF701" in r.stderr
+    assert "3 guest(s) left out: web01, web02, web03;" in r.stderr
+    assert "guest web04 is imported from " in r.stderr and "web04.xml alone" in r.stderr
+    names = {g.name for g in compile_sources([str(virt)]).model.guests}
+    assert not names & {"web01", "web02", "web03"} and {"web04", "web05"} <= names
     assert run("check", str(virt)).returncode == 0
 
 

@@ -144,7 +144,7 @@ def _import(paths: list[str], roots: list[str], capabilities: str | None, output
             force: bool) -> Outcome:
     from dataclasses import replace
 
-    from . import dslwrite
+    from . import dslwrite, importdiff
     from .build import artifacts
     from .diagnostics import info, warning
     from .lint import lint_files
@@ -218,10 +218,14 @@ def _import(paths: list[str], roots: list[str], capabilities: str | None, output
     after = {a.path: (a.text, a.link) for a in theirs}
     source = {a.path: a.source for a in mine}
     for p in sorted(p for p in before if before[p] != after.get(p)):
-        out.diagnostics.append(warning("VF006", f"the imported .virt builds {p} "
-                                                f"{'differently' if p in after else 'no longer'}: a value "
-                                                "of the files read has no exact .virt form",
-                                       _nearest(where, source[p]),
+        near = _nearest(where, source[p])
+        (ours, link), other = before[p], after.get(p)
+        if other is not None and other[0] == ours:
+            message, span = f"the imported .virt builds {p} as a link to {other[1]}, not to {link}", None
+        else:
+            message, span = importdiff.describe(p, ours, other[0] if other else None, read.sources,
+                                                near.file if near else None)
+        out.diagnostics.append(warning("VF006", message, span or near,
                                        hint="compare `virtc build` of the .virt with the files, and adjust"))
     extra = sorted(p for p in after if p not in before)
     if extra:

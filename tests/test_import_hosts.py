@@ -278,3 +278,49 @@ def test_a_t10_vendor_wwid_imports_with_its_case(tmp_path):
     assert "multipath evadata wwid 3600508b4000156d700012000000b0000" in text
     conf = built(text)["dom0/etc/multipath.conf"]
     assert re.search(r"wwid\s+1DEC_____321816758474\n\s*alias\s+hsg80lun1", conf)
+
+
+def test_vf006_names_the_file_the_line_and_both_values(tmp_path, monkeypatch):
+    """When the .virt builds a file otherwise than the files read, VF006 says where: the
+    file read and its line, what it says there and what the rebuilt file says (the words
+    it gains or loses); for a file no file read stands for (the domain XML of a guest read
+    from its xm config), the built file's line from both sides. Here the import is made to
+    forget the language's default vif script, so the rebuilt files gain script=vif-bridge."""
+    monkeypatch.setattr(api, "_as_the_language_reads_it", lambda model: model)
+    root = host_tree(tmp_path / "dom0", **{"etc/xen/web01": PV.replace(",script=vif-bridge", "")})
+    result = api.import_([], roots=[str(root)])
+    found = {d.span.file.rsplit("/", 1)[-1] if d.span else None: d for d in result.diagnostics
+             if d.code == "VF006" and d.severity.name == "WARNING"}
+    xm = found["web01"]
+    assert (xm.span.file, xm.span.line, xm.span.col) == (str(root / "etc/xen/web01"), 12, 1)
+    assert xm.message.startswith(f"{root}/etc/xen/web01 line 12 says "
+                                 '`vif = [ "mac=00:16:3e:2a:41:07,bridge=xenbr0" ]`; built from the imported '
+                                 ".virt, dom0/etc/xen/web01 says "
+                                 '`vif = [ "mac=00:16:3e:2a:41:07,bridge=xenbr0,script=vif-bridge" ]` there')
+    # no domain XML was read: the XML built from the xm config is compared line by line
+    (xml,) = [d for d in result.diagnostics if d.code == "VF006" and "web01.xml" in d.message]
+    assert xml.span.file == str(root / "etc/xen/web01")  # the guest, for want of a line
+    assert re.fullmatch(r"dom0/etc/libvirt/xen/web01\.xml built from the files read says nothing at line \d+; built "
+                        r"from the imported \.virt, it says `<script path=\"vif-bridge\"/>` there", xml.message)
+
+
+def test_vf006_says_which_words_a_line_gains_or_loses():
+    from virtc.importdiff import describe
+    from virtc.source import SourceFile
+
+    read = "default=0\ntitle RHEL\n\troot (hd0,0)\n\tkernel /vmlinuz-2.6.18-308.el5 ro root=/dev/sda2 rhgb quiet\n"
+    built = "# Written by virtc\n" + read.replace("\troot", "\troot")
+    rebuilt = built.replace("rhgb quiet", "quiet processor.max_cstate=1")
+    src = SourceFile("/h/boot/grub/grub.conf", read)
+    message, span = describe("h/boot/grub/grub.conf", built, rebuilt, {src.path: src}, None)
+    assert (span.file, span.line, span.col) == ("/h/boot/grub/grub.conf", 4, 2)
+    assert message == ("/h/boot/grub/grub.conf line 4 says `kernel /vmlinuz-2.6.18-308.el5 ro root=/dev/sda2 rhgb "
+                       "quiet`; built from the imported .virt, h/boot/grub/grub.conf says `kernel "
+                       "/vmlinuz-2.6.18-308.el5 ro root=/dev/sda2 quiet processor.max_cstate=1` there (adds "
+                       "`processor.max_cstate=1`; drops `rhgb`)")
+    # a line the rebuilt file lacks, and more lines that differ
+    message, _ = describe("h/boot/grub/grub.conf", built, built.replace("timeout=5\n", "").replace(
+        "default=0\n", "").replace("quiet", "splash"), {src.path: src}, None)
+    assert message.startswith("/h/boot/grub/grub.conf line 1 says `default=0`; built from the imported .virt, "
+                              "h/boot/grub/grub.conf says nothing there (1 more line(s) differ)")
+    assert describe("h/x", "a\n", None, {}, None)[0].startswith("the imported .virt no longer builds h/x")

@@ -124,10 +124,12 @@ class GuestDescribedTwice(Rule):
 class ImportInexpressible(Rule):
     """`virtc import` writes .virt only when it says everything the files said.
 
-    What it checks: before writing, the imported .virt text is compiled again and its
-    output compared with what the existing files describe. A value the language rejects
-    (for instance a NIC model xend does not know) or an output that would differ stops the
-    import; nothing is written.
+    What it checks: a file that cannot be read whole (a reader's error) leaves its guests
+    out, each named, and the rest is written; the run fails. A value the language rejects
+    (for instance a NIC model xend does not know) stops the import; nothing is written.
+    Before writing, the imported .virt text is compiled again and built: a file that comes
+    out differently from the one the files read describe is a warning that names the file
+    read and its line, what it says there and what the rebuilt file says instead.
 
     Why: an import that silently drops or changes a setting would make the next `virtc
     build` deploy a different guest than the one running (the guide's migration and

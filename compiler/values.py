@@ -51,6 +51,17 @@ def check_ifname(text: str) -> str | None:
     return None
 
 
+# A CPU flag as /proc/cpuinfo and libvirt's capabilities spell it (3dnow, sse4_1, vmx)
+CPU_FLAG_RE = re.compile(r"^[A-Za-z0-9_]{1,40}\Z")
+
+
+def check_cpu_flag(text: str) -> str | None:
+    if CPU_FLAG_RE.match(text):
+        return None
+    bad = _first_bad(text, re.compile(r"[A-Za-z0-9_]"))
+    return f"contains {bad}" if bad else "is not a CPU flag (letters, digits and '_')"
+
+
 # A host name as the resolver reads it (RFC 1123): labels of letters, digits and '-',
 # joined by dots.
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"

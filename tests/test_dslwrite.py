@@ -135,7 +135,7 @@ def test_kvm_lab_index_and_derived_args():
 
 EVERY_STATEMENT = r"""host big {
   hypervisor xen; arch i686; release 5.4; kernel "2.6.18-164.el5xen"
-  cpu amd sockets 2 cores 8 threads 8 mhz 2400 flags svm pae nx
+  cpu amd sockets 2 cores 8 threads 8 mhz 2400 flags svm pae nx "3dnow" "3dnowext"
   memory 16G; swap 1536K
   dom0 memory 1G vcpus 1 pin 0-1
   numa 0 cpus 0-3 memory 8G free 6G
@@ -466,6 +466,17 @@ def test_host_values_that_cannot_be_written():
     bad = dataclasses.replace(h, memory_kib=1000)
     with pytest.raises(ValueError, match="host x: memory"):
         write(dataclasses.replace(model, hosts=(bad,)))
+    bad = dataclasses.replace(h, cpu=dataclasses.replace(h.cpu, flags=("vmx", "3d now")))
+    with pytest.raises(ValueError, match="host x: cpu flag '3d now'"):
+        write(dataclasses.replace(model, hosts=(bad,)))
+
+
+def test_a_cpu_flag_in_quotes_is_checked():
+    """A flag that starts with a digit is written in quotes; the quotes carry a flag only."""
+    model, errors = _compile('host x { hypervisor kvm; cpu amd flags svm "3dnow" "3DNowExt" }\n')
+    assert errors == [] and model.hosts[0].cpu.flags == ("3dnow", "3dnowext", "svm")
+    _, errors = _compile('host x { hypervisor kvm; cpu amd flags svm "3d now" }\n')
+    assert len(errors) == 1 and "VR011 CPU flag '3d now' contains a space" in errors[0]
 
 
 def test_names_must_be_unique_across_the_fleet():

@@ -4,7 +4,7 @@ virtc.dslwrite.derived)."""
 from __future__ import annotations
 
 from ..model import Host
-from ..values import check_hostname
+from ..values import CPU_FLAG_RE, check_hostname
 from .tokens import (ADDRESS_TOKEN, CPUSET_TOKEN, GRUBDEV_TOKEN, INT_TOKEN, MAC_TOKEN, NAME_TOKEN, PORTS_TOKEN,
                      VERSION_TOKEN, WWID_TOKEN, Where, bare, bare_name, kib_text, memory_text,
                      name_or_string, quote, scalar, switch)
@@ -39,7 +39,9 @@ def host_lines(h: Host, stated: Host) -> list[str]:
             cpu.append(f"{attr} {v}")
     if c.flags:
         flags = sorted({f.lower() for f in c.flags})
-        cpu.append("flags " + " ".join(bare_name(f, w, "cpu flag") for f in flags))
+        # a flag that starts with a digit (AMD's 3dnow, 3dnowext) is not a NAME: quoted
+        cpu.append("flags " + " ".join(f if NAME_TOKEN.match(f) else
+                                       quote(bare(f, CPU_FLAG_RE, w, "cpu flag"), "cpu flag") for f in flags))
     if cpu:
         out.append("cpu " + " ".join(cpu))
     if h.memory_kib is not None:

@@ -57,7 +57,11 @@ class HostStatements(ValueReader):
                     cpu["vendor"] = self.enum(a[0], CPU_VENDORS, "CPU vendor")
                 for o in st.opts:
                     if o.name == "flags":
-                        cpu["flags"] = tuple(sorted({v.text.lower() for v in o.values}))
+                        flags = set()
+                        for v in o.values:  # one that starts with a digit (AMD's 3dnow) is a string
+                            if v.kind != "STRING" or self.checked(values.check_cpu_flag, v, v.text, "CPU flag"):
+                                flags.add(v.text.lower())
+                        cpu["flags"] = tuple(sorted(flags))
                     else:
                         cpu[o.name] = self.integer(o.values[0], f"cpu {o.name}", 1, 100000)
             elif k == "memory":

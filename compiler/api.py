@@ -108,9 +108,23 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
             return out
         progress.phase("checking")
         out.diagnostics.extend(run_rules(read.model, cfg, read.documents, read.missing))
+        out.diagnostics = _one_finding_per_fact(out.diagnostics)
         sups, meta = suppressions({}, read.sources, read.formats)
         out.diagnostics = finalize(out.diagnostics, cfg, sups, meta)
         return out
+
+
+# Findings that restate what a more precise one at the same line says: the schema check
+# (VF711) rejects any element another rule already named (<vcpus>, VF704).
+_CATCH_ALL = ("VF711",)
+
+
+def _one_finding_per_fact(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Without the catch-all findings at a line another finding already reports."""
+    lines = {(d.span.file, d.span.line) for d in diags if d.span is not None and d.code not in _CATCH_ALL
+             and d.severity in (Severity.ERROR, Severity.WARNING)}
+    return [d for d in diags
+            if d.code not in _CATCH_ALL or d.span is None or (d.span.file, d.span.line) not in lines]
 
 
 def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = None,

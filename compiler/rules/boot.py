@@ -50,8 +50,10 @@ def _last(text: str | None, name: str) -> str | None:
     return found
 
 
-def _grub_span(h: Host) -> Span:
-    return h.fields.get("grub") or h.span
+def _grub_span(h: Host, field: str | None = None, token: str | None = None) -> Span:
+    """Where `token` of `grub args` / `xen-args` was written (a word of a boot line a
+    reader read), else the grub statement or entry."""
+    return (token and h.fields.get(f"{field} {token}")) or h.fields.get("grub") or h.span
 
 
 _SERIAL = re.compile(r"^(auto|[0-9]+)(,[5-8][noems][12](,(0x[0-9a-fA-F]+|[0-9]+)(,[0-9]+)?)?)?$")
@@ -130,7 +132,7 @@ class HypervisorOptionOnDom0Line(Rule):
                     "kernel, not the hypervisor" if also_linux else "a hypervisor (xen.gz) option")
             yield self.report(
                 f"{token} in grub args of Xen host {h.name} is {what}; grub args is dom0's "
-                "`module /vmlinuz` line", _grub_span(h), h.owner,
+                "`module /vmlinuz` line", _grub_span(h, "args", token), h.owner,
                 severity=Severity.WARNING if also_linux else None,
                 hint=self.HINTS.get(name, f'move it to `grub xen-args "{token}"` (the kernel /xen.gz line)'))
 
@@ -201,7 +203,7 @@ class BootEntryHypervisor(Rule):
                 (name == "console" and _xen_console_spec(value, devices))
             if xen_only:
                 yield self.report(f"{token} in grub args of KVM host {h.name} is a Xen hypervisor option; "
-                                  "the KVM host's Linux kernel ignores it", _grub_span(h), h.owner,
+                                  "the KVM host's Linux kernel ignores it", _grub_span(h, "args", token), h.owner,
                                   severity=Severity.WARNING, hint=f"remove {token}")
 
 
@@ -252,8 +254,8 @@ class HypervisorOptionValue(Rule):
             return
         table = self.limit("boot.hypervisor_options")
         dom0_opts = self.limit("boot.dom0_kernel_options")
-        span = _grub_span(h)
         for name, value, token in _options(h.grub.xen_args):
+            span = _grub_span(h, "xen-args", token)
             if token == "--":
                 continue  # ELILO's separator: VB108
             if name in dom0_opts.value or (name == "console" and value and value.startswith(("tty", "xvc"))):
@@ -355,7 +357,8 @@ class UnsuffixedHypervisorMemory(Rule):
                 state, kib = hypervisor_size(value, suffixes.value)
                 if state == "unsuffixed":
                     yield self.report(f"{token} in grub xen-args of host {h.name} has no unit, so the hypervisor "
-                                      f"reads it in KiB: {format_kib(kib)}", _grub_span(h), h.owner, limit=suffixes,
+                                      f"reads it in KiB: {format_kib(kib)}", _grub_span(h, "xen-args", token), h.owner,
+                                      limit=suffixes,
                                       hint=f"write {name}={value}M if MiB were meant")
 
 

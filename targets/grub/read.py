@@ -158,6 +158,7 @@ def _host_entry(found, src, root, kernel, modules):
             dom0.take(lambda w: w == f"console=ttyS0,{speed}")
         rootfs, _ = _take_root_args(dom0)
         xen_args, args = words.rest(), dom0.rest()
+        found.spans.update({**words.spans("xen-args"), **dom0.spans("args")})
         for extra in modules[2:] if dom0_entry is not None else ():
             found.ignored(f"GRUB module `{_line(src, extra)}` (a Xen entry has the dom0 kernel and its initrd)",
                           extra.span)
@@ -171,6 +172,7 @@ def _host_entry(found, src, root, kernel, modules):
         take_linux_derived(found, words, derived_args)
         rootfs, _ = _take_root_args(words)
         args = words.rest()
+        found.spans.update(words.spans("args"))
     if version:
         found.set("kernel", version[:-len("xen")] if xen and version.endswith("xen") else version, path_span)
     else:

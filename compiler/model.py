@@ -396,7 +396,10 @@ class Host:
     grub: GrubSettings
     span: Span
     fields: FieldSpans = field(default_factory=FieldSpans)
-    edition: str | None = None  # server | client
+    edition: str | None = None  # server | client | desktop | workstation
+    # What the default boot entry boots, read from grub.conf or elilo.conf: "xen" (xen.gz
+    # with dom0's kernel as a module) or "linux"; None for a .virt host (virtc writes it).
+    kernel_kind: str | None = None
     free_disk_kib: int | None = None
     dom0_pin: str | None = None
     numa: tuple[NumaCell, ...] = ()

@@ -141,6 +141,8 @@ class BootEntryHypervisor(Rule):
     """The boot entry matches the host's hypervisor: kernel-xen and xen.gz on Xen, neither on KVM.
 
     What it checks: the host's `kernel` version and boot arguments against `hypervisor`:
+    a default boot entry, read from grub.conf or elilo.conf, that boots a Linux kernel
+    alone on a Xen host, or xen.gz on a KVM host (at the default= line);
     a KVM host whose kernel is the Xen flavour (…el5xen), that states `grub xen-args` (a
     xen.gz line a KVM entry does not have) or that puts Xen-only options (dom0_mem,
     dom0_max_vcpus, com1, com2, iommu, noacpi, sync_console, console=com1) in its
@@ -173,6 +175,20 @@ class BootEntryHypervisor(Rule):
 
     def host(self, h: Host, guests):
         flavour = _kernel_flavour(h.kernel)
+        # a boot entry read from the host: the default one boots the other hypervisor's kernel
+        wrong = {"xen": "linux", "kvm": "xen"}.get(h.hypervisor)
+        if h.kernel_kind is not None and h.kernel_kind == wrong:
+            where = h.fields.get("default") or h.fields.get("kernel_kind") or h.span
+            boots = "a Linux kernel without the hypervisor" if wrong == "linux" else "xen.gz (the Xen hypervisor)"
+            needs = "xend cannot start and no guest runs" if h.hypervisor == "xen" else \
+                "the kvm module needs the standard kernel"
+            yield self.report(f"{h.hypervisor.upper() if h.hypervisor == 'kvm' else 'Xen'} host {h.name}'s default "
+                              f"boot entry boots {boots}: {needs}", where, h.owner,
+                              related=(Related(h.fields.get("kernel_kind"), "the entry's kernel"),)
+                              if h.fields.get("kernel_kind") and h.fields.get("default") else (),
+                              hint="point default= at the entry that boots "
+                                   + ("xen.gz with the -xen kernel" if h.hypervisor == "xen" else "the standard kernel"))
+            return
         if h.hypervisor == "kvm":
             yield from self.kvm(h, flavour)
         elif flavour == "xen":

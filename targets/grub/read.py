@@ -108,6 +108,8 @@ def _default_entry(found, header, blocks) -> int | None:
         if e.key == "default":
             d = e
     n = 0
+    if d is not None:
+        found.spans["default"] = d.span
     if d is not None and _count(d.value) is not None:
         n = _count(d.value)
     elif d is not None and d.value == "saved":

@@ -240,10 +240,15 @@ class RelocationHostsAllowUnset(Rule):
             if not named or any(rx.match(i) for rx in patterns for i in ids):
                 continue
             shown = ", ".join(sorted(ids - {p.name}))
+            address = xend_value(p, "relocation-address")
+            fqdns = sorted(n for n in named if "." in n)
+            chosen = address.value.strip() if address is not None and address.value.strip() else \
+                (fqdns or sorted(named))[0]
+            # as xend-config.sxp writes it: a quoted string, where a backslash is doubled
+            pattern = "^" + chosen.replace(".", "\\\\.") + "$"
             yield self.report(f"the relocation server of Xen host {h.name} does not let its migration peer {p.name} "
                               f"in: no pattern of xend-relocation-hosts-allow matches {shown}", s.span, h.owner,
-                              hint=f"add a pattern for {p.name}'s migration address or name, e.g. "
-                                   f"^{re.escape(sorted(named)[0])}$")
+                              hint=f"add {pattern} (the address or name {p.name} migrates from) to the list")
 
 
 class RelocationOnRoutedNetwork(Rule):

@@ -61,6 +61,62 @@ class FailLevel(str, enum.Enum):
 FAIL_LEVEL = typer.Option(FailLevel.error, "--fail-level",
                           help="Exit with 1 when a finding is at least this severe (build then writes nothing).")
 
+# Which codes are reported, as ruff spells it; also `select`, `ignore`, `extend-select` in
+# virtc.toml (a --select here replaces the file's; --ignore and --extend-select add to it).
+SELECT = typer.Option([], "--select", metavar="CODES",
+                      help="Report only these codes: codes (VS101), prefixes (VS, VF7) or rule names, "
+                           "comma-separated; may repeat.")
+IGNORE = typer.Option([], "--ignore", metavar="CODES", help="Do not report these codes or prefixes.")
+EXTEND_SELECT = typer.Option([], "--extend-select", metavar="CODES",
+                             help="Report these codes too, on top of the selection.")
+STATISTICS = typer.Option(False, "--statistics", help="Print a count per code instead of each finding.")
+EXIT_ZERO = typer.Option(False, "--exit-zero", help="Exit 0 even when findings are reported (2 still "
+                                                    "means a usage or configuration error).")
+QUIET = typer.Option(False, "-q", "--quiet", help="Print the findings only: no progress bar, no summary line.")
+OUTPUT_FILE = typer.Option(None, "--output-file", metavar="FILE",
+                           help="Write the report to FILE instead of stdout (as --format FORMAT:FILE).")
+
+
+@dataclass(frozen=True)
+class Output:
+    """How a command reports: its reports, and the everyday switches of the linters."""
+    reports: list
+    statistics: bool = False
+    exit_zero: bool = False
+    quiet: bool = False
+
+
+def _selection(select: list[str], ignore: list[str], extend: list[str]):
+    """The command line's selection; a usage error (exit 2) for a selector naming no code."""
+    from .config import Selection, selectors
+    from .ruleset import find_code
+    from .suggest import did_you_mean
+
+    def split(values):
+        return [v for value in values for v in value.split(",") if v.strip()]
+
+    parts = {}
+    for name, values in (("--select", select), ("--ignore", ignore), ("--extend-select", extend)):
+        parts[name], bad = selectors(split(values), find_code)
+        for v in bad:
+            hint = did_you_mean(v, find_code.known())
+            raise typer.BadParameter(f"'{v}' names no code" + (f"; {hint}" if hint else ""), param_hint=f"'{name}'")
+    if not (select or ignore or extend):
+        return None
+    return Selection(parts["--select"] if select else None, parts["--ignore"], parts["--extend-select"])
+
+
+def _output(format: list[str], output_file: str | None, statistics: bool = False, exit_zero: bool = False,
+            quiet: bool = False) -> Output:
+    specs = list(format)
+    if output_file:
+        stdout_specs = [s for s in specs if ":" not in s] or ["full"]
+        if len(stdout_specs) > 1:
+            raise typer.BadParameter("--output-file takes one report; give the others as FORMAT:FILE",
+                                     param_hint="'--output-file'")
+        specs = [s for s in specs if ":" in s] + [f"{stdout_specs[0]}:{output_file}"]
+    return Output(_reports(specs), statistics, exit_zero, quiet)
+
 
 @dataclass(frozen=True)
 class Report:
@@ -92,11 +148,37 @@ def _reports(specs: list[str]) -> list[Report]:
     return out
 
 
-def _write_reports(result, reports: list[Report], stdout=None) -> None:
+def statistics(diags) -> str:
+    """One line per code: count, code, name and severity, most frequent first (ruff's
+    --statistics)."""
+    from collections import Counter
+
+    from .ruleset import by_code
+
+    rules = by_code()
+    counts = Counter((d.code, str(d.severity)) for d in diags)
+    if not counts:
+        return ""
+    width = len(f"{max(counts.values()):,}")
+    lines = []
+    for (code, sev), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        name = rules[code].name if code in rules else ""
+        lines.append(f"{n:>{width},}  {code}  {name}  ({sev})")
+    return "\n".join(lines) + "\n"
+
+
+def _write_reports(result, reports, stdout=None) -> None:
     """Each report to its file (written whole, then renamed into place) or to `stdout`;
-    colour only for `full` on a terminal, and never with NO_COLOR."""
+    colour only for `full` on a terminal, and never with NO_COLOR. With --statistics the
+    report on stdout is the count per code."""
     stdout = stdout or sys.stdout
+    stats = False
+    if isinstance(reports, Output):
+        stats, reports = reports.statistics, reports.reports
     for rep in reports:
+        if rep.file is None and stats:
+            stdout.write(statistics(result.diagnostics))
+            continue
         if rep.file is None:
             color = rep.format == "full" and stdout.isatty() and not os.environ.get("NO_COLOR")
             text = render(result.diagnostics, result.sources, rep.format, color=color)
@@ -110,18 +192,21 @@ def _write_reports(result, reports: list[Report], stdout=None) -> None:
             raise typer.Exit(2)
 
 
-def _exit_code(result, fail_level: FailLevel = FailLevel.error) -> int:
-    """2 for a configuration error, 1 for a finding at or above the fail level, else 0."""
+def _exit_code(result, fail_level: FailLevel = FailLevel.error, out: Output | None = None) -> int:
+    """2 for a configuration error, 1 for a finding at or above the fail level (0 with
+    --exit-zero), else 0."""
     if result.config_errors:
         return 2
+    if out is not None and out.exit_zero:
+        return 0
     worst = Severity.parse(fail_level.value)
     return 1 if any(d.severity >= worst for d in result.diagnostics) else 0
 
 
 @contextmanager
-def _progress():
+def _progress(quiet: bool = False):
     """A progress bar on stderr while the block runs, when a person is watching."""
-    with progress.shown(progress.Bar(sys.stderr) if progress.wanted(sys.stderr) else None):
+    with progress.shown(progress.Bar(sys.stderr) if not quiet and progress.wanted(sys.stderr) else None):
         yield
 
 
@@ -147,12 +232,15 @@ def summary_line(verb: str, result, seconds: float, tail: str = "") -> str:
 def check(files: List[str] = typer.Argument(..., help=".virt files to check"),
           format: List[str] = REPORTS,
           fail_level: FailLevel = FAIL_LEVEL,
-          config: Optional[str] = CONFIG):
+          config: Optional[str] = CONFIG,
+          select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
+          statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
+          output_file: Optional[str] = OUTPUT_FILE):
     """Check .virt files and print diagnostics; write nothing."""
-    reports = _reports(format)
-    result = api.check(files, config=config)
-    _write_reports(result, reports)
-    raise typer.Exit(_exit_code(result, fail_level))
+    out = _output(format, output_file, statistics, exit_zero, quiet)
+    result = api.check(files, config=config, selection=_selection(select, ignore, extend_select))
+    _write_reports(result, out)
+    raise typer.Exit(_exit_code(result, fail_level, out))
 
 
 @app.command("rules")
@@ -221,9 +309,13 @@ def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
                                               "(libvirt, xm). Default: all targets."),
           format: List[str] = REPORTS,
           fail_level: FailLevel = FAIL_LEVEL,
-          config: Optional[str] = CONFIG):
+          config: Optional[str] = CONFIG,
+          select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
+          statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
+          output_file: Optional[str] = OUTPUT_FILE):
     """Compile .virt files into the files each host needs (all or nothing)."""
-    reports = _reports(format)
+    reports = _output(format, output_file, statistics, exit_zero, quiet)
+    selection = _selection(select, ignore, extend_select)
     known = {"model", *api.target_names()}
     for e in emit:
         if e not in known:
@@ -235,10 +327,10 @@ def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
         typer.echo("error: -o/--output is required to write files", err=True)
         raise typer.Exit(2)
     start = time.monotonic()
-    with _progress():
+    with _progress(quiet):
         # Written here, not by api.build: a finding at --fail-level also keeps the old output.
-        result = api.build(files, output, targets=targets, write=False, config=config)
-        code = _exit_code(result, fail_level)
+        result = api.build(files, output, targets=targets, write=False, config=config, selection=selection)
+        code = _exit_code(result, fail_level, reports)
         if targets != [] and code == 0:
             from .build import write_tree
 
@@ -251,7 +343,8 @@ def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
     tail = ""
     if targets != []:
         tail = f"; wrote {_count(len(result.artifacts), 'file')} to {output}" if code == 0 else "; wrote nothing"
-    typer.echo(summary_line("compiled", result, time.monotonic() - start, tail), err=True)
+    if not quiet:
+        typer.echo(summary_line("compiled", result, time.monotonic() - start, tail), err=True)
     raise typer.Exit(code)
 
 
@@ -278,16 +371,21 @@ def lint(paths: List[str] = typer.Argument(None, help="Existing config files or 
                                                          "memory, NUMA cells."),
          format: List[str] = REPORTS,
          fail_level: FailLevel = FAIL_LEVEL,
-         config: Optional[str] = CONFIG):
+         config: Optional[str] = CONFIG,
+         select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
+         statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
+         output_file: Optional[str] = OUTPUT_FILE):
     """Read existing configs (never executing them) and check them with every rule."""
-    reports = _reports(format)
+    out = _output(format, output_file, statistics, exit_zero, quiet)
+    selection = _selection(select, ignore, extend_select)
     paths = _existing_inputs(paths, root, capabilities)
     start = time.monotonic()
-    with _progress():
-        result = api.lint(paths, root, capabilities, config=config)
-    _write_reports(result, reports)
-    typer.echo(summary_line("linted", result, time.monotonic() - start), err=True)
-    raise typer.Exit(_exit_code(result, fail_level))
+    with _progress(quiet):
+        result = api.lint(paths, root, capabilities, config=config, selection=selection)
+    _write_reports(result, out)
+    if not quiet:
+        typer.echo(summary_line("linted", result, time.monotonic() - start), err=True)
+    raise typer.Exit(_exit_code(result, fail_level, out))
 
 
 def _write_text(path: str, text: str) -> None:
@@ -373,7 +471,8 @@ def plan(files: List[str] = typer.Argument(..., help=".virt files to compile"),
                                                      "(as terraform plan)."),
          format: List[str] = REPORTS,
          fail_level: FailLevel = FAIL_LEVEL,
-         config: Optional[str] = CONFIG):
+         config: Optional[str] = CONFIG,
+         select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT):
     """Show, as a unified diff, what `build -o DIR` would change in DIR; write nothing."""
     from . import plan as _plan
 
@@ -387,7 +486,8 @@ def plan(files: List[str] = typer.Argument(..., help=".virt files to compile"),
             typer.echo(f"error: unknown --emit value '{e}' (choose from {', '.join(sorted(known))})", err=True)
             raise fail(2)
     try:
-        result = api.build(files, None, targets=emit or None, write=False, config=config)
+        result = api.build(files, None, targets=emit or None, write=False, config=config,
+                           selection=_selection(select, ignore, extend_select))
         code = _exit_code(result, fail_level)
         _write_reports(result, reports, sys.stderr)  # stdout is the diff
         if code:

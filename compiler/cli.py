@@ -16,8 +16,34 @@ from .build import BuildError
 from .diagnostics import Severity
 from .report import FORMATS, render
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
                   help="Compile and lint Xen/KVM configuration against the RHEL 5 Virtualization Guide.")
+
+
+class _Argument(typer.core.TyperArgument):
+    """An argument shown by its metavar alone (typer would add `<list[str]>`)."""
+
+    def display_type(self, ctx) -> str:
+        return ""
+
+    def _rich_display_name(self) -> str:
+        name = self.metavar or self.name.upper()
+        return f"{name}..." if self.nargs != 1 else name
+
+    def _usage_display_name(self) -> str:
+        name = self._rich_display_name()
+        return name if self.required else f"[{name}]"
+
+
+class _Command(typer.core.TyperCommand):
+    """Every command: arguments in the help as `PATH...`, not as Python types."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for p in params:
+            if type(p) is typer.core.TyperArgument:
+                p.__class__ = _Argument
+        return params
 
 
 class Format(str, enum.Enum):
@@ -38,8 +64,8 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     pass
 
 
-CONFIG = typer.Option(None, "--config", help="Configuration file (default: the nearest virtc.toml "
-                                              "or pyproject.toml with \\[tool.virtc]).")
+CONFIG = typer.Option(None, "--config", metavar="FILE", help="Configuration file (default: the nearest virtc.toml "
+                                              "or pyproject.toml with [tool.virtc]).")
 
 
 # -- reports, exit codes, progress and summary of check, build and lint -------------------
@@ -228,8 +254,8 @@ def summary_line(verb: str, result, seconds: float, tail: str = "") -> str:
     return f"{verb} {_count(files, 'file')}: {fleet}{', '.join(counts)} in {took} s{tail}"
 
 
-@app.command()
-def check(files: List[str] = typer.Argument(..., help=".virt files to check"),
+@app.command(cls=_Command)
+def check(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files to check"),
           format: List[str] = REPORTS,
           fail_level: FailLevel = FAIL_LEVEL,
           config: Optional[str] = CONFIG,
@@ -243,7 +269,7 @@ def check(files: List[str] = typer.Argument(..., help=".virt files to check"),
     raise typer.Exit(_exit_code(result, fail_level, out))
 
 
-@app.command("rules")
+@app.command("rules", cls=_Command)
 def rules_cmd():
     """List every code: rules and the language's own; code, name, default severity,
     checklist items."""
@@ -255,7 +281,7 @@ def rules_cmd():
         typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
 
 
-@app.command("formats")
+@app.command("formats", cls=_Command)
 def formats_cmd():
     """List every file format virtc reads or writes: where it lives on a RHEL 5 host,
     whether `virtc build` writes it (and under which --emit name), and its codes."""
@@ -273,8 +299,8 @@ def formats_cmd():
         typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip())
 
 
-@app.command()
-def explain(code: str = typer.Argument(..., help="A code (VS101, VR012) or its name (disk-target-name).")):
+@app.command(cls=_Command)
+def explain(code: str = typer.Argument(..., metavar="CODE", help="A code (VS101, VR012) or its name (disk-target-name).")):
     """Print the documentation of one code: a rule's, or one of the language's own."""
     from .codes import source
     from .rules.base import Scope
@@ -301,10 +327,10 @@ def explain(code: str = typer.Argument(..., help="A code (VS101, VR012) or its n
                    "configuration says of its severity.")
 
 
-@app.command()
-def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
-          output: Optional[str] = typer.Option(None, "-o", "--output", help="Output folder."),
-          emit: List[str] = typer.Option([], "--emit",
+@app.command(cls=_Command)
+def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files to compile"),
+          output: Optional[str] = typer.Option(None, "-o", "--output", metavar="DIR", help="Output folder."),
+          emit: List[str] = typer.Option([], "--emit", metavar="TARGET",
                                          help="What to emit: model (JSON on stdout), or target names "
                                               "(libvirt, xm). Default: all targets."),
           format: List[str] = REPORTS,
@@ -361,12 +387,12 @@ def _existing_inputs(paths, root, capabilities) -> list[str]:
     return paths
 
 
-@app.command()
-def lint(paths: List[str] = typer.Argument(None, help="Existing config files or folders (each folder is "
+@app.command(cls=_Command)
+def lint(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing config files or folders (each folder is "
                                                       "one host's tree, or a folder of host trees)."),
-         root: List[str] = typer.Option([], "--root", help="A copy of a host's file tree (etc/xen, "
+         root: List[str] = typer.Option([], "--root", metavar="DIR", help="A copy of a host's file tree (etc/xen, "
                                                             "etc/libvirt, boot/grub ...); may repeat."),
-         capabilities: Optional[str] = typer.Option(None, "--capabilities",
+         capabilities: Optional[str] = typer.Option(None, "--capabilities", metavar="FILE",
                                                     help="`virsh capabilities` XML of the host(s): CPUs, "
                                                          "memory, NUMA cells."),
          format: List[str] = REPORTS,
@@ -400,11 +426,12 @@ class Direction(str, enum.Enum):
     xm = "xm"
 
 
-@app.command()
-def convert(file: str = typer.Argument(..., help="An xm config (/etc/xen/NAME) or a libvirt domain XML."),
+@app.command(cls=_Command)
+def convert(file: str = typer.Argument(..., metavar="FILE", help="An xm config (/etc/xen/NAME) or a libvirt domain XML."),
             to: Optional[Direction] = typer.Option(None, "--to", help="Output format (default: the other one)."),
-            output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
-            capabilities: Optional[str] = typer.Option(None, "--capabilities",
+            output: Optional[str] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                                 help="Write here instead of stdout."),
+            capabilities: Optional[str] = typer.Option(None, "--capabilities", metavar="FILE",
                                                        help="`virsh capabilities` XML of the target host."),
             format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
     """Convert one guest between xm config and libvirt domain XML."""
@@ -424,11 +451,11 @@ def convert(file: str = typer.Argument(..., help="An xm config (/etc/xen/NAME) o
     raise typer.Exit(_exit_code(result))
 
 
-@app.command("import")
-def import_cmd(paths: List[str] = typer.Argument(None, help="Existing config files or folders."),
-               root: List[str] = typer.Option([], "--root", help="A copy of a host's file tree; may repeat."),
-               output: str = typer.Option(..., "-o", "--output", help="The .virt file to write."),
-               capabilities: Optional[str] = typer.Option(None, "--capabilities",
+@app.command("import", cls=_Command)
+def import_cmd(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing config files or folders."),
+               root: List[str] = typer.Option([], "--root", metavar="DIR", help="A copy of a host's file tree; may repeat."),
+               output: str = typer.Option(..., "-o", "--output", metavar="FILE", help="The .virt file to write."),
+               capabilities: Optional[str] = typer.Option(None, "--capabilities", metavar="FILE",
                                                           help="`virsh capabilities` XML of the host(s)."),
                force: bool = typer.Option(False, "--force", help="Replace OUTPUT if it exists."),
                format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
@@ -448,7 +475,7 @@ def import_cmd(paths: List[str] = typer.Argument(None, help="Existing config fil
     raise typer.Exit(1 if result.has_errors else 0)
 
 
-class _PlanCommand(typer.core.TyperCommand):
+class _PlanCommand(_Command):
     """With --detailed-exitcode, 2 means "there are changes": a usage error (a mistyped
     option) must then exit 1 like every other error, or a CI job would take it for changes."""
 
@@ -463,9 +490,10 @@ class _PlanCommand(typer.core.TyperCommand):
 
 
 @app.command(cls=_PlanCommand)
-def plan(files: List[str] = typer.Argument(..., help=".virt files to compile"),
-         output: str = typer.Option(..., "-o", "--output", help="The output folder a build would replace."),
-         emit: List[str] = typer.Option([], "--emit", help="Only these targets (libvirt, xm ...), as for build."),
+def plan(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files to compile"),
+         output: str = typer.Option(..., "-o", "--output", metavar="DIR",
+                                    help="The output folder a build would replace."),
+         emit: List[str] = typer.Option([], "--emit", metavar="TARGET", help="Only these targets (libvirt, xm ...), as for build."),
          detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
                                                 help="Exit 0 for no changes, 1 for errors, 2 for changes "
                                                      "(as terraform plan)."),
@@ -510,7 +538,7 @@ def plan(files: List[str] = typer.Argument(..., help=".virt files to compile"),
     raise typer.Exit(2 if detailed_exitcode and the_plan.has_changes else 0)
 
 
-@app.command()
+@app.command(cls=_Command)
 def lsp(stdio: bool = typer.Option(True, "--stdio", help="Talk over stdin/stdout, the only transport "
                                                       "(accepted because editors pass it).")):
     """Run the language server on stdin/stdout, for editors (needs the `lsp` extra)."""
@@ -532,8 +560,8 @@ class FmtReport(str, enum.Enum):
     github = "github"
 
 
-@app.command("fmt")
-def fmt_cmd(files: List[str] = typer.Argument(..., help=".virt files or folders (their *.virt files); "
+@app.command("fmt", cls=_Command)
+def fmt_cmd(files: List[str] = typer.Argument(..., metavar="PATH", help=".virt files or folders (their *.virt files); "
                                                        "'-' reads stdin and writes stdout."),
             check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if a file would change."),
             diff: bool = typer.Option(False, "--diff", help="Print a unified diff; write nothing; exit 1 "
@@ -541,7 +569,7 @@ def fmt_cmd(files: List[str] = typer.Argument(..., help=".virt files or folders 
             format: Optional[FmtReport] = typer.Option(None, "--format",
                                                        help="How to print syntax errors (stderr). Default: "
                                                             "full (github when GITHUB_ACTIONS=true)."),
-            stdin_filename: str = typer.Option("<stdin>", "--stdin-filename",
+            stdin_filename: str = typer.Option("<stdin>", "--stdin-filename", metavar="NAME",
                                                help="The name of '-' in messages.")):
     """Rewrite .virt files in the canonical layout (comments kept). A file that does not
     parse is reported and left alone (exit 2)."""

@@ -259,10 +259,14 @@ class _Reader:
                 kw[event] = action
         # The file names no architecture: the model's default (x86_64) has PAE, as for a
         # .virt guest; convert.place() sets both from the host the guest runs on. An HVM
-        # guest without the pae feature keeps it: what its OS is, the file does not say,
-        # and a 64-bit or PAE OS then fails to boot (VG106, the guide's §35.8 case).
+        # guest with `pae = 0` written says it is a 32-bit OS without PAE (long mode needs
+        # PAE), as virtc writes an i686 guest; one with no pae key at all gets xend's
+        # default, off, without saying anything of its OS: a 64-bit or PAE OS then fails
+        # to boot (VG106, the guide's §35.8 case, a config copied from an older host).
         kw["pae"] = True
         pae = self.entry("pae")
+        if hvm and pae is not None and _flag(pae.value) is False:
+            kw.update(arch="i686", pae=False)
         loader = self.entry("kernel")
         if hvm and loader is not None and str(loader.value).endswith("/guest_firmware.bin"):
             # the VT-i firmware (Xen's xmexample.vti): an Itanium guest, where PAE means nothing

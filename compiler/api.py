@@ -304,9 +304,11 @@ def convert(path: str, to: str | None = None, capabilities: str | None = None) -
 
 
 def build(files: list[str], output: str | None, targets: list[str] | None = None,
-          write: bool = True, config: str | None = None, selection: Selection | None = None) -> Outcome:
-    """Compile; if there is no error, emit and (when write) write the tree atomically."""
-    out = check(files, config=config, selection=selection)
+          write: bool = True, config: str | None = None, selection: Selection | None = None,
+          texts: dict[str, str] | None = None) -> Outcome:
+    """Compile; if there is no error, emit and (when write) write the tree atomically.
+    `texts` overrides the contents of `files` (stdin, an editor's buffer)."""
+    out = check(files, texts, config=config, selection=selection)
     if out.model is None or out.has_errors:
         return out
     progress.phase("generating")

@@ -103,6 +103,10 @@ OUTPUT_FILE = typer.Option(None, "--output-file", metavar="FILE",
                            help="Write the report to FILE instead of stdout (as --format FORMAT:FILE).")
 
 
+STDIN_NAME = typer.Option("<stdin>", "--stdin-filename", metavar="NAME",
+                          help="The name of '-' (stdin) in messages; includes are found from its folder.")
+
+
 @dataclass(frozen=True)
 class Output:
     """How a command reports: its reports, and the everyday switches of the linters."""
@@ -255,16 +259,18 @@ def summary_line(verb: str, result, seconds: float, tail: str = "") -> str:
 
 
 @app.command(cls=_Command)
-def check(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files to check"),
+def check(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files or folders (their *.virt "
+                                                                     "files); '-' reads stdin."),
           format: List[str] = REPORTS,
           fail_level: FailLevel = FAIL_LEVEL,
           config: Optional[str] = CONFIG,
           select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
           statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
-          output_file: Optional[str] = OUTPUT_FILE):
+          output_file: Optional[str] = OUTPUT_FILE, stdin_filename: str = STDIN_NAME):
     """Check .virt files and print diagnostics; write nothing."""
     out = _output(format, output_file, statistics, exit_zero, quiet)
-    result = api.check(files, config=config, selection=_selection(select, ignore, extend_select))
+    files, texts = _virt_inputs(files, stdin_filename)
+    result = api.check(files, texts, config=config, selection=_selection(select, ignore, extend_select))
     _write_reports(result, out)
     raise typer.Exit(_exit_code(result, fail_level, out))
 
@@ -328,7 +334,8 @@ def explain(code: str = typer.Argument(..., metavar="CODE", help="A code (VS101,
 
 
 @app.command(cls=_Command)
-def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files to compile"),
+def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files or folders (their *.virt "
+                                                                     "files); '-' reads stdin."),
           output: Optional[str] = typer.Option(None, "-o", "--output", metavar="DIR", help="Output folder."),
           emit: List[str] = typer.Option([], "--emit", metavar="TARGET",
                                          help="What to emit: model (JSON on stdout), or target names "
@@ -338,10 +345,11 @@ def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
           config: Optional[str] = CONFIG,
           select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
           statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
-          output_file: Optional[str] = OUTPUT_FILE):
+          output_file: Optional[str] = OUTPUT_FILE, stdin_filename: str = STDIN_NAME):
     """Compile .virt files into the files each host needs (all or nothing)."""
     reports = _output(format, output_file, statistics, exit_zero, quiet)
     selection = _selection(select, ignore, extend_select)
+    files, texts = _virt_inputs(files, stdin_filename)
     known = {"model", *api.target_names()}
     for e in emit:
         if e not in known:
@@ -355,7 +363,8 @@ def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
     start = time.monotonic()
     with _progress(quiet):
         # Written here, not by api.build: a finding at --fail-level also keeps the old output.
-        result = api.build(files, output, targets=targets, write=False, config=config, selection=selection)
+        result = api.build(files, output, targets=targets, write=False, config=config, selection=selection,
+                           texts=texts)
         code = _exit_code(result, fail_level, reports)
         if targets != [] and code == 0:
             from .build import write_tree
@@ -372,6 +381,26 @@ def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
     if not quiet:
         typer.echo(summary_line("compiled", result, time.monotonic() - start, tail), err=True)
     raise typer.Exit(code)
+
+
+def _virt_inputs(files: list[str], stdin_name: str) -> tuple[list[str], dict[str, str] | None]:
+    """The .virt files to compile: a folder stands for the *.virt files under it, '-' for
+    stdin (read once, named `stdin_name`); a usage error (exit 2) for a folder with none."""
+    from .fmt import expand
+
+    out, texts = [], None
+    for f in files:
+        if f == "-":
+            if texts is not None:
+                raise typer.BadParameter("'-' (stdin) is given twice", param_hint="FILE")
+            texts = {stdin_name: sys.stdin.read()}
+            out.append(stdin_name)
+            continue
+        found = expand([f])
+        if os.path.isdir(f) and not found:
+            raise typer.BadParameter(f"{f} holds no .virt file", param_hint="FILE")
+        out.extend(found)
+    return out, texts
 
 
 def _existing_inputs(paths, root, capabilities) -> list[str]:
@@ -490,7 +519,8 @@ class _PlanCommand(_Command):
 
 
 @app.command(cls=_PlanCommand)
-def plan(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files to compile"),
+def plan(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files or folders (their *.virt "
+                                                                    "files); '-' reads stdin."),
          output: str = typer.Option(..., "-o", "--output", metavar="DIR",
                                     help="The output folder a build would replace."),
          emit: List[str] = typer.Option([], "--emit", metavar="TARGET", help="Only these targets (libvirt, xm ...), as for build."),
@@ -500,7 +530,8 @@ def plan(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt file
          format: List[str] = REPORTS,
          fail_level: FailLevel = FAIL_LEVEL,
          config: Optional[str] = CONFIG,
-         select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT):
+         select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
+         stdin_filename: str = STDIN_NAME):
     """Show, as a unified diff, what `build -o DIR` would change in DIR; write nothing."""
     from . import plan as _plan
 
@@ -514,8 +545,9 @@ def plan(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt file
             typer.echo(f"error: unknown --emit value '{e}' (choose from {', '.join(sorted(known))})", err=True)
             raise fail(2)
     try:
+        files, texts = _virt_inputs(files, stdin_filename)
         result = api.build(files, None, targets=emit or None, write=False, config=config,
-                           selection=_selection(select, ignore, extend_select))
+                           selection=_selection(select, ignore, extend_select), texts=texts)
         code = _exit_code(result, fail_level)
         _write_reports(result, reports, sys.stderr)  # stdout is the diff
         if code:

@@ -538,7 +538,7 @@ def _write_atomically(path: str, text: str) -> None:
         raise
 
 
-def _expand(paths: list[str]) -> list[str]:
+def expand(paths: list[str]) -> list[str]:
     """Files as given; a folder stands for the .virt files under it."""
     out = []
     for p in paths:
@@ -564,7 +564,7 @@ def run(paths: list[str], check: bool = False, diff: bool = False, report: str =
     2 when a file could not be read or does not parse (such a file is left alone)."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     changed = unchanged = failed = 0
-    files = _expand(paths)
+    files = expand(paths)
     for path in files:
         name = stdin_name if path == "-" else path
         if path == "-":

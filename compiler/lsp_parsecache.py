@@ -16,7 +16,18 @@ from itertools import pairwise
 
 from .parse import parse as parse_whole
 from .source import SourceFile, Span
-from .syntax import Comment, FileSyntax, GuestDecl, HostDecl, Include, Opt, Range, Stmt, TemplateDecl, Value
+from .syntax import (
+    Comment,
+    FileSyntax,
+    GuestDecl,
+    HostDecl,
+    Include,
+    Opt,
+    Range,
+    Stmt,
+    TemplateDecl,
+    Value,
+)
 
 _PIECE = "<piece>"
 
@@ -145,14 +156,14 @@ class ParseCache:
             comments.extend(done[1])
         self._relative[path] = rel
         self._placed[path] = placed
-        if failing:
-            return parse_whole(SourceFile(path, _error_text(all_pieces, failing)))
+        if failing:  # the whole file: its errors, and the rest of it read (virtc.recovery)
+            return parse_whole(src)
         return FileSyntax(path, tuple(items), tuple(comments)), []
 
     def _parse_piece(self, chunk: str) -> tuple | None:
         self.stats["parsed"] += 1
-        syntax, _diags = parse_whole(SourceFile(_PIECE, chunk))
-        return None if syntax is None else (syntax.items, syntax.comments)
+        syntax, diags = parse_whole(SourceFile(_PIECE, chunk))
+        return None if syntax is None or diags else (syntax.items, syntax.comments)
 
     def forget(self, path: str) -> None:
         self._relative.pop(path, None)
@@ -178,19 +189,6 @@ def _balanced(chunk: str) -> bool:
             if raw < 0:
                 return False
     return depth == 0 and raw == 0
-
-
-def _error_text(all_pieces: list, failing: list[int]) -> str:
-    """The text whose parse reports exactly the syntax errors of the whole text, faster:
-    pieces before the first failing one are blanked (lines and offsets kept), since they
-    hold complete items, and so are the later pieces that parse, when every failing piece
-    keeps its braces to itself (so neither the parser nor its error recovery runs past
-    the piece). The parser is between items at each blanked region either way."""
-    first = failing[0]
-    blank_later = all(_balanced(all_pieces[i][2]) for i in failing)
-    keep = set(failing) if blank_later else set(range(first, len(all_pieces)))
-    return "".join(chunk if i in keep else _NOT_NEWLINE.sub(lambda m: " " * len(m.group()), chunk)
-                   for i, (_offset, _line, chunk) in enumerate(all_pieces))
 
 
 def _relative_of(done: tuple, line: int, offset: int) -> tuple:

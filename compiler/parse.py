@@ -16,6 +16,7 @@ from virtc import grammar
 
 from .diagnostics import Diagnostic, error
 from .source import SourceFile, Span
+from .suggest import did_you_mean
 from .syntax import (Comment, FileSyntax, GuestDecl, HostDecl, Include, Opt, Range, Stmt,
                      TemplateDecl, Value)
 
@@ -72,6 +73,49 @@ def _expected_phrase(names) -> str:
     if len(items) == 1:
         return items[0]
     return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _keywords(names) -> list[str]:
+    """The keywords among the terminals Lark expected (the statements of the block)."""
+    words = {_terminal_word(n) for n in names}
+    return sorted(w[1:-1] for w in words if w.startswith("'") and w not in ("'}'", "';'", "'{'"))
+
+
+# The words that start a declaration at the top of a file: met inside a block, they show
+# that the block above was not closed.
+DECLARATIONS = ("host", "guest", "template", "include")
+
+
+def _open_block(text: str, pos: int) -> int | None:
+    """Offset of the last '{' before `pos` that no '}' closes (strings and comments are
+    skipped), or None."""
+    stack: list[int] = []
+    i = 0
+    while i < pos:
+        c = text[i]
+        if c == '"':
+            i += 1
+            while i < pos and text[i] not in '"\n':
+                i += 2 if text[i] == "\\" else 1
+        elif c == "#":
+            nl = text.find("\n", i, pos)
+            i = pos if nl < 0 else nl
+            continue
+        elif c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            stack.pop()
+        i += 1
+    return stack[-1] if stack else None
+
+
+def _unclosed(src: SourceFile, brace: int, before: str) -> Diagnostic:
+    """VP004 at the header of the block opened at offset `brace`."""
+    start = src.text.rfind("\n", 0, brace) + 1
+    header = " ".join(src.text[start:brace].split())
+    return error("VP004", f"block `{header} {{` is not closed: '}}' is missing before {before}",
+                 src.span(start + len(src.text[start:brace]) - len(src.text[start:brace].lstrip()), brace + 1),
+                 hint="add '}' where the block ends")
 
 
 def _describe_token(tok: Token) -> str:
@@ -232,17 +276,30 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput) -> tuple[Diagnosti
         return error("VP001", f"unexpected character {what}; expected {expected}", span, hint=hint), pos
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
+        expected = exc.accepts or exc.expected
         if tok.type == "$END":
             pos = len(src.text)
+            brace = _open_block(src.text, pos) if "RBRACE" in expected else None
+            if brace is not None:
+                return _unclosed(src, brace, "the end of the file"), pos
             span = src.span(max(pos - 1, 0), pos)
-            return error("VP003", f"unexpected end of file; expected {_expected_phrase(exc.accepts or exc.expected)}",
-                         span, hint="a block opened with '{' is not closed"
-                         if "RBRACE" in (exc.accepts or exc.expected) else None), pos
+            return error("VP003", f"unexpected end of file; expected {_expected_phrase(expected)}", span), pos
         pos = tok.start_pos
+        if "RBRACE" in expected and str(tok.value) in DECLARATIONS:
+            brace = _open_block(src.text, pos)
+            if brace is not None:
+                line = src.text.count("\n", 0, pos) + 1
+                return _unclosed(src, brace, f"`{tok.value}` on line {line}"), pos
         end = tok.end_pos if tok.type != "_NL" else tok.start_pos + 1
         span = src.span(pos, end)
-        return error("VP001", f"unexpected {_describe_token(tok)}; expected "
-                     f"{_expected_phrase(exc.accepts or exc.expected)}", span), pos
+        hint = None
+        keywords = _keywords(expected)
+        if keywords and tok.type not in ("_NL", "STRING", "$END"):
+            hint = did_you_mean(str(tok.value), keywords)
+        if hint:  # name the close keyword first: the list may be long
+            return error("VP001", f"unexpected {_describe_token(tok)}: not a keyword here; {hint}", span,
+                         hint=f"the keywords here: {', '.join(keywords)}"), pos
+        return error("VP001", f"unexpected {_describe_token(tok)}; expected {_expected_phrase(expected)}", span), pos
     if isinstance(exc, UnexpectedEOF):
         pos = len(src.text)
         return error("VP003", "unexpected end of file", src.span(max(pos - 1, 0), pos)), pos
@@ -250,7 +307,9 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput) -> tuple[Diagnosti
 
 
 def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
-    """Parse one file. Returns the syntax tree (None if there were syntax errors) and diagnostics."""
+    """Parse one file. Returns the syntax tree and the syntax errors. With errors, the tree
+    is the rest of the file (the statements that failed left out), or None when too many
+    errors stopped the reading."""
     text = src.text
     diags: list[Diagnostic] = []
     seen_positions: set[int] = set()
@@ -263,17 +322,25 @@ def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
                 break
             seen_positions.add(pos)
             diags.append(diag)
+            if diag.code == "VP004" and pos >= len(text) and not text.endswith("}"):
+                text = text + "}"  # close the block at the end, and read what it holds
+                continue
             if pos >= len(text):
                 break
+            if diag.code == "VP004" and pos > 0 and text[pos - 1] in " \t\n":
+                # close the block where the next declaration starts (offsets kept), and
+                # read on: the declarations below get their own findings
+                text = text[:pos - 1] + "}" + text[pos:]
+                continue
             start, end = _statement_region(text, pos)
             if end <= start:
                 end = min(len(text), pos + 1)
             text = _blank(text, start, end)
             continue
-        if diags:
-            return None, diags
+        # With errors, the tree is what remains of the file once the statements that failed
+        # are blanked out (offsets kept): compiled and checked too (virtc.recovery).
         builder = _Builder(src)
         items = tuple(builder.item(c) for c in tree.children if isinstance(c, Tree))
         comment_nodes = tuple(Comment(t.value, builder.span(t)) for t in comments)
-        return FileSyntax(src.path, items, comment_nodes), []
+        return FileSyntax(src.path, items, comment_nodes), diags
     return None, diags

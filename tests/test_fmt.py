@@ -176,7 +176,7 @@ def test_text_that_does_not_parse_raises_with_its_diagnostics():
     with pytest.raises(FormatError) as info:
         format_text("host h {\n  memory = 1G\n}\nguest g on h {\n  type xen-pv\n", "x.virt")
     exc = info.value
-    assert [d.code for d in exc.diagnostics] == ["VP001", "VP003"]
+    assert [d.code for d in exc.diagnostics] == ["VP001", "VP004"]
     assert (exc.diagnostics[0].span.line, exc.diagnostics[0].span.col) == (2, 10)
     assert exc.source.path == "x.virt" and "x.virt" in str(exc)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from .. import values
 from ..conventions import XEN_RESERVED
 from ..derive import derive
+from ..recovery import after_syntax_errors
 from ..diagnostics import Diagnostic, Related
 from ..loading import Loaded, Loader, Parser, load, read_source
 from ..model import Expansion, Host, Model
@@ -67,7 +68,7 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None, *,
     c = Compiler()
     for d in loaded.diags:
         c.report(d)
-    if any(d.code.startswith("VP") for d in loaded.diags):
+    if not loaded.files and any(d.code.startswith("VP") for d in loaded.diags):
         return Result(None, sorted(c.diags, key=Diagnostic.sort_key), loaded.sources, _trees(loaded))
 
     hosts: dict[str, HostDecl] = {}
@@ -169,7 +170,9 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None, *,
 
     _check_unused_templates(c, templates, {d.template.text for d, _ in guest_decls if d.template})
     guests = finish(c, builders, host_models)
-    diags = sorted(c.diags, key=Diagnostic.sort_key)
+    # after a syntax error, only what the rest of the files say for themselves
+    texts = {path: src.text for path, src in loaded.sources.items()}
+    diags = sorted(after_syntax_errors(c.diags, _trees(loaded), texts), key=Diagnostic.sort_key)
     if any(d.severity.name == "ERROR" for d in diags):
         return Result(None, diags, loaded.sources, _trees(loaded))
     model = derive(Model(tuple(host_models.values()), tuple(guests), tuple(loaded.sources)))

@@ -74,8 +74,8 @@ class UnterminatedString(_Language):
 class UnexpectedEndOfFile(_Language):
     """A .virt file does not end inside a block or a statement.
 
-    What it checks: the end of a file reached while the grammar still expects something,
-    most often the `}` of a host, template or guest block opened further up. The
+    What it checks: the end of a file reached while the grammar still expects something
+    other than the `}` of a block (a block left open is VP004, at its header). The
     diagnostic is at the file's last character; the message lists what was expected.
 
     Why: blocks cannot continue into the next file (each file is parsed alone), and a
@@ -91,6 +91,29 @@ class UnexpectedEndOfFile(_Language):
     """
 
     code, name = "VP003", "unexpected-end-of-file"
+
+
+class UnclosedBlock(_Language):
+    """Every `{` of a host, template or guest block has its `}`.
+
+    What it checks: a block still open when the next declaration (`host`, `guest`,
+    `template`, `include`) starts where the block's statements are expected, or when the
+    file ends. The finding is at the header of the block left open, not where the parser
+    noticed; the block is then taken to end there, and the rest of the file is read.
+
+    Why: a missing `}` would otherwise be reported lines later, at a statement that is
+    fine, and every declaration below it would fail with it.
+
+    Example:
+        guest g1 on xen1 {
+          type xen-pv; memory 1G
+
+        guest g2 on xen1 { type xen-pv; memory 1G }
+
+    Fix: add the `}` where the block ends.
+    """
+
+    code, name = "VP004", "unclosed-block"
 
 
 # ---------------------------------------------------------------- names and references

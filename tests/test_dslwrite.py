@@ -471,6 +471,21 @@ def test_host_values_that_cannot_be_written():
         write(dataclasses.replace(model, hosts=(bad,)))
 
 
+def test_a_cpu_known_to_keep_a_constant_tsc_says_so_in_its_flags():
+    """Capabilities name the CPU model, never the constant_tsc flag: a host whose model
+    keeps a constant TSC is written with the flag, so the .virt does not take it for one
+    without (and derive processor.max_cstate=1)."""
+    model, errors = _compile("host k { hypervisor kvm; cpu intel flags vmx nx constant_tsc }\n")
+    h = model.hosts[0]  # as lint reads it from capabilities: the fact, not the flag
+    cpu = dataclasses.replace(h.cpu, flags=("nx", "vmx"), constant_tsc=True)
+    known = dataclasses.replace(model, hosts=(dataclasses.replace(h, cpu=cpu),))
+    text = write(known)
+    assert "flags constant_tsc nx vmx" in text
+    again, errors = _compile(text)
+    assert errors == [] and again.hosts[0].cpu.constant_tsc is True
+    assert "processor.max_cstate" not in (again.hosts[0].grub.args or "")
+
+
 def test_a_cpu_flag_in_quotes_is_checked():
     """A flag that starts with a digit is written in quotes; the quotes carry a flag only."""
     model, errors = _compile('host x { hypervisor kvm; cpu amd flags svm "3dnow" "3DNowExt" }\n')

@@ -3,6 +3,7 @@ what the resolver and derive.py add taken out (the `stated` host of
 virtc.dslwrite.derived)."""
 from __future__ import annotations
 
+from ..cpu import CONSTANT_TSC
 from ..model import Host
 from ..values import CPU_FLAG_RE, check_hostname
 from .tokens import (ADDRESS_TOKEN, CPUSET_TOKEN, GRUBDEV_TOKEN, INT_TOKEN, MAC_TOKEN, NAME_TOKEN, PORTS_TOKEN,
@@ -37,8 +38,10 @@ def host_lines(h: Host, stated: Host) -> list[str]:
         v = getattr(c, attr)
         if v is not None:
             cpu.append(f"{attr} {v}")
-    if c.flags:
-        flags = sorted({f.lower() for f in c.flags})
+    # a CPU known to keep a constant TSC (capabilities name its model, never the flag) says
+    # so in its flags, as /proc/cpuinfo does
+    flags = sorted({f.lower() for f in c.flags} | ({CONSTANT_TSC} if c.flags and c.constant_tsc else set()))
+    if flags:
         # a flag that starts with a digit (AMD's 3dnow, 3dnowext) is not a NAME: quoted
         cpu.append("flags " + " ".join(f if NAME_TOKEN.match(f) else
                                        quote(bare(f, CPU_FLAG_RE, w, "cpu flag"), "cpu flag") for f in flags))

@@ -37,8 +37,9 @@ def read(text: str, path: str) -> Found:
 def inventory(text: str, path: str) -> tuple[Found, list]:
     """What the reader made of each element of a file, for tests and debugging: the Found,
     and (element name, line, col, status) in document order, where status is 'read',
-    'ignored <kind>' (named by one VF003, with every element inside it), or 'rule' (left to
-    the format rules VF704/VF705, with every element inside it)."""
+    'ignored <kind>' (named by one VF003, with every element inside it), 'rule' (left to
+    the format rules VF704/VF705, with every element inside it) or 'passed over' (what a
+    capabilities XML holds beyond the host's facts)."""
     sink: list = []
     return _guarded(SourceFile(path, text), sink), sink
 
@@ -73,7 +74,9 @@ def _read(src: SourceFile, sink: list | None) -> Found:
         return found
     reader = _Reader(src, loc, found)
     getattr(reader, tag)(root)
-    if tag != "capabilities":  # a fact sheet libvirt prints: nothing in it is dropped or to fix
+    if tag == "capabilities":  # a fact sheet libvirt prints: nothing in it is dropped or to fix
+        reader.pass_over(root)
+    else:
         reader.report_unread(root)
     if sink is not None:
         sink.extend(reader.inventory(root))
@@ -171,6 +174,12 @@ class _Reader:
                     stack.append(c)
                 else:
                     self.ignore(c)
+
+    def pass_over(self, root) -> None:
+        """Mark what nobody used as passed over on purpose (no finding)."""
+        for el in xmlsafe.elements(root):
+            if el not in self.used:
+                self.status[el] = "passed over"
 
     def inventory(self, root) -> list:
         out = []

@@ -208,6 +208,69 @@ serial = "pty"
     assert g.serials == () and any("serial on a para-virtualized guest" in d.message for d in diags)
 
 
+HVM_PORTS = '''name = "lpt"
+memory = 512
+builder = "hvm"
+kernel = "/usr/lib/xen/boot/hvmloader"
+device_model = "/usr/lib64/xen/bin/qemu-dm"
+pae = 1
+acpi = 1
+apic = 1
+hpet = 0
+parallel = "/dev/parport0"
+serial = "pty"
+disk = [ "phy:/dev/vg/lpt,hda,w" ]
+'''
+
+
+def test_the_parallel_port_and_hpet_read_into_the_model():
+    found, diags = findings(HVM_PORTS, "/etc/xen/lpt")
+    (g,) = found.guests
+    assert (g.parallel.kind, g.parallel.path, g.hpet) == ("dev", "/dev/parport0", False)
+    assert (g.parallel.span.line, g.fields.get("hpet").line, g.fields.get("parallel").line) == (10, 9, 10)
+    assert diags == []  # both keys read: no VF003
+    text = xm.config(replace(g, host="h"), convert.default_host())
+    assert 'parallel = "/dev/parport0"' in text.splitlines() and "hpet = 0" in text.splitlines()
+    back = xm.read(text, "/etc/xen/lpt").guests[0]
+    assert (back.parallel.kind, back.parallel.path, back.hpet) == ("dev", "/dev/parport0", False)
+
+
+@pytest.mark.parametrize("value,kind,path,host,port,server", [
+    ("pty", "pty", None, None, None, False),
+    ("null", "null", None, None, None, False),
+    ("file:/var/log/xen/lpt.log", "file", "/var/log/xen/lpt.log", None, None, False),
+    ("tcp:127.0.0.1:7777", "tcp", None, "127.0.0.1", 7777, False),
+    ("tcp:0.0.0.0:4556,server,nowait", "tcp", None, "0.0.0.0", 4556, True),
+    ("udp:10.0.0.1:5555", "udp", None, "10.0.0.1", 5555, False),
+])
+def test_parallel_values_as_qemu_dm_takes_them(value, kind, path, host, port, server):
+    found, diags = findings(HVM_PORTS.replace('"/dev/parport0"', f'"{value}"'), "/etc/xen/lpt")
+    p = found.guests[0].parallel
+    assert (p.kind, p.path, p.host, p.port, p.server) == (kind, path, host, port, server)
+    assert diags == []
+    text = xm.config(replace(found.guests[0], host="h"), convert.default_host())
+    assert f'parallel = "{value}"' in text.splitlines()
+
+
+def test_no_parallel_port_no_hpet_and_what_cannot_be_read():
+    none, diags = findings(HVM_PORTS.replace('"/dev/parport0"', '"none"').replace("hpet = 0\n", ""))
+    assert none.guests[0].parallel is None and none.guests[0].hpet is None and diags == []
+    assert "parallel" not in xm.config(replace(none.guests[0], host="h"), convert.default_host())
+    bad, diags = findings(HVM_PORTS.replace('"/dev/parport0"', '"lpt1"').replace("hpet = 0", 'hpet = "on"'))
+    assert bad.guests[0].parallel is None and bad.guests[0].hpet is None
+    notes = sorted(d.message for d in diags if d.code == "VF003")
+    assert len(notes) == 2 and "hpet = 'on'" in notes[0] and "parallel 'lpt1'" in notes[1]
+    # a PV guest has no device model for either: named, not modelled
+    pv, diags = findings('name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\nhpet = 1\n'
+                         'parallel = "/dev/parport0"\n')
+    assert pv.guests[0].parallel is None and pv.guests[0].hpet is None
+    assert sorted(d.message.split(" (")[0] for d in diags if d.code == "VF003") == [
+        "hpet on a para-virtualized guest", "parallel on a para-virtualized guest"]
+    quiet, diags = findings('name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\nhpet = 0\n'
+                            'parallel = "none"\n')
+    assert diags == []  # spelt-out "nothing" on a PV guest is no finding
+
+
 def test_what_a_file_does_not_say_takes_xend_defaults():
     found, _ = findings('builder = "hvm"\nkernel = "/usr/lib/xen/boot/hvmloader"\n', "/etc/xen/bare")
     (g,) = found.guests
@@ -259,7 +322,8 @@ def test_every_example_xen_guest_is_read_back():
 
 KEYS = ["name", "uuid", "memory", "maxmem", "vcpus", "vcpu_avail", "cpus", "builder", "kernel", "boot",
         "pae", "localtime", "on_crash", "vnc", "vncunused", "vncdisplay", "vfb", "serial", "soundhw",
-        "usbdevice", "vif", "disk", "cdrom", "fda", "pci", "root", "extra", "maxvcpus", "hpet", "device_model"]
+        "usbdevice", "vif", "disk", "cdrom", "fda", "pci", "root", "extra", "maxvcpus", "hpet", "device_model",
+        "parallel"]
 LITERALS = st.recursive(
     st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) | st.floats(allow_nan=False)
     | st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)

@@ -143,9 +143,9 @@ class _Reader:
     def kind(self, el) -> str:
         tag = qname(el)
         qual = {"graphics": ("type",), "input": ("type", "bus"), "interface": ("type",),
-                "hostdev": ("mode", "type"), "disk": ("type", "device"), "serial": ("type",),
+                "hostdev": ("mode", "type"), "disk": ("type", "device"), "serial": ("type",), "parallel": ("type",),
                 "console": ("type",), "sound": ("model",), "forward": ("mode",), "clock": ("offset",),
-                "ip": ("family",), "memory": ("model",)}.get(tag, ())
+                "ip": ("family",), "memory": ("model",), "timer": ("name",)}.get(tag, ())
         attrs = "".join(f" {a}='{el.get(a)}'" for a in qual if el.get(a) is not None)
         parent = el.getparent()
         where = ""
@@ -255,6 +255,9 @@ class _Reader:
         if clock is not None:
             kw["clock"] = self.clock(clock)
             spans["clock"] = self.span(clock)
+            hpet = self.hpet(clock, gtype)
+            if hpet is not None:
+                kw["hpet"], spans["hpet"] = hpet
         for event in ("poweroff", "reboot", "crash"):
             el = self.child(root, f"on_{event}")
             if el is not None:
@@ -346,12 +349,22 @@ class _Reader:
         self.found.ignored(f"<clock offset='{offset}'> (read as utc)", self.span(el))
         return "utc"
 
+    def hpet(self, clock, gtype: str):
+        """(present, span) from <timer name='hpet' present='yes|no'/> of an HVM guest, as
+        libvirt's Xen driver writes xm's hpet = 1|0; other timers are not modelled."""
+        for t in self.kids(clock, "timer"):
+            if t.get("name") == "hpet" and t.get("present") in ("yes", "no") and gtype != "xen-pv" \
+                    and len(t.attrib) == 2 and not len(t):
+                self.use(t)
+                return t.get("present") == "yes", self.span(t)
+        return None
+
     # -- <devices> ------------------------------------------------------
 
     def devices(self, devices, gtype: str, name: str, spans: dict) -> dict:
         self.child(devices, "emulator")  # derived from the guest type and host arch
         disks, nics, pci, graphics, serials, usb = [], [], [], [], [], []
-        sound = None
+        sound = parallel = None
         label = Owner(None, name)
         for c in self.kids(devices):
             t = qname(c)
@@ -377,6 +390,14 @@ class _Reader:
                 s = self.serial(c)
                 if s is not None:
                     serials.append(s)
+            elif t == "parallel" and gtype != "xen-pv":
+                if parallel is not None:
+                    self.ignore(c, "a second <parallel>", hint="virtc models one parallel port, as xm's "
+                                                               "`parallel` holds one")
+                    continue
+                parallel = self.serial(c)  # the same character devices as a serial port
+                if parallel is not None:
+                    spans["parallel"] = self.span(c)
             elif t == "input":
                 kind, bus = c.get("type"), c.get("bus")
                 if kind == "tablet" and bus is None:
@@ -406,7 +427,7 @@ class _Reader:
                     if s is not None:
                         serials.append(s)
         return dict(disks=tuple(disks), nics=tuple(nics), pci=tuple(pci), graphics=tuple(graphics),
-                    serials=tuple(serials), usb=tuple(usb), sound=sound)
+                    serials=tuple(serials), parallel=parallel, usb=tuple(usb), sound=sound)
 
     def disk(self, el, gtype: str, label: Owner):
         stype, device = el.get("type") or "file", el.get("device") or "disk"

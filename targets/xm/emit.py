@@ -114,6 +114,8 @@ def config(g: Guest, host: Host) -> str:
             add("boot", _q("".join(BOOT_LETTERS[d] for d in g.boot.order)))
         for feat in ("pae", "acpi", "apic"):
             add(feat, "1" if feat in g.features else "0")
+        if g.hpet is not None:  # RHEL 5.7's xend; unsaid, the hypervisor's default stands
+            add("hpet", "1" if g.hpet else "0")
     else:
         if g.boot.bootloader:
             add("bootloader", _q(g.boot.bootloader))
@@ -157,6 +159,8 @@ def config(g: Guest, host: Host) -> str:
                 if gr.keymap:
                     parts.append(f"keymap={gr.keymap}")
             add("vfb", _list([",".join(parts)]))
+    if hvm and g.parallel is not None:  # one port: xend hands the value to qemu-dm's -parallel
+        add("parallel", _q(serial_value(g.parallel)))
     if hvm and len(g.serials) == 1:
         add("serial", _q(serial_value(g.serials[0])))
     elif hvm and g.serials:  # RHEL 5's xm takes a list for several ports (ttyS0, ttyS1, ...)

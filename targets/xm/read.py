@@ -21,7 +21,8 @@ from virtc.readback import Found, field_spans, new_guest, whole_file
 from virtc.schemas import load
 from virtc.source import SourceFile, Span
 
-from .spec import MAC, RATE, entry_items, normal_uuid, parse_disk, parse_pairs, parse_pci, parse_serial, parse_vif
+from .spec import (MAC, RATE, entry_items, normal_uuid, parse_disk, parse_pairs, parse_parallel, parse_pci,
+                   parse_serial, parse_vif)
 
 NAME = "xm"
 _UNNAMED = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -130,15 +131,15 @@ _TRUE, _FALSE = ("1", "yes", "y", "true", "on"), ("0", "no", "n", "false", "off"
 READ_KEYS = {"name", "uuid", "memory", "maxmem", "vcpus", "vcpu_avail", "cpus", "builder", "kernel",
              "ramdisk", "extra", "root", "bootloader", "bootargs", "boot", "pae", "acpi", "apic",
              "localtime", "on_poweroff", "on_reboot", "on_crash", "vnc", "vncunused", "vncdisplay",
-             "vnclisten", "vncpasswd", "keymap", "sdl", "vfb", "serial", "soundhw", "usb", "usbdevice",
-             "vif", "disk", "cdrom", "fda", "fdb", "pci", "device_model", "device_model_override"}
+             "vnclisten", "vncpasswd", "keymap", "sdl", "vfb", "serial", "parallel", "hpet", "soundhw", "usb",
+             "usbdevice", "vif", "disk", "cdrom", "fda", "fdb", "pci", "device_model", "device_model_override"}
 # Keys whose value here means "not used": nothing to report when a file spells them out.
-NOTHING = {"viridian": "0", "rtc_timeoffset": "0", "parallel": "none", "stdvga": "0", "isa": "0",
-           "nographic": "0", "hpet": "0", "hap": "1", "shadow_memory": "0", "nics": "-1", "vncviewer": "0",
-           "vncconsole": "0", "blkif": "0", "netif": "0", "tpmif": "0", "dhcp": "off", "interface": "eth0",
-           "features": "", "ip": "", "gateway": "", "netmask": "", "hostname": "", "ioports": "[]",
-           "irq": "[]", "usbport": "[]", "vtpm": "[]", "access_control": "[]", "cpu_weight": "256",
-           "cpu_cap": "0", "guest_os_type": "default", "monitor": "0", "opengl": "0"}
+NOTHING = {"viridian": "0", "rtc_timeoffset": "0", "stdvga": "0", "isa": "0", "nographic": "0", "hap": "1",
+           "shadow_memory": "0", "nics": "-1", "vncviewer": "0", "vncconsole": "0", "blkif": "0",
+           "netif": "0", "tpmif": "0", "dhcp": "off", "interface": "eth0", "features": "", "ip": "",
+           "gateway": "", "netmask": "", "hostname": "", "ioports": "[]", "irq": "[]", "usbport": "[]",
+           "vtpm": "[]", "access_control": "[]", "cpu_weight": "256", "cpu_cap": "0",
+           "guest_os_type": "default", "monitor": "0", "opengl": "0"}
 
 
 def _int(v) -> int | None:
@@ -247,7 +248,8 @@ class _Reader:
         boot = self.boot(hvm)
         kw = dict(memory_kib=(memory or 128) * 1024, maxmem_kib=maxmem * 1024, vcpus=vcpus,
                   max_vcpus=max_vcpus, cpuset=self.cpuset(), disks=disks, nics=nics, pci=self.pci(),
-                  graphics=self.graphics(hvm), serials=self.serials(hvm), boot=Boot(*boot),
+                  graphics=self.graphics(hvm), serials=self.serials(hvm), parallel=self.parallel(hvm),
+                  hpet=self.hpet(hvm), boot=Boot(*boot),
                   clock="localtime" if _flag(self.value("localtime", "clock")) else "utc",
                   uuid=uuid, uuid_auto=uuid_auto, features=features,
                   # PV drivers in an HVM guest: a netfront NIC, or a disk on the Xen bus (xvd*)
@@ -538,6 +540,48 @@ class _Reader:
                 self.ignored(f"the {spec.extra} of serial {text!r}", span)
             out.append(Serial(spec.kind, spec.path, spec.host, spec.port, spec.server, span))
         return tuple(out)
+
+    def parallel(self, hvm: bool):
+        """The parallel port: one value, as qemu-dm's -parallel takes it ("none": no port)."""
+        e = self.entry("parallel", "parallel")
+        if e is None:
+            return None
+        items = entry_items(e)
+        specs = [(parse_parallel(text), text, span) for text, span in items]
+        if not hvm:
+            if any(spec.kind for spec, _, _ in specs):
+                self.ignored("parallel on a para-virtualized guest (an HVM device model setting)", e.key_span)
+            return None
+        out = None
+        for spec, text, span in specs:
+            if spec.problem:
+                self.ignored(f"parallel {text!r} ({spec.problem})", span)
+            if spec.kind is None:
+                continue
+            if out is not None:
+                self.ignored(f"parallel {text!r} (virtc models one parallel port, as xm's `parallel` holds one)",
+                             span)
+                continue
+            if spec.extra:
+                self.ignored(f"the {spec.extra} of parallel {text!r}", span)
+            out = Serial(spec.kind, spec.path, spec.host, spec.port, spec.server, span)
+        return out
+
+    def hpet(self, hvm: bool) -> bool | None:
+        """hpet = 1|0: whether an HVM guest has the virtual HPET (xend reads it from RHEL
+        5.7 on; without the key the hypervisor's default stands, which virtc leaves unsaid)."""
+        e = self.entry("hpet", "hpet")
+        if e is None:
+            return None
+        value = _int(e.value)
+        if not hvm:
+            if value:
+                self.ignored("hpet on a para-virtualized guest (an HVM timer)", e.key_span)
+            return None
+        if value is None:
+            self.ignored(f"hpet = {e.value!r} (xend's set_int takes 0 or 1)", e.value_span)
+            return None
+        return value != 0
 
     def sound(self, hvm: bool) -> str | None:
         e = self.entry("soundhw", "sound")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from virtc import api, convert
 from virtc.diagnostics import Severity
@@ -269,6 +270,67 @@ def test_no_parallel_port_no_hpet_and_what_cannot_be_read():
     quiet, diags = findings('name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\nhpet = 0\n'
                             'parallel = "none"\n')
     assert diags == []  # spelt-out "nothing" on a PV guest is no finding
+
+
+# A PV guest as RHEL 5.0's virt-install wrote it: the framebuffer from the top-level keys
+# (the guide's PV example, §34.12 lines 5914-5926, has vnc = 1 and vncunused = 1).
+OLD_PVFB = '''name = "rhel5vm01"
+memory = 2048
+vcpus = 2
+uuid = "302bd9ce-4f60-fc67-9e40-7a77d9b4e1ed"
+bootloader = "/usr/bin/pygrub"
+on_reboot = "restart"
+on_crash = "restart"
+disk = [ "tap:aio:/var/lib/libvirt/images/rhel5vm01.dsk,xvda,w" ]
+vif = [ "mac=00:16:3e:09:f0:12,bridge=xenbr0" ]
+vnc = 1
+vncunused = 1
+vnclisten = "127.0.0.1"
+vncpasswd = "123poi"
+keymap = "de"
+'''
+
+
+def test_the_older_pv_framebuffer_keys_are_the_guests_display():
+    found, diags = findings(OLD_PVFB, "/etc/xen/rhel5vm01")
+    (g,) = found.guests
+    assert [(x.kind, x.listen, x.port, x.password, x.keymap, x.span.line) for x in g.graphics] == [
+        ("vnc", "127.0.0.1", None, "123poi", "de", 10)]
+    assert diags == []  # the keys xend turns into a vfb device are no finding
+    xml, cdiags = convert.xm_to_xml(OLD_PVFB, "/etc/xen/rhel5vm01")
+    root = etree.fromstring(xml.encode())
+    (gfx,) = root.findall("devices/graphics")
+    assert (gfx.get("type"), gfx.get("autoport"), gfx.get("listen"), gfx.get("passwd"), gfx.get("keymap")) == (
+        "vnc", "yes", "127.0.0.1", "123poi", "de")
+    assert [(i.get("type"), i.get("bus")) for i in root.findall("devices/input")] == [("mouse", "xen")]
+    assert [d for d in cdiags if d.code not in EVERY_FILE] == []
+    # written back as the vfb entry later RHEL 5 releases write
+    back, _ = convert.xml_to_xm(xml, "rhel5vm01.xml")
+    assert 'vfb = [ "type=vnc,vncunused=1,vnclisten=127.0.0.1,vncpasswd=123poi,keymap=de" ]' in back.splitlines()
+    assert [(x.kind, x.listen, x.keymap) for x in xm.read(back, "b").guests[0].graphics] == [
+        ("vnc", "127.0.0.1", "de")]
+
+
+@pytest.mark.parametrize("keys,want", [
+    ("vnc = 1\nvncunused = 0\nvncdisplay = 25\n", [("vnc", 5925)]),
+    ("sdl = 1\n", [("sdl", None)]),
+    ("vnc = 1\nsdl = 1\n", [("vnc", None), ("sdl", None)]),
+    ("vnc = 0\nsdl = 0\nvncunused = 1\n", []),
+])
+def test_older_pv_framebuffer_forms(keys, want):
+    text = 'name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\n' + keys
+    found, diags = findings(text)
+    assert [(x.kind, x.port) for x in found.guests[0].graphics] == want
+    assert diags == []
+
+
+def test_a_vfb_entry_wins_over_the_older_keys():
+    text = ('name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\nkeymap = "fr"\nvnc = 1\n'
+            'vfb = [ "type=vnc,vnclisten=0.0.0.0" ]\n')
+    found, diags = findings(text)
+    assert [(x.kind, x.listen, x.keymap) for x in found.guests[0].graphics] == [("vnc", "0.0.0.0", "fr")]
+    (note,) = [d for d in diags if d.code == "VF003"]
+    assert "vnc = 1 beside vfb" in note.message and (note.span.line, note.span.col) == (5, 1)
 
 
 def test_what_a_file_does_not_say_takes_xend_defaults():

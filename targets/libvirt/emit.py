@@ -140,6 +140,9 @@ def domain_xml(g: Guest, host: Host) -> str:
             _serial(devices, "console", g.serials[0], 0)
     for dev in g.usb:
         _sub(devices, "input", type=dev, bus="usb")
+    if g.type == "xen-pv" and g.graphics:
+        # The PV framebuffer's pointer (xenfb), which RHEL 5's libvirt writes with a vfb
+        _sub(devices, "input", type="mouse", bus="xen")
     for gr in g.graphics:
         if gr.kind == "sdl":
             _sub(devices, "graphics", type="sdl")

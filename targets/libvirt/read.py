@@ -26,6 +26,11 @@ from .values import DEVICE_ELEMENTS, DOMAIN_ELEMENTS, ROOTS, memory_kib, pci_bou
 from .xmlsafe import qname
 
 NAME = "libvirt"
+# Input devices a guest has whatever its file says: the PV framebuffer's pointer and
+# keyboard (bus xen), the HVM device model's PS/2 mouse and keyboard. libvirt writes them
+# (RHEL 5's the PV mouse, today's all four); reading them is no finding.
+_PS2 = (("mouse", "ps2"), ("keyboard", "ps2"))
+_IMPLIED_INPUTS = {"xen-pv": (("mouse", "xen"), ("keyboard", "xen")), "xen-hvm": _PS2, "kvm": _PS2}
 
 
 def read(text: str, path: str) -> Found:
@@ -407,6 +412,8 @@ class _Reader:
                     spans.setdefault("usb", self.span(c))
                     if kind not in usb:
                         usb.append(kind)
+                elif (kind, bus) in _IMPLIED_INPUTS.get(gtype, ()) and not len(c):
+                    self._mark_subtree(c)  # comes with the display; nothing to choose
             elif t == "sound":
                 if c.get("model") in ("es1370", "sb16", "ac97") and sound is None:
                     self.use(c)

@@ -475,33 +475,28 @@ class _Reader:
         return tuple(out)
 
     def graphics(self, hvm: bool) -> tuple:
-        out = []
+        """The guest's display. HVM: the device model's, from the top-level keys (vnc = 1,
+        vncunused, vncdisplay, vnclisten, vncpasswd, keymap, sdl = 1). PV: a framebuffer
+        device, from `vfb = [ "type=vnc,..." ]`, or, when there is no vfb entry, from the
+        same top-level keys: RHEL 5.0's xend took the PV framebuffer that way, later
+        releases turn them into a vfb device still (the guide's PV example, §34.12 lines
+        5914-5926, has vnc = 1 and vncunused = 1; libvirt reads them so for xend's config
+        format 2), and a top-level keymap applies to a vfb that names none."""
         if hvm:
-            vnc = self.entry("vnc", "vnc")
-            if vnc is not None and _flag(vnc.value):
-                port = None
-                display = _int(self.value("vncdisplay"))
-                unused = _flag(self.value("vncunused"))
-                if unused is False:
-                    if display is not None and display >= 0:
-                        port = 5900 + display
-                    else:
-                        self.ignored("vncunused = 0 without vncdisplay (the port is 5900 + the domain id)",
-                                     self.entry("vncunused").key_span)
-                out.append(Graphics("vnc", _str(self.value("vnclisten")) or None, port,
-                                    _str(self.value("vncpasswd")) or None, _str(self.value("keymap")) or None,
-                                    vnc.span))
-            sdl = self.entry("sdl", "sdl")
-            if sdl is not None and _flag(sdl.value):
-                out.append(Graphics("sdl", None, None, None, None, sdl.span))
-            return tuple(out)
+            return self.top_level_graphics()
+        e = self.entry("vfb")
+        items = entry_items(e) if e is not None else []
+        if not items:
+            return self.top_level_graphics()
+        self.fields.setdefault("vnc", e.span)
         for key in ("vnc", "sdl"):
-            e = self.entry(key)
-            if e is not None and _flag(e.value):
-                self.ignored(f"{key} = {e.value!r} on a para-virtualized guest, whose display is a vfb",
-                             e.key_span, hint=f'write vfb = [ "type={key}" ]')
-        e = self.entry("vfb", "vnc")
-        for text, span in (entry_items(e) if e is not None else []):
+            x = self.entry(key)
+            if x is not None and _flag(x.value):
+                self.ignored(f"{key} = {x.value!r} beside vfb (xend makes the framebuffer from the vfb entry)",
+                             x.key_span, hint=f"remove {key} = {x.value!r}; the vfb entry gives the display")
+        keymap = _str(self.value("keymap")) or None
+        out = []
+        for text, span in items:
             spec = parse_pairs(text)
             kind = spec.get("type")
             if kind not in ("vnc", "sdl"):
@@ -517,7 +512,28 @@ class _Reader:
             if _flag(spec.get("vncunused", "1")) is False and display is not None and display >= 0:
                 port = 5900 + display
             out.append(Graphics("vnc", spec.get("vnclisten") or None, port, spec.get("vncpasswd") or None,
-                                spec.get("keymap") or None, span))
+                                spec.get("keymap") or keymap, span))
+        return tuple(out)
+
+    def top_level_graphics(self) -> tuple:
+        out = []
+        vnc = self.entry("vnc", "vnc")
+        if vnc is not None and _flag(vnc.value):
+            port = None
+            display = _int(self.value("vncdisplay"))
+            unused = _flag(self.value("vncunused"))
+            if unused is False:
+                if display is not None and display >= 0:
+                    port = 5900 + display
+                else:
+                    self.ignored("vncunused = 0 without vncdisplay (the port is 5900 + the domain id)",
+                                 self.entry("vncunused").key_span)
+            out.append(Graphics("vnc", _str(self.value("vnclisten")) or None, port,
+                                _str(self.value("vncpasswd")) or None, _str(self.value("keymap")) or None,
+                                vnc.span))
+        sdl = self.entry("sdl", "sdl")
+        if sdl is not None and _flag(sdl.value):
+            out.append(Graphics("sdl", None, None, None, None, sdl.span))
         return tuple(out)
 
     def serials(self, hvm: bool) -> tuple:

@@ -333,6 +333,37 @@ def test_a_vfb_entry_wins_over_the_older_keys():
     assert "vnc = 1 beside vfb" in note.message and (note.span.line, note.span.col) == (5, 1)
 
 
+@pytest.mark.parametrize("keys,want,note", [
+    ("vcpus = 2\nmaxvcpus = 4\n", (2, 4), "(read as the maximum vCPUs)"),
+    ("vcpus = 4\nmaxvcpus = 4\n", (4, 4), "(read as the maximum vCPUs)"),
+    ("vcpus = 2\nmaxvcpus = 1\n", (2, 2), "(not read: it is below vcpus = 2, which Xen 4 refuses)"),
+    ("vcpus = 2\nmaxvcpus = \"many\"\n", (2, 2), "(not read: 'many' is no count of vCPUs)"),
+])
+def test_maxvcpus_is_read_with_its_era_named(keys, want, note):
+    """Xen 4's maxvcpus: Xen 3.1's xend ignores it, virtc reads it as Xen 4 means it (the
+    maximum, vcpus then being the vCPUs online at start) and says so, or says why not."""
+    found, diags = findings('name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\n' + keys)
+    g = found.guests[0]
+    assert (g.vcpus, g.max_vcpus) == want
+    (era,) = [d for d in diags if d.code == "VF009"]
+    assert era.severity is Severity.WARNING and (era.span.line, era.span.col) == (5, 1)
+    assert "not RHEL 5's" in era.message and era.message.endswith(note)
+    assert "vcpu_avail" in era.hint
+    # written back in RHEL 5's spelling: vcpus = MAXIMUM, vcpu_avail = ONLINE-MASK
+    text = xm.config(replace(g, host="h"), convert.default_host())
+    lines = text.splitlines()
+    assert f"vcpus = {want[1]}" in lines and "maxvcpus" not in text
+    assert (f"vcpu_avail = {(1 << want[0]) - 1}" in lines) == (want[0] < want[1])
+
+
+def test_vcpu_avail_beside_maxvcpus_is_named():
+    found, diags = findings('name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\nvcpus = 2\n'
+                            'maxvcpus = 4\nvcpu_avail = 1\n')
+    assert (found.guests[0].vcpus, found.guests[0].max_vcpus) == (2, 4)
+    (note,) = [d for d in diags if d.code == "VF003"]
+    assert "vcpu_avail = 1 beside maxvcpus" in note.message and note.span.line == 6
+
+
 def test_what_a_file_does_not_say_takes_xend_defaults():
     found, _ = findings('builder = "hvm"\nkernel = "/usr/lib/xen/boot/hvmloader"\n', "/etc/xen/bare")
     (g,) = found.guests

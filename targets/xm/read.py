@@ -211,6 +211,7 @@ class _Reader:
         self.doc, self.src, self.found = doc, src, found
         self.fields: dict = {}
         self.name = ""
+        self.maxvcpus_read = ""  # what became of a Xen 4 maxvcpus key, for its VF009
 
     def entry(self, key: str, field: str | None = None):
         e = self.doc.get(key)
@@ -291,14 +292,24 @@ class _Reader:
     def vcpus(self) -> tuple[int, int]:
         """(online at start, maximum). xend's spelling: vcpus = maximum, vcpu_avail = the
         bitmask of the vCPUs online at start (as config() writes them). Xen 4's spelling,
-        vcpus = online and maxvcpus = maximum, is read as Xen 4 means it (VF009 names it)."""
+        vcpus = online and maxvcpus = maximum, is read as Xen 4 means it (VF009 names it, and
+        says so); a maxvcpus that is no count, or below vcpus (which xl and libvirt refuse),
+        is not read (VF009 says why)."""
         top = _int(self.value("vcpus", "vcpus"))
         top = top if top is not None and top > 0 else 1
         later = self.entry("maxvcpus", "vcpus")
         most = _int(later.value) if later is not None else None
-        if most is not None and most >= top:
-            return top, most
+        if later is not None:
+            self.maxvcpus_read = ("read as the maximum vCPUs" if most is not None and most >= top else
+                                  f"not read: {later.value!r} is no count of vCPUs" if most is None or most <= 0 else
+                                  f"not read: it is below vcpus = {top}, which Xen 4 refuses")
         e = self.entry("vcpu_avail", "vcpus")
+        if most is not None and most >= top:
+            if e is not None:
+                self.ignored(f"vcpu_avail = {e.value!r} beside maxvcpus (read: vcpus = {top} online of "
+                             f"maxvcpus = {most})", e.key_span, hint="keep one spelling: RHEL 5's is vcpus = "
+                             "MAXIMUM and vcpu_avail = ONLINE-MASK")
+            return top, most
         if e is None:
             return top, top
         mask = _int(e.value)
@@ -639,7 +650,7 @@ class _Reader:
         for key in sorted({e.key for e in self.doc.entries}):
             e = self.doc.get(key)
             if key in later:
-                read = " (read as the maximum vCPUs)" if key == "maxvcpus" else ""
+                read = f" ({self.maxvcpus_read})" if key == "maxvcpus" and self.maxvcpus_read else ""
                 self.found.diagnostics.append(warning(
                     "VF009", f"{key} is Xen 4's key (xl, or Xen 4's xm), not RHEL 5's: Xen 3.1's xend ignores "
                              f"it{read}", e.key_span,

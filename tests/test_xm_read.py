@@ -487,7 +487,78 @@ def test_convert_writes_what_xm_cannot_hold_as_an_error():
     xml = ("<domain type='xen'><name>a\"b</name><memory>524288</memory><bootloader>/usr/bin/pygrub</bootloader>"
            "<os><type>linux</type></os><devices/></domain>")
     out, diags = convert.xml_to_xm(xml, "q.xml")
-    assert out is None and any(d.code == "VF007" and d.severity is Severity.ERROR for d in diags)
+    (refused,) = [d for d in diags if d.code == "VF007" and d.severity is Severity.ERROR]
+    assert out is None and "xend refuses in a name" in refused.message
+    assert (refused.span.line, refused.span.col) == (1, 20)  # at <name>
+
+
+PV_XML = ("<domain type='xen'><name>q</name><memory>524288</memory><bootloader>/usr/bin/pygrub</bootloader>"
+          "<os><type>linux</type></os><devices>{}</devices></domain>")
+
+
+@pytest.mark.parametrize("path,written", [
+    ('/srv/xen/a"b.img', """'tap:aio:/srv/xen/a"b.img,xvda,w'"""),
+    ("/srv/xen/it's.img", "\"tap:aio:/srv/xen/it's.img,xvda,w\""),
+    ("/srv/xen/\"it's\".img", '"""tap:aio:/srv/xen/"it\'s".img,xvda,w"""'),
+])
+def test_a_disk_path_with_quotes_converts_both_ways(path, written):
+    """A quote in a disk path is no syntax: the xm string is quoted as libvirt's writer
+    quotes it (virConf: '...' for a double quote, triple quotes for both), so xend's Python
+    and libvirt's reader of /etc/xen both read the path as it is."""
+    from xml.sax.saxutils import quoteattr
+    xml = PV_XML.format(f"<disk type='file'><driver name='tap' type='aio'/><source file={quoteattr(path)}/>"
+                        "<target dev='xvda' bus='xen'/></disk>")
+    cfg, diags = convert.xml_to_xm(xml, "q.xml")
+    assert cfg is not None and [d for d in diags if d.severity is not Severity.INFO] == []
+    assert f"disk = [ {written} ]" in cfg.splitlines()
+    back, diags = findings(cfg, "/etc/xen/q")
+    assert [d.path for d in back.guests[0].disks] == [path] and diags == []
+    xml2, diags = convert.xm_to_xml(cfg, "/etc/xen/q")
+    assert [d.get("file") for d in etree.fromstring(xml2.encode()).iter("source")] == [path]
+
+
+def test_kernel_arguments_with_quotes_convert():
+    xml = PV_XML.replace("<os><type>linux</type></os>", "<os><type>linux</type><cmdline>ro root=LABEL=/ "
+                         'acpi="off"</cmdline></os>').format("")
+    cfg, _ = convert.xml_to_xm(xml, "q.xml")
+    assert """extra = 'ro root=LABEL=/ acpi="off"'""" in cfg.splitlines()
+    assert xm.read(cfg, "q").guests[0].boot.cmdline == 'ro root=LABEL=/ acpi="off"'
+
+
+@pytest.mark.parametrize("device,what,at", [
+    ("<disk type='file'><source file='/srv/xen/a,b.img'/><target dev='xvda'/></disk>",
+     "the path of disk xvda '/srv/xen/a,b.img' holds a comma, and xend splits a disk entry", "/srv/xen/a,b"),
+    ("<disk type='file'><source file='/srv/xen/a\\b.img'/><target dev='xvda'/></disk>",
+     "holds a backslash, which xend's Python reads as an escape", "/srv/xen/a"),
+    ("<interface type='bridge'><source bridge='xenbr0,script=/tmp/x'/><mac address='00:16:3e:00:00:01'/>"
+     "</interface>", "the bridge of NIC 0 'xenbr0,script=/tmp/x' holds a comma, and xend splits a vif entry",
+     "xenbr0,script"),
+    ("<interface type='bridge'><source bridge='xenbr0'/><script path='vif-bridge,bridge=xenbr1'/>"
+     "<mac address='00:16:3e:00:00:01'/></interface>", "the script of NIC 0", "vif-bridge,"),
+    ("<graphics type='vnc' passwd='s3cret,vncdisplay=0'/>",
+     "the VNC password 's3cret,vncdisplay=0' holds a comma, and xend splits a vfb entry", "<graphics"),
+])
+def test_a_value_that_would_split_an_xm_spec_is_refused_with_the_reason(device, what, at):
+    """A comma inside a field of a disk, vif or vfb entry would end the field: the rest would
+    be read as other fields (a vif script of the XML's choosing). Such a value, and one no
+    xm string carries, is refused (VF007) at the value, saying why; nothing is written."""
+    xml = PV_XML.format(device)
+    out, diags = convert.xml_to_xm(xml, "q.xml")
+    (refused,) = [d for d in diags if d.code == "VF007"]
+    assert out is None and refused.severity is Severity.ERROR and what in refused.message
+    assert (refused.span.line, refused.span.col) == (1, xml.index(at) + 1)  # at the value (a vfb: its element)
+
+
+def test_a_unix_socket_path_with_a_comma_is_refused():
+    xml = ("<domain type='xen'><name>h</name><memory>524288</memory><os><type>hvm</type>"
+           "<loader>/usr/lib/xen/boot/hvmloader</loader></os><devices><serial type='unix'>"
+           "<source mode='bind' path='/var/run/h.sock,server'/></serial></devices></domain>")
+    out, diags = convert.xml_to_xm(xml, "h.xml")
+    (refused,) = [d for d in diags if d.code == "VF007"]
+    assert out is None and "qemu-dm splits unix:PATH,server,nowait" in refused.message
+    # a file path takes the rest of the value: its comma is no syntax
+    out, diags = convert.xml_to_xm(xml.replace("type='unix'", "type='file'").replace(",server", ",1"), "h.xml")
+    assert 'serial = "file:/var/run/h.sock,1"' in out.splitlines()
 
 
 CAPS_I686 = """<capabilities>

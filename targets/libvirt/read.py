@@ -218,7 +218,9 @@ class _Reader:
                                self.loc.text_span(type_el))
         name_el = self.child(root, "name")
         name = (name_el.text or "").strip() if name_el is not None else ""
-        if not name:
+        if name:
+            spans["name"] = self.span(name_el)
+        else:
             self.found.diagnostics.append(error("VF702", "the domain has no <name>", self.span(name_el if name_el is not None else root),
                                                 hint="add <name>GUEST</name>; libvirt refuses a domain without one"))
             name = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.src.path.replace("\\", "/").rsplit("/", 1)[-1]

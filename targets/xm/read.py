@@ -595,8 +595,11 @@ class _Reader:
         return out
 
     def hpet(self, hvm: bool) -> bool | None:
-        """hpet = 1|0: whether an HVM guest has the virtual HPET (xend reads it from RHEL
-        5.7 on; without the key the hypervisor's default stands, which virtc leaves unsaid)."""
+        """hpet = 1|0: whether an HVM guest has the virtual HPET. xend reads it from RHEL 5.7
+        on (RHEL 5.11 Technical Notes §2.46: "if running under Red Hat Enterprise Linux 5.7
+        or newer, ... add the hpet=0 option" against time drift of RHEL 6 HVM guests);
+        without the key the hypervisor's default stands, which virtc leaves unsaid. libvirt
+        maps it to <clock><timer name='hpet' present='yes|no'/> (xen_common.c, a tristate)."""
         e = self.entry("hpet", "hpet")
         if e is None:
             return None

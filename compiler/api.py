@@ -12,7 +12,7 @@ from virtc.targets import registry
 from . import build as _build
 from . import progress
 from .checker import run_rules, suppressions
-from .config import load_config
+from .config import Selection, load_config
 from .diagnostics import Diagnostic, Severity, error
 from .finalize import finalize
 from .loading import Loader, Parser, read_source
@@ -42,18 +42,19 @@ def _no_cyclic_gc():
 
 
 def check(files: list[str], texts: dict[str, str] | None = None, config: str | None = None, *,
-          loader: Loader = read_source, parser: Parser = parse) -> Outcome:
+          loader: Loader = read_source, parser: Parser = parse, selection: Selection | None = None) -> Outcome:
     """Compile, then run the rules (configured by virtc.toml / [tool.virtc], or `config`).
     `texts` overrides the contents of `files`; `loader` reads the other files (included
     ones too) and `parser` parses every file (see virtc.resolve.compile_sources)."""
     with _no_cyclic_gc():
-        return _check(files, texts, config, loader, parser)
+        return _check(files, texts, config, loader, parser, selection)
 
 
-def _configure(out: Outcome, config: str | None, start: str):
-    """Load virtc.toml / [tool.virtc] (or `config`) into `out`; None when it is invalid (its
-    diagnostics then lead `out.diagnostics` and the run stops, exit 2)."""
-    cfg, cfg_diags, cfg_src = load_config(config, start, resolve_code)
+def _configure(out: Outcome, config: str | None, start: str, selection: Selection | None = None):
+    """Load virtc.toml / [tool.virtc] (or `config`) into `out`, with the command line's
+    `selection` over it; None when it is invalid (its diagnostics then lead
+    `out.diagnostics` and the run stops, exit 2)."""
+    cfg, cfg_diags, cfg_src = load_config(config, start, resolve_code, selection)
     if cfg_src is not None:
         out.sources[cfg_src.path] = cfg_src
         out.config_file = cfg_src.path
@@ -65,11 +66,11 @@ def _configure(out: Outcome, config: str | None, start: str):
 
 
 def _check(files: list[str], texts: dict[str, str] | None, config: str | None,
-           loader: Loader, parser: Parser) -> Outcome:
+           loader: Loader, parser: Parser, selection: Selection | None = None) -> Outcome:
     progress.phase("compiling")
     r = compile_sources(files, texts, loader=loader, parser=parser)
     out = Outcome(r.model, list(r.diagnostics), dict(r.sources))
-    cfg = _configure(out, config, files[0] if files else ".")
+    cfg = _configure(out, config, files[0] if files else ".", selection)
     if cfg is None:
         out.model = None
         return out
@@ -94,7 +95,7 @@ def detect_format(path: str) -> str | None:
 
 
 def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
-         config: str | None = None) -> Outcome:
+         config: str | None = None, selection: Selection | None = None) -> Outcome:
     """Read existing configuration files (never executing them) into the model, one host
     per root (or all loose files as one host), and check them with every rule."""
     from .lint import lint_files
@@ -103,14 +104,28 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
         start = (list(roots) + list(paths) + ["."])[0]
         read = lint_files(paths, roots, capabilities)
         out = Outcome(read.model, read.diagnostics, read.sources)
-        cfg = _configure(out, config, start)
+        cfg = _configure(out, config, start, selection)
         if cfg is None:
             return out
         progress.phase("checking")
         out.diagnostics.extend(run_rules(read.model, cfg, read.documents, read.missing))
+        out.diagnostics = _one_finding_per_fact(out.diagnostics)
         sups, meta = suppressions({}, read.sources, read.formats)
         out.diagnostics = finalize(out.diagnostics, cfg, sups, meta)
         return out
+
+
+# Findings that restate what a more precise one at the same line says: the schema check
+# (VF711) rejects any element another rule already named (<vcpus>, VF704).
+_CATCH_ALL = ("VF711",)
+
+
+def _one_finding_per_fact(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Without the catch-all findings at a line another finding already reports."""
+    lines = {(d.span.file, d.span.line) for d in diags if d.span is not None and d.code not in _CATCH_ALL
+             and d.severity in (Severity.ERROR, Severity.WARNING)}
+    return [d for d in diags
+            if d.code not in _CATCH_ALL or d.span is None or (d.span.file, d.span.line) not in lines]
 
 
 def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
@@ -289,9 +304,9 @@ def convert(path: str, to: str | None = None, capabilities: str | None = None) -
 
 
 def build(files: list[str], output: str | None, targets: list[str] | None = None,
-          write: bool = True, config: str | None = None) -> Outcome:
+          write: bool = True, config: str | None = None, selection: Selection | None = None) -> Outcome:
     """Compile; if there is no error, emit and (when write) write the tree atomically."""
-    out = check(files, config=config)
+    out = check(files, config=config, selection=selection)
     if out.model is None or out.has_errors:
         return out
     progress.phase("generating")

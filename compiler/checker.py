@@ -44,8 +44,8 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
 
     out: list[Diagnostic] = []
     for rule_cls in all_rules():
-        if rule_cls.code in config.severities and config.severities[rule_cls.code] is None:
-            continue  # off: not run at all (finalize() applies the other overrides)
+        if config.severity(rule_cls.code, rule_cls.severity) is None:
+            continue  # off or not selected: not run at all (finalize() applies the other overrides)
         out.extend(rule_cls().run(context(rule_cls)))
     return _merge_stamped(out)
 

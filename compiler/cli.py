@@ -16,8 +16,34 @@ from .build import BuildError
 from .diagnostics import Severity
 from .report import FORMATS, render
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
                   help="Compile and lint Xen/KVM configuration against the RHEL 5 Virtualization Guide.")
+
+
+class _Argument(typer.core.TyperArgument):
+    """An argument shown by its metavar alone (typer would add `<list[str]>`)."""
+
+    def display_type(self, ctx) -> str:
+        return ""
+
+    def _rich_display_name(self) -> str:
+        name = self.metavar or self.name.upper()
+        return f"{name}..." if self.nargs != 1 else name
+
+    def _usage_display_name(self) -> str:
+        name = self._rich_display_name()
+        return name if self.required else f"[{name}]"
+
+
+class _Command(typer.core.TyperCommand):
+    """Every command: arguments in the help as `PATH...`, not as Python types."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for p in params:
+            if type(p) is typer.core.TyperArgument:
+                p.__class__ = _Argument
+        return params
 
 
 class Format(str, enum.Enum):
@@ -38,8 +64,8 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     pass
 
 
-CONFIG = typer.Option(None, "--config", help="Configuration file (default: the nearest virtc.toml "
-                                              "or pyproject.toml with \\[tool.virtc]).")
+CONFIG = typer.Option(None, "--config", metavar="FILE", help="Configuration file (default: the nearest virtc.toml "
+                                              "or pyproject.toml with [tool.virtc]).")
 
 
 # -- reports, exit codes, progress and summary of check, build and lint -------------------
@@ -60,6 +86,62 @@ class FailLevel(str, enum.Enum):
 
 FAIL_LEVEL = typer.Option(FailLevel.error, "--fail-level",
                           help="Exit with 1 when a finding is at least this severe (build then writes nothing).")
+
+# Which codes are reported, as ruff spells it; also `select`, `ignore`, `extend-select` in
+# virtc.toml (a --select here replaces the file's; --ignore and --extend-select add to it).
+SELECT = typer.Option([], "--select", metavar="CODES",
+                      help="Report only these codes: codes (VS101), prefixes (VS, VF7) or rule names, "
+                           "comma-separated; may repeat.")
+IGNORE = typer.Option([], "--ignore", metavar="CODES", help="Do not report these codes or prefixes.")
+EXTEND_SELECT = typer.Option([], "--extend-select", metavar="CODES",
+                             help="Report these codes too, on top of the selection.")
+STATISTICS = typer.Option(False, "--statistics", help="Print a count per code instead of each finding.")
+EXIT_ZERO = typer.Option(False, "--exit-zero", help="Exit 0 even when findings are reported (2 still "
+                                                    "means a usage or configuration error).")
+QUIET = typer.Option(False, "-q", "--quiet", help="Print the findings only: no progress bar, no summary line.")
+OUTPUT_FILE = typer.Option(None, "--output-file", metavar="FILE",
+                           help="Write the report to FILE instead of stdout (as --format FORMAT:FILE).")
+
+
+@dataclass(frozen=True)
+class Output:
+    """How a command reports: its reports, and the everyday switches of the linters."""
+    reports: list
+    statistics: bool = False
+    exit_zero: bool = False
+    quiet: bool = False
+
+
+def _selection(select: list[str], ignore: list[str], extend: list[str]):
+    """The command line's selection; a usage error (exit 2) for a selector naming no code."""
+    from .config import Selection, selectors
+    from .ruleset import find_code
+    from .suggest import did_you_mean
+
+    def split(values):
+        return [v for value in values for v in value.split(",") if v.strip()]
+
+    parts = {}
+    for name, values in (("--select", select), ("--ignore", ignore), ("--extend-select", extend)):
+        parts[name], bad = selectors(split(values), find_code)
+        for v in bad:
+            hint = did_you_mean(v, find_code.known())
+            raise typer.BadParameter(f"'{v}' names no code" + (f"; {hint}" if hint else ""), param_hint=f"'{name}'")
+    if not (select or ignore or extend):
+        return None
+    return Selection(parts["--select"] if select else None, parts["--ignore"], parts["--extend-select"])
+
+
+def _output(format: list[str], output_file: str | None, statistics: bool = False, exit_zero: bool = False,
+            quiet: bool = False) -> Output:
+    specs = list(format)
+    if output_file:
+        stdout_specs = [s for s in specs if ":" not in s] or ["full"]
+        if len(stdout_specs) > 1:
+            raise typer.BadParameter("--output-file takes one report; give the others as FORMAT:FILE",
+                                     param_hint="'--output-file'")
+        specs = [s for s in specs if ":" in s] + [f"{stdout_specs[0]}:{output_file}"]
+    return Output(_reports(specs), statistics, exit_zero, quiet)
 
 
 @dataclass(frozen=True)
@@ -92,11 +174,37 @@ def _reports(specs: list[str]) -> list[Report]:
     return out
 
 
-def _write_reports(result, reports: list[Report], stdout=None) -> None:
+def statistics(diags) -> str:
+    """One line per code: count, code, name and severity, most frequent first (ruff's
+    --statistics)."""
+    from collections import Counter
+
+    from .ruleset import by_code
+
+    rules = by_code()
+    counts = Counter((d.code, str(d.severity)) for d in diags)
+    if not counts:
+        return ""
+    width = len(f"{max(counts.values()):,}")
+    lines = []
+    for (code, sev), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        name = rules[code].name if code in rules else ""
+        lines.append(f"{n:>{width},}  {code}  {name}  ({sev})")
+    return "\n".join(lines) + "\n"
+
+
+def _write_reports(result, reports, stdout=None) -> None:
     """Each report to its file (written whole, then renamed into place) or to `stdout`;
-    colour only for `full` on a terminal, and never with NO_COLOR."""
+    colour only for `full` on a terminal, and never with NO_COLOR. With --statistics the
+    report on stdout is the count per code."""
     stdout = stdout or sys.stdout
+    stats = False
+    if isinstance(reports, Output):
+        stats, reports = reports.statistics, reports.reports
     for rep in reports:
+        if rep.file is None and stats:
+            stdout.write(statistics(result.diagnostics))
+            continue
         if rep.file is None:
             color = rep.format == "full" and stdout.isatty() and not os.environ.get("NO_COLOR")
             text = render(result.diagnostics, result.sources, rep.format, color=color)
@@ -110,18 +218,21 @@ def _write_reports(result, reports: list[Report], stdout=None) -> None:
             raise typer.Exit(2)
 
 
-def _exit_code(result, fail_level: FailLevel = FailLevel.error) -> int:
-    """2 for a configuration error, 1 for a finding at or above the fail level, else 0."""
+def _exit_code(result, fail_level: FailLevel = FailLevel.error, out: Output | None = None) -> int:
+    """2 for a configuration error, 1 for a finding at or above the fail level (0 with
+    --exit-zero), else 0."""
     if result.config_errors:
         return 2
+    if out is not None and out.exit_zero:
+        return 0
     worst = Severity.parse(fail_level.value)
     return 1 if any(d.severity >= worst for d in result.diagnostics) else 0
 
 
 @contextmanager
-def _progress():
+def _progress(quiet: bool = False):
     """A progress bar on stderr while the block runs, when a person is watching."""
-    with progress.shown(progress.Bar(sys.stderr) if progress.wanted(sys.stderr) else None):
+    with progress.shown(progress.Bar(sys.stderr) if not quiet and progress.wanted(sys.stderr) else None):
         yield
 
 
@@ -143,19 +254,22 @@ def summary_line(verb: str, result, seconds: float, tail: str = "") -> str:
     return f"{verb} {_count(files, 'file')}: {fleet}{', '.join(counts)} in {took} s{tail}"
 
 
-@app.command()
-def check(files: List[str] = typer.Argument(..., help=".virt files to check"),
+@app.command(cls=_Command)
+def check(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files to check"),
           format: List[str] = REPORTS,
           fail_level: FailLevel = FAIL_LEVEL,
-          config: Optional[str] = CONFIG):
+          config: Optional[str] = CONFIG,
+          select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
+          statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
+          output_file: Optional[str] = OUTPUT_FILE):
     """Check .virt files and print diagnostics; write nothing."""
-    reports = _reports(format)
-    result = api.check(files, config=config)
-    _write_reports(result, reports)
-    raise typer.Exit(_exit_code(result, fail_level))
+    out = _output(format, output_file, statistics, exit_zero, quiet)
+    result = api.check(files, config=config, selection=_selection(select, ignore, extend_select))
+    _write_reports(result, out)
+    raise typer.Exit(_exit_code(result, fail_level, out))
 
 
-@app.command("rules")
+@app.command("rules", cls=_Command)
 def rules_cmd():
     """List every code: rules and the language's own; code, name, default severity,
     checklist items."""
@@ -167,7 +281,7 @@ def rules_cmd():
         typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
 
 
-@app.command("formats")
+@app.command("formats", cls=_Command)
 def formats_cmd():
     """List every file format virtc reads or writes: where it lives on a RHEL 5 host,
     whether `virtc build` writes it (and under which --emit name), and its codes."""
@@ -185,8 +299,8 @@ def formats_cmd():
         typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip())
 
 
-@app.command()
-def explain(code: str = typer.Argument(..., help="A code (VS101, VR012) or its name (disk-target-name).")):
+@app.command(cls=_Command)
+def explain(code: str = typer.Argument(..., metavar="CODE", help="A code (VS101, VR012) or its name (disk-target-name).")):
     """Print the documentation of one code: a rule's, or one of the language's own."""
     from .codes import source
     from .rules.base import Scope
@@ -213,17 +327,21 @@ def explain(code: str = typer.Argument(..., help="A code (VS101, VR012) or its n
                    "configuration says of its severity.")
 
 
-@app.command()
-def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
-          output: Optional[str] = typer.Option(None, "-o", "--output", help="Output folder."),
-          emit: List[str] = typer.Option([], "--emit",
+@app.command(cls=_Command)
+def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files to compile"),
+          output: Optional[str] = typer.Option(None, "-o", "--output", metavar="DIR", help="Output folder."),
+          emit: List[str] = typer.Option([], "--emit", metavar="TARGET",
                                          help="What to emit: model (JSON on stdout), or target names "
                                               "(libvirt, xm). Default: all targets."),
           format: List[str] = REPORTS,
           fail_level: FailLevel = FAIL_LEVEL,
-          config: Optional[str] = CONFIG):
+          config: Optional[str] = CONFIG,
+          select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
+          statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
+          output_file: Optional[str] = OUTPUT_FILE):
     """Compile .virt files into the files each host needs (all or nothing)."""
-    reports = _reports(format)
+    reports = _output(format, output_file, statistics, exit_zero, quiet)
+    selection = _selection(select, ignore, extend_select)
     known = {"model", *api.target_names()}
     for e in emit:
         if e not in known:
@@ -235,10 +353,10 @@ def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
         typer.echo("error: -o/--output is required to write files", err=True)
         raise typer.Exit(2)
     start = time.monotonic()
-    with _progress():
+    with _progress(quiet):
         # Written here, not by api.build: a finding at --fail-level also keeps the old output.
-        result = api.build(files, output, targets=targets, write=False, config=config)
-        code = _exit_code(result, fail_level)
+        result = api.build(files, output, targets=targets, write=False, config=config, selection=selection)
+        code = _exit_code(result, fail_level, reports)
         if targets != [] and code == 0:
             from .build import write_tree
 
@@ -251,7 +369,8 @@ def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
     tail = ""
     if targets != []:
         tail = f"; wrote {_count(len(result.artifacts), 'file')} to {output}" if code == 0 else "; wrote nothing"
-    typer.echo(summary_line("compiled", result, time.monotonic() - start, tail), err=True)
+    if not quiet:
+        typer.echo(summary_line("compiled", result, time.monotonic() - start, tail), err=True)
     raise typer.Exit(code)
 
 
@@ -268,26 +387,31 @@ def _existing_inputs(paths, root, capabilities) -> list[str]:
     return paths
 
 
-@app.command()
-def lint(paths: List[str] = typer.Argument(None, help="Existing config files or folders (each folder is "
+@app.command(cls=_Command)
+def lint(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing config files or folders (each folder is "
                                                       "one host's tree, or a folder of host trees)."),
-         root: List[str] = typer.Option([], "--root", help="A copy of a host's file tree (etc/xen, "
+         root: List[str] = typer.Option([], "--root", metavar="DIR", help="A copy of a host's file tree (etc/xen, "
                                                             "etc/libvirt, boot/grub ...); may repeat."),
-         capabilities: Optional[str] = typer.Option(None, "--capabilities",
+         capabilities: Optional[str] = typer.Option(None, "--capabilities", metavar="FILE",
                                                     help="`virsh capabilities` XML of the host(s): CPUs, "
                                                          "memory, NUMA cells."),
          format: List[str] = REPORTS,
          fail_level: FailLevel = FAIL_LEVEL,
-         config: Optional[str] = CONFIG):
+         config: Optional[str] = CONFIG,
+         select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
+         statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
+         output_file: Optional[str] = OUTPUT_FILE):
     """Read existing configs (never executing them) and check them with every rule."""
-    reports = _reports(format)
+    out = _output(format, output_file, statistics, exit_zero, quiet)
+    selection = _selection(select, ignore, extend_select)
     paths = _existing_inputs(paths, root, capabilities)
     start = time.monotonic()
-    with _progress():
-        result = api.lint(paths, root, capabilities, config=config)
-    _write_reports(result, reports)
-    typer.echo(summary_line("linted", result, time.monotonic() - start), err=True)
-    raise typer.Exit(_exit_code(result, fail_level))
+    with _progress(quiet):
+        result = api.lint(paths, root, capabilities, config=config, selection=selection)
+    _write_reports(result, out)
+    if not quiet:
+        typer.echo(summary_line("linted", result, time.monotonic() - start), err=True)
+    raise typer.Exit(_exit_code(result, fail_level, out))
 
 
 def _write_text(path: str, text: str) -> None:
@@ -302,11 +426,12 @@ class Direction(str, enum.Enum):
     xm = "xm"
 
 
-@app.command()
-def convert(file: str = typer.Argument(..., help="An xm config (/etc/xen/NAME) or a libvirt domain XML."),
+@app.command(cls=_Command)
+def convert(file: str = typer.Argument(..., metavar="FILE", help="An xm config (/etc/xen/NAME) or a libvirt domain XML."),
             to: Optional[Direction] = typer.Option(None, "--to", help="Output format (default: the other one)."),
-            output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
-            capabilities: Optional[str] = typer.Option(None, "--capabilities",
+            output: Optional[str] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                                 help="Write here instead of stdout."),
+            capabilities: Optional[str] = typer.Option(None, "--capabilities", metavar="FILE",
                                                        help="`virsh capabilities` XML of the target host."),
             format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
     """Convert one guest between xm config and libvirt domain XML."""
@@ -326,11 +451,11 @@ def convert(file: str = typer.Argument(..., help="An xm config (/etc/xen/NAME) o
     raise typer.Exit(_exit_code(result))
 
 
-@app.command("import")
-def import_cmd(paths: List[str] = typer.Argument(None, help="Existing config files or folders."),
-               root: List[str] = typer.Option([], "--root", help="A copy of a host's file tree; may repeat."),
-               output: str = typer.Option(..., "-o", "--output", help="The .virt file to write."),
-               capabilities: Optional[str] = typer.Option(None, "--capabilities",
+@app.command("import", cls=_Command)
+def import_cmd(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing config files or folders."),
+               root: List[str] = typer.Option([], "--root", metavar="DIR", help="A copy of a host's file tree; may repeat."),
+               output: str = typer.Option(..., "-o", "--output", metavar="FILE", help="The .virt file to write."),
+               capabilities: Optional[str] = typer.Option(None, "--capabilities", metavar="FILE",
                                                           help="`virsh capabilities` XML of the host(s)."),
                force: bool = typer.Option(False, "--force", help="Replace OUTPUT if it exists."),
                format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
@@ -350,7 +475,7 @@ def import_cmd(paths: List[str] = typer.Argument(None, help="Existing config fil
     raise typer.Exit(1 if result.has_errors else 0)
 
 
-class _PlanCommand(typer.core.TyperCommand):
+class _PlanCommand(_Command):
     """With --detailed-exitcode, 2 means "there are changes": a usage error (a mistyped
     option) must then exit 1 like every other error, or a CI job would take it for changes."""
 
@@ -365,15 +490,17 @@ class _PlanCommand(typer.core.TyperCommand):
 
 
 @app.command(cls=_PlanCommand)
-def plan(files: List[str] = typer.Argument(..., help=".virt files to compile"),
-         output: str = typer.Option(..., "-o", "--output", help="The output folder a build would replace."),
-         emit: List[str] = typer.Option([], "--emit", help="Only these targets (libvirt, xm ...), as for build."),
+def plan(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files to compile"),
+         output: str = typer.Option(..., "-o", "--output", metavar="DIR",
+                                    help="The output folder a build would replace."),
+         emit: List[str] = typer.Option([], "--emit", metavar="TARGET", help="Only these targets (libvirt, xm ...), as for build."),
          detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
                                                 help="Exit 0 for no changes, 1 for errors, 2 for changes "
                                                      "(as terraform plan)."),
          format: List[str] = REPORTS,
          fail_level: FailLevel = FAIL_LEVEL,
-         config: Optional[str] = CONFIG):
+         config: Optional[str] = CONFIG,
+         select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT):
     """Show, as a unified diff, what `build -o DIR` would change in DIR; write nothing."""
     from . import plan as _plan
 
@@ -387,7 +514,8 @@ def plan(files: List[str] = typer.Argument(..., help=".virt files to compile"),
             typer.echo(f"error: unknown --emit value '{e}' (choose from {', '.join(sorted(known))})", err=True)
             raise fail(2)
     try:
-        result = api.build(files, None, targets=emit or None, write=False, config=config)
+        result = api.build(files, None, targets=emit or None, write=False, config=config,
+                           selection=_selection(select, ignore, extend_select))
         code = _exit_code(result, fail_level)
         _write_reports(result, reports, sys.stderr)  # stdout is the diff
         if code:
@@ -410,7 +538,7 @@ def plan(files: List[str] = typer.Argument(..., help=".virt files to compile"),
     raise typer.Exit(2 if detailed_exitcode and the_plan.has_changes else 0)
 
 
-@app.command()
+@app.command(cls=_Command)
 def lsp(stdio: bool = typer.Option(True, "--stdio", help="Talk over stdin/stdout, the only transport "
                                                       "(accepted because editors pass it).")):
     """Run the language server on stdin/stdout, for editors (needs the `lsp` extra)."""
@@ -432,8 +560,8 @@ class FmtReport(str, enum.Enum):
     github = "github"
 
 
-@app.command("fmt")
-def fmt_cmd(files: List[str] = typer.Argument(..., help=".virt files or folders (their *.virt files); "
+@app.command("fmt", cls=_Command)
+def fmt_cmd(files: List[str] = typer.Argument(..., metavar="PATH", help=".virt files or folders (their *.virt files); "
                                                        "'-' reads stdin and writes stdout."),
             check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if a file would change."),
             diff: bool = typer.Option(False, "--diff", help="Print a unified diff; write nothing; exit 1 "
@@ -441,7 +569,7 @@ def fmt_cmd(files: List[str] = typer.Argument(..., help=".virt files or folders 
             format: Optional[FmtReport] = typer.Option(None, "--format",
                                                        help="How to print syntax errors (stderr). Default: "
                                                             "full (github when GITHUB_ACTIONS=true)."),
-            stdin_filename: str = typer.Option("<stdin>", "--stdin-filename",
+            stdin_filename: str = typer.Option("<stdin>", "--stdin-filename", metavar="NAME",
                                                help="The name of '-' in messages.")):
     """Rewrite .virt files in the canonical layout (comments kept). A file that does not
     parse is reported and left alone (exit 2)."""

@@ -18,14 +18,60 @@ from .suggest import did_you_mean
 SEVERITIES = {"info": Severity.INFO, "warning": Severity.WARNING, "error": Severity.ERROR}
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which codes are reported, as ruff selects them: codes, prefixes (`VS`, `VF7`) or rule
+    names. `select` None means every code; the longest selector matching a code decides, and
+    between a select and an ignore of the same length the ignore wins."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+
+    def over(self, base: "Selection") -> "Selection":
+        """This (the command line's) over `base` (the file's): a new select replaces the
+        file's; ignores and extensions add up."""
+        return Selection(self.select if self.select is not None else base.select,
+                         base.ignore + self.ignore, base.extend_select + self.extend_select)
+
+    def enabled(self, code: str) -> bool:
+        chosen = (("",) if self.select is None else self.select) + self.extend_select
+        best = max((len(p) for p in chosen if code.startswith(p)), default=-1)
+        dropped = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
+        return best >= 0 and best > dropped
+
+
 @dataclass
 class Config:
     path: str | None = None
     severities: dict[str, Severity | None] = field(default_factory=dict)  # code -> None when off
     inline_ignores: bool = True
+    selection: Selection = Selection()
 
     def severity(self, code: str, default: Severity) -> Severity | None:
+        """The code's severity here; None when it is off or not selected."""
+        if not self.selection.enabled(code):
+            return None
         return self.severities.get(code, default)
+
+
+def selectors(values, known_rules) -> tuple[tuple[str, ...], list[str]]:
+    """Selectors (codes, prefixes, rule names) as code prefixes, and the ones that name
+    nothing (an unknown name, or a prefix no code starts with)."""
+    codes = known_rules.known()
+    out, bad = [], []
+    for v in values:
+        v = v.strip()
+        if not v:
+            continue
+        code = known_rules(v)
+        if code is not None:
+            out.append(code)
+        elif v.upper() == v and any(c.startswith(v) for c in codes):
+            out.append(v)
+        else:
+            bad.append(v)
+    return tuple(out), bad
 
 
 def find(start: str) -> tuple[str, dict] | None:
@@ -57,8 +103,17 @@ def _span_of(src: SourceFile, needle: str):
     return src.span(idx, idx + len(needle))
 
 
-def load_config(path: str | None, start: str, known_rules) -> tuple[Config, list[Diagnostic], SourceFile | None]:
-    """Find (or read the given) configuration. known_rules(name) -> code or None."""
+def load_config(path: str | None, start: str, known_rules,
+                cli: Selection | None = None) -> tuple[Config, list[Diagnostic], SourceFile | None]:
+    """Find (or read the given) configuration, with the command line's selection `cli`
+    over the file's. known_rules(name) -> code or None."""
+    cfg, diags, src = _load_config(path, start, known_rules)
+    if cli is not None and not diags:
+        cfg.selection = cli.over(cfg.selection)
+    return cfg, diags, src
+
+
+def _load_config(path: str | None, start: str, known_rules) -> tuple[Config, list[Diagnostic], SourceFile | None]:
     section = None
     if path is None:
         found = find(start)
@@ -105,4 +160,13 @@ def load_config(path: str | None, start: str, known_rules) -> tuple[Config, list
             continue
         cfg.severities[code] = None if value == "off" else SEVERITIES[value]
     cfg.inline_ignores = data.get("inline-ignores", True)
+    chosen = {}
+    for key in ("select", "ignore", "extend-select"):
+        if key in data:
+            chosen[key], bad = selectors(data[key], known_rules)
+            for v in bad:
+                diags.append(error("VR040", f"configuration {key} names no code: '{v}'", _span_of(src, v),
+                                   hint=did_you_mean(v, known_rules.known()) or "give codes (VS101), prefixes "
+                                                                                "(VS, VF7) or rule names"))
+    cfg.selection = Selection(chosen.get("select"), chosen.get("ignore", ()), chosen.get("extend-select", ()))
     return cfg, diags, src

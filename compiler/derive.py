@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .cpu import lacks_constant_tsc
 from .limits import Limits, limits as default_limits
 from .model import Guest, Host, Model, Setting
 
@@ -58,7 +59,7 @@ def _host(h: Host, guests: list[Guest], lim: Limits) -> Host:
             if any(p.vf for p in passthrough) and h.cpu.vendor == "intel":
                 spec = iommu["xen_sriov_intel"]
                 grub = replace(grub, args=_add_args(grub.args, [f"{spec['param']}={spec['values'][0]}"]))
-    if h.hypervisor == "kvm" and h.cpu.flags and "constant_tsc" not in h.cpu.flags:
+    if h.hypervisor == "kvm" and lacks_constant_tsc(h):
         grub = replace(grub, args=_add_args(grub.args, list(lim["kvm.no_constant_tsc_host_args"].value)))
 
     modprobe = h.modprobe
@@ -88,7 +89,7 @@ def _guest(g: Guest, h: Host, lim: Limits) -> Guest:
     if g.type == "hyperv" and g.os and g.os.family == "rhel":
         cmdline = _add_args(g.boot.cmdline, list(lim["hyperv.guest_args"].value))
         return replace(g, boot=replace(g.boot, cmdline=cmdline))
-    if g.type != "kvm" or not h.cpu.flags or "constant_tsc" in h.cpu.flags:
+    if g.type != "kvm" or not lacks_constant_tsc(h):
         return g
     if not g.os or g.os.family != "rhel":
         return g

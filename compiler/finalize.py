@@ -9,10 +9,12 @@ wherever the finding comes from.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from .config import Config
-from .diagnostics import Diagnostic
-from .ruleset import all_rules
+from .diagnostics import Diagnostic, Severity
+from .rules.base import Scope
+from .ruleset import all_rules, by_code
 from .suppress import Suppression, apply
 
 
@@ -37,6 +39,8 @@ def finalize(diags: list[Diagnostic], config: Config | None = None,
 def _configured(diags: list[Diagnostic], config: Config) -> list[Diagnostic]:
     out = []
     for d in diags:
+        if not config.selection.enabled(d.code) and not (d.severity is Severity.ERROR and _language(d.code)):
+            continue  # not selected (the language's own errors still stop the build)
         if d.code in config.severities:
             severity = config.severities[d.code]
             if severity is None:
@@ -44,6 +48,12 @@ def _configured(diags: list[Diagnostic], config: Config) -> list[Diagnostic]:
             d = replace(d, severity=severity) if severity != d.severity else d
         out.append(d)
     return out
+
+
+@lru_cache(maxsize=None)
+def _language(code: str) -> bool:
+    rule = by_code().get(code)
+    return rule is not None and rule.scope is Scope.LANGUAGE
 
 
 def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:

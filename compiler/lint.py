@@ -182,6 +182,9 @@ def assemble_host(hr: HostRead, span: Span) -> tuple:
     # boot words the grub reader took as facts (iommu=1, processor.max_cstate=1) stay on
     # the boot line the rules and the emitters see
     host = grub.restore_derived(host, hr.found)
+    if host.networks:
+        host = replace(host, networks=tuple(replace(n, autostart=("network", n.name) in hr.autostart)
+                                            for n in host.networks))
     if host.pools:
         host = replace(host, pools=tuple(replace(p, autostart=p.autostart or ("pool", p.name) in hr.autostart)
                                          for p in host.pools))

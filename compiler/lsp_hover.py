@@ -93,7 +93,7 @@ KEYWORD_LIMITS: dict[str, tuple[str, ...]] = {
     "sysctl": ("network.ip_forward_sysctl", "network.bridge_nf_sysctls"),
     "packages": ("host.packages", "host.ia64_hvm_firmware"),
     "xend": ("xend.keys", "xend.loglevels", "xend.bool_values", "xend.port_range", "xen.network_scripts",
-             "xen.network_script_off"),
+             "xen.network_script_off", "xen.stock_scripts"),
     "export": ("migration.export_forbidden_dirs", "migration.nfs_export_options"),
     "sebool": ("security.kvm_booleans",),
     "modprobe": ("xen.loop_devices_suggested", "sriov.igb_max_vfs", "network.dummy_numdummies"),

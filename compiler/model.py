@@ -237,6 +237,10 @@ class Cpu:
     threads: int | None  # logical CPUs in the whole host (cores x hyper-threads)
     flags: tuple[str, ...]  # /proc/cpuinfo flags that matter: vmx, svm, nx, constant_tsc, pae
     mhz: int | None = None
+    # Whether the TSC runs at a constant rate; None where no file says. Not a flag of
+    # `flags`, because `virsh capabilities` lists libvirt's CPU-model features, which never
+    # name Linux's synthetic constant_tsc (the reader judges it by the CPU model instead).
+    constant_tsc: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +277,9 @@ class Network(Owned):
     span: Span
     owner: Owner
     fields: FieldSpans = field(default_factory=FieldSpans)  # where each field was written
+    # Started with libvirtd: always for a declared network (build writes its autostart
+    # link); for one read from a host, only when the tree holds networks/autostart/NAME.xml.
+    autostart: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,7 +401,10 @@ class Host:
     grub: GrubSettings
     span: Span
     fields: FieldSpans = field(default_factory=FieldSpans)
-    edition: str | None = None  # server | client
+    edition: str | None = None  # server | client | desktop | workstation
+    # What the default boot entry boots, read from grub.conf or elilo.conf: "xen" (xen.gz
+    # with dom0's kernel as a module) or "linux"; None for a .virt host (virtc writes it).
+    kernel_kind: str | None = None
     free_disk_kib: int | None = None
     dom0_pin: str | None = None
     numa: tuple[NumaCell, ...] = ()

@@ -8,8 +8,8 @@ guests of a host with peers are migratable, as a `.virt` host with `migration pe
 makes them. The fleet's migration rules then compare the hosts as they compare .virt
 hosts.
 
-What a host is known by: its name (the tree's), the addresses of its bridges and of its
-relocation server, and the names every linted /etc/hosts gives those addresses or the
+What a host is known by: its name (the tree's), the addresses of its bridges, of its
+other interfaces (ifcfg IPADDR) and of its relocation server, and the names every linted /etc/hosts gives those addresses or the
 host's name. Loopback lines are left out: anaconda writes the host name on the 127.0.0.1
 line, and `^localhost$` (RHEL 5's default pattern) allows no other host.
 
@@ -32,7 +32,7 @@ def _loopback(address: str) -> bool:
         return False
 
 
-def _names(documents) -> list[tuple[str, tuple[str, ...]]]:
+def host_lines(documents) -> list[tuple[str, tuple[str, ...]]]:
     """(address, names) of each non-loopback line of every linted /etc/hosts."""
     out = []
     for doc in documents:
@@ -45,11 +45,24 @@ def _names(documents) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-def known_as(h: Host, lines: list[tuple[str, tuple[str, ...]]]) -> set[str]:
+def interface_addresses(documents) -> dict[str, set[str]]:
+    """Host name -> the IPADDR of each of its ifcfg files (bridged or not: a migration
+    network is often a NIC of its own)."""
+    out: dict[str, set[str]] = {}
+    for doc in documents:
+        if getattr(doc, "format", None) == "ifcfg" and doc.host is not None:
+            out.setdefault(doc.host, set()).update(str(e.value) for e in doc.entries if e.key == "IPADDR" and e.value)
+    return out
+
+
+def known_as(h: Host, lines: list[tuple[str, tuple[str, ...]]], interfaces: set[str] = frozenset()) -> set[str]:
     """The addresses and names a peer's relocation server sees this host by."""
-    addresses = {b.ip.split("/")[0] for b in h.bridges if b.ip}
+    addresses = {b.ip.split("/")[0] for b in h.bridges if b.ip} | set(interfaces)
     if h.migration and h.migration.address:
         addresses.add(h.migration.address)
+    written = h.setting("xend", "xend-relocation-address")  # also while the server is off
+    if written is not None and written.value.strip():
+        addresses.add(written.value.strip())
     ids = {h.name} | addresses
     for address, names in lines:
         short = {n.split(".")[0] for n in names}
@@ -72,8 +85,9 @@ def _patterns(allow: str | None) -> list[re.Pattern]:
 def with_peers(model: Model, documents) -> Model:
     """The model with each Xen host's peers from its hosts-allow patterns, and the guests
     of hosts with peers migratable. Hosts with stated peers are left as they are."""
-    lines = _names(documents)
-    ids = {h.name: known_as(h, lines) for h in model.hosts}
+    lines = host_lines(documents)
+    nics = interface_addresses(documents)
+    ids = {h.name: known_as(h, lines, nics.get(h.name, set())) for h in model.hosts}
     hosts = []
     for h in model.hosts:
         m = h.migration

@@ -52,6 +52,14 @@ class Words:
     def rest(self) -> str | None:
         return " ".join(w for w, _ in self.items) or None
 
+    def spans(self, field: str) -> dict:
+        """Where each remaining word is, as field spans named "FIELD WORD" (the first of
+        repeated words), so that a finding about one option points at it."""
+        out: dict = {}
+        for w, start in self.items:
+            out.setdefault(f"{field} {w}", self.src.span(start, start + len(w)))
+        return out
+
 
 def _count(text: str, digits: int = 6) -> int | None:
     """A whole number written in ASCII digits (str.isdigit also takes '²', which int() refuses)."""

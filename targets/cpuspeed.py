@@ -101,9 +101,10 @@ class CpuspeedFrequencyPinned(Rule):
     """On a KVM host without constant_tsc, cpuspeed pins the CPU at its highest frequency.
 
     What it checks: /etc/sysconfig/cpuspeed whose MIN_SPEED and MAX_SPEED are not both
-    set to the same value. A warning when the host being checked is a KVM host whose CPU
-    flags lack constant_tsc; when the CPU flags are not known (no capabilities), a note;
-    nothing when they show constant_tsc.
+    set to the same value. A warning when the file's host is a KVM host known to lack
+    constant_tsc (its `cpu flags`, the CPU model its capabilities name, or the guide's
+    processor.max_cstate=1 on its kernel line say so); when that is not known, a note;
+    nothing when the TSC is constant or the host is not a KVM host.
 
     Why: "disable cpufreq by editing /etc/sysconfig/cpuspeed (only needed on hosts without
     constant_tsc) and set MIN_SPEED and MAX_SPEED to the highest frequency; the valid
@@ -124,10 +125,11 @@ class CpuspeedFrequencyPinned(Rule):
     formats = ("cpuspeed",)
 
     def document(self, doc: Document):
-        hosts = self.ctx.model.hosts if self.ctx else ()
+        # the file's own host (all of them for a loose file)
+        hosts = [h for h in (self.ctx.model.hosts if self.ctx else ()) if doc.host in (None, h.name)]
         if any(h.hypervisor == "kvm" and lacks_constant_tsc(h) for h in hosts):
             severity = None
-        elif any(h.cpu.flags for h in hosts):
+        elif any(h.cpu.constant_tsc or h.hypervisor not in ("kvm", None) for h in hosts):
             return  # the host's CPUs keep a constant TSC, or it is not a KVM host
         else:
             severity = Severity.INFO

@@ -171,9 +171,11 @@ def read(text: str, path: str):
         # VF602 already warns about a dom0_mem without a unit in elilo.conf.
         take_hypervisor_facts(found, hyp, derived_xen, unsuffixed_note=False)
         xen_args, args = hyp.rest(), kernel.rest()
+        found.spans.update({**hyp.spans("xen-args"), **kernel.spans("args")})
     else:
         take_linux_derived(found, words, derived_args)
         xen_args, args = None, words.rest()
+        found.spans.update(words.spans("args"))
     if derived_args or derived_xen:
         found.host["boot_derived"] = {"args": tuple(derived_args), "xen_args": tuple(derived_xen)}
     rootfs = keys["root"].value if "root" in keys and keys["root"].value else None

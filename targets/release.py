@@ -10,6 +10,9 @@ from virtc.source import SourceFile
 from .format import Format
 
 _RELEASE = re.compile(r"release\s+(\d+(?:\.\d+)?)")
+# RHEL 5's variants: Server, and Client (the Desktop and Workstation products); rebuilds
+# such as CentOS name none.
+_EDITION = re.compile(r"Enterprise Linux\s+(Server|Client|Desktop|Workstation)\b", re.I)
 
 
 def read(text: str, path: str) -> Found:
@@ -18,6 +21,9 @@ def read(text: str, path: str) -> Found:
     m = _RELEASE.search(text)
     if m:
         found.set("release", m.group(1), src.span(m.start(1), m.end(1)))
+    e = _EDITION.search(text)
+    if e:
+        found.set("edition", e.group(1).lower(), src.span(e.start(1), e.end(1)))
     return found
 
 

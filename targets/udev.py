@@ -235,11 +235,27 @@ def _names_device(args: list[str]) -> bool:
     return False
 
 
+def names_luns(doc: Document) -> bool:
+    """Some rule of the file gives a LUN a fixed name from scsi_id's answer (RESULT matched
+    against what PROGRAM's scsi_id printed, NAME or SYMLINK without a % substitution)."""
+    groups: dict[object, list] = {}
+    for e in doc.entries:
+        groups.setdefault(e.group, []).append(e)
+    for entries in groups.values():
+        keys = {e.key: e.value[1] for e in entries}
+        if "RESULT" in keys and "scsi_id" in keys.get("PROGRAM", "") and \
+                any(k in keys and "%" not in keys[k] for k in ("NAME", "SYMLINK")):
+            return True
+    return False
+
+
 class RcLocalStartUdev(Rule):
     """With udev names for LUNs, /etc/rc.local runs /sbin/start_udev.
 
-    What it checks: when udev rules are read together with an rc.local, that rc.local
-    contains /sbin/start_udev.
+    What it checks: on a host whose udev rules name LUNs from scsi_id's answer (RESULT
+    and a fixed NAME or SYMLINK, the guide's 20-names.rules), that rc.local contains
+    /sbin/start_udev. The stock rules (xen-backend.rules, 40-multipath.rules) name devices
+    after themselves and need nothing.
 
     Why: "Add /sbin/start_udev to /etc/rc.local" (§9.3, lines 1448-1449; §32.14, lines
     5514-5515), so the names exist after the storage comes up.
@@ -256,10 +272,12 @@ class RcLocalStartUdev(Rule):
 
     def fleet(self):
         docs = self.ctx.documents
-        if not any(d.format == "udev" and any(e.key == "NAME" for e in d.entries) for d in docs):
-            return
+        # Per host, and only for rules that name LUNs by scsi_id's answer (the guide's
+        # 20-names.rules): the stock rules' NAME="%k" (xen-backend, 40-multipath) need nothing.
+        naming = {d.host for d in docs if d.format == "udev" and names_luns(d)}
         for d in docs:
-            if d.format == "rc.local" and not any("/sbin/start_udev" in e.value for e in d.entries):
+            if d.format == "rc.local" and d.host in naming \
+                    and not any("/sbin/start_udev" in e.value for e in d.entries):
                 first = d.entries[0].span if d.entries else None
                 yield self.report("rc.local does not run /sbin/start_udev, which the LUN names need", first,
                                   hint="append /sbin/start_udev")

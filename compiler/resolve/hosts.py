@@ -10,6 +10,7 @@ from ..diagnostics import Related
 from ..model import (ARCHES, CPU_VENDORS, HYPERVISORS, Bridge, Cpu, Export, FieldSpans, Firewall,
                      GrubSettings, Host, ImageDir, IscsiTarget, Lun, Migration, Network, NumaCell,
                      Pool, Setting, SharedStorage)
+from ..cpu import CONSTANT_TSC
 from ..owner import Owner
 from ..source import Span
 from ..syntax import HostDecl, Stmt
@@ -25,7 +26,8 @@ class HostStatements(ValueReader):
         f: dict = {"hypervisor": None, "arch": None, "release": None, "memory_kib": None,
                    "swap_kib": None, "dom0_memory_kib": None, "dom0_vcpus": None, "kernel": None,
                    "iommu": False, "selinux": None, "migration": None}
-        cpu = {"vendor": None, "sockets": None, "cores": None, "threads": None, "flags": (), "mhz": None}
+        cpu = {"vendor": None, "sockets": None, "cores": None, "threads": None, "flags": (), "mhz": None,
+               "constant_tsc": None}
         grub = {"root": None, "rootfs": None, "args": None, "serial": None, "serial_speed": None,
                 "xen_args": None}
         extra: dict = {"numa": [], "services_on": [], "services_off": [], "sysctl": [], "packages": [],
@@ -58,6 +60,7 @@ class HostStatements(ValueReader):
                 for o in st.opts:
                     if o.name == "flags":
                         cpu["flags"] = tuple(sorted({v.text.lower() for v in o.values}))
+                        cpu["constant_tsc"] = CONSTANT_TSC in cpu["flags"]  # /proc/cpuinfo's flags
                     else:
                         cpu[o.name] = self.integer(o.values[0], f"cpu {o.name}", 1, 100000)
             elif k == "memory":

@@ -50,8 +50,10 @@ def _last(text: str | None, name: str) -> str | None:
     return found
 
 
-def _grub_span(h: Host) -> Span:
-    return h.fields.get("grub") or h.span
+def _grub_span(h: Host, field: str | None = None, token: str | None = None) -> Span:
+    """Where `token` of `grub args` / `xen-args` was written (a word of a boot line a
+    reader read), else the grub statement or entry."""
+    return (token and h.fields.get(f"{field} {token}")) or h.fields.get("grub") or h.span
 
 
 _SERIAL = re.compile(r"^(auto|[0-9]+)(,[5-8][noems][12](,(0x[0-9a-fA-F]+|[0-9]+)(,[0-9]+)?)?)?$")
@@ -130,7 +132,7 @@ class HypervisorOptionOnDom0Line(Rule):
                     "kernel, not the hypervisor" if also_linux else "a hypervisor (xen.gz) option")
             yield self.report(
                 f"{token} in grub args of Xen host {h.name} is {what}; grub args is dom0's "
-                "`module /vmlinuz` line", _grub_span(h), h.owner,
+                "`module /vmlinuz` line", _grub_span(h, "args", token), h.owner,
                 severity=Severity.WARNING if also_linux else None,
                 hint=self.HINTS.get(name, f'move it to `grub xen-args "{token}"` (the kernel /xen.gz line)'))
 
@@ -139,6 +141,8 @@ class BootEntryHypervisor(Rule):
     """The boot entry matches the host's hypervisor: kernel-xen and xen.gz on Xen, neither on KVM.
 
     What it checks: the host's `kernel` version and boot arguments against `hypervisor`:
+    a default boot entry, read from grub.conf or elilo.conf, that boots a Linux kernel
+    alone on a Xen host, or xen.gz on a KVM host (at the default= line);
     a KVM host whose kernel is the Xen flavour (…el5xen), that states `grub xen-args` (a
     xen.gz line a KVM entry does not have) or that puts Xen-only options (dom0_mem,
     dom0_max_vcpus, com1, com2, iommu, noacpi, sync_console, console=com1) in its
@@ -171,6 +175,20 @@ class BootEntryHypervisor(Rule):
 
     def host(self, h: Host, guests):
         flavour = _kernel_flavour(h.kernel)
+        # a boot entry read from the host: the default one boots the other hypervisor's kernel
+        wrong = {"xen": "linux", "kvm": "xen"}.get(h.hypervisor)
+        if h.kernel_kind is not None and h.kernel_kind == wrong:
+            where = h.fields.get("default") or h.fields.get("kernel_kind") or h.span
+            boots = "a Linux kernel without the hypervisor" if wrong == "linux" else "xen.gz (the Xen hypervisor)"
+            needs = "xend cannot start and no guest runs" if h.hypervisor == "xen" else \
+                "the kvm module needs the standard kernel"
+            yield self.report(f"{h.hypervisor.upper() if h.hypervisor == 'kvm' else 'Xen'} host {h.name}'s default "
+                              f"boot entry boots {boots}: {needs}", where, h.owner,
+                              related=(Related(h.fields.get("kernel_kind"), "the entry's kernel"),)
+                              if h.fields.get("kernel_kind") and h.fields.get("default") else (),
+                              hint="point default= at the entry that boots "
+                                   + ("xen.gz with the -xen kernel" if h.hypervisor == "xen" else "the standard kernel"))
+            return
         if h.hypervisor == "kvm":
             yield from self.kvm(h, flavour)
         elif flavour == "xen":
@@ -201,7 +219,7 @@ class BootEntryHypervisor(Rule):
                 (name == "console" and _xen_console_spec(value, devices))
             if xen_only:
                 yield self.report(f"{token} in grub args of KVM host {h.name} is a Xen hypervisor option; "
-                                  "the KVM host's Linux kernel ignores it", _grub_span(h), h.owner,
+                                  "the KVM host's Linux kernel ignores it", _grub_span(h, "args", token), h.owner,
                                   severity=Severity.WARNING, hint=f"remove {token}")
 
 
@@ -252,8 +270,8 @@ class HypervisorOptionValue(Rule):
             return
         table = self.limit("boot.hypervisor_options")
         dom0_opts = self.limit("boot.dom0_kernel_options")
-        span = _grub_span(h)
         for name, value, token in _options(h.grub.xen_args):
+            span = _grub_span(h, "xen-args", token)
             if token == "--":
                 continue  # ELILO's separator: VB108
             if name in dom0_opts.value or (name == "console" and value and value.startswith(("tty", "xvc"))):
@@ -355,7 +373,8 @@ class UnsuffixedHypervisorMemory(Rule):
                 state, kib = hypervisor_size(value, suffixes.value)
                 if state == "unsuffixed":
                     yield self.report(f"{token} in grub xen-args of host {h.name} has no unit, so the hypervisor "
-                                      f"reads it in KiB: {format_kib(kib)}", _grub_span(h), h.owner, limit=suffixes,
+                                      f"reads it in KiB: {format_kib(kib)}", _grub_span(h, "xen-args", token), h.owner,
+                                      limit=suffixes,
                                       hint=f"write {name}={value}M if MiB were meant")
 
 

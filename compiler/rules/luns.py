@@ -162,14 +162,24 @@ class WwidLength(Rule):
     def host(self, h, guests):
         limit = self.limit("mpio.wwid_length")
         for lun in h.luns:
-            # an NAA identifier (designator type 3): its NAA field says how long it is
-            naa = lun.wwid[1:][:1]  # the digit after the designator type
-            wanted = limit.value.get(naa) if lun.wwid[:1] == "3" and _HEX.match(lun.wwid) else None
+            wanted = naa_length(lun.wwid, limit.value)
+            naa = lun.wwid[1:][:1]
             if wanted is not None and len(lun.wwid) != wanted:
                 yield self.report(f"WWID {lun.wwid} of {lun.kind} {lun.name} has {len(lun.wwid)} characters; a "
                                   f"complete NAA {naa} WWID has {wanted}", lun.wwid_span or lun.span, lun.owner,
                                   limit=limit,
                                   hint="copy the whole output of `scsi_id -g -s /block/sdX`")
+
+
+def naa_length(wwid: str, lengths: dict) -> int | None:
+    """How long an NAA identifier (designator type 3) is, by its NAA field (the digit after
+    the type); None for other identifiers."""
+    return lengths.get(wwid[1:][:1]) if wwid[:1] == "3" and _HEX.match(wwid) else None
+
+
+def cut_short(wwid: str, lengths: dict) -> bool:
+    wanted = naa_length(wwid, lengths)
+    return wanted is not None and len(wwid) != wanted
 
 
 class DuplicateWwid(Rule):
@@ -280,6 +290,7 @@ class LunNamesDifferInGroup(Rule):
     code, name, severity = "VU106", "lun-names-differ-in-group", Severity.ERROR
     checklist, section, lines = ("MPIO-07", "MPIO-04"), "§9.3", "1422, 1440, 1451-1454"
     scope = Scope.FLEET
+    uses = ("mpio.wwid_length",)
 
     def fleet(self):
         for group in group_list(self.ctx):
@@ -292,11 +303,13 @@ class LunNamesDifferInGroup(Rule):
                     by_name[(lun.kind, lun.name)][lun.wwid].append(lun)
                     by_wwid[lun.wwid][(lun.kind, lun.name)].append(lun)
                     owner[id(lun)] = h.name
+            lengths = self.limit("mpio.wwid_length").value
             for (kind, name), wwids in by_name.items():
                 if len(wwids) > 1:
                     ref = max(wwids.values(), key=len)[0]
                     for wwid, luns in wwids.items():
-                        if wwid != ref.wwid:
+                        # a WWID cut short is VU103's finding, on the line to fix
+                        if wwid != ref.wwid and not cut_short(wwid, lengths):
                             for lun in luns:
                                 reported.add(id(lun))
                                 yield self.report(f"{kind} {name} is WWID {wwid} on host {owner[id(lun)]} but "

@@ -170,12 +170,15 @@ class PassthroughNeedsIommu(Rule):
     facts = ("grub",)
     checklist, section, lines = ("PCI-06", "SRIOV-01"), "§14", "2500, 2505, 2525, 2547, 2725, 2740-2742, 6181"
     scope = Scope.HOST
+    uses = ("passthrough.iommu_boot_args",)
 
     def host(self, h, guests):
         if h.iommu:
             return
         uses = _passthrough(guests)
-        if not uses:
+        if not uses or h.fields.get("kernel_kind") is not None:
+            # a host read from its files: a missing boot switch is VD103's, at its line;
+            # the BIOS setting (all KVM on AMD needs) is in no file
             return
         g, p = uses[0]
         off = h.fields.get("iommu")
@@ -189,12 +192,28 @@ class PassthroughNeedsIommu(Rule):
             hint=f"enable VT-d or AMD IOMMU in the BIOS and write `iommu on` in host {h.name}")
 
 
+def missing_switch(h, table: dict) -> dict | None:
+    """The IOMMU switch a host's boot entry, read from its boot loader's file, lacks: the
+    table row (intel_iommu=on for KVM on Intel, iommu=on for Xen); None when the entry is
+    virtc's to write (a .virt host: `iommu on` adds it) or needs none (KVM on AMD: the
+    BIOS alone, line 2526)."""
+    if h.iommu or h.fields.get("kernel_kind") is None:
+        return None
+    if h.hypervisor == "xen":
+        return table["xen"]
+    if h.hypervisor == "kvm" and h.cpu.vendor == "intel":
+        return table["kvm_intel"]
+    return None
+
+
 class IommuBootArgs(Rule):
     """The boot line keeps what passthrough needs: intel_iommu=on, iommu=on|1, pci_pt_e820_access=on.
 
     What it checks: on a host with passthrough guests, the boot parameters written in
     `grub args` (the KVM kernel line, or the dom0 `module /vmlinuz` line on Xen) and
     `grub xen-args` (the `kernel /xen.gz` line):
+    a host whose boot entry, read from its grub.conf or elilo.conf, lacks the switch
+    (intel_iommu=on on an Intel KVM host's kernel line, iommu=on on Xen's xen.gz line);
     an Intel KVM host whose args set intel_iommu to anything but on; a Xen host whose
     xen-args set iommu to anything but on or 1; a Xen host on Intel with SR-IOV Virtual
     Functions whose args set pci_pt_e820_access to anything but on. virtc's GRUB output
@@ -220,7 +239,6 @@ class IommuBootArgs(Rule):
     """
 
     code, name, severity = "VD103", "iommu-boot-args", Severity.ERROR
-    facts = ("cpu",)
     checklist, section, lines = ("PCI-07", "PCI-08", "PCI-09", "SRIOV-02"), "§14", "2507-2518, 2526, 2530-2539, 2727-2738"
     scope = Scope.HOST
     uses = ("passthrough.iommu_boot_args",)
@@ -230,9 +248,22 @@ class IommuBootArgs(Rule):
         if not uses:
             return
         table = self.limit("passthrough.iommu_boot_args")
+        absent = missing_switch(h, table.value)
+        if absent is not None:
+            g, p = uses[0]
+            line = "hypervisor (xen.gz) line" if absent["line"] == "xen_args" else "kernel line"
+            switch = f"{absent['param']}={absent['values'][0]}"
+            yield self.report(
+                f"host {h.name}'s boot entry has no {switch} on its {line}, but guest {g.name} is given "
+                f"{'Virtual Function' if p.vf else 'PCI device'} {p.address}; without it the IOMMU stays off",
+                h.fields.get("grub") or h.span, h.owner, limit=table,
+                related=_unique([Related(p.span, f"guest {g.name} passes through {p.address}")]
+                                + _others(uses, "also passed through")),
+                hint=f"append {switch} to the {line} of the default entry (and enable VT-d / AMD IOMMU in the BIOS)")
+            return
         vfs = [(g, p) for g, p in uses if p.vf]
         wanted = []
-        if h.hypervisor == "kvm" and h.cpu.vendor != "amd":
+        if h.hypervisor == "kvm" and h.cpu.vendor != "amd":  # (unknown: a written value is judged)
             wanted.append(("kvm_intel", uses))
         if h.hypervisor == "xen":
             wanted.append(("xen", uses))

@@ -101,10 +101,12 @@ class KvmHostConstantTsc(Rule):
         missing = [a for a in args.value if not has_arg(tokens, a)]
         if not missing:
             return
-        related = [Related(h.fields.get("grub"), "host kernel arguments")] if h.fields.get("grub") else []
+        # at the kernel line that lacks the arguments, when there is one; the CPU is related
+        line = h.fields.get("grub")
+        related = [Related(h.fields.get("cpu"), "CPU without constant_tsc")] if line and h.fields.get("cpu") else []
         wanted = " ".join(((h.grub.args or "").split()) + missing)
         yield self.report(f"KVM host {h.name} has no constant_tsc and its kernel line lacks {' '.join(missing)}; "
-                          "guest clocks will drift", host_span(h, "cpu"), h.owner, limit=args,
+                          "guest clocks will drift", line or host_span(h, "cpu"), h.owner, limit=args,
                           related=related,
                           hint=f'grub args "{wanted}"; also set MIN_SPEED = MAX_SPEED (the highest frequency) '
                                "in /etc/sysconfig/cpuspeed")

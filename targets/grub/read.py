@@ -108,6 +108,8 @@ def _default_entry(found, header, blocks) -> int | None:
         if e.key == "default":
             d = e
     n = 0
+    if d is not None:
+        found.spans["default"] = d.span
     if d is not None and _count(d.value) is not None:
         n = _count(d.value)
     elif d is not None and d.value == "saved":
@@ -158,6 +160,7 @@ def _host_entry(found, src, root, kernel, modules):
             dom0.take(lambda w: w == f"console=ttyS0,{speed}")
         rootfs, _ = _take_root_args(dom0)
         xen_args, args = words.rest(), dom0.rest()
+        found.spans.update({**words.spans("xen-args"), **dom0.spans("args")})
         for extra in modules[2:] if dom0_entry is not None else ():
             found.ignored(f"GRUB module `{_line(src, extra)}` (a Xen entry has the dom0 kernel and its initrd)",
                           extra.span)
@@ -171,6 +174,7 @@ def _host_entry(found, src, root, kernel, modules):
         take_linux_derived(found, words, derived_args)
         rootfs, _ = _take_root_args(words)
         args = words.rest()
+        found.spans.update(words.spans("args"))
     if version:
         found.set("kernel", version[:-len("xen")] if xen and version.endswith("xen") else version, path_span)
     else:

@@ -12,6 +12,7 @@ import ipaddress
 import re
 
 from virtc import identity, kernels
+from virtc.cpu import tsc_of_model
 from virtc.diagnostics import error
 from virtc.model import (ACTIONS, Boot, Cpu, Disk, FieldSpans, Graphics, Network, Nic, NumaCell,
                          PciDevice, Pool, Serial)
@@ -77,7 +78,8 @@ def _read(src: SourceFile, sink: list | None) -> Found:
         return found
     reader = _Reader(src, loc, found)
     getattr(reader, tag)(root)
-    reader.report_unread(root)
+    if tag != "capabilities":  # a fact sheet libvirt prints: nothing in it is dropped or to fix
+        reader.report_unread(root)
     if sink is not None:
         sink.extend(reader.inventory(root))
     return found
@@ -661,6 +663,7 @@ class _Reader:
             self.use(f)
             if f.get("name"):
                 flags.add(f.get("name").lower())
+        features = set(flags)  # what the <cpu> element lists (guests' <pae/> come later)
         # The vendor: <vendor> (libvirt 0.7.5 on), else the CPU model's family, else the
         # virtualization extension (vmx is Intel VT, svm is AMD-V).
         vendor_text = (self.text(cpu, "vendor") or "").lower()
@@ -693,8 +696,9 @@ class _Reader:
         topo = self.child(cpu, "topology")
         sockets = n_cores = threads = None
         if topo is not None and all(is_number((topo.get(k) or "")) for k in ("sockets", "cores", "threads")):
-            per = max(1, len(cells))
-            sockets = int(topo.get("sockets")) * per
+            # RHEL 5's libvirt (nodes hard-coded to 1) prints the host's total sockets, as
+            # `virsh nodeinfo` does; sockets per NUMA node is libvirt 0.9.13's reading.
+            sockets = int(topo.get("sockets"))
             n_cores = sockets * int(topo.get("cores")) * int(topo.get("dies") or 1)
             threads = n_cores * int(topo.get("threads"))
         if cpu_ids:
@@ -721,7 +725,11 @@ class _Reader:
                 self.found.set("hypervisor", hyper, self.span(offered[0]))
                 break
         if cpu is not None:
-            self.found.set("cpu", Cpu(vendor, sockets, n_cores, threads, tuple(sorted(flags))), self.span(cpu))
+            # No <feature> at all (RHEL 5.4's libvirt 0.6.3 prints only <arch>, as the
+            # guide's example at line 5247 does) says nothing about the CPU's flags.
+            tsc = tsc_of_model(model, features)
+            self.found.set("cpu", Cpu(vendor, sockets, n_cores, threads, tuple(sorted(flags)) if features else (),
+                                      constant_tsc=tsc), self.span(cpu))
         if cells:
             self.found.add("numa", *cells)
             self.found.spans["numa"] = self.span(cells_el)

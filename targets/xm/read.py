@@ -262,11 +262,22 @@ class _Reader:
                 kw[event] = action
         # The file names no architecture: the model's default (x86_64) has PAE, as for a
         # .virt guest; convert.place() sets both from the host the guest runs on. An HVM
-        # guest with pae = 0 cannot be 64-bit (long mode needs PAE): it is a 32-bit guest.
+        # guest with `pae = 0` written says it is a 32-bit OS without PAE (long mode needs
+        # PAE), as virtc writes an i686 guest; one with no pae key at all gets xend's
+        # default, off, without saying anything of its OS: a 64-bit or PAE OS then fails
+        # to boot (VG106, the guide's §35.8 case, a config copied from an older host).
         kw["pae"] = True
-        if hvm and "pae" not in features:
-            kw.update(arch="i686", pae=False)
         pae = self.entry("pae")
+        if hvm and pae is not None and _flag(pae.value) is False:
+            kw.update(arch="i686", pae=False)
+        loader = self.entry("kernel")
+        if hvm and loader is not None and str(loader.value).endswith("/guest_firmware.bin"):
+            # the VT-i firmware (Xen's xmexample.vti): an Itanium guest, where PAE means nothing
+            kw.update(arch="ia64")
+            self.fields["arch"] = loader.span
+        named = self.entry("name")
+        if hvm and "pae" not in features and "features" not in self.fields and named is not None:
+            self.fields["features"] = named.span  # no acpi, apic or pae key: at the guest's name
         if not hvm and pae is not None and _flag(pae.value) is False:
             # xend ignores pae for a PV guest, but pae = 0 says its kernel is not PAE: a
             # 32-bit non-PAE kernel, which a PV guest cannot run (guide §35.7)

@@ -224,7 +224,8 @@ class HvmPaeFeature(Rule):
 
     def guest(self, g: Guest):
         if g.type == "xen-hvm" and g.pae and g.arch in ("i686", "x86_64") and "pae" not in g.features:
-            kind = "64-bit" if g.arch == "x86_64" else "PAE"
-            yield self.report(f"{kind} HVM guest {g.name} has pae off (pae=0); it fails with \"Your CPU does "
-                              "not support long mode\"", span_of(g, "features"), g.owner,
-                              hint=f"features {' '.join(g.features + ('pae',))}")
+            stated = g.fields.get("arch") is not None or g.os is not None
+            kind = ("64-bit" if g.arch == "x86_64" else "PAE") if stated else "a 64-bit or PAE OS in"
+            yield self.report(f"{kind} HVM guest {g.name} has pae off (pae=0, xend's default); it fails with "
+                              "\"Your CPU does not support long mode\"", span_of(g, "features"), g.owner,
+                              hint=f"features {' '.join(g.features + ('pae',))} (xm: pae = 1)")

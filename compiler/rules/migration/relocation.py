@@ -8,6 +8,7 @@ import re
 from ...diagnostics import Related, Severity
 from ...model import Host
 from ...source import Span
+from ... import peers
 from ...values import is_number
 from ..base import Rule, Scope
 from .common import (anchor, differing, group_list, group_members, named_as_peer_by, peers_of, relocation_on,
@@ -176,7 +177,9 @@ class RelocationHostsAllowUnset(Rule):
 
     What it checks: a Xen host with migration on and no hosts-allow list (`migration ...
     allow "REGEX ..."` or `xend xend-relocation-hosts-allow "..."`, empty means
-    everyone); each pattern of an `xend` setting must be a valid regular expression.
+    everyone); each pattern of an `xend` setting must be a valid regular expression; and,
+    for hosts read from their files, a peer of the host's migration group that no pattern
+    lets in (its addresses and the names the linted /etc/hosts files give them).
 
     Why: "If the value is empty ... all connections are allowed. Otherwise
     (xend-relocation-hosts-allow) should be a space-separated list of regular
@@ -208,11 +211,44 @@ class RelocationHostsAllowUnset(Rule):
                     yield self.report(f"xend-relocation-hosts-allow pattern '{pattern}' of host {h.name} is not "
                                       f"a regular expression ({exc})", s.span, h.owner,
                                       severity=Severity.ERROR)
+        if s and value:
+            yield from self.shut_out(h, s, value)
         if not value:
             peers = " ".join(f"^{re.escape(p.name)}$" for p in peers_of(self.ctx, h)) or "^peer\\.example\\.com$"
             yield self.report(f"the relocation server of Xen host {h.name} accepts migrations from any host "
                               "(empty hosts-allow)", s.span if s else anchor(h), h.owner,
                               hint=f'add `allow "{peers}"` to the migration statement')
+
+
+    def shut_out(self, h, s, value: str):
+        """Peers of h's group that no pattern of h's list matches: their migrations to h
+        are refused. Judged only for peers whose names a linted /etc/hosts gives (xend
+        matches the connecting host's address or the name it resolves to)."""
+        patterns = []
+        for text in value.split():
+            try:
+                patterns.append(re.compile(text))
+            except re.error:
+                return  # reported above
+        lines = peers.host_lines(self.ctx.documents)
+        nics = peers.interface_addresses(self.ctx.documents)
+        for p in peers_of(self.ctx, h):
+            if p.hypervisor != "xen":
+                continue
+            ids = peers.known_as(p, lines, nics.get(p.name, set()))
+            named = {n for _, names in lines for n in names} & ids
+            if not named or any(rx.match(i) for rx in patterns for i in ids):
+                continue
+            shown = ", ".join(sorted(ids - {p.name}))
+            address = xend_value(p, "relocation-address")
+            fqdns = sorted(n for n in named if "." in n)
+            chosen = address.value.strip() if address is not None and address.value.strip() else \
+                (fqdns or sorted(named))[0]
+            # as xend-config.sxp writes it: a quoted string, where a backslash is doubled
+            pattern = "^" + chosen.replace(".", "\\\\.") + "$"
+            yield self.report(f"the relocation server of Xen host {h.name} does not let its migration peer {p.name} "
+                              f"in: no pattern of xend-relocation-hosts-allow matches {shown}", s.span, h.owner,
+                              hint=f"add {pattern} (the address or name {p.name} migrates from) to the list")
 
 
 class RelocationOnRoutedNetwork(Rule):

@@ -90,10 +90,11 @@ class XenScriptWithIfcfgBridges(Rule):
             return
         b = ifcfg[0]
         runs = f"xend runs {script}" if setting else f"xend runs its default {script}"
-        related = [Related(setting.span, "network-script set here")] if setting else []
-        related += [Related(x.span, f"ifcfg bridge {x.name}") for x in ifcfg[1:]]
+        # at the network-script line to change, when written; else at the first bridge
+        related = [Related(x.span, f"ifcfg bridge {x.name}") for x in (ifcfg if setting else ifcfg[1:])]
         yield self.report(f"host {h.name} has initscripts (ifcfg) bridges ({', '.join(x.name for x in ifcfg)}) "
-                          f"but {runs}, which sets up bridging itself", b.span, b.owner,
+                          f"but {runs}, which sets up bridging itself", setting.span if setting else b.span,
+                          h.owner if setting else b.owner,
                           limit=self.limit("xen.network_script_off"), related=related,
                           hint=f'add `xend network-script "{off}"` to host {h.name}')
 

@@ -107,8 +107,8 @@ class NatNeedsIpForward(NetRule):
     """NAT and routed virtual networks need net.ipv4.ip_forward = 1.
 
     What it checks: a host that turns IP forwarding off (`sysctl net.ipv4.ip_forward 0`)
-    while it has a NAT or routed virtual network (declared, or libvirt's `default` used by
-    a guest).
+    while it runs a NAT or routed virtual network (declared, autostarted, or used by a
+    guest; a network XML defined on a host but neither autostarted nor used is not running).
 
     Why: "Enabling IP forwarding (net.ipv4.ip_forward = 1) is required for virtual bridge
     devices" (§18.4, line 3018); libvirt tries to turn it on, but "some applications may
@@ -136,8 +136,10 @@ class NatNeedsIpForward(NetRule):
         s = h.setting("sysctl", key)
         if s is None or s.value.strip() == want:
             return
+        # a network that runs: autostarted with libvirtd, or started by a guest that uses it
+        used = {n.source for g in guests for n in g.nics if n.kind == "network"}
         users: list[tuple[str, object]] = [(f"{n.forward} network {n.name}", n.span) for n in h.networks
-                                           if n.forward in ("nat", "route")]
+                                           if n.forward in ("nat", "route") and (n.autostart or n.name in used)]
         dflt = self.default_network()
         if dflt["network"] not in {n.name for n in h.networks}:
             for g in guests:

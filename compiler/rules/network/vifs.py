@@ -12,7 +12,9 @@ class VifWithoutBridge(NetRule):
     """A Xen guest's vif names its bridge; xm has no notion of libvirt networks.
 
     What it checks: a Xen guest NIC on a libvirt virtual network (`nic network NAME`) or
-    with no bridge at all (models read from existing xm files).
+    with no bridge at all (models read from existing xm files) on a host that has more
+    than one bridge, or whose bridges are not known (a host with one bridge leaves xend
+    no choice).
 
     Why: "if no bridge is specified, the first bridge found is used" (§31, line 4747;
     §12.5.1, lines 2280-2284). The xm config written for `nic network NAME` can only leave
@@ -43,9 +45,17 @@ class VifWithoutBridge(NetRule):
                                   n.span, n.owner,
                                   hint=f"write `nic bridge {br}`" if br
                                   else "name the network's bridge: `nic bridge BR`")
-            elif not n.source:
+            elif not n.source and not self.one_bridge(h):
                 yield self.report(f"NIC {n.index} of Xen guest {g.name} names no bridge; xend uses the first "
                                   "bridge it finds", n.span, n.owner, hint="name the bridge")
+
+
+    @staticmethod
+    def one_bridge(h) -> bool:
+        """The host is known to have a single bridge (its ifcfg or xend-made bridges, and the
+        bridges of the libvirt networks it starts), so "the first bridge found" is that one."""
+        names = {b.name for b in h.bridges} | {n.bridge for n in h.networks if n.bridge and n.autostart}
+        return len(names) == 1
 
 
 class NicModelForGuestType(Rule):

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from virtc.ruleset import all_rules
 from virtc.source import SourceFile
 
 from conftest import ROOT
+from test_output_formats import _valid, _validator, sarif_schema  # noqa: F401 (a fixture)
 
 CODES = [r.code for r in all_rules()]
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -172,8 +174,11 @@ def test_a_page_has_the_documentation_limits_and_a_bad_and_good_example(site, pa
 
 
 def test_output_is_byte_identical_across_runs(site, tmp_path):
+    # another process, with other hash seeds (set order) and another working folder
     again = tmp_path / "again"
-    assert virtc("docs", "-o", str(again)).returncode == 0
+    r = subprocess.run([sys.executable, "-m", "virtc", "docs", "-o", str(again)], cwd=tmp_path,
+                       capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "4242"})
+    assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in site.iterdir())
     assert names == sorted(p.name for p in again.iterdir())
     for name in names:
@@ -260,20 +265,24 @@ guest g on xen1 { type xen-pv; memory 512M; disk sdq phy "/dev/VolGroup00/g"; ni
 """
 
 
-def test_check_sarif_carries_help_uri_from_virtc_toml(tmp_path):
+def test_check_sarif_carries_help_uri_from_virtc_toml(tmp_path, sarif_schema):
     (tmp_path / "fleet.virt").write_text(FLEET)
     r = virtc("check", "--format", "sarif", "fleet.virt", cwd=tmp_path)
     rules = json.loads(r.stdout)["runs"][0]["tool"]["driver"]["rules"]
     assert "VS101" in [x["id"] for x in rules] and not any("helpUri" in x for x in rules)
     (tmp_path / "virtc.toml").write_text('docs-url = "https://docs.example.org/virtc/"\n')
     r = virtc("check", "--format", "sarif", "fleet.virt", cwd=tmp_path)
-    rules = json.loads(r.stdout)["runs"][0]["tool"]["driver"]["rules"]
+    log = json.loads(r.stdout)
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
     assert {x["id"]: x["helpUri"] for x in rules}["VS101"] == "https://docs.example.org/virtc/VS101.html"
+    assert _valid(_validator(sarif_schema), log) == []
 
 
-def test_docs_url_must_be_an_address(tmp_path):
+@pytest.mark.parametrize("url", ["docs/<b>", "https://example.org/a b", "javascript:alert(1)",
+                                 "https://example.org/ü"])
+def test_docs_url_must_be_an_address(tmp_path, url):
     (tmp_path / "fleet.virt").write_text(FLEET)
-    (tmp_path / "virtc.toml").write_text('docs-url = "docs/<b>"\n')
+    (tmp_path / "virtc.toml").write_text(f'docs-url = "{url}"\n')
     r = virtc("check", "fleet.virt", cwd=tmp_path)
     assert r.returncode == 2 and "VR040" in r.stdout
 

@@ -211,12 +211,14 @@ def _write_reports(result, reports, stdout=None) -> None:
             continue
         if rep.file is None:
             color = rep.format == "full" and stdout.isatty() and not os.environ.get("NO_COLOR")
-            text = render(result.diagnostics, result.sources, rep.format, color=color)
+            text = render(result.diagnostics, result.sources, rep.format, color=color,
+                          docs_url=result.docs_url)
             if text:
                 stdout.write(text)
             continue
         try:
-            _write_text(rep.file, render(result.diagnostics, result.sources, rep.format))
+            _write_text(rep.file, render(result.diagnostics, result.sources, rep.format,
+                                         docs_url=result.docs_url))
         except OSError as exc:
             typer.echo(f"error: cannot write {rep.file}: {exc.strerror or exc}", err=True)
             raise typer.Exit(2)

@@ -19,6 +19,7 @@ class Outcome:
     config_errors: list[Diagnostic] = field(default_factory=list)
     text: str | None = None  # what import and convert produce
     config_file: str | None = None  # the configuration read (it is in sources, but no input)
+    docs_url: str | None = None  # the configuration's base URL of the rule reference (docs-url)
 
     @property
     def has_errors(self) -> bool:

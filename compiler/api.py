@@ -62,6 +62,7 @@ def _configure(out: Outcome, config: str | None, start: str, selection: Selectio
         out.config_errors = cfg_diags
         out.diagnostics = cfg_diags + out.diagnostics
         return None
+    out.docs_url = cfg.docs_url
     return cfg
 
 

@@ -211,12 +211,14 @@ def _write_reports(result, reports, stdout=None) -> None:
             continue
         if rep.file is None:
             color = rep.format == "full" and stdout.isatty() and not os.environ.get("NO_COLOR")
-            text = render(result.diagnostics, result.sources, rep.format, color=color)
+            text = render(result.diagnostics, result.sources, rep.format, color=color,
+                          docs_url=result.docs_url)
             if text:
                 stdout.write(text)
             continue
         try:
-            _write_text(rep.file, render(result.diagnostics, result.sources, rep.format))
+            _write_text(rep.file, render(result.diagnostics, result.sources, rep.format,
+                                         docs_url=result.docs_url))
         except OSError as exc:
             typer.echo(f"error: cannot write {rep.file}: {exc.strerror or exc}", err=True)
             raise typer.Exit(2)
@@ -275,16 +277,58 @@ def check(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
     raise typer.Exit(_exit_code(result, fail_level, out))
 
 
+class RulesFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
 @app.command("rules", cls=_Command)
-def rules_cmd():
+def rules_cmd(format: RulesFormat = typer.Option(RulesFormat.text, "--format",
+                                                 help="text: a table; json: a list of objects (code, name, "
+                                                      "severity, checklist, section, lines, fix, summary).")):
     """List every code: rules and the language's own; code, name, default severity,
     checklist items."""
     from .ruleset import all_rules
 
+    if format is RulesFormat.json:
+        import json
+
+        from .codes import describe, fix_kind
+
+        typer.echo(json.dumps([{"code": r.code, "name": r.name, "severity": str(r.severity),
+                                "checklist": list(r.checklist), "section": r.section, "lines": r.lines,
+                                "fix": fix_kind(r), "summary": describe(r.code).summary}
+                               for r in all_rules()], indent=2, ensure_ascii=False))
+        return
     rows = [(r.code, r.name, str(r.severity), " ".join(r.checklist)) for r in all_rules()]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+
+
+@app.command("docs", cls=_Command)
+def docs_cmd(output: str = typer.Option(..., "-o", "--output", metavar="DIR",
+                                        help="Folder to write the site into (created if needed)."),
+             cases: Optional[str] = typer.Option(None, "--cases", metavar="DIR",
+                                                 help="The rule cases to take examples from (CODE/fail*, "
+                                                      "CODE/pass*). Default: tests/cases of virtc's source "
+                                                      "tree; without one, each rule's documented example.")):
+    """Write the rule reference as a static HTML site: an index of every code and a page
+    per code with its documentation, limits and examples."""
+    from pathlib import Path
+
+    from . import docsite
+
+    where = Path(cases) if cases else docsite.default_cases()
+    if where is not None and not where.is_dir():
+        typer.echo(f"error: --cases {cases}: not a folder", err=True)
+        raise typer.Exit(2)
+    try:
+        written = docsite.write(output, where)
+    except OSError as exc:
+        typer.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"wrote {len(written)} files to {output}", err=True)
 
 
 @app.command("formats", cls=_Command)

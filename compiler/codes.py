@@ -16,6 +16,18 @@ from .diagnostics import Severity
 
 README_HEADING = "## Diagnostic codes of the language"
 
+# What each code's prefix is about, as README.md's table of rules says (a test keeps them
+# equal); the rule reference (`virtc docs`) heads its index with them.
+AREAS = {
+    "VP": "syntax", "VR": "names, references, values", "VT": "output paths", "VS": "storage",
+    "VD": "PCI passthrough, SR-IOV", "VN": "network", "VC": "vCPUs", "VM": "memory",
+    "VG": "guest OS and drivers", "VK": "timekeeping", "VL": "migration",
+    "VU": "LUN persistence, multipath, iSCSI", "VE": "SELinux and host security",
+    "VH": "host platform, names", "VA": "remote management", "VB": "boot (GRUB, ELILO)",
+    "VX": "xend and xm settings",
+    "VF": "existing files (xm, grub.conf, ifcfg, udev, multipath.conf, elilo.conf)",
+}
+
 
 @dataclass(frozen=True)
 class CodeInfo:
@@ -48,6 +60,40 @@ def describe(code: str) -> CodeInfo:
         whole = inspect.cleandoc(rule.__doc__ or "") or f"{rule.name}."
         return CodeInfo(code, rule.name, _first_paragraph(whole), whole, rule.severity, source(rule))
     return CodeInfo(code, "", f"virtc diagnostic {code}.", f"virtc diagnostic {code}.", None)
+
+
+def fix_kind(rule) -> str | None:
+    """Whether a rule declares an automatic fix: "safe", "unsafe", "yes" (declared, safety
+    not stated) or None. Read from the `fix` attribute of the rule's class where a class
+    below the base Rule sets one (the base's own default is no fix)."""
+    from .rules.base import Rule
+
+    cls = rule if isinstance(rule, type) else type(rule)
+    owner = next((c for c in cls.__mro__ if "fix" in vars(c)), None)
+    if owner is None or owner is Rule or (owner in Rule.__mro__):
+        return None
+    fix = getattr(cls, "fix", None)
+    if fix is None or fix is False:
+        return None
+    if isinstance(fix, str):
+        return fix
+    safe = getattr(fix, "safe", None)
+    if isinstance(safe, bool):
+        return "safe" if safe else "unsafe"
+    return "yes"
+
+
+def page_name(code: str) -> str:
+    """The file of a code's page in the rule reference (`virtc docs`)."""
+    return f"{code}.html"
+
+
+def help_url(base: str | None, code: str) -> str | None:
+    """The address of a code's page under the reference's base URL (`docs-url` in
+    virtc.toml); None without one."""
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/{page_name(code)}"
 
 
 def language_section() -> str:

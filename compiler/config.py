@@ -1,6 +1,7 @@
 """Project configuration: `virtc.toml`, or `[tool.virtc]` in pyproject.toml, found by
 searching upward from the first input file. It can change a rule's severity or turn it
-off, and turn inline suppressions off. Validated by schemas/config.schema.json."""
+off, turn inline suppressions off, and name where the rule reference is published
+(`docs-url`). Validated by schemas/config.schema.json."""
 from __future__ import annotations
 
 import os
@@ -47,6 +48,7 @@ class Config:
     severities: dict[str, Severity | None] = field(default_factory=dict)  # code -> None when off
     inline_ignores: bool = True
     selection: Selection = Selection()
+    docs_url: str | None = None  # base URL of the rule reference: SARIF helpUri, the editor's code link
 
     def severity(self, code: str, default: Severity) -> Severity | None:
         """The code's severity here; None when it is off or not selected."""
@@ -160,6 +162,7 @@ def _load_config(path: str | None, start: str, known_rules) -> tuple[Config, lis
             continue
         cfg.severities[code] = None if value == "off" else SEVERITIES[value]
     cfg.inline_ignores = data.get("inline-ignores", True)
+    cfg.docs_url = data.get("docs-url")
     chosen = {}
     for key in ("select", "ignore", "extend-select"):
         if key in data:

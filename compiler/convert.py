@@ -107,9 +107,10 @@ def _convert(found: Found, to: str, host: Host, emit) -> tuple[str | None, list[
         return None, diags
     try:
         out = emit(g, host)
-    except ValueError as exc:  # a value the output format cannot hold (a quote in an xm string ...)
-        diags.append(error("VF007", f"guest {g.name} cannot be written as {_NAMES[to]}: {exc}", g.span,
-                           hint="change the value in the input file"))
+    except ValueError as exc:  # a value the output format cannot hold (a backslash in an xm string ...)
+        # at the value when the emitter says where it came from, else at the guest
+        diags.append(error("VF007", f"guest {g.name} cannot be written as {_NAMES[to]}: {exc}",
+                           getattr(exc, "span", None) or g.span, hint="change the value in the input file"))
         return None, diags
     diags.extend(lost(g, host, to, out, found))
     return out, diags

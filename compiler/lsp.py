@@ -136,7 +136,7 @@ class VirtcServer(LanguageServer):
                 now = self.workspace.text_documents.get(uri)
                 if now is None or now.version != version or uri in self.pending:
                     continue  # outdated: the newer text is checked next
-                diagnostics = convert(out.diagnostics, path, out.sources, self.encoding, uri)
+                diagnostics = convert(out.diagnostics, path, out.sources, self.encoding, uri, out.docs_url)
                 self.text_document_publish_diagnostics(
                     T.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
             # Python's cycle collector would pause a check now and then for a full pass over

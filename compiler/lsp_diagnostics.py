@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types as T
 
+from .codes import help_url
 from .diagnostics import Diagnostic, Severity
 from .lsp_positions import Text, span_range, units
 from .lsp_scan import tokens
@@ -67,9 +68,10 @@ def _includes_leading_to(root: str, sources: dict[str, SourceFile]) -> dict[str,
 
 
 def convert(diags: list[Diagnostic], root: str, sources: dict[str, SourceFile],
-            encoding: str, root_uri: str | None = None) -> list[T.Diagnostic]:
+            encoding: str, root_uri: str | None = None, docs_url: str | None = None) -> list[T.Diagnostic]:
     """The root document's diagnostics, in LSP terms (root_uri: the document's URI as the
-    client spelled it; other files get URIs made from their paths)."""
+    client spelled it; other files get URIs made from their paths). Under `docs_url` (the
+    configuration's docs-url) each code links to its page of the rule reference."""
     root_norm = os.path.normpath(root)
 
     def uri(path: str) -> str:
@@ -103,8 +105,10 @@ def convert(diags: list[Diagnostic], root: str, sources: dict[str, SourceFile],
             else:  # the configuration file
                 rng = _range(None, None, encoding)
                 message = f"{where}: {message}"
+        href = help_url(docs_url, d.code) if d.code in by_code() else None
         out.append(T.Diagnostic(
             range=rng, message=message, severity=SEVERITY[d.severity], code=d.code, source="virtc",
+            code_description=T.CodeDescription(href) if href else None,
             related_information=related or None, data=data))
     return out
 

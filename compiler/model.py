@@ -135,6 +135,9 @@ class Graphics:
 
 @dataclass(frozen=True, slots=True)
 class Serial:
+    """A character device: a serial port (`serial`), or the parallel port (`parallel`),
+    which xm, qemu-dm and libvirt describe with the same kinds and addresses."""
+
     kind: str  # one of SERIAL_KINDS
     path: str | None  # file, pipe, dev, unix
     host: str | None  # tcp, udp, telnet
@@ -198,6 +201,8 @@ class Guest:
     kernel_release: str | None = None  # the guest kernel's version, e.g. 2.6.18-308.el5
     kernel_variant: str | None = None  # xen, PAE, i686, smp, hugemem, largesmp, ...
     pvclock: bool | None = None  # KVM para-virtualized clock; None: not stated
+    hpet: bool | None = None  # HVM virtual HPET present (xm hpet, <timer name='hpet'>); None: not stated
+    parallel: Serial | None = None  # the HVM parallel port (xm `parallel` holds one); None: none
     services_on: tuple[str, ...] = ()
     services_off: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()  # database, kdump-server, netdump-server, io-heavy

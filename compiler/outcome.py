@@ -20,6 +20,7 @@ class Outcome:
     text: str | None = None  # what import and convert produce
     config_file: str | None = None  # the configuration read (it is in sources, but no input)
     left_out: list[str] = field(default_factory=list)  # import: the guests whose files could not be read
+    docs_url: str | None = None  # the configuration's base URL of the rule reference (docs-url)
 
     @property
     def has_errors(self) -> bool:

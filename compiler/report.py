@@ -74,10 +74,11 @@ def summary(diags: list[Diagnostic]) -> str:
 
 
 def render(diags: list[Diagnostic], sources: dict[str, SourceFile], fmt: str = "full",
-           color: bool = False, base: str | None = None) -> str:
-    """`base` is the folder paths are made relative to (sarif, github): the working one."""
+           color: bool = False, base: str | None = None, docs_url: str | None = None) -> str:
+    """`base` is the folder paths are made relative to (sarif, github): the working one.
+    `docs_url` is the base URL of the rule reference (sarif's helpUri)."""
     if fmt == "sarif":
-        return json.dumps(sarif(diags, base), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(sarif(diags, base, docs_url), indent=2, ensure_ascii=False) + "\n"
     if fmt == "github":
         return "".join(github(d, base) + "\n" for d in diags)
     if fmt == "json":
@@ -171,13 +172,16 @@ def _location(span, base: str | None) -> dict:
     return {"physicalLocation": physical}
 
 
-def _rule(code: str, seen: Severity) -> dict:
-    from .codes import describe
+def _rule(code: str, seen: Severity, docs_url: str | None = None) -> dict:
+    from .codes import describe, help_url
 
     info = describe(code)
     rule: dict = {"id": code}
     if info.name:
         rule["name"] = info.name
+    url = help_url(docs_url, code) if info.name else None
+    if url:
+        rule["helpUri"] = url
     help_text = info.text + (f"\n\nSource: {info.reference}" if info.reference else "")
     rule.update({
         "shortDescription": {"text": info.summary},
@@ -206,9 +210,10 @@ def _driver() -> dict:
     return driver
 
 
-def sarif(diags: list[Diagnostic], base: str | None = None) -> dict:
-    """One run of virtc as a SARIF 2.1.0 log: rule metadata for every code that occurs,
-    locations relative to the working folder (%SRCROOT%), fingerprints that survive edits."""
+def sarif(diags: list[Diagnostic], base: str | None = None, docs_url: str | None = None) -> dict:
+    """One run of virtc as a SARIF 2.1.0 log: rule metadata for every code that occurs
+    (with a link to its page of the rule reference under `docs_url`), locations relative to
+    the working folder (%SRCROOT%), fingerprints that survive edits."""
     base = os.path.abspath(base or os.getcwd())
     codes: dict[str, Severity] = {}
     for d in diags:
@@ -238,7 +243,7 @@ def sarif(diags: list[Diagnostic], base: str | None = None) -> dict:
             result["properties"] = props
         results.append(result)
     driver = _driver()
-    driver["rules"] = [_rule(code, codes[code]) for code in order]
+    driver["rules"] = [_rule(code, codes[code], docs_url) for code in order]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

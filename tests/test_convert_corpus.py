@@ -30,8 +30,6 @@ HISTORIC = CORPUS / "libvirt-xmconfig-historic"
 CFG_XML, XML_CFG = "cfg->xml", "xml->cfg"
 
 # (pair, direction) -> why virtc's conversion cannot agree with libvirt's file.
-HPET = ("hpet = 1 / <timer name='hpet' present='yes'/>: the model has no HPET timer, so the "
-        "reader reports the key as not modelled (VF003) and the output has no timer")
 EMPTY_CDROM = ("the empty CD-ROM drive \",hdc:cdrom,r\" names no driver; virtc reads it as an "
                "empty `cdrom hdc` of the language, which is a file drive (type='file', driver "
                "file), and libvirt makes it a block drive (type='block', driver phy). Neither "
@@ -42,8 +40,6 @@ DISAGREE = {
         "(VF003), and its port is above 65535",
     ("test-fullvirt-serial-udp", XML_CFG):
         "the same bind side (the second <source mode='bind'>) is not written back",
-    ("test-fullvirt-force-hpet", CFG_XML): HPET,
-    ("test-fullvirt-force-hpet", XML_CFG): HPET,
     ("test-fullvirt-nohap", CFG_XML):
         "hap = 0 / <hap state='off'/>: the model has no switch for hardware-assisted paging (VF003)",
     ("test-fullvirt-nohap", XML_CFG):
@@ -53,7 +49,7 @@ DISAGREE = {
     ("test-fullvirt-sound", XML_CFG):
         "two <sound> elements: the model holds one sound card; the second is reported (VF003)",
     ("test-fullvirt-default-feature", CFG_XML):
-        HPET + "; and the cfg has no pae, acpi or apic key: RHEL 5's xend defaults all three to 0 "
+        "the cfg has no pae, acpi or apic key: RHEL 5's xend defaults all three to 0 "
         "(guide Table 31.3, lines 4806-4877), so virtc writes no <features>, while libvirt "
         "takes xl's default of 1",
     ("test-no-source-cdrom", CFG_XML): EMPTY_CDROM,

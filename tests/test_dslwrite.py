@@ -185,7 +185,8 @@ guest pv1 on big { type xen-pv; arch i686 pae; memory 512M; kernel "/boot/vmlinu
   pci 05:00.0; on poweroff preserve; migratable off; floppy fda "/srv/img/f.img" }
 guest hvm1 on big { type xen-hvm; arch i686; memory 1G; features acpi; disk hda "/srv/img/h.img" bus scsi
   disk hdb tap:aio "/srv/img/h2.img"; cdrom hdd phy "/dev/cdrom"; nic bridge xenbr1 model e1000
-  serial unix "/var/run/{name}.sock" server nowait; serial udp 10.0.0.1:5555; sdl; boot network hd }
+  serial unix "/var/run/{name}.sock" server nowait; serial udp 10.0.0.1:5555; sdl; boot network hd
+  parallel dev "/dev/parport0"; hpet off }
 guest ia1 on small { type xen-pv; memory 2G; bootloader "/usr/bin/pypxeboot" args "--x"; nic bridge xenbr0 }
 guest hvm2 on big { type xen-hvm; arch i686; memory 512M; features none; disk hda "/dev/hda1" }
 guest r5 on hv { os rhel5.5 i686; memory 1G; kernel-args "quiet" }
@@ -583,10 +584,13 @@ def guest_src(draw, hyper: str, bridges: list[str], ranged: bool, templates: lis
     if draw(st.integers(0, 3)) == 0:
         stmts.append(draw(st.sampled_from(["serial pty", 'serial file "/var/log/{name}.log"',
                                            "serial tcp 0.0.0.0:4555 server nowait", "serial telnet :23"])))
+    if kind != "xen-pv" and draw(st.integers(0, 4)) == 0:
+        stmts.append(draw(st.sampled_from(["parallel pty", 'parallel dev "/dev/parport0"',
+                                           'parallel file "/var/log/{name}-lpt.log"', "parallel tcp 127.0.0.1:7777"])))
     if hyper == "xen" and draw(st.integers(0, 5)) == 0:
         stmts.append(f"pci 0000:0{draw(st.integers(1, 9))}:00.0" + draw(st.sampled_from(["", " vf"])))
     for stmt in ["clock localtime", "on crash preserve", "on reboot destroy", "autostart", "autostart off",
-                 "pv-drivers", "features acpi", "pvclock off", "sound ac97", "usb tablet", "migratable off",
+                 "pv-drivers", "features acpi", "pvclock off", "hpet on", "hpet off", "sound ac97", "usb tablet", "migratable off",
                  "services on sshd ntpd", "services off cups", "role database", "selinux permissive",
                  "firewall off", "hostname h-1", 'hostname "{name}.example.com"', "created-on xen",
                  'install url "http://srv/{name}/"', "install pxe"]:

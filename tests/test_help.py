@@ -44,7 +44,7 @@ def test_every_command_is_in_the_readme_table_and_back():
 
 
 @pytest.mark.parametrize("command", ["check", "build", "plan", "lint", "convert", "import", "fmt", "rules",
-                                     "formats", "explain", "lsp"])
+                                     "formats", "explain", "lsp", "docs"])
 def test_help_is_readable_and_names_what_the_readme_says(command):
     text = help_of(command)
     assert "<list[" not in text and "<str>" not in text and "<bool>" not in text, text

@@ -1104,14 +1104,20 @@ def test_sxp_value_reads_back_in_xend(text):
 
 @settings(max_examples=200, **SETTINGS)
 @given(_SHELL_TEXT)
-def test_xm_q_reads_back_in_python(text):
+def test_xm_q_reads_back_in_python_and_virconf(text):
+    """An xm string reads back as written in xend's Python and in libvirt's virConf (which
+    knows "...", '...' and triple-quoted strings, each ending at its delimiter, no escapes)."""
     try:
         written = xm._q(text)
     except ValueError:
-        assert any(c in text for c in "\"\\\n\r") or not text.isascii() or not text.isprintable()
+        both = '"' in text and "'" in text and ('"""' in text or text.endswith('"'))
+        assert any(c in text for c in "\\\n\r") or not text.isascii() or not text.isprintable() or both
         return
     tree = ast.parse(f"x = {written}\n".encode("ascii"))
     assert len(tree.body) == 1 and ast.literal_eval(tree.body[0].value) == text
+    delim = next(d for d in ('"""', '"', "'") if written.startswith(d) and written.endswith(d))
+    inner = written[len(delim):-len(delim)]
+    assert inner == text and delim not in inner
 
 
 # ---------------------------------------------------------------- reported injections

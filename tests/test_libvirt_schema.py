@@ -396,6 +396,62 @@ def test_every_xml_virtc_writes_is_valid(item):
     assert check(art.text, name, art.path) == []
 
 
+# The devices this branch models, written by `virtc convert` from RHEL 5 xm configs and by
+# `virtc build` for a KVM guest: the parallel port, the HPET timer, a PV framebuffer from
+# the older top-level keys (with its xen mouse).
+CONVERTED = {
+    "hvm-parallel-hpet": 'name = "lpt"\nmemory = 512\nbuilder = "hvm"\nkernel = "/usr/lib/xen/boot/hvmloader"\n'
+                         'device_model = "/usr/lib64/xen/bin/qemu-dm"\npae = 1\nacpi = 1\napic = 1\nhpet = 1\n'
+                         'parallel = "tcp:127.0.0.1:7777"\nserial = "pty"\nvnc = 1\n'
+                         'disk = [ "phy:/dev/vg/lpt,hda,w" ]\n',
+    "hvm-parallel-dev": 'name = "lpt2"\nmemory = 512\nbuilder = "hvm"\nkernel = "/usr/lib/xen/boot/hvmloader"\n'
+                        'device_model = "/usr/lib64/xen/bin/qemu-dm"\nhpet = 0\nparallel = "/dev/parport0"\n'
+                        'disk = [ "file:/srv/xen/a\\"b.img,hda,w" ]\n',
+    "pv-old-framebuffer": 'name = "rhel5vm01"\nmemory = 2048\nbootloader = "/usr/bin/pygrub"\nvnc = 1\n'
+                          'vncunused = 1\nkeymap = "de"\ndisk = [ "tap:aio:/var/lib/xen/images/a.dsk,xvda,w" ]\n',
+}
+KVM_PORTS = """host k { hypervisor kvm; arch x86_64; bridge br0 on eth0 }
+guest printsrv on k { memory 512M; disk vda virtio "/var/lib/libvirt/images/printsrv.img"
+  nic bridge br0 model virtio; parallel file "/var/log/printsrv-lpt.log"; hpet off }
+"""
+
+
+def _new_devices_xml(tmp_path: Path) -> list[tuple[str, str]]:
+    from virtc import convert
+    out = []
+    for name, cfg in CONVERTED.items():
+        xml, diags = convert.xm_to_xml(cfg, f"/etc/xen/{name}")
+        assert xml is not None, diags
+        out.append((name, xml))
+    src = tmp_path / "kvm.virt"
+    src.write_text(KVM_PORTS)
+    arts, _ = artifacts(api.check([str(src)]).model)
+    (kvm,) = [a for a in arts if a.path.endswith("printsrv.xml")]
+    out.append(("kvm-parallel-hpet", kvm.text))
+    return out
+
+
+def test_the_parallel_port_hpet_and_pv_framebuffer_xml_is_valid(tmp_path, virt_xml_validate, libvirt_test_driver):
+    """RHEL 5's grammar (VF711), libvirt's own schema (virt-xml-validate) and parser (test
+    driver) accept each, and the parser keeps the devices."""
+    docs = _new_devices_xml(tmp_path)
+    for name, xml in docs:
+        assert check(xml, "domain.rng", f"{name}.xml") == [], name
+        path = tmp_path / f"{name}.xml"
+        path.write_text(xml)
+        r = virt_xml_validate(path)
+        assert r.returncode == 0, (name, r.stdout, r.stderr)
+        back = etree.fromstring(libvirt_test_driver(xml).encode())
+        mine = etree.fromstring(xml.encode())
+        for what in ("devices/parallel", "clock/timer", "devices/input[@bus='xen']", "devices/graphics"):
+            assert len(back.findall(what)) >= len(mine.findall(what)), (name, what)
+    kinds = {n: etree.fromstring(x.encode()) for n, x in docs}
+    assert kinds["hvm-parallel-hpet"].find("clock/timer").attrib == {"name": "hpet", "present": "yes"}
+    assert kinds["kvm-parallel-hpet"].find("clock/timer").get("present") == "no"
+    assert kinds["hvm-parallel-dev"].find("devices/parallel/source").get("path") == "/dev/parport0"
+    assert kinds["pv-old-framebuffer"].find("devices/graphics").get("keymap") == "de"
+
+
 # ---------------------------------------------------------------- the guide's own XML
 
 GUIDE = SHARED / "guide" / "formats.md"

@@ -352,6 +352,21 @@ async def test_configuration_is_the_clis(client, tmp_path):
 
 
 @on_server
+async def test_codes_link_to_the_rule_reference_under_docs_url(client, tmp_path):
+    (tmp_path / "hosts.virt").write_text(HOSTS)
+    text = 'include "hosts.virt"\nguest w7 on xen1 { type xen-pv; memory 512M; disk sdq phy "/dev/vg/w7" }\n'
+    path = tmp_path / "linked.virt"
+    path.write_text(text)
+    uri = open_doc(client, path)
+    _, diags = await published(client, uri, 1)
+    assert _diag(diags, "VS101").code_description is None  # no docs-url: no link
+    (tmp_path / "virtc.toml").write_text('docs-url = "https://docs.example.org/virtc"\n')
+    change_doc(client, uri, 2, text + "\n")
+    _, diags = await published(client, uri, 2)
+    assert _diag(diags, "VS101").code_description.href == "https://docs.example.org/virtc/VS101.html"
+
+
+@on_server
 async def test_included_file_uses_unsaved_text(client, tmp_path):
     (tmp_path / "hosts.virt").write_text(HOSTS)
     common = tmp_path / "common.virt"

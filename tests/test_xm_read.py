@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from virtc import api, convert
 from virtc.diagnostics import Severity
@@ -208,6 +209,161 @@ serial = "pty"
     assert g.serials == () and any("serial on a para-virtualized guest" in d.message for d in diags)
 
 
+HVM_PORTS = '''name = "lpt"
+memory = 512
+builder = "hvm"
+kernel = "/usr/lib/xen/boot/hvmloader"
+device_model = "/usr/lib64/xen/bin/qemu-dm"
+pae = 1
+acpi = 1
+apic = 1
+hpet = 0
+parallel = "/dev/parport0"
+serial = "pty"
+disk = [ "phy:/dev/vg/lpt,hda,w" ]
+'''
+
+
+def test_the_parallel_port_and_hpet_read_into_the_model():
+    found, diags = findings(HVM_PORTS, "/etc/xen/lpt")
+    (g,) = found.guests
+    assert (g.parallel.kind, g.parallel.path, g.hpet) == ("dev", "/dev/parport0", False)
+    assert (g.parallel.span.line, g.fields.get("hpet").line, g.fields.get("parallel").line) == (10, 9, 10)
+    assert diags == []  # both keys read: no VF003
+    text = xm.config(replace(g, host="h"), convert.default_host())
+    assert 'parallel = "/dev/parport0"' in text.splitlines() and "hpet = 0" in text.splitlines()
+    back = xm.read(text, "/etc/xen/lpt").guests[0]
+    assert (back.parallel.kind, back.parallel.path, back.hpet) == ("dev", "/dev/parport0", False)
+
+
+@pytest.mark.parametrize("value,kind,path,host,port,server", [
+    ("pty", "pty", None, None, None, False),
+    ("null", "null", None, None, None, False),
+    ("file:/var/log/xen/lpt.log", "file", "/var/log/xen/lpt.log", None, None, False),
+    ("tcp:127.0.0.1:7777", "tcp", None, "127.0.0.1", 7777, False),
+    ("tcp:0.0.0.0:4556,server,nowait", "tcp", None, "0.0.0.0", 4556, True),
+    ("udp:10.0.0.1:5555", "udp", None, "10.0.0.1", 5555, False),
+])
+def test_parallel_values_as_qemu_dm_takes_them(value, kind, path, host, port, server):
+    found, diags = findings(HVM_PORTS.replace('"/dev/parport0"', f'"{value}"'), "/etc/xen/lpt")
+    p = found.guests[0].parallel
+    assert (p.kind, p.path, p.host, p.port, p.server) == (kind, path, host, port, server)
+    assert diags == []
+    text = xm.config(replace(found.guests[0], host="h"), convert.default_host())
+    assert f'parallel = "{value}"' in text.splitlines()
+
+
+def test_no_parallel_port_no_hpet_and_what_cannot_be_read():
+    none, diags = findings(HVM_PORTS.replace('"/dev/parport0"', '"none"').replace("hpet = 0\n", ""))
+    assert none.guests[0].parallel is None and none.guests[0].hpet is None and diags == []
+    assert "parallel" not in xm.config(replace(none.guests[0], host="h"), convert.default_host())
+    bad, diags = findings(HVM_PORTS.replace('"/dev/parport0"', '"lpt1"').replace("hpet = 0", 'hpet = "on"'))
+    assert bad.guests[0].parallel is None and bad.guests[0].hpet is None
+    notes = sorted(d.message for d in diags if d.code == "VF003")
+    assert len(notes) == 2 and "hpet = 'on'" in notes[0] and "parallel 'lpt1'" in notes[1]
+    # a PV guest has no device model for either: named, not modelled
+    pv, diags = findings('name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\nhpet = 1\n'
+                         'parallel = "/dev/parport0"\n')
+    assert pv.guests[0].parallel is None and pv.guests[0].hpet is None
+    assert sorted(d.message.split(" (")[0] for d in diags if d.code == "VF003") == [
+        "hpet on a para-virtualized guest", "parallel on a para-virtualized guest"]
+    quiet, diags = findings('name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\nhpet = 0\n'
+                            'parallel = "none"\n')
+    assert diags == []  # spelt-out "nothing" on a PV guest is no finding
+
+
+# A PV guest as RHEL 5.0's virt-install wrote it: the framebuffer from the top-level keys
+# (the guide's PV example, §34.12 lines 5914-5926, has vnc = 1 and vncunused = 1).
+OLD_PVFB = '''name = "rhel5vm01"
+memory = 2048
+vcpus = 2
+uuid = "302bd9ce-4f60-fc67-9e40-7a77d9b4e1ed"
+bootloader = "/usr/bin/pygrub"
+on_reboot = "restart"
+on_crash = "restart"
+disk = [ "tap:aio:/var/lib/libvirt/images/rhel5vm01.dsk,xvda,w" ]
+vif = [ "mac=00:16:3e:09:f0:12,bridge=xenbr0" ]
+vnc = 1
+vncunused = 1
+vnclisten = "127.0.0.1"
+vncpasswd = "123poi"
+keymap = "de"
+'''
+
+
+def test_the_older_pv_framebuffer_keys_are_the_guests_display():
+    found, diags = findings(OLD_PVFB, "/etc/xen/rhel5vm01")
+    (g,) = found.guests
+    assert [(x.kind, x.listen, x.port, x.password, x.keymap, x.span.line) for x in g.graphics] == [
+        ("vnc", "127.0.0.1", None, "123poi", "de", 10)]
+    assert diags == []  # the keys xend turns into a vfb device are no finding
+    xml, cdiags = convert.xm_to_xml(OLD_PVFB, "/etc/xen/rhel5vm01")
+    root = etree.fromstring(xml.encode())
+    (gfx,) = root.findall("devices/graphics")
+    assert (gfx.get("type"), gfx.get("autoport"), gfx.get("listen"), gfx.get("passwd"), gfx.get("keymap")) == (
+        "vnc", "yes", "127.0.0.1", "123poi", "de")
+    assert [(i.get("type"), i.get("bus")) for i in root.findall("devices/input")] == [("mouse", "xen")]
+    assert [d for d in cdiags if d.code not in EVERY_FILE] == []
+    # written back as the vfb entry later RHEL 5 releases write
+    back, _ = convert.xml_to_xm(xml, "rhel5vm01.xml")
+    assert 'vfb = [ "type=vnc,vncunused=1,vnclisten=127.0.0.1,vncpasswd=123poi,keymap=de" ]' in back.splitlines()
+    assert [(x.kind, x.listen, x.keymap) for x in xm.read(back, "b").guests[0].graphics] == [
+        ("vnc", "127.0.0.1", "de")]
+
+
+@pytest.mark.parametrize("keys,want", [
+    ("vnc = 1\nvncunused = 0\nvncdisplay = 25\n", [("vnc", 5925)]),
+    ("sdl = 1\n", [("sdl", None)]),
+    ("vnc = 1\nsdl = 1\n", [("vnc", None), ("sdl", None)]),
+    ("vnc = 0\nsdl = 0\nvncunused = 1\n", []),
+])
+def test_older_pv_framebuffer_forms(keys, want):
+    text = 'name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\n' + keys
+    found, diags = findings(text)
+    assert [(x.kind, x.port) for x in found.guests[0].graphics] == want
+    assert diags == []
+
+
+def test_a_vfb_entry_wins_over_the_older_keys():
+    text = ('name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\nkeymap = "fr"\nvnc = 1\n'
+            'vfb = [ "type=vnc,vnclisten=0.0.0.0" ]\n')
+    found, diags = findings(text)
+    assert [(x.kind, x.listen, x.keymap) for x in found.guests[0].graphics] == [("vnc", "0.0.0.0", "fr")]
+    (note,) = [d for d in diags if d.code == "VF003"]
+    assert "vnc = 1 beside vfb" in note.message and (note.span.line, note.span.col) == (5, 1)
+
+
+@pytest.mark.parametrize("keys,want,note", [
+    ("vcpus = 2\nmaxvcpus = 4\n", (2, 4), "(read as the maximum vCPUs)"),
+    ("vcpus = 4\nmaxvcpus = 4\n", (4, 4), "(read as the maximum vCPUs)"),
+    ("vcpus = 2\nmaxvcpus = 1\n", (2, 2), "(not read: it is below vcpus = 2, which Xen 4 refuses)"),
+    ("vcpus = 2\nmaxvcpus = \"many\"\n", (2, 2), "(not read: 'many' is no count of vCPUs)"),
+])
+def test_maxvcpus_is_read_with_its_era_named(keys, want, note):
+    """Xen 4's maxvcpus: Xen 3.1's xend ignores it, virtc reads it as Xen 4 means it (the
+    maximum, vcpus then being the vCPUs online at start) and says so, or says why not."""
+    found, diags = findings('name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\n' + keys)
+    g = found.guests[0]
+    assert (g.vcpus, g.max_vcpus) == want
+    (era,) = [d for d in diags if d.code == "VF009"]
+    assert era.severity is Severity.WARNING and (era.span.line, era.span.col) == (5, 1)
+    assert "not RHEL 5's" in era.message and era.message.endswith(note)
+    assert "vcpu_avail" in era.hint
+    # written back in RHEL 5's spelling: vcpus = MAXIMUM, vcpu_avail = ONLINE-MASK
+    text = xm.config(replace(g, host="h"), convert.default_host())
+    lines = text.splitlines()
+    assert f"vcpus = {want[1]}" in lines and "maxvcpus" not in text
+    assert (f"vcpu_avail = {(1 << want[0]) - 1}" in lines) == (want[0] < want[1])
+
+
+def test_vcpu_avail_beside_maxvcpus_is_named():
+    found, diags = findings('name = "pv"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\nvcpus = 2\n'
+                            'maxvcpus = 4\nvcpu_avail = 1\n')
+    assert (found.guests[0].vcpus, found.guests[0].max_vcpus) == (2, 4)
+    (note,) = [d for d in diags if d.code == "VF003"]
+    assert "vcpu_avail = 1 beside maxvcpus" in note.message and note.span.line == 6
+
+
 def test_what_a_file_does_not_say_takes_xend_defaults():
     found, _ = findings('builder = "hvm"\nkernel = "/usr/lib/xen/boot/hvmloader"\n', "/etc/xen/bare")
     (g,) = found.guests
@@ -272,7 +428,8 @@ def test_every_example_xen_guest_is_read_back():
 
 KEYS = ["name", "uuid", "memory", "maxmem", "vcpus", "vcpu_avail", "cpus", "builder", "kernel", "boot",
         "pae", "localtime", "on_crash", "vnc", "vncunused", "vncdisplay", "vfb", "serial", "soundhw",
-        "usbdevice", "vif", "disk", "cdrom", "fda", "pci", "root", "extra", "maxvcpus", "hpet", "device_model"]
+        "usbdevice", "vif", "disk", "cdrom", "fda", "pci", "root", "extra", "maxvcpus", "hpet", "device_model",
+        "parallel"]
 LITERALS = st.recursive(
     st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) | st.floats(allow_nan=False)
     | st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
@@ -343,7 +500,78 @@ def test_convert_writes_what_xm_cannot_hold_as_an_error():
     xml = ("<domain type='xen'><name>a\"b</name><memory>524288</memory><bootloader>/usr/bin/pygrub</bootloader>"
            "<os><type>linux</type></os><devices/></domain>")
     out, diags = convert.xml_to_xm(xml, "q.xml")
-    assert out is None and any(d.code == "VF007" and d.severity is Severity.ERROR for d in diags)
+    (refused,) = [d for d in diags if d.code == "VF007" and d.severity is Severity.ERROR]
+    assert out is None and "xend refuses in a name" in refused.message
+    assert (refused.span.line, refused.span.col) == (1, 20)  # at <name>
+
+
+PV_XML = ("<domain type='xen'><name>q</name><memory>524288</memory><bootloader>/usr/bin/pygrub</bootloader>"
+          "<os><type>linux</type></os><devices>{}</devices></domain>")
+
+
+@pytest.mark.parametrize("path,written", [
+    ('/srv/xen/a"b.img', """'tap:aio:/srv/xen/a"b.img,xvda,w'"""),
+    ("/srv/xen/it's.img", "\"tap:aio:/srv/xen/it's.img,xvda,w\""),
+    ("/srv/xen/\"it's\".img", '"""tap:aio:/srv/xen/"it\'s".img,xvda,w"""'),
+])
+def test_a_disk_path_with_quotes_converts_both_ways(path, written):
+    """A quote in a disk path is no syntax: the xm string is quoted as libvirt's writer
+    quotes it (virConf: '...' for a double quote, triple quotes for both), so xend's Python
+    and libvirt's reader of /etc/xen both read the path as it is."""
+    from xml.sax.saxutils import quoteattr
+    xml = PV_XML.format(f"<disk type='file'><driver name='tap' type='aio'/><source file={quoteattr(path)}/>"
+                        "<target dev='xvda' bus='xen'/></disk>")
+    cfg, diags = convert.xml_to_xm(xml, "q.xml")
+    assert cfg is not None and [d for d in diags if d.severity is not Severity.INFO] == []
+    assert f"disk = [ {written} ]" in cfg.splitlines()
+    back, diags = findings(cfg, "/etc/xen/q")
+    assert [d.path for d in back.guests[0].disks] == [path] and diags == []
+    xml2, diags = convert.xm_to_xml(cfg, "/etc/xen/q")
+    assert [d.get("file") for d in etree.fromstring(xml2.encode()).iter("source")] == [path]
+
+
+def test_kernel_arguments_with_quotes_convert():
+    xml = PV_XML.replace("<os><type>linux</type></os>", "<os><type>linux</type><cmdline>ro root=LABEL=/ "
+                         'acpi="off"</cmdline></os>').format("")
+    cfg, _ = convert.xml_to_xm(xml, "q.xml")
+    assert """extra = 'ro root=LABEL=/ acpi="off"'""" in cfg.splitlines()
+    assert xm.read(cfg, "q").guests[0].boot.cmdline == 'ro root=LABEL=/ acpi="off"'
+
+
+@pytest.mark.parametrize("device,what,at", [
+    ("<disk type='file'><source file='/srv/xen/a,b.img'/><target dev='xvda'/></disk>",
+     "the path of disk xvda '/srv/xen/a,b.img' holds a comma, and xend splits a disk entry", "/srv/xen/a,b"),
+    ("<disk type='file'><source file='/srv/xen/a\\b.img'/><target dev='xvda'/></disk>",
+     "holds a backslash, which xend's Python reads as an escape", "/srv/xen/a"),
+    ("<interface type='bridge'><source bridge='xenbr0,script=/tmp/x'/><mac address='00:16:3e:00:00:01'/>"
+     "</interface>", "the bridge of NIC 0 'xenbr0,script=/tmp/x' holds a comma, and xend splits a vif entry",
+     "xenbr0,script"),
+    ("<interface type='bridge'><source bridge='xenbr0'/><script path='vif-bridge,bridge=xenbr1'/>"
+     "<mac address='00:16:3e:00:00:01'/></interface>", "the script of NIC 0", "vif-bridge,"),
+    ("<graphics type='vnc' passwd='s3cret,vncdisplay=0'/>",
+     "the VNC password 's3cret,vncdisplay=0' holds a comma, and xend splits a vfb entry", "<graphics"),
+])
+def test_a_value_that_would_split_an_xm_spec_is_refused_with_the_reason(device, what, at):
+    """A comma inside a field of a disk, vif or vfb entry would end the field: the rest would
+    be read as other fields (a vif script of the XML's choosing). Such a value, and one no
+    xm string carries, is refused (VF007) at the value, saying why; nothing is written."""
+    xml = PV_XML.format(device)
+    out, diags = convert.xml_to_xm(xml, "q.xml")
+    (refused,) = [d for d in diags if d.code == "VF007"]
+    assert out is None and refused.severity is Severity.ERROR and what in refused.message
+    assert (refused.span.line, refused.span.col) == (1, xml.index(at) + 1)  # at the value (a vfb: its element)
+
+
+def test_a_unix_socket_path_with_a_comma_is_refused():
+    xml = ("<domain type='xen'><name>h</name><memory>524288</memory><os><type>hvm</type>"
+           "<loader>/usr/lib/xen/boot/hvmloader</loader></os><devices><serial type='unix'>"
+           "<source mode='bind' path='/var/run/h.sock,server'/></serial></devices></domain>")
+    out, diags = convert.xml_to_xm(xml, "h.xml")
+    (refused,) = [d for d in diags if d.code == "VF007"]
+    assert out is None and "qemu-dm splits unix:PATH,server,nowait" in refused.message
+    # a file path takes the rest of the value: its comma is no syntax
+    out, diags = convert.xml_to_xm(xml.replace("type='unix'", "type='file'").replace(",server", ",1"), "h.xml")
+    assert 'serial = "file:/var/run/h.sock,1"' in out.splitlines()
 
 
 CAPS_I686 = """<capabilities>

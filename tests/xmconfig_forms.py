@@ -59,6 +59,8 @@ HANDLED = {
     "domain/devices/console/source": {"mode", "host", "service", "path"},
     "domain/devices/serial/protocol": {"type"}, "domain/devices/console/protocol": {"type"},
     "domain/devices/serial/target": {"port"}, "domain/devices/console/target": {"type", "port"},
+    "domain/devices/parallel": {"type"}, "domain/devices/parallel/source": {"mode", "host", "service", "path"},
+    "domain/devices/parallel/protocol": {"type"}, "domain/devices/parallel/target": {"port"},
     "domain/devices/sound": {"model"},
     "domain/devices/input": {"type", "bus"},
 }
@@ -324,6 +326,7 @@ def xml_normal_form(text: str) -> dict:
         "hostdevs": hostdevs,
         "graphics": graphics,
         "serials": [_chardev(s, "serial", os_type) for s in dev("serial")],
+        "parallels": [_chardev(p, "parallel", os_type) for p in dev("parallel")],
         "consoles": [_chardev(c, "console", os_type) for c in dev("console")],
         "sounds": sorted(s.get("model") for s in dev("sound")),
         "inputs": sorted(inputs),

@@ -88,12 +88,16 @@ class GuestWriter:
         out["pv-drivers"] = ("pv-drivers" if g.pv_drivers else None, "pv-drivers off")
         if g.pvclock is not None:
             out["pvclock"] = (f"pvclock {switch(g.pvclock)}", None)
+        if g.hpet is not None:
+            out["hpet"] = (f"hpet {switch(g.hpet)}", None)
         actions = ("destroy", "restart", "preserve", "rename-restart")
         for event, default in (("poweroff", "destroy"), ("reboot", "restart"), ("crash", "restart")):
             value = getattr(g, f"on_{event}")
             if value not in actions:
                 w.fail(f"on {event}", value, f"the actions are {', '.join(actions)}")
             out[f"on-{event}"] = (None if value == default else f"on {event} {value}", f"on {event} {default}")
+        if g.parallel is not None:
+            out["parallel"] = (self.chardev(g.parallel, "parallel"), None)
         if g.sound is not None:
             out["sound"] = (f"sound {bare_name(g.sound, w, 'sound')}", None)
         if g.install is not None:
@@ -270,7 +274,7 @@ class GuestWriter:
         for gr in g.graphics:
             out["gfx"].append([self.graphics(gr)])
         for s in g.serials:
-            out["serial"].append(self.serial(s))
+            out["serial"].append(self.chardev(s, "serial"))
         if len(set(g.usb)) != len(g.usb):
             w.fail("usb", g.usb, "a USB device is listed twice")
         for dev in g.usb:
@@ -389,20 +393,21 @@ class GuestWriter:
             text += f" keymap {bare_name(gr.keymap, w, 'vnc keymap')}"
         return text
 
-    def serial(self, s) -> list:
+    def chardev(self, s, what: str) -> list:
+        """A `serial` or `parallel` statement (the same character devices)."""
         w = self.where
         flags = " server nowait" if s.server else ""
         if s.kind in ("file", "pipe", "dev", "unix"):
             if s.path is None or s.host is not None or s.port is not None:
-                w.fail(f"serial {s.kind}", s, "a serial file, pipe, device or socket has a path only")
-            return [f"serial {s.kind} ", Interp(s.path, f"{w.label}: serial path"), flags]
+                w.fail(f"{what} {s.kind}", s, f"a {what} file, pipe, device or socket has a path only")
+            return [f"{what} {s.kind} ", Interp(s.path, f"{w.label}: {what} path"), flags]
         if s.kind in ("tcp", "udp", "telnet"):
             endpoint = f"{s.host or ''}:{s.port}"
             if s.path is not None or not isinstance(s.port, int) or not ENDPOINT_TOKEN.match(endpoint):
-                w.fail(f"serial {s.kind}", s, "a network serial port is host:port")
-            return [f"serial {s.kind} {endpoint}{flags}"]
+                w.fail(f"{what} {s.kind}", s, f"a network {what} port is host:port")
+            return [f"{what} {s.kind} {endpoint}{flags}"]
         if s.kind not in ("pty", "null", "stdio", "vc"):
-            w.fail("serial", s.kind, "not a serial type")
+            w.fail(what, s.kind, f"not a {what} type")
         if (s.path, s.host, s.port) != (None, None, None):
-            w.fail(f"serial {s.kind}", s, "this serial type has no path or address")
-        return [f"serial {s.kind}{flags}"]
+            w.fail(f"{what} {s.kind}", s, f"this {what} type has no path or address")
+        return [f"{what} {s.kind}{flags}"]

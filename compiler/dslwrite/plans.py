@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 # later one replaces; a list slot ("dev", "nic" ...) holds devices that accumulate.
 SLOTS = ("type", "os", "arch", "os-kernel", "memory", "maxmem", "vcpus", "cpuset", "uuid",
          "bootloader", "kernel", "kernel-args", "boot", "clock", "features", "pv-drivers",
-         "pvclock", "on-poweroff", "on-reboot", "on-crash", "dev", "nic", "pci", "gfx", "serial",
-         "sound", "usb", "install", "services-on", "services-off", "role", "selinux",
+         "pvclock", "hpet", "on-poweroff", "on-reboot", "on-crash", "dev", "nic", "pci", "gfx", "serial",
+         "parallel", "sound", "usb", "install", "services-on", "services-off", "role", "selinux",
          "firewall", "hostname", "created-on", "migratable", "autostart", "description")
 LIST_SLOTS = frozenset(("dev", "nic", "pci", "gfx", "serial", "usb"))
 # A guest may restate these to override its template: one statement sets the whole slot.
 # (`bootloader` without args keeps inherited args, `kernel` without initrd keeps the
 # initrd, `os-kernel` without a variant keeps the variant, services and roles accumulate.)
 OVERRIDABLE = frozenset(("type", "os", "arch", "memory", "maxmem", "vcpus", "cpuset", "uuid",
-                         "kernel-args", "boot", "clock", "features", "pv-drivers", "pvclock",
-                         "on-poweroff", "on-reboot", "on-crash", "sound", "install", "selinux",
+                         "kernel-args", "boot", "clock", "features", "pv-drivers", "pvclock", "hpet",
+                         "parallel", "on-poweroff", "on-reboot", "on-crash", "sound", "install", "selinux",
                          "firewall", "hostname", "created-on", "migratable", "autostart",
                          "description"))
 

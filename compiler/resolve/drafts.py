@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import Expansion, GuestOS, Install
+from ..model import Expansion, GuestOS, Install, Serial
 from ..source import Span
 from ..syntax import Value
 
@@ -65,6 +65,7 @@ class GuestBuilder:
     pci: list = field(default_factory=list)
     graphics: list = field(default_factory=list)
     serials: list = field(default_factory=list)
+    parallel: Serial | None = None
     bootloader: str | None = None
     bootloader_args: str | None = None
     kernel: str | None = None
@@ -86,6 +87,7 @@ class GuestBuilder:
     kernel_release: str | None = None
     kernel_variant: str | None = None
     pvclock: bool | None = None
+    hpet: bool | None = None
     services_on: list = field(default_factory=list)
     services_off: list = field(default_factory=list)
     roles: list = field(default_factory=list)

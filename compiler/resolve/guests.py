@@ -53,7 +53,13 @@ class GuestStatements(Interpolation):
         elif k == "sdl":
             b.graphics.append(Graphics("sdl", None, None, None, None, st.span))
         elif k == "serial":
-            self.serial(b, st, env)
+            s = self.chardev(st, env, "serial")
+            if s is not None:
+                b.serials.append(s)
+        elif k == "parallel":
+            p = self.chardev(st, env, "parallel")
+            if p is not None:
+                b.parallel = p  # xm's `parallel` holds one port: a later statement replaces it
         elif k == "bootloader":
             v = a[0]
             if v.kind == "NAME":
@@ -145,6 +151,8 @@ class GuestStatements(Interpolation):
             b.cmdline = None if t is None else self.checked(values.check_text, a[0], t, "kernel arguments")
         elif k == "pvclock":
             b.pvclock = self.switch(a[0] if a else None)
+        elif k == "hpet":
+            b.hpet = self.switch(a[0] if a else None)
         elif k == "services":
             state = self.switch(a[0])
             for v in a[1:]:
@@ -317,38 +325,38 @@ class GuestStatements(Interpolation):
                     self.err("VR012", f"'{v.text}' is not a keymap", v.span, hint="e.g. en-us, de, fr-ch")
         b.graphics.append(Graphics("vnc", listen, port, password, keymap, st.span))
 
-    def serial(self, b: GuestBuilder, st: Stmt, env) -> None:
+    def chardev(self, st: Stmt, env, what: str) -> Serial | None:
+        """A `serial` or `parallel` statement: the kind, its path or host:port, and the
+        flags (qemu-dm takes the same character devices for both ports)."""
         a = list(st.args)
-        kind = self.enum(a.pop(0), SERIAL_KINDS, "serial type")
+        kind = self.enum(a.pop(0), SERIAL_KINDS, f"{what} type")
         if kind is None:
-            return
+            return None
         target = a.pop(0) if a and a[0].kind in ("STRING", "ENDPOINT") else None
         flags = [v.text for v in a]
         for v in a:
             if v.text not in ("server", "nowait"):
-                self.err("VR012", f"unknown serial option '{v.text}'", v.span, hint="use server or nowait")
+                self.err("VR012", f"unknown {what} option '{v.text}'", v.span, hint="use server or nowait")
         path = host = port = None
         if kind in ("file", "pipe", "dev", "unix"):
             if target is None or target.kind != "STRING":
-                self.err("VR015", f"serial {kind} needs a path", st.span,
-                         hint=f'serial {kind} "/var/log/guest-serial.log"')
-                return
+                example = "/dev/parport0" if what == "parallel" and kind == "dev" else f"/var/log/guest-{what}.log"
+                self.err("VR015", f"{what} {kind} needs a path", st.span, hint=f'{what} {kind} "{example}"')
+                return None
             t = self.interpolate(target, env)
-            path = None if t is None else self.checked(values.check_path, target, t, "serial path")
+            path = None if t is None else self.checked(values.check_path, target, t, f"{what} path")
         elif kind in ("tcp", "udp", "telnet"):
             if target is None:
-                self.err("VR015", f"serial {kind} needs host:port", st.span, hint=f"serial {kind} 0.0.0.0:4555")
-                return
+                self.err("VR015", f"{what} {kind} needs host:port", st.span, hint=f"{what} {kind} 0.0.0.0:4555")
+                return None
             text = target.text
             h, _, p = text.rpartition(":")
-            port = self.integer(Value("INT", p, target.span), "serial port", 1, 65535) if p.isdigit() else None
+            port = self.integer(Value("INT", p, target.span), f"{what} port", 1, 65535) if p.isdigit() else None
             if port is None and not p.isdigit():
                 self.err("VR012", f"'{text}' is not host:port", target.span)
             host = h or None
             if host and values.check_ifname(host.replace(".", "a")) and not re.match(r"^[A-Za-z0-9.\-]+\Z", host):
-                self.err("VR011", f"serial host '{host}' is not a host name or address", target.span)
+                self.err("VR011", f"{what} host '{host}' is not a host name or address", target.span)
         elif target is not None:
-            self.err("VR012", f"serial {kind} takes no path or address", target.span)
-        b.serials.append(Serial(kind, path, host, port, "server" in flags, st.span))
-
-
+            self.err("VR012", f"{what} {kind} takes no path or address", target.span)
+        return Serial(kind, path, host, port, "server" in flags, st.span)

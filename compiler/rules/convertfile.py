@@ -14,8 +14,14 @@ class ConvertLossy(Rule):
     What it checks: after writing an xm config as libvirt domain XML (or back), virtc reads
     the output again and writes the input's format from it; a line that comes out
     different names a setting the output cannot hold (warning). A guest that cannot be
-    written at all is an error: a KVM guest has no xm config, and a value one format
-    allows may be impossible in the other (a double quote inside an xm string).
+    written at all is an error, at the value when there is one: a KVM guest has no xm
+    config, and a value one format allows may be impossible in the other. An xm string
+    carries a double quote (it is written '...', as libvirt writes it), but not a
+    backslash, which xend's Python reads as an escape and libvirt's reader of /etc/xen
+    does not; a comma inside a field of a disk, vif or vfb entry (`<source
+    file='/srv/a,b.img'/>`) would end the field, and the rest would be read as other
+    fields; xend starts no guest whose name has characters other than letters, digits and
+    _-.:/+.
 
     Why: xend and libvirt each start the guest from their own file (guide §31, §34.12), so
     a converted file that silently lacks a setting starts a different guest. RHEL 5's

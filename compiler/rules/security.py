@@ -413,10 +413,11 @@ class SelinuxBooleanNeeded(Rule):
     """KVM guests get the SELinux booleans their devices need.
 
     What it checks: on a KVM host whose SELinux is not disabled, for each KVM guest:
-    a host serial or parallel device (`serial dev "/dev/ttyS0"`) needs qemu_use_comm on
-    (default off); an image on an NFS mount needs qemu_use_nfs (default on, so only an
-    explicit `off` fails); NICs need qemu_full_network (default on); a passed-through PCI
-    device needs virt_use_sysfs on. The defaults are the guide's table.
+    a host serial or parallel device (`serial dev "/dev/ttyS0"`, `parallel dev
+    "/dev/parport0"`) needs qemu_use_comm on (default off); an image on an NFS mount needs
+    qemu_use_nfs (default on, so only an explicit `off` fails); NICs need
+    qemu_full_network (default on); a passed-through PCI device needs virt_use_sysfs on.
+    The defaults are the guide's table.
 
     Why: the KVM booleans (§18.3, lines 2994-3003): "qemu_use_comm Default: off. This
     boolean controls whether KVM can access serial or parallel communications ports";
@@ -454,7 +455,8 @@ class SelinuxBooleanNeeded(Rule):
             if g.type != "kvm":
                 continue
             needs = []
-            dev = next((s for s in g.serials if s.kind == "dev"), None)
+            ports = (*g.serials, *((g.parallel,) if g.parallel is not None else ()))
+            dev = next((s for s in ports if s.kind == "dev"), None)
             if dev is not None:
                 needs.append(("qemu_use_comm", dev.span, f"host device {dev.path}", g.owner))
             nfs = next((d for d in g.disks if d.path and nfs_mount(h, d.path) is not None), None)

@@ -108,7 +108,9 @@ def domain_xml(g: Guest, host: Host) -> str:
         feats = _sub(dom, "features")
         for f in g.features:
             _sub(feats, f)
-    _sub(dom, "clock", offset=g.clock)
+    clock = _sub(dom, "clock", offset=g.clock)
+    if g.hpet is not None and g.is_hvm:  # xm hpet = 1|0, as libvirt's Xen driver writes it
+        _sub(clock, "timer", name="hpet", present="yes" if g.hpet else "no")
     _sub(dom, "on_poweroff", g.on_poweroff)
     _sub(dom, "on_reboot", g.on_reboot)
     _sub(dom, "on_crash", g.on_crash)
@@ -130,12 +132,17 @@ def domain_xml(g: Guest, host: Host) -> str:
         # The PV console is always there (xenconsoled); `serial` on a PV guest means it.
         _sub(devices, "console", type="pty")
     else:
+        if g.parallel is not None:
+            _serial(devices, "parallel", g.parallel, 0)
         for i, s in enumerate(g.serials):
             _serial(devices, "serial", s, i)
         if g.serials:
             _serial(devices, "console", g.serials[0], 0)
     for dev in g.usb:
         _sub(devices, "input", type=dev, bus="usb")
+    if g.type == "xen-pv" and g.graphics:
+        # The PV framebuffer's pointer (xenfb), which RHEL 5's libvirt writes with a vfb
+        _sub(devices, "input", type="mouse", bus="xen")
     for gr in g.graphics:
         if gr.kind == "sdl":
             _sub(devices, "graphics", type="sdl")

@@ -27,6 +27,11 @@ from .values import DEVICE_ELEMENTS, DOMAIN_ELEMENTS, ROOTS, memory_kib, pci_bou
 from .xmlsafe import qname
 
 NAME = "libvirt"
+# Input devices a guest has whatever its file says: the PV framebuffer's pointer and
+# keyboard (bus xen), the HVM device model's PS/2 mouse and keyboard. libvirt writes them
+# (RHEL 5's the PV mouse, today's all four); reading them is no finding.
+_PS2 = (("mouse", "ps2"), ("keyboard", "ps2"))
+_IMPLIED_INPUTS = {"xen-pv": (("mouse", "xen"), ("keyboard", "xen")), "xen-hvm": _PS2, "kvm": _PS2}
 
 
 def read(text: str, path: str) -> Found:
@@ -37,8 +42,9 @@ def read(text: str, path: str) -> Found:
 def inventory(text: str, path: str) -> tuple[Found, list]:
     """What the reader made of each element of a file, for tests and debugging: the Found,
     and (element name, line, col, status) in document order, where status is 'read',
-    'ignored <kind>' (named by one VF003, with every element inside it), or 'rule' (left to
-    the format rules VF704/VF705, with every element inside it)."""
+    'ignored <kind>' (named by one VF003, with every element inside it), 'rule' (left to
+    the format rules VF704/VF705, with every element inside it) or 'passed over' (what a
+    capabilities XML holds beyond the host's facts)."""
     sink: list = []
     return _guarded(SourceFile(path, text), sink), sink
 
@@ -73,7 +79,9 @@ def _read(src: SourceFile, sink: list | None) -> Found:
         return found
     reader = _Reader(src, loc, found)
     getattr(reader, tag)(root)
-    if tag != "capabilities":  # a fact sheet libvirt prints: nothing in it is dropped or to fix
+    if tag == "capabilities":  # a fact sheet libvirt prints: nothing in it is dropped or to fix
+        reader.pass_over(root)
+    else:
         reader.report_unread(root)
     if sink is not None:
         sink.extend(reader.inventory(root))
@@ -145,9 +153,9 @@ class _Reader:
     def kind(self, el) -> str:
         tag = qname(el)
         qual = {"graphics": ("type",), "input": ("type", "bus"), "interface": ("type",),
-                "hostdev": ("mode", "type"), "disk": ("type", "device"), "serial": ("type",),
+                "hostdev": ("mode", "type"), "disk": ("type", "device"), "serial": ("type",), "parallel": ("type",),
                 "console": ("type",), "sound": ("model",), "forward": ("mode",), "clock": ("offset",),
-                "ip": ("family",), "memory": ("model",)}.get(tag, ())
+                "ip": ("family",), "memory": ("model",), "timer": ("name",)}.get(tag, ())
         attrs = "".join(f" {a}='{el.get(a)}'" for a in qual if el.get(a) is not None)
         parent = el.getparent()
         where = ""
@@ -171,6 +179,12 @@ class _Reader:
                     stack.append(c)
                 else:
                     self.ignore(c)
+
+    def pass_over(self, root) -> None:
+        """Mark what nobody used as passed over on purpose (no finding)."""
+        for el in xmlsafe.elements(root):
+            if el not in self.used:
+                self.status[el] = "passed over"
 
     def inventory(self, root) -> list:
         out = []
@@ -215,7 +229,9 @@ class _Reader:
                                self.loc.text_span(type_el))
         name_el = self.child(root, "name")
         name = (name_el.text or "").strip() if name_el is not None else ""
-        if not name:
+        if name:
+            spans["name"] = self.span(name_el)
+        else:
             self.found.diagnostics.append(error("VF702", "the domain has no <name>", self.span(name_el if name_el is not None else root),
                                                 hint="add <name>GUEST</name>; libvirt refuses a domain without one"))
             name = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.src.path.replace("\\", "/").rsplit("/", 1)[-1]
@@ -257,6 +273,9 @@ class _Reader:
         if clock is not None:
             kw["clock"] = self.clock(clock)
             spans["clock"] = self.span(clock)
+            hpet = self.hpet(clock, gtype)
+            if hpet is not None:
+                kw["hpet"], spans["hpet"] = hpet
         for event in ("poweroff", "reboot", "crash"):
             el = self.child(root, f"on_{event}")
             if el is not None:
@@ -348,12 +367,22 @@ class _Reader:
         self.found.ignored(f"<clock offset='{offset}'> (read as utc)", self.span(el))
         return "utc"
 
+    def hpet(self, clock, gtype: str):
+        """(present, span) from <timer name='hpet' present='yes|no'/> of an HVM guest, as
+        libvirt's Xen driver writes xm's hpet = 1|0; other timers are not modelled."""
+        for t in self.kids(clock, "timer"):
+            if t.get("name") == "hpet" and t.get("present") in ("yes", "no") and gtype != "xen-pv" \
+                    and len(t.attrib) == 2 and not len(t):
+                self.use(t)
+                return t.get("present") == "yes", self.span(t)
+        return None
+
     # -- <devices> ------------------------------------------------------
 
     def devices(self, devices, gtype: str, name: str, spans: dict) -> dict:
         self.child(devices, "emulator")  # derived from the guest type and host arch
         disks, nics, pci, graphics, serials, usb = [], [], [], [], [], []
-        sound = None
+        sound = parallel = None
         label = Owner(None, name)
         for c in self.kids(devices):
             t = qname(c)
@@ -379,6 +408,14 @@ class _Reader:
                 s = self.serial(c)
                 if s is not None:
                     serials.append(s)
+            elif t == "parallel" and gtype != "xen-pv":
+                if parallel is not None:
+                    self.ignore(c, "a second <parallel>", hint="virtc models one parallel port, as xm's "
+                                                               "`parallel` holds one")
+                    continue
+                parallel = self.serial(c)  # the same character devices as a serial port
+                if parallel is not None:
+                    spans["parallel"] = self.span(c)
             elif t == "input":
                 kind, bus = c.get("type"), c.get("bus")
                 if kind == "tablet" and bus is None:
@@ -388,6 +425,8 @@ class _Reader:
                     spans.setdefault("usb", self.span(c))
                     if kind not in usb:
                         usb.append(kind)
+                elif (kind, bus) in _IMPLIED_INPUTS.get(gtype, ()) and not len(c):
+                    self._mark_subtree(c)  # comes with the display; nothing to choose
             elif t == "sound":
                 if c.get("model") in ("es1370", "sb16", "ac97") and sound is None:
                     self.use(c)
@@ -408,7 +447,7 @@ class _Reader:
                     if s is not None:
                         serials.append(s)
         return dict(disks=tuple(disks), nics=tuple(nics), pci=tuple(pci), graphics=tuple(graphics),
-                    serials=tuple(serials), usb=tuple(usb), sound=sound)
+                    serials=tuple(serials), parallel=parallel, usb=tuple(usb), sound=sound)
 
     def disk(self, el, gtype: str, label: Owner):
         stype, device = el.get("type") or "file", el.get("device") or "disk"

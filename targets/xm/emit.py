@@ -7,11 +7,22 @@ HVM, `bootloader = "/usr/bin/pygrub"` for PV. Key order follows libvirt's xm wri
 files diff cleanly against libvirt's own output. Autostarted guests get a link in
 /etc/xen/auto (read by the xendomains service).
 
-Every value is a double-quoted string, an integer or a list of strings. The compiler has
-already refused characters that a string here could not carry (quotes, backslashes,
-line breaks, non-ASCII); _q() checks again so nothing unsafe can slip through.
+Every value is a string, an integer or a list of strings. A string is read by two parsers:
+xend executes the file as Python, and libvirt reads /etc/xen with its own parser (virConf),
+which knows '...', "..." and triple-quoted strings but no escapes. _q() writes what both read alike:
+"..." as a rule, '...' for a value that holds a double quote (a disk path converted from
+domain XML, kernel arguments such as a="b c"), a triple-quoted one for both quotes, as
+libvirt's writer does; a value no such string carries (a backslash, a line break,
+non-ASCII) is refused (Unwritable, with the reason). The compiler has already refused
+these for .virt files; values converted from domain XML meet the same checks here.
+
+Inside the comma-separated specs (disk, vif, vfb; a unix serial socket, which qemu-dm
+reads) entries are split at commas, so a field that holds one would end early and the rest would be read as other
+fields (`bridge=br0,script=/tmp/x`): _field() refuses it instead.
 """
 from __future__ import annotations
+
+import re
 
 from virtc.model import Guest, Host, Model
 
@@ -20,6 +31,9 @@ from ..paths import HVMLOADER, qemu_dm
 
 NAME = "xm"
 BOOT_LETTERS = {"fd": "a", "hd": "c", "cdrom": "d", "network": "n"}
+# The names xend starts a guest under (XendDomainInfo._checkName, Xen 3.x): anything else is
+# "Invalid VM Name". A .virt name is one already; a name converted from XML may not be.
+XEND_NAME = re.compile(r"[A-Za-z0-9_.:/+\-]+\Z")
 
 
 def emit(model: Model) -> list[Artifact]:
@@ -36,10 +50,56 @@ def emit(model: Model) -> list[Artifact]:
     return out
 
 
-def _q(value: str) -> str:
-    if any(c in value for c in "\"\\\n\r") or not value.isascii() or not value.isprintable():
-        raise ValueError(f"value cannot be written to an xm file: {value!r}")
-    return f'"{value}"'
+class Unwritable(ValueError):
+    """A value an xm config cannot hold: the message says why; span is where the value came
+    from (None: the guest as a whole)."""
+
+    def __init__(self, message: str, span=None):
+        super().__init__(message)
+        self.span = span
+
+
+def unquotable(value: str) -> str | None:
+    """Why no xm string carries `value` (None: one does)."""
+    why = _unsafe(value)
+    if why is None and '"' in value and "'" in value and ('"""' in value or value.endswith('"')):
+        return "holds both kinds of quote in a way no string without escapes can carry"
+    return why
+
+
+def _unsafe(value: str) -> str | None:
+    """Why `value` can be in no xm string, whatever its quotes."""
+    if "\n" in value or "\r" in value:
+        return "holds a line break, which ends the assignment"
+    if "\\" in value:
+        return ("holds a backslash, which xend's Python reads as an escape and libvirt's reader of "
+                "/etc/xen as itself: the two would read different values")
+    if not value.isascii() or not value.isprintable():
+        return "holds a character other than printable ASCII (xend reads the file as ASCII)"
+    return None
+
+
+def _q(value: str, what: str = "", span=None) -> str:
+    why = unquotable(value)
+    if why is not None:
+        raise Unwritable(f"{what or 'the value'} {value!r} {why}", span)
+    if '"' not in value:
+        return f'"{value}"'
+    if "'" not in value:
+        return f"'{value}'"  # Python and virConf both read it as written
+    return f'"""{value}"""'
+
+
+def _field(value: str, what: str, splitter: str, span=None) -> str:
+    """A field of a comma-separated spec: no comma (`splitter` splits the entry there), and
+    nothing no string carries (the entry becomes one string, which _q() quotes)."""
+    if "," in value:
+        raise Unwritable(f"{what} {value!r} holds a comma, and {splitter} at commas: the rest would be "
+                         "read as other fields", span)
+    why = _unsafe(value)
+    if why is not None:
+        raise Unwritable(f"{what} {value!r} {why}", span)
+    return value
 
 
 def _list(items: list[str]) -> str:
@@ -49,11 +109,20 @@ def _list(items: list[str]) -> str:
 def disk_spec(d, hvm: bool) -> str:
     mode = "r" if d.readonly else ("w!" if d.shareable else "w")
     target = f"{d.target}:cdrom" if d.device == "cdrom" else d.target
-    source = f"{d.driver}:{d.path}" if d.path else ""
+    source = ""
+    if d.path:
+        path = _field(d.path, f"the path of disk {d.target}", "xend splits a disk entry (SOURCE,TARGET,MODE)",
+                      d.fields.get("source") or d.span)
+        source = f"{d.driver}:{path}"
     return f"{source},{target},{mode}"
 
 
 def vif_spec(n, g: Guest) -> str:
+    for name, value in (("bridge", n.source if n.kind == "bridge" else None), ("script", n.script),
+                        ("model", n.model), ("vifname", n.vifname), ("ip", n.ip), ("rate", n.rate)):
+        if value:
+            _field(value, f"the {name} of NIC {n.index}", "xend splits a vif entry (KEY=VALUE,...)",
+                   n.fields.get("source" if name == "bridge" else name) or n.span)
     parts = []
     if g.type == "xen-hvm" and n.model != "netfront":
         parts.append("type=ioemu")
@@ -74,8 +143,11 @@ def vif_spec(n, g: Guest) -> str:
 
 
 def serial_value(s) -> str:
-    if s.kind in ("file", "pipe", "unix"):
-        return f"{s.kind}:{s.path}" + (",server,nowait" if s.kind == "unix" and s.server else "")
+    if s.kind == "unix":  # qemu-dm reads options after a comma (unix:PATH,server,nowait)
+        path = _field(s.path, "the socket path", "qemu-dm splits unix:PATH,server,nowait", s.span)
+        return f"unix:{path}" + (",server,nowait" if s.server else "")
+    if s.kind in ("file", "pipe"):  # qemu-dm takes the rest of the value as the path
+        return f"{s.kind}:{s.path}"
     if s.kind == "dev":
         return s.path
     if s.kind in ("tcp", "telnet", "udp"):
@@ -96,6 +168,9 @@ def config(g: Guest, host: Host) -> str:
         # code on a line of its own. Other control characters are dropped.
         for part in g.description.splitlines() or [""]:
             lines.append(("#", "".join(c for c in part if c.isprintable() or c == "\t")))
+    if not XEND_NAME.match(g.name):
+        raise Unwritable(f"the guest name {g.name!r} holds a character xend refuses in a name (it takes letters, "
+                         "digits and _-.:/+, else 'Invalid VM Name')", g.fields.get("name") or g.span)
     add("name", _q(g.name))
     add("uuid", _q(g.uuid))
     add("maxmem", str(g.maxmem_kib // 1024))
@@ -114,6 +189,8 @@ def config(g: Guest, host: Host) -> str:
             add("boot", _q("".join(BOOT_LETTERS[d] for d in g.boot.order)))
         for feat in ("pae", "acpi", "apic"):
             add(feat, "1" if feat in g.features else "0")
+        if g.hpet is not None:  # RHEL 5.7's xend; unsaid, the hypervisor's default stands
+            add("hpet", "1" if g.hpet else "0")
     else:
         if g.boot.bootloader:
             add("bootloader", _q(g.boot.bootloader))
@@ -150,13 +227,16 @@ def config(g: Guest, host: Host) -> str:
                 parts.append("vncunused=0" if gr.port else "vncunused=1")
                 if gr.port:
                     parts.append(f"vncdisplay={gr.port - 5900}")
+                spec = "xend splits a vfb entry (KEY=VALUE,...)"
                 if gr.listen:
-                    parts.append(f"vnclisten={gr.listen}")
+                    parts.append(f"vnclisten={_field(gr.listen, 'the VNC listen address', spec, gr.span)}")
                 if gr.password:
-                    parts.append(f"vncpasswd={gr.password}")
+                    parts.append(f"vncpasswd={_field(gr.password, 'the VNC password', spec, gr.span)}")
                 if gr.keymap:
-                    parts.append(f"keymap={gr.keymap}")
+                    parts.append(f"keymap={_field(gr.keymap, 'the VNC keymap', spec, gr.span)}")
             add("vfb", _list([",".join(parts)]))
+    if hvm and g.parallel is not None:  # one port: xend hands the value to qemu-dm's -parallel
+        add("parallel", _q(serial_value(g.parallel)))
     if hvm and len(g.serials) == 1:
         add("serial", _q(serial_value(g.serials[0])))
     elif hvm and g.serials:  # RHEL 5's xm takes a list for several ports (ttyS0, ttyS1, ...)

@@ -21,7 +21,8 @@ from virtc.readback import Found, field_spans, new_guest, whole_file
 from virtc.schemas import load
 from virtc.source import SourceFile, Span
 
-from .spec import MAC, RATE, entry_items, normal_uuid, parse_disk, parse_pairs, parse_pci, parse_serial, parse_vif
+from .spec import (MAC, RATE, entry_items, normal_uuid, parse_disk, parse_pairs, parse_parallel, parse_pci,
+                   parse_serial, parse_vif)
 
 NAME = "xm"
 _UNNAMED = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -130,15 +131,15 @@ _TRUE, _FALSE = ("1", "yes", "y", "true", "on"), ("0", "no", "n", "false", "off"
 READ_KEYS = {"name", "uuid", "memory", "maxmem", "vcpus", "vcpu_avail", "cpus", "builder", "kernel",
              "ramdisk", "extra", "root", "bootloader", "bootargs", "boot", "pae", "acpi", "apic",
              "localtime", "on_poweroff", "on_reboot", "on_crash", "vnc", "vncunused", "vncdisplay",
-             "vnclisten", "vncpasswd", "keymap", "sdl", "vfb", "serial", "soundhw", "usb", "usbdevice",
-             "vif", "disk", "cdrom", "fda", "fdb", "pci", "device_model", "device_model_override"}
+             "vnclisten", "vncpasswd", "keymap", "sdl", "vfb", "serial", "parallel", "hpet", "soundhw", "usb",
+             "usbdevice", "vif", "disk", "cdrom", "fda", "fdb", "pci", "device_model", "device_model_override"}
 # Keys whose value here means "not used": nothing to report when a file spells them out.
-NOTHING = {"viridian": "0", "rtc_timeoffset": "0", "parallel": "none", "stdvga": "0", "isa": "0",
-           "nographic": "0", "hpet": "0", "hap": "1", "shadow_memory": "0", "nics": "-1", "vncviewer": "0",
-           "vncconsole": "0", "blkif": "0", "netif": "0", "tpmif": "0", "dhcp": "off", "interface": "eth0",
-           "features": "", "ip": "", "gateway": "", "netmask": "", "hostname": "", "ioports": "[]",
-           "irq": "[]", "usbport": "[]", "vtpm": "[]", "access_control": "[]", "cpu_weight": "256",
-           "cpu_cap": "0", "guest_os_type": "default", "monitor": "0", "opengl": "0"}
+NOTHING = {"viridian": "0", "rtc_timeoffset": "0", "stdvga": "0", "isa": "0", "nographic": "0", "hap": "1",
+           "shadow_memory": "0", "nics": "-1", "vncviewer": "0", "vncconsole": "0", "blkif": "0",
+           "netif": "0", "tpmif": "0", "dhcp": "off", "interface": "eth0", "features": "", "ip": "",
+           "gateway": "", "netmask": "", "hostname": "", "ioports": "[]", "irq": "[]", "usbport": "[]",
+           "vtpm": "[]", "access_control": "[]", "cpu_weight": "256", "cpu_cap": "0",
+           "guest_os_type": "default", "monitor": "0", "opengl": "0"}
 
 
 def _int(v) -> int | None:
@@ -210,6 +211,7 @@ class _Reader:
         self.doc, self.src, self.found = doc, src, found
         self.fields: dict = {}
         self.name = ""
+        self.maxvcpus_read = ""  # what became of a Xen 4 maxvcpus key, for its VF009
 
     def entry(self, key: str, field: str | None = None):
         e = self.doc.get(key)
@@ -247,7 +249,8 @@ class _Reader:
         boot = self.boot(hvm)
         kw = dict(memory_kib=(memory or 128) * 1024, maxmem_kib=maxmem * 1024, vcpus=vcpus,
                   max_vcpus=max_vcpus, cpuset=self.cpuset(), disks=disks, nics=nics, pci=self.pci(),
-                  graphics=self.graphics(hvm), serials=self.serials(hvm), boot=Boot(*boot),
+                  graphics=self.graphics(hvm), serials=self.serials(hvm), parallel=self.parallel(hvm),
+                  hpet=self.hpet(hvm), boot=Boot(*boot),
                   clock="localtime" if _flag(self.value("localtime", "clock")) else "utc",
                   uuid=uuid, uuid_auto=uuid_auto, features=features,
                   # PV drivers in an HVM guest: a netfront NIC, or a disk on the Xen bus (xvd*)
@@ -300,14 +303,24 @@ class _Reader:
     def vcpus(self) -> tuple[int, int]:
         """(online at start, maximum). xend's spelling: vcpus = maximum, vcpu_avail = the
         bitmask of the vCPUs online at start (as config() writes them). Xen 4's spelling,
-        vcpus = online and maxvcpus = maximum, is read as Xen 4 means it (VF009 names it)."""
+        vcpus = online and maxvcpus = maximum, is read as Xen 4 means it (VF009 names it, and
+        says so); a maxvcpus that is no count, or below vcpus (which xl and libvirt refuse),
+        is not read (VF009 says why)."""
         top = _int(self.value("vcpus", "vcpus"))
         top = top if top is not None and top > 0 else 1
         later = self.entry("maxvcpus", "vcpus")
         most = _int(later.value) if later is not None else None
-        if most is not None and most >= top:
-            return top, most
+        if later is not None:
+            self.maxvcpus_read = ("read as the maximum vCPUs" if most is not None and most >= top else
+                                  f"not read: {later.value!r} is no count of vCPUs" if most is None or most <= 0 else
+                                  f"not read: it is below vcpus = {top}, which Xen 4 refuses")
         e = self.entry("vcpu_avail", "vcpus")
+        if most is not None and most >= top:
+            if e is not None:
+                self.ignored(f"vcpu_avail = {e.value!r} beside maxvcpus (read: vcpus = {top} online of "
+                             f"maxvcpus = {most})", e.key_span, hint="keep one spelling: RHEL 5's is vcpus = "
+                             "MAXIMUM and vcpu_avail = ONLINE-MASK")
+            return top, most
         if e is None:
             return top, top
         mask = _int(e.value)
@@ -484,33 +497,28 @@ class _Reader:
         return tuple(out)
 
     def graphics(self, hvm: bool) -> tuple:
-        out = []
+        """The guest's display. HVM: the device model's, from the top-level keys (vnc = 1,
+        vncunused, vncdisplay, vnclisten, vncpasswd, keymap, sdl = 1). PV: a framebuffer
+        device, from `vfb = [ "type=vnc,..." ]`, or, when there is no vfb entry, from the
+        same top-level keys: RHEL 5.0's xend took the PV framebuffer that way, later
+        releases turn them into a vfb device still (the guide's PV example, §34.12 lines
+        5914-5926, has vnc = 1 and vncunused = 1; libvirt reads them so for xend's config
+        format 2), and a top-level keymap applies to a vfb that names none."""
         if hvm:
-            vnc = self.entry("vnc", "vnc")
-            if vnc is not None and _flag(vnc.value):
-                port = None
-                display = _int(self.value("vncdisplay"))
-                unused = _flag(self.value("vncunused"))
-                if unused is False:
-                    if display is not None and display >= 0:
-                        port = 5900 + display
-                    else:
-                        self.ignored("vncunused = 0 without vncdisplay (the port is 5900 + the domain id)",
-                                     self.entry("vncunused").key_span)
-                out.append(Graphics("vnc", _str(self.value("vnclisten")) or None, port,
-                                    _str(self.value("vncpasswd")) or None, _str(self.value("keymap")) or None,
-                                    vnc.span))
-            sdl = self.entry("sdl", "sdl")
-            if sdl is not None and _flag(sdl.value):
-                out.append(Graphics("sdl", None, None, None, None, sdl.span))
-            return tuple(out)
+            return self.top_level_graphics()
+        e = self.entry("vfb")
+        items = entry_items(e) if e is not None else []
+        if not items:
+            return self.top_level_graphics()
+        self.fields.setdefault("vnc", e.span)
         for key in ("vnc", "sdl"):
-            e = self.entry(key)
-            if e is not None and _flag(e.value):
-                self.ignored(f"{key} = {e.value!r} on a para-virtualized guest, whose display is a vfb",
-                             e.key_span, hint=f'write vfb = [ "type={key}" ]')
-        e = self.entry("vfb", "vnc")
-        for text, span in (entry_items(e) if e is not None else []):
+            x = self.entry(key)
+            if x is not None and _flag(x.value):
+                self.ignored(f"{key} = {x.value!r} beside vfb (xend makes the framebuffer from the vfb entry)",
+                             x.key_span, hint=f"remove {key} = {x.value!r}; the vfb entry gives the display")
+        keymap = _str(self.value("keymap")) or None
+        out = []
+        for text, span in items:
             spec = parse_pairs(text)
             kind = spec.get("type")
             if kind not in ("vnc", "sdl"):
@@ -526,7 +534,28 @@ class _Reader:
             if _flag(spec.get("vncunused", "1")) is False and display is not None and display >= 0:
                 port = 5900 + display
             out.append(Graphics("vnc", spec.get("vnclisten") or None, port, spec.get("vncpasswd") or None,
-                                spec.get("keymap") or None, span))
+                                spec.get("keymap") or keymap, span))
+        return tuple(out)
+
+    def top_level_graphics(self) -> tuple:
+        out = []
+        vnc = self.entry("vnc", "vnc")
+        if vnc is not None and _flag(vnc.value):
+            port = None
+            display = _int(self.value("vncdisplay"))
+            unused = _flag(self.value("vncunused"))
+            if unused is False:
+                if display is not None and display >= 0:
+                    port = 5900 + display
+                else:
+                    self.ignored("vncunused = 0 without vncdisplay (the port is 5900 + the domain id)",
+                                 self.entry("vncunused").key_span)
+            out.append(Graphics("vnc", _str(self.value("vnclisten")) or None, port,
+                                _str(self.value("vncpasswd")) or None, _str(self.value("keymap")) or None,
+                                vnc.span))
+        sdl = self.entry("sdl", "sdl")
+        if sdl is not None and _flag(sdl.value):
+            out.append(Graphics("sdl", None, None, None, None, sdl.span))
         return tuple(out)
 
     def serials(self, hvm: bool) -> tuple:
@@ -549,6 +578,51 @@ class _Reader:
                 self.ignored(f"the {spec.extra} of serial {text!r}", span)
             out.append(Serial(spec.kind, spec.path, spec.host, spec.port, spec.server, span))
         return tuple(out)
+
+    def parallel(self, hvm: bool):
+        """The parallel port: one value, as qemu-dm's -parallel takes it ("none": no port)."""
+        e = self.entry("parallel", "parallel")
+        if e is None:
+            return None
+        items = entry_items(e)
+        specs = [(parse_parallel(text), text, span) for text, span in items]
+        if not hvm:
+            if any(spec.kind for spec, _, _ in specs):
+                self.ignored("parallel on a para-virtualized guest (an HVM device model setting)", e.key_span)
+            return None
+        out = None
+        for spec, text, span in specs:
+            if spec.problem:
+                self.ignored(f"parallel {text!r} ({spec.problem})", span)
+            if spec.kind is None:
+                continue
+            if out is not None:
+                self.ignored(f"parallel {text!r} (virtc models one parallel port, as xm's `parallel` holds one)",
+                             span)
+                continue
+            if spec.extra:
+                self.ignored(f"the {spec.extra} of parallel {text!r}", span)
+            out = Serial(spec.kind, spec.path, spec.host, spec.port, spec.server, span)
+        return out
+
+    def hpet(self, hvm: bool) -> bool | None:
+        """hpet = 1|0: whether an HVM guest has the virtual HPET. xend reads it from RHEL 5.7
+        on (RHEL 5.11 Technical Notes §2.46: "if running under Red Hat Enterprise Linux 5.7
+        or newer, ... add the hpet=0 option" against time drift of RHEL 6 HVM guests);
+        without the key the hypervisor's default stands, which virtc leaves unsaid. libvirt
+        maps it to <clock><timer name='hpet' present='yes|no'/> (xen_common.c, a tristate)."""
+        e = self.entry("hpet", "hpet")
+        if e is None:
+            return None
+        value = _int(e.value)
+        if not hvm:
+            if value:
+                self.ignored("hpet on a para-virtualized guest (an HVM timer)", e.key_span)
+            return None
+        if value is None:
+            self.ignored(f"hpet = {e.value!r} (xend's set_int takes 0 or 1)", e.value_span)
+            return None
+        return value != 0
 
     def sound(self, hvm: bool) -> str | None:
         e = self.entry("soundhw", "sound")
@@ -590,7 +664,7 @@ class _Reader:
         for key in sorted({e.key for e in self.doc.entries}):
             e = self.doc.get(key)
             if key in later:
-                read = " (read as the maximum vCPUs)" if key == "maxvcpus" else ""
+                read = f" ({self.maxvcpus_read})" if key == "maxvcpus" and self.maxvcpus_read else ""
                 self.found.diagnostics.append(warning(
                     "VF009", f"{key} is Xen 4's key (xl, or Xen 4's xm), not RHEL 5's: Xen 3.1's xend ignores "
                              f"it{read}", e.key_span,

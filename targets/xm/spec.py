@@ -1,8 +1,8 @@
-"""The small formats inside xm config values: disk, vif, vfb, pci and serial specs, and
-the uuid. One parser, used by the format rules (compiler/rules/xmfile.py), which report
-what is wrong with a spec, and by the xm reader (targets/xm.py), which turns a good spec
-into model values. Nothing here raises on any input: a spec that cannot be read comes
-back with a `problem` instead.
+"""The small formats inside xm config values: disk, vif, vfb, pci, serial and parallel
+specs, and the uuid. One parser, used by the format rules (compiler/rules/xmfile.py),
+which report what is wrong with a spec, and by the xm reader (targets/xm.py), which turns
+a good spec into model values. Nothing here raises on any input: a spec that cannot be
+read comes back with a `problem` instead.
 
 The grammar is xend's (Xen 3.x on RHEL 5, guide §31) with libvirt's readings where xend
 is silent: a disk is `SOURCE,TARGET[:cdrom|:disk],MODE[,BACKEND]` split on commas with no
@@ -294,6 +294,17 @@ def parse_serial(text: str) -> SerialSpec:
     """An HVM serial value, as qemu-dm takes it: pty, null, stdio, vc, none, file:PATH,
     pipe:PATH, unix:PATH[,server,nowait], tcp|telnet:HOST:PORT[,server,nowait],
     udp:HOST:PORT[@BINDHOST:PORT], or a host device path (/dev/ttyS0)."""
+    return parse_chardev(text, "serial")
+
+
+def parse_parallel(text: str) -> SerialSpec:
+    """An HVM parallel value: qemu-dm's -parallel takes the same character devices as
+    -serial (none, pty, a host device such as /dev/parport0, file:PATH, tcp:HOST:PORT ...),
+    and libvirt's Xen driver reads both with one parser."""
+    return parse_chardev(text, "parallel")
+
+
+def parse_chardev(text: str, what: str) -> SerialSpec:
     value = text.strip()
     if value in ("pty", "null", "stdio", "vc"):
         return SerialSpec(value)
@@ -303,19 +314,19 @@ def parse_serial(text: str) -> SerialSpec:
         return SerialSpec("dev", path=value)
     kind, sep, rest = value.partition(":")
     if not sep:
-        return SerialSpec(None, problem=f"serial {value!r} is not pty, null, stdio, vc, a device path "
+        return SerialSpec(None, problem=f"{what} {value!r} is not pty, null, stdio, vc, a device path "
                                         "or KIND:ADDRESS")
     if kind in ("file", "pipe"):
-        return SerialSpec(kind, path=rest) if rest else SerialSpec(None, problem=f"serial {kind}: has no path")
+        return SerialSpec(kind, path=rest) if rest else SerialSpec(None, problem=f"{what} {kind}: has no path")
     options = rest.split(",")
     flags = [o.strip() for o in options[1:]]
     unknown = [f for f in flags if f not in ("server", "nowait")]
     if unknown:
-        return SerialSpec(None, problem=f"unknown serial option {unknown[0]!r}")
+        return SerialSpec(None, problem=f"unknown {what} option {unknown[0]!r}")
     server = "server" in flags
     if kind == "unix":
         return SerialSpec(kind, path=options[0], server=server) if options[0] else SerialSpec(
-            None, problem="serial unix: has no path")
+            None, problem=f"{what} unix: has no path")
     if kind in ("tcp", "telnet", "udp"):
         address, extra = options[0], None
         if kind == "udp" and "@" in address:
@@ -323,7 +334,7 @@ def parse_serial(text: str) -> SerialSpec:
             extra = f"UDP bind side {bind}"
         m = _ENDPOINT.match(address)
         if not m or not 0 < int(m.group("port")) <= 65535:
-            return SerialSpec(None, problem=f"serial {kind}: {address!r} is not HOST:PORT with a port 1-65535")
+            return SerialSpec(None, problem=f"{what} {kind}: {address!r} is not HOST:PORT with a port 1-65535")
         return SerialSpec(kind, host=m.group("host") or None, port=int(m.group("port")), server=server,
                           extra=extra)
-    return SerialSpec(None, problem=f"unknown serial type {kind!r}")
+    return SerialSpec(None, problem=f"unknown {what} type {kind!r}")

@@ -137,7 +137,7 @@ def _reported(kind: str, name: str) -> frozenset:
 
 def _schemas_present() -> bool:
     from virtc.targets.libvirt import schema
-    return schema.schema_dir(None) is not None
+    return os.path.exists(schema.schema_path("domain.rng"))
 
 
 def _xfail(params, known: dict) -> list:

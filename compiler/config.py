@@ -7,8 +7,6 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 
-import jsonschema
-
 from virtc.schemas import load
 
 from .diagnostics import Diagnostic, Severity, error
@@ -82,6 +80,8 @@ def load_config(path: str | None, start: str, known_rules) -> tuple[Config, list
     else:
         data = section
     diags = []
+    import jsonschema  # here, not at the top: most runs have no configuration to validate
+
     validator = jsonschema.Draft202012Validator(load("config.schema.json"))
     for err in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
         if err.validator == "additionalProperties":

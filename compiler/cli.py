@@ -11,8 +11,10 @@ from typing import List, Optional
 
 import typer
 
-from . import __version__, api, progress
-from .build import BuildError
+# The library (virtc.api, and through it the compiler, the rules and the formats) is
+# imported by the commands that use it, not here: `virtc --version` and `virtc --help`
+# load none of it, and each command only what it needs.
+from . import __version__, progress
 from .diagnostics import Severity
 from .report import FORMATS, render
 
@@ -149,6 +151,8 @@ def check(files: List[str] = typer.Argument(..., help=".virt files to check"),
           fail_level: FailLevel = FAIL_LEVEL,
           config: Optional[str] = CONFIG):
     """Check .virt files and print diagnostics; write nothing."""
+    from . import api
+
     reports = _reports(format)
     result = api.check(files, config=config)
     _write_reports(result, reports)
@@ -223,6 +227,8 @@ def build(files: List[str] = typer.Argument(..., help=".virt files to compile"),
           fail_level: FailLevel = FAIL_LEVEL,
           config: Optional[str] = CONFIG):
     """Compile .virt files into the files each host needs (all or nothing)."""
+    from . import api
+
     reports = _reports(format)
     known = {"model", *api.target_names()}
     for e in emit:
@@ -280,6 +286,8 @@ def lint(paths: List[str] = typer.Argument(None, help="Existing config files or 
          fail_level: FailLevel = FAIL_LEVEL,
          config: Optional[str] = CONFIG):
     """Read existing configs (never executing them) and check them with every rule."""
+    from . import api
+
     reports = _reports(format)
     paths = _existing_inputs(paths, root, capabilities)
     start = time.monotonic()
@@ -310,6 +318,8 @@ def convert(file: str = typer.Argument(..., help="An xm config (/etc/xen/NAME) o
                                                        help="`virsh capabilities` XML of the target host."),
             format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
     """Convert one guest between xm config and libvirt domain XML."""
+    from . import api
+
     for p in [file, *([capabilities] if capabilities else [])]:
         if not os.path.isfile(p):
             typer.echo(f"error: {p}: no such file", err=True)
@@ -335,6 +345,8 @@ def import_cmd(paths: List[str] = typer.Argument(None, help="Existing config fil
                force: bool = typer.Option(False, "--force", help="Replace OUTPUT if it exists."),
                format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
     """Write the hosts and guests of existing configs as one .virt file."""
+    from . import api
+
     paths = _existing_inputs(paths, root, capabilities)
     result = api.import_(paths, root, capabilities, output, force)
     text = render([d for d in result.diagnostics if d.severity.name == "ERROR" or d.code == "VF006"],
@@ -375,7 +387,9 @@ def plan(files: List[str] = typer.Argument(..., help=".virt files to compile"),
          fail_level: FailLevel = FAIL_LEVEL,
          config: Optional[str] = CONFIG):
     """Show, as a unified diff, what `build -o DIR` would change in DIR; write nothing."""
+    from . import api
     from . import plan as _plan
+    from .build import BuildError
 
     def fail(code: int) -> typer.Exit:  # errors are 1 in detailed mode, whatever their kind
         return typer.Exit(1 if detailed_exitcode and code else code)
@@ -456,12 +470,14 @@ def fmt_cmd(files: List[str] = typer.Argument(..., help=".virt files or folders 
 def main() -> None:
     try:
         app(standalone_mode=True)
-    except BuildError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     except SystemExit:
         raise
     except Exception as exc:  # a bug in virtc: say so, exit 2, no traceback for users
+        from .build import BuildError
+
+        if isinstance(exc, BuildError):  # the output folder cannot be written: not a bug
+            typer.echo(f"error: {exc}", err=True)
+            sys.exit(2)
         typer.echo(f"internal error: {type(exc).__name__}: {exc}\n"
                    "please report this with the input that caused it (set VIRTC_DEBUG=1 for a traceback)",
                    err=True)

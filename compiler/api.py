@@ -6,10 +6,6 @@ import os
 import re
 from contextlib import contextmanager
 
-from virtc import targets
-from virtc.targets import registry
-
-from . import build as _build
 from . import progress
 from .checker import run_rules, suppressions
 from .config import Selection, load_config
@@ -24,7 +20,12 @@ from .resolve import compile_sources
 from .ruleset import resolve_code
 
 
+# The formats (virtc.targets: readers, emitters, their rules) and the writer of output
+# trees are imported by the functions that use them: `virtc check` needs none of them.
+
 def target_names() -> list[str]:
+    from virtc.targets import registry
+
     return list(registry())
 
 
@@ -91,6 +92,8 @@ def _check(files: list[str], texts: dict[str, str] | None, config: str | None,
 
 def detect_format(path: str) -> str | None:
     """The format of the file at `path` in a host's tree (relative to its root), or None."""
+    from virtc import targets
+
     fmt = targets.placed(path.replace(os.sep, "/"))
     return fmt.name if fmt is not None else None
 
@@ -144,6 +147,8 @@ def import_(paths: list[str], roots: list[str] = (), capabilities: str | None = 
 def _finished(out: Outcome, start: str) -> Outcome:
     """`out` after the configuration found from `start` and the suppressions of the files
     it read (convert and import, which run no model rules of their own)."""
+    from virtc import targets
+
     cfg = _configure(out, None, start)
     if cfg is not None:
         formats = {}
@@ -366,6 +371,8 @@ def build(files: list[str], output: str | None, targets: list[str] | None = None
           texts: dict[str, str] | None = None) -> Outcome:
     """Compile; if there is no error, emit and (when write) write the tree atomically.
     `texts` overrides the contents of `files` (stdin, an editor's buffer)."""
+    from . import build as _build
+
     out = check(files, texts, config=config, selection=selection)
     if out.model is None or out.has_errors:
         return out

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from virtc import targets
-
 from .config import Config
 from .diagnostics import Diagnostic
 from .model import Model
 from .rules.base import Context
-from .ruleset import all_rules, resolve_code
+from .ruleset import all_rules, area_rules, resolve_code
 from .source import SourceFile
 from .suppress import Suppression, collect, collect_in_file
 
@@ -43,7 +41,9 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
         return contexts[key]
 
     out: list[Diagnostic] = []
-    for rule_cls in all_rules():
+    # The formats' rules check documents and nothing else: without documents (a check of
+    # .virt files) they have nothing to see, and their formats need not even be loaded.
+    for rule_cls in all_rules() if documents else area_rules():
         if config.severity(rule_cls.code, rule_cls.severity) is None:
             continue  # off or not selected: not run at all (finalize() applies the other overrides)
         out.extend(rule_cls().run(context(rule_cls)))
@@ -82,6 +82,8 @@ def suppressions(syntax: dict, sources: dict[str, SourceFile],
         sups[path], problems = collect(tree, sources[path], resolve_code)
         meta += problems
     for path, name in (formats or {}).items():
+        from virtc import targets  # only lint and import have files of formats
+
         fmt = targets.by_name(name)
         if fmt.comments and path in sources:
             sups[path], problems = collect_in_file(sources[path], fmt.comments, resolve_code, fmt.trailing)

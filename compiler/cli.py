@@ -11,8 +11,10 @@ from typing import List, Optional
 
 import typer
 
-from . import __version__, api, progress
-from .build import BuildError
+# The library (virtc.api, and through it the compiler, the rules and the formats) is
+# imported by the commands that use it, not here: `virtc --version` and `virtc --help`
+# load none of it, and each command only what it needs.
+from . import __version__, progress
 from .diagnostics import Severity
 from .report import FORMATS, render
 
@@ -21,18 +23,14 @@ app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=No
 
 
 class _Argument(typer.core.TyperArgument):
-    """An argument shown by its metavar alone (typer would add `<list[str]>`)."""
+    """An argument shown by its metavar: `FILE...` when it takes several, in brackets in
+    the usage line when it is optional (typer writes `{FILE}` and drops the dots)."""
 
-    def display_type(self, ctx) -> str:
-        return ""
-
-    def _rich_display_name(self) -> str:
-        name = self.metavar or self.name.upper()
-        return f"{name}..." if self.nargs != 1 else name
-
-    def _usage_display_name(self) -> str:
-        name = self._rich_display_name()
-        return name if self.required else f"[{name}]"
+    def make_metavar(self, ctx=None, *, usage: bool = False) -> str:
+        name = self.metavar or (self.name or "").upper()
+        if self.nargs != 1:
+            name += "..."
+        return f"[{name}]" if usage and not self.required else name
 
 
 class _Command(typer.core.TyperCommand):
@@ -125,14 +123,14 @@ def _selection(select: list[str], ignore: list[str], extend: list[str]):
     def split(values):
         return [v for value in values for v in value.split(",") if v.strip()]
 
+    if not (select or ignore or extend):
+        return None  # (and the code list is not built)
     parts = {}
     for name, values in (("--select", select), ("--ignore", ignore), ("--extend-select", extend)):
         parts[name], bad = selectors(split(values), find_code)
         for v in bad:
             hint = did_you_mean(v, find_code.known())
             raise typer.BadParameter(f"'{v}' names no code" + (f"; {hint}" if hint else ""), param_hint=f"'{name}'")
-    if not (select or ignore or extend):
-        return None
     return Selection(parts["--select"] if select else None, parts["--ignore"], parts["--extend-select"])
 
 
@@ -270,6 +268,8 @@ def check(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
           statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
           output_file: Optional[str] = OUTPUT_FILE, stdin_filename: str = STDIN_NAME):
     """Check .virt files and print diagnostics; write nothing."""
+    from . import api
+
     out = _output(format, output_file, statistics, exit_zero, quiet)
     files, texts = _virt_inputs(files, stdin_filename)
     result = api.check(files, texts, config=config, selection=_selection(select, ignore, extend_select))
@@ -391,6 +391,8 @@ def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
           statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
           output_file: Optional[str] = OUTPUT_FILE, stdin_filename: str = STDIN_NAME):
     """Compile .virt files into the files each host needs (all or nothing)."""
+    from . import api
+
     reports = _output(format, output_file, statistics, exit_zero, quiet)
     selection = _selection(select, ignore, extend_select)
     files, texts = _virt_inputs(files, stdin_filename)
@@ -430,7 +432,7 @@ def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
 def _virt_inputs(files: list[str], stdin_name: str) -> tuple[list[str], dict[str, str] | None]:
     """The .virt files to compile: a folder stands for the *.virt files under it, '-' for
     stdin (read once, named `stdin_name`); a usage error (exit 2) for a folder with none."""
-    from .fmt import expand
+    from .loading import expand
 
     out, texts = [], None
     for f in files:
@@ -475,6 +477,8 @@ def lint(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing 
          statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
          output_file: Optional[str] = OUTPUT_FILE):
     """Read existing configs (never executing them) and check them with every rule."""
+    from . import api
+
     out = _output(format, output_file, statistics, exit_zero, quiet)
     selection = _selection(select, ignore, extend_select)
     paths = _existing_inputs(paths, root, capabilities)
@@ -508,6 +512,8 @@ def convert(file: str = typer.Argument(..., metavar="FILE", help="An xm config (
                                                        help="`virsh capabilities` XML of the target host."),
             format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
     """Convert one guest between xm config and libvirt domain XML."""
+    from . import api
+
     for p in [file, *([capabilities] if capabilities else [])]:
         if not os.path.isfile(p):
             typer.echo(f"error: {p}: no such file", err=True)
@@ -533,6 +539,8 @@ def import_cmd(paths: List[str] = typer.Argument(None, metavar="PATH", help="Exi
                force: bool = typer.Option(False, "--force", help="Replace OUTPUT if it exists."),
                format: Format = typer.Option(Format.full, "--format", help="How to print diagnostics.")):
     """Write the hosts and guests of existing configs as one .virt file."""
+    from . import api
+
     paths = _existing_inputs(paths, root, capabilities)
     result = api.import_(paths, root, capabilities, output, force)
     text = render([d for d in result.diagnostics if d.severity.name == "ERROR" or d.code == "VF006"],
@@ -576,7 +584,9 @@ def plan(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt file
          select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
          stdin_filename: str = STDIN_NAME):
     """Show, as a unified diff, what `build -o DIR` would change in DIR; write nothing."""
+    from . import api
     from . import plan as _plan
+    from .build import BuildError
 
     def fail(code: int) -> typer.Exit:  # errors are 1 in detailed mode, whatever their kind
         return typer.Exit(1 if detailed_exitcode and code else code)
@@ -659,12 +669,14 @@ def fmt_cmd(files: List[str] = typer.Argument(..., metavar="PATH", help=".virt f
 def main() -> None:
     try:
         app(standalone_mode=True)
-    except BuildError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     except SystemExit:
         raise
     except Exception as exc:  # a bug in virtc: say so, exit 2, no traceback for users
+        from .build import BuildError
+
+        if isinstance(exc, BuildError):  # the output folder cannot be written: not a bug
+            typer.echo(f"error: {exc}", err=True)
+            sys.exit(2)
         typer.echo(f"internal error: {type(exc).__name__}: {exc}\n"
                    "please report this with the input that caused it (set VIRTC_DEBUG=1 for a traceback)",
                    err=True)

@@ -8,8 +8,6 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 
-import jsonschema
-
 from virtc.schemas import load
 
 from .diagnostics import Diagnostic, Severity, error
@@ -139,6 +137,8 @@ def _load_config(path: str | None, start: str, known_rules) -> tuple[Config, lis
     else:
         data = section
     diags = []
+    import jsonschema  # here, not at the top: most runs have no configuration to validate
+
     validator = jsonschema.Draft202012Validator(load("config.schema.json"))
     for err in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
         if err.validator == "additionalProperties":

@@ -28,7 +28,9 @@ def finalize(diags: list[Diagnostic], config: Config | None = None,
     the suppression would have been used."""
     config = config or Config()
     sups = suppressions if config.inline_ignores else {}
-    active = {r.code for r in all_rules() if config.severity(r.code, r.severity) is not None}
+    active = set()
+    if sups and any(sups.values()):  # only a suppression asks which codes are on
+        active = {r.code for r in all_rules() if config.severity(r.code, r.severity) is not None}
     kept, unused = apply(_configured(diags, config), sups or {}, active)
     if not rules_ran:
         unused = []

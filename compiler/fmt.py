@@ -49,7 +49,7 @@ from lark.exceptions import UnexpectedInput
 from virtc import grammar
 
 from .diagnostics import Diagnostic
-from .loading import read_source
+from .loading import expand, read_source
 from .parse import _unescape, parse
 from .report import render
 from .source import SourceFile
@@ -536,17 +536,6 @@ def _write_atomically(path: str, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
-
-def expand(paths: list[str]) -> list[str]:
-    """Files as given; a folder stands for the .virt files under it."""
-    out = []
-    for p in paths:
-        if p != "-" and os.path.isdir(p):
-            out.extend(sorted(str(f) for f in Path(p).rglob("*.virt") if f.is_file()))
-        else:
-            out.append(p)
-    return out
 
 
 def _diff(before: str, after: str, name: str) -> str:

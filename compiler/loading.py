@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from .diagnostics import Diagnostic, Related, error
@@ -134,3 +135,14 @@ class _Loading:
                                         item.path.span, hint=f"looked for {target}"))
             return
         self.load(target, stack + [(key, item.span)])
+
+
+def expand(paths: list[str]) -> list[str]:
+    """Files as given; a folder stands for the .virt files under it."""
+    out = []
+    for p in paths:
+        if p != "-" and os.path.isdir(p):
+            out.extend(sorted(str(f) for f in Path(p).rglob("*.virt") if f.is_file()))
+        else:
+            out.append(p)
+    return out

@@ -343,17 +343,23 @@ def test_the_parser_itself_expands_no_entity(tmp_path):
         assert len(out) < 200
 
 
-def test_billion_laughs_stays_small_and_fast():
+def test_billion_laughs_stays_small():
     text = (RULE_CASES / "VF701" / "fail-billion-laughs.xml").read_text()
     tracemalloc.start()
-    start = time.perf_counter()
     found, diags = diagnose(text, "lol.xml")
-    elapsed = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert [d.code for d in diags] == ["VF701"]
-    assert peak < 2 * 1024 * 1024 and elapsed < 1.0, (peak, elapsed)
+    assert peak < 2 * 1024 * 1024, peak
     assert "lollol" not in repr(found)
+
+
+@pytest.mark.perf
+def test_billion_laughs_is_fast():
+    text = (RULE_CASES / "VF701" / "fail-billion-laughs.xml").read_text()
+    start = time.perf_counter()
+    diagnose(text, "lol.xml")
+    assert time.perf_counter() - start < 1.0
 
 
 def test_external_dtd_is_not_fetched():
@@ -511,6 +517,7 @@ def test_corpus_summary(capsys):
 
 # ---------------------------------------------------------------- scale
 
+@pytest.mark.perf
 def test_thousand_domain_xmls_are_fast(capsys):
     texts = []
     base = [(p.values[0], p.values[1]) for p in EXAMPLE_GUESTS]

@@ -584,6 +584,7 @@ def fleet(lines: int) -> str:
     return "\n".join(out) + "\n"
 
 
+@pytest.mark.perf
 @on_server
 async def test_latency_of_diagnostics_on_a_2000_line_file(client, tmp_path):
     text = fleet(2000)

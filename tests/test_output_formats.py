@@ -355,11 +355,48 @@ def test_a_report_that_cannot_be_written_exits_2(fleet):
     assert r.returncode == 2 and "cannot write no/such/folder/x.json" in r.stderr
 
 
-def run_tty(args, cwd, env, stdout_tty=True):
-    """virtc with stderr (and stdout) on a pseudo-terminal: (stdout, stderr, exit code)."""
+# virtc whose progress bar is drawn at each change of phase (the phase that ends, then the
+# one that starts) and when it stops, never by its timer: what a person sees of a run long
+# enough to draw the bar, whatever this machine's speed (the timer's first drawing waits
+# Bar.DELAY, which a quick run never reaches).
+_DRAW_EACH_PHASE = """
+import sys
+from virtc import progress
+from virtc.cli import main
+
+
+class Bar(progress.Bar):
+    DELAY = 3600.0
+
+    def draw(self):
+        self.stream.write("\\r" + self.line() + "\\033[K")
+        self.stream.flush()
+        self._drawn = True
+
+    def phase(self, name, total=None):
+        if self.name:
+            self.draw()
+        super().phase(name, total)
+        self.draw()
+
+    def stop(self):
+        self.draw()
+        super().stop()
+
+
+progress.Bar = Bar
+sys.argv[0] = "virtc"
+main()
+"""
+
+
+def run_tty(args, cwd, env, stdout_tty=True, draw_each_phase=False):
+    """virtc with stderr (and stdout) on a pseudo-terminal: (stdout, stderr, exit code).
+    draw_each_phase: the progress bar is drawn at each phase (_DRAW_EACH_PHASE)."""
     master, slave = pty.openpty()
     environ = {k: v for k, v in os.environ.items() if k not in ("CI", "NO_COLOR", "GITHUB_ACTIONS", "TERM")}
-    proc = subprocess.Popen([sys.executable, "-m", "virtc", *args], cwd=cwd, env={**environ, **env},
+    command = ["-c", _DRAW_EACH_PHASE] if draw_each_phase else ["-m", "virtc"]
+    proc = subprocess.Popen([sys.executable, *command, *args], cwd=cwd, env={**environ, **env},
                             stdout=slave if stdout_tty else subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL)
     os.close(slave)
     chunks = []
@@ -519,9 +556,11 @@ def test_check_prints_no_summary_line(fleet):
 
 def test_progress_bar_on_a_terminal_only(big_tree):
     _, tty, code = run_tty(["lint", "--root", "out", "--format", "concise"], big_tree, {"TERM": "xterm"},
-                           stdout_tty=False)
+                           stdout_tty=False, draw_each_phase=True)
     assert code == 0
-    assert re.search(r"\rreading \[#* *\] [\d,]+/[\d,]+ ", tty), tty[:300]
+    files = sum(1 for p in (big_tree / "out").rglob("*") if p.is_file() and not p.name.startswith("."))
+    assert re.search(rf"\rreading \[ +\] 0/{files:,} ", tty), tty[:300]
+    assert re.search(rf"\rreading \[#+\] {files:,}/{files:,} ", tty), tty[:300]
     assert f"\r{ESC}[K" in tty  # the bar's line is cleared before the summary
     assert SUMMARY.match(tty.rsplit(f"{ESC}[K", 1)[-1].strip()), tty[-300:]
     # not in CI, even on a terminal
@@ -533,10 +572,16 @@ def test_progress_bar_on_a_terminal_only(big_tree):
     assert ESC not in piped.stderr and "\r" not in piped.stderr and SUMMARY.match(piped.stderr.strip())
 
 
-def test_build_progress_bar_shows_the_files_written(big_tree):
-    _, tty, code = run_tty(["build", "fleet.virt", "-o", "out2"], big_tree, {"TERM": "xterm"}, stdout_tty=False)
-    assert code == 0 and "wrote " in tty
-    assert re.search(r"\r(writing \[|generating |checking )", tty), tty[:300]
+def test_build_progress_bar_shows_the_files_written(big_tree, tmp_path):
+    _, tty, code = run_tty(["build", str(big_tree / "fleet.virt"), "-o", "out2"], tmp_path, {"TERM": "xterm"},
+                           stdout_tty=False, draw_each_phase=True)
+    assert code == 0
+    written = int(re.search(r"; wrote ([\d,]+) files to out2", tty)[1].replace(",", ""))
+    phases = re.findall(r"\r(\w+)", tty)
+    assert [p for i, p in enumerate(phases) if p not in phases[:i]][:4] == \
+        ["compiling", "checking", "generating", "writing"], phases
+    assert re.search(rf"\rwriting \[ +\] 0/{written:,} ", tty), tty[:300]
+    assert re.search(rf"\rwriting \[#+\] {written:,}/{written:,} ", tty), tty[-600:]
 
 
 def test_bar_line():

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import ipaddress
 
-from lxml import etree
-
 from virtc.model import Disk, Guest, Host, Model, Network, Nic, Serial
 
 from ..format import Artifact
@@ -50,6 +48,8 @@ def emit(model: Model) -> list[Artifact]:
 
 def network_xml(net: Network) -> str:
     """A libvirt virtual network (guide §25 net-dumpxml), with its NAT or routed forward."""
+    from lxml import etree  # here: lxml is loaded by build, not by check
+
     root = etree.Element("network")
     _sub(root, "name", net.name)
     if net.forward != "none":
@@ -65,6 +65,8 @@ def network_xml(net: Network) -> str:
 
 
 def _sub(parent, tag, text=None, **attrs):
+    from lxml import etree
+
     el = etree.SubElement(parent, tag, {k.rstrip("_"): str(v) for k, v in attrs.items() if v is not None})
     if text is not None:
         el.text = str(text)
@@ -72,6 +74,8 @@ def _sub(parent, tag, text=None, **attrs):
 
 
 def domain_xml(g: Guest, host: Host) -> str:
+    from lxml import etree
+
     dom = etree.Element("domain", type="xen" if g.is_xen else "kvm")
     _sub(dom, "name", g.name)
     _sub(dom, "uuid", g.uuid)

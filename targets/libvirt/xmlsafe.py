@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
-from lxml import etree
+from functools import lru_cache
 
 from virtc.diagnostics import Diagnostic, error
 from virtc.documents import Document, Entry
@@ -45,11 +44,15 @@ FIX_DTD = ("remove the DOCTYPE: libvirt's XML has none, and virtc does not expan
            "(they can read local files or blow up to gigabytes)")
 
 
-def _parser() -> etree.XMLParser:
+def _parser() -> "etree.XMLParser":
+    from lxml import etree  # here: lxml is loaded by the commands that read XML, not by check
+
     return etree.XMLParser(**_PARSER_OPTIONS)
 
 
-_SHARED_PARSER = _parser()
+@lru_cache(maxsize=1)
+def _shared_parser() -> "etree.XMLParser":
+    return _parser()
 
 
 def parse(src: SourceFile) -> tuple["etree._Element | None", list[Diagnostic]]:
@@ -65,9 +68,11 @@ def parse(src: SourceFile) -> tuple["etree._Element | None", list[Diagnostic]]:
     if not text.strip():
         return None, [error("VF701", "the file is empty: an XML document needs a root element",
                             src.span(0, 1), hint="write the definition, e.g. with `virsh dumpxml NAME`")]
+    from lxml import etree
+
     data = text.encode("utf-8", "replace")
     try:
-        root = etree.fromstring(data, _SHARED_PARSER)
+        root = etree.fromstring(data, _shared_parser())
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (1, 1)
         return None, [error("VF701", f"not well-formed XML: {_clean(exc.msg)}", _point(src, line, col),

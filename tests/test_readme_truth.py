@@ -59,14 +59,26 @@ def test_the_version_has_one_source():
 
 
 def test_snippets_name_a_release_that_exists():
-    revs = set(re.findall(r"rev: (v[\d.]+)", README)) | set(re.findall(r"@(v[\d.]+)\"", README))
-    assert revs == {f"v{virtc.__version__}"}, revs
+    """The snippets pin release commits in pre-commit's frozen form (`rev: SHA  # frozen: vX`).
+
+    A commit is what a clone of this repository is sure to carry; the commit must exist and
+    hold the version the comment names, with the hooks file pre-commit reads.
+    """
+    pins = re.findall(r"rev: ([0-9a-f]{40})  # frozen: v([\d.]+)", README)
+    pins += re.findall(r"@([0-9a-f]{40})\"  # v([\d.]+)", README)
+    assert len(pins) == 2, pins
+    assert {version for _, version in pins} == {virtc.__version__}
+    assert not re.search(r"rev: v[\d.]+|@v[\d.]+\"", README), "a snippet pins a tag instead of a commit"
     if not (ROOT / ".git").exists() or shutil.which("git") is None:
         pytest.skip("not a git checkout")
-    tag = f"v{virtc.__version__}"
-    r = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}"], cwd=ROOT,
-                       capture_output=True, text=True)
-    if r.returncode != 0 and subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=ROOT,
-                                            capture_output=True, text=True).stdout.strip() == "true":
-        pytest.skip("a shallow clone has no tags")
-    assert r.returncode == 0, f"the README names {tag}, which is not a tag of this repository"
+    if subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=ROOT,
+                      capture_output=True, text=True).stdout.strip() == "true":
+        pytest.skip("a shallow clone lacks the release commit")
+    for sha, version in set(pins):
+        init = subprocess.run(["git", "show", f"{sha}:compiler/__init__.py"], cwd=ROOT,
+                              capture_output=True, text=True)
+        assert init.returncode == 0, f"the README pins {sha}, which is not a commit of this repository"
+        assert f'__version__ = "{version}"' in init.stdout, f"{sha} is not release {version}"
+        hooks = subprocess.run(["git", "show", f"{sha}:.pre-commit-hooks.yaml"], cwd=ROOT,
+                               capture_output=True, text=True)
+        assert hooks.returncode == 0 and "id: virtc-check" in hooks.stdout

@@ -30,11 +30,11 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+# the generator every bench script shares (run as a script, tests/bench is on the path)
+from bench_fleet import fleet
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(HERE))
-
-from bench_fleet import fleet  # noqa: E402  (the generator every bench script shares)
 
 README = ROOT / "README.md"
 START, END = "<!-- speed-table:start -->", "<!-- speed-table:end -->"
@@ -43,7 +43,7 @@ EXAMPLE = ROOT / "examples" / "xen-webfarm.virt"
 
 @dataclass(frozen=True)
 class Sizes:
-    check_small: int = 2_000      # guests (100 per ... see hosts())
+    check_small: int = 2_000      # guests, 20 per host (hosts())
     check_big: int = 20_000
     lint_guests: int = 1_000      # on lint_hosts Xen hosts: as many XMLs and xm configs
     lint_hosts: int = 10
@@ -466,7 +466,7 @@ def machine() -> str:
 
 
 def report(rows: list[Row], s: Sizes, where: str) -> str:
-    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    day = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (markdown(rows) + f"\nMeasured {day} on {where}; best of {s.repeat} whole processes per cell. "
             "Reproduce with `python tests/bench/table.py` (`--readme` rewrites this block).\n")
 

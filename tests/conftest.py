@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,6 +18,23 @@ EXAMPLES = ROOT / "examples"
 # files that expect findings are rule cases, under tests/cases/CODE/.
 FIXTURES = ROOT / "tests" / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# ---------------------------------------------------------------- property tests
+
+# A property test states how many examples it is worth (`examples(300)`); the default
+# profile runs a third of that, so the README's test command stays within minutes on two
+# cores, and `--hypothesis-profile thorough` runs the full count (HYPOTHESIS_PROFILE=thorough
+# does the same). Tests without a count get the profile's max_examples.
+settings.register_profile("virtc", max_examples=34)
+settings.register_profile("thorough", max_examples=100)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "virtc"))
+
+
+def examples(n: int) -> int:
+    """n examples under the thorough profile, a third of n (at least 20) by default; read
+    when a test module is imported, after --hypothesis-profile is applied."""
+    return max(20, n * settings.default.max_examples // 100)
 
 
 # ---------------------------------------------------------------- timing tests

@@ -24,6 +24,9 @@ from virtc.source import SourceFile
 from conftest import ROOT
 from test_output_formats import _valid, _validator, sarif_schema  # noqa: F401 (a fixture)
 
+# under xdist the tests of this module run on one worker: one site, built once for the module
+pytestmark = pytest.mark.xdist_group("docs")
+
 CODES = [r.code for r in all_rules()]
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

@@ -25,7 +25,7 @@ from virtc.resolve import Compiler, compile_sources
 from virtc.source import SourceFile, Span
 from virtc.syntax import Value
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, examples
 
 FLEETS = sorted(EXAMPLES.glob("*.virt"))
 OUT = "imported.virt"
@@ -342,7 +342,7 @@ guest web[00..01] on k { memory 512M; kernel-args "quiet"; description "#1 {{bra
 
 CARRIED = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40).filter(
     lambda s: all(c in "\n\t" or c.isprintable() for c in s))
-SETTINGS = dict(deadline=None, max_examples=300,
+SETTINGS = dict(deadline=None, max_examples=examples(300),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
@@ -660,7 +660,7 @@ def fleet_src(draw):
     return "\n".join(lines) + "\n"
 
 
-@settings(deadline=None, max_examples=150,
+@settings(deadline=None, max_examples=examples(150),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 @given(fleet_src())
 def test_generated_fleet_round_trip(src):

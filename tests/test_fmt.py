@@ -27,7 +27,7 @@ from virtc import api, modeljson
 from virtc.fmt import COMMENT_COLUMN, FormatError, format_text
 from virtc.grammar import lex
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, examples
 
 # ---------------------------------------------------------------- helpers
 
@@ -322,7 +322,7 @@ def _no_blank_lines(text: str) -> str:
     return "\n".join(ln for ln in text.splitlines() if ln.strip())
 
 
-@settings(max_examples=300, **SETTINGS)
+@settings(max_examples=examples(300), **SETTINGS)
 @given(layouts(with_comments=False))
 def test_one_layout_whatever_the_input_layout(case):
     """Without comments, only blank lines (kept, at most one) tell two layouts apart."""
@@ -332,7 +332,7 @@ def test_one_layout_whatever_the_input_layout(case):
     assert _no_blank_lines(fmt(text)) == _no_blank_lines(reference)
 
 
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=examples(150), **SETTINGS)
 @given(layouts())
 def test_generated_layouts_keep_meaning_comments_and_suppressions(case):
     path, text = case

@@ -15,6 +15,10 @@ from virtc import grammar
 from virtc.parse import parse
 from virtc.source import SourceFile
 
+# under xdist the tests of this module run on one worker: the LALR tables built once for the
+# module
+pytestmark = pytest.mark.xdist_group("grammar_tables")
+
 SHIPPED = files("virtc.grammar") / grammar.TABLES
 
 

@@ -25,7 +25,7 @@ from virtc.resolve import compile_sources
 from virtc.targets import elilo, grub, ifcfg, multipath, rclocal, registry, scsi_id, udev
 from virtc.units import format_kib
 
-from conftest import EXAMPLES, FIXTURES, ROOT
+from conftest import EXAMPLES, FIXTURES, ROOT, examples
 
 HOST_FILES = FIXTURES / "host"
 
@@ -530,13 +530,13 @@ def _exercise(path: str, text: str) -> None:
     ifcfg.assemble_bridges([found])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=st.sampled_from(sorted(READERS)), text=st.text())
 def test_arbitrary_text_never_raises(path, text):
     _exercise(path, text)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(600), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=st.sampled_from(sorted(READERS)), text=soup())
 def test_format_soup_never_raises(path, text):
     _exercise(path, text)

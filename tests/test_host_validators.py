@@ -31,6 +31,10 @@ from conftest import EXAMPLES, ROOT, need
 # What the examples lack: an Itanium host (ELILO), a multipath blacklist, an iSCSI
 # target, modprobe options, a KVM host without constant_tsc, serial consoles on both
 # hypervisors, udev LUN names, and guests whose own grub.conf virtc writes (os-kernel).
+# under xdist the tests of this module run on one worker: the bind mounts need their targets
+# on the real /etc (existing() creates and removes them): one worker at a time
+pytestmark = pytest.mark.xdist_group("host_validators")
+
 INLINE_FLEETS = {
     "itanium": """
 host itan1 {

@@ -26,7 +26,7 @@ from virtc.ruleset import all_rules
 from virtc.source import SourceFile
 from virtc.targets import by_name, cpuspeed, xend
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, examples
 from expect import expected, found
 
 CLEAN = FIXTURES / "hostconf"
@@ -328,7 +328,7 @@ _FORMAT_SOUP = st.lists(st.sampled_from([
     "9" * 5000, "\x00", "\u00e9", "\ufeff"]), max_size=60).map("".join)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.text(max_size=400))
 def test_arbitrary_text_never_raises(text):
     for reader in _ALL_READERS:
@@ -336,7 +336,7 @@ def test_arbitrary_text_never_raises(text):
         assert f.source.text == text
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=_FORMAT_SOUP)
 def test_format_soup_never_raises(text):
     for reader in _ALL_READERS:
@@ -352,7 +352,7 @@ def test_format_soup_never_raises(text):
 _VALUE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e, blacklist_characters="'\"`"), max_size=40)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(value=_VALUE)
 def test_any_value_virtc_writes_to_xend_config_reads_back(value):
     text = f"(vncpasswd {xend.sxp_value(value) if value else chr(39) * 2})\n"
@@ -361,7 +361,7 @@ def test_any_value_virtc_writes_to_xend_config_reads_back(value):
     assert f.diagnostics == []
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(value=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e, blacklist_characters="'\"\\`$#;"),
                      min_size=1, max_size=30))
 def test_any_value_virtc_writes_to_sysctl_and_modprobe_reads_back(value):

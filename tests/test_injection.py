@@ -57,6 +57,8 @@ from virtc.readers import read_text
 from virtc.resolve import compile_text
 from virtc.targets import grub, ifcfg, multipath, rclocal, scsi_id, udev, xend, xm
 
+from conftest import examples
+
 SETTINGS = dict(deadline=None, derandomize=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
@@ -984,7 +986,7 @@ def fleets(draw):
 COMPILED = []
 
 
-@settings(max_examples=200, **SETTINGS)
+@settings(max_examples=examples(200), **SETTINGS)
 @given(fleets())
 def test_hostile_fleet(fleet):
     src, lines_of, bad, vals = fleet
@@ -1074,7 +1076,7 @@ _SHELL_TEXT = st.one_of(st.text(), st.text(HOSTILE_CHARS), st.sampled_from(FRAGM
                         st.lists(st.sampled_from(FRAGMENTS)).map("".join))
 
 
-@settings(max_examples=200, **SETTINGS)
+@settings(max_examples=examples(200), **SETTINGS)
 @given(st.lists(_SHELL_TEXT, min_size=1, max_size=8))
 def test_shell_value_reads_back_in_bash(texts):
     ok = []
@@ -1088,7 +1090,7 @@ def test_shell_value_reads_back_in_bash(texts):
         assert _source_values(ok) == [t.encode("utf-8") for t in ok]
 
 
-@settings(max_examples=200, **SETTINGS)
+@settings(max_examples=examples(200), **SETTINGS)
 @given(_SHELL_TEXT)
 def test_sxp_value_reads_back_in_xend(text):
     if any(c in text for c in "'\n\r"):
@@ -1102,7 +1104,7 @@ def test_sxp_value_reads_back_in_xend(text):
     assert read_sxp(f"(key {written})") == [["key", text]]
 
 
-@settings(max_examples=200, **SETTINGS)
+@settings(max_examples=examples(200), **SETTINGS)
 @given(_SHELL_TEXT)
 def test_xm_q_reads_back_in_python_and_virconf(text):
     """An xm string reads back as written in xend's Python and in libvirt's virConf (which

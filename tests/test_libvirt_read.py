@@ -35,7 +35,7 @@ from virtc.source import SourceFile
 from virtc.targets import libvirt, xm
 
 import expect
-from conftest import CORPUS, EXAMPLES, FIXTURES, ROOT
+from conftest import CORPUS, EXAMPLES, FIXTURES, ROOT, examples
 
 RULE_CASES = ROOT / "tests" / "cases"
 CORPUS_DIRS = ("libvirt-domainxml/valid", "libvirt-domainxml/schema-invalid", "libvirt-domainxml/xen-libxl",
@@ -412,7 +412,7 @@ def _check_spans(text, diags):
         assert d.span is not None and 1 <= d.span.line <= lines and d.span.col >= 1, d
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(["domain", "network", "pool", "capabilities"]), st.lists(_xml_tree(), max_size=6))
 def test_random_xml_never_raises(root_tag, children):
     root = etree.Element(root_tag, type="xen" if root_tag == "domain" else "dir")
@@ -424,7 +424,7 @@ def test_random_xml_never_raises(root_tag, children):
     _check_spans(text, diags)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(st.text(), st.binary().map(lambda b: b.decode("latin-1")),
                  st.text(alphabet="<>/='\"&;!-[]?xdomainet \n", max_size=80)))
 def test_random_text_never_raises(text):

@@ -28,7 +28,7 @@ from virtc.source import SourceFile
 from virtc.targets.libvirt import schema
 from virtc.targets.libvirt.xmlsafe import elements, qname
 
-from conftest import CORPUS, EXAMPLES, ROOT, SHARED, need_shared
+from conftest import CORPUS, EXAMPLES, ROOT, SHARED, examples, need_shared
 
 GRAMMARS = ROOT / "schemas" / "libvirt-0.8"
 KIND = {"domain": "domain.rng", "network": "network.rng", "pool": "storagepool.rng"}
@@ -680,7 +680,7 @@ def _tree(draw, depth=0):
     return el
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(KIND)), st.lists(_tree(), max_size=5))
 def test_any_document_gets_at_most_one_finding_in_the_file(root_tag, children):
     root = etree.Element(root_tag, type="xen" if root_tag == "domain" else "dir")

@@ -21,6 +21,10 @@ from virtc import targets
 
 from conftest import ROOT
 
+# under xdist the tests of this module run on one worker: every example built once for the
+# module
+pytestmark = pytest.mark.xdist_group("lint")
+
 EXAMPLES = sorted((ROOT / "examples").glob("*.virt"))
 
 # ---------------------------------------------------------------- detection

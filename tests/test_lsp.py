@@ -36,6 +36,10 @@ except ImportError:  # the `test` extra installs them; CI must not silently skip
         raise
     pytest.skip("pygls / pytest-lsp not installed (pip install -e '.[test]')", allow_module_level=True)
 
+# under xdist the tests of this module run on one worker: the module's language servers and
+# their event loop are shared by its tests
+pytestmark = pytest.mark.xdist_group("lsp")
+
 LATENCY_LIMIT = 0.200  # seconds from an edit to fresh diagnostics on a 2,000-line file
 
 

@@ -32,6 +32,10 @@ from test_rules import CASE_FILES, _run
 # A fleet without findings; the same with sparse images (VS109, a warning unless a test's
 # virtc.toml says else); with a bridge that does not exist (VR003, an error, after which
 # no rule runs).
+# under xdist the tests of this module run on one worker: the corpus of every case and
+# example, and a 300-guest tree, made once for the module
+pytestmark = pytest.mark.xdist_group("output_formats")
+
 FLEET = """\
 host xen1 { hypervisor xen; memory 8G; bridge xenbr0 on eth0 }
 guest web[01..03] on xen1 {

@@ -12,6 +12,8 @@ from virtc.resolve import compile_text
 from virtc.source import SourceFile
 from virtc.syntax import GuestDecl, HostDecl, TemplateDecl
 
+from conftest import examples
+
 GOOD = """\
 # a fleet
 host xen1 {
@@ -107,14 +109,14 @@ words = st.sampled_from(["host", "guest", "template", "from", "on", "{", "}", ";
                          '"{name}"', "mac", "auto", "..", "(", "@", '"', "\\", "\t"])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(words, max_size=40).map(" ".join))
 def test_token_soup_never_raises(text):
     result = compile_text(text)
     assert all(d.code and d.message for d in result.diagnostics)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(max_size=200))
 def test_arbitrary_text_never_raises(text):
     result = compile_text(text)
@@ -122,7 +124,7 @@ def test_arbitrary_text_never_raises(text):
         assert result.diagnostics or text.strip() == ""
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.integers(0, len(GOOD)), st.integers(0, 20), st.text(max_size=5))
 def test_edits_of_a_valid_file_never_raise(pos, cut, insert):
     text = GOOD[:pos] + insert + GOOD[pos + cut:]

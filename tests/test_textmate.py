@@ -16,6 +16,10 @@ import pytest
 
 from conftest import EXAMPLES, ROOT, need
 
+# under xdist the tests of this module run on one worker: one node tokenizer run (the
+# session's `tokens`) serves every test
+pytestmark = pytest.mark.xdist_group("textmate")
+
 GRAMMAR = ROOT / "grammar" / "virtc.tmLanguage.json"
 EXTENSION = ROOT / "grammar" / "vscode"
 HELPER = ROOT / "tests" / "textmate"

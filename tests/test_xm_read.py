@@ -26,7 +26,7 @@ from virtc.ruleset import all_rules
 from virtc.model import Model
 from virtc.targets import libvirt, xm
 
-from conftest import EXAMPLES, FIXTURES, ROOT
+from conftest import EXAMPLES, FIXTURES, ROOT, examples
 from expect import expected, found
 
 RULE_CASES = ROOT / "tests" / "cases"
@@ -439,7 +439,7 @@ LITERALS = st.recursive(
     max_leaves=8)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(KEYS), LITERALS), max_size=12))
 def test_any_literal_values_read_without_raising(pairs):
     text = "".join(f"{k} = {v!r}\n" for k, v in pairs)
@@ -452,7 +452,7 @@ def test_any_literal_values_read_without_raising(pairs):
     convert.xm_to_xml(text, "/etc/xen/t")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=200))
 def test_any_text_reads_without_raising(text):
     findings(text)

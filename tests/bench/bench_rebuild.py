@@ -25,10 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_fleet import fleet  # noqa: E402
-
-from virtc import api  # noqa: E402
-from virtc.build import write_tree  # noqa: E402
+from bench_fleet import fleet
+from virtc import api
+from virtc.build import write_tree
 
 GUEST = "h0000-web001"  # the guest the rebuild changes
 
@@ -87,7 +86,7 @@ def main(argv=None) -> int:
                                                 stderr=subprocess.DEVNULL))
             re1 = timed(lambda: subprocess.run([*virtc, str(b), "-o", f"{tmp}/w"], check=True,
                                                stderr=subprocess.DEVNULL))
-            check = timed(lambda: subprocess.run([sys.executable, "-m", "virtc", "check", "-q", str(b)],
+            check = timed(lambda: subprocess.run([sys.executable, "-m", "virtc", "check", "-q", str(b)], check=False,
                                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             print(f"{'whole process':<40} {'s':>7} {'vs full':>8}")
             for name, t in [("virtc build, full (new folder)", full), ("virtc build, one guest changed", re1),

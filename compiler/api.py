@@ -7,6 +7,7 @@ import re
 from contextlib import contextmanager
 
 from . import progress
+from .atomic import write_file
 from .checker import run_rules, suppressions
 from .config import Selection, load_config
 from .diagnostics import Diagnostic, Severity, error
@@ -260,10 +261,7 @@ def _import(paths: list[str], roots: list[str], capabilities: str | None, output
                                          hint="choose another -o, or add --force"))
             out.text = None
             return out
-        tmp = f"{output}.virtc-tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, output)
+        write_file(output, text)
     return out
 
 

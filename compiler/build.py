@@ -1,21 +1,26 @@
 """Build: model -> artifacts of every target -> an output folder, all or nothing.
 
-The tree is written to a temporary folder next to the destination and renamed into
-place, so a reader never sees half a build and a failed build leaves the old output
-untouched. A folder is only replaced if virtc wrote it (it holds MANIFEST_NAME) or it
-is empty: a mistyped `-o` never deletes someone's files.
+The tree is written to a temporary folder next to the destination and swapped with it
+in one step (see swap), so a reader, or a kill at any moment, sees the old tree or the
+new one, never half of one, and a failed build leaves the old output untouched. A folder
+is only replaced if virtc wrote it (it holds MANIFEST_NAME) or it is empty: a mistyped
+`-o` never deletes someone's files. A rebuild writes only the files whose bytes changed;
+the others are hard links to the previous tree's (see _take_over).
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import posixpath
 import shutil
+import stat
 import tempfile
 
 from virtc.targets import Artifact, registry
 
 from . import progress
+from .atomic import fsync_dir, remove_stale
 from .diagnostics import Diagnostic, error
 from .model import Model
 from .owner import Owner
@@ -88,43 +93,172 @@ def manifest(arts: list[Artifact]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def read_manifest(dest: str) -> dict[str, str]:
+    """path -> sha256 of a file, or '-> TARGET' of a link, as the last build recorded it."""
+    out = {}
+    try:
+        with open(os.path.join(dest, MANIFEST_NAME), encoding="utf-8") as fh:
+            for line in fh:
+                line = line.rstrip("\n")
+                if line.startswith("link ") and " -> " in line:
+                    path, target = line[5:].split(" -> ", 1)
+                    out[path] = f"-> {target}"
+                elif "  " in line:
+                    sha, path = line.split("  ", 1)
+                    out[path] = sha
+    except (OSError, UnicodeDecodeError):
+        pass
+    return out
+
+
+def check_dest(dest: str) -> bool:
+    """Whether dest exists; BuildError when a build may not replace it."""
+    if not os.path.lexists(dest):
+        return False
+    if not os.path.isdir(dest):
+        raise BuildError(f"{dest} exists and is not a folder")
+    entries = os.listdir(dest)
+    if entries and MANIFEST_NAME not in entries:
+        raise BuildError(f"{dest} is not empty and was not written by virtc; "
+                         "choose another folder or empty it")
+    return True
+
+
 def write_tree(arts: list[Artifact], dest: str) -> None:
     """Write all artifacts to dest atomically (replacing a previous virtc build)."""
-    dest = os.path.abspath(dest)
+    # A symlinked output folder stays a symlink: the tree replaces the folder it points to.
+    dest = os.path.realpath(os.path.abspath(dest))
     parent = os.path.dirname(dest)
-    if os.path.exists(dest):
-        if not os.path.isdir(dest):
-            raise BuildError(f"{dest} exists and is not a folder")
-        entries = os.listdir(dest)
-        if entries and MANIFEST_NAME not in entries:
-            raise BuildError(f"{dest} is not empty and was not written by virtc; "
-                             "choose another folder or empty it")
+    exists = check_dest(dest)
+    before = _Previous(dest) if exists else None
     try:
         os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=".virtc-build-", dir=parent)
+        remove_stale(parent, trees=True)  # left by a killed build: provably stale
+        # The pid in the name is what lets a later build prove this folder stale.
+        tmp = tempfile.mkdtemp(prefix=f".virtc-build-{os.getpid()}-", dir=parent)
     except OSError as exc:
         raise BuildError(f"cannot create a folder in {parent}: {exc.strerror}") from exc
     progress.phase("writing", len(arts))
     try:
+        lines = []
+        folders = {tmp}
+        mode = _file_mode()
         for a in arts:
             progress.advance()
             full = os.path.join(tmp, *a.path.split("/"))
-            os.makedirs(os.path.dirname(full), exist_ok=True)
+            folder = os.path.dirname(full)
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
             if a.link is not None:
                 os.symlink(a.link, full)
-            else:
-                with open(full, "w", encoding="utf-8", newline="\n") as fh:
-                    fh.write(a.text)
+                lines.append(f"link {a.path} -> {a.link}")
+                continue
+            data = a.text.encode("utf-8")
+            sha = hashlib.sha256(data).hexdigest()
+            lines.append(f"{sha}  {a.path}")
+            if before is None or not before.take_over(a.path, sha, data, full, mode):
+                with open(full, "wb") as fh:
+                    fh.write(data)
+        # Written last, so its mtime is later than every file it describes (see _take_over).
         with open(os.path.join(tmp, MANIFEST_NAME), "w", encoding="utf-8") as fh:
-            fh.write(manifest(arts))
-        old = None
-        if os.path.exists(dest):
-            old = tempfile.mkdtemp(prefix=".virtc-old-", dir=parent)
-            os.rmdir(old)
-            os.rename(dest, old)
-        os.rename(tmp, dest)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:
+            fh.write("\n".join(lines) + "\n")
+        swap(tmp, dest, exists)
+    except BaseException as exc:  # KeyboardInterrupt too: never leave the temporary behind
         shutil.rmtree(tmp, ignore_errors=True)
-        raise BuildError(f"cannot write {dest}: {exc.strerror or exc}") from exc
+        if isinstance(exc, OSError):
+            raise BuildError(f"cannot write {dest}: {exc.strerror or exc}") from exc
+        raise
+    fsync_dir(parent)
+    shutil.rmtree(tmp, ignore_errors=True)  # now the old tree (or nothing)
+
+
+def _file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+class _Previous:
+    """The tree a rebuild replaces, and what its manifest says about each file."""
+
+    def __init__(self, dest: str):
+        self.dest = dest
+        self.sha = read_manifest(dest)
+        try:
+            self.written = os.stat(os.path.join(dest, MANIFEST_NAME)).st_mtime_ns
+        except OSError:
+            self.sha = {}
+
+    def take_over(self, path: str, sha: str, data: bytes, new: str, mode: int) -> bool:
+        """Hard-link the previous tree's file at `path` to `new` if its bytes are `data`;
+        False when it must be written. The manifest's sha256 says what the last build
+        wrote; the file's mtime says whether anyone changed it since: a file modified
+        before the manifest was written is as built, one modified after it is written
+        anew, and one in the same clock tick is compared byte for byte. The mode must be
+        the one a fresh file would get, so the tree is the same as a fresh build's."""
+        if self.sha.get(path) != sha:
+            return False
+        old = os.path.join(self.dest, *path.split("/"))
+        try:
+            st = os.lstat(old)
+            if (not stat.S_ISREG(st.st_mode) or st.st_size != len(data) or stat.S_IMODE(st.st_mode) != mode
+                    or st.st_mtime_ns > self.written):
+                return False
+            if st.st_mtime_ns == self.written:
+                with open(old, "rb") as fh:
+                    if fh.read() != data:
+                        return False
+            os.link(old, new)  # fails across filesystems or where links are not allowed
+        except OSError:
+            return False
+        return True
+
+
+def swap(tmp: str, dest: str, exists: bool) -> None:
+    """Put the complete tree at tmp in dest's place; afterwards tmp holds the old tree.
+
+    Why renameat2(RENAME_EXCHANGE): it swaps two folders in one system call, so dest is
+    always a complete tree, the old or the new, for a reader and after a kill; and dest
+    stays a plain folder, which rsync, cp -r, scp and `virtc plan` expect. The other
+    atomic way, dest as a symlink to versioned folders replaced by rename(2), would
+    change what dest is, and cannot turn an existing folder into a symlink atomically.
+    A missing or empty dest needs no exchange: rename(2) replaces an empty folder. Where
+    the kernel or the filesystem lacks RENAME_EXCHANGE (Linux before 3.15, NFS, other
+    systems) the fallback is two renames, with a moment where dest does not exist.
+    """
+    if not exists or not os.listdir(dest):
+        os.rename(tmp, dest)
+        os.mkdir(tmp)  # the caller removes it
+        return
+    if _exchange(tmp, dest):
+        return
+    aside = tmp + "_old"
+    os.rename(dest, aside)
+    try:
+        os.rename(tmp, dest)
+    except BaseException:
+        os.rename(aside, dest)
+        raise
+    os.rename(aside, tmp)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: str, b: str) -> bool:
+    """renameat2(a, b, RENAME_EXCHANGE); False when this system cannot do it."""
+    import ctypes  # only a build needs it
+
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):  # not Linux, or a C library without it
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), b)

@@ -492,10 +492,9 @@ def lint(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing 
 
 
 def _write_text(path: str, text: str) -> None:
-    tmp = f"{path}.virtc-tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    from .atomic import write_file
+
+    write_file(path, text)
 
 
 class Direction(str, enum.Enum):

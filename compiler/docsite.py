@@ -21,6 +21,7 @@ from html import escape
 from pathlib import Path
 
 from . import __version__
+from .atomic import write_file
 from .codes import AREAS, fix_kind, page_name
 from .limits import Limit, limits
 from .rules.base import Scope
@@ -375,9 +376,6 @@ def write(out_dir: str, cases: Path | None = None) -> list[str]:
     written = []
     for name, text in sorted(site(cases).items()):
         path = os.path.join(out_dir, name)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_file(path, text, newline="\n")
         written.append(name)
     return written

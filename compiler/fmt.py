@@ -38,9 +38,7 @@ import bisect
 import difflib
 import os
 import re
-import stat
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +46,7 @@ from lark.exceptions import UnexpectedInput
 
 from virtc import grammar
 
+from .atomic import write_file
 from .diagnostics import Diagnostic
 from .loading import expand, read_source
 from .parse import _unescape, parse
@@ -521,23 +520,6 @@ def plain_text(items: list[str | Block]) -> str:
 
 # ---------------------------------------------------------------- files (`virtc fmt`)
 
-def _write_atomically(path: str, text: str) -> None:
-    """Replace the file in one step (a temporary file beside it, renamed over it), keeping
-    its permissions."""
-    folder = os.path.dirname(os.path.abspath(path))
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    fd, tmp = tempfile.mkstemp(prefix=".virtc-fmt-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _diff(before: str, after: str, name: str) -> str:
     lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                  f"{name}\t(original)", f"{name}\t(formatted)")
@@ -583,7 +565,7 @@ def run(paths: list[str], check: bool = False, diff: bool = False, report: str =
                 stdout.write(out)
         elif out != text and not check and not diff:
             try:
-                _write_atomically(path, out)
+                write_file(path, out, newline="")
             except OSError as exc:
                 stderr.write(f"error: cannot write {path}: {exc.strerror or exc}\n")
                 changed -= 1

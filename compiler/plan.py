@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from virtc.targets import Artifact
 
-from .build import MANIFEST_NAME, BuildError
+from .build import MANIFEST_NAME, BuildError, read_manifest
 
 FILE_MODE, EXEC_MODE, LINK_MODE = "100644", "100755", "120000"
 
@@ -82,24 +82,6 @@ def read_tree(dest: str) -> dict[str, Entry]:
                     data = fh.read()
                 mode = EXEC_MODE if os.stat(full).st_mode & 0o111 else FILE_MODE
                 out[path] = Entry(mode, data)
-    return out
-
-
-def read_manifest(dest: str) -> dict[str, str]:
-    """path -> sha256 of a file, or '-> TARGET' of a link, as the last build recorded it."""
-    out = {}
-    try:
-        with open(os.path.join(dest, MANIFEST_NAME), encoding="utf-8") as fh:
-            for line in fh:
-                line = line.rstrip("\n")
-                if line.startswith("link ") and " -> " in line:
-                    path, target = line[5:].split(" -> ", 1)
-                    out[path] = f"-> {target}"
-                elif "  " in line:
-                    sha, path = line.split("  ", 1)
-                    out[path] = sha
-    except (OSError, UnicodeDecodeError):
-        pass
     return out
 
 

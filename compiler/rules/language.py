@@ -35,8 +35,9 @@ class InvalidSyntax(_Language):
     token starts with (`=`, `'`), a word that is not a keyword of the block it is in, or a
     value of the wrong kind (a word where a size is expected). The message says what was
     found and, in words, what the grammar takes there. After an error the statement is
-    skipped and the file parsed again, so one run reports every broken statement (up to
-    25 per file).
+    skipped and the file parsed again, so one run reports every broken statement: the
+    first 25 of a file one by one, then one more VP001 that counts the rest ("and 4,000
+    more syntax errors"); the rest of the file is still read.
 
     Why: a statement virtc cannot read cannot be checked or written; guessing what it
     meant would build a different guest. A fleet with a syntax error in any file is not

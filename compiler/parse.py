@@ -9,18 +9,33 @@ the first MAX_ERRORS errors are reported and one more diagnostic counts the rest
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from lark import Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 from virtc import grammar
 
 from .bounds import BOUNDS
 from .diagnostics import Diagnostic, error
 from .source import SourceFile, Span
 from .suggest import did_you_mean
-from .syntax import (Comment, FileSyntax, GuestDecl, HostDecl, Include, Opt, Range, Stmt,
-                     TemplateDecl, Value)
+from .syntax import (
+    Comment,
+    FileSyntax,
+    GuestDecl,
+    HostDecl,
+    Include,
+    Opt,
+    Range,
+    Stmt,
+    TemplateDecl,
+    Value,
+)
 
 MAX_ERRORS = BOUNDS["syntax_errors"].value  # reported one by one; the rest are counted
 MORE_ERRORS = "more syntax errors"  # the end of the message that counts them
@@ -379,7 +394,7 @@ def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
             line_start = True
         i += 1
     cuts.append(end)
-    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return [(a, b) for a, b in pairwise(cuts) if b > a]
 
 
 def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:

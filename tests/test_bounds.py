@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import ROOT
 from virtc import bounds, numbers
 from virtc.api import check, lint
 from virtc.bounds import BOUNDS, bound
@@ -57,7 +56,7 @@ def _run(text: str):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(field=st.sampled_from(FIELDS), number=HUGE)
 def test_huge_numbers_in_every_field_give_a_diagnostic_naming_the_limit(field, number):
-    template, kind = field
+    template, _ = field
     out = _run(template.format(N=number))  # never raises
     shown = [d.message for d in out.diagnostics]
     if "modprobe" in template:  # free text to the language: the rules read it capped, silently
@@ -151,7 +150,6 @@ def test_readme_lists_the_limits_of_the_table():
 
 def test_explain_shows_the_limits_of_its_code():
     from typer.testing import CliRunner
-
     from virtc.cli import app
 
     for code in ("VR042", "VF011"):

@@ -372,6 +372,10 @@ def explain(code: str = typer.Argument(..., metavar="CODE", help="A code (VS101,
         typer.echo(f"Checklist: {', '.join(rule.checklist)}")
     if source(rule):
         typer.echo(f"Source: {source(rule)}")
+    from .bounds import explain_table
+
+    if explain_table(rule.code):  # virtc's own limits this code reports (compiler/bounds.py)
+        typer.echo(f"Limits:\n{explain_table(rule.code)}\n")
     if rule.scope is Scope.LANGUAGE:
         typer.echo("A code of the language itself: it stops the build when it is an error, whatever the "
                    "configuration says of its severity.")

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .bounds import BOUNDS
 from .diagnostics import Diagnostic, Related, error
 from .source import SourceFile, Span
 from .syntax import FileSyntax, Include
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
+FILE_BYTES, FILE_LINES, INCLUDE_DEPTH = BOUNDS["file_bytes"], BOUNDS["file_lines"], BOUNDS["include_depth"]
+MAX_FILE_BYTES = FILE_BYTES.value
 
 # path -> the file's source, or None and why it cannot be used
 Loader = Callable[[str], "tuple[SourceFile | None, str | None]"]
@@ -27,6 +29,20 @@ class NotFound(str):
     exist'); any other problem is about a file that is there but cannot be used."""
 
 
+class OverLimit(str):
+    """A loader's problem for a file larger than virtc reads (VR042, not VR009)."""
+
+
+def over_limit(src: SourceFile) -> str | None:
+    """What makes a file's text too large for virtc (bounds.py), or None."""
+    if len(src.text) > FILE_BYTES.value:
+        return f"the file is larger than {FILE_BYTES.shown}, the most virtc reads"
+    lines = src.text.count("\n") + 1
+    if lines > FILE_LINES.value:
+        return f"the file has {lines:,} lines; virtc reads at most {FILE_LINES.value:,}"
+    return None
+
+
 def read_source(path: str) -> tuple[SourceFile | None, str | None]:
     """The loader of the file system: a file's text, or the reason it cannot be used."""
     try:
@@ -34,7 +50,7 @@ def read_source(path: str) -> tuple[SourceFile | None, str | None]:
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         return None, NotFound(getattr(exc, "strerror", None) or str(exc))
     if size > MAX_FILE_BYTES:
-        return None, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
+        return None, OverLimit(f"the file is larger than {FILE_BYTES.shown}, the most virtc reads")
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -103,6 +119,13 @@ class _Loading:
             return
         self.done.add(key)
         src, problem = (SourceFile(path, text), None) if text is not None else self.read(path)
+        if src is not None and over_limit(src):
+            src, problem = None, OverLimit(over_limit(src))
+        if isinstance(problem, OverLimit):
+            span = stack[-1][1] if stack else None
+            out.diags.append(error(FILE_BYTES.code, f"'{path}': {problem}", span,
+                                   hint="split it into files that include each other"))
+            return
         if src is None:
             span = stack[-1][1] if stack else None
             if span is not None:
@@ -128,6 +151,11 @@ class _Loading:
             related = tuple(Related(s, "included here") for _, s in stack if s is not None)
             self.out.diags.append(error("VR010", f"include cycle: {cycle}", item.span, related=related,
                                         hint="remove one of the includes in the cycle"))
+            return
+        if len(stack) + 1 >= INCLUDE_DEPTH.value:
+            self.out.diags.append(error(INCLUDE_DEPTH.code, f"includes nest more than {INCLUDE_DEPTH.value} deep "
+                                        f"here; virtc reads at most {INCLUDE_DEPTH.value} levels", item.span,
+                                        hint="include the files from one top-level file instead of a chain"))
             return
         _src, problem = self.read(target)
         if isinstance(problem, NotFound):

@@ -3,24 +3,47 @@
 The only module that touches Lark. Errors name what was expected in words
 ("a size such as 512M", "'}'"), never Lark's terminal names. To report more than
 one error per file, a failed statement is blanked out (positions kept) and the
-file is parsed again, up to MAX_ERRORS times.
+file is parsed again (a top-level declaration at a time, so the cost stays linear);
+the first MAX_ERRORS errors are reported and one more diagnostic counts the rest.
 """
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from lark import Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 from virtc import grammar
 
+from .bounds import BOUNDS
 from .diagnostics import Diagnostic, error
 from .source import SourceFile, Span
 from .suggest import did_you_mean
-from .syntax import (Comment, FileSyntax, GuestDecl, HostDecl, Include, Opt, Range, Stmt,
-                     TemplateDecl, Value)
+from .syntax import (
+    Comment,
+    FileSyntax,
+    GuestDecl,
+    HostDecl,
+    Include,
+    Opt,
+    Range,
+    Stmt,
+    TemplateDecl,
+    Value,
+)
 
-MAX_ERRORS = 25
+MAX_ERRORS = BOUNDS["syntax_errors"].value  # reported one by one; the rest are counted
+MORE_ERRORS = "more syntax errors"  # the end of the message that counts them
+
+
+def is_count(d: Diagnostic) -> bool:
+    """Whether `d` is the VP001 that counts the errors past MAX_ERRORS."""
+    return d.code == "VP001" and d.message.startswith("and ") and d.message.endswith(MORE_ERRORS)
 
 # Words for terminals; keywords are shown as themselves.
 TERMINAL_WORDS = {
@@ -86,11 +109,11 @@ def _keywords(names) -> list[str]:
 DECLARATIONS = ("host", "guest", "template", "include")
 
 
-def _open_block(text: str, pos: int) -> int | None:
+def _open_block(text: str, pos: int, start: int = 0) -> int | None:
     """Offset of the last '{' before `pos` that no '}' closes (strings and comments are
-    skipped), or None."""
+    skipped), or None. `start` is a place outside every block (a chunk's start)."""
     stack: list[int] = []
-    i = 0
+    i = start
     while i < pos:
         c = text[i]
         if c == '"':
@@ -132,21 +155,35 @@ def _unescape(body: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
+def _word_before(text: str, pos: int) -> str:
+    """The word that ends before `pos`, over blanks and line continuations; reads back only
+    as far as that word (not the whole prefix: that made building quadratic)."""
+    i = pos
+    while i > 0 and (text[i - 1] in " \t\r\n" or (text[i - 1] == "\\")):
+        i -= 1
+    end = i
+    while i > 0 and not text[i - 1].isspace() and text[i - 1] not in "{};":
+        i -= 1
+    return text[i:end]
+
+
 class _Builder:
     """Tree -> syntax dataclasses."""
 
     VALUE_RULES = {"size", "version", "version_or_string", "name_or_string", "switch"}
 
-    def __init__(self, src: SourceFile):
+    def __init__(self, src: SourceFile, offset: int = 0):
         self.src = src
+        self.offset = offset  # where the text Lark parsed starts in the file (a chunk's start)
 
     def span(self, node) -> Span:
+        o = self.offset
         if isinstance(node, Token):
-            return self.src.span(node.start_pos, node.end_pos)
+            return self.src.span(o + node.start_pos, o + node.end_pos)
         meta = node.meta
         if getattr(meta, "empty", True):
             return self.src.span(0, 0)
-        return self.src.span(meta.start_pos, meta.end_pos)
+        return self.src.span(o + meta.start_pos, o + meta.end_pos)
 
     def value(self, tok: Token) -> Value:
         text = tok.value
@@ -178,9 +215,9 @@ class _Builder:
 
     def header(self, tree: Tree) -> Span:
         """The declaration up to its opening brace."""
-        start = tree.meta.start_pos
-        brace = self.src.text.find("{", start, tree.meta.end_pos)
-        end = brace if brace > 0 else tree.meta.end_pos
+        start, stop = self.offset + tree.meta.start_pos, self.offset + tree.meta.end_pos
+        brace = self.src.text.find("{", start, stop)
+        end = brace if brace > 0 else stop
         while end > start and self.src.text[end - 1] in " \t":
             end -= 1
         return self.src.span(start, end)
@@ -199,10 +236,7 @@ class _Builder:
         rest = tree.children[1:-1]
         # "from" and "on" are anonymous; tell them apart by position in the source.
         for tok in rest:
-            before = self.src.text[:tok.start_pos].rstrip()
-            while before.endswith("\\"):  # a line continuation between keyword and name
-                before = before[:-1].rstrip()
-            if before.endswith("from"):
+            if _word_before(self.src.text, self.offset + tok.start_pos).endswith("from"):
                 template = self.value(tok)
             else:
                 host = self.value(tok)
@@ -257,10 +291,13 @@ def _statement_region(text: str, pos: int) -> tuple[int, int]:
     return start, end
 
 
-def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput) -> tuple[Diagnostic, int]:
-    """A diagnostic for one Lark error, and the offset where it happened."""
+def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
+                       end_of_text: int | None = None) -> tuple[Diagnostic, int]:
+    """A diagnostic for one Lark error, and the offset in the file where it happened. Lark
+    parsed the text from `base` to `end_of_text` (a chunk; by default the whole file)."""
+    eof = len(src.text) if end_of_text is None else end_of_text
     if isinstance(exc, UnexpectedCharacters):
-        pos = exc.pos_in_stream
+        pos = base + exc.pos_in_stream
         ch = src.text[pos]
         span = src.span(pos, pos + 1)
         if ch == '"':
@@ -278,19 +315,19 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput) -> tuple[Diagnosti
         tok = exc.token
         expected = exc.accepts or exc.expected
         if tok.type == "$END":
-            pos = len(src.text)
-            brace = _open_block(src.text, pos) if "RBRACE" in expected else None
+            pos = eof
+            brace = _open_block(src.text, pos, base) if "RBRACE" in expected else None
             if brace is not None:
                 return _unclosed(src, brace, "the end of the file"), pos
             span = src.span(max(pos - 1, 0), pos)
             return error("VP003", f"unexpected end of file; expected {_expected_phrase(expected)}", span), pos
-        pos = tok.start_pos
+        pos = base + tok.start_pos
         if "RBRACE" in expected and str(tok.value) in DECLARATIONS:
-            brace = _open_block(src.text, pos)
+            brace = _open_block(src.text, pos, base)
             if brace is not None:
-                line = src.text.count("\n", 0, pos) + 1
+                line = src.line_col(pos)[0]
                 return _unclosed(src, brace, f"`{tok.value}` on line {line}"), pos
-        end = tok.end_pos if tok.type != "_NL" else tok.start_pos + 1
+        end = base + (tok.end_pos if tok.type != "_NL" else tok.start_pos + 1)
         span = src.span(pos, end)
         hint = None
         keywords = _keywords(expected)
@@ -301,46 +338,182 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput) -> tuple[Diagnosti
                          hint=f"the keywords here: {', '.join(keywords)}"), pos
         return error("VP001", f"unexpected {_describe_token(tok)}; expected {_expected_phrase(expected)}", span), pos
     if isinstance(exc, UnexpectedEOF):
-        pos = len(src.text)
+        pos = eof
         return error("VP003", "unexpected end of file", src.span(max(pos - 1, 0), pos)), pos
     raise exc
 
 
 def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     """Parse one file. Returns the syntax tree and the syntax errors. With errors, the tree
-    is the rest of the file (the statements that failed left out), or None when too many
-    errors stopped the reading."""
+    is the rest of the file (the statements that failed left out), or None when a part of
+    the file could not be read past its error at all.
+
+    A file that parses is parsed once. One with errors is read again a top-level
+    declaration at a time (_chunks), so that re-reading after each error costs the size of
+    that declaration, not of the file: the cost stays proportional to the file, whatever
+    its number of errors. The first MAX_ERRORS are reported; one last VP001 counts the
+    others."""
+    try:
+        tree, comments = grammar.parse(src.text)
+    except UnexpectedInput:
+        return _recover(src)
+    builder = _Builder(src)
+    items = tuple(builder.item(c) for c in tree.children if isinstance(c, Tree))
+    return FileSyntax(src.path, items, tuple(Comment(t.value, builder.span(t)) for t in comments)), []
+
+
+_DECLARATION_LINE = re.compile(r"(?:host|guest|template|include)\b")
+
+
+def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) cut before each line that starts (in its first column) a declaration
+    while no block is open: the top-level declarations, each with the comments and blank
+    lines before the next. Strings and comments are skipped; one pass."""
+    cuts, depth, i = [start], 0, start
+    line_start = True
+    while i < end:
+        c = text[i]
+        if line_start and depth == 0 and i > start and _DECLARATION_LINE.match(text, i):
+            cuts.append(i)
+        line_start = False
+        if c == '"':
+            i += 1
+            while i < end and text[i] not in '"\n':
+                i += 2 if text[i] == "\\" else 1
+            if i < end and text[i] == "\n":
+                continue
+        elif c == "#":
+            nl = text.find("\n", i, end)
+            i = end if nl < 0 else nl
+            continue
+        elif c == "{":
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+        elif c == "\n":
+            line_start = True
+        i += 1
+    cuts.append(end)
+    return [(a, b) for a, b in pairwise(cuts) if b > a]
+
+
+def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     text = src.text
+    diags: list[Diagnostic] = []
+    more = 0  # errors past MAX_ERRORS: counted, not reported one by one
+    first_more: Span | None = None
+    items: list = []
+    comments: list = []
+    todo = _chunks(text, 0, len(text))
+    todo.reverse()
+    lost = False
+    while todo:
+        start, end = todo.pop()
+        got = _parse_chunk(src, start, end)
+        if got == "merge":  # the chunk ended inside a statement: read it with the next one
+            if todo:
+                nxt = todo.pop()
+                todo.append((start, nxt[1]))
+                continue
+            got = _parse_chunk(src, start, end, last=True)
+        found, result, rest = got
+        for d in found:
+            if len(diags) < MAX_ERRORS:
+                diags.append(d)
+            else:
+                more += 1
+                first_more = first_more or d.span
+        if rest is not None:  # a block was closed before a declaration: read on from there
+            todo.extend(reversed(_chunks(text, rest, end)))
+        if result is None:
+            lost = True
+            continue
+        items.extend(result[0])
+        comments.extend(result[1])
+    if more:
+        diags.append(error("VP001", f"and {more:,} {MORE_ERRORS}", first_more,
+                           hint=f"virtc reports the first {MAX_ERRORS} syntax errors of a file one by one; "
+                                "fix these and check again"))
+    if lost:
+        return None, diags
+    return FileSyntax(src.path, tuple(items), tuple(comments)), diags
+
+
+def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False):
+    """Parse text[start:end], blanking each statement that fails (offsets kept) and parsing
+    again. Returns "merge" when the chunk ends inside a statement (and is not the file's
+    last); else (its diagnostics, (items, comments) or None when it cannot be read past
+    an error, where to read on when a block was closed early or None)."""
+    text = src.text[start:end]
+    at_end = end >= len(src.text) or last
     diags: list[Diagnostic] = []
     seen_positions: set[int] = set()
     while True:
         try:
             tree, comments = grammar.parse(text)
         except UnexpectedInput as exc:
-            diag, pos = _syntax_diagnostic(src, exc)
-            if pos in seen_positions or len(diags) >= MAX_ERRORS:
-                break
+            if not at_end and _at_chunk_end(exc):
+                return "merge"
+            diag, pos = _syntax_diagnostic(src, exc, start, start + len(text))
+            rel = pos - start
+            if pos in seen_positions:
+                return diags, None, None
             seen_positions.add(pos)
             diags.append(diag)
-            if diag.code == "VP004" and pos >= len(text) and not text.endswith("}"):
+            if diag.code == "VP004" and rel >= len(text) and not text.endswith("}"):
                 text = text + "}"  # close the block at the end, and read what it holds
                 continue
-            if pos >= len(text):
-                break
-            if diag.code == "VP004" and pos > 0 and text[pos - 1] in " \t\n":
-                # close the block where the next declaration starts (offsets kept), and
-                # read on: the declarations below get their own findings
-                text = text[:pos - 1] + "}" + text[pos:]
-                continue
-            start, end = _statement_region(text, pos)
-            if end <= start:
-                end = min(len(text), pos + 1)
-            text = _blank(text, start, end)
+            if rel >= len(text):
+                return diags, None, None
+            if diag.code == "VP004" and rel > 0 and text[rel - 1] in " \t\n":
+                # close the block where the next declaration starts, read this part, and
+                # read the declarations below as chunks of their own
+                text = text[:rel - 1] + "}"
+                rest = pos
+                try:
+                    tree, comments = grammar.parse(text)
+                except UnexpectedInput:
+                    # the part holds another error: read it as a chunk ending at the block
+                    sub = _parse_closed(src, start, text)
+                    return diags + sub[0], sub[1], rest
+                builder = _Builder(src, start)
+                return diags, _built(builder, tree, comments), rest
+            a, b = _statement_region(text, rel)
+            if b <= a:
+                b = min(len(text), rel + 1)
+            text = _blank(text, a, b)
             continue
-        # With errors, the tree is what remains of the file once the statements that failed
-        # are blanked out (offsets kept): compiled and checked too (virtc.recovery).
-        builder = _Builder(src)
-        items = tuple(builder.item(c) for c in tree.children if isinstance(c, Tree))
-        comment_nodes = tuple(Comment(t.value, builder.span(t)) for t in comments)
-        return FileSyntax(src.path, items, comment_nodes), diags
-    return None, diags
+        return diags, _built(_Builder(src, start), tree, comments), None
+
+
+def _parse_closed(src: SourceFile, start: int, text: str):
+    """A chunk whose block was closed before the next declaration (`text` ends with the
+    added '}'), parsed with the usual blanking."""
+    diags: list[Diagnostic] = []
+    seen: set[int] = set()
+    while True:
+        try:
+            tree, comments = grammar.parse(text)
+        except UnexpectedInput as exc:
+            diag, pos = _syntax_diagnostic(src, exc, start, start + len(text))
+            rel = pos - start
+            if pos in seen or rel >= len(text):
+                return diags, None
+            seen.add(pos)
+            diags.append(diag)
+            a, b = _statement_region(text, rel)
+            if b <= a:
+                b = min(len(text), rel + 1)
+            text = _blank(text, a, b)
+            continue
+        return diags, _built(_Builder(src, start), tree, comments)
+
+
+def _at_chunk_end(exc: UnexpectedInput) -> bool:
+    """Lark stopped at the end of a chunk that is not the end of the file."""
+    return isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END")
+
+
+def _built(builder: _Builder, tree, comments) -> tuple[list, list]:
+    items = [builder.item(c) for c in tree.children if isinstance(c, Tree)]
+    return items, [Comment(t.value, builder.span(t)) for t in comments]

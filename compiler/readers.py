@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 
+from .bounds import BOUNDS
 from .diagnostics import Diagnostic, error
 from .source import SourceFile
 
-MAX_BYTES = 4 * 1024 * 1024
+LIMIT = BOUNDS["config_bytes"]
+MAX_BYTES = LIMIT.value
 
 
 def read_text(path: str, shown: str | None = None) -> tuple[SourceFile | None, list[Diagnostic]]:
@@ -17,8 +19,8 @@ def read_text(path: str, shown: str | None = None) -> tuple[SourceFile | None, l
     try:
         size = os.path.getsize(path)
         if size > MAX_BYTES:
-            return None, [error("VF001", f"{name} is {size} bytes; virtc reads files up to "
-                                         f"{MAX_BYTES // (1024 * 1024)} MiB", None)]
+            return None, [error(LIMIT.code, f"{name} is {size:,} bytes; virtc reads files up to "
+                                            f"{LIMIT.shown}", None, hint="move the file out of the configuration folder")]
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:

@@ -8,8 +8,14 @@ that failed (its declaration may be the statement that was blanked). The build s
 writes nothing, and the rules that need a whole model wait for a clean file."""
 from __future__ import annotations
 
+import bisect
+import re
+
 from .diagnostics import Diagnostic
+from .parse import is_count
 from .syntax import FileSyntax, GuestDecl, HostDecl, TemplateDecl
+
+_WORD = re.compile(r"[A-Za-z0-9_.:-]+")
 
 # A name a blanked statement may have declared.
 DANGLING = ("VR001", "VR002", "VR003")
@@ -34,32 +40,62 @@ def after_syntax_errors(diags: list[Diagnostic], trees: dict[str, FileSyntax],
               if d.code.startswith("VP") and d.code != "VP004" and d.span is not None]
     if not errors:
         return diags
-    failed_lines = {}
+    # Indexed by file, so each check costs a lookup, not a pass over every error: a file
+    # may hold thousands of them (only the first are reported, all are passed in).
+    failed_words: set[str] = set()
+    failed_text: list[str] = []
+    lines_of: dict[str, list[str]] = {}
+    error_lines: dict[str, list[int]] = {}
     for f, line in errors:
-        lines = texts.get(f, "").splitlines()
-        failed_lines.setdefault(f, []).append(lines[line - 1] if 0 < line <= len(lines) else "")
-    poisoned = []
+        lines = lines_of.get(f)
+        if lines is None:
+            lines = lines_of[f] = texts.get(f, "").splitlines()
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        failed_text.append(text)
+        failed_words.update(_WORD.findall(text))
+        error_lines.setdefault(f, []).append(line)
+    for ls in error_lines.values():
+        ls.sort()
+    # Past the errors reported one by one (virtc.parse.MAX_ERRORS) the others are only
+    # counted: from the count's line on, every declaration of that file may hold one, and
+    # any name may have been declared on a line that failed.
+    counted = {d.span.file: d.span.line for d in diags if is_count(d)}
+
+    def has_error(f: str, first: int, last: int) -> bool:
+        if f in counted and last >= counted[f]:
+            return True
+        ls = error_lines.get(f)
+        if not ls:
+            return False
+        i = bisect.bisect_left(ls, first)
+        return i < len(ls) and ls[i] <= last
+
+    poisoned: dict[str, list] = {}
     for syntax in trees.values():
         for decl in _declarations(syntax):
             s = decl.span
-            if any(f == s.file and s.line <= line <= s.end_line for f, line in errors):
-                poisoned.append(decl)
+            if has_error(s.file, s.line, s.end_line):
+                poisoned.setdefault(s.file, []).append(decl)
 
     def written_where_it_failed(d: Diagnostic) -> bool:
         s = d.span
         text = texts.get(s.file, "") if s is not None else ""
         name = text[s.start:s.end] if s is not None and s.end > s.start else ""
-        return bool(name) and any(name in line for lines in failed_lines.values() for line in lines)
+        if not name:
+            return False
+        if _WORD.fullmatch(name):  # a name: one of the words of the failed lines?
+            return name in failed_words
+        return any(name in line for line in failed_text)
 
     def unreliable(d: Diagnostic) -> bool:
         if d.code.startswith("VP"):
             return False
         if d.code in DANGLING:
-            return written_where_it_failed(d)
+            return bool(counted) or written_where_it_failed(d)
         s = d.span
-        for decl in poisoned:
+        for decl in poisoned.get(s.file, ()) if s is not None else ():
             p = decl.span
-            if s is not None and p.file == s.file and p.line <= s.line <= p.end_line:
+            if p.line <= s.line <= p.end_line:
                 header = getattr(decl, "header", p)
                 return d.code in ABSENT or s.line == header.line
         return False

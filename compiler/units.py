@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 
+from .bounds import bound
+from .numbers import NumberError, decimal
+
 KIB = 1024  # bytes
 UNITS = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 _SIZE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([A-Za-z]+)$")
@@ -34,8 +37,14 @@ def parse_size(text: str) -> int:
                             f"virtc sizes are binary: write {number}{unit[0].upper()} for "
                             f"{number} {unit[0].upper()}iB")
         raise UnitError(f"unknown size unit '{unit}'", "use K, M, G or T (binary: 1G = 1024M)")
-    value = float(number) * UNITS[key]
-    if value != int(value):
+    try:  # exact, and bounded before it is multiplied
+        value = decimal(number, "size", bound("size_bytes") // UNITS[key]) * UNITS[key]
+    except NumberError as exc:
+        if "more than" in str(exc):
+            raise UnitError(f"size {text} is more than 1024T, the largest size virtc takes",
+                            "write a size of at most 1024T") from None
+        raise UnitError(f"size {exc}".replace("size size", "size"), exc.hint) from None
+    if value.denominator != 1:
         raise UnitError(f"size {text} is not a whole number of bytes")
     return int(value)
 
@@ -50,7 +59,7 @@ def format_kib(kib: int) -> str:
 
 
 # mem= / dom0_mem= on the hypervisor line: digits and a unit letter, perhaps with a B.
-_HYPERVISOR_SIZE = re.compile(r"^([0-9]{1,18})([A-Za-z]*)$")
+_HYPERVISOR_SIZE = re.compile(r"^([0-9]{1,18})([A-Za-z]*)$")  # 18: bounds.py's digits
 _BYTES = {"B": 1, **UNITS}
 
 

@@ -56,3 +56,20 @@ def test_vcpu_is_offered_vcpus(tmp_path):
                                   "  memory 1G\n  vcpu 2\n}\n")
     (d,) = out.diagnostics
     assert d.code == "VP001" and "did you mean 'vcpus'?" in d.message
+
+
+def test_past_the_first_errors_the_others_are_counted_and_the_rest_still_read(tmp_path):
+    from virtc.parse import MAX_ERRORS
+
+    host = "host h1 {\n  hypervisor kvm; memory 8G\n  bridge br0 on eth0\n}\n"
+    broken = "".join(f"guest g{i} on h1 {{\n  type kvm\n  memory = 1G\n}}\n" for i in range(4000))
+    late = "guest last on h1 {\n  type kvm\n  memory 1G\n  vcpus 0\n}\n"  # a value error after them all
+    got, out = findings(tmp_path, host + broken + late)
+    vp = [d for d in out.diagnostics if d.code == "VP001"]
+    assert len(vp) == MAX_ERRORS + 1
+    assert vp[-1].message == f"and {4000 - MAX_ERRORS:,} more syntax errors"
+    assert vp[-1].span.line == 4 + 4 * MAX_ERRORS + 3  # the first error not reported one by one
+    # the declarations past the count are read: the value error is found, and what the
+    # blanked statements leave missing (their memory) is not reported
+    assert ("VR012", 4 + 4 * 4000 + 4, 9) in got
+    assert not [d for d in out.diagnostics if d.code in ("VR013", "VR015")]

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 
 from .. import values
-from ..conventions import BOOT_ALIASES, CPUSET_RE, OS_RE, PCI_RE, PREFIX_BUS, RATE_RE, TARGET_RE, UUID_RE
+from ..conventions import BOOT_ALIASES, OS_RE, PCI_RE, PREFIX_BUS, RATE_RE, TARGET_RE, UUID_RE
 from ..model import (ACTIONS, ARCHES, BOOT_DEVICES, BUSES, CLOCKS, GUEST_TYPES, SERIAL_KINDS,
                      SOUND_MODELS, USB_DEVICES, Graphics, GuestOS, Install, PciDevice, Serial)
+from ..numbers import rate_problem
 from ..owner import Owner
 from ..syntax import Stmt, Value
 from .drafts import DiskDraft, GuestBuilder, NicDraft
+from .scalars import clip
 from .templates import Interpolation
 
 
@@ -37,11 +39,7 @@ class GuestStatements(Interpolation):
             b.vcpus = self.integer(a[0], "vcpus", 1, 4096)
             b.max_vcpus = self.integer(a[1], "maximum vcpus", 1, 4096) if len(a) > 1 else None
         elif k == "cpuset":
-            if CPUSET_RE.match(a[0].text):
-                b.cpuset = a[0].text
-            else:
-                self.err("VR012", f"'{a[0].text}' is not a CPU list", a[0].span,
-                         hint="write CPU numbers and ranges: 0-3,6 (^N excludes N)")
+            b.cpuset = self.cpuset(a[0])
         elif k in ("disk", "cdrom", "floppy"):
             self.disk(b, st, env)
         elif k == "nic":
@@ -268,7 +266,9 @@ class GuestStatements(Interpolation):
                 draft.model = self.enum(v, ("netfront", "ioemu", "rtl8139", "e1000", "virtio",
                                             "ne2k_pci", "pcnet"), "NIC model")
             elif o.name == "rate":
-                if RATE_RE.match(v.text):
+                if RATE_RE.match(v.text) and rate_problem(v.text):
+                    self.err("VR012", f"'{clip(v.text)}': {rate_problem(v.text)}", v.span)
+                elif RATE_RE.match(v.text):
                     draft.rate = v.text
                 else:
                     self.err("VR012", f"'{v.text}' is not a rate", v.span,

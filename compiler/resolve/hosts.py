@@ -11,6 +11,7 @@ from ..model import (ARCHES, CPU_VENDORS, HYPERVISORS, Bridge, Cpu, Export, Fiel
                      GrubSettings, Host, ImageDir, IscsiTarget, Lun, Migration, Network, NumaCell,
                      Pool, Setting, SharedStorage)
 from ..cpu import CONSTANT_TSC
+from ..numbers import port_range_problem
 from ..owner import Owner
 from ..source import Span
 from ..syntax import HostDecl, Stmt
@@ -193,7 +194,10 @@ class HostStatements(ValueReader):
             for o in st.opts:
                 if o.name == "open":
                     for v in o.values:
-                        if v.kind == "PORTS" or v.text == "icmp":
+                        if v.kind == "PORTS" and port_range_problem(v.text):
+                            self.err("VR012", f"'{clip(v.text)}': {port_range_problem(v.text)}", v.span,
+                                     hint="ports run from 1 to 65535")
+                        elif v.kind == "PORTS" or v.text == "icmp":
                             opened.append(v.text)
                         else:
                             self.err("VR012", f"'{v.text}' is not a port", v.span,

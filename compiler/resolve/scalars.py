@@ -8,6 +8,7 @@ import ipaddress
 
 from ..conventions import CPUSET_RE, SWITCH_OFF, SWITCH_ON
 from ..diagnostics import Diagnostic, error
+from ..numbers import NumberError, cpu_list_problem, whole
 from ..source import Span
 from ..suggest import did_you_mean, one_of
 from ..syntax import Value
@@ -71,10 +72,10 @@ class ValueReader:
         return b // 1024
 
     def integer(self, v: Value, what: str, low: int = 0, high: int | None = None) -> int | None:
-        try:
-            n = int(v.text)
-        except ValueError:
-            self.err("VR012", f"{what} '{v.text}' is not a whole number", v.span)
+        try:  # at most bounds.py's digits: checked before int()
+            n = whole(v.text, what, -(10 ** 18) if low < 0 else 0, 10 ** 18)
+        except NumberError as exc:
+            self.err("VR012", str(exc), v.span, hint=exc.hint if "digits" in str(exc) else None)
             return None
         if n < low or (high is not None and n > high):
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
@@ -106,7 +107,11 @@ class ValueReader:
 
     def cpuset(self, v: Value) -> str | None:
         if CPUSET_RE.match(v.text):
-            return v.text
+            problem = cpu_list_problem(v.text)
+            if problem is None:
+                return v.text
+            self.err("VR012", f"CPU list '{clip(v.text)}': {problem}", v.span)
+            return None
         self.err("VR012", f"'{v.text}' is not a CPU list", v.span,
                  hint="write CPU numbers and ranges: 0-3,6 (^N excludes N)")
         return None

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 
+from ..bounds import BOUNDS
 from ..conventions import INTERP_RE
 from ..diagnostics import Related
+from ..numbers import NumberError, whole
 from ..source import Span
 from ..suggest import did_you_mean
 from ..syntax import GuestDecl, TemplateDecl, Value
-from .scalars import ValueReader
+from .scalars import ValueReader, clip
 
-MAX_RANGE = 10000
+RANGE = BOUNDS["range_guests"]
 
 
 class Interpolation(ValueReader):
@@ -58,14 +60,19 @@ def range_names(c: ValueReader, decl: GuestDecl) -> list[tuple[str, int | None]]
     if decl.range is None:
         return [(base, None)]
     start_t, end_t = decl.range.start.text, decl.range.end.text
-    start, end = int(start_t), int(end_t)
+    try:  # digits bounded before int(): a 9,000-digit range end is refused, not converted
+        start, end = (whole(t, "range bound", 0, 10 ** 18) for t in (start_t, end_t))
+    except NumberError as exc:
+        c.err(RANGE.code, f"range [{clip(start_t)}..{clip(end_t)}]: {exc}", decl.range.span, hint=exc.hint)
+        return []
     if end < start:
         c.err("VR016", f"range [{start_t}..{end_t}] is empty: it counts down", decl.range.span,
               hint=f"write [{end_t}..{start_t}]")
         return []
-    if end - start + 1 > MAX_RANGE:
-        c.err("VR016", f"range [{start_t}..{end_t}] stamps out {end - start + 1} guests "
-                       f"(at most {MAX_RANGE})", decl.range.span)
+    if end - start + 1 > RANGE.value:
+        c.err(RANGE.code, f"range [{start_t}..{end_t}] stamps out {end - start + 1:,} guests; virtc "
+                          f"takes at most {RANGE.value:,} per range", decl.range.span,
+              hint="split the range into several declarations")
         return []
     width = len(start_t) if start_t.startswith("0") and len(start_t) > 1 else 0
     return [(f"{base}{i:0{width}d}", i) for i in range(start, end + 1)]

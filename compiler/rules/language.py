@@ -35,8 +35,9 @@ class InvalidSyntax(_Language):
     token starts with (`=`, `'`), a word that is not a keyword of the block it is in, or a
     value of the wrong kind (a word where a size is expected). The message says what was
     found and, in words, what the grammar takes there. After an error the statement is
-    skipped and the file parsed again, so one run reports every broken statement (up to
-    25 per file).
+    skipped and the file parsed again, so one run reports every broken statement: the
+    first 25 of a file one by one, then one more VP001 that counts the rest ("and 4,000
+    more syntax errors"); the rest of the file is still read.
 
     Why: a statement virtc cannot read cannot be checked or written; guessing what it
     meant would build a different guest. A fleet with a syntax error in any file is not
@@ -424,19 +425,17 @@ class DeviceWithoutSource(_Language):
 
 
 class InvalidRange(_Language):
-    """A guest range counts up and stamps out at most 10,000 guests.
+    """A guest range counts up.
 
-    What it checks: in `guest web[FIRST..LAST]`, FIRST is not above LAST, and the range
-    has at most 10,000 numbers.
+    What it checks: in `guest web[FIRST..LAST]`, FIRST is not above LAST. (A range of more
+    guests than virtc takes is VR042.)
 
-    Why: a range that counts down stamps out no guest at all, and one of millions is a
-    typing error that would take minutes to compile and write.
+    Why: a range that counts down stamps out no guest at all.
 
     Example:
         guest web[10..01] on xen1 { ... }
 
-    Fix: write the smaller number first (`web[01..10]`); split a fleet larger than 10,000
-    guests into several ranges.
+    Fix: write the smaller number first (`web[01..10]`).
     """
 
     code, name = "VR016", "invalid-range"
@@ -581,6 +580,27 @@ class InvalidConfiguration(_Language):
     """
 
     code, name = "VR040", "invalid-configuration"
+
+
+class InputOverLimit(_Language):
+    """The input stays within virtc's own limits.
+
+    What it checks: a .virt file is at most 4 MiB and 200,000 lines, includes nest at
+    most 32 deep, and a guest range stamps out at most 10,000 guests. virtc's limits are
+    one table (compiler/bounds.py; README, "Limits of the tool"); `virtc explain VR042`
+    prints the ones this code reports.
+
+    Why: these are not the guide's limits but the tool's: past them a file is a mistake
+    (a range of millions is a typing error, an include chain of hundreds a loop of
+    generated files), and checking it would take minutes. virtc says so at once instead.
+
+    Example:
+        guest web[1..100000] on xen1 { ... }
+
+    Fix: split the file, the range or the chain of includes.
+    """
+
+    code, name = "VR042", "input-over-limit"
 
 
 class HiddenErrorStopsCompiling(_Language):

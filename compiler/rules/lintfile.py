@@ -12,8 +12,8 @@ NOT_CHECKABLE: dict[str, str] = {}
 class UnreadableFile(Rule):
     """A configuration file is a text file of sensible size in UTF-8 (ASCII for xm).
 
-    What it checks: files too large (over 4 MiB), binary files (a NUL byte) and files that
-    are not UTF-8, before any reader sees them.
+    What it checks: binary files (a NUL byte) and files that are not UTF-8, before any
+    reader sees them. (A file larger than virtc reads is VF011.)
 
     Why: xend executes /etc/xen/NAME as Python, which stops at the first byte it cannot
     decode (guide §35.11, lines 6149-6160: a non-ASCII character in a config is an error),
@@ -252,3 +252,27 @@ class GuestDefinedTwice(Rule):
     checklist, section, lines = ("XEN-17",), "§31", "4710, 5579-5580"
     scope = Scope.READER
 
+
+
+class FileOverLimit(Rule):
+    """An existing file stays within what virtc reads.
+
+    What it checks: a configuration file is at most 4 MiB, XML elements nest at most 256
+    deep (libxml2's own limit without its huge_tree option, which virtc never sets) and
+    the brackets of an xm config at most 100 deep. virtc's limits are one table
+    (compiler/bounds.py; README, "Limits of the tool"); `virtc explain VF011` prints the
+    ones this code reports.
+
+    Why: no real host file comes near them (a domain XML nests about 5 deep, an xm config
+    3), so a file past them is not a configuration file, and reading it would cost far
+    more than it could tell. virtc does not read it, and says so.
+
+    Example:
+        a 10 MB log file copied to /etc/xen/web01
+
+    Fix: move the file away from the configuration folder.
+    """
+
+    code, name, severity = "VF011", "file-over-limit", Severity.ERROR
+    checklist, section, lines = (), "virtc", "-"
+    scope = Scope.READER

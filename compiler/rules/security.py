@@ -11,6 +11,7 @@ from virtc.schemas import load
 
 from ..diagnostics import Related, Severity
 from ..model import Disk, Firewall, Guest, Host, ImageDir
+from ..numbers import port_range
 from .base import Rule, Scope
 from .host import own_span
 
@@ -52,8 +53,8 @@ def port_open(fw: Firewall | None, port: int, proto: str) -> bool:
         ports, _, p = item.partition("/")
         if p != proto:
             continue
-        lo, _, hi = ports.partition("-")
-        if int(lo) <= port <= int(hi or lo):
+        span = port_range(ports)  # None past bounds.py's port: it opens nothing
+        if span is not None and span[0] <= port <= span[1]:
             return True
     return False
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from ..bounds import bound
 from ..diagnostics import Related, Severity
 from ..model import Disk, Guest
+from ..numbers import digits_or_cap
 from ..units import KIB
 from .base import Rule, Scope
 from .migration.common import disk_storage
@@ -260,7 +262,7 @@ class LoopDevicesPerHost(Rule):
         if setting:
             m = re.search(r"max_loop=([0-9]+)", setting.value)
             if m:
-                available = int(m.group(1))
+                available = digits_or_cap(m.group(1), bound("count"))  # bounded before int()
         files = [(g, d) for g in guests for d in g.disks if d.driver == "file" and d.path]
         if len(files) > available:
             g, d = files[available]

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from virtc.bounds import BOUNDS
 from virtc.diagnostics import Diagnostic, error
 from virtc.documents import Document, Entry
 from virtc.source import SourceFile, Span
@@ -58,6 +59,8 @@ def _shared_parser() -> "etree.XMLParser":
 def parse(src: SourceFile) -> tuple["etree._Element | None", list[Diagnostic]]:
     """The root element, or None and a VF701 error saying why the file cannot be read."""
     text = src.text
+    if len(text) > BOUNDS["config_bytes"].value:
+        return None, [_too_large(src, f"larger than {BOUNDS['config_bytes'].shown}, the most virtc reads")]
     doctype = _doctype_offset(text)
     if doctype is not None and _ENTITY_DECL.search(text, doctype):
         at = _ENTITY_DECL.search(text, doctype).start()
@@ -75,6 +78,14 @@ def parse(src: SourceFile) -> tuple["etree._Element | None", list[Diagnostic]]:
         root = etree.fromstring(data, _shared_parser())
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (1, 1)
+        if "Excessive depth" in (exc.msg or ""):
+            limit = BOUNDS["xml_depth"]
+            return None, [error(limit.code, f"XML elements nest deeper than {limit.shown}, the most virtc "
+                                            "reads (libxml2's limit without huge_tree); the file was not read",
+                                _point(src, line, col), hint="a libvirt definition nests about 5 deep; "
+                                                             "this is not one")]
+        if "XML_PARSE_HUGE" in (exc.msg or "") or "Resource limit exceeded" in (exc.msg or ""):
+            return None, [_too_large(src, f"past one of libxml2's size limits ({_clean(exc.msg)})")]
         return None, [error("VF701", f"not well-formed XML: {_clean(exc.msg)}", _point(src, line, col),
                             hint="fix the markup at this point (an unclosed tag or quote, a stray '<' "
                                  "or '&', or a second root element)")]
@@ -85,6 +96,11 @@ def parse(src: SourceFile) -> tuple["etree._Element | None", list[Diagnostic]]:
         return None, [error("VF701", "the DOCTYPE declares entities; virtc does not expand them",
                             src.span(doctype or 0, (doctype or 0) + 1), hint=FIX_DTD)]
     return root, []
+
+
+def _too_large(src: SourceFile, why: str) -> Diagnostic:
+    return error(BOUNDS["config_bytes"].code, f"the XML file is {why}; it was not read", src.span(0, 0),
+                 hint="a libvirt definition is a few KB; this is not one")
 
 
 def _clean(msg: str) -> str:

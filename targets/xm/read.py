@@ -17,6 +17,7 @@ from virtc.identity import assign_macs, guest_uuid
 from virtc.limits import limits
 from virtc.model import (SOUND_MODELS, USB_DEVICES, Boot, Disk, FieldSpans, Graphics, Nic, PciDevice, Serial)
 from virtc.owner import Owner
+from virtc.bounds import BOUNDS
 from virtc.readback import Found, field_spans, new_guest, whole_file
 from virtc.schemas import load
 from virtc.source import SourceFile, Span
@@ -28,6 +29,36 @@ NAME = "xm"
 _UNNAMED = re.compile(r"[^A-Za-z0-9_.-]+")
 
 # ---------------------------------------------------------------- reading
+
+def _too_deep(text: str, limit: int) -> int | None:
+    """The offset where brackets ((, [, {) outside strings and comments first nest deeper
+    than `limit`, or None. Python's own parser stops near 200 levels with an error that
+    reads like a typing mistake; this says what the limit is. Linear, one pass."""
+    depth, i, n = 0, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            nl = text.find("\n", i)
+            i = n if nl < 0 else nl
+            continue
+        if c in "'\"":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i += len(quote)
+            while i < n and not text.startswith(quote, i):
+                if len(quote) == 1 and text[i] == "\n":
+                    break
+                i += 2 if text[i] == "\\" else 1
+            i += len(quote)
+            continue
+        if c in "([{":
+            depth += 1
+            if depth > limit:
+                return i
+        elif c in ")]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None
+
 
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
@@ -45,6 +76,13 @@ def parse_document(src) -> tuple["Document | None", list]:
         diags.append(error("VF101", "non-ASCII character in an xm config without an encoding "
                                     "declaration; xend's Python stops here", src.span(pos, pos + 1),
                            hint="write the file in ASCII (guide §35.11, lines 6149-6160)"))
+    deep = _too_deep(text, BOUNDS["xm_nesting"].value)
+    if deep is not None:
+        limit = BOUNDS["xm_nesting"]
+        diags.append(error(limit.code, f"brackets nest more than {limit.shown} deep here, more than virtc "
+                                       "reads in an xm config; the file was not read", src.span(deep, deep + 1),
+                           hint="an xm config is a short list of `name = value` lines, nested 3 deep at most"))
+        return None, diags
     try:
         # Bytes, as xend's execfile() reads them: a coding cookie on line 1 or 2 then
         # changes how the rest is decoded, for virtc too.

@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable, Iterable
 
+from ...bounds import bound
 from ...diagnostics import Related
 from ...model import Guest, Host
+from ...numbers import cpu_list_problem, whole_or_none
 from ...source import Span
 from ...units import format_kib
+
+CPU_MAX = bound("cpu_number")
 
 
 def span_of(element, key: str) -> Span:
@@ -83,7 +87,10 @@ def parse_cpus(text: str) -> tuple[Intervals, list[str]]:
     for part in text.split(","):
         neg = part.startswith("^")
         first, _, last = part.lstrip("^").partition("-")
-        lo, hi = int(first), int(last or first)
+        lo, hi = whole_or_none(first, CPU_MAX), whole_or_none(last or first, CPU_MAX)
+        if lo is None or hi is None:  # bounded before int(): numbers.cpu_list_problem says why
+            problems.append(cpu_list_problem(part) or f"'{part}' is not a CPU range")
+            continue
         if hi < lo:
             problems.append(f"the range {part.lstrip('^')} runs backwards")
             continue

@@ -6,6 +6,7 @@ from typing import Iterable
 from urllib.parse import urlparse
 
 from ...diagnostics import Related, Severity
+from ...numbers import port_range
 from ..base import Rule, Scope
 from .common import anchor, cached, field_span, group_members, relocation_on, under
 from .relocation import relocation_port
@@ -17,8 +18,9 @@ def _tcp_ranges(opened: Iterable[str]) -> list[tuple[int, int]]:
         ports, _, proto = item.partition("/")
         if proto != "tcp":
             continue
-        first, _, last = ports.partition("-")
-        out.append((int(first), int(last or first)))
+        span = port_range(ports)  # None past bounds.py's port: it opens nothing
+        if span is not None:
+            out.append(span)
     return out
 
 

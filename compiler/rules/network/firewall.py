@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ...diagnostics import Severity
 from ...model import Host
+from ...numbers import port_range
 from ..base import Rule, Scope
 from .common import service_state
 
@@ -22,8 +23,8 @@ def _port_open(opened: tuple[str, ...], port: int, proto: str) -> bool:
         ports, _, p = item.partition("/")
         if p != proto:
             continue
-        first, _, last = ports.partition("-")
-        if int(first) <= port <= int(last or first):
+        span = port_range(ports)  # None past bounds.py's port: it opens nothing
+        if span is not None and span[0] <= port <= span[1]:
             return True
     return False
 

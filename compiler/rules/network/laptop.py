@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from ...bounds import bound
 from ...diagnostics import Related, Severity
 from ...model import Bridge, Host
+from ...numbers import digits_or_cap
 from ..base import Rule, Scope
 from .common import address_of, interface_of, service_state
 
@@ -56,7 +58,8 @@ class DummyModule(Rule):
         have = None
         if setting is not None:
             m = re.search(r"numdummies=([0-9]+)", setting.value)
-            have = int(m.group(1)) if m else limit.value
+            # past bounds.py's count, any number means "plenty": capped, never converted whole
+            have = digits_or_cap(m.group(1), bound("count")) if m else limit.value
         for b, index in _dummy_bridges(h):
             need = index + 1
             if have is None:

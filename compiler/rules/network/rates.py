@@ -5,13 +5,14 @@ import re
 
 from ...diagnostics import Severity
 from ...model import Guest
+from ...numbers import rate_problem
 from ..base import Rule
 
 
 def _rate(rule: Rule, text: str):
     """(amount, prefix, unit, window, window_unit) of a vif rate, or None when malformed."""
     m = re.fullmatch(rule.limit("xen.rate_pattern").value, text)
-    if not m:
+    if not m or rate_problem(text):  # bounded before int()
         return None
     amount, prefix, unit, _, window, wunit = m.groups()
     return int(amount), prefix, unit, int(window) if window else None, wunit
@@ -59,7 +60,10 @@ class VifRate(Rule):
             if not n.rate:
                 continue
             parsed = _rate(self, n.rate)
-            if parsed is None:
+            if parsed is None and rate_problem(n.rate):
+                yield self.report(f"guest {g.name} (NIC {n.index}): {rate_problem(n.rate)}", n.at("rate"),
+                                  n.owner, hint="write a smaller rate, e.g. 10MB/s")
+            elif parsed is None:
                 yield self.report(f"rate {n.rate} of guest {g.name} (NIC {n.index}) is not an amount per second; "
                                   "xm ignores it and the guest runs unlimited", n.at("rate"), n.owner,
                                   limit=self.limit("xen.rate_pattern"),

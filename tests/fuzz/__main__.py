@@ -25,18 +25,10 @@ CHUNK = 250
 
 
 def _job(args):
-    target, rng_seed, start, count, out = args
-    per_byte = _baseline(target, rng_seed)
-    return target, start, engine.fuzz(target, rng_seed, start, count, per_byte, Path(out)).as_json()
-
-
-_BASELINES: dict[str, float] = {}
-
-
-def _baseline(target: str, rng_seed: int) -> float:
-    if target not in _BASELINES:
-        _BASELINES[target] = engine.baseline(target, rng_seed)
-    return _BASELINES[target]
+    target, rng_seed, start, count, out, per_byte = args
+    if per_byte is None:  # measured once per target, then kept in the state
+        per_byte = engine.baseline(target, rng_seed)
+    return target, start, per_byte, engine.fuzz(target, rng_seed, start, count, per_byte, Path(out)).as_json()
 
 
 def _load(path: Path, rng_seed: int) -> dict:
@@ -63,6 +55,15 @@ def _units(targets: list[str], per_target: int, done: dict) -> list[tuple[str, i
     for i in range(max((len(p) for p in per), default=0)):
         out += [p[i] for p in per if i < len(p)]
     return out
+
+
+def _results(pool, work, later, baselines, rng_seed, out):
+    """Results of the chunks: first those measuring baselines, then the rest with them."""
+    for res in pool.imap_unordered(_job, work):
+        baselines[res[0]] = res[2]
+        yield res
+    rest = [(t, rng_seed, s, n, str(out), baselines.get(t)) for t, s, n in later]
+    yield from pool.imap_unordered(_job, rest)
 
 
 def summary(stats: dict[str, engine.Stats], seconds: float) -> str:
@@ -103,11 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     stats = {t: engine.Stats.from_json(state["stats"][t]) if t in state["stats"] else engine.Stats() for t in targets}
     print(f"{len(targets)} targets, {per_target:,} inputs each; {len(units)} chunks of {CHUNK} to run", file=sys.stderr)
     started, ran = time.monotonic(), 0.0
-    work = [(t, args.seed, s, n, str(out)) for t, s, n in units]
+    baselines = state.setdefault("baselines", {})
+    # each target's first chunk measures its baseline; the others start once it is known
+    first = {}
+    for t, s, n in units:
+        first.setdefault(t, (t, s, n))
+    work = [(t, args.seed, s, n, str(out), None) for t, s, n in first.values() if t not in baselines]
+    later = [(t, s, n) for t, s, n in units if t in baselines or first[t] != (t, s, n)]
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(args.jobs, maxtasksperchild=40) as pool:
         try:
-            for target, start, result in pool.imap_unordered(_job, work):
+            for target, start, per_byte, result in _results(pool, work, later, baselines, args.seed, out):
                 st = engine.Stats.from_json(result)
                 stats[target].merge(st)
                 state["done"].setdefault(target, []).append(start)

@@ -34,7 +34,9 @@ def _alarm(signum, frame):
 
 def signature(exc: BaseException) -> str:
     """Where a crash happens: its type and the innermost frame of virtc's own code (or the
-    harness's, for a failed property)."""
+    harness's, for a failed property); the language server target says its own."""
+    if getattr(exc, "signature", None):
+        return exc.signature
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if "/compiler/" in f.filename or "/targets/" in f.filename] or frames[-1:]
     where = f"{Path(ours[-1].filename).parent.name}/{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "?"

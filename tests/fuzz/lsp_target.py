@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import json
 import logging
+import re
 
 from virtc import lsp
 
@@ -89,6 +90,15 @@ class _Session:
 _SESSION: _Session | None = None
 
 
+class ServerFailure(AssertionError):
+    """A handler failed or a check raised, by what the server said of it."""
+
+    def __init__(self, failures: list[str]):
+        super().__init__("language server: " + "; ".join(failures[:3]))
+        # told apart by the first failure, without its document and numbers
+        self.signature = "ServerFailure: " + re.sub(r"\d+", "N", re.sub(r"\S*virtc-fuzz\S*", "DOC", failures[0]))[:160]
+
+
 def _position(b: bytes, i: int, lines: int) -> dict:
     """A position from two input bytes: mostly inside the text, sometimes past its end."""
     hi, lo = b[i % len(b)] if b else 0, b[(i + 1) % len(b)] if b else 0
@@ -134,4 +144,4 @@ def run_lsp(data: bytes) -> None:
     s.loop.run_until_complete(_drive(s, data))
     failed = s.failures()
     if failed:
-        raise AssertionError("language server: " + "; ".join(failed[:3]))
+        raise ServerFailure(failed)

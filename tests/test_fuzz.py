@@ -1,0 +1,78 @@
+"""The fuzzing harness (tests/fuzz/) in the normal test run: every crash the fuzzer has
+found replays as a regression case, and each target runs a short deterministic budget of
+generated inputs. Timing is not asserted here; the long runs (`python -m tests.fuzz`,
+README "Fuzzing") flag slow inputs."""
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+import pytest
+
+from fuzz import engine
+from fuzz.targets import TARGETS
+
+REGRESSIONS = Path(__file__).parent / "fuzz" / "regressions"
+CI_INPUTS = 6  # per target: about ten seconds over all of them
+CI_SEED = 1
+
+
+def _known() -> dict[str, str]:
+    """Regression cases of bugs fixed on another branch: `TARGET/NAME: reason` lines."""
+    path = REGRESSIONS / "xfail.txt"
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else ():
+        if line.strip() and not line.startswith("#"):
+            case, reason = line.split(":", 1)
+            out[case.strip()] = reason.strip()
+    return out
+
+
+def _cases():
+    known = _known()
+    for path in sorted(REGRESSIONS.glob("*/*")):
+        case = f"{path.parent.name}/{path.name}"
+        marks = [pytest.mark.xfail(reason=known[case], strict=False)] if case in known else []
+        yield pytest.param(path.parent.name, path, id=case, marks=marks)
+
+
+def test_every_xfail_entry_names_a_case():
+    cases = {f"{p.parent.name}/{p.name}" for p in REGRESSIONS.glob("*/*")}
+    assert set(_known()) <= cases
+
+
+def test_regression_cases_are_for_real_targets():
+    assert {p.parent.name for p in REGRESSIONS.glob("*/*")} <= set(TARGETS)
+
+
+@pytest.mark.parametrize("target,path", list(_cases()))
+def test_regression(target, path):
+    _, exc = engine.run_one(target, path.read_bytes())
+    if exc is not None:
+        pytest.fail(f"{engine.signature(exc)}\n" + "".join(traceback.format_exception(exc)), pytrace=False)
+
+
+def _known_signatures() -> dict[str, str]:
+    """Where the xfail cases crash today: a short run hitting the same place is that bug."""
+    out = {}
+    for case, reason in _known().items():
+        target, name = case.split("/", 1)
+        _, exc = engine.run_one(target, (REGRESSIONS / target / name).read_bytes())
+        if exc is not None:
+            out[engine.signature(exc)] = reason
+    return out
+
+
+@pytest.fixture(scope="module")
+def known_signatures():
+    return _known_signatures()
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_short_fuzz_budget(target, known_signatures):
+    st = engine.fuzz(target, CI_SEED, 0, CI_INPUTS, float("inf"), None)
+    assert st.inputs == CI_INPUTS
+    new = {sig: n for sig, (n, _) in st.crashes.items() if sig not in known_signatures}
+    assert not new, f"{target}: inputs of `python -m tests.fuzz --target {target} --seed {CI_SEED}` crash: {new}"
+    if st.crashes:
+        pytest.xfail("; ".join(known_signatures[sig] for sig in st.crashes))

@@ -13,13 +13,14 @@ from fuzz import engine
 from fuzz.targets import TARGETS
 
 REGRESSIONS = Path(__file__).parent / "fuzz" / "regressions"
+SLOW = Path(__file__).parent / "fuzz" / "slow"  # inputs the fuzzer found over its time limit
 CI_INPUTS = 6  # per target: about ten seconds over all of them
 CI_SEED = 1
 
 
-def _known() -> dict[str, str]:
-    """Regression cases of bugs fixed on another branch: `TARGET/NAME: reason` lines."""
-    path = REGRESSIONS / "xfail.txt"
+def _known(folder: Path = REGRESSIONS) -> dict[str, str]:
+    """Cases of bugs fixed on another branch: `TARGET/NAME: reason` lines."""
+    path = folder / "xfail.txt"
     out = {}
     for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else ():
         if line.strip() and not line.startswith("#"):
@@ -28,21 +29,23 @@ def _known() -> dict[str, str]:
     return out
 
 
-def _cases():
-    known = _known()
-    for path in sorted(REGRESSIONS.glob("*/*")):
+def _cases(folder: Path = REGRESSIONS, marked: bool = True):
+    known = _known(folder) if marked else {}
+    for path in sorted(folder.glob("*/*")):
         case = f"{path.parent.name}/{path.name}"
         marks = [pytest.mark.xfail(reason=known[case], strict=False)] if case in known else []
         yield pytest.param(path.parent.name, path, id=case, marks=marks)
 
 
-def test_every_xfail_entry_names_a_case():
-    cases = {f"{p.parent.name}/{p.name}" for p in REGRESSIONS.glob("*/*")}
-    assert set(_known()) <= cases
+@pytest.mark.parametrize("folder", [REGRESSIONS, SLOW], ids=["regressions", "slow"])
+def test_every_xfail_entry_names_a_case(folder):
+    cases = {f"{p.parent.name}/{p.name}" for p in folder.glob("*/*")}
+    assert set(_known(folder)) <= cases
 
 
-def test_regression_cases_are_for_real_targets():
-    assert {p.parent.name for p in REGRESSIONS.glob("*/*")} <= set(TARGETS)
+@pytest.mark.parametrize("folder", [REGRESSIONS, SLOW], ids=["regressions", "slow"])
+def test_cases_are_for_real_targets(folder):
+    assert {p.parent.name for p in folder.glob("*/*")} <= set(TARGETS)
 
 
 @pytest.mark.parametrize("target,path", list(_cases()))
@@ -76,3 +79,18 @@ def test_short_fuzz_budget(target, known_signatures):
     assert not new, f"{target}: inputs of `python -m tests.fuzz --target {target} --seed {CI_SEED}` crash: {new}"
     if st.crashes:
         pytest.xfail("; ".join(known_signatures[sig] for sig in st.crashes))
+
+
+@pytest.mark.parametrize("target,path", list(_cases(SLOW, marked=False)))
+def test_slow_case_runs_without_error(target, path):
+    _, exc = engine.run_one(target, path.read_bytes())
+    assert exc is None, engine.signature(exc)
+
+
+@pytest.mark.perf
+@pytest.mark.parametrize("target,path", list(_cases(SLOW)))
+def test_slow_case_costs_at_most_10x_the_seeds(target, path):
+    data = path.read_bytes()
+    limit = engine.limit(engine.baseline(target), len(data))
+    took = min(engine.run_one(target, data)[0] for _ in range(3))
+    assert took <= limit, f"{took:.2f} s for {len(data):,} bytes; 10x the seeds of {target} is {limit:.2f} s"

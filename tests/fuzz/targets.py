@@ -19,7 +19,7 @@ from typing import Callable
 
 from virtc import api, targets
 from virtc.checker import run_rules
-from virtc.convert import format_rules, xm_to_xml, xml_to_xm
+from virtc.convert import xm_to_xml, xml_to_xm
 from virtc.fmt import FormatError, format_text
 from virtc.lint import HostRead, assemble_host, missing_facts
 from virtc.loading import NotFound
@@ -94,15 +94,14 @@ def place_of(fmt) -> str:
 
 def read_format(fmt, data: bytes) -> None:
     """What `virtc lint` does with one file of this format, in memory: the reader, the
-    RelaxNG schema of libvirt's XML, the format's rules on the document, the host
-    assembled from it and every rule on that host and its guests."""
+    RelaxNG schema of libvirt's XML, the host assembled from it, and every rule (the
+    format's rules on the document, the area rules on the host and its guests)."""
     path = place_of(fmt)
     text = text_of(data)
     found = fmt.read(text, path)
     found.format = fmt.name
     if fmt.schema is not None and not any(d.code in ("VF701", "VF702") for d in found.diagnostics):
         schema.check(SourceFile(path, text), fmt.schema)
-    format_rules(found)
     hr = HostRead("fuzzhost")
     (hr.guest_files if fmt.name == "guest-grub" else hr.found).append(found)
     host, guests, _ = assemble_host(hr, whole_file(found.source))

@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-MAX_BYTES = 128 * 1024
+MAX_BYTES = 64 * 1024
 
 # Numbers that break arithmetic: overflow, the int-string digit limit, NaN, signs, bases.
 NUMBERS = (b"0", b"-0", b"-1", b"1e999", b"-1e999", b"1e-999", b"9" * 30, b"9" * 5000, b"nan", b"NaN", b"inf",
@@ -75,7 +75,7 @@ def mutate_once(rng: random.Random, data: bytes, seeds: tuple[bytes, ...], words
         return data[:a] + data[b:]
     if kind == 3 and n:  # repeat a run (long lists, deep nesting, many blocks)
         a, b = _span(rng, n, 256)
-        return data[:b] + data[a:b] * rng.choice((2, 3, 10, 100, 1000)) + data[b:]
+        return data[:b] + data[a:b] * rng.choice((2, 2, 3, 3, 10, 10, 100, 1000)) + data[b:]
     if kind == 4 and n:  # copy a run elsewhere
         a, b = _span(rng, n)
         i = rng.randrange(n + 1)

@@ -37,9 +37,13 @@ def read_source(path: str) -> tuple[SourceFile | None, str | None]:
         return None, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            # at most one byte over the limit: a device (`include "/dev/zero"`) or a file
+            # growing meanwhile says size 0 or less than it holds
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         return None, exc.strerror or str(exc)
+    if len(data) > MAX_FILE_BYTES:
+        return None, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
     if b"\0" in data:
         return None, "file is binary (contains NUL bytes)"
     try:

@@ -12,8 +12,10 @@ it, NULs included.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 from typing import Callable
 
@@ -129,6 +131,7 @@ def run_import(data: bytes) -> None:
     global _TREE
     if _TREE is None:
         _TREE = tempfile.mkdtemp(prefix="virtc-fuzz-")
+        atexit.register(shutil.rmtree, _TREE, True)
     text = text_of(data)
     xml = text.lstrip().startswith("<")
     rel = "etc/libvirt/xen/fuzz.xml" if xml else "etc/xen/fuzz"

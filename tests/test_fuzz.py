@@ -94,3 +94,16 @@ def test_slow_case_costs_at_most_10x_the_seeds(target, path):
     limit = engine.limit(engine.baseline(target), len(data))
     took = min(engine.run_one(target, data)[0] for _ in range(3))
     assert took <= limit, f"{took:.2f} s for {len(data):,} bytes; 10x the seeds of {target} is {limit:.2f} s"
+
+
+def test_runner_records_its_progress_and_resumes(tmp_path, capsys):
+    from fuzz.__main__ import main
+
+    args = ["--target", "read-hosts", "--inputs", "4", "--out", str(tmp_path)]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert "fuzzed 4 inputs over 1 targets" in first
+    assert main(args) == 0  # nothing left to run: the same totals
+    assert "fuzzed 4 inputs over 1 targets" in capsys.readouterr().out
+    assert main([*args[:3], "8", *args[4:]]) == 0  # more inputs: only the new ones run
+    assert "fuzzed 8 inputs over 1 targets" in capsys.readouterr().out

@@ -2,7 +2,7 @@
 
 The inputs are split evenly over the targets and cut into chunks; chunks run in
 parallel jobs, interleaved over the targets, so a run stopped early has covered every
-target alike. Each finished chunk is recorded in OUT/state.json: running the same
+target alike. Each finished chunk (its first index and count) is recorded in OUT/state.json: running the same
 command again resumes where it stopped (--fresh starts over). Crashes go to
 OUT/crashes/TARGET/ (minimised, with their traceback beside them), inputs over the time
 limit to OUT/slow/TARGET/. A new regression case is such a file copied to
@@ -22,21 +22,23 @@ from .seeds import ROOT
 from .targets import names
 
 CHUNK = 250
+STATE_FORMAT = 2  # done: [first index, count] per finished chunk
 
 
 def _job(args):
-    target, rng_seed, start, count, out, per_byte = args
+    target, rng_seed, start, count, out, per_byte, known = args
     if per_byte is None:  # measured once per target, then kept in the state
         per_byte = engine.baseline(target, rng_seed)
-    return target, start, per_byte, engine.fuzz(target, rng_seed, start, count, per_byte, Path(out)).as_json()
+    st = engine.fuzz(target, rng_seed, start, count, per_byte, Path(out), set(known))
+    return target, (start, count), per_byte, st.as_json()
 
 
 def _load(path: Path, rng_seed: int) -> dict:
     if path.exists():
         state = json.loads(path.read_text())
-        if state.get("seed") == rng_seed:
+        if state.get("seed") == rng_seed and state.get("format") == STATE_FORMAT:
             return state
-    return {"seed": rng_seed, "done": {}, "stats": {}}
+    return {"seed": rng_seed, "format": STATE_FORMAT, "done": {}, "stats": {}}
 
 
 def _save(path: Path, state: dict) -> None:
@@ -45,25 +47,62 @@ def _save(path: Path, state: dict) -> None:
     tmp.replace(path)
 
 
+def _gaps(lo: int, hi: int, done: list) -> list[tuple[int, int]]:
+    """(start, count) of the indices in [lo, hi) no recorded [start, count] covers."""
+    out, at = [], lo
+    for start, count in sorted(done):
+        if start + count <= at or start >= hi:
+            continue
+        if start > at:
+            out.append((at, start - at))
+        at = max(at, start + count)
+    if at < hi:
+        out.append((at, hi - at))
+    return out
+
+
 def _units(targets: list[str], per_target: int, done: dict) -> list[tuple[str, int, int]]:
     """(target, start, count) chunks not yet run, round-robin over the targets."""
     per = []
     for t in targets:
-        finished = set(done.get(t, ()))
-        per.append([(t, s, min(CHUNK, per_target - s)) for s in range(0, per_target, CHUNK) if s not in finished])
+        per.append([(t, s, n) for lo in range(0, per_target, CHUNK)
+                    for s, n in _gaps(lo, min(lo + CHUNK, per_target), done.get(t, []))])
     out = []
     for i in range(max((len(p) for p in per), default=0)):
         out += [p[i] for p in per if i < len(p)]
     return out
 
 
-def _results(pool, work, later, baselines, rng_seed, out):
-    """Results of the chunks: first those measuring baselines, then the rest with them."""
-    for res in pool.imap_unordered(_job, work):
+def _seen(st: engine.Stats) -> list[str]:
+    """Crashes already saved: later chunks count them without minimising them again."""
+    return [sig for sig, (_, path) in st.crashes.items() if path]
+
+
+def _results(pool, units, jobs, baselines, rng_seed, out, stats):
+    """Results of the chunks as they finish. At most two per job are handed out at a time,
+    each with the crashes seen so far (counted, not minimised again); a target's first
+    chunk measures its baseline, and its other chunks wait for it."""
+    pending, inflight, measuring = list(units), [], set()
+    while pending or inflight:
+        for unit in list(pending):
+            if len(inflight) >= 2 * jobs:
+                break
+            t, s, n = unit
+            if t not in baselines and t in measuring:
+                continue
+            if t not in baselines:
+                measuring.add(t)
+            pending.remove(unit)
+            job = (t, rng_seed, s, n, str(out), baselines.get(t), _seen(stats[t]))
+            inflight.append(pool.apply_async(_job, (job,)))
+        done = next((r for r in inflight if r.ready()), None)
+        if done is None:
+            time.sleep(0.05)
+            continue
+        inflight.remove(done)
+        res = done.get()
         baselines[res[0]] = res[2]
         yield res
-    rest = [(t, rng_seed, s, n, str(out), baselines.get(t)) for t, s, n in later]
-    yield from pool.imap_unordered(_job, rest)
 
 
 def summary(stats: dict[str, engine.Stats], seconds: float) -> str:
@@ -98,26 +137,21 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     state_file = out / "state.json"
-    state = {"seed": args.seed, "done": {}, "stats": {}} if args.fresh else _load(state_file, args.seed)
+    state = _load(state_file, None) if args.fresh else _load(state_file, args.seed)
+    state["seed"] = args.seed
     per_target = max(1, args.inputs // len(targets))
     units = _units(targets, per_target, state["done"])
     stats = {t: engine.Stats.from_json(state["stats"][t]) if t in state["stats"] else engine.Stats() for t in targets}
     print(f"{len(targets)} targets, {per_target:,} inputs each; {len(units)} chunks of {CHUNK} to run", file=sys.stderr)
     started, ran = time.monotonic(), 0.0
     baselines = state.setdefault("baselines", {})
-    # each target's first chunk measures its baseline; the others start once it is known
-    first = {}
-    for t, s, n in units:
-        first.setdefault(t, (t, s, n))
-    work = [(t, args.seed, s, n, str(out), None) for t, s, n in first.values() if t not in baselines]
-    later = [(t, s, n) for t, s, n in units if t in baselines or first[t] != (t, s, n)]
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(args.jobs, maxtasksperchild=40) as pool:
         try:
-            for target, start, per_byte, result in _results(pool, work, later, baselines, args.seed, out):
+            for target, chunk, per_byte, result in _results(pool, units, args.jobs, baselines, args.seed, out, stats):
                 st = engine.Stats.from_json(result)
                 stats[target].merge(st)
-                state["done"].setdefault(target, []).append(start)
+                state["done"].setdefault(target, []).append(list(chunk))
                 state["stats"][target] = stats[target].as_json()
                 state["elapsed"] = state.get("elapsed", 0.0) + (time.monotonic() - started - ran)
                 ran = time.monotonic() - started

@@ -19,6 +19,7 @@ NUMBERS = (b"0", b"-0", b"-1", b"1e999", b"-1e999", b"1e-999", b"9" * 30, b"9" *
            b"-inf", b"Infinity", b"0x7fffffff", b"0xffffffffffffffff", b"4294967296", b"18446744073709551616",
            b"2147483648", b"1.5", b".5", b"5.", b"1_000", b"0o17", b"1e3", b"00000000001", b"+3", b"\xd9\xa3",
            b"1G", b"999999999T", b"0M", b"1.0e308G", b"65536", b"255", b"-2147483649", b"1/0")
+HUGE = (b"9" * 5000, b"9" * 400, b"1e999", b"9" * 400 + b".5", b"nan", b"inf", b"18446744073709551616")
 # Structure: brackets, quotes, separators, escapes, deep nesting, long lists.
 STRUCTURE = (b"{", b"}", b"[", b"]", b"(", b")", b"<", b">", b"/>", b"</", b"\"", b"'", b"\\", b"\\\n", b";",
              b",", b"=", b":", b"..", b"#", b"\n", b"\r\n", b"\r", b"\t", b" ", b"\x00", b"\xff", b"\xef\xbb\xbf",
@@ -92,7 +93,10 @@ def mutate_once(rng: random.Random, data: bytes, seeds: tuple[bytes, ...], words
         found = list((_NUMBER if kind == 7 else _WORD).finditer(data[:MAX_BYTES]))
         if found:
             m = rng.choice(found)
-            new = rng.choice(NUMBERS) if kind == 7 and rng.random() < 0.7 else rng.choice(words)
+            if kind == 7:
+                new = rng.choice(HUGE if rng.random() < 0.5 else NUMBERS)
+            else:
+                new = rng.choice(words)
             return data[:m.start()] + new + data[m.end():]
     if kind == 9 and n:  # cut the input short
         return data[:rng.randrange(n)]

@@ -53,9 +53,13 @@ def read_source(path: str) -> tuple[SourceFile | None, str | None]:
         return None, OverLimit(f"the file is larger than {FILE_BYTES.shown}, the most virtc reads")
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            # at most one byte over the limit: a device (`include "/dev/zero"`) or a file
+            # growing meanwhile says size 0 or less than it holds
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         return None, exc.strerror or str(exc)
+    if len(data) > MAX_FILE_BYTES:
+        return None, OverLimit(f"the file is larger than {FILE_BYTES.shown}, the most virtc reads")
     if b"\0" in data:
         return None, "file is binary (contains NUL bytes)"
     try:

@@ -22,9 +22,12 @@ def read_text(path: str, shown: str | None = None) -> tuple[SourceFile | None, l
             return None, [error(LIMIT.code, f"{name} is {size:,} bytes; virtc reads files up to "
                                             f"{LIMIT.shown}", None, hint="move the file out of the configuration folder")]
         with open(path, "rb") as fh:
-            data = fh.read()
+            data = fh.read(MAX_BYTES + 1)  # a device (/dev/zero) says size 0: read no further
     except OSError as exc:
         return None, [error("VF001", f"cannot read {name}: {exc.strerror or exc}", None)]
+    if len(data) > MAX_BYTES:
+        return None, [error(LIMIT.code, f"{name} is more than {MAX_BYTES:,} bytes; virtc reads files up to "
+                                        f"{LIMIT.shown}", None, hint="move the file out of the configuration folder")]
     if b"\0" in data:
         return None, [error("VF001", f"{name} is a binary file, not a configuration file", None)]
     try:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "kvm-lab.virt"
 
@@ -50,3 +52,20 @@ def test_build_and_plan_read_stdin(tmp_path):
     assert all((out / f).read_bytes() == (ref / f).read_bytes() for f in files)
     plan = run("plan", "-", "-o", str(out), "--detailed-exitcode", stdin=text)
     assert plan.returncode == 0, plan.stdout + plan.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_device_that_never_ends_is_refused_at_the_size_limit(tmp_path):
+    # /dev/zero says its size is 0 and never stops: read no further than the limit
+    from virtc import api
+    from virtc.lint import lint_files
+    from virtc.loading import MAX_FILE_BYTES, read_source
+
+    src, problem = read_source("/dev/zero")
+    assert src is None and f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB" in problem
+    (tmp_path / "x.virt").write_text('include "/dev/zero"\n')
+    out = api.check([str(tmp_path / "x.virt")])
+    assert out.has_errors and any("larger than" in d.message for d in out.diagnostics)
+    read = lint_files(["/dev/zero"])
+    assert [d.code for d in read.diagnostics] == ["VF001"]
+    assert "up to 4 MiB" in read.diagnostics[0].message

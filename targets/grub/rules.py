@@ -57,7 +57,11 @@ class GrubUnknownCommand(GrubRule):
     checklist, section, lines = ("BOOT-22", "BOOT-23"), "§32.5", "2894, 5123-5124, 5849-5850, 5868, 5897-5898"
 
     def document(self, doc: Document):
-        for e in doc.entries:
+        # the entry after each one, and one spelling suggestion per word: a file of many
+        # unknown lines costs time in proportion to its length
+        entries = doc.entries  # in the file's order
+        spelled: dict[str, str] = {}
+        for i, e in enumerate(entries):
             if e.key in COMMANDS:
                 continue
             if "=" in e.key or e.key.startswith(("/", "(")) or not e.key[:1].isalpha():
@@ -65,18 +69,23 @@ class GrubUnknownCommand(GrubRule):
                                   "rest of the previous kernel or module line", e.key_span,
                                   hint="join it to the line above; GRUB commands are one physical line")
             else:
+                j = i + 1
+                while j < len(entries) and entries[j].span.line <= e.span.line:
+                    j += 1
+                following = entries[j].key if j < len(entries) else None
                 yield self.report(f"unknown GRUB command '{e.key}'", e.key_span,
-                                  hint=self._suggest(doc, e))
+                                  hint=self._suggest(e.key, following, spelled))
 
     @staticmethod
-    def _suggest(doc: Document, e) -> str:
+    def _suggest(key: str, following: str | None, spelled: dict[str, str]) -> str:
         """An unknown word that is followed by an entry's lines (root, kernel) is where the
         title was meant (the guide writes `term` for `title`, line 2894); otherwise the nearest
         command by spelling."""
-        following = next((x.key for x in doc.entries if x.span.line > e.span.line), None)
-        if following in ("root", "kernel") and e.key != "title":
+        if following in ("root", "kernel") and key != "title":
             return "did you mean 'title'? (the lines after it are an entry's root and kernel)"
-        return did_you_mean(e.key, COMMANDS) or "see the GRUB legacy manual"
+        if key not in spelled:
+            spelled[key] = did_you_mean(key, COMMANDS) or "see the GRUB legacy manual"
+        return spelled[key]
 
 
 class GrubEntryLayout(GrubRule):

@@ -1,0 +1,184 @@
+"""The fuzz targets: one function per in-process entry point, `run(data: bytes)`.
+
+A target raises only on a real bug: an exception out of virtc's public in-process APIs
+(every bad input must come back as a diagnostic), a formatter whose output formats
+differently again, or a language server handler that failed. Whatever the input, a
+returned diagnostic is a pass.
+
+The text handed to a reader is what `virtc lint` would hand it: the bytes as UTF-8 (bad
+bytes replaced), without NUL bytes and a byte order mark (virtc.loading refuses binary
+files before any reader sees them). The language server gets the text as a client sends
+it, NULs included.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+import tempfile
+from typing import Callable
+
+from virtc import api, targets
+from virtc.checker import run_rules
+from virtc.convert import xm_to_xml, xml_to_xm
+from virtc.fmt import FormatError, format_text
+from virtc.lint import HostRead, assemble_host, missing_facts
+from virtc.loading import NotFound
+from virtc.model import Model
+from virtc.parse import parse
+from virtc.peers import with_peers
+from virtc.readback import whole_file
+from virtc.source import SourceFile
+from virtc.targets.libvirt import schema
+
+
+class Bug(AssertionError):
+    """A property of the output failed (not an exception out of virtc itself)."""
+
+
+def text_of(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace").replace("\0", "").removeprefix("\ufeff")
+
+
+# ------------------------------------------------------------------ the language
+
+VIRT = "fuzz.virt"
+
+
+def _only(texts: dict[str, str]):
+    """A loader that knows the given texts and nothing else: an include of any other file
+    does not exist (the fuzzer never reads the machine's files)."""
+    def load(path: str):
+        text = texts.get(os.path.normpath(path))
+        if text is None:
+            return None, NotFound("No such file or directory")
+        return SourceFile(path, text), None
+    return load
+
+
+def run_parse(data: bytes) -> None:
+    parse(SourceFile(VIRT, text_of(data)))
+
+
+def run_check(data: bytes) -> None:
+    """Parse, resolve (templates, ranges, includes) and every area rule: `virtc check`."""
+    text = text_of(data)
+    api.check([VIRT], loader=_only({VIRT: text}), config=os.devnull)
+
+
+def run_fmt(data: bytes) -> None:
+    """`virtc fmt`: a text that parses formats to a fixed point (formatting the output
+    changes nothing) and the output still parses."""
+    text = text_of(data)
+    try:
+        once = format_text(text, VIRT)
+    except FormatError:
+        return
+    try:
+        twice = format_text(once, VIRT)
+    except FormatError as exc:
+        raise Bug(f"fmt output does not parse: {exc.diagnostics[:1]}") from None
+    if twice != once:
+        raise Bug("fmt is not idempotent: formatting its output changes it again")
+
+
+# ------------------------------------------------------------------ the formats
+
+def place_of(fmt) -> str:
+    """A path at the format's canonical place on a host (`etc/xen/*` -> `etc/xen/fuzz`)."""
+    if not fmt.paths:
+        return {"selinux-commands": "selinux-setup.sh", "xml-unknown": "unknown.xml"}.get(fmt.name, fmt.name)
+    path = re.sub(r"\*\*/", "", fmt.paths[0])
+    path = path.replace("*.xml", "fuzz.xml").replace("*.rules", "fuzz.rules")
+    return path.replace("*", "fuzz")
+
+
+def read_format(fmt, data: bytes) -> None:
+    """What `virtc lint` does with one file of this format, in memory: the reader, the
+    RelaxNG schema of libvirt's XML, the host assembled from it, and every rule (the
+    format's rules on the document, the area rules on the host and its guests)."""
+    path = place_of(fmt)
+    text = text_of(data)
+    found = fmt.read(text, path)
+    found.format = fmt.name
+    if fmt.schema is not None and not any(d.code in ("VF701", "VF702") for d in found.diagnostics):
+        schema.check(SourceFile(path, text), fmt.schema)
+    hr = HostRead("fuzzhost")
+    (hr.guest_files if fmt.name == "guest-grub" else hr.found).append(found)
+    host, guests, _ = assemble_host(hr, whole_file(found.source))
+    documents = [found.document] if found.document is not None else []
+    model = with_peers(Model((host,), tuple(guests), (path,)), documents)
+    run_rules(model, None, documents, {host.name: set(missing_facts(host, {fmt.name}))})
+
+
+def run_convert(data: bytes) -> None:
+    """`virtc convert`: an xm config to domain XML, or domain XML to an xm config (by
+    the text's first character, as a person would tell them apart)."""
+    text = text_of(data)
+    if text.lstrip().startswith("<"):
+        xml_to_xm(text, "fuzz.xml")
+    else:
+        xm_to_xml(text, "fuzz")
+
+
+_TREE = None
+
+
+def run_import(data: bytes) -> None:
+    """`virtc import` of a host tree holding the one file (an xm config, or a domain XML
+    by its first character), to text only (-o not given: nothing written)."""
+    global _TREE
+    if _TREE is None:
+        _TREE = tempfile.mkdtemp(prefix="virtc-fuzz-")
+        atexit.register(shutil.rmtree, _TREE, True)
+    text = text_of(data)
+    xml = text.lstrip().startswith("<")
+    rel = "etc/libvirt/xen/fuzz.xml" if xml else "etc/xen/fuzz"
+    for old in ("etc/libvirt/xen/fuzz.xml", "etc/xen/fuzz"):
+        if old != rel and os.path.exists(os.path.join(_TREE, old)):
+            os.remove(os.path.join(_TREE, old))
+    full = os.path.join(_TREE, rel)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    api.import_([], [_TREE])
+
+
+# ------------------------------------------------------------------ the registry
+
+def _reader(fmt) -> Callable[[bytes], None]:
+    return lambda data: read_format(fmt, data)
+
+
+def _lsp(data: bytes) -> None:
+    from .lsp_target import run_lsp  # pygls is a test extra; only this target needs it
+
+    run_lsp(data)
+
+
+TARGETS: dict[str, Callable[[bytes], None]] = {
+    "parse": run_parse,
+    "check": run_check,
+    "fmt": run_fmt,
+    "convert": run_convert,
+    "import": run_import,
+    "lsp": _lsp,
+    **{f"read-{f.name}": _reader(f) for f in targets.FORMATS if f.read is not None and not f.link},
+}
+
+
+def names(spec: str) -> list[str]:
+    """`all`, one name, or a comma-separated list; `read-*` means every format's reader."""
+    out: list[str] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if part == "all":
+            out += list(TARGETS)
+        elif part.endswith("*"):
+            out += [n for n in TARGETS if n.startswith(part[:-1])]
+        elif part in TARGETS:
+            out.append(part)
+        else:
+            raise SystemExit(f"no fuzz target {part!r}; targets: {', '.join(TARGETS)}")
+    return list(dict.fromkeys(out))

@@ -149,7 +149,7 @@ _VF_SLOT = 0x10
 def _virtual_functions(host):
     """A test that says whether a PCI address is one of the host's Virtual Functions, or
     None when its modprobe options spawn none."""
-    spawned = any(int(n) > 0 for s in host.modprobe for m in re.finditer(r"(?:^|\s)max_vfs=([0-9,]+)", s.value)
+    spawned = any(n.strip("0") for s in host.modprobe for m in re.finditer(r"(?:^|\s)max_vfs=([0-9,]+)", s.value)
                   for n in m.group(1).split(",") if n)
     return (lambda p: p.slot >= _VF_SLOT) if spawned else None
 

@@ -22,6 +22,15 @@ _IOPORTS = re.compile(r"^(?P<first>[0-9a-fA-F]+)(-(?P<last>[0-9a-fA-F]+))?$")
 _POSITIVE = ("memory", "maxmem", "vcpus")
 
 
+def _below_one(v: int | str) -> bool:
+    """Whether an integer setting (an int, or digits in quotes) is 0 or negative, without
+    int() on the text: a quoted 5,000-digit number is past Python's int-string limit."""
+    if isinstance(v, int):
+        return v < 1
+    text = v.strip()
+    return text.startswith("-") or not text.lstrip("0")
+
+
 def _keys() -> dict:
     return load("xm-keys.json")
 
@@ -175,7 +184,7 @@ class XmValueType(XmDocumentRule):
                         isinstance(v, str) and not re.fullmatch(r"-?[0-9]+", v.strip())):
                     yield self.report(f"{e.key} must be an integer, not {v!r}", e.value_span,
                                       hint=f"write {e.key} = <number>")
-                elif e.key in _POSITIVE and int(v) < 1:
+                elif e.key in _POSITIVE and _below_one(v):
                     yield self.report(f"{e.key} = {v!r}: it must be at least 1", e.value_span,
                                       hint="memory and maxmem are MiB, vcpus a count")
                 # a number in quotes (virt-install writes memory = "512") is what set_int

@@ -9,6 +9,7 @@ from ...diagnostics import Related, Severity
 from ...model import Bridge, Host
 from ...numbers import digits_or_cap
 from ..base import Rule, Scope
+from ..host import release_key
 from .common import address_of, interface_of, service_state
 
 _DUMMY = re.compile(r"^dummy([0-9]+)$")
@@ -17,7 +18,7 @@ _DUMMY = re.compile(r"^dummy([0-9]+)$")
 def _release(text: str | None) -> tuple[int, ...] | None:
     if not text or not re.fullmatch(r"[0-9]+(\.[0-9]+)*", text):
         return None
-    return tuple(int(x) for x in text.split("."))
+    return release_key(text)
 
 
 def _dummy_bridges(h: Host) -> list[tuple[Bridge, int]]:
@@ -25,7 +26,7 @@ def _dummy_bridges(h: Host) -> list[tuple[Bridge, int]]:
     for b in h.bridges:
         m = _DUMMY.match(b.nic or "")
         if m:
-            out.append((b, int(m.group(1))))
+            out.append((b, digits_or_cap(m.group(1), bound("count"))))
     return out
 
 

@@ -71,8 +71,12 @@ class DiskTargetName(Rule):
 
     def guest(self, g: Guest):
         table = self.limit("storage.target_names")
+        # once per target name: a fleet's guests use a handful of names (xvda, xvdb ...)
+        seen = self.__dict__.setdefault("_problems", {})
         for d in g.disks:
-            problem = self.problem(d.target, table.value)
+            if d.target not in seen:
+                seen[d.target] = self.problem(d.target, table.value)
+            problem = seen[d.target]
             if problem:
                 yield self.report(f"disk target {d.target} {problem}", d.at("target"), d.owner,
                                   hint="valid: xvda-xvdz, xvdaa-xvdiz, sda-sdp, hda-hdt, vda-vdz, "

@@ -245,6 +245,30 @@ class XmlNode:
         loc, el = self.where
         return loc.attrs(el).get(name)
 
+    def __reduce__(self):
+        # `virtc lint --jobs` sends documents from worker processes; lxml elements do not
+        # pickle, so a node travels with its attribute spans found (what `where` gives).
+        where = self.where
+        if where is not None and not isinstance(where[0], _FoundSpans):
+            loc, el = where
+            where = (_FoundSpans(loc.attrs(el)), None)
+        return XmlNode, (self.tag, self.text, self.attrs, self.children, where)
+
+
+class _FoundSpans:
+    """A node's attribute spans, found: what a Locator answers for one element."""
+
+    __slots__ = ("spans",)
+
+    def __init__(self, spans: dict):
+        self.spans = spans
+
+    def attrs(self, _el) -> dict:
+        return self.spans
+
+    def __reduce__(self):
+        return _FoundSpans, (self.spans,)
+
 
 def to_document(src: SourceFile, root, fmt: str = "libvirt-xml",
                 locator: Locator | None = None) -> Document:

@@ -55,8 +55,25 @@ def _shared_parser() -> "etree.XMLParser":
     return _parser()
 
 
+# The last text parsed and its tree: lint's reader and its schema check (VF711) each ask
+# for the same file's tree, one after the other, and the file is parsed once. Keyed by the
+# text object itself (both are handed the same str); nothing changes a parsed tree.
+_last: tuple = (None, None)
+
+
 def parse(src: SourceFile) -> tuple["etree._Element | None", list[Diagnostic]]:
     """The root element, or None and a VF701 error saying why the file cannot be read."""
+    global _last
+    text, parsed = _last
+    if text is src.text:
+        return parsed
+    parsed = _parse(src)
+    if parsed[0] is not None:
+        _last = (src.text, parsed)
+    return parsed
+
+
+def _parse(src: SourceFile) -> tuple["etree._Element | None", list[Diagnostic]]:
     text = src.text
     doctype = _doctype_offset(text)
     if doctype is not None and _ENTITY_DECL.search(text, doctype):

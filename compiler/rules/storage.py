@@ -71,8 +71,7 @@ class DiskTargetName(Rule):
 
     def guest(self, g: Guest):
         table = self.limit("storage.target_names")
-        # once per target name: a fleet's guests use a handful of names (xvda, xvdb ...)
-        seen = self.__dict__.setdefault("_problems", {})
+        seen = self.__dict__.setdefault("_problems", {})  # once per target name (xvda, xvdb ...)
         for d in g.disks:
             if d.target not in seen:
                 seen[d.target] = self.problem(d.target, table.value)

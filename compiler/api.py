@@ -100,14 +100,15 @@ def detect_format(path: str) -> str | None:
 
 
 def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
-         config: str | None = None, selection: Selection | None = None) -> Outcome:
+         config: str | None = None, selection: Selection | None = None, jobs: int = 1) -> Outcome:
     """Read existing configuration files (never executing them) into the model, one host
-    per root (or all loose files as one host), and check them with every rule."""
+    per root (or all loose files as one host), and check them with every rule. `jobs`
+    processes read the hosts (1: all in this process); the outcome is the same."""
     from .lint import lint_files
 
     with _no_cyclic_gc():
         start = (list(roots) + list(paths) + ["."])[0]
-        read = lint_files(paths, roots, capabilities)
+        read = lint_files(paths, roots, capabilities, jobs)
         out = Outcome(read.model, read.diagnostics, read.sources)
         cfg = _configure(out, config, start, selection)
         if cfg is None:

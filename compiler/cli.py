@@ -479,7 +479,10 @@ def lint(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing 
          config: Optional[str] = CONFIG,
          select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
          statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
-         output_file: Optional[str] = OUTPUT_FILE):
+         output_file: Optional[str] = OUTPUT_FILE,
+         jobs: Optional[int] = typer.Option(None, "--jobs", "-j", metavar="N", min=1,
+                                            help="Processes that read the hosts (default: the number of "
+                                                 "CPUs); the report is the same whatever N is.")):
     """Read existing configs (never executing them) and check them with every rule."""
     from . import api
 
@@ -488,11 +491,20 @@ def lint(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing 
     paths = _existing_inputs(paths, root, capabilities)
     start = time.monotonic()
     with _progress(quiet):
-        result = api.lint(paths, root, capabilities, config=config, selection=selection)
+        result = api.lint(paths, root, capabilities, config=config, selection=selection,
+                          jobs=jobs or available_cpus())
     _write_reports(result, out)
     if not quiet:
         typer.echo(summary_line("linted", result, time.monotonic() - start), err=True)
     raise typer.Exit(_exit_code(result, fail_level, out))
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _write_text(path: str, text: str) -> None:

@@ -8,8 +8,10 @@ guessed: the rules that need them skip that host (and say so, VF004), nothing el
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 
 from virtc import targets
@@ -138,6 +140,52 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
         found = _read(x)
         (hr.guest_files if x.format.name == "guest-grub" else hr.found).append(found)
     return hr
+
+
+# Reading hosts in worker processes (`virtc lint --jobs N`). A worker reads whole hosts
+# (texts, readers, the schema check) and sends back what read_host made, its sources and
+# diagnostics; the parent takes them in the hosts' order, so the result is the one of
+# reading them in turn, and assembles the fleet and runs every rule itself. Sending a
+# host's reading back costs about half of reading it (a host of 100 guests is ~1 MB
+# pickled), so a pool is started only for POOL_MIN_FILES files and more, over two hosts or
+# more; below that, starting workers costs more than it saves. Workers are forked (they
+# inherit the hosts to read and the compiled schemas); where fork is not available the
+# hosts are read in process.
+POOL_MIN_FILES = 200
+_pool_work: tuple = ()
+
+
+def _read_hosts(hosts: list[HostFiles], caps: list[_Loaded], sources: dict, diags: list,
+                jobs: int) -> list[HostRead]:
+    files = sum(len(h.files) for h in hosts)
+    forking = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(hosts) < 2 or files < POOL_MIN_FILES or not forking:
+        return [read_host(hf, caps, sources, diags) for hf in hosts]
+    global _pool_work
+    _pool_work = (hosts, caps)
+    try:
+        with ProcessPoolExecutor(min(jobs, len(hosts)), mp_context=multiprocessing.get_context("fork"),
+                                 initializer=progress.silence) as pool:
+            futures = {pool.submit(_read_host_at, i): i for i in range(len(hosts))}
+            for done in as_completed(futures):
+                progress.advance(len(hosts[futures[done]].files))
+            results = [f.result() for f in futures]  # in the hosts' order
+    finally:
+        _pool_work = ()
+    out = []
+    for hr, host_sources, host_diags in results:
+        sources.update(host_sources)
+        diags.extend(host_diags)
+        out.append(hr)
+    return out
+
+
+def _read_host_at(i: int) -> tuple[HostRead, dict, list]:
+    """In a worker: host i of the forked _pool_work, read as read_host reads it."""
+    hosts, caps = _pool_work
+    sources: dict = {}
+    diags: list = []
+    return read_host(hosts[i], caps, sources, diags), sources, diags
 
 
 # SR-IOV: a driver loaded with max_vfs=N (igb, ixgbe) spawns its Virtual Functions as PCI
@@ -317,8 +365,10 @@ def _guest_file_host(hosts: list, guests: list, f: Found) -> int | None:
     return None
 
 
-def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None = None) -> Linted:
-    """Existing files read into one model (never executed)."""
+def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None = None,
+               jobs: int = 1) -> Linted:
+    """Existing files read into one model (never executed); the hosts' files are read by
+    `jobs` processes (see _read_hosts), with the same result whatever their number."""
     diags: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {}
     caps = _capabilities(capabilities, sources, diags)
@@ -333,8 +383,7 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
     shared_loaded, _ = _load(collection.shared, sources, diags)
     shared = [_read(x) for x in shared_loaded]
     hosts, guests, missing_by_host, reads = [], [], {}, []
-    for hf in collection.hosts:
-        hr = read_host(hf, caps, sources, diags)
+    for hr in _read_hosts(collection.hosts, caps, sources, diags, jobs):
         if not hr.found and not hr.guest_files:
             continue  # nothing of this host's own
         own_caps = [f for f in hr.found if f.format == "capabilities"]

@@ -3,7 +3,7 @@ either. Kept structured so that nothing has to read a host or guest name back ou
 display string ("host xen1 / guest web07 / disk xvdb" is only how it is shown)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +28,11 @@ class Owner:
 
     def of(self, part: str) -> "Owner":
         """A device of this host or guest."""
-        return replace(self, part=part)
+        return Owner(self.host, self.guest, part)  # not dataclasses.replace: once per device of every guest
 
     def on(self, host: str) -> "Owner":
         """The same element once its host is known (readers learn it when a host is assembled)."""
-        return replace(self, host=host)
+        return Owner(host, self.guest, self.part)
 
 
 class Owned:

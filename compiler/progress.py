@@ -43,6 +43,12 @@ def wanted(stream: IO[str], environ=os.environ) -> bool:
     return tty and ci in ("", "0", "false", "no") and environ.get("TERM") != "dumb"
 
 
+def silence() -> None:
+    """No display in this thread from now on: a worker process (lint --jobs) inherits the
+    parent's bar, which only the parent draws."""
+    _display.set(None)
+
+
 @contextmanager
 def shown(bar: "Bar | None") -> Iterator["Bar | None"]:
     """Show `bar` (None: nothing) while the block runs; the line is cleared afterwards,

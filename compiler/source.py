@@ -34,9 +34,10 @@ class SourceFile:
     @cached_property
     def line_starts(self) -> list[int]:
         starts = [0]
-        for i, ch in enumerate(self.text):
-            if ch == "\n":
-                starts.append(i + 1)
+        find, at = self.text.find, self.text.find("\n")
+        while at >= 0:
+            starts.append(at + 1)
+            at = find("\n", at + 1)
         return starts
 
     def line(self, number: int) -> str:

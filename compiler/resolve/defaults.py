@@ -15,7 +15,8 @@ from .scalars import ValueReader
 
 
 def finish(c: ValueReader, builders: list[GuestBuilder], hosts: dict[str, Host]) -> list[Guest]:
-    """Apply defaults, check references, assign MACs and UUIDs, freeze."""
+    """Apply defaults, check references, assign MACs and UUIDs, freeze. Consumes
+    `builders` (the list is empty afterwards)."""
     taken = {n.mac for b in builders for n in b.nics if n.mac}
     requests = []
     for b in builders:
@@ -44,15 +45,20 @@ def finish(c: ValueReader, builders: list[GuestBuilder], hosts: dict[str, Host])
                 requests.append((b.name, n.index, b.type != "kvm"))
     macs = identity.assign_macs(requests, taken)
     out = []
-    for b in builders:
+    interned: dict = {}
+    # Each builder is dropped once frozen: the fleet is never held twice, as drafts and as
+    # the model, at once (a third of the peak memory of a check of 20,000 guests).
+    for i, b in enumerate(builders):
+        builders[i] = None
         if b.type is None or b.memory_kib is None:
             continue
         host = hosts[b.host]
-        out.append(_freeze(c, b, host, macs))
+        out.append(_freeze(c, b, host, macs, interned))
+    builders.clear()
     return out
 
 
-def _freeze(c: ValueReader, b: GuestBuilder, host: Host, macs) -> Guest:
+def _freeze(c: ValueReader, b: GuestBuilder, host: Host, macs, interned: dict) -> Guest:
     label = Owner(b.host, b.name)
     xen = b.type in ("xen-pv", "xen-hvm")
     hvm = b.type in ("xen-hvm", "kvm")
@@ -122,7 +128,12 @@ def _freeze(c: ValueReader, b: GuestBuilder, host: Host, macs) -> Guest:
     maxmem = b.maxmem_kib if b.maxmem_kib is not None else memory
     vcpus = b.vcpus or 1
     max_vcpus = b.max_vcpus if b.max_vcpus is not None else vcpus
-    fields = dict(b.spans)
+    # The guests of one range and template set their fields in the same statements: they
+    # share one FieldSpans (the spans are the statements', alive as long as the syntax).
+    key = tuple((k, id(span)) for k, span in b.spans.items())
+    fields = interned.get(key)
+    if fields is None:
+        fields = interned[key] = FieldSpans(tuple(b.spans.items()))
     return Guest(
         name=b.name, host=b.host, type=b.type, arch=arch, pae=pae, os=b.os,
         memory_kib=memory, maxmem_kib=maxmem, vcpus=vcpus, max_vcpus=max_vcpus, cpuset=b.cpuset,
@@ -134,7 +145,7 @@ def _freeze(c: ValueReader, b: GuestBuilder, host: Host, macs) -> Guest:
         on_crash=b.on_crash, uuid=b.uuid or identity.guest_uuid(b.name), uuid_auto=b.uuid is None,
         autostart=b.autostart, pv_drivers=b.pv_drivers, features=tuple(features), sound=b.sound,
         usb=tuple(b.usb), description=b.description, span=b.span, expansion=b.expansion,
-        fields=FieldSpans(tuple(fields.items())), install=b.install, kernel_release=b.kernel_release,
+        fields=fields, install=b.install, kernel_release=b.kernel_release,
         kernel_variant=b.kernel_variant, pvclock=b.pvclock, hpet=b.hpet, services_on=tuple(b.services_on),
         services_off=tuple(b.services_off), roles=tuple(b.roles), selinux=b.selinux,
         firewall=b.firewall, hostname=b.hostname, created_on=b.created_on,

@@ -10,7 +10,7 @@ from ..source import Span
 from ..syntax import Value
 
 
-@dataclass
+@dataclass(slots=True)
 class DiskDraft:
     target: str
     device: str
@@ -30,7 +30,7 @@ class DiskDraft:
     boot: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class NicDraft:
     index: int
     kind: str
@@ -45,7 +45,7 @@ class NicDraft:
     source_value: Value
 
 
-@dataclass
+@dataclass(slots=True)
 class GuestBuilder:
     name: str
     host: str

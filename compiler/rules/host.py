@@ -453,14 +453,23 @@ class GuestNameChars(Rule):
     checklist, section, lines = ("MISC-01", "MISC-07"), "§7.2", "507-509, 723, 1002-1004, 1171-1173"
     uses = ("misc.guest_name_patterns", "misc.default_release")
 
+    def _since(self, release: str) -> str | None:
+        """The newest pattern's release that `release` has (None: none), once per release:
+        the rule runs for every guest of the fleet and hosts share a few releases."""
+        cache = self.__dict__.setdefault("_since_cache", {})
+        if release not in cache:
+            table = self.limit("misc.guest_name_patterns")
+            fits = [k for k in table.value if release_key(k) <= release_key(release)]
+            cache[release] = max(fits, key=release_key) if fits else None
+        return cache[release]
+
     def guest(self, g: Guest):
         h = self.ctx.host_of(g)
         release = host_release(self, h)
         table = self.limit("misc.guest_name_patterns")
-        fits = [k for k in table.value if release_key(k) <= release_key(release)]
-        if not fits:
+        since = self._since(release)
+        if since is None:
             return
-        since = max(fits, key=release_key)
         if re.fullmatch(table.value[since], g.name):
             return
         bad = sorted({ch for ch in g.name if not re.fullmatch(table.value[since], ch)})

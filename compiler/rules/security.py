@@ -99,16 +99,28 @@ def image_dir_of(h: Host, path: str, ftype: str = "--") -> ImageDir | None:
     (file_contexts.local, `images`), a pattern without regex characters that matches wins;
     otherwise the last that matches."""
     last = None
-    for d in (*_policy(), *h.image_dirs):
-        if d.ftype is not None and d.ftype != ftype:
+    for compiled, exact, d in _contexts(h.image_dirs, ftype):
+        if not compiled.fullmatch(path):
             continue
-        compiled = _compiled(_regex(d))
-        if compiled is None or not compiled.fullmatch(path):
-            continue
-        if d.pattern is not None and not (_META & set(d.pattern.replace("\\.", ""))):
+        if exact:
             return d  # an exact path
         last = d
     return last
+
+
+@lru_cache(maxsize=None)
+def _contexts(image_dirs: tuple[ImageDir, ...], ftype: str) -> tuple[tuple[re.Pattern, bool, ImageDir], ...]:
+    """The contexts image_dir_of tries for one host and file type, in order, compiled once
+    (it runs for every disk of every guest; a host's contexts are few and shared)."""
+    out = []
+    for d in (*_policy(), *image_dirs):
+        if d.ftype is not None and d.ftype != ftype:
+            continue
+        compiled = _compiled(_regex(d))
+        if compiled is None:
+            continue
+        out.append((compiled, d.pattern is not None and not (_META & set(d.pattern.replace("\\.", ""))), d))
+    return tuple(out)
 
 
 class _ImageRule(Rule):

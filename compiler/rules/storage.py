@@ -73,8 +73,11 @@ class DiskTargetName(Rule):
 
     def guest(self, g: Guest):
         table = self.limit("storage.target_names")
+        seen = self.__dict__.setdefault("_problems", {})  # once per target name (xvda, xvdb ...)
         for d in g.disks:
-            problem = self.problem(d.target, table.value)
+            if d.target not in seen:
+                seen[d.target] = self.problem(d.target, table.value)
+            problem = seen[d.target]
             if problem:
                 yield self.report(f"disk target {d.target} {problem}", d.at("target"), d.owner,
                                   hint="valid: xvda-xvdz, xvdaa-xvdiz, sda-sdp, hda-hdt, vda-vdz, "

@@ -56,8 +56,25 @@ def _shared_parser() -> "etree.XMLParser":
     return _parser()
 
 
+# The last text parsed and its tree: lint's reader and its schema check (VF711) each ask
+# for the same file's tree, one after the other, and the file is parsed once. Keyed by the
+# text object itself (both are handed the same str); nothing changes a parsed tree.
+_last: tuple = (None, None)
+
+
 def parse(src: SourceFile) -> tuple["etree._Element | None", list[Diagnostic]]:
     """The root element, or None and a VF701 error saying why the file cannot be read."""
+    global _last
+    text, parsed = _last
+    if text is src.text:
+        return parsed
+    parsed = _parse(src)
+    if parsed[0] is not None:
+        _last = (src.text, parsed)
+    return parsed
+
+
+def _parse(src: SourceFile) -> tuple["etree._Element | None", list[Diagnostic]]:
     text = src.text
     if len(text) > BOUNDS["config_bytes"].value:
         return None, [_too_large(src, f"larger than {BOUNDS['config_bytes'].shown}, the most virtc reads")]
@@ -260,6 +277,30 @@ class XmlNode:
             return None
         loc, el = self.where
         return loc.attrs(el).get(name)
+
+    def __reduce__(self):
+        # `virtc lint --jobs` sends documents from worker processes; lxml elements do not
+        # pickle, so a node travels with its attribute spans found (what `where` gives).
+        where = self.where
+        if where is not None and not isinstance(where[0], _FoundSpans):
+            loc, el = where
+            where = (_FoundSpans(loc.attrs(el)), None)
+        return XmlNode, (self.tag, self.text, self.attrs, self.children, where)
+
+
+class _FoundSpans:
+    """A node's attribute spans, found: what a Locator answers for one element."""
+
+    __slots__ = ("spans",)
+
+    def __init__(self, spans: dict):
+        self.spans = spans
+
+    def attrs(self, _el) -> dict:
+        return self.spans
+
+    def __reduce__(self):
+        return _FoundSpans, (self.spans,)
 
 
 def to_document(src: SourceFile, root, fmt: str = "libvirt-xml",

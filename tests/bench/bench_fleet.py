@@ -3,11 +3,19 @@ and 1,000 hosts. Times parsing, checking (resolve + every rule) and building sep
 linear work means the second timings are about ten times the first.
 
     python tests/bench/bench_fleet.py [--sizes 2000:100,20000:1000]
+    python tests/bench/bench_fleet.py --check 2000,20000   # check vs bare parse, peak memory
+
+measure_check(guests) is the table's row (tests/bench/table.py): `virtc check` in process
+against a bare Lark parse of the same text, timed in the same moment, and the peak memory
+of a fresh process that checks the fleet.
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,10 +75,56 @@ def measure(guests: int, hosts: int) -> dict:
             "files": len(arts)}
 
 
+def measure_check(guests: int, hosts: int | None = None, repeat: int = 3) -> dict:
+    """`virtc check` of a fleet (api.check, in process, the parser already loaded) and a
+    bare Lark parse of the same text, best of `repeat`, taken alternately so that both see
+    the same machine; and the peak RSS of a fresh process checking it (`peak_mb`)."""
+    from virtc import api
+
+    hosts = hosts or max(1, guests // 20)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fleet.virt"
+        text = fleet(guests, hosts)
+        path.write_text(text)
+        lark = parser()
+        best_check = best_parse = float("inf")
+        for _ in range(repeat):
+            gc.collect()
+            gc.disable()
+            t0 = time.perf_counter()
+            lark.parse(text)
+            t1 = time.perf_counter()
+            gc.enable()
+            out = api.check([str(path)])
+            t2 = time.perf_counter()
+            assert not out.has_errors, [str(d) for d in out.diagnostics[:3]]
+            best_parse, best_check = min(best_parse, t1 - t0), min(best_check, t2 - t1)
+        peak = _peak_mb(path)
+    return {"guests": guests, "hosts": hosts, "lines": text.count("\n"), "check_s": best_check,
+            "bare_parse_s": best_parse, "ratio": best_check / best_parse, "peak_mb": peak}
+
+
+def _peak_mb(path: Path) -> float:
+    """Peak RSS (MB) of a new interpreter that runs `virtc check` on path in process."""
+    code = ("import json, resource, sys; from virtc import api; out = api.check([sys.argv[1]]); "
+            "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))")
+    r = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": "0"})
+    return json.loads(r.stdout.strip().splitlines()[-1]) / 1024  # Linux reports KiB
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="2000:100,20000:1000")
+    ap.add_argument("--check", metavar="GUESTS,...", help="only measure_check for these fleet sizes")
     args = ap.parse_args(argv)
+    if args.check:
+        print(f"{'guests':>7} {'lines':>6} {'check s':>8} {'parse s':>8} {'ratio':>6} {'peak MB':>8}")
+        for n in map(int, args.check.split(",")):
+            r = measure_check(n)
+            print(f"{r['guests']:>7} {r['lines']:>6} {r['check_s']:>8.2f} {r['bare_parse_s']:>8.2f} "
+                  f"{r['ratio']:>6.2f} {r['peak_mb']:>8.0f}")
+        return 0
     rows = [measure(*map(int, s.split(":"))) for s in args.sizes.split(",")]
     print(f"{'guests':>7} {'hosts':>6} {'lines':>7} {'parse s':>8} {'check s':>8} {'(rules)':>8} "
           f"{'build s':>8} {'files':>7}")

@@ -1,0 +1,79 @@
+"""`virtc lint --jobs N`: hosts read by N worker processes give the report of reading them
+in turn, byte for byte, in every format, with the same exit code."""
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from virtc import api, lint
+from virtc.cli import app
+
+from conftest import ROOT
+
+HOSTS = ROOT / "tests" / "hosts"
+
+FLEET = """\
+template web {
+  type xen-pv; os rhel5.8 x86_64; memory 512M; vcpus 1
+  disk xvda tap:aio "/var/lib/libvirt/images/{name}.img" size 8G
+  nic bridge xenbr0
+}
+"""
+
+
+@pytest.fixture
+def pools(monkeypatch):
+    """Workers even for small trees (POOL_MIN_FILES keeps them for big ones), counted."""
+    started = []
+
+    class Counted(lint.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            started.append(args[0] if args else kwargs.get("max_workers"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(lint, "POOL_MIN_FILES", 0)
+    monkeypatch.setattr(lint, "ProcessPoolExecutor", Counted)
+    return started
+
+
+def _generated(tmp_path):
+    """Six Xen hosts of four guests, built by virtc, one with a defect in a guest's file."""
+    text = FLEET + "".join(
+        f"host h{i} {{\n  hypervisor xen; arch x86_64; release 5.8; memory 16G; dom0 memory 2G vcpus 2\n"
+        f"  cpu intel cores 4 threads 8 flags vmx pae nx constant_tsc\n  bridge xenbr0 on eth0\n}}\n"
+        f"guest h{i}-web[1..4] from web on h{i} {{}}\n" for i in range(6))
+    src = tmp_path / "fleet.virt"
+    src.write_text(text)
+    out = tmp_path / "fleet"
+    assert not api.build([str(src)], str(out)).has_errors
+    xm = out / "h3" / "etc" / "xen" / "h3-web2"
+    xm.write_text(xm.read_text().replace("on_reboot", "on_boot"))
+    return out
+
+
+def _lint(*args: str):
+    r = CliRunner().invoke(app, ["lint", *args], catch_exceptions=False)
+    return r.exit_code, r.stdout
+
+
+@pytest.mark.parametrize("fmt", ["json", "concise", "full", "sarif"])
+def test_every_jobs_count_gives_the_same_report(tmp_path, pools, fmt):
+    trees = [str(HOSTS / "clean"), str(HOSTS / "seeded"), str(_generated(tmp_path))]
+    runs = {n: _lint(*trees, "--format", fmt, "--jobs", str(n), "-q") for n in (1, 2, 3)}
+    assert pools == [2, 3], "--jobs 2 and 3 read in worker processes, --jobs 1 in process"
+    code, report = runs[1]
+    assert code == 1 and "h3-web2" in report  # the seeded defects and the generated one are found
+    for n in (2, 3):
+        assert runs[n] == runs[1], f"--jobs {n} differs from --jobs 1"
+
+
+def test_small_trees_are_read_in_process(tmp_path, monkeypatch):
+    """Below POOL_MIN_FILES files no worker is started, whatever --jobs says."""
+    monkeypatch.setattr(lint, "ProcessPoolExecutor", None)  # would fail if used
+    code, report = _lint(str(HOSTS / "clean" / "migration"), "--format", "concise", "--jobs", "4", "-q")
+    assert code == 0, report
+
+
+def test_jobs_must_be_positive():
+    code, _ = _lint(str(HOSTS / "clean" / "xen-pv"), "--jobs", "0")
+    assert code == 2

@@ -4,6 +4,7 @@ addresses and UUIDs; then each GuestBuilder is frozen into the model's Guest."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from .. import identity
 from ..conventions import XEN_VIF_SCRIPT
@@ -14,8 +15,9 @@ from .drafts import GuestBuilder
 from .scalars import ValueReader
 
 
-def finish(c: ValueReader, builders: list[GuestBuilder], hosts: dict[str, Host]) -> list[Guest]:
-    """Apply defaults, check references, assign MACs and UUIDs, freeze."""
+def finish(c: ValueReader, builders: list[GuestBuilder], hosts: dict[str, Host], memo=None) -> list[Guest]:
+    """Apply defaults, check references, assign MACs and UUIDs, freeze (`memo`: a
+    virtc.resolve.memo.CompileMemo, which keeps guests frozen from unchanged builders)."""
     taken = {n.mac for b in builders for n in b.nics if n.mac}
     requests = []
     for b in builders:
@@ -48,7 +50,11 @@ def finish(c: ValueReader, builders: list[GuestBuilder], hosts: dict[str, Host])
         if b.type is None or b.memory_kib is None:
             continue
         host = hosts[b.host]
-        out.append(_freeze(c, b, host, macs))
+        if memo is None:
+            out.append(_freeze(c, b, host, macs))
+        else:
+            mine = tuple(macs.get((b.name, n.index)) for n in b.nics)
+            out.append(memo.frozen(c, b, host, mine, partial(_freeze, c, b, host, macs)))
     return out
 
 

@@ -115,10 +115,15 @@ class RuleMemo:
         self.stats["ran"] += len(todo)
         self.stats["reused"] += len(names) - len(todo)
         try:
-            for i in todo:
-                e = elements[i]
-                found[i] = list(rule.guest(e) if kind == "g:" else rule.host(e, ctx.guests_by_host.get(e.name, [])))
-            if set(vars(rule)) != {"ctx"}:
+            if kind == "g:":
+                check = rule.guest
+                for i in todo:
+                    found[i] = [*check(elements[i])]
+            else:
+                check, by_host = rule.host, ctx.guests_by_host
+                for i in todo:
+                    found[i] = [*check(elements[i], by_host.get(elements[i].name, []))]
+            if len(vars(rule)) != 1:  # anything besides ctx: state kept from one element to the next
                 raise Escaped("state kept on the rule")
         except Escaped:
             self.unsafe.add(rule_cls.code)

@@ -14,7 +14,7 @@ from virtc import api
 from virtc.checker import run_rules
 from virtc.checkmemo import CheckMemo
 from virtc.diagnostics import Severity
-from virtc.lsp_parsecache import ParseCache
+from virtc.lsp_parsecache import ParseCache, item_starts, starts_of
 from virtc.resolve import compile_sources
 from virtc.rulememo import RuleMemo
 from virtc.rules.base import Context, Rule, Scope
@@ -162,3 +162,15 @@ def test_rule_memo_reuses_findings_of_unchanged_guests(tmp_path):
     assert again == run_rules(compile_sources([path], {path: edited}).model)
     assert again != first
     assert memo.stats["ran"] - ran < ran / 10  # one guest (and its host) of ~30 checked again
+
+
+def test_item_starts_after_an_edit_are_those_of_a_fresh_scan():
+    rnd = random.Random(11)
+    texts = [p.read_text(encoding="utf-8") for p in _files()] + [fleet(300)]
+    for _ in range(300):
+        old = rnd.choice(texts)
+        new = old
+        for _ in range(rnd.randint(1, 2)):
+            at = rnd.randrange(len(new) + 1)
+            new = new[:at] + rnd.choice([*_DAMAGE, "", "\\", '"x', "# {"]) + new[at + rnd.randint(0, 4):]
+        assert starts_of(new, (old, item_starts(old))) == item_starts(new), (old, new)

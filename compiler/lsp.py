@@ -14,7 +14,8 @@ Checking runs on one worker thread, so the server keeps reading messages meanwhi
 that arrive during a check are not checked one by one: when the check ends, a result for
 an outdated text is dropped and the newest text is checked at once (no fixed debounce
 delay). Big files are parsed piece by piece, re-parsing only the changed top-level items
-(virtc.lsp_parsecache).
+(virtc.lsp_parsecache); hosts and guests made from unchanged items, and the guest and host
+rules' findings on them, are kept from the document's last check (virtc.checkmemo).
 """
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ def path_of(uri: str) -> str:
 def check_document(path: str, buffers: dict[str, str], cache: ParseCache,
                    memo: CheckMemo | None = None) -> api.Outcome:
     """What `virtc check PATH` reports, with the open buffers' text instead of the files
-    (included files too), parsed through the cache, with the rule findings of the
-    document's last check reused where its guests and hosts did not change."""
+    (included files too), parsed through the cache, reusing through `memo` what the
+    document's last check made from declarations that did not change."""
     return api.check([path], loader=buffers_first(buffers), parser=cache.parse, memo=memo)
 
 
@@ -63,7 +64,7 @@ class VirtcServer(LanguageServer):
     def __init__(self):
         super().__init__("virtc", __version__, text_document_sync_kind=T.TextDocumentSyncKind.Incremental)
         self.cache = ParseCache()
-        self.memos: dict[str, CheckMemo] = {}  # uri -> its last check's rule findings
+        self.memos: dict[str, CheckMemo] = {}  # uri -> what its last check keeps for the next
         self.reads: dict[str, set[str]] = {}  # uri -> files (normalised) its last check read
         self.pending: dict[str, None] = {}  # uris to check, oldest first
         self._wake: asyncio.Event | None = None

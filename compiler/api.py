@@ -44,12 +44,14 @@ def _no_cyclic_gc():
 
 
 def check(files: list[str], texts: dict[str, str] | None = None, config: str | None = None, *,
-          loader: Loader = read_source, parser: Parser = parse, selection: Selection | None = None) -> Outcome:
+          loader: Loader = read_source, parser: Parser = parse, selection: Selection | None = None,
+          memo=None) -> Outcome:
     """Compile, then run the rules (configured by virtc.toml / [tool.virtc], or `config`).
     `texts` overrides the contents of `files`; `loader` reads the other files (included
-    ones too) and `parser` parses every file (see virtc.resolve.compile_sources)."""
+    ones too) and `parser` parses every file (see virtc.resolve.compile_sources); `memo`
+    (virtc.checkmemo.CheckMemo) keeps results between checks of the same files."""
     with _no_cyclic_gc():
-        return _check(files, texts, config, loader, parser, selection)
+        return _check(files, texts, config, loader, parser, selection, memo)
 
 
 def _configure(out: Outcome, config: str | None, start: str, selection: Selection | None = None):
@@ -69,9 +71,9 @@ def _configure(out: Outcome, config: str | None, start: str, selection: Selectio
 
 
 def _check(files: list[str], texts: dict[str, str] | None, config: str | None,
-           loader: Loader, parser: Parser, selection: Selection | None = None) -> Outcome:
+           loader: Loader, parser: Parser, selection: Selection | None = None, memo=None) -> Outcome:
     progress.phase("compiling")
-    r = compile_sources(files, texts, loader=loader, parser=parser)
+    r = compile_sources(files, texts, loader=loader, parser=parser, memo=memo and memo.compile)
     out = Outcome(r.model, list(r.diagnostics), dict(r.sources))
     cfg = _configure(out, config, files[0] if files else ".", selection)
     if cfg is None:
@@ -79,7 +81,7 @@ def _check(files: list[str], texts: dict[str, str] | None, config: str | None,
         return out
     if r.model is not None:
         progress.phase("checking")
-        out.diagnostics.extend(run_rules(r.model, cfg))
+        out.diagnostics.extend(run_rules(r.model, cfg, memo=memo and memo.rules))
     sups, meta = suppressions(r.syntax, r.sources)
     blocking = [d for d in out.diagnostics if d.severity is Severity.ERROR]
     out.diagnostics = finalize(out.diagnostics, cfg, sups, meta, rules_ran=r.model is not None)

@@ -20,11 +20,12 @@ def _restricted(model: Model, keep) -> Model:
 
 
 def run_rules(model: Model, config: Config | None = None, documents=(),
-              missing: dict[str, set[str]] | None = None) -> list[Diagnostic]:
+              missing: dict[str, set[str]] | None = None, memo=None) -> list[Diagnostic]:
     """Every enabled rule's diagnostics.
     `documents` are existing files as read (lint); format-level rules check them.
     `missing` names, per host, the facts no file of that host states (lint): a rule that
-    needs one of them does not see that host or its guests, and still sees every other host."""
+    needs one of them does not see that host or its guests, and still sees every other host.
+    `memo` (a virtc.rulememo.RuleMemo) reuses last check's findings on unchanged guests and hosts."""
     config = config or Config()
     missing = missing or {}
     contexts: dict[tuple[bool, frozenset], Context] = {}
@@ -41,12 +42,19 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
         return contexts[key]
 
     out: list[Diagnostic] = []
+    if memo is not None:
+        memo.begin(model)
     # The formats' rules check documents and nothing else: without documents (a check of
     # .virt files) they have nothing to see, and their formats need not even be loaded.
     for rule_cls in all_rules() if documents else area_rules():
         if config.severity(rule_cls.code, rule_cls.severity) is None:
             continue  # off or not selected: not run at all (finalize() applies the other overrides)
-        out.extend(rule_cls().run(context(rule_cls)))
+        if memo is not None and memo.handles(rule_cls):
+            out.extend(memo.run(rule_cls, context(rule_cls)))
+        else:
+            out.extend(rule_cls().run(context(rule_cls)))
+    if memo is not None:
+        memo.end()
     return _merge_stamped(out)
 
 

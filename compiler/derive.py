@@ -11,6 +11,7 @@ never overridden: a derived value is added only when the same key is not already
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from .cpu import lacks_constant_tsc
 from .limits import Limits, limits as default_limits
@@ -33,14 +34,23 @@ def _add_settings(settings: tuple[Setting, ...], wanted: dict[str, str], span) -
     return settings + tuple(Setting(k, v, span) for k, v in wanted.items() if k not in present)
 
 
-def derive(model: Model, lim: Limits | None = None) -> Model:
+def derive(model: Model, lim: Limits | None = None, memo=None) -> Model:
+    """`memo` (virtc.resolve.memo.CompileMemo) keeps what was derived from the same objects."""
     lim = lim or default_limits()
     by_host: dict[str, list[Guest]] = {h.name: [] for h in model.hosts}
     for g in model.guests:
         by_host.setdefault(g.host, []).append(g)
-    hosts = tuple(_host(h, by_host.get(h.name, []), lim) for h in model.hosts)
+    if memo is None:
+        hosts = tuple(_host(h, by_host.get(h.name, []), lim) for h in model.hosts)
+    else:
+        hosts = tuple(memo.derived_host(h, by_host.get(h.name, []), partial(_host, h, by_host.get(h.name, []), lim))
+                      for h in model.hosts)
     index = {h.name: h for h in hosts}
-    guests = tuple(_guest(g, index[g.host], lim) for g in model.guests)
+    if memo is None:
+        guests = tuple(_guest(g, index[g.host], lim) for g in model.guests)
+    else:
+        guests = tuple(memo.derived_guest(g, index[g.host], partial(_guest, g, index[g.host], lim))
+                       for g in model.guests)
     return replace(model, hosts=hosts, guests=guests)
 
 

@@ -14,7 +14,8 @@ Checking runs on one worker thread, so the server keeps reading messages meanwhi
 that arrive during a check are not checked one by one: when the check ends, a result for
 an outdated text is dropped and the newest text is checked at once (no fixed debounce
 delay). Big files are parsed piece by piece, re-parsing only the changed top-level items
-(virtc.lsp_parsecache).
+(virtc.lsp_parsecache); hosts and guests made from unchanged items, and the guest and host
+rules' findings on them, are kept from the document's last check (virtc.checkmemo).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from . import __version__, api
+from .checkmemo import CheckMemo
 from .loading import buffers_first, read_source
 from .lsp_diagnostics import convert, suppress_edit, suppressible, text_edit, uri_of
 from .lsp_hover import hover_markdown
@@ -50,16 +52,19 @@ def path_of(uri: str) -> str:
     return to_fs_path(uri) or uri
 
 
-def check_document(path: str, buffers: dict[str, str], cache: ParseCache) -> api.Outcome:
+def check_document(path: str, buffers: dict[str, str], cache: ParseCache,
+                   memo: CheckMemo | None = None) -> api.Outcome:
     """What `virtc check PATH` reports, with the open buffers' text instead of the files
-    (included files too), parsed through the cache."""
-    return api.check([path], loader=buffers_first(buffers), parser=cache.parse)
+    (included files too), parsed through the cache, reusing through `memo` what the
+    document's last check made from declarations that did not change."""
+    return api.check([path], loader=buffers_first(buffers), parser=cache.parse, memo=memo)
 
 
 class VirtcServer(LanguageServer):
     def __init__(self):
         super().__init__("virtc", __version__, text_document_sync_kind=T.TextDocumentSyncKind.Incremental)
         self.cache = ParseCache()
+        self.memos: dict[str, CheckMemo] = {}  # uri -> what its last check keeps for the next
         self.reads: dict[str, set[str]] = {}  # uri -> files (normalised) its last check read
         self.pending: dict[str, None] = {}  # uris to check, oldest first
         self._wake: asyncio.Event | None = None
@@ -126,7 +131,8 @@ class VirtcServer(LanguageServer):
                     continue
                 version, path = doc.version, path_of(uri)
                 try:
-                    out = await loop.run_in_executor(self._pool, check_document, path, self.buffers(), self.cache)
+                    memo = self.memos.setdefault(uri, CheckMemo())
+                    out = await loop.run_in_executor(self._pool, check_document, path, self.buffers(), self.cache, memo)
                 except Exception as exc:  # a bug in virtc: keep serving, and say so where the editor logs
                     log.exception("checking %s failed", path)
                     self.window_log_message(T.LogMessageParams(
@@ -163,6 +169,7 @@ def did_change(ls: VirtcServer, params: T.DidChangeTextDocumentParams):
 def did_close(ls: VirtcServer, params: T.DidCloseTextDocumentParams):
     uri = params.text_document.uri
     ls.reads.pop(uri, None)
+    ls.memos.pop(uri, None)
     ls.pending.pop(uri, None)
     ls._scans.pop(uri, None)
     ls.cache.forget(path_of(uri))

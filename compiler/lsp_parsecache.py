@@ -44,10 +44,11 @@ _CUT = re.compile(r"""
 """, re.VERBOSE | re.MULTILINE)
 
 
-def item_starts(text: str) -> list[int]:
-    """Offsets of the line starts where a top-level item begins (outside any block)."""
+def item_starts(text: str, since: int = 0) -> list[int]:
+    """Offsets of the line starts where a top-level item begins (outside any block), from
+    offset `since` on: a line start outside any block (0, or an item start found before)."""
     depth, after_cont, out = 0, -1, []
-    for m in _CUT.finditer(text):
+    for m in _CUT.finditer(text, since):
         kind = m.lastgroup
         if kind == "open":
             depth += 1
@@ -60,16 +61,42 @@ def item_starts(text: str) -> list[int]:
     return out
 
 
-def pieces(text: str) -> list[tuple[int, int, str]]:
+def _first_difference(a: str, b: str) -> int:
+    """The first offset where a and b differ (len of the shorter when one starts the other)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # a[:lo] == b[:lo]; halve the rest (slice comparisons run in C)
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def pieces(text: str, starts: list[int] | None = None) -> list[tuple[int, int, str]]:
     """(offset, 0-based line, text) of each top-level item with the comments and blank
-    lines after it; the first piece also holds whatever precedes the first item."""
-    bounds = [0, *(s for s in item_starts(text) if s > 0), len(text)]
+    lines after it; the first piece also holds whatever precedes the first item.
+    `starts`: item_starts(text) when known."""
+    bounds = [0, *(s for s in (item_starts(text) if starts is None else starts) if s > 0), len(text)]
     out, line = [], 0
     for a, b in pairwise(bounds):
         chunk = text[a:b]
         out.append((a, line, chunk))
         line += chunk.count("\n")
     return out
+
+
+def starts_of(text: str, before: tuple[str, list[int]] | None = None) -> list[int]:
+    """item_starts(text), reusing those of an earlier text (`before`: the text and its
+    starts) up to the last one before the first difference: what precedes it is the same,
+    so the scan from there on finds what a scan from the start would."""
+    if before is None:
+        return item_starts(text)
+    old_text, old_starts = before
+    same = _first_difference(old_text, text)
+    kept = [s for s in old_starts if s <= same]
+    since = kept.pop() if kept else 0  # an item start, or the start: depth 0 there
+    return kept + item_starts(text, since)
 
 
 class _Mover:
@@ -123,6 +150,7 @@ class ParseCache:
     def __init__(self):
         self._relative: dict[str, dict[str, tuple | None]] = {}  # path -> piece -> tree at line 0 (None: fails)
         self._placed: dict[str, dict[tuple, tuple]] = {}  # path -> (piece, line, offset) -> tree
+        self._starts: dict[str, tuple[str, list[int]]] = {}  # path -> last text, its item starts
         self.stats = {"pieces": 0, "parsed": 0, "moved": 0}
 
     def parse(self, src: SourceFile):
@@ -132,7 +160,9 @@ class ParseCache:
         rel: dict[str, tuple | None] = {}
         placed: dict[tuple, tuple] = {}
         items, comments, failing = [], [], []
-        all_pieces = pieces(text)
+        starts = starts_of(text, self._starts.get(path))
+        self._starts[path] = (text, starts)
+        all_pieces = pieces(text, starts)
         for index, (offset, line, chunk) in enumerate(all_pieces):
             self.stats["pieces"] += 1
             key = (chunk, line, offset)
@@ -168,6 +198,7 @@ class ParseCache:
     def forget(self, path: str) -> None:
         self._relative.pop(path, None)
         self._placed.pop(path, None)
+        self._starts.pop(path, None)
 
 
 _NOT_NEWLINE = re.compile(r"[^\r\n]+")

@@ -4,6 +4,7 @@ model, with every diagnostic."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from .. import values
 from ..conventions import XEN_RESERVED
@@ -20,6 +21,7 @@ from .defaults import finish
 from .drafts import GuestBuilder
 from .guests import GuestStatements
 from .hosts import HostStatements
+from .memo import CompileMemo
 from .scalars import clip
 from .templates import range_names, template_chain
 
@@ -60,10 +62,12 @@ def _check_unused_templates(c: Compiler, templates: dict[str, TemplateDecl], use
 
 
 def compile_sources(paths: list[str], texts: dict[str, str] | None = None, *,
-                    loader: Loader = read_source, parser: Parser = parse) -> Result:
+                    loader: Loader = read_source, parser: Parser = parse,
+                    memo: CompileMemo | None = None) -> Result:
     """Compile .virt files. `texts` may supply the contents of some of `paths`; every other
     file, included ones too, is read by `loader` and parsed by `parser` (the editor server
-    passes its open buffers and its parse cache)."""
+    passes its open buffers and its parse cache, and `memo`: what the last compile made
+    from the declarations that are still the same objects)."""
     loaded = load(paths, texts, loader, parser)
     c = Compiler()
     for d in loaded.diags:
@@ -103,7 +107,7 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None, *,
             c.err("VR011", f"host name '{clip(name)}' {problem}", decl.name.span,
                   hint="host names become folders in the output; use letters, digits, '-', '_', '.'")
             continue
-        host_models[name] = c.host(decl)
+        host_models[name] = memo.host(c, decl, partial(c.host, decl)) if memo else c.host(decl)
 
     for h in host_models.values():
         if h.migration:
@@ -157,26 +161,36 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None, *,
             if decl.range is not None or chain:
                 expansion = Expansion(declared, decl.header, index,
                                       tuple((t.name.text, t.header) for t in chain))
-            b = GuestBuilder(name, host_v.text, decl.span, expansion, incomplete=template_failed)
-            env = {"name": name, "host": host_v.text}
-            if index is not None:
-                env["index"] = str(index)
-            for t in reversed(chain):
-                for st in t.stmts:
-                    c.guest(b, st, env)
-            for st in decl.stmts:
-                c.guest(b, st, env)
-            builders.append(b)
+            make = partial(_build, c, decl, chain, name, host_v.text, index, expansion, template_failed)
+            if memo is None:
+                builders.append(make())
+            else:
+                builders.append(memo.builder(c, decl, chain, (name, host_v.text, index, template_failed), make))
 
     _check_unused_templates(c, templates, {d.template.text for d, _ in guest_decls if d.template})
-    guests = finish(c, builders, host_models)
+    guests = finish(c, builders, host_models, memo)
     # after a syntax error, only what the rest of the files say for themselves
     texts = {path: src.text for path, src in loaded.sources.items()}
     diags = sorted(after_syntax_errors(c.diags, _trees(loaded), texts), key=Diagnostic.sort_key)
     if any(d.severity.name == "ERROR" for d in diags):
         return Result(None, diags, loaded.sources, _trees(loaded))
-    model = derive(Model(tuple(host_models.values()), tuple(guests), tuple(loaded.sources)))
+    model = derive(Model(tuple(host_models.values()), tuple(guests), tuple(loaded.sources)), memo=memo)
     return Result(model, diags, loaded.sources, _trees(loaded))
+
+
+def _build(c: Compiler, decl: GuestDecl, chain: list[TemplateDecl], name: str, host: str,
+           index: int | None, expansion: Expansion | None, incomplete: bool) -> GuestBuilder:
+    """A guest's builder with its templates' statements, then its own, applied."""
+    b = GuestBuilder(name, host, decl.span, expansion, incomplete=incomplete)
+    env = {"name": name, "host": host}
+    if index is not None:
+        env["index"] = str(index)
+    for t in reversed(chain):
+        for st in t.stmts:
+            c.guest(b, st, env)
+    for st in decl.stmts:
+        c.guest(b, st, env)
+    return b
 
 
 def _trees(loaded: Loaded) -> dict[str, FileSyntax]:

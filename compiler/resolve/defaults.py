@@ -4,6 +4,7 @@ addresses and UUIDs; then each GuestBuilder is frozen into the model's Guest."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from .. import identity
 from ..conventions import XEN_VIF_SCRIPT
@@ -14,9 +15,10 @@ from .drafts import GuestBuilder
 from .scalars import ValueReader
 
 
-def finish(c: ValueReader, builders: list[GuestBuilder], hosts: dict[str, Host]) -> list[Guest]:
+def finish(c: ValueReader, builders: list[GuestBuilder], hosts: dict[str, Host], memo=None) -> list[Guest]:
     """Apply defaults, check references, assign MACs and UUIDs, freeze. Consumes
-    `builders` (the list is empty afterwards)."""
+    `builders` (the list is empty afterwards). `memo`, a virtc.resolve.memo.CompileMemo,
+    keeps the guests frozen from unchanged builders (the language server)."""
     taken = {n.mac for b in builders for n in b.nics if n.mac}
     requests = []
     for b in builders:
@@ -53,7 +55,11 @@ def finish(c: ValueReader, builders: list[GuestBuilder], hosts: dict[str, Host])
         if b.type is None or b.memory_kib is None:
             continue
         host = hosts[b.host]
-        out.append(_freeze(c, b, host, macs, interned))
+        if memo is None:
+            out.append(_freeze(c, b, host, macs, interned))
+        else:
+            mine = tuple(macs.get((b.name, n.index)) for n in b.nics)
+            out.append(memo.frozen(c, b, host, mine, partial(_freeze, c, b, host, macs, interned)))
     builders.clear()
     return out
 

@@ -20,8 +20,11 @@ class ValueReader:
         self.diags: list[Diagnostic] = []
         self._seen: set[tuple] = set()
         self.cycles: set[frozenset] = set()  # template cycles already reported
+        self.recording: list[Diagnostic] | None = None  # every report, repeats too (resolve.memo)
 
     def report(self, diag: Diagnostic) -> None:
+        if self.recording is not None:
+            self.recording.append(diag)
         # A template's statement is interpreted once per guest: report its problems once.
         key = (diag.code, diag.span, diag.message)
         if key not in self._seen:

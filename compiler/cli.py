@@ -384,7 +384,7 @@ def formats_cmd():
 @app.command(cls=_Command)
 def explain(code: str = typer.Argument(..., metavar="CODE", help="A code (VS101, VR012) or its name (disk-target-name).")):
     """Print the documentation of one code: a rule's, or one of the language's own."""
-    from .codes import source
+    from .codes import fix_kind, source
     from .rules.base import Scope
     from .ruleset import by_code, find_code
     from .suggest import did_you_mean
@@ -402,6 +402,9 @@ def explain(code: str = typer.Argument(..., metavar="CODE", help="A code (VS101,
         typer.echo(doc.body + "\n")
     if rule.checklist:
         typer.echo(f"Checklist: {', '.join(rule.checklist)}")
+    if fix_kind(rule):
+        typer.echo(f"Fix: {fix_kind(rule)} ({rule.fix_title}); `--fix` applies safe fixes, "
+                   "`--unsafe-fixes` the others too.")
     if source(rule):
         typer.echo(f"Source: {source(rule)}")
     if rule.scope is Scope.LANGUAGE:

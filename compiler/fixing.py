@@ -118,9 +118,11 @@ def diff(fixed: Fixed) -> str:
     """Unified diffs of every file the fixes change, as `git diff` shows them."""
     out = []
     for path in fixed.changed:
+        rel = os.path.relpath(path)
+        label = path if rel.startswith("..") else rel
         out.extend(difflib.unified_diff(fixed.before[path].splitlines(keepends=True),
                                         fixed.after[path].splitlines(keepends=True),
-                                        f"a/{path}", f"b/{path}"))
+                                        f"a/{label.lstrip('/')}", f"b/{label.lstrip('/')}"))
         if out and not out[-1].endswith("\n"):
             out[-1] += "\n\\ No newline at end of file\n"
     return "".join(out)

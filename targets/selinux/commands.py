@@ -10,6 +10,8 @@ from virtc.readback import Found
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
 
+from virtc import fixes
+
 from ..lines import Unmodelled, logical_lines, report
 from .booleans import SeboolNotPersistent, SeboolSyntax, _boolean_name
 from .common import (
@@ -126,7 +128,8 @@ def _semanage(found: Found, args, span, skipped: Unmodelled) -> ImageDir | None:
     if paren:
         report(found, SemanageUnquotedPattern, f"the pattern {src.text[start:end]} is not quoted: the shell stops at its "
                                "parentheses (\"syntax error near unexpected token\")", src.span(start, end),
-               hint=f"quote it: \"{regex}\"")
+               hint=f"quote it: \"{regex}\"",
+               fix=fixes.replace("quote the pattern", src.span(start, end), f'"{regex}"') if '"' not in regex else None)
         return None
     ftype = opts.get("f")
     label = opts["t"]
@@ -150,8 +153,10 @@ def _setsebool(found: Found, args, span) -> list[Setting]:
                hint="setsebool -P virt_use_sysfs 1")
         return []
     if not persistent:
+        at = args[0][1]
         report(found, SeboolNotPersistent, "setsebool without -P changes the boolean until the next reboot only", span,
-               hint="setsebool -P ...")
+               hint="setsebool -P ...", fix=fixes.Fix("add -P", src.path, (fixes.Edit(at, at, "-P "),),
+                                                      fixes.Applicability.UNSAFE))
     out = []
     for name, value, pspan in pairs:
         v = value.lower()
@@ -184,5 +189,6 @@ class SemanageUnquotedPattern(Rule):
     code, name, severity = "VF844", "semanage-unquoted-pattern", Severity.ERROR
     checklist, section, lines = ("SEC-05",), "§18.2", "2975, 2978"
     scope = Scope.READER
+    fix, fix_title = "safe", 'put the pattern in double quotes'
 
 RULES = rules_in(globals())

@@ -20,6 +20,8 @@ from virtc.readback import Found
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
 
+from virtc import fixes
+
 from ..lines import Unmodelled, line_span, logical_lines, report, words
 from .common import (
     CLOSE_TYPE,
@@ -89,7 +91,8 @@ def _context(found: Found, regex: str, regex_span, label: str, label_span, ftype
         close = difflib.get_close_matches(label, image_types(), n=1, cutoff=CLOSE_TYPE)
         if close:
             report(found, FcontextImageType, f"'{label}' is not an SELinux type the policy has for images", label_span,
-                   hint=f"did you mean '{close[0]}'?")
+                   hint=f"did you mean '{close[0]}'?",
+                   fix=_word_fix(found.source, label_span, label, close[0]))
         else:
             skipped.add(f"a file context of type {label} (not an image type)", span)
         return None
@@ -107,7 +110,8 @@ def _context(found: Found, regex: str, regex_span, label: str, label_span, ftype
     last = plain.rsplit("/", 1)[-1]
     if not tree and ftype is None and not plain.startswith("/dev/") and "." not in last:
         report(found, FcontextDirectoryOnly, f"'{regex}' labels the directory {plain} itself but not the images in it",
-               regex_span, hint=f"{plain}(/.*)? labels the directory and everything in it")
+               regex_span, hint=f"{plain}(/.*)? labels the directory and everything in it",
+               fix=_tree_fix(found.source, regex_span, regex))
     return ImageDir(plain, label, span, pattern=None if tree else regex, ftype=ftype)
 
 
@@ -130,6 +134,24 @@ def stem(regex: str) -> str:
     if i < len(regex) and not text.endswith("/") and not regex.startswith("(/", i):
         text = text.rsplit("/", 1)[0]  # the pattern goes on inside a name (/virt.*): its folder
     return text.rstrip("/") or "/"
+
+
+def _word_fix(src, span, old: str, new: str):
+    """Replace the one occurrence of `old` in the span (a type inside its context)."""
+    text = src.text[span.start:span.end]
+    if text.count(old) != 1:
+        return None
+    at = span.start + text.index(old)
+    return fixes.Fix(f"write {new}", src.path, (fixes.Edit(at, at + len(old), new),), fixes.Applicability.UNSAFE)
+
+
+def _tree_fix(src, span, regex: str):
+    """`/srv/vm` becomes `/srv/vm(/.*)?` where the pattern is written as read (quoted or not)."""
+    text = src.text[span.start:span.end]
+    at = span.end - (1 if text[:1] in "'\"" and text[-1:] == text[:1] else 0)
+    if text.strip("'\"").rstrip("/") != regex.rstrip("/") or regex.endswith("/"):
+        return None
+    return fixes.Fix("add (/.*)?", src.path, (fixes.Edit(at, at, "(/.*)?"),), fixes.Applicability.UNSAFE)
 
 
 # ---------------------------------------------------------------- format-level rules
@@ -180,6 +202,7 @@ class FcontextImageType(Rule):
     code, name, severity = "VF842", "fcontext-image-type", Severity.WARNING
     checklist, section, lines = ("SEC-05",), "§18.2", "2960, 2975-2981"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'replace the type with the image type it is closest to'
 
 
 class FcontextDirectoryOnly(Rule):
@@ -201,5 +224,6 @@ class FcontextDirectoryOnly(Rule):
     code, name, severity = "VF843", "fcontext-directory-only", Severity.WARNING
     checklist, section, lines = ("SEC-05",), "§18.2", "2960, 2975-2981"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'add (/.*)? so that the pattern labels what is in the directory too'
 
 RULES = rules_in(globals())

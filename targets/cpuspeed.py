@@ -65,7 +65,7 @@ def read(text: str, path: str) -> Found:
         key = m.group("key")
         entries.append(Entry(key, value, span, src.span(lead, lead + len(key)),
                              src.span(lead + len(key) + 1, lead + max(len(key) + len("=x"), len(body)))))
-    doc = Document("cpuspeed", path, tuple(entries))
+    doc = Document("cpuspeed", path, tuple(entries), src)
     found.document = doc
     if entries:
         found.ignored("what /etc/sysconfig/cpuspeed sets (" + ", ".join(e.key for e in entries) + ")",

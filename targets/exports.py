@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Export
@@ -19,8 +20,6 @@ from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
 
 from .format import Format
-from virtc import fixes
-
 from .lines import line_span, logical_lines, report
 
 # exports(5) of nfs-utils 1.0.9 (RHEL 5); name=value options are listed by name.

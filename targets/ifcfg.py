@@ -12,6 +12,7 @@ import shlex
 from collections import defaultdict
 from dataclasses import dataclass
 
+from virtc import fixes
 from virtc.diagnostics import Related, Severity, error, info
 from virtc.documents import Document, Entry
 from virtc.model import Bridge
@@ -53,7 +54,7 @@ def parse_document(src) -> tuple[Document, list]:
         entries.append(Entry(m.group("key"), value, line_span,
                              src.span(key_start, key_start + len(m.group("key"))),
                              src.span(value_start, max(value_start + 1, start + m.end("value")))))
-    return Document("ifcfg", src.path, tuple(entries)), diags
+    return Document("ifcfg", src.path, tuple(entries), src), diags
 
 
 # ---------------------------------------------------------------- writing
@@ -361,11 +362,14 @@ class IfcfgBridgeType(IfcfgRule):
 
     code, name, severity = "VF303", "ifcfg-bridge-type", Severity.ERROR
     checklist, section, lines = ("NET-17",), "§10.2", "807-809, 1574-1576"
+    fix, fix_title = "safe", 'write TYPE=Bridge'
 
     def document(self, doc: Document):
         t = doc.get("TYPE")
         if t is not None and t.value.lower() == "bridge" and t.value != "Bridge":
-            yield self.report(f"TYPE={t.value} is not TYPE=Bridge (the value is case-sensitive)", t.value_span, hint="TYPE=Bridge")
+            yield self.report(f"TYPE={t.value} is not TYPE=Bridge (the value is case-sensitive)", t.value_span,
+                              hint="TYPE=Bridge", fix=fixes.replace_value("write Bridge", doc.source, t.value_span, "Bridge")
+                              if doc.source else None)
 
 
 class IfcfgEnslavedIp(IfcfgRule):

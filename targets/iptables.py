@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Firewall
@@ -34,8 +35,6 @@ from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
 
 from .format import Format
-from virtc import fixes
-
 from .lines import Unmodelled, line_span, logical_lines, report
 
 TABLES = {"filter": ("INPUT", "FORWARD", "OUTPUT"), "nat": ("PREROUTING", "POSTROUTING", "OUTPUT"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Setting
@@ -14,8 +15,6 @@ from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
 
 from .format import Artifact, Format
-from virtc import fixes
-
 from .lines import Unmodelled, line_span, logical_lines, report, words
 
 # module-init-tools 3.3 (RHEL 5) commands; anything else is ignored with a warning.

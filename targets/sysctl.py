@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Setting
@@ -15,8 +16,6 @@ from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
 
 from .format import Artifact, Format
-from virtc import fixes
-
 from .lines import line_span, logical_lines, report
 
 # The first component of every sysctl key (/proc/sys/...); `xen` exists on RHEL 5's

@@ -264,7 +264,7 @@ def read(text: str, path: str):
         entries.append(Entry(key, value.text, span, key_span, src.span(value.start, value.end)))
     flush_loose()
     skipped.flush(found)
-    found.document = Document("xend", path, tuple(entries))
+    found.document = Document("xend", path, tuple(entries), found.source)
     if settings:
         found.add("xend", *settings)
     bools = limits()["xend.bool_values"].value

@@ -6,14 +6,13 @@ from __future__ import annotations
 import difflib
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Setting
 from virtc.readback import Found
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
-
-from virtc import fixes
 
 from ..lines import line_span, logical_lines, report
 from .common import (

@@ -3,14 +3,13 @@ shell script (a kickstart %post, a host setup script): the commands the guide gi
 (§18.2, §18.3), read as the file contexts and booleans they make."""
 from __future__ import annotations
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import ImageDir, Setting
 from virtc.readback import Found
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
-
-from virtc import fixes
 
 from ..lines import Unmodelled, logical_lines, report
 from .booleans import SeboolNotPersistent, SeboolSyntax, _boolean_name

@@ -13,14 +13,13 @@ from __future__ import annotations
 import difflib
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import ImageDir
 from virtc.readback import Found
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
-
-from virtc import fixes
 
 from ..lines import Unmodelled, line_span, logical_lines, report, words
 from .common import (

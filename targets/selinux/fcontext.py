@@ -84,7 +84,9 @@ def _context(found: Found, regex: str, regex_span, label: str, label_span, ftype
     """The image directory a context names, or None (with the reason reported)."""
     if not regex.startswith("/"):
         report(found, FcontextSyntax, f"'{regex}' does not start with '/': file contexts match absolute paths",
-               regex_span, hint=f"/{regex.lstrip('^')}")
+               regex_span, hint=f"/{regex.lstrip('^')}",
+               fix=fixes.replace("start the pattern with '/'", regex_span, f"/{regex.lstrip('^')}", safe=False)
+               if found.source.text[regex_span.start:regex_span.end] == regex else None)
         return None
     if not is_image_type(label):
         close = difflib.get_close_matches(label, image_types(), n=1, cutoff=CLOSE_TYPE)
@@ -179,6 +181,7 @@ class FcontextSyntax(Rule):
     code, name, severity = "VF841", "fcontext-syntax", Severity.ERROR
     checklist, section, lines = ("SEC-05", "SEC-06"), "§18.2", "2975-2991"
     scope = Scope.READER
+    fix, fix_title = "unsafe", "a pattern that does not start with '/' gets one in front"
 
 
 class FcontextImageType(Rule):

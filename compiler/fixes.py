@@ -43,13 +43,16 @@ def _valid(fix: Fix, size: int) -> bool:
 
 def apply(text: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:
     """The text with the fixes applied that do not overlap one another, and those fixes.
-    Two findings with the same fix (one mistake seen by two rules) take it once."""
+    Two findings with the same fix (one mistake seen twice) have its edits made once."""
     taken: list[Fix] = []
     done: list[Edit] = []
     seen: set[tuple[Edit, ...]] = set()
     for fix in sorted(fixes, key=lambda f: (_edits(f)[0].start, _edits(f)[0].end) if f.edits else (-1, -1)):
         edits = tuple(_edits(fix))
-        if not edits or edits in seen or not _valid(fix, len(text)):
+        if edits in seen:  # a second finding with the very same fix: fixed by the first
+            taken.append(fix)
+            continue
+        if not edits or not _valid(fix, len(text)):
             continue
         if any(_overlap(e, d) for e in edits for d in done):
             continue
@@ -69,7 +72,7 @@ def spans_after(fixes: Iterable[Fix]) -> list[tuple[int, int, int, int]]:
     """(start, end) in the old text and (start, end) in the new text of each edit, in
     order: what a test compares to show the rest of the file did not change."""
     out, shift = [], 0
-    for e in sorted((e for f in fixes for e in f.edits), key=lambda e: (e.start, e.end)):
+    for e in sorted({e for f in fixes for e in f.edits}, key=lambda e: (e.start, e.end)):
         out.append((e.start, e.end, e.start + shift, e.start + shift + len(e.text)))
         shift += len(e.text) - (e.end - e.start)
     return out

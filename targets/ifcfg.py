@@ -35,8 +35,11 @@ def parse_document(src) -> tuple[Document, list]:
         m = _ASSIGN.match(body)
         line_span = src.span(start + len(body) - len(body.lstrip()), start + len(body))
         if not m:
+            spaced = re.fullmatch(r"[ \t]*([A-Za-z_][A-Za-z0-9_]*)([ \t]*=[ \t]*)[^\s=#$`;&|]+", body)
+            fix = fixes.replace("remove the blanks around '='", src.span(
+                start + spaced.start(2), start + spaced.end(2)), "=") if spaced and spaced.group(2) != "=" else None
             diags.append(error("VF301", "not a KEY=value assignment; initscripts source this file with bash",
-                               line_span, hint="write KEY=value with no spaces around '='"))
+                               line_span, hint="write KEY=value with no spaces around '='", fix=fix))
             continue
         raw = m.group("value")
         if re.search(r"\$\(|`|\$\{|;|&&|\|\|", raw):
@@ -318,6 +321,7 @@ class IfcfgSyntax(Rule):
     code, name, severity = "VF301", "ifcfg-syntax", Severity.ERROR
     checklist, section, lines = ("NET-16",), "§10.2", "1553-1568"
     scope = Scope.READER
+    fix, fix_title = "safe", "remove the blanks around '=' (bash runs `KEY = value` as a command)"
 
 
 class IfcfgDeviceName(IfcfgRule):

@@ -282,6 +282,7 @@ class XmVifSpec(XmDocumentRule):
     code, name, severity = "VF107", "xm-vif-spec", Severity.ERROR
     checklist, section, lines = ("NET-31", "NET-36", "NET-37"), "§31", "4745-4747, 5420-5438, 5918"
     KEYS = VIF_KEYS
+    fix, fix_title = "unsafe", 'add the commas missing between keys, and write a misspelt type as ioemu or netfront'
 
     def document(self, doc: Document):
         e = doc.get("vif")
@@ -289,11 +290,28 @@ class XmVifSpec(XmDocumentRule):
             return
         for text, span in entry_items(e):
             spec = parse_vif(text)
+            fixed = _vif_fixed(text) if spec.problems and doc.source else None
+            fix = fixes.replace_value("write the entry as xm reads it", doc.source, span, fixed, safe=False) \
+                if fixed and doc.source.text[span.start:span.end].strip("'\"") == text else None
             for problem, hint in spec.problems:
-                yield self.report(f"vif entry {text!r}: {problem}", span, hint=hint)
+                yield self.report(f"vif entry {text!r}: {problem}", span, hint=hint, fix=fix)
 
     def problems(self, text: str):
         return iter(parse_vif(text).problems)
+
+
+def _vif_fixed(text: str) -> str | None:
+    """The vif entry with the commas it lacks between keys and its type spelt right, when
+    that leaves nothing wrong with it; else None (a judgment for a person)."""
+    keys = "|".join(VIF_KEYS)
+    fixed = re.sub(rf"(?<=[^,\s])\s+(?=(?:{keys})=)", ", ", text)
+    m = re.search(r"(?:^|,)\s*type=([^,]*)", fixed)
+    if m and m.group(1).strip() not in ("ioemu", "netfront"):
+        guess = closest(m.group(1).strip(), ("ioemu", "netfront"))
+        if guess is None:
+            return None
+        fixed = fixed[:m.start(1)] + guess + fixed[m.end(1):]
+    return fixed if fixed != text and not parse_vif(fixed).problems else None
 
 
 class XmPciSpec(XmDocumentRule):

@@ -332,10 +332,14 @@ def rules_cmd(format: RulesFormat = typer.Option(RulesFormat.text, "--format",
                                 "fix": fix_kind(r), "summary": describe(r.code).summary}
                                for r in all_rules()], indent=2, ensure_ascii=False))
         return
-    rows = [(r.code, r.name, str(r.severity), " ".join(r.checklist)) for r in all_rules()]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    from .codes import fix_kind
+
+    # the fix column (safe, unsafe) is blank for a rule without a fix
+    rows = [(r.code, r.name, str(r.severity), fix_kind(r) or "", " ".join(r.checklist)) for r in all_rules()]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+        typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]:<{widths[3]}}  "
+                   f"{row[4]}".rstrip())
 
 
 @app.command("docs", cls=_Command)

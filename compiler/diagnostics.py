@@ -50,7 +50,7 @@ class Edit:
     text: str
 
     @classmethod
-    def replace(cls, span: Span, text: str) -> "Edit":
+    def replace(cls, span: Span, text: str) -> Edit:
         return cls(span.start, span.end, text)
 
     def to_json(self) -> dict:
@@ -67,7 +67,7 @@ class Fix:
     applicability: Applicability = Applicability.SAFE
 
     @classmethod
-    def replace(cls, message: str, span: Span, text: str, *, safe: bool = True) -> "Fix":
+    def replace(cls, message: str, span: Span, text: str, *, safe: bool = True) -> Fix:
         """The common case: write `text` in place of the span."""
         return cls(message, span.file, (Edit.replace(span, text),),
                    Applicability.SAFE if safe else Applicability.UNSAFE)

@@ -8,7 +8,8 @@ stays where it was.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from itertools import pairwise
 
 from .diagnostics import Applicability, Diagnostic, Edit, Fix
 
@@ -38,7 +39,7 @@ def _valid(fix: Fix, size: int) -> bool:
     edits = _edits(fix)
     if any(not 0 <= e.start <= e.end <= size for e in edits):
         return False
-    return all(not _overlap(x, y) for x, y in zip(edits, edits[1:]))
+    return all(not _overlap(x, y) for x, y in pairwise(edits))
 
 
 def apply(text: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:

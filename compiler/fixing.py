@@ -11,8 +11,8 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import fixes
 from .outcome import Outcome

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 
-from virtc import fixes
-from virtc import conventions
+from virtc import conventions, fixes
 from virtc.diagnostics import Related, Severity, error
 from virtc.documents import Document, Entry
 from virtc.model import Lun

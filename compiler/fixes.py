@@ -105,21 +105,28 @@ def line_bounds(src, span) -> tuple[int, int]:
     return start, end
 
 
+def newline(src) -> str:
+    """The line break the file uses (a Windows-edited file keeps its CRLF)."""
+    return "\r\n" if "\r\n" in src.text else "\n"
+
+
 def insert_line(message: str, src, span, line: str, *, safe: bool = True, after: bool = False) -> Fix:
     """A line of its own, before (or after) the lines of `span`."""
     start, end = line_bounds(src, span)
     at = end if after else start
-    text = line + "\n"
+    nl = newline(src)
+    text = line + nl
     if after and at == len(src.text) and src.text and not src.text.endswith("\n"):
-        text = "\n" + line
+        text = nl + line
     return Fix(message, src.path, (Edit(at, at, text),), _applicability(safe))
 
 
 def append_line(message: str, src, line: str, *, safe: bool = True) -> Fix:
     """A line at the end of the file."""
     at = len(src.text)
-    lead = "\n" if src.text and not src.text.endswith("\n") else ""
-    return Fix(message, src.path, (Edit(at, at, f"{lead}{line}\n"),), _applicability(safe))
+    nl = newline(src)
+    lead = nl if src.text and not src.text.endswith("\n") else ""
+    return Fix(message, src.path, (Edit(at, at, f"{lead}{line}{nl}"),), _applicability(safe))
 
 
 def delete_lines(message: str, src, span, *, safe: bool = True) -> Fix:

@@ -52,7 +52,7 @@ def read(text: str, path: str) -> Found:
                                    f"'{text[comment[1]:ws[-1][2]]}' as arguments",
                    src.span(comment[1], ws[-1][2]), hint="put the comment on a line of its own",
                    fix=fixes.Fix("move the comment above the line", src.path, (
-                       fixes.Edit(offset, offset, text[comment[1]:ws[-1][2]] + "\n"),
+                       fixes.Edit(offset, offset, text[comment[1]:ws[-1][2]] + fixes.newline(src)),
                        fixes.Edit(args[args.index(comment) - 1][2], ws[-1][2], ""))))
             continue
         if len(args) < _MODPROBE_ARGS[cmd]:

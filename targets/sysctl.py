@@ -72,7 +72,7 @@ def read(text: str, path: str) -> Found:
             cut = value_start + len(value[:m.start()].rstrip())
             line_start = src.line_starts[span.line - 1]
             fix = fixes.Fix("move the comment above the setting", src.path, (
-                fixes.Edit(line_start, line_start, value[m.start():].strip() + "\n"),
+                fixes.Edit(line_start, line_start, value[m.start():].strip() + fixes.newline(src)),
                 fixes.Edit(cut, value_start + len(value), "")))
             report(found, SysctlTrailingComment, f"the value of {key} is '{value}': sysctl.conf has no comments after a value, "
                                    "so the kernel is given the comment too and refuses it",

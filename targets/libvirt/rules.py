@@ -245,6 +245,7 @@ class XmlUnknownElement(XmlRule):
     # table (§30, lines 4673-4698), which are not XML elements.
     RENAMED = {"on_shutdown": "on_poweroff", "on_boot": "on_reboot", "vcpus": "vcpu", "nic": "interface",
                "vif": "interface", "currentmemory": "currentMemory", "maxmem": "memory"}
+    fix, fix_title = "unsafe", 'rename the element (both tags) to the one it is closest to, or its libvirt name (on_shutdown: on_poweroff)'
 
     def document(self, doc: Document):
         for e in doc.entries:
@@ -263,8 +264,29 @@ class XmlUnknownElement(XmlRule):
                 guess = self.RENAMED.get(tag) or self.RENAMED.get(tag.lower())
                 hint = (f"did you mean '{guess}'?" if guess else did_you_mean(tag, here)) or \
                     f"see libvirt's domain format for the elements {where} takes"
+                new = guess or closest(tag, here)
+                fix = _rename_fix(doc, e.key_span, tag, new) if new and new not in ("interface",) else None
             yield self.report(f"<{tag}> is not an element libvirt knows inside {where}; libvirt ignores it",
-                              e.key_span, hint=hint)
+                              e.key_span, hint=hint, fix=None if tag in there else fix)
+
+
+def _rename_fix(doc: Document, span, old: str, new: str):
+    """<old ...>...</old> becomes <new ...>...</new> (an empty element has one tag to
+    rename); None when an element of the same name is nested inside (whose end is which?)."""
+    src = doc.source
+    if src is None or src.text[span.start:span.start + 1 + len(old)] != f"<{old}":
+        return None
+    start_tag = re.compile(r"[^>]*>").match(src.text, span.start)
+    if start_tag is None:
+        return None
+    edits = [fixes.Edit(span.start + 1, span.start + 1 + len(old), new)]
+    if not start_tag.group().endswith("/>"):
+        close = re.compile(rf"</{re.escape(old)}\s*>").search(src.text, start_tag.end())
+        inner = src.text[start_tag.end():close.start()] if close else ""
+        if close is None or re.search(rf"<{re.escape(old)}[\s/>]", inner):
+            return None
+        edits.append(fixes.Edit(close.start() + 2, close.start() + 2 + len(old), new))
+    return fixes.Fix(f"rename to <{new}>", src.path, tuple(edits), fixes.Applicability.UNSAFE)
 
 
 class XmlPciAddress(XmlRule):

@@ -101,6 +101,32 @@ OUTPUT_FILE = typer.Option(None, "--output-file", metavar="FILE",
                            help="Write the report to FILE instead of stdout (as --format FORMAT:FILE).")
 
 
+# Autofix, as ruff spells it (virtc.fixing does the work).
+FIX = typer.Option(False, "--fix", help="Apply the findings' safe fixes to the files, in place; then report "
+                                        "what remains.")
+UNSAFE_FIXES = typer.Option(False, "--unsafe-fixes", help="With --fix or --diff, apply the unsafe fixes too "
+                                                          "(those that change what a file does).")
+DIFF = typer.Option(False, "--diff", help="Print the fixes as unified diffs and write nothing; exit 1 when "
+                                          "there is something to fix.")
+
+
+def _fixing(runner, in_memory: bool, unsafe: bool, diff: bool, quiet: bool, stdin=()):
+    """--fix or --diff: the fixes applied (or shown), their summary on stderr; the outcome
+    of what remains. --diff exits here: its diffs are the report."""
+    from . import fixing
+
+    fixed = fixing.run(runner, unsafe=unsafe, in_memory=in_memory, write=not diff, stdin=tuple(stdin))
+    for problem in fixed.problems:
+        typer.echo(f"warning: {problem}", err=True)
+    if diff:
+        sys.stdout.write(fixing.diff(fixed))
+    if not quiet:
+        typer.echo(fixing.summary(fixed, write=not diff), err=True)
+    if diff:
+        raise typer.Exit(2 if fixed.result.config_errors else 1 if fixed.applied else 0)
+    return fixed.result
+
+
 STDIN_NAME = typer.Option("<stdin>", "--stdin-filename", metavar="NAME",
                           help="The name of '-' (stdin) in messages; includes are found from its folder.")
 
@@ -266,13 +292,19 @@ def check(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
           config: Optional[str] = CONFIG,
           select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
           statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
-          output_file: Optional[str] = OUTPUT_FILE, stdin_filename: str = STDIN_NAME):
-    """Check .virt files and print diagnostics; write nothing."""
+          output_file: Optional[str] = OUTPUT_FILE, stdin_filename: str = STDIN_NAME,
+          fix: bool = FIX, unsafe_fixes: bool = UNSAFE_FIXES, diff: bool = DIFF):
+    """Check .virt files and print diagnostics; write nothing (but the fixes, with --fix)."""
     from . import api
 
     out = _output(format, output_file, statistics, exit_zero, quiet)
     files, texts = _virt_inputs(files, stdin_filename)
-    result = api.check(files, texts, config=config, selection=_selection(select, ignore, extend_select))
+    selection = _selection(select, ignore, extend_select)
+    if fix or diff:
+        result = _fixing(lambda fixed: api.check(files, {**(texts or {}), **(fixed or {})} or None, config=config,
+                                                 selection=selection), True, unsafe_fixes, diff, quiet, texts or ())
+    else:
+        result = api.check(files, texts, config=config, selection=selection)
     _write_reports(result, out)
     raise typer.Exit(_exit_code(result, fail_level, out))
 
@@ -300,10 +332,14 @@ def rules_cmd(format: RulesFormat = typer.Option(RulesFormat.text, "--format",
                                 "fix": fix_kind(r), "summary": describe(r.code).summary}
                                for r in all_rules()], indent=2, ensure_ascii=False))
         return
-    rows = [(r.code, r.name, str(r.severity), " ".join(r.checklist)) for r in all_rules()]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    from .codes import fix_kind
+
+    # the fix column (safe, unsafe) is blank for a rule without a fix
+    rows = [(r.code, r.name, str(r.severity), fix_kind(r) or "", " ".join(r.checklist)) for r in all_rules()]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+        typer.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]:<{widths[3]}}  "
+                   f"{row[4]}".rstrip())
 
 
 @app.command("docs", cls=_Command)
@@ -352,7 +388,7 @@ def formats_cmd():
 @app.command(cls=_Command)
 def explain(code: str = typer.Argument(..., metavar="CODE", help="A code (VS101, VR012) or its name (disk-target-name).")):
     """Print the documentation of one code: a rule's, or one of the language's own."""
-    from .codes import source
+    from .codes import fix_kind, source
     from .rules.base import Scope
     from .ruleset import by_code, find_code
     from .suggest import did_you_mean
@@ -370,6 +406,9 @@ def explain(code: str = typer.Argument(..., metavar="CODE", help="A code (VS101,
         typer.echo(doc.body + "\n")
     if rule.checklist:
         typer.echo(f"Checklist: {', '.join(rule.checklist)}")
+    if fix_kind(rule):
+        typer.echo(f"Fix: {fix_kind(rule)} ({rule.fix_title}); `--fix` applies safe fixes, "
+                   "`--unsafe-fixes` the others too.")
     if source(rule):
         typer.echo(f"Source: {source(rule)}")
     from .bounds import explain_table
@@ -482,7 +521,8 @@ def lint(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing 
          output_file: Optional[str] = OUTPUT_FILE,
          jobs: Optional[int] = typer.Option(None, "--jobs", "-j", metavar="N", min=1,
                                             help="Processes that read the hosts (default: the number of "
-                                                 "CPUs); the report is the same whatever N is.")):
+                                                 "CPUs); the report is the same whatever N is."),
+         fix: bool = FIX, unsafe_fixes: bool = UNSAFE_FIXES, diff: bool = DIFF):
     """Read existing configs (never executing them) and check them with every rule."""
     from . import api
 
@@ -491,8 +531,13 @@ def lint(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing 
     paths = _existing_inputs(paths, root, capabilities)
     start = time.monotonic()
     with _progress(quiet):
-        result = api.lint(paths, root, capabilities, config=config, selection=selection,
-                          jobs=jobs or available_cpus())
+        if fix or diff:
+            result = _fixing(lambda _: api.lint(paths, root, capabilities, config=config, selection=selection,
+                                                jobs=jobs or available_cpus()),
+                             False, unsafe_fixes, diff, quiet)
+        else:
+            result = api.lint(paths, root, capabilities, config=config, selection=selection,
+                              jobs=jobs or available_cpus())
     _write_reports(result, out)
     if not quiet:
         typer.echo(summary_line("linted", result, time.monotonic() - start), err=True)

@@ -29,6 +29,58 @@ class Related:
     message: str
 
 
+class Applicability(enum.Enum):
+    """Whether a fix may be applied without a person reading it (ruff's terms): a safe fix
+    keeps what the file means or writes what it plainly meant; an unsafe one changes what
+    it does, or picks one answer among several (`--unsafe-fixes` applies those too)."""
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the characters [start, end) of a file's text with `text` (an insertion when
+    start == end, a deletion when text is empty). Offsets are those of Span.start/end."""
+
+    start: int
+    end: int
+    text: str
+
+    @classmethod
+    def replace(cls, span: Span, text: str) -> Edit:
+        return cls(span.start, span.end, text)
+
+    def to_json(self) -> dict:
+        return {"start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """The mechanical fix of one finding: edits of one file, applied together or not at all."""
+
+    message: str
+    file: str
+    edits: tuple[Edit, ...]
+    applicability: Applicability = Applicability.SAFE
+
+    @classmethod
+    def replace(cls, message: str, span: Span, text: str, *, safe: bool = True) -> Fix:
+        """The common case: write `text` in place of the span."""
+        return cls(message, span.file, (Edit.replace(span, text),),
+                   Applicability.SAFE if safe else Applicability.UNSAFE)
+
+    @property
+    def safe(self) -> bool:
+        return self.applicability is Applicability.SAFE
+
+    def to_json(self) -> dict:
+        return {"message": self.message, "applicability": str(self.applicability), "file": self.file,
+                "edits": [e.to_json() for e in self.edits]}
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     code: str
@@ -39,6 +91,7 @@ class Diagnostic:
     hint: str | None = None
     guide: str | None = None  # "RHEL 5 Virtualization Guide §5.3, lines 511, 540"
     related: tuple[Related, ...] = field(default=())
+    fix: Fix | None = None  # its mechanical fix, if it has one (virtc lint --fix)
 
     def __post_init__(self):
         if self.owner is not None and not isinstance(self.owner, Owner):
@@ -63,6 +116,7 @@ class Diagnostic:
             "hint": self.hint,
             "guide": self.guide,
             "related": [{"span": r.span.to_json(), "message": r.message} for r in self.related],
+            "fix": self.fix.to_json() if self.fix else None,
         }
 
 

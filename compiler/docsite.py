@@ -284,7 +284,7 @@ def code_page(rule, cases: Path | None) -> str:
             ("Checklist", escape(", ".join(rule.checklist)) or "none"),
             ("Guide", escape(_source(rule))),
             ("Scope", escape(_scope(rule))),
-            ("Automatic fix", escape(fix_kind(rule) or "no"))]
+            ("Automatic fix", escape(f"{fix_kind(rule)}: {rule.fix_title}" if fix_kind(rule) else "no"))]
     meta = "\n".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     # The docstring's whole body after the summary (a summary may wrap onto two lines).
     text = inspect.cleandoc(rule.__doc__ or "")

@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import os
 import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from lark.exceptions import UnexpectedInput
 

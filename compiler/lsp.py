@@ -8,7 +8,7 @@
 * completion of keywords and of template, host, bridge and network names, and
   go-to-definition of templates, hosts, bridges, networks and includes (virtc.lsp_navigate);
 * formatting through `virtc fmt` (virtc.fmt.format_text);
-* a quick fix per finding: suppress the rule on that line.
+* a quick fix per finding: suppress the rule on that line; and the finding's own fix, if it has one.
 
 Checking runs on one worker thread, so the server keeps reading messages meanwhile. Edits
 that arrive during a check are not checked one by one: when the check ends, a result for
@@ -32,7 +32,7 @@ from pygls.uris import to_fs_path
 from . import __version__, api
 from .checkmemo import CheckMemo
 from .loading import buffers_first, read_source
-from .lsp_diagnostics import convert, suppress_edit, suppressible, text_edit, uri_of
+from .lsp_diagnostics import convert, fix_action, suppress_edit, suppressible, text_edit, uri_of
 from .lsp_hover import hover_markdown
 from .lsp_navigate import complete, definition, fleet_declarations
 from .lsp_parsecache import ParseCache
@@ -250,7 +250,10 @@ def code_actions(ls: VirtcServer, params: T.CodeActionParams):
     text = Text(ls.workspace.get_text_document(uri).source)
     actions, seen = [], set()
     for d in params.context.diagnostics:
-        if d.source != "virtc" or not suppressible(d.code) or isinstance(d.data, dict):
+        fix = fix_action(uri, d) if d.source == "virtc" else None
+        if fix is not None:
+            actions.append(fix)
+        if d.source != "virtc" or not suppressible(d.code) or (isinstance(d.data, dict) and "file" in d.data):
             continue
         key = (d.code, d.range.start.line)
         if key in seen:

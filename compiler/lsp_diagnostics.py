@@ -105,12 +105,37 @@ def convert(diags: list[Diagnostic], root: str, sources: dict[str, SourceFile],
             else:  # the configuration file
                 rng = _range(None, None, encoding)
                 message = f"{where}: {message}"
+        if data is None and d.fix is not None and root_src is not None and os.path.normpath(d.fix.file) == root_norm:
+            data = {"fix": fix_data(d, root_src, encoding)}
         href = help_url(docs_url, d.code) if d.code in by_code() else None
         out.append(T.Diagnostic(
             range=rng, message=message, severity=SEVERITY[d.severity], code=d.code, source="virtc",
             code_description=T.CodeDescription(href) if href else None,
             related_information=related or None, data=data))
     return out
+
+
+# ---------------------------------------------------------------- fixes as quick fixes
+
+def fix_data(d: Diagnostic, src: SourceFile, encoding: str) -> dict:
+    """A finding's fix as the diagnostic's `data`, in the editor's positions, for the code
+    action that applies it: {"title", "safe", "edits": [[line, col, end_line, end_col, text]]}."""
+    edits = []
+    for e in d.fix.edits:
+        (l0, c0), (l1, c1) = span_range(src, src.span(e.start, e.end), encoding)
+        edits.append([l0, c0, l1, c1, e.text])
+    return {"title": d.fix.message, "safe": d.fix.safe, "edits": edits}
+
+
+def fix_action(uri: str, d: T.Diagnostic) -> T.CodeAction | None:
+    """The quick fix that applies a finding's own fix (preferred when it is safe)."""
+    fix = d.data.get("fix") if isinstance(d.data, dict) else None
+    if not fix:
+        return None
+    edits = [T.TextEdit(T.Range(T.Position(l0, c0), T.Position(l1, c1)), text) for l0, c0, l1, c1, text in fix["edits"]]
+    return T.CodeAction(title=f"Fix {d.code}: {fix['title']}" + ("" if fix["safe"] else " (unsafe)"),
+                        kind=T.CodeActionKind.QuickFix, diagnostics=[d], is_preferred=bool(fix["safe"]),
+                        edit=T.WorkspaceEdit(changes={uri: edits}))
 
 
 # ---------------------------------------------------------------- suppressing on a line

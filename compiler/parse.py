@@ -21,9 +21,9 @@ from lark.exceptions import (
 from virtc import grammar
 
 from .bounds import BOUNDS
-from .diagnostics import Diagnostic, error
+from .diagnostics import Diagnostic, Fix, error
 from .source import SourceFile, Span
-from .suggest import did_you_mean
+from .suggest import closest, did_you_mean
 from .syntax import (
     Comment,
     FileSyntax,
@@ -334,8 +334,11 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
         if keywords and tok.type not in ("_NL", "STRING", "$END"):
             hint = did_you_mean(str(tok.value), keywords)
         if hint:  # name the close keyword first: the list may be long
+            guess = closest(str(tok.value), keywords)
+            fix = Fix.replace(f"write {guess}", span, guess, safe=False) \
+                if guess and src.text[span.start:span.end] == str(tok.value) else None
             return error("VP001", f"unexpected {_describe_token(tok)}: not a keyword here; {hint}", span,
-                         hint=f"the keywords here: {', '.join(keywords)}"), pos
+                         hint=f"the keywords here: {', '.join(keywords)}", fix=fix), pos
         return error("VP001", f"unexpected {_describe_token(tok)}; expected {_expected_phrase(expected)}", span), pos
     if isinstance(exc, UnexpectedEOF):
         pos = eof

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .diagnostics import Diagnostic, Severity
-from .source import SourceFile
+from .source import SourceFile, Span
 
 FORMATS = ("full", "concise", "json", "sarif", "github")
 
@@ -210,6 +210,17 @@ def _driver() -> dict:
     return driver
 
 
+def _sarif_fix(fix, base: str | None) -> dict:
+    """A finding's fix as SARIF's `fix`: one artifactChange of replacements, each region
+    given by character offset and length (the log's columnKind counts code points, as
+    virtc's offsets do)."""
+    location = _location(Span(fix.file, 0, 0, 0, 0), base)["physicalLocation"]["artifactLocation"]
+    return {"description": {"text": f"{fix.message} ({fix.applicability})"},
+            "artifactChanges": [{"artifactLocation": location, "replacements": [
+                {"deletedRegion": {"charOffset": e.start, "charLength": e.end - e.start},
+                 "insertedContent": {"text": e.text}} for e in fix.edits]}]}
+
+
 def sarif(diags: list[Diagnostic], base: str | None = None, docs_url: str | None = None) -> dict:
     """One run of virtc as a SARIF 2.1.0 log: rule metadata for every code that occurs
     (with a link to its page of the rule reference under `docs_url`), locations relative to
@@ -235,6 +246,8 @@ def sarif(diags: list[Diagnostic], base: str | None = None, docs_url: str | None
         if d.related:
             result["relatedLocations"] = [{"id": i, **_location(r.span, base), "message": {"text": r.message}}
                                           for i, r in enumerate(d.related, 1)]
+        if d.fix is not None:
+            result["fixes"] = [_sarif_fix(d.fix, base)]
         key = hashlib.sha256(_fingerprint_key(d, rel).encode()).hexdigest()[:32]
         occurrences[key] = occurrences.get(key, 0) + 1  # the same finding twice: number them
         result["partialFingerprints"] = {"virtcFinding/v1": f"{key}:{occurrences[key]}"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .diagnostics import Diagnostic, warning
+from .diagnostics import Diagnostic, Edit, Fix, warning
 from .source import Span
 from .suggest import did_you_mean
 from .syntax import FileSyntax, GuestDecl, HostDecl, TemplateDecl
@@ -27,6 +27,7 @@ class Suppression:
     first_line: int = 0  # element range (ignored for whole_file)
     last_line: int = 0
     used: set = field(default_factory=set)
+    src: object = None  # the file's SourceFile: what the fix of an unused suppression edits
 
 
 def _elements(tree: FileSyntax) -> list[tuple[int, int]]:
@@ -57,6 +58,7 @@ def collect(tree: FileSyntax, src, resolve_code) -> tuple[list[Suppression], lis
         diags += problems
         if sup is None:
             continue
+        sup.src = src
         if not sup.whole_file:
             line = c.span.line
             own_line = src.line(line)[:c.span.col - 1].strip() == ""
@@ -116,8 +118,38 @@ def apply(diags: list[Diagnostic], sups: dict[str, list[Suppression]],
             for code in s.codes:
                 if code in active_codes and code not in s.used:
                     unused.append(warning("VR030", f"suppression of {code} is unused", s.span,
-                                          hint="nothing here triggers it any more; remove the comment"))
+                                          hint="nothing here triggers it any more; remove the comment",
+                                          fix=_unused_fix(s, code, active_codes)))
     return kept, unused
+
+
+def _unused_fix(s: Suppression, code: str, active: set[str]) -> Fix | None:
+    """Remove the unused code from the comment's list; the whole comment when nothing in
+    it is used (its line too, when the comment is alone on it). Comments in `#` style only."""
+    src = s.src
+    if src is None:
+        return None
+    text = src.text[s.span.start:s.span.end]
+    if not text.startswith(("#", ";", "!")):
+        return None
+    if all(c in active and c not in s.used for c in s.codes):
+        line = src.line(s.span.line)
+        starts = src.line_starts
+        if line.strip() == text.strip() and s.span.line == s.span.end_line:
+            end = starts[s.span.line] if s.span.line < len(starts) else len(src.text)
+            start = starts[s.span.line - 1]
+        else:
+            start, end = s.span.start, s.span.end
+            while start > 0 and src.text[start - 1] in " \t":
+                start -= 1
+        return Fix("remove the suppression", src.path, (Edit(start, end, ""),))
+    m = re.search(r"\[([^\]]*)\]", text)
+    items = [x.strip() for x in m.group(1).split(",")] if m else []
+    if [x.upper() for x in items].count(code) != 1:
+        return None
+    kept = ", ".join(x for x in items if x.upper() != code)
+    at = s.span.start + m.start(1)
+    return Fix(f"remove {code} from the suppression", src.path, (Edit(at, s.span.start + m.end(1), kept),))
 
 
 # ---------------------------------------------------------------- existing files
@@ -248,5 +280,6 @@ def collect_in_file(src, comments: str, resolve_code, trailing: bool = False) ->
         diags += problems
         if sup is not None:
             sup.first_line, sup.last_line = first, last
+            sup.src = src
             sups.append(sup)
     return sups, diags

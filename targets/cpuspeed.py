@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from virtc import fixes
 from virtc.cpu import lacks_constant_tsc
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
@@ -51,9 +52,12 @@ def read(text: str, path: str) -> Found:
         lead = offset + len(line) - len(line.lstrip())
         m = _ASSIGN.match(body.split("#", 1)[0].rstrip() if " #" in body else body)
         if not m:
+            spaced = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)(\s*=\s*)[^\s=#]+", body)
+            fix = fixes.replace("remove the blanks around '='", src.span(
+                lead + spaced.start(2), lead + spaced.end(2)), "=") if spaced and spaced.group(2) != "=" else None
             report(found, CpuspeedSyntax, "not a KEY=value assignment; the cpuspeed service sources this file with "
                                    "bash", span,
-                   hint="write KEY=value with no spaces around '=', e.g. MAX_SPEED=2400000")
+                   hint="write KEY=value with no spaces around '=', e.g. MAX_SPEED=2400000", fix=fix)
             continue
         raw = m.group("value")
         value = None if _SUBST.search(raw) else _unquote(raw)
@@ -65,7 +69,7 @@ def read(text: str, path: str) -> Found:
         key = m.group("key")
         entries.append(Entry(key, value, span, src.span(lead, lead + len(key)),
                              src.span(lead + len(key) + 1, lead + max(len(key) + len("=x"), len(body)))))
-    doc = Document("cpuspeed", path, tuple(entries))
+    doc = Document("cpuspeed", path, tuple(entries), src)
     found.document = doc
     if entries:
         found.ignored("what /etc/sysconfig/cpuspeed sets (" + ", ".join(e.key for e in entries) + ")",
@@ -95,6 +99,7 @@ class CpuspeedSyntax(Rule):
     code, name, severity = "VF861", "cpuspeed-syntax", Severity.ERROR
     checklist, section, lines = ("TIME-04",), "§16", "2897"
     scope = Scope.READER
+    fix, fix_title = "safe", "remove the blanks around '=' (bash runs `KEY = value` as a command)"
 
 
 class CpuspeedFrequencyPinned(Rule):

@@ -45,7 +45,7 @@ def parse_document(src) -> tuple[Document, list]:
         entries.append(Entry(key, raw.strip('"'), src.span(k0, start + len(body.rstrip())),
                              src.span(k0, k0 + len(key)), src.span(v0, max(v0 + 1, start + len(body.rstrip()))),
                              group=group))
-    return Document("elilo", src.path, tuple(entries)), []
+    return Document("elilo", src.path, tuple(entries), src), []
 
 
 # ---------------------------------------------------------------- writing

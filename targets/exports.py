@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Export
@@ -91,7 +92,8 @@ def read(text: str, path: str) -> Found:
                 nxt = rest[i + 1]
                 report(found, ExportsSpaceBeforeOptions, f"'{word} {nxt[0]}': the space makes these two clients: {word} with the "
                                        f"default options (read-only) and every host with {nxt[0]}",
-                       src.span(start, nxt[2]), hint=f"write {word}{nxt[0]} with no space")
+                       src.span(start, nxt[2]), hint=f"write {word}{nxt[0]} with no space",
+                       fix=fixes.replace("remove the space", src.span(end, nxt[1]), "", safe=False))
             clients.append((name or "*", _merge(defaults, opts), end))
             i += 1
         if bad:
@@ -117,14 +119,20 @@ def _merge(defaults: str | None, opts: str | None) -> str | None:
 
 
 def _options_ok(found: Found, opts: str, span) -> bool:
-    from virtc.suggest import did_you_mean
+    from virtc.suggest import closest, did_you_mean
 
     for opt in opts.split(","):
         name = opt.split("=", 1)[0]
         if name not in OPTIONS:
+            guess = closest(name, OPTIONS) if name else None
+            text = found.source.text[span.start:span.end]
+            fix = None
+            if guess and "=" not in opt and text.count(f"({opt}") + text.count(f",{opt}") == 1:
+                fixed = re.sub(rf"(?<=[(,]){re.escape(opt)}(?=[,)])", guess, text, count=1)
+                fix = fixes.replace(f"write {guess}", span, fixed, safe=False)
             report(found, ExportsUnknownOption, f"unknown export option '{opt}'; exportfs refuses the line" if opt
                    else "an empty option (two commas in a row)", span,
-                   hint=did_you_mean(name, OPTIONS) or "e.g. rw,no_root_squash,async")
+                   hint=did_you_mean(name, OPTIONS) or "e.g. rw,no_root_squash,async", fix=fix)
             return False
     return True
 
@@ -151,6 +159,7 @@ class ExportsSpaceBeforeOptions(Rule):
     code, name, severity = "VF831", "exports-space-before-options", Severity.ERROR
     checklist, section, lines = ("MIG-22",), "§21.2", "3132, 3443-3445"
     scope = Scope.READER
+    fix, fix_title = "unsafe", "remove the space, so that the options are the client's (it changes who gets which access)"
 
 
 class ExportsSyntax(Rule):
@@ -195,6 +204,7 @@ class ExportsUnknownOption(Rule):
     code, name, severity = "VF833", "exports-unknown-option", Severity.ERROR
     checklist, section, lines = ("MIG-22",), "§21.2", "3132, 3443"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'replace the option with the known option it is closest to'
 
 
 class ExportsNoClient(Rule):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.readback import Found
@@ -23,7 +24,7 @@ def parse_document(src) -> tuple[Document, list]:
         first, rest = (text.split(None, 1) + [""])[:2]
         entries.append(Entry(first, rest, src.span(s, s + len(text)), src.span(s, s + len(first)),
                              src.span(s, s + len(text))))
-    return Document("hosts", src.path, tuple(entries)), []
+    return Document("hosts", src.path, tuple(entries), src), []
 
 
 def read(text: str, path: str) -> Found:
@@ -55,6 +56,7 @@ class EtcHostsLocalhost(Rule):
     checklist, section, lines = ("HOST-12",), "§35.9", "5979-5989, 6128-6138"
     scope = Scope.DOCUMENT
     formats = ("hosts",)
+    fix, fix_title = "safe", 'add the line 127.0.0.1 localhost.localdomain localhost'
 
     def document(self, doc: Document):
         ok = False
@@ -72,8 +74,11 @@ class EtcHostsLocalhost(Rule):
                 ok = True
         if not ok:
             first = doc.entries[0].span if doc.entries else None
+            line = "127.0.0.1\tlocalhost.localdomain localhost"
+            fix = (fixes.insert_line("add the localhost line", doc.source, first, line) if first else
+                   fixes.append_line("add the localhost line", doc.source, line)) if doc.source else None
             yield self.report("no line maps 127.0.0.1 to localhost", first,
-                              hint="127.0.0.1 localhost.localdomain localhost")
+                              hint="127.0.0.1 localhost.localdomain localhost", fix=fix)
 
 
 FORMAT = Format(

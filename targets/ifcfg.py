@@ -12,6 +12,7 @@ import shlex
 from collections import defaultdict
 from dataclasses import dataclass
 
+from virtc import fixes
 from virtc.diagnostics import Related, Severity, error, info
 from virtc.documents import Document, Entry
 from virtc.model import Bridge
@@ -34,8 +35,11 @@ def parse_document(src) -> tuple[Document, list]:
         m = _ASSIGN.match(body)
         line_span = src.span(start + len(body) - len(body.lstrip()), start + len(body))
         if not m:
+            spaced = re.fullmatch(r"[ \t]*([A-Za-z_][A-Za-z0-9_]*)([ \t]*=[ \t]*)[^\s=#$`;&|]+", body)
+            fix = fixes.replace("remove the blanks around '='", src.span(
+                start + spaced.start(2), start + spaced.end(2)), "=") if spaced and spaced.group(2) != "=" else None
             diags.append(error("VF301", "not a KEY=value assignment; initscripts source this file with bash",
-                               line_span, hint="write KEY=value with no spaces around '='"))
+                               line_span, hint="write KEY=value with no spaces around '='", fix=fix))
             continue
         raw = m.group("value")
         if re.search(r"\$\(|`|\$\{|;|&&|\|\|", raw):
@@ -53,7 +57,7 @@ def parse_document(src) -> tuple[Document, list]:
         entries.append(Entry(m.group("key"), value, line_span,
                              src.span(key_start, key_start + len(m.group("key"))),
                              src.span(value_start, max(value_start + 1, start + m.end("value")))))
-    return Document("ifcfg", src.path, tuple(entries)), diags
+    return Document("ifcfg", src.path, tuple(entries), src), diags
 
 
 # ---------------------------------------------------------------- writing
@@ -317,6 +321,7 @@ class IfcfgSyntax(Rule):
     code, name, severity = "VF301", "ifcfg-syntax", Severity.ERROR
     checklist, section, lines = ("NET-16",), "§10.2", "1553-1568"
     scope = Scope.READER
+    fix, fix_title = "safe", "remove the blanks around '=' (bash runs `KEY = value` as a command)"
 
 
 class IfcfgDeviceName(IfcfgRule):
@@ -361,11 +366,14 @@ class IfcfgBridgeType(IfcfgRule):
 
     code, name, severity = "VF303", "ifcfg-bridge-type", Severity.ERROR
     checklist, section, lines = ("NET-17",), "§10.2", "807-809, 1574-1576"
+    fix, fix_title = "safe", 'write TYPE=Bridge'
 
     def document(self, doc: Document):
         t = doc.get("TYPE")
         if t is not None and t.value.lower() == "bridge" and t.value != "Bridge":
-            yield self.report(f"TYPE={t.value} is not TYPE=Bridge (the value is case-sensitive)", t.value_span, hint="TYPE=Bridge")
+            yield self.report(f"TYPE={t.value} is not TYPE=Bridge (the value is case-sensitive)", t.value_span,
+                              hint="TYPE=Bridge", fix=fixes.replace_value("write Bridge", doc.source, t.value_span, "Bridge")
+                              if doc.source else None)
 
 
 class IfcfgEnslavedIp(IfcfgRule):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Firewall
@@ -316,16 +317,19 @@ def _chain_line(found: Found, table: _Table, body: str, span) -> None:
 
 def _check_rule(found: Found, table: _Table, rule: _Rule) -> bool:
     """VF821/VF822 problems that make iptables-restore refuse the rule."""
-    from virtc.suggest import did_you_mean
+    from virtc.suggest import closest, did_you_mean
 
     src = found.source
     target = rule.get("j") or rule.get("g")
     if target is not None:
         name = target.values[0].text
         if name not in TARGETS and name not in table.chains:
+            where = src.span(target.values[0].start, target.values[0].end)
+            guess = closest(name, sorted(TARGETS) + list(table.chains))
+            fix = fixes.replace(f"write {guess}", where, guess, safe=guess == name.upper()) if guess else None
             report(found, IptablesSyntax, f"unknown target '{name}'; iptables-restore stops (\"Couldn't load target\")",
-                   src.span(target.values[0].start, target.values[0].end),
-                   hint=did_you_mean(name, sorted(TARGETS) + list(table.chains)) or "declare the chain first")
+                   where, hint=did_you_mean(name, sorted(TARGETS) + list(table.chains)) or "declare the chain first",
+                   fix=fix)
             return False
     proto = _protocol(rule)
     matches = {o.values[0].text for o in rule.opts if o.name == "m" and o.values}
@@ -369,7 +373,8 @@ def _ports(found: Found, tok: _Tok, single: bool) -> list[str] | None:
     for item in items:
         if "-" in item and ":" not in item:
             report(found, IptablesPort, f"'{item}': iptables writes a port range with ':', not '-'", span,
-                   hint=f"{item.replace('-', ':')}")
+                   hint=f"{item.replace('-', ':')}",
+                   fix=fixes.replace("write the range with ':'", span, tok.text.replace("-", ":")) if single else None)
             return None
         first, sep, last = item.partition(":")
         lo, hi = _port(first, 0), _port(last, _MAX_PORT) if sep else None
@@ -512,6 +517,7 @@ class IptablesSyntax(Rule):
     code, name, severity = "VF821", "iptables-syntax", Severity.ERROR
     checklist, section, lines = ("NET-19", "MIG-10"), "§18.4", "841-844, 1580-1582, 3005-3017"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'a target in the wrong case is written in upper case (safe); a misspelt one the closest (unsafe)'
 
 
 class IptablesPort(Rule):
@@ -536,6 +542,7 @@ class IptablesPort(Rule):
     code, name, severity = "VF822", "iptables-port", Severity.ERROR
     checklist, section, lines = ("MIG-10",), "§18.4", "3016-3017, 3430"
     scope = Scope.READER
+    fix, fix_title = "safe", "a port range written with '-' is written with ':'"
 
 
 class IptablesBridgedRuleOrder(Rule):

@@ -20,10 +20,10 @@ _WORD = re.compile(r"\S+")
 
 
 def report(found: Found, rule: type, message: str, span: Span | None, *, hint: str | None = None,
-           severity: Severity | None = None) -> Diagnostic:
+           severity: Severity | None = None, fix=None) -> Diagnostic:
     """A finding of the format's own rule class (its code, its severity unless given, its
     guide reference), added to what the file says."""
-    d = rule().report(message, span, hint=hint, severity=severity)
+    d = rule().report(message, span, hint=hint, severity=severity, fix=fix)
     found.diagnostics.append(d)
     return d
 

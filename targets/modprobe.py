@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Setting
@@ -49,7 +50,10 @@ def read(text: str, path: str) -> Found:
         if comment is not None:
             report(found, ModprobeArguments, f"'{cmd}' lines have no comments after them: modprobe takes "
                                    f"'{text[comment[1]:ws[-1][2]]}' as arguments",
-                   src.span(comment[1], ws[-1][2]), hint="put the comment on a line of its own")
+                   src.span(comment[1], ws[-1][2]), hint="put the comment on a line of its own",
+                   fix=fixes.Fix("move the comment above the line", src.path, (
+                       fixes.Edit(offset, offset, text[comment[1]:ws[-1][2]] + fixes.newline(src)),
+                       fixes.Edit(args[args.index(comment) - 1][2], ws[-1][2], ""))))
             continue
         if len(args) < _MODPROBE_ARGS[cmd]:
             want = {"alias": "alias NAME MODULE", "options": "options MODULE NAME=VALUE ...",
@@ -77,14 +81,17 @@ def read(text: str, path: str) -> Found:
 
 
 def _unknown_command(found: Found, cmd: str, ws, span) -> None:
-    from virtc.suggest import did_you_mean
+    from virtc.suggest import closest, did_you_mean
 
     if len(ws) == 1 and _MODULE.match(cmd):
         report(found, ModprobeUnknownCommand, f"'{cmd}' alone is not a modprobe command; modprobe ignores the line", span,
-               hint=f"to keep the module from loading write `blacklist {cmd}` (in /etc/modprobe.d/blacklist)")
+               hint=f"to keep the module from loading write `blacklist {cmd}` (in /etc/modprobe.d/blacklist)",
+               fix=fixes.replace(f"write blacklist {cmd}", span, f"blacklist {cmd}", safe=False))
     else:
+        guess = closest(cmd, MODPROBE_COMMANDS)
         report(found, ModprobeUnknownCommand, f"unknown modprobe.conf command '{cmd}'; modprobe ignores the line", span,
-               hint=did_you_mean(cmd, MODPROBE_COMMANDS) or f"commands are {', '.join(MODPROBE_COMMANDS)}")
+               hint=did_you_mean(cmd, MODPROBE_COMMANDS) or f"commands are {', '.join(MODPROBE_COMMANDS)}",
+               fix=fixes.replace(f"write {guess}", span, guess, safe=False) if guess else None)
 
 
 def _options_ok(found: Found, module: str, params) -> bool:
@@ -143,6 +150,7 @@ class ModprobeUnknownCommand(Rule):
     code, name, severity = "VF811", "modprobe-unknown-command", Severity.ERROR
     checklist, section, lines = ("NET-34", "STO-12", "PCI-20"), "§12.3.4", "534, 2224-2226, 2697-2700"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'a module name alone becomes `blacklist NAME`; a misspelt command the closest one'
 
 
 class ModprobeArguments(Rule):
@@ -167,6 +175,7 @@ class ModprobeArguments(Rule):
     code, name, severity = "VF812", "modprobe-arguments", Severity.ERROR
     checklist, section, lines = ("STO-12", "PCI-20"), "§14.4", "534, 2697-2700"
     scope = Scope.READER
+    fix, fix_title = "safe", 'move a trailing comment to a line of its own above'
 
 
 def recognise(text: str, name: str = "") -> bool:

@@ -54,7 +54,7 @@ def parse_document(src) -> tuple[Document, list]:
                 i = len(tokens)
     for name, span in stack:
         diags.append(error("VF411", f"section '{name}' is not closed", span, hint="add the missing '}'"))
-    return Document("multipath", src.path, tuple(entries)), diags
+    return Document("multipath", src.path, tuple(entries), src), diags
 
 
 # ---------------------------------------------------------------- writing

@@ -18,7 +18,7 @@ def parse_lines(src, fmt: str = "rc.local") -> tuple[Document, list]:
     """One entry per command line: key = line number, value = the line."""
     entries = [Entry(str(n), text, src.span(s, s + len(text)), src.span(s, s + len(text)),
                      src.span(s, s + len(text))) for n, s, text in comment_stripped(src)]
-    return Document(fmt, src.path, tuple(entries)), []
+    return Document(fmt, src.path, tuple(entries), src), []
 
 
 # ---------------------------------------------------------------- writing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.readback import Found
@@ -80,6 +81,7 @@ class ScsiIdOptions(Rule):
     checklist, section, lines = ("MPIO-03",), "§9.3", "1427-1434, 5503-5507"
     scope = Scope.DOCUMENT
     formats = ("scsi_id",)
+    fix, fix_title = "unsafe", 'uncomment options=-g (safe), or write options=-g for options=-b (unsafe)'
 
     def document(self, doc: Document):
         host = self.ctx.hosts.get(doc.host) if doc.host else None
@@ -91,12 +93,16 @@ class ScsiIdOptions(Rule):
         blacklist = next((e for e in opts if "-b" in e.value.split()), None)
         if blacklist is not None:  # one finding for the one fact: -b instead of -g
             yield self.report("options=-b is active, not options=-g: scsi_id will not return UUIDs for all "
-                              "devices", blacklist.span, hint="write options=-g")
+                              "devices", blacklist.span, hint="write options=-g",
+                              fix=fixes.replace("write options=-g", blacklist.span, "options=-g", safe=False)
+                              if doc.source and doc.source.text[blacklist.span.start:blacklist.span.end].strip() == "options=-b" else None)
             return
         where = doc.commented(_OPTIONS_G) or (doc.entries[-1].span if doc.entries else None)
         yield self.report("scsi_id.config has no active options=-g" + (" (it is commented out here)"
                                                                         if doc.commented(_OPTIONS_G) else ""),
-                          where, hint="add the line options=-g")
+                          where, hint="add the line options=-g",
+                          fix=fixes.replace("uncomment options=-g", where, "options=-g") if doc.commented(_OPTIONS_G)
+                          and doc.source.text[where.start:where.end].lstrip("#; ") == "options=-g" else None)
 
 
 _OPTIONS_G = re.compile(r"options\s*=.*-g")

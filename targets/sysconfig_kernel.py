@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.readback import Found
@@ -60,6 +61,7 @@ class DefaultKernelXen(Rule):
     checklist, section, lines = ("BOOT-05",), "§34.10", "5834-5835"
     scope = Scope.DOCUMENT
     formats = ("sysconfig-kernel",)
+    fix, fix_title = "unsafe", 'write DEFAULTKERNEL=kernel-xen (the next kernel update then boots the hypervisor)'
 
     def document(self, doc: Document):
         host = self.ctx.hosts.get(doc.host) if doc.host else None
@@ -70,12 +72,16 @@ class DefaultKernelXen(Rule):
             return  # updates do not change the default at all
         if default is None:
             where = doc.commented(re.compile(r"DEFAULTKERNEL\s*=")) or (update.span if update else None)
+            fix = fixes.insert_line("add DEFAULTKERNEL=kernel-xen", doc.source, update.span, "DEFAULTKERNEL=kernel-xen",
+                                    safe=False, after=True) if update is not None and doc.source else None
             yield self.report(f"Xen host {host.name} does not say which kernel updates make the default",
-                              where, host.owner, hint="add DEFAULTKERNEL=kernel-xen")
+                              where, host.owner, hint="add DEFAULTKERNEL=kernel-xen", fix=fix)
         elif default.value != "kernel-xen":
             yield self.report(f"DEFAULTKERNEL={default.value} on Xen host {host.name}: the next kernel update makes "
                               "a kernel without the hypervisor grub's default, and no guest starts after the "
-                              "reboot", default.value_span, host.owner, hint="DEFAULTKERNEL=kernel-xen")
+                              "reboot", default.value_span, host.owner, hint="DEFAULTKERNEL=kernel-xen",
+                              fix=fixes.replace_value("write kernel-xen", doc.source, default.value_span, "kernel-xen",
+                                                      safe=False) if doc.source else None)
 
 
 FORMAT = Format(

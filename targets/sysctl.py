@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Setting
@@ -68,10 +69,15 @@ def read(text: str, path: str) -> Found:
         _sysctl_key(found, key, key_span)
         m = _COMMENT_IN_VALUE.search(value)
         if m:
+            cut = value_start + len(value[:m.start()].rstrip())
+            line_start = src.line_starts[span.line - 1]
+            fix = fixes.Fix("move the comment above the setting", src.path, (
+                fixes.Edit(line_start, line_start, value[m.start():].strip() + fixes.newline(src)),
+                fixes.Edit(cut, value_start + len(value), "")))
             report(found, SysctlTrailingComment, f"the value of {key} is '{value}': sysctl.conf has no comments after a value, "
                                    "so the kernel is given the comment too and refuses it",
                    src.span(value_start + m.start() + 1, value_start + len(value)),
-                   hint=f"put the comment on a line of its own: {key} = {value[:m.start()].strip()}")
+                   hint=f"put the comment on a line of its own: {key} = {value[:m.start()].strip()}", fix=fix)
         setting = Setting(key, value, span)
         settings.append(setting)
         entries.append(Entry(key, value, span, key_span, value_span))
@@ -90,7 +96,9 @@ def _sysctl_key(found: Found, key: str, span) -> None:
     elif key not in SYSCTL_KNOWN:
         close = _suggest(key)
         if close:
-            report(found, SysctlUnknownKey, f"unknown sysctl key '{key}'", span, hint=close)
+            guess = difflib.get_close_matches(key, SYSCTL_KNOWN, n=1, cutoff=_CLOSE)[0]
+            report(found, SysctlUnknownKey, f"unknown sysctl key '{key}'", span, hint=close,
+                   fix=fixes.replace(f"write {guess}", span, guess, safe=False))
 
 
 def _suggest(key: str) -> str | None:
@@ -157,6 +165,7 @@ class SysctlUnknownKey(Rule):
     code, name, severity = "VF802", "sysctl-unknown-key", Severity.WARNING
     checklist, section, lines = ("NET-08", "NET-19"), "§7.3", "848-852, 1585-1589, 3018"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'replace the key with the known key it is closest to (a guess: check it)'
 
 
 class SysctlTrailingComment(Rule):
@@ -177,6 +186,7 @@ class SysctlTrailingComment(Rule):
     code, name, severity = "VF803", "sysctl-trailing-comment", Severity.ERROR
     checklist, section, lines = ("NET-19",), "§7.3", "850-855"
     scope = Scope.READER
+    fix, fix_title = "safe", 'move the comment to a line of its own above the setting'
 
 
 def recognise(text: str, name: str = "") -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from virtc import conventions
+from virtc import conventions, fixes
 from virtc.diagnostics import Related, Severity, error
 from virtc.documents import Document, Entry
 from virtc.model import Lun
@@ -66,7 +66,7 @@ def parse_rules(src) -> tuple[Document, list]:
                                  src.span(start + m.start("value") - 1, start + m.end("value") + 1), group=rule_no))
             pos = _SEP.match(text, m.end()).end()
         del lead
-    return Document("udev", src.path, tuple(entries)), diags
+    return Document("udev", src.path, tuple(entries), src), diags
 
 
 # ---------------------------------------------------------------- writing
@@ -190,6 +190,7 @@ class UdevOperators(Rule):
     checklist, section, lines = ("MPIO-05",), "§9.3", "1441-1447, 5510-5514"
     scope = Scope.DOCUMENT
     formats = ("udev",)
+    fix, fix_title = "safe", 'a match written with "=" is written with "=="; an assignment written with "==" with "="'
 
     def document(self, doc: Document):
         names: dict[str, object] = {}
@@ -201,9 +202,10 @@ class UdevOperators(Rule):
             op, value = e.value
             if key in MATCH_KEYS and key not in ASSIGN_KEYS and op not in ("==", "!="):
                 yield self.report(f'{e.key}{op}"{value}" matches with a single "="; udev needs "=="', e.span,
-                                  hint=f'{e.key}=="{value}"')
+                                  hint=f'{e.key}=="{value}"', fix=_operator_fix(doc, e, op, "=="))
             elif key in ASSIGN_KEYS and key not in MATCH_KEYS and op in ("==", "!="):
-                yield self.report(f"{key} is assigned, not compared: write {key}=", e.span)
+                yield self.report(f"{key} is assigned, not compared: write {key}=", e.span,
+                                  fix=_operator_fix(doc, e, op, "=") if op == "==" else None)
             elif key not in MATCH_KEYS and key not in ASSIGN_KEYS:
                 yield self.report(f"unknown udev key {key}", e.key_span,
                                   hint=did_you_mean(key, MATCH_KEYS + ASSIGN_KEYS))
@@ -289,6 +291,16 @@ def recognise(text: str, name: str = "") -> bool:
     rules = [line for line in (x.strip() for x in text.splitlines()) if line and not line.startswith("#")]
     keys = {m.group("key").split("{")[0] for line in rules for m in _PAIR.finditer(line)}
     return bool(rules) and all(_PAIR.match(line) for line in rules) and bool(keys & set(MATCH_KEYS))
+
+
+def _operator_fix(doc: Document, e, op: str, want: str):
+    """The rule's operator, written right: KEY then the operator, as the file has them."""
+    if doc.source is None or op != op.strip() or op not in ("=", "=="):
+        return None
+    at = e.span.start + len(e.key)
+    if doc.source.text[e.span.start:at + len(op)] != e.key + op or doc.source.text[at + len(op):at + len(op) + 1] == "=":
+        return None
+    return fixes.Fix(f"write {want}", doc.source.path, (fixes.Edit(at, at + len(op), want),))
 
 
 FORMAT = Format(

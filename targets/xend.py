@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.limits import limits
@@ -132,7 +133,9 @@ def _string(text: str, i: int, found) -> tuple[_Atom | None, int]:
             j = k
         else:
             report(found, XendStringEscape, f"xend reads '\\{e}' in a string as a lone backslash and drops '{e}'",
-                   src.span(j, j + 2), hint=f"write '\\\\{e}' (a backslash is doubled in xend-config.sxp)")
+                   src.span(j, j + 2), hint=f"write '\\\\{e}' (a backslash is doubled in xend-config.sxp)",
+                   fix=fixes.Fix("double the backslash", src.path, (fixes.Edit(j, j, "\\"),),
+                                 fixes.Applicability.UNSAFE))
             out.append("\\")
             j += 2
     report(found, XendSxpSyntax, "this string is never closed; xend stops reading the file with a parse error",
@@ -210,9 +213,12 @@ def read(text: str, path: str):
         if loose:
             first, last = loose[0], loose[-1]
             words = " ".join(_show(a) for a in loose)
+            fix = fixes.Fix("put the setting in parentheses", src.path, (
+                fixes.Edit(first.start, first.start, "("), fixes.Edit(last.end, last.end, ")")),
+                fixes.Applicability.UNSAFE) if len(loose) > 1 else None
             report(found, XendSettingWithoutParentheses, f"'{words}' is not inside parentheses; xend ignores it",
                    src.span(first.start, last.end),
-                   hint=f"write ({words})" if len(loose) > 1 else "remove it")
+                   hint=f"write ({words})" if len(loose) > 1 else "remove it", fix=fix)
             loose.clear()
 
     for item in top:
@@ -239,9 +245,11 @@ def read(text: str, path: str):
             first_span = first.span if isinstance(first, Setting) else src.span(first.start, first.end)
             same = isinstance(first, Setting) and values and isinstance(values[0], _Atom) \
                 and values[0].text == first.value
+            alone = src.line(span.line).strip() == src.text[item.start:item.end] and span.line == span.end_line
             report(found, XendDuplicateSetting, f"({key} ...) is set again; xend reads only the first, at line "
                                    f"{first_span.line}", span, severity=_warning() if same else None,
-                   hint="keep one line per setting: remove the first one or this one")
+                   hint="keep one line per setting: remove the first one or this one",
+                   fix=fixes.delete_lines("remove the repeated line", src, span) if same and alone else None)
             continue
         if not values:
             report(found, XendSettingWithoutValue, f"({key}) has no value; xend uses its default", span,
@@ -251,9 +259,12 @@ def read(text: str, path: str):
         value = values[0]
         if len(values) > 1:
             rest = " ".join(_show(v) if isinstance(v, _Atom) else "(...)" for v in values)
+            plain = all(isinstance(v, _Atom) and not v.quoted for v in values)
+            fix = fixes.replace("quote the values as one string", src.span(values[0].start, values[-1].end),
+                                f"'{src.text[values[0].start:values[-1].end]}'", safe=False) \
+                if plain and "'" not in src.text[values[0].start:values[-1].end] else None
             report(found, XendSeveralValues, f"({key} {rest}) has {len(values)} values; xend reads only the first",
-                   span, hint=f"quote them as one string: ({key} '{rest}')" if all(
-                       isinstance(v, _Atom) and not v.quoted for v in values) else "keep one value")
+                   span, hint=f"quote them as one string: ({key} '{rest}')" if plain else "keep one value", fix=fix)
         if not isinstance(value, _Atom):
             skipped.add(f"the nested list value of ({key} ...)", span)
             seen[key] = item
@@ -264,7 +275,7 @@ def read(text: str, path: str):
         entries.append(Entry(key, value.text, span, key_span, src.span(value.start, value.end)))
     flush_loose()
     skipped.flush(found)
-    found.document = Document("xend", path, tuple(entries))
+    found.document = Document("xend", path, tuple(entries), found.source)
     if settings:
         found.add("xend", *settings)
     bools = limits()["xend.bool_values"].value
@@ -340,6 +351,7 @@ class XendSettingWithoutParentheses(Rule):
     code, name, severity = "VF502", "xend-setting-without-parentheses", Severity.ERROR
     checklist, section, lines = ("XEN-01", "NET-24"), "§11.1", "1535-1537, 1630, 1633-1634, 3402"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'put the words in parentheses, (NAME VALUE): xend then reads the setting'
 
 
 class XendSettingWithoutValue(Rule):
@@ -383,6 +395,7 @@ class XendSeveralValues(Rule):
     code, name, severity = "VF504", "xend-several-values", Severity.ERROR
     checklist, section, lines = ("XEN-08", "NET-26"), "§11.2", "1706"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'quote the values as one string: xend then reads all of them'
 
 
 class XendDuplicateSetting(Rule):
@@ -407,6 +420,7 @@ class XendDuplicateSetting(Rule):
     code, name, severity = "VF505", "xend-duplicate-setting", Severity.ERROR
     checklist, section, lines = ("NET-10", "MIG-15"), "§10.2", "1533-1537, 3097"
     scope = Scope.READER
+    fix, fix_title = "safe", 'remove a repeated line that says the same as the first'
 
 
 class XendStringEscape(Rule):
@@ -430,6 +444,7 @@ class XendStringEscape(Rule):
     code, name, severity = "VF506", "xend-string-escape", Severity.WARNING
     checklist, section, lines = ("MIG-18",), "§20", "3113-3115"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'double the backslash, so that xend reads a backslash followed by the character'
 
 _SETTING = re.compile(r"^\s*\((xend-|network-script|vif-script|dom0-|vnc-|console-|enable-dump|external-migration)", re.M)
 

@@ -162,7 +162,7 @@ def test_a_page_has_the_documentation_limits_and_a_bad_and_good_example(site, pa
     page = (site / "VS101.html").read_text()
     text = "".join(pages["VS101.html"].text)
     for heading in ("What it checks", "Why", "Example", "Fix", "Limits", "Examples"):
-        assert f"<h2" in page and f">{heading}</h2>" in page, heading
+        assert "<h2" in page and f">{heading}</h2>" in page, heading
     assert "Bad: VS101/fail.virt" in text and "Good: VS101/pass.virt" in text
     assert "disk sdq phy" in text and "#> VS101 error 5:3" in text
     assert '"partitions": 63' in text  # the limit's value, from schemas/limits.json

@@ -2,7 +2,6 @@
 the same files for every example, and the imported text uses templates and ranges."""
 from __future__ import annotations
 
-import filecmp
 import os
 import subprocess
 import sys

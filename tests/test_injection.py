@@ -51,7 +51,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import virtc.grammar
-from virtc import api, values
+from virtc import api
 from virtc.build import artifacts, unsafe_path, write_tree
 from virtc.readers import read_text
 from virtc.resolve import compile_text

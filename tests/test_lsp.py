@@ -562,13 +562,40 @@ async def test_code_action_suppresses_on_the_line(client, fleet_dir):
     titles = sorted(a.title for a in actions)
     assert "Suppress VS109 on this line" in titles and "Suppress VE101 on this line" in titles
     assert not [t for t in titles if "VR005" in t]  # a malformed value is not a rule
-    edits = [e for a in actions for e in a.edit.changes[uri]]
+    edits = [e for a in actions if a.title.startswith("Suppress") for e in a.edit.changes[uri]]
     fixed = _apply(text, edits)
     assert "# virtc: ignore[VE101] kept outside on purpose" in fixed
     assert "# virtc: ignore[VS121, VS109] why" in fixed
     assert 'sparse  # virtc: ignore[VS109] TODO say why' in fixed
     after = api.check([str(path)], texts={str(path): fixed})
     assert [(d.code, d.span.line) for d in after.diagnostics if d.code != "VR030"] == []
+
+
+@on_server
+async def test_code_action_applies_the_findings_own_fix(client, fleet_dir):
+    """The same fixes as `check --fix`: a quick fix per finding that has one, preferred
+    when it is safe; applied, the finding is gone and nothing else changed."""
+    text = ('include "hosts.virt"\n'
+            "guest f1 on xen1 {\n"
+            '  type xen-pv; memory 1g; arch X86_64\n'
+            '  disk XVDA tap:aio "/var/lib/libvirt/images/f1.img"   # virtc: ignore[VS109] sparse\n'
+            "}\n")
+    path = fleet_dir / "fixes.virt"
+    path.write_text(text)
+    uri = open_doc(client, path)
+    _, diags = await published(client, uri, 1)
+    assert {"VR005", "VR012", "VR014"} <= {d.code for d in diags}
+    actions = await client.text_document_code_action_async(T.CodeActionParams(
+        T.TextDocumentIdentifier(uri), T.Range(T.Position(0, 0), T.Position(5, 0)),
+        T.CodeActionContext(diagnostics=list(diags))))
+    fixes = {a.diagnostics[0].code: a for a in actions if a.title.startswith("Fix ")}
+    assert set(fixes) == {"VR005", "VR012", "VR014"}
+    assert all(a.kind == T.CodeActionKind.QuickFix and a.is_preferred for a in fixes.values())
+    fixed = _apply(text, [e for a in fixes.values() for e in a.edit.changes[uri]])
+    assert fixed == text.replace("1g", "1G").replace("X86_64", "x86_64").replace("XVDA", "xvda")
+    after = api.check([str(path)], texts={str(path): fixed})
+    assert not {"VR005", "VR012", "VR014"} & {d.code for d in after.diagnostics}
+
 
 
 @pytest.mark.perf

@@ -597,3 +597,28 @@ def test_bar_line():
     bar.phase("checking")
     assert re.fullmatch(r"checking [|/\\-]  \d+\.\d s", bar.line(80))
     assert len(bar.line(20)) <= 19
+
+
+# -- fixes in SARIF -------------------------------------------------------------------------
+
+FIX_CASE = ROOT / "tests" / "fixes" / "VF110"
+FIX_BEFORE = (FIX_CASE / "before.cfg").read_text()
+
+
+def test_sarif_results_carry_fixes_valid_against_the_schema(tmp_path, sarif_schema):
+    """A finding's fix as SARIF's `fixes` (artifactChanges, replacements by character
+    offset): valid, and when applied the case's after file."""
+    work = tmp_path / "vm.cfg"
+    work.write_text(FIX_BEFORE)
+    r = api.lint([str(work)])
+    log = report.sarif(r.diagnostics, base=str(tmp_path))
+    assert _valid(_validator(sarif_schema), log) == []
+    (result,) = [x for x in log["runs"][0]["results"] if x["ruleId"] == "VF110"]
+    (fix,) = result["fixes"]
+    (change,) = fix["artifactChanges"]
+    assert change["artifactLocation"]["uri"] == "vm.cfg"
+    (rep,) = change["replacements"]
+    # applied to the file, the replacement gives the case's after file
+    start, length = rep["deletedRegion"]["charOffset"], rep["deletedRegion"]["charLength"]
+    assert FIX_BEFORE[:start] + rep["insertedContent"]["text"] + FIX_BEFORE[start + length:] == \
+        (FIX_CASE / "after.cfg").read_text()

@@ -7,6 +7,7 @@ import re
 
 from .. import values
 from ..conventions import BOOT_ALIASES, OS_RE, PCI_RE, PREFIX_BUS, RATE_RE, TARGET_RE, UUID_RE
+from ..diagnostics import Fix
 from ..model import (ACTIONS, ARCHES, BOOT_DEVICES, BUSES, CLOCKS, GUEST_TYPES, SERIAL_KINDS,
                      SOUND_MODELS, USB_DEVICES, Graphics, GuestOS, Install, PciDevice, Serial)
 from ..numbers import rate_problem
@@ -202,9 +203,12 @@ class GuestStatements(Interpolation):
         label = f"disk {target}"
         m = TARGET_RE.match(target)
         if not m:
+            lower = target.lower()
+            fix = Fix.replace(f"write {lower}", target_v.span, lower) \
+                if TARGET_RE.match(lower) and target_v.span.end - target_v.span.start == len(target) else None
             self.err("VR014", f"'{target}' is not a disk target name", target_v.span,
                      hint="targets are a prefix (hd, sd, xvd, vd, fd), lower-case letters and an "
-                          "optional partition number: hda, sdb, xvda, vdb, fda")
+                          "optional partition number: hda, sdb, xvda, vdb, fda", fix=fix)
             return
         prefix = m.group(1)
         driver_v = args.pop(0) if args and args[0].kind == "DRIVER" else None

@@ -5,12 +5,13 @@ Each returns None after reporting what is wrong, with the value's span."""
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from ..conventions import CPUSET_RE, SWITCH_OFF, SWITCH_ON
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, Fix, error
 from ..numbers import NumberError, cpu_list_problem, whole
 from ..source import Span
-from ..suggest import did_you_mean, one_of
+from ..suggest import closest, did_you_mean, one_of
 from ..syntax import Value
 from ..units import UnitError, parse_size
 
@@ -41,7 +42,10 @@ class ValueReader:
         if text in choices:
             return text
         hint = did_you_mean(text, list(choices) + list(aliases or {})) or f"use {one_of(choices)}"
-        self.err("VR012", f"unknown {what} '{text}'", v.span, hint=hint)
+        guess = closest(text, list(choices))
+        fix = Fix.replace(f"write {guess}", v.span, guess, safe=guess.lower() == text.lower()) \
+            if guess and _plain(v) else None
+        self.err("VR012", f"unknown {what} '{text}'", v.span, hint=hint, fix=fix)
         return None
 
     def switch(self, v: Value | None) -> bool | None:
@@ -58,7 +62,7 @@ class ValueReader:
         try:
             return parse_size(v.text)
         except UnitError as exc:
-            self.err("VR005", f"{what}: {exc}", v.span, hint=exc.hint)
+            self.err("VR005", f"{what}: {exc}", v.span, hint=exc.hint, fix=_size_fix(v))
             return None
 
     def memory_kib(self, v: Value, what: str) -> int | None:
@@ -139,3 +143,25 @@ def clip(text: str) -> str:
                     for ch in text)
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
+
+def _plain(v: Value) -> bool:
+    """A value written as its text (no quotes, no escapes): a fix may replace its span."""
+    return v.span is not None and v.span.end - v.span.start == len(v.text)
+
+
+_LOWER_UNIT = re.compile(r"([0-9]+)([kmgt])(ib)?")
+
+
+def _size_fix(v: Value) -> Fix | None:
+    """`1g` becomes `1G` (what it says, written right: safe); `512MB` becomes `512M`
+    (decimal read as binary: unsafe, 512 MB is 488 MiB to some readers)."""
+    if not _plain(v):
+        return None
+    m = _LOWER_UNIT.fullmatch(v.text)
+    if m:
+        return Fix.replace(f"write {m.group(1)}{m.group(2).upper()}", v.span, f"{m.group(1)}{m.group(2).upper()}")
+    m = re.fullmatch(r"([0-9]+)([KMGT])B", v.text, re.IGNORECASE)
+    if m:
+        return Fix.replace(f"write {m.group(1)}{m.group(2).upper()}", v.span, f"{m.group(1)}{m.group(2).upper()}",
+                           safe=False)
+    return None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterable
 
-from ..diagnostics import Diagnostic, Related, Severity
+from ..diagnostics import Diagnostic, Fix, Related, Severity
 from ..limits import Limit, Limits, limits
 from ..model import Guest, Host, Model
 from ..owner import Owner
@@ -79,6 +79,10 @@ class Rule:
     # Host facts the rule compares with: "cpu", "memory", "numa", "release". Existing config
     # files rarely state them (capabilities XML does); lint says which rules it skipped.
     facts: tuple[str, ...] = ()
+    # Whether its findings carry a mechanical fix: "safe", "unsafe" (the kind of most of
+    # them; a finding's own Fix says which it is) or None. `fix_title` says what it does.
+    fix: str | None = None
+    fix_title: str = ""
 
     def __init__(self, ctx: Context | None = None):
         self.ctx = ctx
@@ -138,22 +142,23 @@ class Rule:
 
     def report(self, message: str, span: Span | None, owner: Owner | None = None, *, hint: str | None = None,
                related: Iterable[Related] = (), severity: Severity | None = None,
-               limit: Limit | None = None) -> Diagnostic:
+               limit: Limit | None = None, fix: Fix | None = None) -> Diagnostic:
         if limit is not None:
             return cited(self.code, severity or self.severity, message, span, limit, owner=owner, hint=hint,
-                         related=related)
+                         related=related, fix=fix)
         short = f"RHEL 5 Virtualization Guide {self.section}, {', '.join(self.checklist)}"
         return Diagnostic(self.code, severity or self.severity, f"{message} ({short})", span, owner,
-                          hint, self.reference(), tuple(related))
+                          hint, self.reference(), tuple(related), fix)
 
 
 def cited(code: str, severity: Severity, message: str, span: Span | None, limit: Limit, *,
-          owner: Owner | None = None, hint: str | None = None, related: Iterable[Related] = ()) -> Diagnostic:
+          owner: Owner | None = None, hint: str | None = None, related: Iterable[Related] = (),
+          fix: Fix | None = None) -> Diagnostic:
     """A finding about one of the guide's documented limits, cited as the limit is. Readers
     use it for a code that an area rule owns (the grub reader sees `dom0_mem=256MB` before
     it becomes a fact the boot rules can no longer tell apart)."""
     short = f"RHEL 5 Virtualization Guide {limit.section}, {', '.join(limit.checklist)}"
-    return Diagnostic(code, severity, f"{message} ({short})", span, owner, hint, limit.citation, tuple(related))
+    return Diagnostic(code, severity, f"{message} ({short})", span, owner, hint, limit.citation, tuple(related), fix)
 
 
 def rules_in(namespace: dict) -> tuple[type[Rule], ...]:

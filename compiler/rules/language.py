@@ -52,6 +52,7 @@ class InvalidSyntax(_Language):
     """
 
     code, name = "VP001", "syntax-error"
+    fix, fix_title = "unsafe", 'replace a word that is not a keyword here with the keyword it is closest to (a guess)'
 
 
 class UnterminatedString(_Language):
@@ -225,6 +226,7 @@ class InvalidSize(_Language):
     """
 
     code, name = "VR005", "invalid-size"
+    fix, fix_title = "unsafe", 'a unit in lower case is written in upper case (safe); MB, GB become M, G (binary units: unsafe)'
 
 
 class InvalidMacAddress(_Language):
@@ -365,6 +367,7 @@ class InvalidValue(_Language):
     """
 
     code, name = "VR012", "invalid-value"
+    fix, fix_title = "unsafe", 'a value in the wrong case is written as the language spells it (safe); a misspelt one becomes the closest value (unsafe)'
 
 
 class RequiredSettingMissing(_Language):
@@ -403,6 +406,7 @@ class InvalidDiskTarget(_Language):
     """
 
     code, name = "VR014", "invalid-disk-target"
+    fix, fix_title = "safe", 'write the disk target in lower case'
 
 
 class DeviceWithoutSource(_Language):
@@ -520,6 +524,7 @@ class UnusedSuppression(_Language):
     """
 
     code, name, severity = "VR030", "unused-suppression", Severity.WARNING
+    fix, fix_title = "safe", 'remove the unused code from the comment, or the whole comment'
 
 
 class SuppressionWithoutReason(_Language):

@@ -39,4 +39,4 @@ def parse_document(src) -> tuple[Document, list]:
                              src.span(cmd_start, cmd_start + len(cmd)),
                              src.span(args_start, max(args_start + 1, start + len(body.rstrip()))),
                              group=group))
-    return Document("grub", src.path, tuple(entries)), []
+    return Document("grub", src.path, tuple(entries), src), []

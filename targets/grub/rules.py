@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Related, Severity
 from virtc.documents import Document
 from virtc.rules.base import Rule, Scope, rules_in
-from virtc.suggest import did_you_mean
+from virtc.suggest import closest, did_you_mean
 from virtc.values import is_number
 
 # GRUB 0.97's menu and general commands (grub(8) info manual, "Commands").
@@ -247,6 +248,7 @@ class GrubSerialOptions(GrubRule):
     checklist, section, lines = ("BOOT-09",), "§32.5", "5095-5100, 5117-5118, 5471"
     SERIAL = ("unit", "port", "speed", "word", "parity", "stop", "device")
     TERMINAL = ("timeout", "dumb", "no-echo", "no-edit", "lines", "silent")
+    fix, fix_title = "unsafe", "remove the space before '=' (safe); an unknown option becomes the closest one (unsafe)"
 
     def document(self, doc: Document):
         for e in doc.entries:
@@ -258,16 +260,34 @@ class GrubSerialOptions(GrubRule):
                 if tok.startswith("--"):
                     name = tok[len("--"):].split("=", 1)[0]
                     if name not in allowed:
+                        guess = closest(name, allowed)
                         yield self.report(f"unknown {e.key} option {tok}", e.value_span,
-                                          hint=did_you_mean(name, allowed))
+                                          hint=did_you_mean(name, allowed),
+                                          fix=_token_fix(doc, e, rf"--{re.escape(name)}(?==|\s|$)", f"--{guess}",
+                                                         safe=False) if guess else None)
                     elif following.startswith("="):
                         yield self.report(f"a space before '=' in '{tok} {following}'", e.value_span,
-                                          hint=f"write --{name}{following}")
+                                          hint=f"write --{name}{following}",
+                                          fix=_token_fix(doc, e, rf"(?<={re.escape(tok)})\s+(?==)", ""))
                     elif "=" not in tok and name not in ("dumb", "no-echo", "no-edit", "silent"):
                         yield self.report(f"{e.key} option {tok} has no value", e.value_span,
                                           hint=f"write --{name}=VALUE with no spaces")
                 elif e.key == "serial" and not tok.startswith("="):
                     yield self.report(f"stray '{tok}' in the serial line", e.value_span)
+
+
+def _token_fix(doc: Document, e, pattern: str, new: str, safe: bool = True):
+    """Replace what `pattern` matches in the entry's value, where it matches once."""
+    src = doc.source
+    if src is None:
+        return None
+    found = list(re.finditer(pattern, src.text[e.value_span.start:e.value_span.end]))
+    if len(found) != 1:
+        return None
+    at = e.value_span.start
+    return fixes.Fix(f"write '{new}'" if new else "remove the blank", src.path,
+                     (fixes.Edit(at + found[0].start(), at + found[0].end(), new),),
+                     fixes.Applicability.SAFE if safe else fixes.Applicability.UNSAFE)
 
 
 class GrubHostLabel(GrubRule):

@@ -12,10 +12,11 @@ import re
 
 from .values import DEVICE_ELEMENTS, DOMAIN_ELEMENTS, memory_kib, memory_unit_bytes, pci_bounds, pci_number
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import ACTIONS
-from virtc.suggest import did_you_mean
+from virtc.suggest import closest, did_you_mean
 from virtc.units import UNITS
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.values import is_number
@@ -119,6 +120,7 @@ class XmlMemoryUnit(XmlRule):
     checklist, section, lines = ("MEM-15",), "§25", "3878, 4110, 4184, 4680"
     uses = ("guest.memory_minimum", "xen.pv_guest_memory_x86_64")
     KEYS = ("domain/memory", "domain/currentMemory", "domain/maxMemory")
+    fix, fix_title = "unsafe", 'write the size in KiB (from the unit=, or from the MiB or bytes it looks like)'
 
     def document(self, doc: Document):
         minimum = self.limit("guest.memory_minimum")
@@ -141,16 +143,52 @@ class XmlMemoryUnit(XmlRule):
             if unit is not None and unit.lower() not in _KIB_UNITS:
                 yield self.report(f"<{tag} unit='{unit}'>{text}</{tag}>: RHEL 5's libvirt ignores unit= and "
                                   f"reads {text} KiB", n.attr_span("unit") or e.span,
-                                  hint=f"write <{tag}>{kib}</{tag}> ({text} {unit} in KiB, without unit=)")
+                                  hint=f"write <{tag}>{kib}</{tag}> ({text} {unit} in KiB, without unit=)",
+                                  fix=_kib_fix(doc, e, n, kib))
             elif unit is None and 0 < kib < minimum.kib:
                 yield self.report(f"<{tag}>{text}</{tag}> is {text} KiB, below the {minimum.shown} most guests "
                                   f"need: the value looks like MiB", e.value_span,
-                                  hint=f"libvirt reads KiB: for {text} MiB write <{tag}>{kib * _KIB_PER_MIB}</{tag}>")
+                                  hint=f"libvirt reads KiB: for {text} MiB write <{tag}>{kib * _KIB_PER_MIB}</{tag}>",
+                                  fix=_kib_fix(doc, e, None, kib * _KIB_PER_MIB))
             elif unit is None and kib > largest.kib and kib % _KIB_PER_MIB == 0:
                 yield self.report(f"<{tag}>{text}</{tag}> is {kib // _KIB_PER_GIB} GiB, above the largest guest "
                                   f"the guide documents ({largest.shown}): the value looks like bytes",
                                   e.value_span,
-                                  hint=f"libvirt reads KiB: for {text} bytes write <{tag}>{kib // _KIB_PER_MIB}</{tag}>")
+                                  hint=f"libvirt reads KiB: for {text} bytes write <{tag}>{kib // _KIB_PER_MIB}</{tag}>",
+                                  fix=_kib_fix(doc, e, None, kib // _KIB_PER_MIB))
+
+
+def _kib_fix(doc: Document, e: Entry, n, kib: int):
+    """<memory unit='MiB'>512</memory> becomes <memory>524288</memory>: the number in KiB,
+    and the unit= (with the blank before it) gone when `n` has one."""
+    src = doc.source
+    if src is None or src.text[e.value_span.start:e.value_span.end] != (n.text if n else src.text[
+            e.value_span.start:e.value_span.end]):
+        return None
+    edits = [fixes.Edit(e.value_span.start, e.value_span.end, str(kib))]
+    unit = n.attr_span("unit") if n is not None else None
+    # the attribute's span is its value's: the name, the = and the quotes go too
+    whole = re.compile(r"""unit\s*=\s*(['"])[^'"]*\1""").match(src.text, src.text.rfind("unit", 0, unit.start)) \
+        if unit is not None else None
+    if unit is not None and (whole is None or whole.end() < unit.end):
+        return None
+    if whole is not None:
+        start = whole.start()
+        while start > 0 and src.text[start - 1] in " \t":
+            start -= 1
+        edits.insert(0, fixes.Edit(start, whole.end(), ""))
+    return fixes.Fix(f"write {kib} (KiB)", src.path, tuple(edits), fixes.Applicability.UNSAFE)
+
+
+def _attr_value_fix(doc: Document, span, old: str, new: str, safe: bool):
+    """Replace an attribute's value, the one place it is written in the attribute's span."""
+    src = doc.source
+    text = src.text[span.start:span.end] if src else ""
+    if text.count(old) != 1:
+        return None
+    at = span.start + text.index(old)
+    return fixes.Fix(f"write {new}", src.path, (fixes.Edit(at, at + len(old), new),),
+                     fixes.Applicability.SAFE if safe else fixes.Applicability.UNSAFE)
 
 
 class XmlVcpusElement(XmlRule):
@@ -207,6 +245,7 @@ class XmlUnknownElement(XmlRule):
     # table (§30, lines 4673-4698), which are not XML elements.
     RENAMED = {"on_shutdown": "on_poweroff", "on_boot": "on_reboot", "vcpus": "vcpu", "nic": "interface",
                "vif": "interface", "currentmemory": "currentMemory", "maxmem": "memory"}
+    fix, fix_title = "unsafe", 'rename the element (both tags) to the one it is closest to, or its libvirt name (on_shutdown: on_poweroff)'
 
     def document(self, doc: Document):
         for e in doc.entries:
@@ -225,8 +264,29 @@ class XmlUnknownElement(XmlRule):
                 guess = self.RENAMED.get(tag) or self.RENAMED.get(tag.lower())
                 hint = (f"did you mean '{guess}'?" if guess else did_you_mean(tag, here)) or \
                     f"see libvirt's domain format for the elements {where} takes"
+                new = guess or closest(tag, here)
+                fix = _rename_fix(doc, e.key_span, tag, new) if new and new not in ("interface",) else None
             yield self.report(f"<{tag}> is not an element libvirt knows inside {where}; libvirt ignores it",
-                              e.key_span, hint=hint)
+                              e.key_span, hint=hint, fix=None if tag in there else fix)
+
+
+def _rename_fix(doc: Document, span, old: str, new: str):
+    """<old ...>...</old> becomes <new ...>...</new> (an empty element has one tag to
+    rename); None when an element of the same name is nested inside (whose end is which?)."""
+    src = doc.source
+    if src is None or src.text[span.start:span.start + 1 + len(old)] != f"<{old}":
+        return None
+    start_tag = re.compile(r"[^>]*>").match(src.text, span.start)
+    if start_tag is None:
+        return None
+    edits = [fixes.Edit(span.start + 1, span.start + 1 + len(old), new)]
+    if not start_tag.group().endswith("/>"):
+        close = re.compile(rf"</{re.escape(old)}\s*>").search(src.text, start_tag.end())
+        inner = src.text[start_tag.end():close.start()] if close else ""
+        if close is None or re.search(rf"<{re.escape(old)}[\s/>]", inner):
+            return None
+        edits.append(fixes.Edit(close.start() + 2, close.start() + 2 + len(old), new))
+    return fixes.Fix(f"rename to <{new}>", src.path, tuple(edits), fixes.Applicability.UNSAFE)
 
 
 class XmlPciAddress(XmlRule):
@@ -348,6 +408,7 @@ class XmlMac(XmlRule):
 
     code, name, severity = "VF708", "xml-mac", Severity.ERROR
     checklist, section, lines = ("NET-04",), "§10.1", "1524-1528, 1676, 5572-5594"
+    fix, fix_title = "unsafe", "write the address with ':' (safe), or keep its address part only (unsafe)"
 
     def document(self, doc: Document):
         for e in doc.entries:
@@ -359,9 +420,14 @@ class XmlMac(XmlRule):
                 continue
             span = n.attr_span("address") or e.span
             if not _MAC.match(mac):
+                fix = None
+                if _MAC.match(mac.replace("-", ":")):
+                    fix = _attr_value_fix(doc, span, mac, mac.replace("-", ":"), safe=True)
+                elif mac.split() and _MAC.match(mac.split()[0]):
+                    fix = _attr_value_fix(doc, span, mac, mac.split()[0], safe=False)
                 yield self.report(f"MAC address '{mac}' is not six hex pairs separated by ':'", span,
                                   hint="e.g. 00:16:3e:1a:b3:4a (Xen) or 52:54:00:0a:ca:84 (KVM), or leave "
-                                       "<mac> out and libvirt generates one")
+                                       "<mac> out and libvirt generates one", fix=fix)
             elif int(mac.split(":")[0], 16) & 1:
                 yield self.report(f"MAC address '{mac}' is a multicast address; libvirt refuses it", span, hint="the first byte must be even; Xen guests use 00:16:3e:xx:xx:xx")
 
@@ -388,6 +454,7 @@ class XmlLifecycleAction(XmlRule):
     KEYS = ("domain/on_poweroff", "domain/on_reboot", "domain/on_crash")
     MEANT = {"reboot": "restart", "shutdown": "destroy", "poweroff": "destroy", "coredump-destroy": "destroy",
              "coredump-restart": "restart"}
+    fix, fix_title = "unsafe", 'write the action meant (reboot becomes restart: safe), or the closest one (unsafe)'
 
     def document(self, doc: Document):
         for e in doc.entries:
@@ -397,9 +464,12 @@ class XmlLifecycleAction(XmlRule):
             value = n.text or ""
             if value not in ACTIONS:
                 later = value.startswith("coredump-")
+                guess = self.MEANT.get(value) or closest(value, ACTIONS)
+                fix = fixes.replace(f"write {guess}", e.value_span, guess, safe=value in self.MEANT) \
+                    if guess and doc.source and doc.source.text[e.value_span.start:e.value_span.end] == value else None
                 yield self.report(f"<{n.tag}>{value}</{n.tag}> is not one of {', '.join(ACTIONS)}"
                                   + (" (it is a later libvirt's)" if later else ""),
-                                  e.value_span,
+                                  e.value_span, fix=fix,
                                   hint=(f"did you mean '{self.MEANT[value]}'?" if value in self.MEANT else
                                         did_you_mean(value, ACTIONS) or f"write one of {', '.join(ACTIONS)}"))
 

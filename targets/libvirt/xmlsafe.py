@@ -324,7 +324,7 @@ def to_document(src: SourceFile, root, fmt: str = "libvirt-xml",
         index[el] = len(entries)
         entries.append(Entry(path, node, span, span, loc.text_span(el) if text else span,
                              group=index.get(parent, -1)))
-    return Document(fmt, src.path, tuple(entries))
+    return Document(fmt, src.path, tuple(entries), src)
 
 
 def _attr_name(key: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Setting
@@ -17,6 +18,7 @@ from ..lines import line_span, logical_lines, report
 from .common import (
     BOOLEANS,
     CLOSE_BOOLEAN,
+    FALSE,
     TRUE,
 )
 
@@ -44,8 +46,11 @@ def read(text: str, path: str) -> Found:
         state = ("on" if value.strip("0") else "off") if value.isdigit() else \
             {"true": "on", "false": "off"}.get(value.lower())
         if state is None:
+            digit = "1" if value.lower() in TRUE else "0" if value.lower() in FALSE else None
+            fix = fixes.replace(f"write {digit}", found.source.span(span.end - len(value), span.end), digit) \
+                if digit and found.source.text[span.start:span.end].endswith(value) else None
             report(found, SeboolSyntax, f"'{value}' is not a value libselinux reads here (1, 0, true or false)", span,
-                   hint=f"{name}={'1' if value.lower() in TRUE else '0'}")
+                   hint=f"{name}={'1' if value.lower() in TRUE else '0'}", fix=fix)
             continue
         name_span = src.span(span.start, span.start + len(name))
         if not _boolean_name(found, name, name_span):
@@ -66,7 +71,11 @@ def _boolean_name(found: Found, name: str, span) -> bool:
     if name not in BOOLEANS:
         close = difflib.get_close_matches(name, BOOLEANS, n=1, cutoff=CLOSE_BOOLEAN)
         if close:
-            report(found, SeboolUnknown, f"unknown SELinux boolean '{name}'", span, hint=f"did you mean '{close[0]}'?")
+            where = found.source.span(span.start, span.start + len(name))
+            fix = fixes.replace(f"write {close[0]}", where, close[0], safe=False) \
+                if found.source.text[where.start:where.end] == name else None
+            report(found, SeboolUnknown, f"unknown SELinux boolean '{name}'", span, hint=f"did you mean '{close[0]}'?",
+                   fix=fix)
     return True
 
 
@@ -93,6 +102,7 @@ class SeboolSyntax(Rule):
     code, name, severity = "VF851", "sebool-syntax", Severity.ERROR
     checklist, section, lines = ("SEC-10", "PCI-13"), "§18.3", "2607-2608, 2994-3003"
     scope = Scope.READER
+    fix, fix_title = "safe", 'on/off, yes/no in booleans.local become 1/0'
 
 
 class SeboolNotPersistent(Rule):
@@ -113,6 +123,7 @@ class SeboolNotPersistent(Rule):
     code, name, severity = "VF852", "sebool-not-persistent", Severity.WARNING
     checklist, section, lines = ("PCI-13",), "§14.1", "2607-2608"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'add -P (the boolean then stays set after a reboot)'
 
 
 class SeboolUnknown(Rule):
@@ -134,5 +145,6 @@ class SeboolUnknown(Rule):
     code, name, severity = "VF853", "sebool-unknown", Severity.WARNING
     checklist, section, lines = ("SEC-10", "PCI-13"), "§18.3", "2608, 2994-3003"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'replace the name with the known boolean it is closest to'
 
 RULES = rules_in(globals())

@@ -3,6 +3,7 @@ shell script (a kickstart %post, a host setup script): the commands the guide gi
 (§18.2, §18.3), read as the file contexts and booleans they make."""
 from __future__ import annotations
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import ImageDir, Setting
@@ -126,7 +127,8 @@ def _semanage(found: Found, args, span, skipped: Unmodelled) -> ImageDir | None:
     if paren:
         report(found, SemanageUnquotedPattern, f"the pattern {src.text[start:end]} is not quoted: the shell stops at its "
                                "parentheses (\"syntax error near unexpected token\")", src.span(start, end),
-               hint=f"quote it: \"{regex}\"")
+               hint=f"quote it: \"{regex}\"",
+               fix=fixes.replace("quote the pattern", src.span(start, end), f'"{regex}"') if '"' not in regex else None)
         return None
     ftype = opts.get("f")
     label = opts["t"]
@@ -150,8 +152,10 @@ def _setsebool(found: Found, args, span) -> list[Setting]:
                hint="setsebool -P virt_use_sysfs 1")
         return []
     if not persistent:
+        at = args[0][1]
         report(found, SeboolNotPersistent, "setsebool without -P changes the boolean until the next reboot only", span,
-               hint="setsebool -P ...")
+               hint="setsebool -P ...", fix=fixes.Fix("add -P", src.path, (fixes.Edit(at, at, "-P "),),
+                                                      fixes.Applicability.UNSAFE))
     out = []
     for name, value, pspan in pairs:
         v = value.lower()
@@ -184,5 +188,6 @@ class SemanageUnquotedPattern(Rule):
     code, name, severity = "VF844", "semanage-unquoted-pattern", Severity.ERROR
     checklist, section, lines = ("SEC-05",), "§18.2", "2975, 2978"
     scope = Scope.READER
+    fix, fix_title = "safe", 'put the pattern in double quotes'
 
 RULES = rules_in(globals())

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.readback import Found
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
+from virtc.suggest import closest
 
 from ..lines import report
 
@@ -23,8 +25,13 @@ def read(text: str, path: str) -> Found:
         if mode in MODES:
             found.set("selinux", mode, span)
         else:
+            guess = closest(mode, MODES) if mode else None
+            raw = m.group("mode")
+            fix = fixes.replace(f"write {guess}", span, guess, safe=False) \
+                if guess and found.source.text[span.start:span.end] == raw and raw.isalpha() else None
             report(found, SelinuxMode, f"SELINUX={mode or '(empty)'} is not a mode; the host boots with "
-                                   "SELinux enforcing", span, hint="write SELINUX=enforcing, permissive or disabled")
+                                   "SELinux enforcing", span, hint="write SELINUX=enforcing, permissive or disabled",
+                   fix=fix)
     return found
 
 
@@ -50,5 +57,6 @@ class SelinuxMode(Rule):
     code, name, severity = "VF854", "selinux-mode", Severity.ERROR
     checklist, section, lines = ("SEC-11",), "§18.2", "2933-2935, 2947, 2959"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'write the mode the value is closest to (enforced becomes enforcing)'
 
 RULES = rules_in(globals())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from virtc import fixes
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import ImageDir
@@ -83,13 +84,16 @@ def _context(found: Found, regex: str, regex_span, label: str, label_span, ftype
     """The image directory a context names, or None (with the reason reported)."""
     if not regex.startswith("/"):
         report(found, FcontextSyntax, f"'{regex}' does not start with '/': file contexts match absolute paths",
-               regex_span, hint=f"/{regex.lstrip('^')}")
+               regex_span, hint=f"/{regex.lstrip('^')}",
+               fix=fixes.replace("start the pattern with '/'", regex_span, f"/{regex.lstrip('^')}", safe=False)
+               if found.source.text[regex_span.start:regex_span.end] == regex else None)
         return None
     if not is_image_type(label):
         close = difflib.get_close_matches(label, image_types(), n=1, cutoff=CLOSE_TYPE)
         if close:
             report(found, FcontextImageType, f"'{label}' is not an SELinux type the policy has for images", label_span,
-                   hint=f"did you mean '{close[0]}'?")
+                   hint=f"did you mean '{close[0]}'?",
+                   fix=_word_fix(found.source, label_span, label, close[0]))
         else:
             skipped.add(f"a file context of type {label} (not an image type)", span)
         return None
@@ -107,7 +111,8 @@ def _context(found: Found, regex: str, regex_span, label: str, label_span, ftype
     last = plain.rsplit("/", 1)[-1]
     if not tree and ftype is None and not plain.startswith("/dev/") and "." not in last:
         report(found, FcontextDirectoryOnly, f"'{regex}' labels the directory {plain} itself but not the images in it",
-               regex_span, hint=f"{plain}(/.*)? labels the directory and everything in it")
+               regex_span, hint=f"{plain}(/.*)? labels the directory and everything in it",
+               fix=_tree_fix(found.source, regex_span, regex))
     return ImageDir(plain, label, span, pattern=None if tree else regex, ftype=ftype)
 
 
@@ -130,6 +135,24 @@ def stem(regex: str) -> str:
     if i < len(regex) and not text.endswith("/") and not regex.startswith("(/", i):
         text = text.rsplit("/", 1)[0]  # the pattern goes on inside a name (/virt.*): its folder
     return text.rstrip("/") or "/"
+
+
+def _word_fix(src, span, old: str, new: str):
+    """Replace the one occurrence of `old` in the span (a type inside its context)."""
+    text = src.text[span.start:span.end]
+    if text.count(old) != 1:
+        return None
+    at = span.start + text.index(old)
+    return fixes.Fix(f"write {new}", src.path, (fixes.Edit(at, at + len(old), new),), fixes.Applicability.UNSAFE)
+
+
+def _tree_fix(src, span, regex: str):
+    """`/srv/vm` becomes `/srv/vm(/.*)?` where the pattern is written as read (quoted or not)."""
+    text = src.text[span.start:span.end]
+    at = span.end - (1 if text[:1] in "'\"" and text[-1:] == text[:1] else 0)
+    if text.strip("'\"").rstrip("/") != regex.rstrip("/") or regex.endswith("/"):
+        return None
+    return fixes.Fix("add (/.*)?", src.path, (fixes.Edit(at, at, "(/.*)?"),), fixes.Applicability.UNSAFE)
 
 
 # ---------------------------------------------------------------- format-level rules
@@ -158,6 +181,7 @@ class FcontextSyntax(Rule):
     code, name, severity = "VF841", "fcontext-syntax", Severity.ERROR
     checklist, section, lines = ("SEC-05", "SEC-06"), "§18.2", "2975-2991"
     scope = Scope.READER
+    fix, fix_title = "unsafe", "a pattern that does not start with '/' gets one in front"
 
 
 class FcontextImageType(Rule):
@@ -180,6 +204,7 @@ class FcontextImageType(Rule):
     code, name, severity = "VF842", "fcontext-image-type", Severity.WARNING
     checklist, section, lines = ("SEC-05",), "§18.2", "2960, 2975-2981"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'replace the type with the image type it is closest to'
 
 
 class FcontextDirectoryOnly(Rule):
@@ -201,5 +226,6 @@ class FcontextDirectoryOnly(Rule):
     code, name, severity = "VF843", "fcontext-directory-only", Severity.WARNING
     checklist, section, lines = ("SEC-05",), "§18.2", "2960, 2975-2981"
     scope = Scope.READER
+    fix, fix_title = "unsafe", 'add (/.*)? so that the pattern labels what is in the directory too'
 
 RULES = rules_in(globals())

@@ -10,7 +10,8 @@ from virtc.schemas import load
 from virtc.diagnostics import Severity
 from virtc.documents import Document
 from virtc.limits import limits
-from virtc.suggest import did_you_mean
+from virtc import fixes
+from virtc.suggest import closest, did_you_mean
 from .spec import VIF_KEYS, entry_items, normal_uuid, parse_disk, parse_pci, parse_vif
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.values import is_number
@@ -106,6 +107,7 @@ class XmUnknownKey(XmDocumentRule):
 
     code, name, severity = "VF103", "xm-unknown-key", Severity.ERROR
     checklist, section, lines = ("XEN-21",), "§31", "4705-4781, 4806-4877, 5943"
+    fix, fix_title = "unsafe", "rename the key to the one it is closest to (a guess: check it)"
 
     def document(self, doc: Document):
         table = _keys()
@@ -114,9 +116,12 @@ class XmUnknownKey(XmDocumentRule):
         for e in doc.entries:
             if e.key not in known and e.key not in doc.helpers:  # a variable the file's own code uses
                 hint = did_you_mean(e.key, known) or "see the guide's Table 31.1 (xm create --help_config)"
+                guess = closest(e.key, known)
                 if e.key in ("on_boot", "on_shutdown"):
-                    hint = "did you mean 'on_reboot' (or on_poweroff)?"
-                yield self.report(f"unknown xm key '{e.key}': xend ignores it", e.key_span, hint=hint)
+                    hint, guess = "did you mean 'on_reboot' (or on_poweroff)?", None
+                fix = fixes.replace(f"rename to {guess}", e.key_span, guess, safe=False) \
+                    if guess and not doc.states(guess) else None
+                yield self.report(f"unknown xm key '{e.key}': xend ignores it", e.key_span, hint=hint, fix=fix)
 
 
 class XmDeprecatedKey(XmDocumentRule):
@@ -139,12 +144,22 @@ class XmDeprecatedKey(XmDocumentRule):
     checklist, section, lines = ("XEN-19", "XEN-20", "NET-46"), "§31", "4713, 4728, 4750"
     REPLACEMENT = {"bootentry": "bootargs", "restart": "on_poweroff, on_reboot and on_crash",
                    "nics": "one vif entry per NIC"}
+    fix, fix_title = "safe", "bootentry becomes bootargs; restart = 'onreboot' becomes on_reboot = 'restart'"
 
     def document(self, doc: Document):
         for e in doc.entries:
             if e.key in self.REPLACEMENT:
                 yield self.report(f"xm key '{e.key}' is deprecated", e.key_span,
-                                  hint=f"use {self.REPLACEMENT[e.key]}")
+                                  hint=f"use {self.REPLACEMENT[e.key]}", fix=self._fix(doc, e))
+
+    @staticmethod
+    def _fix(doc: Document, e):
+        # only where the new key is not set already (two settings would disagree)
+        if e.key == "bootentry" and not doc.states("bootargs"):
+            return fixes.replace("rename to bootargs", e.key_span, "bootargs")
+        if e.key == "restart" and e.value == "onreboot" and not doc.states("on_reboot"):
+            return fixes.replace("write on_reboot = \"restart\"", e.span, 'on_reboot = "restart"')
+        return None
 
 
 class XmValueType(XmDocumentRule):
@@ -276,6 +291,7 @@ class XmVifSpec(XmDocumentRule):
     code, name, severity = "VF107", "xm-vif-spec", Severity.ERROR
     checklist, section, lines = ("NET-31", "NET-36", "NET-37"), "§31", "4745-4747, 5420-5438, 5918"
     KEYS = VIF_KEYS
+    fix, fix_title = "unsafe", 'add the commas missing between keys, and write a misspelt type as ioemu or netfront'
 
     def document(self, doc: Document):
         e = doc.get("vif")
@@ -283,11 +299,28 @@ class XmVifSpec(XmDocumentRule):
             return
         for text, span in entry_items(e):
             spec = parse_vif(text)
+            fixed = _vif_fixed(text) if spec.problems and doc.source else None
+            fix = fixes.replace_value("write the entry as xm reads it", doc.source, span, fixed, safe=False) \
+                if fixed and doc.source.text[span.start:span.end].strip("'\"") == text else None
             for problem, hint in spec.problems:
-                yield self.report(f"vif entry {text!r}: {problem}", span, hint=hint)
+                yield self.report(f"vif entry {text!r}: {problem}", span, hint=hint, fix=fix)
 
     def problems(self, text: str):
         return iter(parse_vif(text).problems)
+
+
+def _vif_fixed(text: str) -> str | None:
+    """The vif entry with the commas it lacks between keys and its type spelt right, when
+    that leaves nothing wrong with it; else None (a judgment for a person)."""
+    keys = "|".join(VIF_KEYS)
+    fixed = re.sub(rf"(?<=[^,\s])\s+(?=(?:{keys})=)", ", ", text)
+    m = re.search(r"(?:^|,)\s*type=([^,]*)", fixed)
+    if m and m.group(1).strip() not in ("ioemu", "netfront"):
+        guess = closest(m.group(1).strip(), ("ioemu", "netfront"))
+        if guess is None:
+            return None
+        fixed = fixed[:m.start(1)] + guess + fixed[m.end(1):]
+    return fixed if fixed != text and not parse_vif(fixed).problems else None
 
 
 class XmPciSpec(XmDocumentRule):
@@ -374,6 +407,7 @@ class XmEnumValue(XmDocumentRule):
 
     code, name, severity = "VF109", "xm-enum-value", Severity.ERROR
     checklist, section, lines = ("XEN-21", "BOOT-25", "XEN-23", "NET-47"), "§31", "4729-4731, 4740, 4758, 4771"
+    fix, fix_title = "unsafe", "builder 'vmx' becomes 'hvm' (safe); a misspelt action the closest one (unsafe)"
     CHOICES = {"on_poweroff": ("destroy", "restart", "preserve", "rename-restart"),
                "on_reboot": ("destroy", "restart", "preserve", "rename-restart"),
                "on_crash": ("destroy", "restart", "preserve", "rename-restart"),
@@ -384,9 +418,14 @@ class XmEnumValue(XmDocumentRule):
             e = doc.get(key)
             if e is not None and key == "builder" and e.value == "vmx":
                 yield self.report("builder = 'vmx' is Xen 3.0's name for hvm; RHEL 5's xend knows linux and hvm "
-                                  "and refuses the domain", e.value_span, hint="write builder = 'hvm'")
+                                  "and refuses the domain", e.value_span, hint="write builder = 'hvm'",
+                                  fix=fixes.replace_value("write hvm", doc.source, e.value_span, "hvm"))
             elif e is not None and e.value not in choices:
-                yield self.report(f"{key} = {e.value!r} is not one of {', '.join(choices)}", e.value_span, hint=did_you_mean(str(e.value), choices))
+                guess = closest(str(e.value), choices)
+                fix = fixes.replace_value(f"write {guess}", doc.source, e.value_span, guess,
+                                          safe=str(e.value).lower() == guess) if guess and doc.source else None
+                yield self.report(f"{key} = {e.value!r} is not one of {', '.join(choices)}", e.value_span,
+                                  hint=did_you_mean(str(e.value), choices), fix=fix)
         e = doc.get("boot")
         if e is not None and not re.fullmatch(r"[abcdn]+", str(e.value)):
             yield self.report(f"boot = {e.value!r}: boot devices are the letters a, b, c, d (and n)",
@@ -423,6 +462,7 @@ class XmVncOptions(XmDocumentRule):
     code, name, severity = "VF110", "xm-vnc-options", Severity.WARNING
     checklist, section, lines = ("XEN-22",), "§31", "4707-4709, 4774-4777"
     OPTIONS = ("vncunused", "vncdisplay", "vnclisten", "vncpasswd", "vncviewer", "vncconsole")
+    fix, fix_title = "unsafe", "add vnc = 1 (it turns the guest's VNC console on)"
 
     def document(self, doc: Document):
         if str(doc.value("vnc", "0")).lower() in ("1", "yes", "y", "true"):
@@ -432,7 +472,10 @@ class XmVncOptions(XmDocumentRule):
             if e is None or str(e.value).strip() == "" or key == "vncunused" or (
                     key in ("vncviewer", "vncconsole") and str(e.value).lower() in ("0", "no", "n")):
                 continue  # not set, or set to what xend does anyway (Xen's examples spell the defaults out)
-            yield self.report(f"{key} is set but vnc is not 1", e.key_span, hint="add vnc = 1")
+            vnc = doc.get("vnc")
+            fix = (fixes.replace_value("write vnc = 1", doc.source, vnc.value_span, "1", safe=False) if vnc else
+                   fixes.insert_line("add vnc = 1", doc.source, e.span, "vnc = 1", safe=False)) if doc.source else None
+            yield self.report(f"{key} is set but vnc is not 1", e.key_span, hint="add vnc = 1", fix=fix)
 
 
 # What an HVM guest boots first: hvmloader on x86; on Itanium, Xen 3's EFI firmware for

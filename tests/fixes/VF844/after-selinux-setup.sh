@@ -1,0 +1,3 @@
+#!/bin/sh
+semanage fcontext -a -t xen_image_t "/virtstorage(/.*)?"
+restorecon -R /virtstorage

@@ -1,0 +1,2 @@
+#!/bin/sh
+setsebool -P virt_use_sysfs 1

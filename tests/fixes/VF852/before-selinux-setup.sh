@@ -1,0 +1,2 @@
+#!/bin/sh
+setsebool virt_use_sysfs 1

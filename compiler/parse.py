@@ -292,12 +292,19 @@ def _statement_region(text: str, pos: int) -> tuple[int, int]:
 
 
 def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
-                       end_of_text: int | None = None) -> tuple[Diagnostic, int]:
+                       parsed: str | None = None) -> tuple[Diagnostic, int]:
     """A diagnostic for one Lark error, and the offset in the file where it happened. Lark
-    parsed the text from `base` to `end_of_text` (a chunk; by default the whole file)."""
-    eof = len(src.text) if end_of_text is None else end_of_text
+    parsed `parsed`, the file's text from `base` on (a chunk, with failed statements
+    blanked and perhaps a '}' put at its end; by default the whole file)."""
+    if parsed is None:
+        parsed = src.text[base:]
+    # an offset past the file's end is the '}' recovery put there: the error is at the end
+    eof = min(base + len(parsed), len(src.text))
     if isinstance(exc, UnexpectedCharacters):
         pos = base + exc.pos_in_stream
+        if pos >= len(src.text):  # at the '}' recovery put after the file's end
+            return error("VP003", f"unexpected end of file; expected {_expected_phrase(exc.allowed or ())}",
+                         src.span(max(eof - 1, 0), eof)), eof
         ch = src.text[pos]
         span = src.span(pos, pos + 1)
         if ch == '"':
@@ -316,15 +323,18 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
         expected = exc.accepts or exc.expected
         if tok.type == "$END":
             pos = eof
-            brace = _open_block(src.text, pos, base) if "RBRACE" in expected else None
+            # the braces of the text Lark read: a '}' recovery added closes a block
+            brace = _open_block(parsed, len(parsed)) if "RBRACE" in expected else None
+            brace = None if brace is None else base + brace
             if brace is not None:
                 return _unclosed(src, brace, "the end of the file"), pos
             span = src.span(max(pos - 1, 0), pos)
             return error("VP003", f"unexpected end of file; expected {_expected_phrase(expected)}", span), pos
         pos = base + tok.start_pos
         if "RBRACE" in expected and str(tok.value) in DECLARATIONS:
-            brace = _open_block(src.text, pos, base)
+            brace = _open_block(parsed, tok.start_pos)
             if brace is not None:
+                brace += base
                 line = src.line_col(pos)[0]
                 return _unclosed(src, brace, f"`{tok.value}` on line {line}"), pos
         end = base + (tok.end_pos if tok.type != "_NL" else tok.start_pos + 1)
@@ -457,7 +467,7 @@ def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False):
         except UnexpectedInput as exc:
             if not at_end and _at_chunk_end(exc):
                 return "merge"
-            diag, pos = _syntax_diagnostic(src, exc, start, start + len(text))
+            diag, pos = _syntax_diagnostic(src, exc, start, text)
             rel = pos - start
             if pos in seen_positions:
                 return diags, None, None
@@ -498,7 +508,7 @@ def _parse_closed(src: SourceFile, start: int, text: str):
         try:
             tree, comments = grammar.parse(text)
         except UnexpectedInput as exc:
-            diag, pos = _syntax_diagnostic(src, exc, start, start + len(text))
+            diag, pos = _syntax_diagnostic(src, exc, start, text)
             rel = pos - start
             if pos in seen or rel >= len(text):
                 return diags, None

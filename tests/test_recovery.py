@@ -73,3 +73,17 @@ def test_past_the_first_errors_the_others_are_counted_and_the_rest_still_read(tm
     # blanked statements leave missing (their memory) is not reported
     assert ("VR012", 4 + 4 * 4000 + 4, 9) in got
     assert not [d for d in out.diagnostics if d.code in ("VR013", "VR015")]
+
+
+def test_an_unclosed_block_after_an_unclosed_block_is_reported_once_without_a_crash():
+    """Recovery closes a block left open at the end by putting a '}' after the file's end;
+    the next error is then past the file's text. Seen from the language server's
+    differential test as an IndexError."""
+    from virtc.parse import parse
+    from virtc.source import SourceFile
+
+    text = ('host xen1 {\n  hypervisor xen\n  memory 16G"\n\nguest web01 on xen1 {\n  type xen-pv\n'
+            '  memory 512M\n  disk xvda tap:aio "/var/lib/libvirt/images/web01.img\n')
+    _, diags = parse(SourceFile("open.virt", text))
+    assert [(d.code, d.span.line) for d in diags] == [("VP002", 3), ("VP002", 8), ("VP004", 5)]
+    assert all(d.span.end <= len(text) for d in diags)

@@ -98,4 +98,7 @@ class GuestBuilder:
     migratable: bool | None = None
     spans: dict = field(default_factory=dict)
     incomplete: bool = False  # its template is missing: skip "no type/memory" errors
+    # the language server's memo (resolve/memo.py): the builder this one was copied from,
+    # whose frozen guest is reused while nothing it depends on changed
+    origin: "GuestBuilder | None" = None
 

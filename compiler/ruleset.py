@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .rules import (boot, capacity, convertfile, guest_os, host, language, lintfile, luns, management, migration,
-                    network, passthrough, security, storage, timekeeping, xend)
+from .rules import (boot, capacity, convertfile, filecontexts, guest_os, host, imageformats, language, lintfile,
+                    luns, management, migration, network, passthrough, security, storage, timekeeping, xend)
 from .rules.base import Rule, rules_in
 
 # One module per checklist area; a rule exists when its module is listed here. A large area
 # is a package: listed itself (its NOT_CHECKABLE) and each of its modules (the rules).
-AREAS = (language, lintfile, convertfile, storage, passthrough,
+AREAS = (language, lintfile, convertfile, storage, imageformats, passthrough,
          network, network.common, network.macs, network.networks, network.bridges, network.laptop, network.vifs,
          network.rates, network.firewall,
          capacity, capacity.common, capacity.cpus, capacity.numa, capacity.memory,
@@ -20,7 +20,7 @@ AREAS = (language, lintfile, convertfile, storage, passthrough,
          guest_os.pv_drivers, guest_os.virtio, guest_os.services,
          timekeeping,
          migration, migration.common, migration.agreement, migration.resources, migration.relocation, migration.access,
-         luns, security, host, management, boot, xend)
+         luns, security, filecontexts, host, management, boot, xend)
 
 
 @lru_cache(maxsize=1)

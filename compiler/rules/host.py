@@ -5,6 +5,7 @@ import re
 
 from ..diagnostics import Related, Severity
 from ..model import Guest, Host
+from ..bounds import bound
 from ..numbers import digits_or_cap
 from ..units import KIB, UNITS
 from .base import Rule, Scope
@@ -24,13 +25,10 @@ NOT_CHECKABLE: dict[str, str] = {
 }
 
 
-RELEASE_CAP = 10**6  # more than any release, kernel or Xen version component
-
-
 def release_key(text: str) -> tuple[int, ...]:
     # a component past any real release compares as the cap (a 5,000-digit "5.999..." from a
     # broken redhat-release must not reach int())
-    return tuple(digits_or_cap(x, RELEASE_CAP) for x in text.split("."))
+    return tuple(digits_or_cap(x, bound("count")) for x in text.split("."))
 
 
 def host_release(rule: Rule, h: Host) -> str:

@@ -461,6 +461,7 @@ def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False):
     at_end = end >= len(src.text) or last
     diags: list[Diagnostic] = []
     seen_positions: set[int] = set()
+    done = _Done(text)
     while True:
         try:
             tree, comments = grammar.parse(text)
@@ -487,19 +488,18 @@ def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False):
                     tree, comments = grammar.parse(text)
                 except UnexpectedInput:
                     # the part holds another error: read it as a chunk ending at the block
-                    sub = _parse_closed(src, start, text)
+                    sub = _parse_closed(src, start, text, done)
                     return diags + sub[0], sub[1], rest
-                builder = _Builder(src, start)
-                return diags, _built(builder, tree, comments), rest
+                return diags, done.built(src, start, tree, comments), rest
             a, b = _statement_region(text, rel)
             if b <= a:
                 b = min(len(text), rel + 1)
-            text = _blank(text, a, b)
+            text = done.blank(text, a, b)
             continue
-        return diags, _built(_Builder(src, start), tree, comments), None
+        return diags, done.built(src, start, tree, comments), None
 
 
-def _parse_closed(src: SourceFile, start: int, text: str):
+def _parse_closed(src: SourceFile, start: int, text: str, done: "_Done"):
     """A chunk whose block was closed before the next declaration (`text` ends with the
     added '}'), parsed with the usual blanking."""
     diags: list[Diagnostic] = []
@@ -517,9 +517,114 @@ def _parse_closed(src: SourceFile, start: int, text: str):
             a, b = _statement_region(text, rel)
             if b <= a:
                 b = min(len(text), rel + 1)
-            text = _blank(text, a, b)
+            text = done.blank(text, a, b)
             continue
-        return diags, _built(_Builder(src, start), tree, comments)
+        return diags, done.built(src, start, tree, comments)
+
+
+class _Done:
+    """The statements of a declaration already read while recovering from its errors.
+
+    Blanking one failed statement and parsing the whole declaration again costs the
+    declaration's length per error: a block of thousands of broken lines took minutes.
+    So when a statement fails at the top level of the declaration's block, the good
+    statements before it are parsed once on their own (the block closed after them) and
+    blanked together with the failed one; the next parse starts, in effect, where the last
+    error was. The pieces' statements are put back into the final tree in order."""
+
+    def __init__(self, text: str):
+        self.body = _body_start(text)  # just after the declaration's '{', or None
+        self.at = self.body  # the text from here on is not yet read into a piece
+        self.pieces: list = []  # (statement trees, comments) of each piece, in order
+
+    def blank(self, text: str, a: int, b: int) -> str:
+        """`text` with the failed statement a..b blanked, and the good ones before it too
+        when they could be read as a piece."""
+        if self.at is not None and self.at < a and _depth(text, self.at, a) == 0:
+            try:
+                tree, comments = grammar.parse(text[:a] + "}")
+            except UnexpectedInput:
+                tree = None
+            stmts = _statements(tree) if tree is not None else None
+            if stmts is not None:
+                self.pieces.append((stmts, comments))
+                a, self.at = self.at, b
+        return _blank(text, a, b)
+
+    def built(self, src: SourceFile, start: int, tree, comments) -> tuple[list, list]:
+        if self.pieces:
+            holder = _statements_holder(tree)
+            if holder is None:  # not the shape the pieces came from: never seen; be loud
+                raise AssertionError("recovered statements have no block to go back into")
+            node, at = holder
+            node.children[at:at] = [s for stmts, _ in self.pieces for s in stmts]
+            comments = [c for _, cs in self.pieces for c in cs] + list(comments)
+        return _built(_Builder(src, start), tree, comments)
+
+
+def _body_start(text: str) -> int | None:
+    """Offset just after the first '{' of a chunk (its declaration's block), or None."""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            i += 1
+            while i < len(text) and text[i] not in '"\n':
+                i += 2 if text[i] == "\\" else 1
+        elif c == "#":
+            nl = text.find("\n", i)
+            i = len(text) if nl < 0 else nl
+            continue
+        elif c == "{":
+            return i + 1
+        elif c == "}":
+            return None
+        i += 1
+    return None
+
+
+def _depth(text: str, i: int, j: int) -> int:
+    """How many blocks text[i:j] opens and leaves open (negative when it closes more)."""
+    depth = 0
+    while i < j:
+        c = text[i]
+        if c == '"':
+            i += 1
+            while i < j and text[i] not in '"\n':
+                i += 2 if text[i] == "\\" else 1
+        elif c == "#":
+            nl = text.find("\n", i, j)
+            i = j if nl < 0 else nl
+            continue
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        i += 1
+    return depth
+
+
+def _statements_holder(tree) -> tuple[Tree, int] | None:
+    """The node of the chunk's one declaration that holds its statements, and where they
+    start among its children; None for any other shape."""
+    items = [c for c in tree.children if isinstance(c, Tree)]
+    if not items:
+        return None
+    item = items[0]
+    if item.data == "host":
+        return item, 1
+    if item.data in ("guest", "template") and isinstance(item.children[-1], Tree) \
+            and item.children[-1].data == "body":
+        return item.children[-1], 0
+    return None
+
+
+def _statements(tree) -> list | None:
+    """The statements of a piece: its one declaration's, or None for any other shape."""
+    if sum(isinstance(c, Tree) for c in tree.children) != 1:
+        return None
+    holder = _statements_holder(tree)
+    return None if holder is None else holder[0].children[holder[1]:]
 
 
 def _at_chunk_end(exc: UnexpectedInput) -> bool:

@@ -87,3 +87,39 @@ def test_an_unclosed_block_after_an_unclosed_block_is_reported_once_without_a_cr
     _, diags = parse(SourceFile("open.virt", text))
     assert [(d.code, d.span.line) for d in diags] == [("VP002", 3), ("VP002", 8), ("VP004", 5)]
     assert all(d.span.end <= len(text) for d in diags)
+
+
+def test_recovery_reads_each_statement_a_bounded_number_of_times(monkeypatch):
+    """A block of a thousand broken lines (found by the fuzzer: 64 KB took 198 s) is read
+    piece by piece: the text Lark is given over all the re-parses, blanks aside, stays
+    within a few times the file's, instead of growing with errors x length."""
+    from lark.exceptions import UnexpectedInput
+
+    from virtc import grammar
+    from virtc import parse as parse_module
+    from virtc.source import SourceFile
+
+    given = []
+    real = grammar.parse
+
+    def solid(text):
+        return len(text) - text.count(" ") - text.count("\n")
+
+    def counting(text):  # what Lark reads: up to its first error (it lexes as it parses)
+        try:
+            out = real(text)
+        except UnexpectedInput as exc:
+            stop = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
+            given.append(solid(text[:stop]))
+            raise
+        given.append(solid(text))
+        return out
+
+    monkeypatch.setattr(parse_module.grammar, "parse", counting)
+    lines = 400
+    text = ("host xen7 {\n  hypervisor xen\n"
+            + '  modprobe pciback "emory 16G; bridge xenbr0 on eth0\n  iommu on\n' * lines + "}\n")
+    _, diags = parse_module.parse(SourceFile("broken.virt", text))
+    assert sum(d.code == "VP002" for d in diags) == parse_module.MAX_ERRORS
+    assert parse_module.is_count(diags[-1]) and f"{lines - parse_module.MAX_ERRORS:,}" in diags[-1].message
+    assert sum(given) <= 4 * solid(text), (sum(given), solid(text))

@@ -9,6 +9,8 @@ the first MAX_ERRORS errors are reported and one more diagnostic counts the rest
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from functools import lru_cache
 from itertools import pairwise
 
 from lark import Token, Tree
@@ -78,9 +80,10 @@ def _terminal_word(name: str) -> str:
     return name.lower()
 
 
+@lru_cache(maxsize=1)
 def _terminal_defs():
-    p = grammar.parser()
-    return {t.name: t for t in p.terminals}
+    """The grammar's terminals by name (built once: every syntax error looks up dozens)."""
+    return {t.name: t for t in grammar.parser().terminals}
 
 
 def _expected_phrase(names) -> str:
@@ -292,7 +295,7 @@ def _statement_region(text: str, pos: int) -> tuple[int, int]:
 
 
 def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
-                       parsed: str | None = None) -> tuple[Diagnostic, int]:
+                       parsed: str | None = None, counted: bool = False) -> tuple[Diagnostic, int]:
     """A diagnostic for one Lark error, and the offset in the file where it happened. Lark
     parsed `parsed`, the file's text from `base` on (a chunk, with failed statements
     blanked and perhaps a '}' put at its end; by default the whole file)."""
@@ -320,7 +323,10 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
         return error("VP001", f"unexpected character {what}; expected {expected}", span, hint=hint), pos
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
-        expected = exc.accepts or exc.expected
+        # accepts (what the parser could really take) tries each terminal on a copy of the
+        # parser: milliseconds per error. An error past MAX_ERRORS is only counted, so the
+        # parse table's own list does there.
+        expected = exc.expected if counted else (exc.accepts or exc.expected)
         if tok.type == "$END":
             pos = eof
             # the braces of the text Lark read: a '}' recovery added closes a block
@@ -376,6 +382,7 @@ def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
 
 
 _DECLARATION_LINE = re.compile(r"(?:host|guest|template|include)\b")
+_DECLARATION_LINES = re.compile(r"^(?:host|guest|template|include)\b", re.MULTILINE)
 
 
 def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -419,16 +426,17 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     comments: list = []
     todo = _chunks(text, 0, len(text))
     todo.reverse()
+    lines = [m.start() for m in _DECLARATION_LINES.finditer(text)]  # in the first column
     lost = False
     while todo:
         start, end = todo.pop()
-        got = _parse_chunk(src, start, end)
+        got = _parse_chunk(src, start, end, counted=len(diags) >= MAX_ERRORS)
         if got == "merge":  # the chunk ended inside a statement: read it with the next one
             if todo:
                 nxt = todo.pop()
                 todo.append((start, nxt[1]))
                 continue
-            got = _parse_chunk(src, start, end, last=True)
+            got = _parse_chunk(src, start, end, last=True, counted=len(diags) >= MAX_ERRORS)
         found, result, rest = got
         for d in found:
             if len(diags) < MAX_ERRORS:
@@ -437,7 +445,12 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
                 more += 1
                 first_more = first_more or d.span
         if rest is not None:  # a block was closed before a declaration: read on from there
-            todo.extend(reversed(_chunks(text, rest, end)))
+            # cut at every declaration line below: re-chunking the rest by its braces would
+            # scan to the end again for each of a thousand unclosed blocks. A cut inside a
+            # block (a guest written in its host's first column) is mended by "merge".
+            first, last = bisect_right(lines, rest), bisect_left(lines, end)
+            cuts = [rest, *lines[first:last], end]
+            todo.extend(reversed([(a, b) for a, b in pairwise(cuts) if b > a]))
         if result is None:
             lost = True
             continue
@@ -452,11 +465,12 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     return FileSyntax(src.path, tuple(items), tuple(comments)), diags
 
 
-def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False):
+def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False, counted: bool = False):
     """Parse text[start:end], blanking each statement that fails (offsets kept) and parsing
     again. Returns "merge" when the chunk ends inside a statement (and is not the file's
     last); else (its diagnostics, (items, comments) or None when it cannot be read past
-    an error, where to read on when a block was closed early or None)."""
+    an error, where to read on when a block was closed early or None). `counted`: the
+    file's errors are past MAX_ERRORS, so these are only counted."""
     text = src.text[start:end]
     at_end = end >= len(src.text) or last
     diags: list[Diagnostic] = []
@@ -468,7 +482,7 @@ def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False):
         except UnexpectedInput as exc:
             if not at_end and _at_chunk_end(exc):
                 return "merge"
-            diag, pos = _syntax_diagnostic(src, exc, start, text)
+            diag, pos = _syntax_diagnostic(src, exc, start, text, counted)
             rel = pos - start
             if pos in seen_positions:
                 return diags, None, None

@@ -123,3 +123,28 @@ def test_recovery_reads_each_statement_a_bounded_number_of_times(monkeypatch):
     assert sum(d.code == "VP002" for d in diags) == parse_module.MAX_ERRORS
     assert parse_module.is_count(diags[-1]) and f"{lines - parse_module.MAX_ERRORS:,}" in diags[-1].message
     assert sum(given) <= 4 * solid(text), (sum(given), solid(text))
+
+
+def test_a_thousand_unclosed_blocks_are_chunked_once(monkeypatch):
+    """Each unclosed block is closed before the next declaration line; the rest of the file
+    was then cut into chunks again by scanning its braces to the end, once per unclosed
+    block (a fuzzer input: 5 KB took a second, 100 KB 80 s). The declaration lines are found
+    once; the text scanned for chunks stays the file's length."""
+    from virtc import parse as parse_module
+    from virtc.source import SourceFile
+
+    scanned = []
+    real = parse_module._chunks
+
+    def counting(text, start, end):
+        scanned.append(end - start)
+        return real(text, start, end)
+
+    monkeypatch.setattr(parse_module, "_chunks", counting)
+    blocks = 300
+    text = "host x { hypervisor xen; memory 16G }\n" + "host y { hypervisor xen; d memory is not checked.\n" * blocks
+    _, diags = parse_module.parse(SourceFile("open.virt", text))
+    assert parse_module.is_count(diags[-1])
+    shown = [d for d in diags if not parse_module.is_count(d)]
+    assert len(shown) == parse_module.MAX_ERRORS and {d.code for d in shown} <= {"VP001", "VP004"}
+    assert sum(scanned) <= 2 * len(text), (sum(scanned), len(text))

@@ -289,6 +289,8 @@ FACTS = {
     "firewall": "its firewall (iptables)",
     "luns": "its LUN names (multipath.conf, udev rules)",
     "shared": "its shared storage (/etc/fstab)",
+    "libvirtd": "libvirtd's settings (/etc/libvirt/libvirtd.conf)",
+    "libvirtd-args": "libvirtd's start options (/etc/sysconfig/libvirtd)",
 }
 
 

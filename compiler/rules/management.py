@@ -68,6 +68,34 @@ def parse_uri(text: str) -> Uri | None:
                tuple(params))
 
 
+def libvirtd_setting(h: Host, key: str):
+    """A setting of the host's libvirtd.conf (the first: libvirtd reads no other), or None."""
+    return next((s for s in h.libvirtd if s.key == key), None)
+
+
+def switched_on(value: str) -> bool:
+    """A libvirtd.conf flag that is on: a number other than 0 (libvirtd refuses anything else)."""
+    return is_number(value.lstrip("+-")) and int(value) != 0
+
+
+def listens(h: Host):
+    """The LIBVIRTD_ARGS setting that starts libvirtd with --listen (-l), or None: not
+    started so, or not known. Without it libvirtd listens on no network socket."""
+    args = h.libvirtd_args
+    if args is None:
+        return None
+    for word in args.value.split():
+        if word == "--listen":
+            return args
+        if word.startswith("-") and not word.startswith("--"):
+            for c in word[1:]:
+                if c == "l":
+                    return args
+                if c in "fpt":  # the rest of the word is that option's argument
+                    break
+    return None
+
+
 class _UriRule(Rule):
     scope = Scope.HOST
 
@@ -201,7 +229,10 @@ class UriExtTransport(_UriRule):
 class UriTcpTransport(_UriRule):
     """The unencrypted tcp transport is for testing only.
 
-    What it checks: a `uri` with `+tcp`.
+    What it checks: a `uri` with `+tcp`; and a host whose libvirtd listens for TCP
+    connections: `listen_tcp = 1` in /etc/libvirt/libvirtd.conf with --listen in
+    LIBVIRTD_ARGS of /etc/sysconfig/libvirtd (without --listen libvirtd opens no network
+    socket, so listen_tcp alone does nothing).
 
     Why: "Unencrypted TCP/IP socket. Not recommended for production use; it is normally
     disabled, but an administrator can enable it for testing or on a trusted network. The
@@ -216,6 +247,21 @@ class UriTcpTransport(_UriRule):
     code, name, severity = "VA104", "uri-tcp-transport", Severity.WARNING
     checklist, section, lines = ("MGMT-06",), "§22.3", "3626-3627"
     uses = ("mgmt.transports",)
+
+    def host(self, h, guests):
+        yield from super().host(h, guests)
+        listen, tcp = listens(h), libvirtd_setting(h, "listen_tcp")
+        if listen is None or tcp is None or not switched_on(tcp.value):
+            return
+        table = self.limit("mgmt.transports")
+        port = libvirtd_setting(h, "tcp_port")
+        auth = libvirtd_setting(h, "auth_tcp")
+        bare = " without authentication (auth_tcp = \"none\")" if auth is not None and auth.value == "none" else ""
+        yield self.report(f"libvirtd on host {h.name} listens for unencrypted TCP connections{bare} on port "
+                          f"{port.value if port else table.value['tcp']['port']} (listen_tcp = {tcp.value}, "
+                          "started with --listen)", tcp.span, h.owner,
+                          related=(Related(listen.span, "libvirtd is started with --listen here"),),
+                          hint="set listen_tcp = 0 (or comment it out) and manage the host over ssh or TLS")
 
     def check(self, h, uri, span):
         table = self.limit("mgmt.transports")

@@ -17,7 +17,7 @@ from typing import Callable
 
 from virtc.suggest import did_you_mean
 
-from . import (cpuspeed, elilo, exports, fstab, grub, hostinfo, hosts, ifcfg, iptables, libvirt, libvirtd, modprobe,
+from . import (certificates, cpuspeed, elilo, exports, fstab, grub, hostinfo, hosts, ifcfg, iptables, libvirt, libvirtd, modprobe,
                multipath, rclocal, release, scsi_id, selinux, sysconfig_kernel, sysctl, udev, xend, xenscripts, xm)
 from .format import Artifact, Format  # noqa: F401  (the formats' shared types)
 
@@ -30,7 +30,8 @@ FORMATS: tuple[Format, ...] = (
     ifcfg.FORMAT, udev.FORMAT, scsi_id.FORMAT, multipath.FORMAT, rclocal.FORMAT, hosts.FORMAT,
     modprobe.FORMAT, sysctl.FORMAT, iptables.FORMAT, exports.FORMAT, fstab.FORMAT,
     selinux.FCONTEXT, selinux.BOOLEANS, selinux.CONFIG, selinux.COMMANDS,
-    cpuspeed.FORMAT, sysconfig_kernel.FORMAT, libvirtd.CONF, libvirtd.SYSCONFIG, release.FORMAT, hostinfo.XM_INFO, hostinfo.NODEINFO,
+    cpuspeed.FORMAT, sysconfig_kernel.FORMAT, libvirtd.CONF, libvirtd.SYSCONFIG,
+    certificates.FORMAT, release.FORMAT, hostinfo.XM_INFO, hostinfo.NODEINFO,
 )
 
 # A loose file's content is tried against these in order: the most particular first (an

@@ -37,7 +37,6 @@ SEEDED_FALSE_ALARMS: dict = {}
 
 # Expected findings of the seeded trees that virtc does not report: (tree, file, line, code) -> bug.
 SEEDED_MISSES = {
-    ("MGMT-02-tls-without-certificates", "etc/sysconfig/libvirtd", 6, "MGMT-12"): "no-code",
     ("XEN-05-vnc-tls-without-certificates", "etc/xen/xend-config.sxp", 79, "XEN-12"): "no-code",
 }
 

@@ -36,9 +36,7 @@ CLEAN_FALSE_ALARMS: dict = {}
 SEEDED_FALSE_ALARMS: dict = {}
 
 # Expected findings of the seeded trees that virtc does not report: (tree, file, line, code) -> bug.
-SEEDED_MISSES = {
-    ("XEN-05-vnc-tls-without-certificates", "etc/xen/xend-config.sxp", 79, "XEN-12"): "no-code",
-}
+SEEDED_MISSES: dict = {}
 
 
 @functools.lru_cache(maxsize=None)

@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 
 from virtc import targets
-from virtc.targets import grub, ifcfg, xenscripts
+from virtc.targets import certificates, grub, ifcfg, xenscripts
 from virtc.targets.format import Format
 from virtc.targets.libvirt import schema
 
@@ -51,6 +51,8 @@ class HostRead:
     guest_files: list[Found] = field(default_factory=list)  # guests' own grub.conf files
     documents: list = field(default_factory=list)  # of guest files that belong to this host
     formats: dict[str, str] = field(default_factory=dict)  # every file opened (read or not) -> its format
+    # host paths of the certificate files of a host tree; None: loose files (not known)
+    certificates: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -77,6 +79,11 @@ def _load(files: list[Placed], sources: dict, diags: list) -> tuple[list[_Loaded
         progress.advance()
         if p.format is not None and p.format.link:
             links.append(p.format.read("", p.path))
+            continue
+        if p.format is None and certificates.FORMAT.ends_at(p.path):
+            # a loose certificate or key: never opened, and alone it tells nothing
+            diags.append(info("VF002", f"{p.path}: a certificate or key file; virtc never opens one, and notes "
+                                       "only which exist in a host tree (--root)", None))
             continue
         src, problems = read_text(p.opened, p.path)
         diags.extend(problems)
@@ -134,8 +141,13 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
     hr = HostRead(h.name)
     loaded, links = _load(h.files, sources, diags)
     hr.formats = {x.placed.path: x.format.name for x in loaded}
+    present = []
     for link in links:
         hr.autostart.update(link.host.get("autostart", ()))
+        if link.host.get("certificate"):
+            present.append("/" + os.path.relpath(link.source.path, h.root).replace(os.sep, "/"))
+    if h.tree:
+        hr.certificates = tuple(sorted(present))
     for x in _one_each(loaded, h.name, diags, caps):
         found = _read(x)
         (hr.guest_files if x.format.name == "guest-grub" else hr.found).append(found)
@@ -230,6 +242,8 @@ def assemble_host(hr: HostRead, span: Span) -> tuple:
     # boot words the grub reader took as facts (iommu=1, processor.max_cstate=1) stay on
     # the boot line the rules and the emitters see
     host = grub.restore_derived(host, hr.found)
+    if hr.certificates is not None:
+        host = replace(host, certificates=hr.certificates)
     if host.networks:
         host = replace(host, networks=tuple(replace(n, autostart=("network", n.name) in hr.autostart)
                                             for n in host.networks))
@@ -289,6 +303,8 @@ FACTS = {
     "firewall": "its firewall (iptables)",
     "luns": "its LUN names (multipath.conf, udev rules)",
     "shared": "its shared storage (/etc/fstab)",
+    "libvirtd": "libvirtd's settings (/etc/libvirt/libvirtd.conf)",
+    "libvirtd-args": "libvirtd's start options (/etc/sysconfig/libvirtd)",
 }
 
 

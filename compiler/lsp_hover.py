@@ -92,15 +92,15 @@ KEYWORD_LIMITS: dict[str, tuple[str, ...]] = {
                  "security.iscsi_target_port"),
     "sysctl": ("network.ip_forward_sysctl", "network.bridge_nf_sysctls"),
     "packages": ("host.packages", "host.ia64_hvm_firmware"),
-    "xend": ("xend.keys", "xend.loglevels", "xend.bool_values", "xend.port_range", "xen.network_scripts",
-             "xen.network_script_off", "xen.stock_scripts"),
+    "xend": ("xend.keys", "xend.loglevels", "xend.bool_values", "xend.port_range", "xend.vnc_tls_files",
+             "xen.network_scripts", "xen.network_script_off", "xen.stock_scripts"),
     "export": ("migration.export_forbidden_dirs", "migration.nfs_export_options"),
     "sebool": ("security.kvm_booleans",),
     "modprobe": ("xen.loop_devices_suggested", "sriov.igb_max_vfs", "network.dummy_numdummies"),
     "pool": ("migration.pool_types", "mpio.iscsi_pool_target_path"),
     "iscsi-target": ("mpio.iqn_pattern", "mpio.iscsi_controller_lun", "security.iscsi_lun_label",
                      "security.iscsi_target_port"),
-    "uri": ("mgmt.uri_drivers", "mgmt.transports", "mgmt.uri_params"),
+    "uri": ("mgmt.uri_drivers", "mgmt.transports", "mgmt.uri_params", "mgmt.libvirtd_tls_files"),
 }
 
 

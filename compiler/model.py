@@ -425,6 +425,15 @@ class Host:
     # The files of /etc/xen/scripts (read from a host tree that holds the folder); None:
     # not known (a .virt file, or a copy of the host without that folder).
     xen_scripts: tuple[str, ...] | None = None
+    # libvirtd's own settings, read from /etc/libvirt/libvirtd.conf (listen_tcp, listen_tls,
+    # ca_file ...: what the file sets; unset ones keep libvirtd's defaults) and the
+    # LIBVIRTD_ARGS of /etc/sysconfig/libvirtd (--listen: without it libvirtd opens no
+    # network socket at all). None / (): not known (a .virt host, or a copy without them).
+    libvirtd: tuple[Setting, ...] = ()
+    libvirtd_args: Setting | None = None
+    # Host paths (/etc/pki/CA/cacert.pem) of the certificate files a host tree holds under
+    # the places virtc.certificates names; None: not known (a .virt host, loose files).
+    certificates: tuple[str, ...] | None = None
 
     @property
     def owner(self) -> Owner:

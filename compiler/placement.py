@@ -49,6 +49,7 @@ class HostFiles:
     root: str | None
     files: list[Placed] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # tree paths that are no format's
+    tree: bool = False  # a copy of one host's tree (not loose files): what it lacks, the host lacks
 
 
 @dataclass
@@ -90,7 +91,7 @@ def in_tree(root: str, path: str) -> str | None:
 
 
 def _tree(root: str, seen: set[str]) -> HostFiles:
-    h = HostFiles(os.path.basename(os.path.abspath(root)) or "host", root)
+    h = HostFiles(os.path.basename(os.path.abspath(root)) or "host", root, tree=True)
     by_file: dict[str, Placed] = {}  # one file reached by several paths (links): its canonical one
     for path in _walk(root):
         rel = os.path.relpath(path, root).replace(os.sep, "/")

@@ -32,7 +32,7 @@ from .source import SourceFile, Span
 # Host fields that hold several elements: the pieces of all files are concatenated.
 HOST_TUPLES = ("bridges", "networks", "luns", "image_dirs", "shared", "numa", "services_on",
                "services_off", "sysctl", "packages", "xend", "exports", "sebools", "modprobe",
-               "pools", "iscsi_targets", "multipath_blacklist")
+               "pools", "iscsi_targets", "multipath_blacklist", "libvirtd")
 
 
 @dataclass

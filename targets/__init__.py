@@ -17,8 +17,8 @@ from typing import Callable
 
 from virtc.suggest import did_you_mean
 
-from . import (cpuspeed, elilo, exports, fstab, grub, hostinfo, hosts, ifcfg, iptables, libvirt, modprobe, multipath,
-               rclocal, release, scsi_id, selinux, sysconfig_kernel, sysctl, udev, xend, xenscripts, xm)
+from . import (certificates, cpuspeed, elilo, exports, fstab, grub, hostinfo, hosts, ifcfg, iptables, libvirt, libvirtd, modprobe,
+               multipath, rclocal, release, scsi_id, selinux, sysconfig_kernel, sysctl, udev, xend, xenscripts, xm)
 from .format import Artifact, Format  # noqa: F401  (the formats' shared types)
 
 # Where paths could overlap, the first format that matches a file reads it.
@@ -30,7 +30,8 @@ FORMATS: tuple[Format, ...] = (
     ifcfg.FORMAT, udev.FORMAT, scsi_id.FORMAT, multipath.FORMAT, rclocal.FORMAT, hosts.FORMAT,
     modprobe.FORMAT, sysctl.FORMAT, iptables.FORMAT, exports.FORMAT, fstab.FORMAT,
     selinux.FCONTEXT, selinux.BOOLEANS, selinux.CONFIG, selinux.COMMANDS,
-    cpuspeed.FORMAT, sysconfig_kernel.FORMAT, release.FORMAT, hostinfo.XM_INFO, hostinfo.NODEINFO,
+    cpuspeed.FORMAT, sysconfig_kernel.FORMAT, libvirtd.CONF, libvirtd.SYSCONFIG,
+    certificates.FORMAT, release.FORMAT, hostinfo.XM_INFO, hostinfo.NODEINFO,
 )
 
 # A loose file's content is tried against these in order: the most particular first (an

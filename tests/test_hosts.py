@@ -26,8 +26,6 @@ _spec.loader.exec_module(recall)
 
 # The classes of bug behind the known misses (guide lines, limits.md IDs).
 BUGS = {
-    "libvirtd-conf": "/etc/libvirt/libvirtd.conf and /etc/sysconfig/libvirtd are not read: unencrypted TCP "
-                     "management passes (MGMT-06, lines 3626-3627)",
     "no-code": "no virtc code covers this checklist item (COVERAGE.md: no field)",
 }
 
@@ -38,11 +36,7 @@ CLEAN_FALSE_ALARMS: dict = {}
 SEEDED_FALSE_ALARMS: dict = {}
 
 # Expected findings of the seeded trees that virtc does not report: (tree, file, line, code) -> bug.
-SEEDED_MISSES = {
-    ("MGMT-01-libvirtd-plain-tcp", "etc/libvirt/libvirtd.conf", 30, "VA104"): "libvirtd-conf",
-    ("MGMT-02-tls-without-certificates", "etc/sysconfig/libvirtd", 6, "MGMT-12"): "no-code",
-    ("XEN-05-vnc-tls-without-certificates", "etc/xen/xend-config.sxp", 79, "XEN-12"): "no-code",
-}
+SEEDED_MISSES: dict = {}
 
 
 @functools.lru_cache(maxsize=None)

@@ -26,14 +26,21 @@ def _format(path: Path, text: str):
     return targets.recognised(str(path), text)
 
 
+def _command(case: Path) -> str:
+    """How tests/test_rules.py runs a case: lint its files, or (`trees`) lint it as a host tree."""
+    command = case / "command"
+    return command.read_text().strip() if case.is_dir() and command.is_file() else "lint"
+
+
 def _cases():
     """(case, file with the markers, format, [(code, line)]) for the cases of formats with
     comments: a file, or a folder of files linted together (no `command`: lint)."""
     out = []
     for case in sorted(CASES.glob("*/fail*")):
         files = [case] if case.is_file() else sorted(p for p in case.rglob("*") if p.is_file())
-        if any(p.suffix == ".virt" or p.name in ("command", "virtc.toml") for p in files):
+        if any(p.suffix == ".virt" or p.name == "virtc.toml" for p in files) or _command(case) not in ("lint", "trees"):
             continue
+        files = [p for p in files if p.name != "command"]
         marked = [p for p in files if expected([p])]
         if len(marked) != 1:
             continue
@@ -68,8 +75,10 @@ def _lint(tmp_path: Path, case: Path, path: Path, text: str):
         shutil.copytree(case, copy, symlinks=True, dirs_exist_ok=True)
         target = copy / path.relative_to(case)
     target.write_text(text)
-    files = [str(p) for p in sorted(copy.rglob("*")) if p.is_file()]
-    result = api.lint(files)
+    if _command(case) == "trees":  # a host tree: what it lacks (certificates) counts too
+        result = api.lint([], [str(copy)])
+    else:
+        result = api.lint([str(p) for p in sorted(copy.rglob("*")) if p.is_file()])
     return [(d.code, d.span.line if d.span else 0, d.message) for d in result.diagnostics
             if d.span is None or d.span.file == str(target)]
 

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..certificates import missing
 from ..diagnostics import Related, Severity
 from ..model import Host
 from ..suggest import did_you_mean
@@ -16,9 +17,6 @@ from ..values import is_number
 # Checklist items of this area that no rule implements, and why.
 NOT_CHECKABLE: dict[str, str] = {
     "MGMT-10": "explain: drawbacks of SSH management (root login, slow set-up, no key revocation, does not scale)",
-    "MGMT-12": "no field: the host's TLS certificates (a host `tls ca \"...\" cert \"...\" key \"...\"` statement for "
-               "/etc/pki/CA/cacert.pem, /etc/pki/libvirt/servercert.pem and private/serverkey.pem, plus the "
-               "client's) would be needed; the firewall half is VA109",
     "MGMT-13": "operational: virsh destroy is an ungraceful stop; virtc writes no stop scripts",
     "MGMT-14": "emitter: `autostart` becomes /etc/xen/auto and libvirt autostart links",
     "MGMT-15": "explain: guest states shown by virsh list (crashed appears only when on_crash does not restart)",
@@ -66,6 +64,34 @@ def parse_uri(text: str) -> Uri | None:
             params.append((key, value if eq else None))
     return Uri(m["driver"], m["transport"], m["user"], m["host"] or "", m["port"], m["path"] or "",
                tuple(params))
+
+
+def libvirtd_setting(h: Host, key: str):
+    """A setting of the host's libvirtd.conf (the first: libvirtd reads no other), or None."""
+    return next((s for s in h.libvirtd if s.key == key), None)
+
+
+def switched_on(value: str) -> bool:
+    """A libvirtd.conf flag that is on: a number other than 0 (libvirtd refuses anything else)."""
+    return is_number(value.lstrip("+-")) and int(value) != 0
+
+
+def listens(h: Host):
+    """The LIBVIRTD_ARGS setting that starts libvirtd with --listen (-l), or None: not
+    started so, or not known. Without it libvirtd listens on no network socket."""
+    args = h.libvirtd_args
+    if args is None:
+        return None
+    for word in args.value.split():
+        if word == "--listen":
+            return args
+        if word.startswith("-") and not word.startswith("--"):
+            for c in word[1:]:
+                if c == "l":
+                    return args
+                if c in "fpt":  # the rest of the word is that option's argument
+                    break
+    return None
 
 
 class _UriRule(Rule):
@@ -201,7 +227,10 @@ class UriExtTransport(_UriRule):
 class UriTcpTransport(_UriRule):
     """The unencrypted tcp transport is for testing only.
 
-    What it checks: a `uri` with `+tcp`.
+    What it checks: a `uri` with `+tcp`; and a host whose libvirtd listens for TCP
+    connections: `listen_tcp = 1` in /etc/libvirt/libvirtd.conf with --listen in
+    LIBVIRTD_ARGS of /etc/sysconfig/libvirtd (without --listen libvirtd opens no network
+    socket, so listen_tcp alone does nothing).
 
     Why: "Unencrypted TCP/IP socket. Not recommended for production use; it is normally
     disabled, but an administrator can enable it for testing or on a trusted network. The
@@ -216,6 +245,21 @@ class UriTcpTransport(_UriRule):
     code, name, severity = "VA104", "uri-tcp-transport", Severity.WARNING
     checklist, section, lines = ("MGMT-06",), "§22.3", "3626-3627"
     uses = ("mgmt.transports",)
+
+    def host(self, h, guests):
+        yield from super().host(h, guests)
+        listen, tcp = listens(h), libvirtd_setting(h, "listen_tcp")
+        if listen is None or tcp is None or not switched_on(tcp.value):
+            return
+        table = self.limit("mgmt.transports")
+        port = libvirtd_setting(h, "tcp_port")
+        auth = libvirtd_setting(h, "auth_tcp")
+        bare = " without authentication (auth_tcp = \"none\")" if auth is not None and auth.value == "none" else ""
+        yield self.report(f"libvirtd on host {h.name} listens for unencrypted TCP connections{bare} on port "
+                          f"{port.value if port else table.value['tcp']['port']} (listen_tcp = {tcp.value}, "
+                          "started with --listen)", tcp.span, h.owner,
+                          related=(Related(listen.span, "libvirtd is started with --listen here"),),
+                          hint="set listen_tcp = 0 (or comment it out) and manage the host over ssh or TLS")
 
     def check(self, h, uri, span):
         table = self.limit("mgmt.transports")
@@ -417,3 +461,54 @@ class SshNeedsNetcat(_UriRule):
             yield self.report(f"host {h.name} is managed over SSH but its packages lack nc (netcat)",
                               h.fields.get("packages") or span, h.owner,
                               related=(Related(span, f"managed through {h.uri}"),), hint="add nc to `packages`")
+
+
+class LibvirtdTlsCertificates(Rule):
+    """libvirtd serving TLS has its CA certificate, server certificate and server key.
+
+    What it checks: a host tree whose libvirtd is started with --listen (LIBVIRTD_ARGS in
+    /etc/sysconfig/libvirtd) and serves TLS (listen_tls, on unless libvirtd.conf sets it
+    to 0), but does not hold the files libvirtd.conf's ca_file, cert_file and key_file name
+    (by default /etc/pki/CA/cacert.pem, /etc/pki/libvirt/servercert.pem and
+    /etc/pki/libvirt/private/serverkey.pem). Only a tree's /etc/pki tells; nothing is said
+    about a .virt host, loose files, or a path elsewhere. The files are never opened.
+
+    Why: "The libvirt management connection opens a TCP port for incoming connections,
+    which is securely encrypted and authenticated based on x509 certificates" (§22.2,
+    lines 3589-3592); the server needs its CA and certificates set up first (line 3604,
+    libvirt.org/remote.html), and without them libvirtd --listen fails to start, so the
+    host cannot be managed at all.
+
+    Example:
+        LIBVIRTD_ARGS="--listen"     (and no /etc/pki/libvirt/servercert.pem)
+
+    Fix: create the CA and the server's certificate and key at those paths (certtool, as
+    libvirt.org/remote.html shows), or set listen_tls = 0 and manage the host over SSH.
+    """
+
+    code, name, severity = "VA111", "libvirtd-tls-certificates", Severity.ERROR
+    checklist, section, lines = ("MGMT-12",), "§22.2", "3589-3592, 3604-3613"
+    scope = Scope.HOST
+    uses = ("mgmt.libvirtd_tls_files",)
+    facts = ("libvirtd", "libvirtd-args")
+
+    def host(self, h, guests):
+        listen = listens(h)
+        tls = libvirtd_setting(h, "listen_tls")
+        if listen is None or (tls is not None and not switched_on(tls.value)):
+            return
+        table = self.limit("mgmt.libvirtd_tls_files")
+        wanted = []
+        for key, default in table.value.items():
+            stated = libvirtd_setting(h, key)
+            wanted.append(stated.value if stated is not None and stated.value else default)
+        gone = missing(h, wanted)
+        if not gone:
+            return
+        related = (Related(tls.span, "TLS is switched on here"),) if tls is not None else ()
+        yield self.report(f"libvirtd on host {h.name} is started with --listen and serves TLS (listen_tls "
+                          f"{'= ' + tls.value if tls is not None else 'is on by default'}), but the tree has no "
+                          f"{', '.join(gone)}: libvirtd fails to start without its certificates", listen.span,
+                          h.owner, limit=table, related=related,
+                          hint="create the CA certificate and the server's certificate and key there "
+                               "(libvirt.org/remote.html), or set listen_tls = 0 and manage the host over SSH")

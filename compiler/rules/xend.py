@@ -8,6 +8,7 @@ checked by their reader (compiler/rules/xmfile.py).
 """
 from __future__ import annotations
 
+from ..certificates import missing
 from ..diagnostics import Related, Severity
 from ..model import Guest, Host, Setting
 from ..netscript import script_name, split
@@ -18,9 +19,6 @@ from ..values import is_number
 
 # Checklist items of this area that no rule implements, and why (see compiler/coverage.py).
 NOT_CHECKABLE: dict[str, str] = {
-    "XEN-12": "no field: the host's /etc/xen/vnc certificate files (ca-cert.pem, server-cert.pem, "
-              "server-key.pem) are not described; a host statement such as `vnc-certs \"/etc/xen/vnc\"` or a "
-              "list of installed files would be needed to check `xend vnc-tls 1` against them",
     "XEN-13": "no field: /etc/sysconfig/xend (XENCONSOLED_LOG_GUESTS=yes) is not described; a host statement "
               "such as `xend-sysconfig XENCONSOLED_LOG_GUESTS yes` would be needed",
     "XEN-27": "emitter: the xm writer fills the parser defaults (memory, vcpus, boot 'c', vncunused 1, ...) "
@@ -390,6 +388,53 @@ class XendScriptMissing(Rule):
             yield self.report(f"{what} on host {h.name} runs {name}, which is not in /etc/xen/scripts",
                               span, owner, hint=did_you_mean(name, sorted(have))
                               or f"copy the script to /etc/xen/scripts/{name} (chmod +x), or name one that is there")
+
+
+class XendVncTlsCertificates(Rule):
+    """xend serving VNC over TLS has its CA certificate, server certificate and key.
+
+    What it checks: a Xen host tree whose xend-config.sxp turns on (vnc-tls 1) but whose
+    /etc/xen/vnc (or the folder (vnc-x509-cert-dir ...) names) lacks ca-cert.pem,
+    server-cert.pem or server-key.pem. Only a host tree tells (a .virt host or loose files
+    say nothing), and only for a folder under /etc/xen/vnc or /etc/pki; the files are
+    never opened.
+
+    Why: "The Xen VNC server can have TLS enabled by editing the configuration file,
+    /etc/xen/xend-config.sxp. Remove the commenting on the (vnc-tls 1) configuration
+    parameter. The /etc/xen/vnc directory needs the following 3 files: ca-cert.pem - The
+    CA certificate, server-cert.pem - The Server certificate signed by the CA,
+    server-key.pem - The server private key" (§22.2, lines 3597-3603). Without them the
+    guests' VNC consoles cannot offer TLS.
+
+    Example:
+        (vnc-tls 1)      # and /etc/xen/vnc holds none of the three files
+
+    Fix: put the CA certificate, the server certificate and its key in /etc/xen/vnc, or
+    comment out (vnc-tls 1).
+    """
+
+    code, name, severity = "VX112", "vnc-tls-certificates", Severity.ERROR
+    checklist, section, lines = ("XEN-12",), "§22.2", "3597-3603"
+    scope = Scope.HOST
+    uses = ("xend.vnc_tls_files", "xend.bool_values")
+    facts = ("xend",)
+
+    def host(self, h: Host, guests):
+        tls = h.setting("xend", "vnc-tls")
+        if h.hypervisor != "xen" or tls is None or tls.value.lower() not in self.limit("xend.bool_values").value["true"]:
+            return
+        table = self.limit("xend.vnc_tls_files")
+        where = h.setting("xend", "vnc-x509-cert-dir")
+        folder = (where.value if where is not None and where.value else table.value["dir"]).rstrip("/")
+        gone = missing(h, [f"{folder}/{name}" for name in table.value["files"]])
+        if not gone:
+            return
+        related = (Related(where.span, "the certificate folder is set here"),) if where is not None else ()
+        yield self.report(f"(vnc-tls {tls.value}) on host {h.name}, but the tree has no "
+                          f"{', '.join(gone)}: the guests' VNC servers start with TLS and find no certificates",
+                          tls.span, h.owner, limit=table, related=related,
+                          hint=f"put ca-cert.pem, server-cert.pem and server-key.pem in {folder}, or comment "
+                               "out (vnc-tls 1)")
 
 
 class XendPorts(Rule):

@@ -482,7 +482,7 @@ def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False, coun
         except UnexpectedInput as exc:
             if not at_end and _at_chunk_end(exc):
                 return "merge"
-            diag, pos = _syntax_diagnostic(src, exc, start, text, counted)
+            diag, pos = _syntax_diagnostic(src, exc, start, text, counted or len(diags) >= MAX_ERRORS)
             rel = pos - start
             if pos in seen_positions:
                 return diags, None, None
@@ -554,7 +554,8 @@ class _Done:
     def blank(self, text: str, a: int, b: int) -> str:
         """`text` with the failed statement a..b blanked, and the good ones before it too
         when they could be read as a piece."""
-        if self.at is not None and self.at < a and _depth(text, self.at, a) == 0:
+        depth = _depth(text, self.at, a) if self.at is not None and self.at < a else None
+        if depth == 0:
             try:
                 tree, comments = grammar.parse(text[:a] + "}")
             except UnexpectedInput:
@@ -563,6 +564,10 @@ class _Done:
             if stmts is not None:
                 self.pieces.append((stmts, comments))
                 a, self.at = self.at, b
+        elif depth is not None and depth < 0:
+            # the block closed before this error (stray text after the declaration): no
+            # later error is in it either, and scanning to each one would be quadratic
+            self.at = None
         return _blank(text, a, b)
 
     def built(self, src: SourceFile, start: int, tree, comments) -> tuple[list, list]:

@@ -124,6 +124,17 @@ def test_recovery_reads_each_statement_a_bounded_number_of_times(monkeypatch):
     assert parse_module.is_count(diags[-1]) and f"{lines - parse_module.MAX_ERRORS:,}" in diags[-1].message
     assert sum(given) <= 4 * solid(text), (sum(given), solid(text))
 
+    # stray text after a declaration (outside any block): the declarations before it are
+    # read whole once, and the guest is still there to check
+    given.clear()
+    text = ('guest g on xen1 {\n  type xen-pv; memory 1G\n}\n' + "c 00:16:3e:00:00:01\n}\n" * lines
+            + 'guest h on xen1 {\n  type xen-pv; memory 1G\n}\n')
+    syntax, diags = parse_module.parse(SourceFile("stray.virt", text))
+    assert syntax is not None and [i.name.text for i in syntax.items] == ["g", "h"]
+    assert [s.keyword for s in syntax.items[0].stmts] == ["type", "memory"]
+    assert parse_module.is_count(diags[-1])
+    assert sum(given) <= 4 * solid(text), (sum(given), solid(text))
+
 
 def test_a_thousand_unclosed_blocks_are_chunked_once(monkeypatch):
     """Each unclosed block is closed before the next declaration line; the rest of the file

@@ -112,26 +112,32 @@ def _keywords(names) -> list[str]:
 DECLARATIONS = ("host", "guest", "template", "include")
 
 
+def _braces(text: str, i: int, j: int):
+    """(offset, '{' or '}') of each brace of text[i:j] outside strings and comments."""
+    while i < j:
+        c = text[i]
+        if c == '"':
+            i += 1
+            while i < j and text[i] not in '"\n':
+                i += 2 if text[i] == "\\" else 1
+        elif c == "#":
+            nl = text.find("\n", i, j)
+            i = j if nl < 0 else nl
+            continue
+        elif c in "{}":
+            yield i, c
+        i += 1
+
+
 def _open_block(text: str, pos: int, start: int = 0) -> int | None:
     """Offset of the last '{' before `pos` that no '}' closes (strings and comments are
     skipped), or None. `start` is a place outside every block (a chunk's start)."""
     stack: list[int] = []
-    i = start
-    while i < pos:
-        c = text[i]
-        if c == '"':
-            i += 1
-            while i < pos and text[i] not in '"\n':
-                i += 2 if text[i] == "\\" else 1
-        elif c == "#":
-            nl = text.find("\n", i, pos)
-            i = pos if nl < 0 else nl
-            continue
-        elif c == "{":
+    for i, c in _braces(text, start, pos):
+        if c == "{":
             stack.append(i)
-        elif c == "}" and stack:
+        elif stack:
             stack.pop()
-        i += 1
     return stack[-1] if stack else None
 
 
@@ -583,44 +589,13 @@ class _Done:
 
 def _body_start(text: str) -> int | None:
     """Offset just after the first '{' of a chunk (its declaration's block), or None."""
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == '"':
-            i += 1
-            while i < len(text) and text[i] not in '"\n':
-                i += 2 if text[i] == "\\" else 1
-        elif c == "#":
-            nl = text.find("\n", i)
-            i = len(text) if nl < 0 else nl
-            continue
-        elif c == "{":
-            return i + 1
-        elif c == "}":
-            return None
-        i += 1
-    return None
+    first = next(_braces(text, 0, len(text)), None)
+    return first[0] + 1 if first is not None and first[1] == "{" else None
 
 
 def _depth(text: str, i: int, j: int) -> int:
     """How many blocks text[i:j] opens and leaves open (negative when it closes more)."""
-    depth = 0
-    while i < j:
-        c = text[i]
-        if c == '"':
-            i += 1
-            while i < j and text[i] not in '"\n':
-                i += 2 if text[i] == "\\" else 1
-        elif c == "#":
-            nl = text.find("\n", i, j)
-            i = j if nl < 0 else nl
-            continue
-        elif c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-        i += 1
-    return depth
+    return sum(1 if c == "{" else -1 for _, c in _braces(text, i, j))
 
 
 def _statements_holder(tree) -> tuple[Tree, int] | None:

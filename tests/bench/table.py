@@ -32,6 +32,9 @@ from pathlib import Path
 
 # the generator every bench script shares (run as a script, tests/bench is on the path)
 from bench_fleet import fleet
+from bench_lsp import (
+    fleet as lsp_fleet,  # the file tests/test_lsp.py's latency test edits
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -317,26 +320,6 @@ def build_big_rows(s: Sizes, tmp: Path) -> list[Row]:
 
 
 # ---------------------------------------------------------------- the language server
-
-def lsp_fleet(lines: int) -> str:
-    """A .virt file of `lines` lines: hosts of eight guests, every guest written out (the
-    shape of tests/test_lsp.py's latency test)."""
-    out = ["# a generated fleet for the language server's latency", "template web {",
-           "  type xen-pv; os rhel5.8 x86_64; memory 512M; vcpus 1",
-           '  disk xvda tap:aio "/var/lib/libvirt/images/{name}.img" size 8G', "  nic bridge xenbr0", "}", ""]
-    h = 0
-    while len(out) + 64 <= lines:
-        out += [f"host h{h:03d} {{", "  hypervisor xen; arch x86_64; release 5.8; memory 64G",
-                "  dom0 memory 2G vcpus 2", "  cpu intel cores 16 threads 32 flags vmx pae nx constant_tsc",
-                "  bridge xenbr0 on eth0", "  bridge xenbr1 on eth1", "}", ""]
-        for g in range(8):
-            out += [f"guest h{h:03d}-g{g} from web on h{h:03d} {{", "  vcpus 2",
-                    f'  disk xvdb phy "/dev/VolGroup00/h{h:03d}-g{g}-data"', "  nic bridge xenbr1 mac auto",
-                    "  vnc listen 127.0.0.1", "}", ""]
-        h += 1
-    out += ["# end of the fleet"] * (lines - len(out))
-    return "\n".join(out) + "\n"
-
 
 def lsp_median_ms(lines: int, edits: int, tmp: Path) -> float:
     """Median milliseconds from an edit (one keystroke-sized change in the middle of the

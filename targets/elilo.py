@@ -292,7 +292,7 @@ class EliloAppend(EliloRule):
 
 def recognise(text: str, name: str = "") -> bool:
     """An image stanza: `image=` with `append=` or `vmm=` options."""
-    return bool(re.search(r"^\s*image\s*=", text, re.M) and re.search(r"^\s*(append|vmm|initrd)\s*=", text, re.M))
+    return bool(re.search(r"^[ \t]*image[ \t]*=", text, re.M) and re.search(r"^[ \t]*(append|vmm|initrd)[ \t]*=", text, re.M))
 
 
 FORMAT = Format(

@@ -13,7 +13,7 @@ from virtc.source import SourceFile
 
 from .format import Format
 
-_LINE = re.compile(r"^(?P<key>[A-Za-z_()][A-Za-z0-9_() -]*?)\s*:\s*(?P<value>.*?)\s*$", re.M)
+_LINE = re.compile(r"^(?P<key>[A-Za-z_()][A-Za-z0-9_() -]*?)[ \t]*:[ \t]*(?P<value>.*?)[ \t]*$", re.M)
 _ARCHES = {"x86_64": "x86_64", "i686": "i686", "i586": "i686", "i386": "i686", "ia64": "ia64"}
 
 

@@ -446,7 +446,7 @@ class XendStringEscape(Rule):
     scope = Scope.READER
     fix, fix_title = "unsafe", 'double the backslash, so that xend reads a backslash followed by the character'
 
-_SETTING = re.compile(r"^\s*\((xend-|network-script|vif-script|dom0-|vnc-|console-|enable-dump|external-migration)", re.M)
+_SETTING = re.compile(r"^[ \t]*\((xend-|network-script|vif-script|dom0-|vnc-|console-|enable-dump|external-migration)", re.M)
 
 
 def recognise(text: str, name: str = "") -> bool:

@@ -376,3 +376,18 @@ def test_sources_are_the_given_text():
         f = reader("", name)
         assert isinstance(f.source, SourceFile) and f.diagnostics == [] and f.document is not None
     assert cpuspeed.read("", "c").host == {}
+
+
+def test_line_readers_do_not_read_across_lines():
+    # `SELINUX=` with nothing after it is an empty mode, whatever the lines below hold:
+    # the shell that sources the file reads one line per assignment. A pattern whose \s
+    # crossed newlines read `permissive` from two lines down, and took time quadratic in
+    # the blank lines (64 KB of them: 20 s).
+    cfg = by_name("selinux-config").read("SELINUX=\n\npermissive\nSELINUXTYPE=targeted\n", "/etc/selinux/config")
+    assert "selinux" not in cfg.host
+    assert [(d.code, d.span.line, d.span.col) for d in cfg.diagnostics] == [("VF854", 1, 9)]
+    assert by_name("selinux-config").read("SELINUX=disabled\n", "c").host["selinux"] == "disabled"
+    # the same holds for the format sniffers: a lone keyword line followed by `=` on the
+    # next line is not the format
+    assert not by_name("selinux-config").recognise("SELINUX\n=enforcing\nSELINUXTYPE\n=targeted\n")
+    assert by_name("selinux-config").recognise("SELINUX=enforcing\nSELINUXTYPE=targeted\n")

@@ -9,8 +9,8 @@ import re
 from ..format import Format
 from . import booleans, commands, config, fcontext
 
-_COMMAND = re.compile(r"^\s*(\S*/)?(semanage\s+fcontext|setsebool)\s", re.M)
-_MODE = re.compile(r"^\s*SELINUX\s*=", re.M)
+_COMMAND = re.compile(r"^[ \t]*(\S*/)?(semanage[ \t]+fcontext|setsebool)\s", re.M)
+_MODE = re.compile(r"^[ \t]*SELINUX[ \t]*=", re.M)
 
 
 def _commands(text: str, name: str = "") -> bool:
@@ -18,7 +18,7 @@ def _commands(text: str, name: str = "") -> bool:
 
 
 def _config(text: str, name: str = "") -> bool:
-    return bool(_MODE.search(text)) and bool(re.search(r"^\s*SELINUXTYPE\s*=", text, re.M))
+    return bool(_MODE.search(text)) and bool(re.search(r"^[ \t]*SELINUXTYPE[ \t]*=", text, re.M))
 
 
 FCONTEXT = Format(

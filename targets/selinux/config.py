@@ -12,7 +12,7 @@ from virtc.suggest import closest
 
 from ..lines import report
 
-_MODE = re.compile(r"^\s*SELINUX\s*=\s*(?P<mode>\S*)\s*$", re.M)
+_MODE = re.compile(r"^[ \t]*SELINUX[ \t]*=[ \t]*(?P<mode>\S*)[ \t]*$", re.M)
 MODES = ("enforcing", "permissive", "disabled")
 
 

@@ -12,6 +12,9 @@ from conftest import ROOT
 
 HOSTS = ROOT / "tests" / "hosts"
 
+# one worker runs the module: its reports fixture lints every tree three times, once
+pytestmark = pytest.mark.xdist_group("lint-jobs")
+
 FLEET = """\
 template web {
   type xen-pv; os rhel5.8 x86_64; memory 512M; vcpus 1
@@ -21,8 +24,7 @@ template web {
 """
 
 
-@pytest.fixture
-def pools(monkeypatch):
+def _counted_pools(monkeypatch):
     """Workers even for small trees (POOL_MIN_FILES keeps them for big ones), counted."""
     started = []
 
@@ -56,15 +58,34 @@ def _lint(*args: str):
     return r.exit_code, r.stdout
 
 
-@pytest.mark.parametrize("fmt", ["json", "concise", "full", "sarif"])
-def test_every_jobs_count_gives_the_same_report(tmp_path, pools, fmt):
-    trees = [str(HOSTS / "clean"), str(HOSTS / "seeded"), str(_generated(tmp_path))]
-    runs = {n: _lint(*trees, "--format", fmt, "--jobs", str(n), "-q") for n in (1, 2, 3)}
+FORMATS = ("json", "concise", "full", "sarif")
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """For --jobs 1, 2 and 3: the exit code, and the report in each format (one run per
+    count writes them all, as `--format X:FILE` does for a user)."""
+    tmp = tmp_path_factory.mktemp("jobs")
+    trees = [str(HOSTS / "clean"), str(HOSTS / "seeded"), str(_generated(tmp))]
+    runs = {}
+    with pytest.MonkeyPatch.context() as mp:
+        pools = _counted_pools(mp)
+        for n in (1, 2, 3):
+            files = {fmt: tmp / f"{n}.{fmt}" for fmt in FORMATS}
+            outs = [x for fmt, f in files.items() for x in ("--format", f"{fmt}:{f}")]
+            code, _ = _lint(*trees, *outs, "--jobs", str(n), "-q")
+            runs[n] = code, {fmt: f.read_text() for fmt, f in files.items()}
     assert pools == [2, 3], "--jobs 2 and 3 read in worker processes, --jobs 1 in process"
-    code, report = runs[1]
+    return runs
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_jobs_count_gives_the_same_report(reports, fmt):
+    code, report = reports[1][0], reports[1][1][fmt]
     assert code == 1 and "h3-web2" in report  # the seeded defects and the generated one are found
     for n in (2, 3):
-        assert runs[n] == runs[1], f"--jobs {n} differs from --jobs 1"
+        assert reports[n][0] == code, f"--jobs {n} exits {reports[n][0]}, --jobs 1 {code}"
+        assert reports[n][1][fmt] == report, f"--jobs {n} differs from --jobs 1"
 
 
 def test_small_trees_are_read_in_process(tmp_path, monkeypatch):

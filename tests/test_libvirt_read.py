@@ -400,8 +400,8 @@ def _xml_tree(draw, depth=0):
     el = etree.Element(tag, {k: v for k, v in attrs.items()})
     if draw(st.booleans()):
         el.text = draw(_VALUES)
-    if depth < 4:
-        for child in draw(st.lists(_xml_tree(depth=depth + 1), max_size=4)):
+    if depth < 3:  # at most 6 x 40 elements: bigger trees find nothing more, and cost seconds each
+        for child in draw(st.lists(_xml_tree(depth=depth + 1), max_size=3)):
             el.append(child)
     return el
 

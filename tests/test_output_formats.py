@@ -112,6 +112,10 @@ def _valid(validator, data) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)][:10]
 
 
+# the tests of the corpus run on one worker, which builds it once (it runs every rule case)
+ON_ONE_WORKER = pytest.mark.xdist_group("output-formats-corpus")
+
+
 @pytest.fixture(scope="module")
 def corpus():
     """(diagnostics, sources) of every rule case and every example, relative to ROOT, and
@@ -136,6 +140,7 @@ def corpus():
     return diags, sources
 
 
+@ON_ONE_WORKER
 def test_corpus_covers_every_kind_of_diagnostic(corpus):
     diags, _ = corpus
     codes = {d.code for d in diags}
@@ -145,6 +150,7 @@ def test_corpus_covers_every_kind_of_diagnostic(corpus):
     assert {"VP001", "VP002", "VP003", "VR003", "VR004", "VR011"} <= codes
 
 
+@ON_ONE_WORKER
 def test_json_matches_its_schema(corpus):
     diags, sources = corpus
     validator = _validator(load("diagnostics.schema.json"))
@@ -167,6 +173,7 @@ def test_json_from_each_command_matches_its_schema(tmp_path):
         assert _valid(validator, data) == [] and data["diagnostics"], args
 
 
+@ON_ONE_WORKER
 def test_sarif_matches_the_oasis_schema(corpus, sarif_schema):
     diags, _ = corpus
     log = report.sarif(diags, base=str(ROOT))
@@ -174,6 +181,7 @@ def test_sarif_matches_the_oasis_schema(corpus, sarif_schema):
     assert _valid(_validator(sarif_schema), report.sarif([], base=str(ROOT))) == []
 
 
+@ON_ONE_WORKER
 def test_sarif_describes_every_rule_it_reports(corpus):
     diags, _ = corpus
     run_ = report.sarif(diags, base=str(ROOT))["runs"][0]
@@ -207,6 +215,7 @@ def test_every_language_code_is_described():
     assert describe("VP002").summary == "A string ends on the line it starts on."
 
 
+@ON_ONE_WORKER
 def test_sarif_locations_are_relative_to_the_working_folder(corpus):
     diags, _ = corpus
     run_ = report.sarif(diags, base=str(ROOT))["runs"][0]

@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     for t in targets:
         st = stats[t]
         crashes = sum(c for c, _ in st.crashes.values())
-        print(f"{t:24} {st.inputs:9,} inputs {st.seconds:9,.0f} s  {crashes:5} crashes  {len(st.slow):3} slow  "
+        print(f"{t:24} {st.inputs:9,} inputs {st.seconds:9,.0f} s CPU  {crashes:5} crashes  {len(st.slow):3} slow  "
               f"slowest {st.slowest[0]:.2f} of its limit")
     print(summary(stats, state.get("elapsed", 0.0)))
     return 1 if any(st.crashes or st.slow for st in stats.values()) else 0

@@ -20,7 +20,8 @@ from .targets import TARGETS
 SLOW_RATIO = 10.0  # an input costing 10x the seeds' per byte is a stall
 SIZE_FLOOR = 1024  # bytes: below this every input costs about the same (a fixed cost per run)
 MIN_SLOW_SECONDS = 0.25  # under this, timing noise on a shared machine decides, not the input
-HANG_SECONDS = 60.0  # an input still running then is stopped and saved as slow
+HANG_SECONDS = 60.0  # an input that has used this much CPU is stopped and saved as slow
+STUCK_SECONDS = 600.0  # wall clock: an input blocked (not computing) that long is stopped too
 BASELINE_SEEDS = 40  # seeds timed per target for its baseline
 
 
@@ -29,7 +30,8 @@ class Hang(Exception):
 
 
 def _alarm(signum, frame):
-    raise Hang(f"still running after {HANG_SECONDS:.0f} s")
+    raise Hang(f"still running after {HANG_SECONDS:.0f} s of CPU" if signum == signal.SIGPROF
+               else f"blocked for {STUCK_SECONDS:.0f} s")
 
 
 def signature(exc: BaseException) -> str:
@@ -44,23 +46,31 @@ def signature(exc: BaseException) -> str:
 
 
 def run_one(target: str, data: bytes) -> tuple[float, BaseException | None]:
-    """Seconds spent and the exception raised (None: a pass). Stopped after HANG_SECONDS."""
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, HANG_SECONDS)
-    start = time.perf_counter()
+    """CPU seconds spent and the exception raised (None: a pass). Stopped after
+    HANG_SECONDS of CPU (or STUCK_SECONDS of wall clock).
+
+    CPU time of this process, not wall-clock time: on a shared machine a busy moment
+    stretches the wall clock of any input, which made small inputs look slow; the CPU an
+    input costs is its own."""
+    old = signal.signal(signal.SIGPROF, _alarm), signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_PROF, HANG_SECONDS)
+    signal.setitimer(signal.ITIMER_REAL, STUCK_SECONDS)
+    start = time.process_time()
     try:
         TARGETS[target](data)
         exc = None
     except (Exception, RecursionError) as e:
         exc = e
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-    return time.perf_counter() - start, exc
+        signal.signal(signal.SIGPROF, old[0])
+        signal.signal(signal.SIGALRM, old[1])
+    return time.process_time() - start, exc
 
 
 def baseline(target: str, rng_seed: int = 0) -> float:
-    """Seconds per byte of the target's seed inputs (median over a sample; best of two
+    """CPU seconds per byte of the target's seed inputs (median over a sample; best of two
     runs each, so that a busy moment of the machine does not set it)."""
     pool = list(seeds()[target])
     sample = random.Random(f"{rng_seed}/baseline/{target}").sample(pool, min(BASELINE_SEEDS, len(pool)))
@@ -170,6 +180,6 @@ def fuzz(target: str, rng_seed: int, start: int, count: int, per_byte: float, ou
         ratio = t / lim
         st.slowest = max(st.slowest, (round(ratio, 3), len(data), f"{target}/{i}"))
         if ratio > 1.0:
-            note = f"{target} input {i} (seed {rng_seed}): {t:.2f} s for {len(data)} bytes, limit {lim:.2f} s"
+            note = f"{target} input {i} (seed {rng_seed}): {t:.2f} s of CPU for {len(data)} bytes, limit {lim:.2f} s"
             st.slow.append((round(ratio, 2), len(data), _save(out / "slow" / target, data, note) if out else ""))
     return st

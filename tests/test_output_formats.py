@@ -517,21 +517,28 @@ SUMMARY = re.compile(r"^(linted|compiled) ([\d,]+) files?: (?:([\d,]+) guests? o
                      r"([\d,]+) errors?, ([\d,]+) warnings?(?:, ([\d,]+) info)? in [\d.]+ s(; .*)?$")
 
 
+BIG_TREE_WORKER = pytest.mark.xdist_group("output-formats-big-tree")  # built once, on one worker
+
+
 @pytest.fixture(scope="module")
 def big_tree(tmp_path_factory):
-    """A build of 300 guests on 3 hosts (about 620 files), to lint."""
+    """A build of 100 guests on 2 hosts (about 210 files: lint reads them in worker
+    processes, past lint.POOL_MIN_FILES), to lint."""
     sys.path.insert(0, str(ROOT / "tests" / "bench"))
     try:
         from bench_fleet import fleet as make_fleet
     finally:
         sys.path.pop(0)
     folder = tmp_path_factory.mktemp("tree")
-    (folder / "fleet.virt").write_text(make_fleet(300, 3))
+    (folder / "fleet.virt").write_text(make_fleet(100, 2))
     built = api.build([str(folder / "fleet.virt")], str(folder / "out"))
     assert not built.has_errors
+    from virtc.lint import POOL_MIN_FILES
+    assert sum(1 for p in (folder / "out").rglob("*") if p.is_file()) >= POOL_MIN_FILES
     return folder
 
 
+@BIG_TREE_WORKER
 def test_lint_summary_counts_files_guests_hosts_and_findings(big_tree):
     r = run("lint", "--root", "out", "--format", "json", cwd=big_tree, env={"CI": "true"})
     assert r.returncode == 0, r.stderr
@@ -541,7 +548,7 @@ def test_lint_summary_counts_files_guests_hosts_and_findings(big_tree):
     files = sum(1 for p in (big_tree / "out").rglob("*") if p.is_file() and not p.name.startswith("."))
     summary = json.loads(r.stdout)["summary"]
     n = lambda s: int(s.replace(",", ""))  # noqa: E731
-    assert (n(m[2]), n(m[3]), n(m[4])) == (files, 300, 3)
+    assert (n(m[2]), n(m[3]), n(m[4])) == (files, 100, 2)
     assert (n(m[5]), n(m[6]), n(m[7] or "0")) == (summary["error"], summary["warning"], summary["info"])
     assert ESC not in r.stderr and "\r" not in r.stderr
 
@@ -567,6 +574,7 @@ def test_check_prints_no_summary_line(fleet):
     assert run("check", "fleet.virt", "--format", "concise", cwd=fleet).stderr == ""
 
 
+@BIG_TREE_WORKER
 def test_progress_bar_on_a_terminal_only(big_tree):
     _, tty, code = run_tty(["lint", "--root", "out", "--format", "concise"], big_tree, {"TERM": "xterm"},
                            stdout_tty=False, draw_each_phase=True)
@@ -585,6 +593,7 @@ def test_progress_bar_on_a_terminal_only(big_tree):
     assert ESC not in piped.stderr and "\r" not in piped.stderr and SUMMARY.match(piped.stderr.strip())
 
 
+@BIG_TREE_WORKER
 def test_build_progress_bar_shows_the_files_written(big_tree, tmp_path):
     _, tty, code = run_tty(["build", str(big_tree / "fleet.virt"), "-o", "out2"], tmp_path, {"TERM": "xterm"},
                            stdout_tty=False, draw_each_phase=True)

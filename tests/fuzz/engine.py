@@ -21,7 +21,7 @@ SLOW_RATIO = 10.0  # an input costing 10x the seeds' per byte is a stall
 SIZE_FLOOR = 1024  # bytes: below this every input costs about the same (a fixed cost per run)
 MIN_SLOW_SECONDS = 0.25  # under this, timing noise on a shared machine decides, not the input
 HANG_SECONDS = 60.0  # an input that has used this much CPU is stopped and saved as slow
-STUCK_SECONDS = 600.0  # wall clock: an input blocked (not computing) that long is stopped too
+STUCK_SECONDS = 1800.0  # wall clock: an input blocked (not computing) that long is stopped too
 BASELINE_SEEDS = 40  # seeds timed per target for its baseline
 
 

@@ -80,9 +80,8 @@ class Move:
         for i, j in _kept(old, new):
             (o_off, o_line, _, o_tree), (n_off, n_line, _, n_tree) = old[i], new[j]
             self.shifts[i] = (n_line - o_line, n_off - o_off)
-            if o_tree is n_tree:
-                continue  # the same objects at the same place (the parse cache kept them)
-            self.moved = True
+            if o_tree is not n_tree:  # else the same objects at the same place
+                self.moved = True
             for a, b in zip(o_tree[0], n_tree[0]):
                 self._same(a, b)
                 if isinstance(a, HostDecl):

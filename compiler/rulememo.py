@@ -102,9 +102,13 @@ class RuleMemo:
                 elif moved is not entry:
                     table[name] = moved
                     moved_names.add(name)
+        where: dict[int, list[int]] = {}  # id(names) -> places of the moved elements in it
         for code, (names, found) in self._found.items():
+            if id(names) not in where:  # rules of one kind share their names
+                where[id(names)] = [i for i, n in enumerate(names) if n in moved_names]
             moved = list(found)
-            for i, diags in enumerate(found):
+            for i in where[id(names)]:
+                diags = found[i]
                 if diags and names[i] in moved_names:
                     kept = move.entry((diags,), 0)
                     if kept is None:

@@ -112,7 +112,8 @@ class Move:
         if s.file != self.path:
             return s
         start, end, first, last, shift = self._piece  # most spans lie in the piece of the last
-        if start < s.start and s.end <= end and first <= s.line and s.end_line <= last:
+        # (strictly inside it: a span at a piece's edge may belong to the next piece too)
+        if start < s.start < end and s.end <= end and first <= s.line and s.end_line <= last:
             dl, do = shift
         else:
             dl, do = self.shift(s.start, s.end, (s.line, s.end_line))

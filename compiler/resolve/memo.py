@@ -11,14 +11,24 @@ it does for a template's statement met once per guest).
 """
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
+from dataclasses import fields
 
 from ..diagnostics import Diagnostic
 from ..model import Guest, Host
 from ..syntax import GuestDecl, HostDecl, TemplateDecl
 from .drafts import GuestBuilder
 from .scalars import ValueReader
+
+_SLOTS = tuple(f.name for f in fields(GuestBuilder))
+
+
+def _copy(b: GuestBuilder) -> GuestBuilder:
+    """copy.copy(b) in half the time (copy takes the generic path of __reduce_ex__ for slots)."""
+    out = object.__new__(GuestBuilder)
+    for name in _SLOTS:
+        setattr(out, name, getattr(b, name))
+    return out
 
 
 def _same(a: tuple, b: tuple) -> bool:
@@ -73,7 +83,7 @@ class CompileMemo:
         else:
             b, reports = self._record(c, make)
             self._builders[name] = (decl, tuple(chain), key, b, reports)
-        out = copy.copy(b)
+        out = _copy(b)
         out.origin = b
         return out
 

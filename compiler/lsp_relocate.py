@@ -25,11 +25,13 @@ import re
 from operator import is_not
 
 from .diagnostics import Edit, Fix
+from .model import FieldSpans
 from .source import Span
 from .syntax import GuestDecl, HostDecl, TemplateDecl
 
 _ATOMS = frozenset({str, int, float, bool, type(None), bytes})
 _DECLS = (HostDecl, GuestDecl, TemplateDecl)
+_CONTAINERS = (tuple, list, dict)
 
 
 class Stale(Exception):
@@ -89,7 +91,7 @@ class Move:
                         self._same(ga, gb)
         self._piece = (0, -1, 0, 0, (0, 0))  # the piece last looked up: start, end, lines, shift
         self._movers: dict[type, object] = {}  # dataclass -> its _mover
-        self._plain: set[type] = set()  # types whose values hold no span
+        self.plain: set[type] = set()  # types whose values hold no span
 
     def _same(self, old: object, new: object) -> None:
         self.done[id(old)] = (old, new)
@@ -132,14 +134,19 @@ class Move:
 
     def __call__(self, obj):
         t = type(obj)
-        if t in _ATOMS or t in self._plain:
+        if t in _ATOMS or t in self.plain:
             return obj
         if t is Span:
             return self.span(obj)  # not kept in done: making one again costs no more
         got = self.done.get(id(obj))
         if got is not None:
             return got[1]
-        if t is tuple or t is list:
+        if t is FieldSpans and all(type(v) is Span for _, v in obj.items):  # most of a guest's spans
+            span, items = self.span, obj.items
+            moved = [span(v) for _, v in items]
+            new = FieldSpans(tuple(zip((k for k, _ in items), moved))) if any(
+                map(is_not, moved, (v for _, v in items))) else obj
+        elif t is tuple or t is list:
             span = self.span
             items = [x if type(x) in _ATOMS else span(x) if type(x) is Span else self(x) for x in obj]
             new = t(items) if any(map(is_not, items, obj)) else obj
@@ -153,7 +160,7 @@ class Move:
                 raise Stale  # in a piece that moved, but not the one the new piece holds
             new = obj
         elif isinstance(obj, enum.Enum):
-            self._plain.add(t)
+            self.plain.add(t)
             return obj
         else:
             new = self._dataclass(t, obj)
@@ -181,7 +188,7 @@ class Move:
                 raise Stale
             mover = self._movers[t] = _mover(t)
             if mover is None:  # nothing in it can move
-                self._plain.add(t)
+                self.plain.add(t)
                 return obj
         return mover(obj, self)
 
@@ -201,11 +208,12 @@ def _mover(t: type):
         for name in walk:
             value = getattr(obj, name)
             kind = type(value)
-            if kind not in _ATOMS:
-                new = m.span(value) if kind is Span else m(value)
-                if new is not value:
-                    changed = changed or {}
-                    changed[name] = new
+            if kind in _ATOMS or kind in m.plain or not value and kind in _CONTAINERS:
+                continue
+            new = m.span(value) if kind is Span else m(value)
+            if new is not value:
+                changed = changed or {}
+                changed[name] = new
         if changed is None:
             return obj
         x = object.__new__(t)  # a copy with the moved fields, its slots filled directly

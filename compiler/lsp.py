@@ -15,7 +15,10 @@ that arrive during a check are not checked one by one: when the check ends, a re
 an outdated text is dropped and the newest text is checked at once (no fixed debounce
 delay). Big files are parsed piece by piece, re-parsing only the changed top-level items
 (virtc.lsp_parsecache); hosts and guests made from unchanged items, and the guest and host
-rules' findings on them, are kept from the document's last check (virtc.checkmemo).
+rules' findings on them, are kept from the document's last check (virtc.checkmemo), moved
+to where the items are now when an edit above them shifted them (virtc.lsp_relocate).
+While the text has a syntax error, what the last check without one kept is kept, for when
+the error is fixed.
 """
 from __future__ import annotations
 

@@ -15,7 +15,10 @@ that arrive during a check are not checked one by one: when the check ends, a re
 an outdated text is dropped and the newest text is checked at once (no fixed debounce
 delay). Big files are parsed piece by piece, re-parsing only the changed top-level items
 (virtc.lsp_parsecache); hosts and guests made from unchanged items, and the guest and host
-rules' findings on them, are kept from the document's last check (virtc.checkmemo).
+rules' findings on them, are kept from the document's last check (virtc.checkmemo), moved
+to where the items are now when an edit above them shifted them (virtc.lsp_relocate).
+While the text has a syntax error, what the last check without one kept is kept, for when
+the error is fixed.
 """
 from __future__ import annotations
 
@@ -31,12 +34,20 @@ from pygls.uris import to_fs_path
 
 from . import __version__, api
 from .checkmemo import CheckMemo
-from .loading import buffers_first, read_source
-from .lsp_diagnostics import convert, fix_action, suppress_edit, suppressible, text_edit, uri_of
+from .loading import read_source
+from .lsp_diagnostics import (
+    convert,
+    fix_action,
+    suppress_edit,
+    suppressible,
+    text_edit,
+    uri_of,
+)
 from .lsp_hover import hover_markdown
 from .lsp_navigate import complete, definition, fleet_declarations
 from .lsp_parsecache import ParseCache
 from .lsp_positions import Text
+from .lsp_relocate import check_buffers
 from .lsp_scan import Scan, scan
 
 log = logging.getLogger("virtc.lsp")
@@ -57,7 +68,7 @@ def check_document(path: str, buffers: dict[str, str], cache: ParseCache,
     """What `virtc check PATH` reports, with the open buffers' text instead of the files
     (included files too), parsed through the cache, reusing through `memo` what the
     document's last check made from declarations that did not change."""
-    return api.check([path], loader=buffers_first(buffers), parser=cache.parse, memo=memo)
+    return check_buffers(path, buffers, cache, memo)
 
 
 class VirtcServer(LanguageServer):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
+from .lsp_relocate import moved_span
 from .parse import parse as parse_whole
 from .source import SourceFile, Span
 from .syntax import (
@@ -107,8 +108,7 @@ class _Mover:
         self.path, self.dl, self.do = path, line, offset
 
     def span(self, s: Span) -> Span:
-        return Span(self.path, s.line + self.dl, s.col, s.end_line + self.dl, s.end_col,
-                    s.start + self.do, s.end + self.do)
+        return moved_span(s, self.dl, self.do, self.path)
 
     def value(self, v: Value | None) -> Value | None:
         return None if v is None else Value(v.kind, v.text, self.span(v.span))
@@ -151,6 +151,12 @@ class ParseCache:
         self._relative: dict[str, dict[str, tuple | None]] = {}  # path -> piece -> tree at line 0 (None: fails)
         self._placed: dict[str, dict[tuple, tuple]] = {}  # path -> (piece, line, offset) -> tree
         self._starts: dict[str, tuple[str, list[int]]] = {}  # path -> last text, its item starts
+        # path -> (offset, line, text, tree) of each piece of the tree the last parse returned;
+        # None when it was the whole file's (a syntax error): what virtc.lsp_relocate moves from
+        self._layouts: dict[str, tuple | None] = {}
+        # path -> the pieces (relative, placed) of its last text without syntax errors, kept
+        # while errors are typed: once fixed, the text's pieces are those objects again
+        self._good: dict[str, tuple[dict, dict]] = {}
         self.stats = {"pieces": 0, "parsed": 0, "moved": 0}
 
     def parse(self, src: SourceFile):
@@ -159,7 +165,7 @@ class ParseCache:
         old_placed = self._placed.get(path, {})
         rel: dict[str, tuple | None] = {}
         placed: dict[tuple, tuple] = {}
-        items, comments, failing = [], [], []
+        items, comments, failing, layout = [], [], [], []
         starts = starts_of(text, self._starts.get(path))
         self._starts[path] = (text, starts)
         all_pieces = pieces(text, starts)
@@ -184,11 +190,23 @@ class ParseCache:
                                       tuple(mover.comment(c) for c in tree[1]))
             items.extend(done[0])
             comments.extend(done[1])
+            layout.append((offset, line, chunk, done))
+        if failing:  # the whole file: its errors, and the rest of it read (virtc.recovery)
+            good_rel, good_placed = self._good.get(path, ({}, {}))
+            self._relative[path] = good_rel | rel
+            self._placed[path] = good_placed | placed
+            self._layouts[path] = None
+            return parse_whole(src)
         self._relative[path] = rel
         self._placed[path] = placed
-        if failing:  # the whole file: its errors, and the rest of it read (virtc.recovery)
-            return parse_whole(src)
+        self._good[path] = (rel, placed)
+        self._layouts[path] = tuple(layout)
         return FileSyntax(path, tuple(items), tuple(comments)), []
+
+    def layout(self, path: str) -> tuple | None:
+        """(offset, 0-based line, text, (items, comments)) of each piece of the tree the last
+        parse of `path` returned, in order; None if that tree was the whole file's."""
+        return self._layouts.get(path)
 
     def _parse_piece(self, chunk: str) -> tuple | None:
         self.stats["parsed"] += 1
@@ -199,6 +217,8 @@ class ParseCache:
         self._relative.pop(path, None)
         self._placed.pop(path, None)
         self._starts.pop(path, None)
+        self._layouts.pop(path, None)
+        self._good.pop(path, None)
 
 
 _NOT_NEWLINE = re.compile(r"[^\r\n]+")

@@ -88,6 +88,38 @@ class RuleMemo:
         """Keep this check's findings for the next one."""
         self._found, self._next, self._todo, self._open = self._next, {}, {}, False
 
+    def relocate(self, move) -> None:
+        """The guests, hosts and findings kept, moved to where their declarations are now
+        (`move`: a virtc.lsp_relocate.Move). An element whose findings cannot be moved is
+        forgotten, so that the next check counts it as changed and runs the rules on it."""
+        stale: set[str] = set()
+        moved_names: set[str] = set()  # findings on the others stay where they are
+        for table in (self._guests, self._hosts):
+            for name, entry in list(table.items()):
+                moved = move.entry(entry, 2)
+                if moved is None:
+                    stale.add(name)
+                elif moved is not entry:
+                    table[name] = moved
+                    moved_names.add(name)
+        where: dict[int, list[int]] = {}  # id(names) -> places of the moved elements in it
+        for code, (names, found) in self._found.items():
+            if id(names) not in where:  # rules of one kind share their names
+                where[id(names)] = [i for i, n in enumerate(names) if n in moved_names]
+            moved = list(found)
+            for i in where[id(names)]:
+                diags = found[i]
+                if diags and names[i] in moved_names:
+                    kept = move.entry((diags,), 0)
+                    if kept is None:
+                        stale.add(names[i])
+                    else:
+                        moved[i] = kept[0]
+            self._found[code] = (names, moved)
+        for name in stale:  # guest and host names may be the same: forget both
+            self._guests.pop(name, None)
+            self._hosts.pop(name, None)
+
     def handles(self, rule_cls: type[Rule]) -> bool:
         return rule_cls.scope in (Scope.GUEST, Scope.HOST) and rule_cls.code not in self.unsafe
 
@@ -110,6 +142,10 @@ class RuleMemo:
         old = self._found.get(rule_cls.code)
         if old is not None and old[0] == names:
             found, todo = list(old[1]), changed
+        elif old is not None and len(set(names)) == len(names):  # reordered (a block moved), added, removed
+            before = dict(zip(*old))
+            found = [before.get(n) for n in names]
+            todo = [i for i, f in enumerate(found) if f is None or kind + names[i] in self._changed]
         else:
             found, todo = [[]] * len(names), range(len(names))
         self.stats["ran"] += len(todo)

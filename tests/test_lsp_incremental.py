@@ -15,6 +15,7 @@ from virtc.checker import run_rules
 from virtc.checkmemo import CheckMemo
 from virtc.diagnostics import Severity
 from virtc.lsp_parsecache import ParseCache, item_starts, starts_of
+from virtc.lsp_relocate import check_buffers
 from virtc.resolve import compile_sources
 from virtc.rulememo import RuleMemo
 from virtc.rules.base import Context, Rule, Scope
@@ -25,9 +26,7 @@ from bench_lsp import fleet
 
 def check_document(path, text, cache, memo):
     # virtc.lsp.check_document without pygls (this module runs without the lsp extra)
-    from virtc.loading import buffers_first
-
-    return api.check([path], loader=buffers_first({path: text}), parser=cache.parse, memo=memo)
+    return check_buffers(path, {path: text}, cache, memo)
 
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[GMK]?(?![\w.])")
@@ -174,3 +173,125 @@ def test_item_starts_after_an_edit_are_those_of_a_fresh_scan():
             at = rnd.randrange(len(new) + 1)
             new = new[:at] + rnd.choice([*_DAMAGE, "", "\\", '"x', "# {"]) + new[at + rnd.randint(0, 4):]
         assert starts_of(new, (old, item_starts(old))) == item_starts(new), (old, new)
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """(first, end) line ranges of the top-level blocks that open and close on lines of
+    their own (`host x {` ... `}`)."""
+    out, start = [], None
+    for i, line in enumerate(lines):
+        if start is None and line.endswith("{") and not line.startswith((" ", "\t")):
+            start = i
+        elif start is not None and line == "}":
+            out.append((start, i + 1))
+            start = None
+    return out
+
+
+def _shifting_edit(rnd: random.Random, text: str) -> tuple[str, bool]:
+    """An edit that moves what follows it: a block moved elsewhere, blank lines or a
+    comment inserted, a character typed or removed; or a syntax error. Also says whether
+    the text is broken on purpose (the next edit fixes it)."""
+    lines = text.split("\n")
+    blocks = _blocks(lines)
+    kind = rnd.random()
+    if kind < 0.3 and len(blocks) > 2:  # a block cut and pasted before another one
+        a, b = rnd.choice(blocks)
+        moved = lines[a:b]
+        rest = lines[:a] + lines[b:]
+        at = rnd.choice([s for s, _ in _blocks(rest)] + [len(rest)])
+        return "\n".join(rest[:at] + moved + rest[at:]), False
+    i = rnd.randrange(len(lines))
+    if kind < 0.5:  # blank lines or a comment inserted (lines after it move)
+        lines[i:i] = rnd.choice([[""], ["", ""], ["# moved down"], ["  # inside, maybe"]])
+    elif kind < 0.7:  # a character typed or removed (offsets after it move)
+        at = rnd.randrange(len(lines[i]) + 1)
+        lines[i] = lines[i][:at] + rnd.choice([" ", "  ", ""]) + lines[i][at + rnd.randint(0, 1):]
+    elif kind < 0.8:  # a line removed
+        del lines[i]
+    else:  # a syntax error, fixed by the next edit
+        return text[:(at := rnd.randrange(len(text)))] + rnd.choice(["{", "}", '"', "= ", "vcpu "]) + text[at:], True
+    return "\n".join(lines), False
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_incremental_check_equals_full_check_after_moves_and_fixed_errors(tmp_path, seed):
+    """Moved blocks and shifted spans are reused (moved to their new place, not made
+    again), and a syntax error typed and then fixed leaves the memo as it was: every
+    step reports what a full check of the same text reports."""
+    rnd = random.Random(seed)
+    sources = [("fleet.virt", fleet(300))] + [(p.name, p.read_text(encoding="utf-8")) for p in rnd.sample(_files(), 3)]
+    for name, original in sources:
+        path = str(tmp_path / name)
+        cache, memo, text = ParseCache(), CheckMemo(), original
+        _same(path, text, cache, memo)
+        for _ in range(16):
+            before = text
+            text, broken = _shifting_edit(rnd, text)
+            _same(path, text, cache, memo)
+            if broken:  # fixed again
+                text = before
+                _same(path, text, cache, memo)
+
+
+def test_moved_blocks_are_reused_not_made_again(tmp_path):
+    text = fleet(400)
+    path = str(tmp_path / "f.virt")
+    cache, memo = ParseCache(), CheckMemo()
+    _same(path, text, cache, memo)
+    made, ran = memo.compile.stats["made"], memo.rules.stats["ran"]
+    lines = text.split("\n")
+    first, end = _blocks(lines)[3]  # a guest block moves to the end; blank lines at the top
+    moved = "\n".join(["", ""] + lines[:first] + lines[end:-1] + lines[first:end] + [""])
+    _same(path, moved, cache, memo)
+    # the moved guest and its host are made and checked again (the guest is not one of
+    # the blocks kept in order); nothing else is
+    assert memo.compile.stats["made"] - made < made / 10
+    assert memo.rules.stats["ran"] - ran < ran / 10
+    made = memo.compile.stats["made"]
+    broken = moved.replace("vcpus 2", "vcpu 2", 1)  # a syntax error, then its fix
+    _same(path, broken, cache, memo)
+    made = memo.compile.stats["made"]
+    _same(path, moved, cache, memo)
+    assert memo.compile.stats["made"] == made  # the memo from before the error is back
+
+
+def test_fields_declared_plain_hold_no_spans():
+    """virtc.lsp_relocate skips the fields whose declared type holds no span (str, int,
+    tuple[str, ...]): the model's values must agree with their annotations."""
+    import dataclasses
+
+    from virtc.lsp_relocate import _plain
+    from virtc.source import Span
+
+    def holds_span(v) -> bool:
+        if isinstance(v, Span):
+            return True
+        if isinstance(v, (tuple, list, frozenset, set)):
+            return any(holds_span(x) for x in v)
+        if isinstance(v, dict):
+            return any(holds_span(x) for x in v.values())
+        return dataclasses.is_dataclass(v) and not isinstance(v, type)
+
+    seen: set[int] = set()
+
+    def walk(obj):
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, (tuple, list)):
+            for x in obj:
+                walk(x)
+        elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            for f in dataclasses.fields(obj):
+                value = getattr(obj, f.name)
+                if _plain(f.type):
+                    assert not holds_span(value), (type(obj).__name__, f.name, f.type)
+                walk(value)
+
+    for path in _files()[:20]:
+        model = compile_sources([str(path)]).model
+        if model is not None:
+            walk(model)
+    walk(compile_sources(["/f.virt"], {"/f.virt": fleet(200)}).model)
+    assert len(seen) > 1000

@@ -60,7 +60,7 @@ def _lint(*args: str):
 def test_every_jobs_count_gives_the_same_report(tmp_path, pools, fmt):
     trees = [str(HOSTS / "clean"), str(HOSTS / "seeded"), str(_generated(tmp_path))]
     runs = {n: _lint(*trees, "--format", fmt, "--jobs", str(n), "-q") for n in (1, 2, 3)}
-    assert pools == [2, 3], "--jobs 2 and 3 read in worker processes, --jobs 1 in process"
+    assert pools == [1, 2], "--jobs 2 and 3 read with 1 and 2 worker processes beside the parent, --jobs 1 in process"
     code, report = runs[1]
     assert code == 1 and "h3-web2" in report  # the seeded defects and the generated one are found
     for n in (2, 3):

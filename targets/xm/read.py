@@ -109,7 +109,7 @@ def parse_document(src) -> tuple["Document | None", list]:
         if (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)):
             try:
-                value = ast.literal_eval(node.value)
+                value = _literal(node.value)
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 diags.append(warning("VF102", f"the value of {node.targets[0].id} is computed by code, which xend "
                                               "runs and virtc does not: the value goes unchecked",
@@ -137,6 +137,18 @@ def parse_document(src) -> tuple["Document | None", list]:
     helpers = sorted({n.id for part in code for n in ast.walk(part)
                       if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)})
     return Document("xm", src.path, tuple(entries), src, computed=tuple(computed), helpers=tuple(helpers)), diags
+
+
+def _literal(node):
+    """ast.literal_eval(node), with the usual values (a constant, a list or tuple of
+    constants) taken directly: literal_eval makes a knot of closures at each call, garbage
+    that only the cyclic collector frees (a lint of 1,000 configs left 130,000 objects)."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) for e in node.elts):
+        values = [e.value for e in node.elts]
+        return values if isinstance(node, ast.List) else tuple(values)
+    return ast.literal_eval(node)
 
 
 def _offset(src, line: int, col: int, chars: bool = False) -> int:

@@ -15,6 +15,7 @@ n-th start tag in the text is the n-th element lxml returns.
 from __future__ import annotations
 
 import re
+from sys import intern
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -169,7 +170,7 @@ class Locator:
     def __init__(self, src: SourceFile, root):
         self.src = src
         self.elements = elements(root)
-        self.names = {el: qname(el) for el in self.elements}
+        self.names = {el: intern(qname(el)) for el in self.elements}
         # each element's child elements, in order (the reader and to_document ask often)
         self.children: dict = {el: [] for el in self.elements}
         for el in self.elements[1:]:
@@ -334,11 +335,13 @@ def to_document(src: SourceFile, root, fmt: str = "libvirt-xml",
     for el, kids in loc.children.items():
         ppath, group = at.get(el.getparent(), (None, -1))
         tag = names[el]
-        path = tag if ppath is None else f"{ppath}/{tag}"
+        # interned: the same few paths and names over and over, one string each (also
+        # what a worker sends back is smaller: pickle writes a shared string once)
+        path = intern(tag if ppath is None else f"{ppath}/{tag}")
         if kids:
             at[el] = (path, len(entries))
         attrib = el.attrib
-        attrs = tuple((_attr_name(k), v) for k, v in attrib.items()) if attrib else ()
+        attrs = tuple((intern(_attr_name(k)), v) for k, v in attrib.items()) if attrib else ()
         raw = el.text
         text = raw.strip() if raw and not raw.isspace() else None
         node = XmlNode(tag, text, attrs, len(kids), (loc, el))

@@ -15,9 +15,9 @@ n-th start tag in the text is the n-th element lxml returns.
 from __future__ import annotations
 
 import re
-from sys import intern
 from dataclasses import dataclass, field
 from functools import lru_cache
+from sys import intern
 
 from virtc.bounds import BOUNDS
 from virtc.diagnostics import Diagnostic, error
@@ -294,7 +294,7 @@ class _TagAt:
     what Locator.attrs answers for its element (an element with no attributes and no
     namespace declarations has no `name="value"` in its tag, so the text alone tells)."""
 
-    __slots__ = ("src", "start", "name", "spans")
+    __slots__ = ("name", "spans", "src", "start")
 
     def __init__(self, src: SourceFile, start: int, name: str):
         self.src, self.start, self.name, self.spans = src, start, name, None
@@ -311,9 +311,9 @@ class _TagAt:
 def _attribute_spans(src: SourceFile, head: int) -> dict[str, Span]:
     """Each attribute's value (inside the quotes; the name when the value is empty) of the
     start tag whose name ends at `head`."""
-    m = _TAG_REST.match(src.text, head)
+    rest = _TAG_REST.match(src.text, head)
     out = {}
-    for m in _ATTR.finditer(src.text, head, m.end() if m else head):
+    for m in _ATTR.finditer(src.text, head, rest.end() if rest else head):
         g = 2 if m.group(2) is not None else 3
         if m.end(g) > m.start(g):
             out[m.group(1)] = src.span(m.start(g), m.end(g))

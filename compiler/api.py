@@ -31,15 +31,20 @@ def target_names() -> list[str]:
 
 
 @contextmanager
-def _no_cyclic_gc():
+def _no_cyclic_gc(freeze: bool = False):
     """Compiling makes many small objects and no reference cycles worth collecting; the
-    cyclic collector would rescan them all again and again (superlinear on big fleets)."""
+    cyclic collector would rescan them all again and again (superlinear on big fleets).
+    With `freeze`, what was made is left out of the collector's scans afterwards too (the
+    first collection would scan it all once: 0.2 s after a lint of 2,000 files); it is
+    still freed when its last reference goes."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            if freeze:
+                gc.freeze()
             gc.enable()
 
 
@@ -108,7 +113,7 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
     processes read the hosts (1: all in this process); the outcome is the same."""
     from .lint import lint_files
 
-    with _no_cyclic_gc():
+    with _no_cyclic_gc(freeze=True):
         start = (list(roots) + list(paths) + ["."])[0]
         read = lint_files(paths, roots, capabilities, jobs)
         out = Outcome(read.model, read.diagnostics, read.sources)

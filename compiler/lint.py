@@ -154,15 +154,17 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
     return hr
 
 
-# Reading hosts in worker processes (`virtc lint --jobs N`). A worker reads whole hosts
-# (texts, readers, the schema check) and sends back what read_host made, its sources and
-# diagnostics; the parent takes them in the hosts' order, so the result is the one of
-# reading them in turn, and assembles the fleet and runs every rule itself. Sending a
-# host's reading back costs about half of reading it (a host of 100 guests is ~1 MB
-# pickled), so a pool is started only for POOL_MIN_FILES files and more, over two hosts or
-# more; below that, starting workers costs more than it saves. Workers are forked (they
-# inherit the hosts to read and the compiled schemas); where fork is not available the
-# hosts are read in process.
+# Reading hosts in worker processes (`virtc lint --jobs N`). The parent is one of the N:
+# it forks N-1 workers, reads every N-th host itself meanwhile, and takes the workers'
+# hosts as they come. A worker reads whole hosts (texts, readers, the schema check) and
+# sends back what read_host made, its sources and diagnostics; the parent puts every host
+# in the hosts' order, so the result is the one of reading them in turn, and assembles the
+# fleet and runs every rule itself. Taking a host's reading back costs the parent about
+# half of reading it (a host of 100 guests is ~1 MB pickled), so a pool is started only
+# for POOL_MIN_FILES files and more, over two hosts or more; below that, starting workers
+# costs more than it saves. Workers are forked: they inherit the hosts to read and the
+# grammars, compiled before the fork; where fork is not available the hosts are read in
+# process.
 POOL_MIN_FILES = 200
 _pool_work: tuple = ()
 
@@ -173,19 +175,27 @@ def _read_hosts(hosts: list[HostFiles], caps: list[_Loaded], sources: dict, diag
     forking = "fork" in multiprocessing.get_all_start_methods()
     if jobs <= 1 or len(hosts) < 2 or files < POOL_MIN_FILES or not forking:
         return [read_host(hf, caps, sources, diags) for hf in hosts]
+    for name in sorted({p.format.schema for h in hosts for p in h.files if p.format and p.format.schema}):
+        schema.compiled(name)  # once, for the parent and every worker
+    jobs = min(jobs, len(hosts))
+    mine = range(0, len(hosts), jobs)  # every jobs-th host, read here; the others by the workers
     global _pool_work
     _pool_work = (hosts, caps)
+    results: list = [None] * len(hosts)
     try:
-        with ProcessPoolExecutor(min(jobs, len(hosts)), mp_context=multiprocessing.get_context("fork"),
+        with ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork"),
                                  initializer=progress.silence) as pool:
-            futures = {pool.submit(_read_host_at, i): i for i in range(len(hosts))}
+            futures = {pool.submit(_read_host_at, i): i for i in range(len(hosts)) if i not in mine}
+            for i in mine:
+                results[i] = _read_host_at(i)
             for done in as_completed(futures):
                 progress.advance(len(hosts[futures[done]].files))
-            results = [f.result() for f in futures]  # in the hosts' order
+            for f, i in futures.items():
+                results[i] = f.result()
     finally:
         _pool_work = ()
     out = []
-    for hr, host_sources, host_diags in results:
+    for hr, host_sources, host_diags in results:  # in the hosts' order
         sources.update(host_sources)
         diags.extend(host_diags)
         out.append(hr)
@@ -193,7 +203,7 @@ def _read_hosts(hosts: list[HostFiles], caps: list[_Loaded], sources: dict, diag
 
 
 def _read_host_at(i: int) -> tuple[HostRead, dict, list]:
-    """In a worker: host i of the forked _pool_work, read as read_host reads it."""
+    """Host i of _pool_work (forked, in a worker), read as read_host reads it."""
     hosts, caps = _pool_work
     sources: dict = {}
     diags: list = []

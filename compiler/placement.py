@@ -109,13 +109,14 @@ def _tree(root: str, seen: set[str]) -> HostFiles:
             key = os.path.realpath(real)
             if key not in by_file or (p.rank, p.path) < (by_file[key].rank, by_file[key].path):
                 by_file[key] = p
-    h.files += [p for key, p in by_file.items() if _first_time(key, seen)]
+    h.files += [p for key, p in by_file.items() if _first_time(key, seen, real=True)]
     return h
 
 
-def _first_time(path: str, seen: set[str]) -> bool:
-    """False for a file already placed (the same file by another path or link)."""
-    key = os.path.realpath(path)
+def _first_time(path: str, seen: set[str], real: bool = False) -> bool:
+    """False for a file already placed (the same file by another path or link); `real`:
+    the path is a real path already (resolving it again costs a stat per folder)."""
+    key = path if real else os.path.realpath(path)
     if key in seen:
         return False
     seen.add(key)

@@ -75,7 +75,7 @@ def reports(tmp_path_factory):
             outs = [x for fmt, f in files.items() for x in ("--format", f"{fmt}:{f}")]
             code, _ = _lint(*trees, *outs, "--jobs", str(n), "-q")
             runs[n] = code, {fmt: f.read_text() for fmt, f in files.items()}
-    assert pools == [2, 3], "--jobs 2 and 3 read in worker processes, --jobs 1 in process"
+    assert pools == [1, 2], "--jobs 2 and 3 read with 1 and 2 worker processes beside the parent, --jobs 1 in process"
     return runs
 
 

@@ -108,10 +108,13 @@ class _Reader:
     def kids(self, el, tag: str | None = None) -> list:
         if el is None:
             return []
-        names = self.loc.names
+        kids = self.loc.children.get(el)
+        if kids is None:  # not an element of this file's tree
+            return []
         if tag is None:
-            return [c for c in el if c in names]
-        return [c for c in el if names.get(c) == tag]
+            return list(kids)
+        names = self.loc.names
+        return [c for c in kids if names[c] == tag]
 
     def child(self, el, tag: str):
         found = self.kids(el, tag)

@@ -55,6 +55,12 @@ def _compiled(name: str) -> "etree.RelaxNG":
     return etree.RelaxNG(etree.parse(schema_path(name), parser))
 
 
+def compiled(name: str) -> etree.RelaxNG:
+    """The shipped grammar `name`, compiled at the first call in this process (lint calls
+    it before forking its workers, which then inherit it compiled)."""
+    return _compiled(name)
+
+
 # ---------------------------------------------------------------- what the grammar takes
 
 @dataclass

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from sys import intern
 
 from virtc.bounds import BOUNDS
 from virtc.diagnostics import Diagnostic, error
@@ -169,7 +170,11 @@ class Locator:
     def __init__(self, src: SourceFile, root):
         self.src = src
         self.elements = elements(root)
-        self.names = {el: qname(el) for el in self.elements}
+        self.names = {el: intern(qname(el)) for el in self.elements}
+        # each element's child elements, in order (the reader and to_document ask often)
+        self.children: dict = {el: [] for el in self.elements}
+        for el in self.elements[1:]:
+            self.children[el.getparent()].append(el)
         starts = [m.start() for m in _MARKUP.finditer(src.text) if m.group(1)]
         self._start: dict = {}
         if len(starts) == len(self.elements):
@@ -216,16 +221,11 @@ class Locator:
         """Each attribute's value (inside the quotes; the name when the value is empty)."""
         if el in self._attrs:
             return self._attrs[el]
-        out = self._attrs[el] = {}
         if not len(el.attrib) and not el.nsmap:
-            return out
-        head = self.start(el) + 1 + len(self.name(el))
-        for m in _ATTR.finditer(self.src.text, head, self.tag_end(el)):
-            g = 2 if m.group(2) is not None else 3
-            if m.end(g) > m.start(g):
-                out[m.group(1)] = self.src.span(m.start(g), m.end(g))
-            else:
-                out[m.group(1)] = self.src.span(m.start(1), m.end(1))
+            out = {}
+        else:
+            out = _attribute_spans(self.src, self.start(el) + 1 + len(self.name(el)))
+        self._attrs[el] = out
         return out
 
     def attr_span(self, el, name: str) -> Span:
@@ -280,27 +280,46 @@ class XmlNode:
 
     def __reduce__(self):
         # `virtc lint --jobs` sends documents from worker processes; lxml elements do not
-        # pickle, so a node travels with its attribute spans found (what `where` gives).
+        # pickle, so a node travels with where its start tag is in its file's text, and its
+        # attribute spans are found there when asked (as the Locator finds them).
         where = self.where
-        if where is not None and not isinstance(where[0], _FoundSpans):
+        if where is not None and isinstance(where[0], Locator):
             loc, el = where
-            where = (_FoundSpans(loc.attrs(el)), None)
+            where = (_TagAt(loc.src, loc.start(el), loc.name(el)), None)
         return XmlNode, (self.tag, self.text, self.attrs, self.children, where)
 
 
-class _FoundSpans:
-    """A node's attribute spans, found: what a Locator answers for one element."""
+class _TagAt:
+    """A start tag in a file's text, for the attribute spans of a node sent without its tree:
+    what Locator.attrs answers for its element (an element with no attributes and no
+    namespace declarations has no `name="value"` in its tag, so the text alone tells)."""
 
-    __slots__ = ("spans",)
+    __slots__ = ("name", "spans", "src", "start")
 
-    def __init__(self, spans: dict):
-        self.spans = spans
+    def __init__(self, src: SourceFile, start: int, name: str):
+        self.src, self.start, self.name, self.spans = src, start, name, None
 
     def attrs(self, _el) -> dict:
+        if self.spans is None:
+            self.spans = _attribute_spans(self.src, self.start + 1 + len(self.name))
         return self.spans
 
     def __reduce__(self):
-        return _FoundSpans, (self.spans,)
+        return _TagAt, (self.src, self.start, self.name)
+
+
+def _attribute_spans(src: SourceFile, head: int) -> dict[str, Span]:
+    """Each attribute's value (inside the quotes; the name when the value is empty) of the
+    start tag whose name ends at `head`."""
+    rest = _TAG_REST.match(src.text, head)
+    out = {}
+    for m in _ATTR.finditer(src.text, head, rest.end() if rest else head):
+        g = 2 if m.group(2) is not None else 3
+        if m.end(g) > m.start(g):
+            out[m.group(1)] = src.span(m.start(g), m.end(g))
+        else:
+            out[m.group(1)] = src.span(m.start(1), m.end(1))
+    return out
 
 
 def to_document(src: SourceFile, root, fmt: str = "libvirt-xml",
@@ -308,22 +327,26 @@ def to_document(src: SourceFile, root, fmt: str = "libvirt-xml",
     """The tree as a Document: one Entry per element, keyed by its path from the root
     ("domain/devices/disk/target"), in document order."""
     loc = locator or Locator(src, root)
-    index: dict = {}
-    paths: dict = {}
+    names, span_of = loc.names, loc.span
     entries = []
-    for el in loc.elements:
-        parent = el.getparent()
-        tag = loc.name(el)
-        path = f"{paths[parent]}/{tag}" if parent is not None and parent in paths else tag
-        paths[el] = path
-        attrs = tuple((_attr_name(k), v) for k, v in el.attrib.items())
+    # (path, entry index) of each element whose children are still to come; the root's
+    # parent is None (the elements are in document order, so a parent precedes its children)
+    at: dict = {None: (None, -1)}
+    for el, kids in loc.children.items():
+        ppath, group = at.get(el.getparent(), (None, -1))
+        tag = names[el]
+        # interned: the same few paths and names over and over, one string each (also
+        # what a worker sends back is smaller: pickle writes a shared string once)
+        path = intern(tag if ppath is None else f"{ppath}/{tag}")
+        if kids:
+            at[el] = (path, len(entries))
+        attrib = el.attrib
+        attrs = tuple((intern(_attr_name(k)), v) for k, v in attrib.items()) if attrib else ()
         raw = el.text
         text = raw.strip() if raw and not raw.isspace() else None
-        node = XmlNode(tag, text, attrs, sum(1 for c in el if c in loc.names), (loc, el))
-        span = loc.span(el)
-        index[el] = len(entries)
-        entries.append(Entry(path, node, span, span, loc.text_span(el) if text else span,
-                             group=index.get(parent, -1)))
+        node = XmlNode(tag, text, attrs, len(kids), (loc, el))
+        span = span_of(el)
+        entries.append(Entry(path, node, span, span, loc.text_span(el) if text else span, (), group))
     return Document(fmt, src.path, tuple(entries), src)
 
 

@@ -34,6 +34,8 @@ def _too_deep(text: str, limit: int) -> int | None:
     """The offset where brackets ((, [, {) outside strings and comments first nest deeper
     than `limit`, or None. Python's own parser stops near 200 levels with an error that
     reads like a typing mistake; this says what the limit is. Linear, one pass."""
+    if sum(map(text.count, "([{")) <= limit:
+        return None  # too few brackets to nest that deep: the usual file, without the scan
     depth, i, n = 0, 0, len(text)
     while i < n:
         c = text[i]
@@ -102,17 +104,18 @@ def parse_document(src) -> tuple["Document | None", list]:
         diags.append(error("VF101", f"not valid Python, which xend executes: {what} ({type(exc).__name__})",
                            src.span(at, at + 1), hint="an xm config is a short list of `name = value` lines"))
         return None, diags
-    entries, computed = [], []
+    entries, computed, code = [], [], []
     for node in tree.body:
         if (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)):
             try:
-                value = ast.literal_eval(node.value)
+                value = _literal(node.value)
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 diags.append(warning("VF102", f"the value of {node.targets[0].id} is computed by code, which xend "
                                               "runs and virtc does not: the value goes unchecked",
                                      _node_span(src, node.value), hint="write a string, a number or a list of them"))
                 computed.append(node.targets[0].id)
+                code.append(node.value)
                 continue
             items = ()
             if isinstance(node.value, (ast.List, ast.Tuple)):
@@ -125,12 +128,27 @@ def parse_document(src) -> tuple["Document | None", list]:
             diags.append(warning("VF102", "a statement other than `name = value`: xend runs it when the guest "
                                           "starts, virtc does not", _node_span(src, node),
                                  hint="keep only assignments; virtc reads configs without executing them"))
+            code.append(node)
             for target in ast.walk(node):  # what it assigns (a for loop, a def) is set by code too
                 if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
                     computed.append(target.id)
-    # names the file's own code reads (arch_libdir in device_model = "/usr/" + arch_libdir + ...)
-    helpers = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)})
+    # names the file's own code reads (arch_libdir in device_model = "/usr/" + arch_libdir + ...):
+    # only in code, since a value literal_eval took has no name in it
+    helpers = sorted({n.id for part in code for n in ast.walk(part)
+                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)})
     return Document("xm", src.path, tuple(entries), src, computed=tuple(computed), helpers=tuple(helpers)), diags
+
+
+def _literal(node):
+    """ast.literal_eval(node), with the usual values (a constant, a list or tuple of
+    constants) taken directly: literal_eval makes a knot of closures at each call, garbage
+    that only the cyclic collector frees (a lint of 1,000 configs left 130,000 objects)."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) for e in node.elts):
+        values = [e.value for e in node.elts]
+        return values if isinstance(node, ast.List) else tuple(values)
+    return ast.literal_eval(node)
 
 
 def _offset(src, line: int, col: int, chars: bool = False) -> int:
@@ -140,6 +158,10 @@ def _offset(src, line: int, col: int, chars: bool = False) -> int:
     base = starts[line - 1]
     if chars:
         return min(base + col, len(src.text))
+    text = src.text
+    if line >= 1 and text.isascii() and "\r" not in text:  # one byte a character, lines end at "\n"
+        end = starts[line] - 1 if line < len(starts) else len(text)
+        return base + min(col, end - base)
     # ast columns count UTF-8 bytes; convert to characters on that line
     raw = src.line(line).encode("utf-8")[:col]
     return base + len(raw.decode("utf-8", errors="ignore"))
@@ -247,12 +269,13 @@ class _Reader:
 
     def __init__(self, doc, src, found):
         self.doc, self.src, self.found = doc, src, found
+        self.last = {e.key: e for e in doc.entries}  # doc.get(key) for every key, found once
         self.fields: dict = {}
         self.name = ""
         self.maxvcpus_read = ""  # what became of a Xen 4 maxvcpus key, for its VF009
 
     def entry(self, key: str, field: str | None = None):
-        e = self.doc.get(key)
+        e = self.last.get(key)
         if e is not None and field:
             self.fields.setdefault(field, e.span)
         return e

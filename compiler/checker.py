@@ -29,6 +29,10 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
     config = config or Config()
     missing = missing or {}
     contexts: dict[tuple[bool, frozenset], Context] = {}
+    # One context per set of hosts seen, not per kind of rule: the kinds of rule that see
+    # the same hosts (on most fleets, all of them) share one copy of the fleet and its
+    # indexes instead of each making its own.
+    by_hosts: dict[tuple[int, ...], Context] = {}
 
     def context(rule_cls) -> Context:
         # Hyper-V hosts carry RHEL 5 guests only for their kernel arguments (guide §4); the
@@ -36,9 +40,14 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
         key = (rule_cls.hyperv, frozenset(rule_cls.facts))
         if key not in contexts:
             needs = key[1]
-            contexts[key] = Context(_restricted(model, lambda h: (key[0] or h.hypervisor != "hyperv")
-                                                and not (needs & missing.get(h.name, set()))),
-                                    documents=documents)
+
+            def keep(h):
+                return (key[0] or h.hypervisor != "hyperv") and not (needs & missing.get(h.name, set()))
+
+            seen = tuple(i for i, h in enumerate(model.hosts) if keep(h))
+            if seen not in by_hosts:
+                by_hosts[seen] = Context(_restricted(model, keep), documents=documents)
+            contexts[key] = by_hosts[seen]
         return contexts[key]
 
     out: list[Diagnostic] = []

@@ -34,8 +34,8 @@ def guest_uuid(name: str) -> str:
 def _candidate(name: str, index: int, probe: int, xen: bool) -> str:
     digest = hashlib.sha256(f"{name}/{index}/{probe}".encode()).digest()
     oui = XEN_OUI if xen else KVM_OUI
-    tail = [digest[0] & 0x7F if xen else digest[0], digest[1], digest[2]]
-    return ":".join(f"{b:02x}" for b in (*oui, *tail))
+    tail = (digest[0] & 0x7F if xen else digest[0], digest[1], digest[2])
+    return bytes((*oui, *tail)).hex(":")
 
 
 def assign_macs(requests: list[tuple[str, int, bool]], taken: set[str]) -> dict[tuple[str, int], str]:

@@ -139,7 +139,7 @@ def _freeze(c: ValueReader, b: GuestBuilder, host: Host, macs, interned: dict) -
     max_vcpus = b.max_vcpus if b.max_vcpus is not None else vcpus
     # The guests of one range and template set their fields in the same statements: they
     # share one FieldSpans (the spans are the statements', alive as long as the syntax).
-    key = tuple((k, id(span)) for k, span in b.spans.items())
+    key = (*b.spans, *map(id, b.spans.values()))  # the field names, then their spans' ids
     fields = interned.get(key)
     if fields is None:
         fields = interned[key] = FieldSpans(tuple(b.spans.items()))

@@ -58,20 +58,15 @@ def _below(regex: str) -> str | None:
     head = regex.removesuffix("(/.*)?")
     if head == regex:
         return None
-    out, i = [], 0
-    while i < len(head):
-        ch = head[i]
+    out, chars = [], iter(head)
+    for ch in chars:
         if ch == "\\":  # an escaped punctuation mark is itself; \d, \w ... are classes
-            nxt = head[i + 1:i + 2]
-            if not nxt or not nxt.isascii() or nxt.isalnum():
+            ch = next(chars, "")
+            if not ch or not ch.isascii() or ch.isalnum():
                 return None
-            out.append(nxt)
-            i += 2
-            continue
-        if ch in _META:
+        elif ch in _META:
             return None
         out.append(ch)
-        i += 1
     return "".join(out) + "/"
 
 

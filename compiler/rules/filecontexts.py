@@ -39,12 +39,8 @@ def image_dir_of(h: Host, path: str, ftype: str = "--") -> ImageDir | None:
     (file_contexts.local, `images`), a pattern without regex characters that matches wins;
     otherwise the last that matches."""
     last = None
-    for compiled, below, exact, d in _contexts(h.image_dirs, ftype):
-        if below is not None:  # DIR(/.*)? with DIR literal: DIR itself, or below it on one line
-            top = below[:-1]
-            if path != top and not (path.startswith(below) and "\n" not in path[len(below):]):
-                continue
-        elif not compiled.fullmatch(path):
+    for compiled, exact, d in _contexts(h.image_dirs, ftype):
+        if not compiled.fullmatch(path):
             continue
         if exact:
             return d  # an exact path
@@ -52,36 +48,16 @@ def image_dir_of(h: Host, path: str, ftype: str = "--") -> ImageDir | None:
     return last
 
 
-def _below(regex: str) -> str | None:
-    """"DIR/" for a regex DIR(/.*)? whose DIR is plain text (as re.escape writes a path),
-    which image_dir_of tests with str methods instead of the regex; None for any other."""
-    head = regex.removesuffix("(/.*)?")
-    if head == regex:
-        return None
-    out, chars = [], iter(head)
-    for ch in chars:
-        if ch == "\\":  # an escaped punctuation mark is itself; \d, \w ... are classes
-            ch = next(chars, "")
-            if not ch or not ch.isascii() or ch.isalnum():
-                return None
-        elif ch in _META:
-            return None
-        out.append(ch)
-    return "".join(out) + "/"
-
-
 @lru_cache(maxsize=None)
-def _contexts(image_dirs: tuple[ImageDir, ...], ftype: str
-              ) -> tuple[tuple[re.Pattern, str | None, bool, ImageDir], ...]:
+def _contexts(image_dirs: tuple[ImageDir, ...], ftype: str) -> tuple[tuple[re.Pattern, bool, ImageDir], ...]:
     """The contexts image_dir_of tries for one host and file type, in order, compiled once
     (it runs for every disk of every guest; a host's contexts are few and shared)."""
     out = []
     for d in (*_policy(), *image_dirs):
         if d.ftype is not None and d.ftype != ftype:
             continue
-        regex = _regex(d)
-        compiled = _compiled(regex)
+        compiled = _compiled(_regex(d))
         if compiled is None:
             continue
-        out.append((compiled, _below(regex), d.pattern is not None and not (_META & set(d.pattern.replace("\\.", ""))), d))
+        out.append((compiled, d.pattern is not None and not (_META & set(d.pattern.replace("\\.", ""))), d))
     return tuple(out)

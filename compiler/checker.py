@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import chain
 
 from .config import Config
 from .diagnostics import Diagnostic
 from .model import Model
-from .rules.base import Context
+from .rules.base import Context, Rule, Scope
 from .ruleset import all_rules, area_rules, resolve_code
 from .source import SourceFile
 from .suppress import Suppression, collect, collect_in_file
@@ -29,6 +30,10 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
     config = config or Config()
     missing = missing or {}
     contexts: dict[tuple[bool, frozenset], Context] = {}
+    # One context per set of hosts seen, not per kind of rule: the kinds of rule that see
+    # the same hosts (on most fleets, all of them) share one copy of the fleet and its
+    # indexes instead of each making its own.
+    by_hosts: dict[tuple[int, ...], Context] = {}
 
     def context(rule_cls) -> Context:
         # Hyper-V hosts carry RHEL 5 guests only for their kernel arguments (guide §4); the
@@ -36,12 +41,18 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
         key = (rule_cls.hyperv, frozenset(rule_cls.facts))
         if key not in contexts:
             needs = key[1]
-            contexts[key] = Context(_restricted(model, lambda h: (key[0] or h.hypervisor != "hyperv")
-                                                and not (needs & missing.get(h.name, set()))),
-                                    documents=documents)
+
+            def keep(h):
+                return (key[0] or h.hypervisor != "hyperv") and not (needs & missing.get(h.name, set()))
+
+            seen = tuple(i for i, h in enumerate(model.hosts) if keep(h))
+            if seen not in by_hosts:
+                by_hosts[seen] = Context(_restricted(model, keep), documents=documents)
+            contexts[key] = by_hosts[seen]
         return contexts[key]
 
-    out: list[Diagnostic] = []
+    found: list[list[Diagnostic]] = []  # each rule's findings, in the rules' order
+    guest_rules: dict[int, tuple[Context, list]] = {}  # per context: (guest check, its findings)
     if memo is not None:
         memo.begin(model)
     # The formats' rules check documents and nothing else: without documents (a check of
@@ -49,13 +60,36 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
     for rule_cls in all_rules() if documents else area_rules():
         if config.severity(rule_cls.code, rule_cls.severity) is None:
             continue  # off or not selected: not run at all (finalize() applies the other overrides)
+        ctx = context(rule_cls)
         if memo is not None and memo.handles(rule_cls):
-            out.extend(memo.run(rule_cls, context(rule_cls)))
+            found.append(memo.run(rule_cls, ctx))
+        elif rule_cls.scope is Scope.GUEST and rule_cls.run is Rule.run:
+            rule = rule_cls(ctx)
+            found.append([])
+            guest_rules.setdefault(id(ctx), (ctx, []))[1].append((rule.guest, found[-1]))
         else:
-            out.extend(rule_cls().run(context(rule_cls)))
+            found.append(rule_cls().run(ctx))
+    for ctx, checks in guest_rules.values():
+        _check_guests(ctx.model.guests, checks)
     if memo is not None:
         memo.end()
-    return _merge_stamped(out)
+    return _merge_stamped(list(chain.from_iterable(found)))
+
+
+# Guests per pass of the guest rules: every rule checks a block of guests before the next
+# block, while the block's objects are still in the CPU's cache. Rule after rule over the
+# whole fleet read a big fleet (20,000 guests) from memory once per rule: a guest rule's
+# time per guest was four times that on a fleet of 2,000.
+_BLOCK = 128
+
+
+def _check_guests(guests: tuple, checks: list) -> None:
+    """Each (rule.guest, findings) of `checks` over every guest; the findings of each rule
+    in the order of the guests, as Rule.run gives them."""
+    for start in range(0, len(guests), _BLOCK):
+        block = guests[start:start + _BLOCK]
+        for check, out in checks:
+            out.extend(chain.from_iterable(map(check, block)))
 
 
 def _merge_stamped(diags: list[Diagnostic]) -> list[Diagnostic]:

@@ -21,14 +21,21 @@ KVM_OUI = (0x52, 0x54, 0x00)
 
 
 def guest_uuid(name: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"guest/{name}"))
+    """str(uuid.uuid5(NAMESPACE, "guest/" + name)), without building a UUID object (one
+    per guest of the fleet): SHA-1 of namespace and name, version 5 and the RFC 4122
+    variant set in the bits uuid.UUID sets them."""
+    digest = bytearray(hashlib.sha1(NAMESPACE.bytes + f"guest/{name}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def _candidate(name: str, index: int, probe: int, xen: bool) -> str:
     digest = hashlib.sha256(f"{name}/{index}/{probe}".encode()).digest()
     oui = XEN_OUI if xen else KVM_OUI
-    tail = [digest[0] & 0x7F if xen else digest[0], digest[1], digest[2]]
-    return ":".join(f"{b:02x}" for b in (*oui, *tail))
+    tail = (digest[0] & 0x7F if xen else digest[0], digest[1], digest[2])
+    return bytes((*oui, *tail)).hex(":")
 
 
 def assign_macs(requests: list[tuple[str, int, bool]], taken: set[str]) -> dict[tuple[str, int], str]:

@@ -37,6 +37,12 @@ def parse_size(text: str) -> int:
                             f"virtc sizes are binary: write {number}{unit[0].upper()} for "
                             f"{number} {unit[0].upper()}iB")
         raise UnitError(f"unknown size unit '{unit}'", "use K, M, G or T (binary: 1G = 1024M)")
+    if "." not in number and len(number) <= bound("digits"):
+        # whole numbers, nearly every size written: what decimal() below returns, without
+        # building a Fraction (a check of 20,000 guests reads 40,000 disk sizes)
+        n = int(number)
+        if n <= bound("size_bytes") // UNITS[key]:
+            return n * UNITS[key]
     try:  # exact, and bounded before it is multiplied
         value = decimal(number, "size", bound("size_bytes") // UNITS[key]) * UNITS[key]
     except NumberError as exc:

@@ -263,3 +263,47 @@ def test_networks_get_libvirt_defaults_or_need_an_address():
     ds = compile_text("host k { hypervisor kvm; network lab forward nat }").diagnostics
     assert [d.code for d in ds] == ["VR013"] and "has no address" in ds[0].message
     assert compile_text("host k { hypervisor kvm; network iso forward none }").model is not None
+
+
+@pytest.mark.parametrize("name", ["web01", "", "h0001-web001", "caf\u00e9", "a" * 300])
+def test_guest_uuid_is_the_name_based_uuid5(name):
+    import uuid  # identity builds the text itself; it must stay uuid5's
+
+    assert identity.guest_uuid(name) == str(uuid.uuid5(identity.NAMESPACE, f"guest/{name}"))
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("/img/{name}.img", "/img/web01.img"), ("/img/{{name}}-{host}", "/img/{name}-xen1"),
+    ("{{{name}}}", "{web01}"), ("/plain", "/plain"), ("{index}{index}", "11"),
+    ("{0}", None), ("{a.b}", None), ("{name:>9}", None), ("{nope}", None), ("a}b", None), ("{", None)])
+def test_interpolation_reads_only_its_own_variables(text, expected):
+    from virtc.resolve.compiler import Compiler
+    from virtc.source import Span
+    from virtc.syntax import Value
+
+    c = Compiler()
+    v = Value("STRING", text, Span("f.virt", 1, 1, 1, 2, 0, 1))
+    env = {"name": "web01", "host": "xen1", "index": "1"}
+    assert c.interpolate(v, env) == expected
+    assert c.interpolate(v, env) == expected  # the second time from the compiled form
+    assert bool(c.diags) == (expected is None)
+
+
+@pytest.mark.parametrize("text", ["8G", "0008G", "512M", "1.5G", "1024T", "1025T", "1" + "0" * 18 + "K",
+                                  "9" * 19 + "K", "0.5K", "3KiB", "0M"])
+def test_whole_sizes_read_as_exact_decimals(text):
+    from fractions import Fraction
+
+    from virtc.units import UNITS, UnitError, parse_size
+
+    try:
+        got = parse_size(text)
+    except UnitError as exc:
+        got = str(exc)
+    number, unit = text.rstrip("KMGTiB"), text[len(text.rstrip("KMGTiB")):][0]
+    if len(number.replace(".", "")) > 18:
+        assert "digits" in got
+    elif Fraction(number) * UNITS[unit] > 1024 ** 5:
+        assert "more than 1024T" in got
+    else:
+        assert got == Fraction(number) * UNITS[unit]

@@ -102,8 +102,11 @@ def _freeze(c: ValueReader, b: GuestBuilder, host: Host, macs, interned: dict) -
         disks.append(Disk(d.target, d.device, driver, source_type, d.path, bus, d.readonly, d.shareable,
                           fmt, d.size, d.span, label.of(d.label), d.sparse, d.encrypted,
                           d.compressed, d.boot))
-    bridges = {br.name for br in host.bridges} | {n.bridge for n in host.networks}
-    networks = {n.name for n in host.networks} | {"default"}
+    known = interned.get(id(host))  # per host, not per guest: the host outlives finish()
+    if known is None:
+        known = interned[id(host)] = ({br.name for br in host.bridges} | {n.bridge for n in host.networks},
+                                      {n.name for n in host.networks} | {"default"})
+    bridges, networks = known
     nics = []
     for n in b.nics:
         if n.kind == "bridge" and n.source and n.source not in bridges:
@@ -136,7 +139,7 @@ def _freeze(c: ValueReader, b: GuestBuilder, host: Host, macs, interned: dict) -
     max_vcpus = b.max_vcpus if b.max_vcpus is not None else vcpus
     # The guests of one range and template set their fields in the same statements: they
     # share one FieldSpans (the spans are the statements', alive as long as the syntax).
-    key = tuple((k, id(span)) for k, span in b.spans.items())
+    key = (*b.spans, *map(id, b.spans.values()))  # the field names, then their spans' ids
     fields = interned.get(key)
     if fields is None:
         fields = interned[key] = FieldSpans(tuple(b.spans.items()))

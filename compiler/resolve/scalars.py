@@ -22,6 +22,11 @@ class ValueReader:
         self._seen: set[tuple] = set()
         self.cycles: set[frozenset] = set()  # template cycles already reported
         self.recording: list[Diagnostic] | None = None  # every report, repeats too (resolve.memo)
+        # what the pure checks said of each text as written, good or not: a template's value
+        # is read once per guest it stamps out (sizes: the good ones; a bad one is reported
+        # each time)
+        self._sizes: dict[str, int] = {}
+        self._checked: dict[tuple, str | None] = {}
 
     def report(self, diag: Diagnostic) -> None:
         if self.recording is not None:
@@ -59,8 +64,12 @@ class ValueReader:
         return None
 
     def size(self, v: Value, what: str) -> int | None:
+        n = self._sizes.get(v.text)
+        if n is not None:
+            return n
         try:
-            return parse_size(v.text)
+            n = self._sizes[v.text] = parse_size(v.text)
+            return n
         except UnitError as exc:
             self.err("VR005", f"{what}: {exc}", v.span, hint=exc.hint, fix=_size_fix(v))
             return None
@@ -91,7 +100,11 @@ class ValueReader:
         return n
 
     def checked(self, check, v: Value, text: str, what: str) -> str | None:
-        problem = check(text)
+        if text != v.text:  # interpolated: this guest's own text, not worth keeping
+            problem = check(text)
+        else:
+            key = (check, text)
+            problem = self._checked[key] if key in self._checked else self._checked.setdefault(key, check(text))
         if problem:
             self.err("VR011", f"{what} '{clip(text)}' {problem}", v.span,
                      hint="generated files cannot carry this safely; choose another value")

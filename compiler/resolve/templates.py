@@ -20,8 +20,28 @@ RANGE = BOUNDS["range_guests"]
 class Interpolation(ValueReader):
     """What guest statements add to reading values: their strings are interpolated."""
 
+    def __init__(self):
+        super().__init__()
+        # text -> the same text as a str.format template, or None where it has a brace
+        # that is not {{, }} or {variable}: a template's string is read once per guest
+        self._formats: dict[str, str | None] = {}
+
     def interpolate(self, v: Value, env: dict[str, str]) -> str | None:
         """Replace {name}, {host}, {index}; {{ and }} are literal braces."""
+        text = v.text
+        if "{" not in text and "}" not in text:
+            return text
+        fmt = self._formats.get(text, "")
+        if fmt == "":
+            fmt = self._formats[text] = _format_of(text)
+        if fmt is not None:
+            try:
+                return fmt.format_map(env)
+            except KeyError:
+                pass  # an unknown variable: reported below
+        return self._interpolate(v, env)
+
+    def _interpolate(self, v: Value, env: dict[str, str]) -> str | None:
         ok = True
 
         def sub(m: re.Match) -> str:
@@ -52,6 +72,19 @@ class Interpolation(ValueReader):
 
         out = INTERP_RE.sub(sub, v.text)
         return out if ok else None
+
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _format_of(text: str) -> str | None:
+    """`text` as a str.format template that interpolate() would expand the same way: only
+    {{, }} and {identifier} in it (str.format reads {0}, {a.b}, {a[b]} and {a:b} otherwise)."""
+    for m in INTERP_RE.finditer(text):
+        var = m.group(1)
+        if m.group(0) not in ("{{", "}}") and (var is None or not _VARIABLE.match(var)):
+            return None
+    return text
 
 
 

@@ -13,6 +13,7 @@ import inspect
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from typing import Iterable
 
 from ..diagnostics import Diagnostic, Fix, Related, Severity
@@ -105,13 +106,12 @@ class Rule:
         # A list, filled by list.extend: a guest rule runs once per guest of the fleet, and
         # re-yielding each guest's findings through this frame cost a fifth of all rules.
         self.ctx = ctx
+        if self.scope is Scope.GUEST:
+            # map and chain loop in C: a fifth of the guest rules' time went to this loop
+            return list(chain.from_iterable(map(self.guest, ctx.model.guests)))
         out: list[Diagnostic] = []
         add = out.extend
-        if self.scope is Scope.GUEST:
-            check = self.guest
-            for g in ctx.model.guests:
-                add(check(g))
-        elif self.scope is Scope.HOST:
+        if self.scope is Scope.HOST:
             by_host = ctx.guests_by_host
             for h in ctx.model.hosts:
                 add(self.host(h, by_host.get(h.name, [])))

@@ -560,6 +560,8 @@ class SerialDeviceName(Rule):
         for h in self.ctx.model.hosts:
             yield from self.check(h.grub.args, None, _grub_span(h), h.owner, f"grub args of host {h.name}")
         for g in self.ctx.model.guests:
+            if not g.boot.cmdline:
+                continue  # no words to check (most guests): spares looking up the span
             span = g.fields.get("kernel-args") or g.fields.get("kernel") or g.span
             yield from self.check(g.boot.cmdline, g, span, g.owner, f"kernel command line of guest {g.name}")
 

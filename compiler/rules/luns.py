@@ -254,8 +254,10 @@ class MpathAliasUndeclared(Rule):
                                   "without an alias, whose name is not persistent", d.span, d.owner,
                                   hint="define `multipath ALIAS wwid ...` on the host and use /dev/mpath/ALIAS")
                 continue
+            if _alias(d.path) is None:
+                continue  # not /dev/mpath/...: where the disk lives does not matter here
             kind, found = disk_storage(h, d)
-            if _alias(d.path) is not None and kind == "lun" and isinstance(found, str):
+            if kind == "lun" and isinstance(found, str):
                 alias = found
                 yield self.report(f"disk {d.target} of guest {g.name} uses /dev/mpath/{alias}, but host {h.name} "
                                   f"has no multipath alias {alias}", d.span, d.owner,

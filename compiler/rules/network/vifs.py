@@ -36,10 +36,9 @@ class VifWithoutBridge(NetRule):
         if not g.is_xen:
             return
         h = self.ctx.host_of(g)
-        bridges = {net: br for br, net in self.network_bridges(h).items()}
         for n in g.nics:
             if n.kind == "network":
-                br = bridges.get(n.source)
+                br = {net: br for br, net in self.network_bridges(h).items()}.get(n.source)
                 yield self.report(f"NIC {n.index} of Xen guest {g.name} joins network '{n.source}', but its "
                                   "xm vif has no bridge=, so xm attaches it to the first bridge xend finds",
                                   n.span, n.owner,

@@ -1,6 +1,6 @@
 """@frozen (virtc.frozen) behaves as `@dataclass(frozen=True, slots=True)`: for every
-object of every example's model, the same repr, the same hash and the same answers to ==
-as a plain dataclass twin of its class holding the same field values."""
+object of every example's model, syntax and diagnostics, the same repr, the same hash and
+the same answers to == as a plain dataclass twin of its class holding the same values."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,8 +10,10 @@ import pytest
 
 from conftest import EXAMPLES
 from virtc import model
+from virtc.diagnostics import Fix, Related, error
 from virtc.frozen import frozen
 from virtc.resolve import compile_sources
+from virtc.source import Span
 
 
 def _twin_class(cls):
@@ -20,20 +22,24 @@ def _twin_class(cls):
 
 
 def _objects() -> dict[type, list]:
-    """Every model object of every example, by class (walked through fields and tuples)."""
+    """Every @frozen object of every example (its model, syntax trees and diagnostics), by
+    class, walked through fields, tuples and lists."""
     found: dict[type, list] = {}
 
     def walk(x):
-        if dataclasses.is_dataclass(x) and type(x).__module__ == "virtc.model":
+        if hasattr(type(x), "_frozen_values"):
             found.setdefault(type(x), []).append(x)
             for f in dataclasses.fields(x):
                 walk(getattr(x, f.name))
-        elif isinstance(x, tuple):
+        elif isinstance(x, (tuple, list)):
             for v in x:
                 walk(v)
 
     for path in sorted(EXAMPLES.glob("*.virt")):
-        walk(compile_sources([str(path)]).model)
+        r = compile_sources([str(path)])
+        walk([r.model, list(r.syntax.values()), r.diagnostics])
+    walk(error("VR001", "a finding", None, related=(Related(Span("f", 1, 1, 1, 2), "there"),),
+               fix=Fix.replace("fix it", Span("f", 1, 1, 1, 2, 0, 1), "x")))
     return found
 
 
@@ -46,13 +52,14 @@ def test_every_model_class_is_frozen_and_met():
     for cls in classes:
         assert cls.__dataclass_params__.frozen and "__slots__" in vars(cls) and cls.__eq__ is not object.__eq__
     # the examples hold most classes (the readers make the rest: Setting, Export ...)
-    assert len(OBJECTS) >= len(classes) // 2
+    assert len(classes & set(OBJECTS)) >= len(classes) // 2
+    assert {"Span", "Owner", "Stmt", "FileSyntax", "Diagnostic", "Related", "Fix", "Edit"} <= {c.__name__ for c in OBJECTS}
 
 
 @pytest.mark.parametrize("cls", sorted(OBJECTS, key=lambda c: c.__name__), ids=lambda c: c.__name__)
 def test_repr_hash_and_equality_are_the_dataclass_ones(cls):
     twin = _twin_class(cls)
-    objs = OBJECTS[cls][:40]
+    objs = list({id(o): o for o in OBJECTS[cls]}.values())[:40]
     objs += [dataclasses.replace(o) for o in objs[:5]]  # equal, not the same object
     twins = [twin(*(getattr(o, f.name) for f in dataclasses.fields(o))) for o in objs]
     for o, t in zip(objs, twins):

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from .frozen import frozen
 from .owner import Owner
 from .source import Span
 
@@ -21,7 +22,7 @@ class Severity(enum.IntEnum):
         return cls[text.upper()]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Related:
     """A second place that explains a diagnostic (the first duplicate, the template...)."""
 
@@ -40,7 +41,7 @@ class Applicability(enum.Enum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Edit:
     """Replace the characters [start, end) of a file's text with `text` (an insertion when
     start == end, a deletion when text is empty). Offsets are those of Span.start/end."""
@@ -57,7 +58,7 @@ class Edit:
         return {"start": self.start, "end": self.end, "text": self.text}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Fix:
     """The mechanical fix of one finding: edits of one file, applied together or not at all."""
 
@@ -81,8 +82,10 @@ class Fix:
                 "edits": [e.to_json() for e in self.edits]}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Diagnostic:
+    """One finding: its code, severity and message, where it is and what it is about, and how to fix it."""
+
     code: str
     severity: Severity
     message: str

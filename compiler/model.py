@@ -8,8 +8,9 @@ the same objects, so rules never know where a guest came from.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from .frozen import frozen
 from .owner import Owned, Owner
 from .source import Span
 
@@ -31,7 +32,7 @@ SOUND_MODELS = ("es1370", "sb16", "ac97")
 USB_DEVICES = ("mouse", "tablet")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FieldSpans:
     """Where each scalar field of an element was set: the statement's span."""
 
@@ -44,7 +45,7 @@ class FieldSpans:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Expansion:
     """How a stamped guest was made: from which declaration, range and templates."""
 
@@ -54,7 +55,7 @@ class Expansion:
     templates: tuple[tuple[str, Span], ...]  # nearest template first
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Setting:
     """One key = value of a host file (sysctl, xend-config, modprobe, SELinux booleans)."""
 
@@ -63,14 +64,18 @@ class Setting:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Install:
+    """How the guest is installed (`install`): the method and its source."""
+
     method: str  # url | cdrom | pxe | import
     source: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Disk(Owned):
+    """One disk, CD-ROM or floppy drive of a guest."""
+
     target: str
     device: str  # disk | cdrom | floppy
     driver: str  # file | phy | tap:aio | tap2:aio | tap:qcow | qemu
@@ -90,8 +95,10 @@ class Disk(Owned):
     fields: FieldSpans = field(default_factory=FieldSpans)  # where target, source, ... were written
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Nic(Owned):
+    """One network interface of a guest, on a bridge or a libvirt network."""
+
     index: int
     kind: str  # bridge | network
     source: str  # bridge or network name
@@ -107,8 +114,10 @@ class Nic(Owned):
     fields: FieldSpans = field(default_factory=FieldSpans)  # where each field was written
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PciDevice(Owned):
+    """A PCI device passed through to a guest, by its address."""
+
     domain: int
     bus: int
     slot: int
@@ -123,8 +132,10 @@ class PciDevice(Owned):
         return f"{self.domain:04x}:{self.bus:02x}:{self.slot:02x}.{self.function:x}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Graphics:
+    """A graphical console of a guest (VNC or SDL)."""
+
     kind: str  # vnc | sdl
     listen: str | None
     port: int | None  # None: pick a free one (vncunused / autoport)
@@ -133,7 +144,7 @@ class Graphics:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Serial:
     """A character device: a serial port (`serial`), or the parallel port (`parallel`),
     which xm, qemu-dm and libvirt describe with the same kinds and addresses."""
@@ -146,8 +157,10 @@ class Serial:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Boot:
+    """How a guest boots: bootloader, or kernel and initrd, or HVM boot devices."""
+
     bootloader: str | None  # /usr/bin/pygrub for PV guests
     bootloader_args: str | None
     kernel: str | None
@@ -156,15 +169,19 @@ class Boot:
     order: tuple[str, ...]  # HVM boot devices: hd, cdrom, network, fd
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GuestOS:
+    """The operating system a guest runs, as written (rhel5.8) and split."""
+
     family: str  # rhel | fedora | windows | other
     release: str | None  # "5.8", "2003", "xp" ...
     name: str  # as written: rhel5.8, win2003
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Guest:
+    """One guest, expanded from its templates and range, with defaults applied."""
+
     name: str
     host: str
     type: str  # xen-pv | xen-hvm | kvm
@@ -229,8 +246,10 @@ class Guest:
         return self.type in ("xen-hvm", "kvm")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Cpu:
+    """A host's processors: vendor, counts and the flags that matter."""
+
     vendor: str | None
     sockets: int | None
     cores: int | None  # physical cores in the whole host
@@ -243,8 +262,10 @@ class Cpu:
     constant_tsc: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Bridge(Owned):
+    """A network bridge of a host."""
+
     name: str
     nic: str | None  # enslaved physical interface
     hwaddr: str | None
@@ -265,8 +286,10 @@ class Bridge(Owned):
     xend_script: Span | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Network(Owned):
+    """A libvirt virtual network of a host."""
+
     name: str
     bridge: str
     forward: str  # nat | route | none
@@ -282,7 +305,7 @@ class Network(Owned):
     autostart: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Lun(Owned):
     """A SAN LUN known by WWID: a multipath alias or a udev persistent name."""
 
@@ -294,7 +317,7 @@ class Lun(Owned):
     wwid_span: Span | None = None  # where the WWID itself is written (findings about it point there)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageDir:
     """Where guest images are labelled: a directory (`images "DIR"`, `DIR(/.*)?`) or any
     file context pattern of file_contexts.local whose type is an image type."""
@@ -306,16 +329,20 @@ class ImageDir:
     ftype: str | None = None  # matchpathcon's file type (-- regular, -b block ...); None: any
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SharedStorage:
+    """Storage a host mounts that other hosts share (for migration)."""
+
     path: str  # mount point on the host
     source: str  # server:/export or device
     kind: str  # nfs | iscsi | fc | gfs2
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Migration:
+    """A host's migration settings: its peers and xend's relocation server."""
+
     peers: tuple[str, ...]
     port: int | None
     address: str | None
@@ -323,8 +350,10 @@ class Migration:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GrubSettings:
+    """What a host's boot loader entry says: root, kernel arguments, serial console."""
+
     root: str | None  # (hd0,0)
     rootfs: str | None  # /dev/VolGroup00/LogVol00
     args: str | None  # extra dom0/host kernel arguments
@@ -333,8 +362,10 @@ class GrubSettings:
     xen_args: str | None = None  # extra hypervisor (xen.gz line) arguments
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NumaCell:
+    """One NUMA cell of a host: its CPUs and memory."""
+
     id: int
     cpus: str | None
     memory_kib: int | None
@@ -342,8 +373,10 @@ class NumaCell:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Firewall:
+    """A host's firewall: what it opens, its policy, bridged traffic."""
+
     open: tuple[str, ...]  # "22/tcp", "49152-49216/tcp", "icmp"
     policy: str | None  # accept | drop | reject
     bridged: bool  # -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT
@@ -351,16 +384,20 @@ class Firewall:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Export:
+    """One NFS export of a host (/etc/exports)."""
+
     path: str
     clients: str
     options: str | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pool:
+    """One libvirt storage pool of a host."""
+
     name: str
     type: str  # dir | fs | netfs | iscsi | scsi | logical | disk
     source_host: str | None
@@ -370,16 +407,20 @@ class Pool:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IscsiTarget:
+    """One iSCSI target a host serves, with its LUNs."""
+
     iqn: str
     luns: tuple[tuple[int, str], ...]
     allow: str | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Host:
+    """One host: its hardware, dom0, networking, storage and host files."""
+
     name: str
     hypervisor: str
     arch: str
@@ -452,8 +493,10 @@ class Host:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Model:
+    """Everything compiled: the hosts, the guests and the files they came from."""
+
     hosts: tuple[Host, ...]
     guests: tuple[Guest, ...]
     files: tuple[str, ...]

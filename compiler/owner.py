@@ -3,11 +3,13 @@ either. Kept structured so that nothing has to read a host or guest name back ou
 display string ("host xen1 / guest web07 / disk xvdb" is only how it is shown)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Owner:
+    """A host, a guest on it, or a part of either (`part` is how reports name it)."""
+
     host: str | None = None
     guest: str | None = None
     part: str | None = None  # "disk xvdb", "nic 0", "bridge xenbr0", "pci 0000:09:00.0"

@@ -5,8 +5,10 @@ import bisect
 from dataclasses import dataclass
 from functools import cached_property
 
+from .frozen import frozen
 
-@dataclass(frozen=True, slots=True)
+
+@frozen
 class Span:
     """A region of one file. Lines and columns are 1-based; offsets are 0-based."""
 

@@ -1,33 +1,38 @@
 """The syntax tree: what a .virt file says, before templates, ranges and units are resolved.
 
-Plain frozen dataclasses; the parser is the only module that sees Lark types.
+Plain frozen dataclasses (virtc.frozen); the parser is the only module that sees Lark types.
 A statement is a keyword with positional values and named options, which keeps the
 tree regular: `disk xvda tap:aio "/img" size 8G` is Stmt("disk", [xvda, tap:aio, "/img"],
 [Opt("size", [8G])]).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from .frozen import frozen
 from .source import Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Value:
+    """One value as written: its terminal (NAME, STRING, SIZE ...) and text."""
+
     kind: str  # terminal name: NAME, STRING, INT, SIZE, MAC, ...
     text: str  # as written (STRING keeps its quotes off, escapes undone)
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Opt:
+    """A named option of a statement (`size 8G`) and its values."""
+
     name: str
     values: tuple[Value, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Stmt:
+    """One statement: a keyword, its positional values and its named options."""
+
     keyword: str
     args: tuple[Value, ...]
     opts: tuple[Opt, ...]
@@ -40,21 +45,27 @@ class Stmt:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Include:
+    """An `include "FILE"` line."""
+
     path: Value
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Range:
+    """The range of a guest declaration, `web[01..12]`: its bounds as written."""
+
     start: Value
     end: Value
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GuestDecl:
+    """A `guest` declaration: its name or range, its template, its host and its statements."""
+
     name: Value
     range: Range | None
     template: Value | None
@@ -64,8 +75,10 @@ class GuestDecl:
     header: Span  # "guest web[01..12] from t on h" without the body
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TemplateDecl:
+    """A `template` declaration: its name, the template it extends and its statements."""
+
     name: Value
     parent: Value | None
     stmts: tuple[Stmt, ...]
@@ -73,8 +86,10 @@ class TemplateDecl:
     header: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HostDecl:
+    """A `host` declaration: its statements and the guests declared in it."""
+
     name: Value
     stmts: tuple[Stmt, ...]
     guests: tuple[GuestDecl, ...]
@@ -82,14 +97,18 @@ class HostDecl:
     header: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Comment:
+    """A comment, kept for suppressions and the formatter."""
+
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FileSyntax:
+    """Everything one file says: its includes, declarations and comments."""
+
     path: str
     items: tuple[Include | HostDecl | TemplateDecl | GuestDecl, ...]
     comments: tuple[Comment, ...]

@@ -1,0 +1,62 @@
+"""`@frozen`: the model's dataclass, `@dataclass(frozen=True, slots=True)`, whose
+`__eq__`, `__hash__` and `__repr__` are three functions shared by every class instead of
+three generated for each.
+
+Why: Python 3.11's dataclasses writes the source of each method of each class and
+compiles it with an exec of its own. For the model's classes that took about 50 ms, the
+largest single cost of a small `virtc check`; equality and the hash, which spell out every
+field twice, were more than half of it. What they do is the same for every class: compare
+(or hash) the tuple of all fields, in order, between two objects of the same class. So
+they are written once here, reading the fields with one `operator.attrgetter` per class.
+The results are those of the generated methods: equal, unequal or NotImplemented for the
+same pairs, the hash of the same tuple, the same repr text (tests/test_frozen.py compares
+them with a plain dataclass of every class). The editor's memo (virtc.rulememo) relies on
+that equality: a guest equal to last check's, field by field, spans included.
+
+A class whose fields opt out of comparison, hashing or the repr (`field(compare=False)`)
+is refused: it would need the stdlib's methods, `@dataclass(frozen=True, slots=True)`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from operator import attrgetter
+
+
+def _eq(self, other):
+    if other.__class__ is self.__class__:
+        values = self._frozen_values
+        return values(self) == values(other)
+    return NotImplemented
+
+
+def _hash(self):
+    return hash(self._frozen_values(self))
+
+
+def _repr(self):
+    shown = ", ".join(f"{name}={value!r}" for name, value in zip(self._frozen_names, self._frozen_values(self)))
+    return f"{self.__class__.__qualname__}({shown})"
+
+
+def _values(names: tuple[str, ...]):
+    """A function from an object to the tuple of its fields (attrgetter of one name returns
+    the value itself, of none is no getter)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    return lambda obj: ()
+
+
+def frozen(cls):
+    cls = dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+    every = fields(cls)
+    plain = [f.name for f in every if f.compare and f.repr and f.hash is None]
+    if len(plain) != len(every):
+        raise TypeError(f"{cls.__qualname__}: @frozen compares, hashes and shows every field")
+    cls._frozen_names = tuple(plain)
+    cls._frozen_values = staticmethod(_values(cls._frozen_names))
+    cls.__eq__ = _eq
+    cls.__hash__ = _hash
+    cls.__repr__ = _repr
+    return cls

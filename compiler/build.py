@@ -5,7 +5,9 @@ in one step (see swap), so a reader, or a kill at any moment, sees the old tree 
 new one, never half of one, and a failed build leaves the old output untouched. A folder
 is only replaced if virtc wrote it (it holds MANIFEST_NAME) or it is empty: a mistyped
 `-o` never deletes someone's files. A rebuild writes only the files whose bytes changed;
-the others are hard links to the previous tree's (see _take_over).
+the others are hard links to the previous tree's (see _take_over), and it reuses the
+folders of the tree the build before replaced instead of making new ones (see _Spare).
+Emitting is cached host by host beside the tree (virtc.buildcache).
 """
 from __future__ import annotations
 
@@ -230,7 +232,7 @@ class _Spare:
         self._kinds = kinds  # path -> "f" or "l": what the spare holds there
 
     @classmethod
-    def claim(cls, dest: str, arts: list[Artifact]) -> "_Spare | None":
+    def claim(cls, dest: str, arts: list[Artifact]) -> _Spare | None:
         parent = os.path.dirname(dest)
         root = os.path.join(parent, f".virtc-build-{os.getpid()}-{secrets.token_hex(6)}")
         try:
@@ -248,7 +250,7 @@ class _Spare:
             return None
 
     @classmethod
-    def _prepare(cls, root: str, arts: list[Artifact]) -> "_Spare":
+    def _prepare(cls, root: str, arts: list[Artifact]) -> _Spare:
         """Remove what no artifact needs (and folders of another mode); keep the rest."""
         wanted = {a.path for a in arts}
         dirs = set()

@@ -138,7 +138,7 @@ class BuildCache:
         self.stats = {"reused": 0, "emitted": 0}
 
     @classmethod
-    def open(cls, dest: str | None) -> "BuildCache":
+    def open(cls, dest: str | None) -> BuildCache:
         """The cache of the tree at dest; an empty one if there is none or it is unusable."""
         current = stamp()
         if dest is None:

@@ -9,7 +9,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 import virtc
 from virtc import api, buildcache
 from virtc.build import artifacts

@@ -162,3 +162,12 @@ def test_the_cache_sits_beside_the_tree_not_in_it(tmp_path):
     build(tmp_path, fleet())
     assert (tmp_path / ".out.virtc-cache").is_file()
     assert not any(p.name.endswith(".virtc-cache") for p in (tmp_path / "out").rglob("*"))
+
+
+def test_the_key_leaves_out_every_span():
+    """buildcache._SPAN must match repr(Span) exactly (a new field of Span would keep
+    spans in the keys: still right, but every line moved would change every later key)."""
+    from virtc.source import Span
+
+    for name in ["a.virt", "it's (odd) \"name\".virt", "back\\slash.virt"]:
+        assert buildcache._SPAN.fullmatch(repr(Span(name, 1, 2, 3, 4, 5, 6)))

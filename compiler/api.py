@@ -378,14 +378,19 @@ def build(files: list[str], output: str | None, targets: list[str] | None = None
     """Compile; if there is no error, emit and (when write) write the tree atomically.
     `texts` overrides the contents of `files` (stdin, an editor's buffer)."""
     from . import build as _build
+    from .buildcache import BuildCache
 
     out = check(files, texts, config=config, selection=selection)
     if out.model is None or out.has_errors:
         return out
     progress.phase("generating")
-    arts, diags = _build.artifacts(out.model, targets)
+    # the files the tree at `output` was built from: its hosts that did not change are not emitted again
+    cache = BuildCache.open(output) if output is not None else None
+    with _no_cyclic_gc():
+        arts, diags = _build.artifacts(out.model, targets, cache)
     out.diagnostics.extend(diags)
     out.artifacts = arts
+    out.build_cache = cache
     if write and not out.has_errors and output is not None:
-        _build.write_tree(arts, output)
+        _build.write_tree(arts, output, cache)
     return out

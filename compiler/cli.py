@@ -461,7 +461,7 @@ def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
         if targets != [] and code == 0:
             from .build import write_tree
 
-            write_tree(result.artifacts, output)
+            write_tree(result.artifacts, output, result.build_cache)
     stdout = sys.stdout
     if want_model and result.model is not None and not result.has_errors:
         sys.stdout.write(result.model_json)

@@ -21,6 +21,7 @@ class Outcome:
     config_file: str | None = None  # the configuration read (it is in sources, but no input)
     left_out: list[str] = field(default_factory=list)  # import: the guests whose files could not be read
     docs_url: str | None = None  # the configuration's base URL of the rule reference (docs-url)
+    build_cache: object = None  # build: the virtc.buildcache.BuildCache to write with the tree
 
     @property
     def has_errors(self) -> bool:

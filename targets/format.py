@@ -68,7 +68,9 @@ class Format:
     names: tuple[str, ...] = ()
     recognise: Callable[[str], bool] | None = None
     read: Callable | None = None  # read(text, path) -> readback.Found
-    emit: Callable | None = None  # emit(model) -> [Artifact]; None: virtc only reads it
+    # emit(model) -> [Artifact]; None: virtc only reads it. A host's files may depend on that
+    # host and its guests only: builds run it host by host and cache each (virtc.buildcache).
+    emit: Callable | None = None
     target: str | None = None  # the `virtc build --emit` name of its emitter
     rules: tuple[type, ...] = ()  # its format-level rules (the codes its reader reports too)
     facts: tuple[str, ...] = ()  # host facts its files state (compiler/lint.py FACTS)

@@ -4,6 +4,7 @@ cleans what a killed build left behind."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -82,7 +83,7 @@ def test_rebuild_links_unchanged_files_and_equals_a_fresh_build(tmp_path, same_t
     for p in changed:
         assert after[p] != before.get(p), f"{p}: changed, so written anew"
     assert after[MANIFEST_NAME] != before[MANIFEST_NAME]
-    assert sorted(os.listdir(tmp_path)) == ["fleet.virt", "fresh", "out"], "no temporary left"
+    assert sorted(os.listdir(tmp_path)) == [".out.virtc-spare", "fleet.virt", "fresh", "out"], "no temporary left"
 
 
 def test_a_file_edited_after_the_build_is_written_anew(tmp_path):
@@ -149,7 +150,7 @@ def test_without_rename_exchange_the_fallback_still_replaces_the_tree(tmp_path, 
     write_tree(new, str(out))
     write_tree(new, str(fresh))
     assert tree(out) == tree(fresh)
-    assert sorted(os.listdir(tmp_path)) == ["fleet.virt", "fresh", "out"]
+    assert sorted(os.listdir(tmp_path)) == [".out.virtc-spare", "fleet.virt", "fresh", "out"]
 
 
 def dead_pid() -> int:
@@ -201,3 +202,55 @@ def test_write_file_keeps_the_mode_and_cleans_up_on_interrupt(tmp_path, monkeypa
         write_file(str(target), "newer\n")
     assert target.read_text() == "new\n"
     assert sorted(os.listdir(tmp_path)) == ["a.virt"]
+
+
+def test_the_spare_tree_becomes_the_next_tree(tmp_path):
+    """The tree a rebuild replaces is kept beside dest and reused by the next build: the
+    result is a fresh build's tree, unchanged files keep their inode, and nothing else
+    is left."""
+    versions = [arts_of(tmp_path, fleet(m)) for m in ("1G", "2G", "3G", "2G")]
+    out = tmp_path / "out"
+    for i, arts in enumerate(versions):
+        before = inodes(out) if i else {}
+        write_tree(arts, str(out))
+        fresh = tmp_path / f"fresh{i}"
+        write_tree(arts, str(fresh))
+        assert tree(out) == tree(fresh)
+        if i:
+            after = inodes(out)
+            same = [p for p in after if p != MANIFEST_NAME and after[p] == before.get(p)]
+            assert len(same) >= len(after) // 2, "unchanged files are the previous tree's"
+        shutil.rmtree(fresh)
+    assert sorted(os.listdir(tmp_path)) == [".out.virtc-spare", "fleet.virt", "out"]
+
+
+def test_a_tampered_spare_still_gives_a_fresh_build(tmp_path):
+    """Whatever the spare holds, the build makes of it exactly the tree a fresh build writes."""
+    old, new = arts_of(tmp_path, fleet("1G")), arts_of(tmp_path, fleet("2G"))
+    out, spare = tmp_path / "out", tmp_path / ".out.virtc-spare"
+    write_tree(old, str(out))
+    write_tree(new, str(out))
+    assert spare.is_dir()
+    files = sorted(p for p in spare.rglob("*") if p.is_file() and not p.is_symlink() and p.name != MANIFEST_NAME)
+    links = sorted(p for p in spare.rglob("*") if p.is_symlink())
+    # a file replaced by a copy (another inode, same bytes), one by other bytes, an extra file,
+    # a link pointing elsewhere, a folder of another mode, a folder swapped for a symlink
+    data = files[0].read_bytes()
+    files[0].unlink()
+    files[0].write_bytes(data)
+    os.chmod(files[0], os.stat(out / files[0].relative_to(spare)).st_mode & 0o777)
+    files[1].write_bytes(b"tampered\n")  # same inode as out's copy? then out's is changed too
+    (files[2].parent / "extra").write_text("x")
+    if links:
+        links[0].unlink()
+        links[0].symlink_to("../elsewhere")
+    os.chmod(files[3].parent, 0o700)
+    (tmp_path / "target").mkdir()
+    folder = next(p for p in spare.iterdir() if p.is_dir())
+    shutil.rmtree(folder)
+    folder.symlink_to(tmp_path / "target")
+    write_tree(old, str(out))
+    fresh = tmp_path / "fresh"
+    write_tree(old, str(fresh))
+    assert tree(out) == tree(fresh)
+    assert os.listdir(tmp_path / "target") == []

@@ -214,7 +214,9 @@ def run_job(job: Job, kills: int, whole: int, seed: int, states: dict) -> tuple[
         zygote.close()
     if snapshot(job.dest) != (states["build"][1] if job.name == "build" else states[job.name]):
         problems.append(f"{job.name}: the run after the kills did not write the new content")
-    left = sorted(set(os.listdir(job.folder)) - {job.dest.name})
+    # a build keeps its cache (virtc.buildcache) and the tree it replaced (the spare) beside the output folder
+    left = sorted(set(os.listdir(job.folder)) - {job.dest.name, f".{job.dest.name}.virtc-cache",
+                                                 f".{job.dest.name}.virtc-spare"})
     if left:
         problems.append(f"{job.name}: temporaries left after a normal run: {left}")
     return kills + whole, problems

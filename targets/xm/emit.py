@@ -38,10 +38,13 @@ XEND_NAME = re.compile(r"[A-Za-z0-9_.:/+\-]+\Z")
 
 def emit(model: Model) -> list[Artifact]:
     out = []
+    hosts: dict[str, object] = {}  # by name, the first of a name as model.host() finds it
+    for h in model.hosts:
+        hosts.setdefault(h.name, h)
     for guest in model.guests:
         if not guest.is_xen:
             continue
-        host = model.host(guest.host)
+        host = hosts.get(guest.host)
         out.append(Artifact(f"{guest.host}/etc/xen/{guest.name}", config(guest, host),
                             source=guest.owner))
         if guest.autostart:

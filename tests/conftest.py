@@ -37,6 +37,22 @@ def examples(n: int) -> int:
     return max(20, n * settings.default.max_examples // 100)
 
 
+# ---------------------------------------------------------------- byte code
+
+def pytest_configure(config):
+    """Compile virtc's modules to .pyc once, as pip does when it installs the package.
+    Hundreds of tests start `python -m virtc`; where PYTHONDONTWRITEBYTECODE is set (as on
+    the CI machine) Python never writes the .pyc itself, so each start compiled every
+    module again. Python still reads .pyc files that exist, and checks them against the
+    sources. The controller does it before the workers start."""
+    if hasattr(config, "workerinput"):
+        return
+    import compileall
+
+    for folder in ("compiler", "targets", "grammar", "schemas"):
+        compileall.compile_dir(str(ROOT / folder), quiet=1)
+
+
 # ---------------------------------------------------------------- timing tests
 
 def pytest_addoption(parser):

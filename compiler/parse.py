@@ -20,6 +20,9 @@ from lark.exceptions import (
     UnexpectedInput,
     UnexpectedToken,
 )
+from lark.lexer import LexerState, LexerThread, LineCounter
+from lark.parsers.lalr_interactive_parser import InteractiveParser
+from lark.utils import TextSlice
 from virtc import grammar
 
 from .bounds import BOUNDS
@@ -472,153 +475,116 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
 
 
 def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False, counted: bool = False):
-    """Parse text[start:end], blanking each statement that fails (offsets kept) and parsing
-    again. Returns "merge" when the chunk ends inside a statement (and is not the file's
+    """Parse text[start:end], blanking each statement that fails (offsets kept) and reading
+    on. Returns "merge" when the chunk ends inside a statement (and is not the file's
     last); else (its diagnostics, (items, comments) or None when it cannot be read past
     an error, where to read on when a block was closed early or None). `counted`: the
-    file's errors are past MAX_ERRORS, so these are only counted."""
-    text = src.text[start:end]
+    file's errors are past MAX_ERRORS, so these are only counted.
+
+    The result is that of parsing the chunk again from its start after each blanking,
+    but each time the parse resumes (_Reader) just before the failed statement."""
     at_end = end >= len(src.text) or last
     diags: list[Diagnostic] = []
     seen_positions: set[int] = set()
-    done = _Done(text)
-    while True:
-        try:
-            tree, comments = grammar.parse(text)
-        except UnexpectedInput as exc:
-            if not at_end and _at_chunk_end(exc):
-                return "merge"
-            diag, pos = _syntax_diagnostic(src, exc, start, text, counted or len(diags) >= MAX_ERRORS)
-            rel = pos - start
-            if pos in seen_positions:
-                return diags, None, None
-            seen_positions.add(pos)
-            diags.append(diag)
-            if diag.code == "VP004" and rel >= len(text) and not text.endswith("}"):
-                text = text + "}"  # close the block at the end, and read what it holds
-                continue
-            if rel >= len(text):
-                return diags, None, None
-            if diag.code == "VP004" and rel > 0 and text[rel - 1] in " \t\n":
-                # close the block where the next declaration starts, read this part, and
-                # read the declarations below as chunks of their own
-                text = text[:rel - 1] + "}"
-                rest = pos
-                try:
-                    tree, comments = grammar.parse(text)
-                except UnexpectedInput:
-                    # the part holds another error: read it as a chunk ending at the block
-                    sub = _parse_closed(src, start, text, done)
-                    return diags + sub[0], sub[1], rest
-                return diags, done.built(src, start, tree, comments), rest
-            a, b = _statement_region(text, rel)
-            if b <= a:
-                b = min(len(text), rel + 1)
-            text = done.blank(text, a, b)
-            continue
-        return diags, done.built(src, start, tree, comments), None
-
-
-def _parse_closed(src: SourceFile, start: int, text: str, done: "_Done"):
-    """A chunk whose block was closed before the next declaration (`text` ends with the
-    added '}'), parsed with the usual blanking."""
-    diags: list[Diagnostic] = []
-    seen: set[int] = set()
-    while True:
-        try:
-            tree, comments = grammar.parse(text)
-        except UnexpectedInput as exc:
-            diag, pos = _syntax_diagnostic(src, exc, start, text)
-            rel = pos - start
-            if pos in seen or rel >= len(text):
-                return diags, None
-            seen.add(pos)
-            diags.append(diag)
-            a, b = _statement_region(text, rel)
-            if b <= a:
-                b = min(len(text), rel + 1)
-            text = done.blank(text, a, b)
-            continue
-        return diags, done.built(src, start, tree, comments)
-
-
-class _Done:
-    """The statements of a declaration already read while recovering from its errors.
-
-    Blanking one failed statement and parsing the whole declaration again costs the
-    declaration's length per error: a block of thousands of broken lines took minutes.
-    So when a statement fails at the top level of the declaration's block, the good
-    statements before it are parsed once on their own (the block closed after them) and
-    blanked together with the failed one; the next parse starts, in effect, where the last
-    error was. The pieces' statements are put back into the final tree in order."""
-
-    def __init__(self, text: str):
-        self.body = _body_start(text)  # just after the declaration's '{', or None
-        self.at = self.body  # the text from here on is not yet read into a piece
-        self.pieces: list = []  # (statement trees, comments) of each piece, in order
-
-    def blank(self, text: str, a: int, b: int) -> str:
-        """`text` with the failed statement a..b blanked, and the good ones before it too
-        when they could be read as a piece."""
-        depth = _depth(text, self.at, a) if self.at is not None and self.at < a else None
-        if depth == 0:
+    rest = None  # set once the block was closed before a declaration (rest: that declaration)
+    with grammar.collecting() as comments:
+        reader = _Reader(src.text[start:end], comments)
+        while True:
             try:
-                tree, comments = grammar.parse(text[:a] + "}")
-            except UnexpectedInput:
-                tree = None
-            stmts = _statements(tree) if tree is not None else None
-            if stmts is not None:
-                self.pieces.append((stmts, comments))
-                a, self.at = self.at, b
-        elif depth is not None and depth < 0:
-            # the block closed before this error (stray text after the declaration): no
-            # later error is in it either, and scanning to each one would be quadratic
-            self.at = None
-        return _blank(text, a, b)
-
-    def built(self, src: SourceFile, start: int, tree, comments) -> tuple[list, list]:
-        if self.pieces:
-            holder = _statements_holder(tree)
-            if holder is None:  # not the shape the pieces came from: never seen; be loud
-                raise AssertionError("recovered statements have no block to go back into")
-            node, at = holder
-            node.children[at:at] = [s for stmts, _ in self.pieces for s in stmts]
-            comments = [c for _, cs in self.pieces for c in cs] + list(comments)
-        return _built(_Builder(src, start), tree, comments)
-
-
-def _body_start(text: str) -> int | None:
-    """Offset just after the first '{' of a chunk (its declaration's block), or None."""
-    first = next(_braces(text, 0, len(text)), None)
-    return first[0] + 1 if first is not None and first[1] == "{" else None
-
-
-def _depth(text: str, i: int, j: int) -> int:
-    """How many blocks text[i:j] opens and leaves open (negative when it closes more)."""
-    return sum(1 if c == "{" else -1 for _, c in _braces(text, i, j))
+                tree = reader.run()
+            except UnexpectedInput as exc:
+                text = reader.text
+                if rest is None and not at_end and _at_chunk_end(exc):
+                    return "merge"
+                diag, pos = _syntax_diagnostic(src, exc, start, text, counted or len(diags) >= MAX_ERRORS)
+                rel = pos - start
+                if pos in seen_positions:
+                    return diags, None, rest
+                seen_positions.add(pos)
+                diags.append(diag)
+                if rest is None and diag.code == "VP004" and rel >= len(text) and not text.endswith("}"):
+                    reader.resume(text + "}", len(text))  # close the block at the end, and read what it holds
+                    continue
+                if rel >= len(text):
+                    return diags, None, rest
+                if rest is None and diag.code == "VP004" and rel > 0 and text[rel - 1] in " \t\n":
+                    # close the block where the next declaration starts, read this part, and
+                    # read the declarations below as chunks of their own
+                    rest = pos
+                    reader.resume(text[:rel - 1] + "}", rel - 1)
+                    continue
+                a, b = _statement_region(text, rel)
+                if b <= a:
+                    b = min(len(text), rel + 1)
+                reader.resume(_blank(text, a, b), a)
+                continue
+            return diags, _built(_Builder(src, start), tree, list(comments)), rest
 
 
-def _statements_holder(tree) -> tuple[Tree, int] | None:
-    """The node of the chunk's one declaration that holds its statements, and where they
-    start among its children; None for any other shape."""
-    items = [c for c in tree.children if isinstance(c, Tree)]
-    if not items:
-        return None
-    item = items[0]
-    if item.data == "host":
-        return item, 1
-    if item.data in ("guest", "template") and isinstance(item.children[-1], Tree) \
-            and item.children[-1].data == "body":
-        return item.children[-1], 0
-    return None
+_SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})
 
 
-def _statements(tree) -> list | None:
-    """The statements of a piece: its one declaration's, or None for any other shape."""
-    if sum(isinstance(c, Tree) for c in tree.children) != 1:
-        return None
-    holder = _statements_holder(tree)
-    return None if holder is None else holder[0].children[holder[1]:]
+class _Reader:
+    """One chunk parsed by Lark's LALR parser, token by token, so that after an error the
+    parse can resume from just before the failed statement instead of from the chunk's
+    start: re-reading from the start cost the chunk's length per error (seconds for a
+    chunk of a thousand broken lines).
+
+    Before each separator token (end of line, ';', '{', '}') the parser's state is kept.
+    A failed statement starts after the last separator character before the error, so
+    after it is blanked (or the text is changed from some offset on) the text before a
+    kept separator is what it was: its tokens, the parser's state there and the comments
+    before it stay the same, and lexing resumes at that separator in the new text. The
+    tree and comments are then those of parsing the new text from its start."""
+
+    KEPT = 3  # separators kept: the error's statement starts after one of the last two
+
+    def __init__(self, text: str, comments: list):
+        self.text = text
+        self.comments = comments  # the list grammar.collecting fills: trimmed on resuming
+        frontend = grammar.parser().parser
+        self.parser = frontend.parser.parser  # the LALR parser proper (lark's _Parser)
+        self.lexer = frontend.lexer
+        state = frontend.parse_interactive(text, None).parser_state
+        self.start = (0, 1, 1, state.copy(deepcopy_values=False), 0)
+        self.kept: list = []
+        self._restart(self.start)
+
+    def _restart(self, snap) -> None:
+        pos, line, column, state, n = snap
+        counter = LineCounter("\n")
+        counter.char_pos, counter.line, counter.column = pos, line, column
+        counter.line_start_pos = pos - column + 1
+        self.thread = LexerThread(self.lexer, LexerState(TextSlice(self.text, 0, len(self.text)), counter))
+        self.state = state.copy(deepcopy_values=False)  # the snapshot stays usable
+        self.state.lexer = self.thread
+        del self.comments[n:]
+
+    def resume(self, text: str, same_before: int) -> None:
+        """Go on with `text`, which is the text read so far up to `same_before`."""
+        self.text = text
+        while self.kept and self.kept[-1][0] >= same_before:
+            self.kept.pop()
+        # the kept separator is read again, and kept again, from there
+        self._restart(self.kept.pop() if self.kept else self.start)
+
+    def run(self):
+        """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it."""
+        state, kept, comments = self.state, self.kept, self.comments
+        token = None
+        try:
+            for token in self.thread.lex(state):
+                if token.type in _SEPARATORS:
+                    kept.append((token.start_pos, token.line, token.column,
+                                 state.copy(deepcopy_values=False), len(comments)))
+                    if len(kept) > self.KEPT:
+                        del kept[0]
+                state.feed_token(token)
+            end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
+            return state.feed_token(end, True)
+        except UnexpectedInput as exc:
+            exc.interactive_parser = InteractiveParser(self.parser, state, self.thread)
+            raise
 
 
 def _at_chunk_end(exc: UnexpectedInput) -> bool:

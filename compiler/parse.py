@@ -322,8 +322,10 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
         if ch == '"':
             return error("VP002", "unterminated string", span,
                          hint='close the string with " on the same line'), pos
-        expected = _expected_phrase(exc.allowed or ())
         what = repr(ch) if ch.strip() else "whitespace"
+        if counted:  # only counted: the words for what was expected are never shown
+            return error("VP001", f"unexpected character {what}", span), pos
+        expected = _expected_phrase(exc.allowed or ())
         hint = None
         if ch == "=":
             hint = "virtc statements have no '=': write `keyword value`, e.g. `memory 1G`"
@@ -354,6 +356,8 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
                 return _unclosed(src, brace, f"`{tok.value}` on line {line}"), pos
         end = base + (tok.end_pos if tok.type != "_NL" else tok.start_pos + 1)
         span = src.span(pos, end)
+        if counted:  # only counted: spare the words and the 'did you mean' (a ms each)
+            return error("VP001", f"unexpected {_describe_token(tok)}", span), pos
         hint = None
         keywords = _keywords(expected)
         if keywords and tok.type not in ("_NL", "STRING", "$END"):
@@ -439,13 +443,13 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     lost = False
     while todo:
         start, end = todo.pop()
-        got = _parse_chunk(src, start, end, counted=len(diags) >= MAX_ERRORS)
+        got = _parse_chunk(src, start, end, room=MAX_ERRORS - len(diags))
         if got == "merge":  # the chunk ended inside a statement: read it with the next one
             if todo:
                 nxt = todo.pop()
                 todo.append((start, nxt[1]))
                 continue
-            got = _parse_chunk(src, start, end, last=True, counted=len(diags) >= MAX_ERRORS)
+            got = _parse_chunk(src, start, end, last=True, room=MAX_ERRORS - len(diags))
         found, result, rest = got
         for d in found:
             if len(diags) < MAX_ERRORS:
@@ -474,12 +478,12 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     return FileSyntax(src.path, tuple(items), tuple(comments)), diags
 
 
-def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False, counted: bool = False):
+def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False, room: int = MAX_ERRORS):
     """Parse text[start:end], blanking each statement that fails (offsets kept) and reading
     on. Returns "merge" when the chunk ends inside a statement (and is not the file's
     last); else (its diagnostics, (items, comments) or None when it cannot be read past
-    an error, where to read on when a block was closed early or None). `counted`: the
-    file's errors are past MAX_ERRORS, so these are only counted.
+    an error, where to read on when a block was closed early or None). `room`: how many
+    more of the file's errors are reported one by one; the others are only counted.
 
     The result is that of parsing the chunk again from its start after each blanking,
     but each time the parse resumes (_Reader) just before the failed statement."""
@@ -496,7 +500,7 @@ def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False, coun
                 text = reader.text
                 if rest is None and not at_end and _at_chunk_end(exc):
                     return "merge"
-                diag, pos = _syntax_diagnostic(src, exc, start, text, counted or len(diags) >= MAX_ERRORS)
+                diag, pos = _syntax_diagnostic(src, exc, start, text, counted=len(diags) >= room)
                 rel = pos - start
                 if pos in seen_positions:
                     return diags, None, rest

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from copy import copy
 from functools import lru_cache
 from itertools import pairwise
 
@@ -22,6 +23,7 @@ from lark.exceptions import (
 )
 from lark.lexer import LexerState, LexerThread, LineCounter
 from lark.parsers.lalr_interactive_parser import InteractiveParser
+from lark.parsers.lalr_parser_state import ParserState
 from lark.utils import TextSlice
 from virtc import grammar
 
@@ -337,7 +339,7 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
         # accepts (what the parser could really take) tries each terminal on a copy of the
         # parser: milliseconds per error. An error past MAX_ERRORS is only counted, so the
         # parse table's own list does there.
-        expected = exc.expected if counted else (exc.accepts or exc.expected)
+        expected = exc.expected if counted else (_accepts(exc) or exc.expected)
         if tok.type == "$END":
             pos = eof
             # the braces of the text Lark read: a '}' recovery added closes a block
@@ -375,6 +377,26 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
     raise exc
 
 
+def _accepts(exc: UnexpectedToken) -> set[str]:
+    """The terminals the parser could take where it stopped: Lark's `exc.accepts`, without
+    its copy of the lexer's state for each of a hundred terminals (5 ms an error)."""
+    state = exc.interactive_parser.parser_state if exc.interactive_parser else None
+    if state is None:
+        return set()
+    conf = copy(state.parse_conf)
+    conf.callbacks = {}  # no trees are built: only whether the token is taken
+    out = set()
+    for name in conf.states[state.position]:
+        if name.isupper():
+            trial = ParserState(conf, None, list(state.state_stack), list(state.value_stack))
+            try:
+                trial.feed_token(Token(name, ""))
+            except UnexpectedToken:
+                continue
+            out.add(name)
+    return out
+
+
 def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     """Parse one file. Returns the syntax tree and the syntax errors. With errors, the tree
     is the rest of the file (the statements that failed left out), or None when a part of
@@ -401,12 +423,17 @@ _DECLARATION_LINES = re.compile(r"^(?:host|guest|template|include)\b", re.MULTIL
 def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """[start, end) cut before each line that starts (in its first column) a declaration
     while no block is open: the top-level declarations, each with the comments and blank
-    lines before the next. Strings and comments are skipped; one pass."""
+    lines before the next. Strings and comments are skipped; one pass.
+
+    A line outside every block that is not a declaration's (stray text after a block) is
+    cut off too, when the line above does not go on with a backslash: each such line
+    fails on its own, and recovery copies its chunk's text at each error (a chunk of
+    thousands of stray lines cost its length per line)."""
     cuts, depth, i = [start], 0, start
     line_start = True
     while i < end:
         c = text[i]
-        if line_start and depth == 0 and i > start and _DECLARATION_LINE.match(text, i):
+        if line_start and depth == 0 and i > start and (_DECLARATION_LINE.match(text, i) or _stray_line(text, i)):
             cuts.append(i)
         line_start = False
         if c == '"':
@@ -428,6 +455,22 @@ def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
         i += 1
     cuts.append(end)
     return [(a, b) for a, b in pairwise(cuts) if b > a]
+
+
+def _stray_line(text: str, i: int) -> bool:
+    """The line at `i`, outside every block, holds more than blanks and a comment, and the
+    line above does not go on into it (a backslash at its end)."""
+    j = i
+    while j < len(text) and text[j] in " \t\f\r":
+        j += 1
+    if j >= len(text) or text[j] in "\n#":
+        return False
+    k = i - 1  # the newline that ends the line above
+    if k > 0 and text[k - 1] == "\r":
+        k -= 1
+    while k > 0 and text[k - 1] in " \t\f":
+        k -= 1
+    return not (k > 0 and text[k - 1] == "\\")
 
 
 def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:

@@ -486,14 +486,7 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     lost = False
     while todo:
         start, end = todo.pop()
-        got = _parse_chunk(src, start, end, room=MAX_ERRORS - len(diags))
-        if got == "merge":  # the chunk ended inside a statement: read it with the next one
-            if todo:
-                nxt = todo.pop()
-                todo.append((start, nxt[1]))
-                continue
-            got = _parse_chunk(src, start, end, last=True, room=MAX_ERRORS - len(diags))
-        found, result, rest = got
+        found, result, rest, end = _parse_chunk(src, start, end, todo, room=MAX_ERRORS - len(diags))
         for d in found:
             if len(diags) < MAX_ERRORS:
                 diags.append(d)
@@ -521,16 +514,17 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     return FileSyntax(src.path, tuple(items), tuple(comments)), diags
 
 
-def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False, room: int = MAX_ERRORS):
+def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = MAX_ERRORS):
     """Parse text[start:end], blanking each statement that fails (offsets kept) and reading
-    on. Returns "merge" when the chunk ends inside a statement (and is not the file's
-    last); else (its diagnostics, (items, comments) or None when it cannot be read past
-    an error, where to read on when a block was closed early or None). `room`: how many
-    more of the file's errors are reported one by one; the others are only counted.
+    on. When the chunk ends inside a statement (and is not the file's last), the next chunk
+    of `todo` is taken into it. Returns its diagnostics, (items, comments) or None when it
+    cannot be read past an error, where to read on when a block was closed early (or
+    None), and where the chunk ended. `room`: how many more of the file's errors are
+    reported one by one; the others are only counted.
 
-    The result is that of parsing the chunk again from its start after each blanking,
-    but each time the parse resumes (_Reader) just before the failed statement."""
-    at_end = end >= len(src.text) or last
+    The result is that of parsing the chunk again from its start after each blanking (or
+    taking in the next chunk), but each time the parse resumes (_Reader) just before
+    the failed statement."""
     diags: list[Diagnostic] = []
     seen_positions: set[int] = set()
     rest = None  # set once the block was closed before a declaration (rest: that declaration)
@@ -541,19 +535,22 @@ def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False, room
                 tree = reader.run()
             except UnexpectedInput as exc:
                 text = reader.text
-                if rest is None and not at_end and _at_chunk_end(exc):
-                    return "merge"
+                if rest is None and todo and _at_chunk_end(exc):
+                    # the chunk ended inside a statement: read it with the next one
+                    end = todo.pop()[1]
+                    reader.resume(text + src.text[start + len(text):end], len(text))
+                    continue
                 diag, pos = _syntax_diagnostic(src, exc, start, text, counted=len(diags) >= room)
                 rel = pos - start
                 if pos in seen_positions:
-                    return diags, None, rest
+                    return diags, None, rest, end
                 seen_positions.add(pos)
                 diags.append(diag)
                 if rest is None and diag.code == "VP004" and rel >= len(text) and not text.endswith("}"):
                     reader.resume(text + "}", len(text))  # close the block at the end, and read what it holds
                     continue
                 if rel >= len(text):
-                    return diags, None, rest
+                    return diags, None, rest, end
                 if rest is None and diag.code == "VP004" and rel > 0 and text[rel - 1] in " \t\n":
                     # close the block where the next declaration starts, read this part, and
                     # read the declarations below as chunks of their own
@@ -565,7 +562,7 @@ def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False, room
                     b = min(len(text), rel + 1)
                 reader.resume(_blank(text, a, b), a)
                 continue
-            return diags, _built(_Builder(src, start), tree, list(comments)), rest
+            return diags, _built(_Builder(src, start), tree, list(comments)), rest, end
 
 
 _SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})

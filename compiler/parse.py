@@ -23,7 +23,7 @@ from lark.exceptions import (
 )
 from lark.lexer import LexerState, LexerThread, LineCounter
 from lark.parsers.lalr_interactive_parser import InteractiveParser
-from lark.parsers.lalr_parser_state import ParserState
+from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from lark.utils import TextSlice
 from virtc import grammar
 
@@ -568,6 +568,15 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
 _SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})
 
 
+@lru_cache(maxsize=1)
+def _lalr():
+    """The LALR parser proper (Lark's _Parser), its lexer, and the configuration a parse
+    from the grammar's start starts with (read only: what Lark builds for each parse)."""
+    frontend = grammar.parser().parser
+    lalr = frontend.parser.parser
+    return lalr, frontend.lexer, ParseConf(lalr.parse_table, lalr.callbacks, "start")
+
+
 class _Reader:
     """One chunk parsed by Lark's LALR parser, token by token, so that after an error the
     parse can resume from just before the failed statement instead of from the chunk's
@@ -586,11 +595,8 @@ class _Reader:
     def __init__(self, text: str, comments: list):
         self.text = text
         self.comments = comments  # the list grammar.collecting fills: trimmed on resuming
-        frontend = grammar.parser().parser
-        self.parser = frontend.parser.parser  # the LALR parser proper (lark's _Parser)
-        self.lexer = frontend.lexer
-        state = frontend.parse_interactive(text, None).parser_state
-        self.start = (0, 1, 1, state.copy(deepcopy_values=False), 0)
+        self.parser, self.lexer, conf = _lalr()
+        self.start = (0, 1, 1, ParserState(conf, None), 0)
         self.kept: list = []
         self._restart(self.start)
 
@@ -615,6 +621,10 @@ class _Reader:
     def run(self):
         """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it."""
         state, kept, comments = self.state, self.kept, self.comments
+        if state.state_stack == [state.parse_conf.start_state] and not self.text.strip(" \t\f\r\n"):
+            # read from the start, only blanks are left (a stray line, blanked): an empty
+            # file, without lexing a line per error again
+            return Tree("start", [])
         token = None
         try:
             for token in self.thread.lex(state):

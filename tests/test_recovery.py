@@ -94,7 +94,6 @@ def _counting_work(monkeypatch):
     parser (over every parse and every resumed parse) and the text handed to the parser
     again after each error (recovery copies it to blank a statement)."""
     from lark.parsers.lalr_parser_state import ParserState
-
     from virtc import parse as parse_module
 
     work = {"tokens": 0, "text": 0}

@@ -3,8 +3,9 @@
 The only module that touches Lark. Errors name what was expected in words
 ("a size such as 512M", "'}'"), never Lark's terminal names. To report more than
 one error per file, a failed statement is blanked out (positions kept) and the
-file is parsed again (a top-level declaration at a time, so the cost stays linear);
-the first MAX_ERRORS errors are reported and one more diagnostic counts the rest.
+parse resumes just before it (a top-level declaration at a time, so the cost stays
+linear); the first MAX_ERRORS errors are reported and one more diagnostic counts the
+rest.
 """
 from __future__ import annotations
 
@@ -403,10 +404,11 @@ def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     the file could not be read past its error at all.
 
     A file that parses is parsed once. One with errors is read again a top-level
-    declaration at a time (_chunks), so that re-reading after each error costs the size of
-    that declaration, not of the file: the cost stays proportional to the file, whatever
-    its number of errors. The first MAX_ERRORS are reported; one last VP001 counts the
-    others."""
+    declaration (or stray line) at a time (_chunks); within one, the parse resumes after
+    each error from just before the failed statement (_Reader), so each error costs about
+    a statement's reading: the cost stays proportional to the file, whatever its number
+    of errors. The first MAX_ERRORS are reported; one last VP001 counts the others, which
+    are found without putting them into words."""
     try:
         tree, comments = grammar.parse(src.text)
     except UnexpectedInput:

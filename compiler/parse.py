@@ -391,7 +391,7 @@ def _accepts(exc: UnexpectedToken) -> set[str]:
         if name.isupper():
             trial = ParserState(conf, None, list(state.state_stack), list(state.value_stack))
             try:
-                trial.feed_token(Token(name, ""))
+                trial.feed_token(Token(name, ""), name == "$END")
             except UnexpectedToken:
                 continue
             out.add(name)
@@ -428,9 +428,10 @@ def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
     lines before the next. Strings and comments are skipped; one pass.
 
     A line outside every block that is not a declaration's (stray text after a block) is
-    cut off too, when the line above does not go on with a backslash: each such line
-    fails on its own, and recovery copies its chunk's text at each error (a chunk of
-    thousands of stray lines cost its length per line)."""
+    cut off too, when the line above does not go on with a backslash: recovery copies its
+    chunk's text at each error, and a chunk of thousands of stray lines cost its length
+    per line. Such a chunk is read on from where the chunk before it ended (_stray), so
+    it is parsed as if it were still part of that chunk."""
     cuts, depth, i = [start], 0, start
     line_start = True
     while i < end:
@@ -475,6 +476,11 @@ def _stray_line(text: str, i: int) -> bool:
     return not (k > 0 and text[k - 1] == "\\")
 
 
+def _stray(text: str, start: int) -> bool:
+    """Whether the chunk at `start` is stray lines (the file's first chunk is not)."""
+    return start > 0 and not _DECLARATION_LINE.match(text, start)
+
+
 def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     text = src.text
     diags: list[Diagnostic] = []
@@ -482,13 +488,17 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     first_more: Span | None = None
     items: list = []
     comments: list = []
-    todo = _chunks(text, 0, len(text))
-    todo.reverse()
+    # (start, end, whether the chunk is stray lines), last first
+    todo = [(a, b, _stray(text, a)) for a, b in reversed(_chunks(text, 0, len(text)))]
     lines = [m.start() for m in _DECLARATION_LINES.finditer(text)]  # in the first column
     lost = False
+    carry = None  # how the chunk before ended, for a chunk of stray lines to read on from
     while todo:
-        start, end = todo.pop()
-        found, result, rest, end = _parse_chunk(src, start, end, todo, room=MAX_ERRORS - len(diags))
+        start, end, stray = todo.pop()
+        if stray and carry is None:
+            continue  # it belongs to the chunk before, which could not be read past an error
+        found, result, rest, end, carry = _parse_chunk(src, start, end, todo, room=MAX_ERRORS - len(diags),
+                                                       carry=carry if stray else None)
         for d in found:
             if len(diags) < MAX_ERRORS:
                 diags.append(d)
@@ -501,7 +511,7 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
             # block (a guest written in its host's first column) is mended by "merge".
             first, last = bisect_right(lines, rest), bisect_left(lines, end)
             cuts = [rest, *lines[first:last], end]
-            todo.extend(reversed([(a, b) for a, b in pairwise(cuts) if b > a]))
+            todo.extend(reversed([(a, b, False) for a, b in pairwise(cuts) if b > a]))
         if result is None:
             lost = True
             continue
@@ -516,13 +526,15 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     return FileSyntax(src.path, tuple(items), tuple(comments)), diags
 
 
-def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = MAX_ERRORS):
+def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = MAX_ERRORS, carry=None):
     """Parse text[start:end], blanking each statement that fails (offsets kept) and reading
     on. When the chunk ends inside a statement (and is not the file's last), the next chunk
     of `todo` is taken into it. Returns its diagnostics, (items, comments) or None when it
     cannot be read past an error, where to read on when a block was closed early (or
-    None), and where the chunk ended. `room`: how many more of the file's errors are
-    reported one by one; the others are only counted.
+    None), where the chunk ended, and how it ended (for stray lines after it to read on
+    from; None when it cannot be). `room`: how many more of the file's errors are
+    reported one by one; the others are only counted. `carry`: for a chunk of stray lines,
+    how the chunk before ended: the parse goes on from there, as if the two were one chunk.
 
     The result is that of parsing the chunk again from its start after each blanking (or
     taking in the next chunk), but each time the parse resumes (_Reader) just before
@@ -530,8 +542,9 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
     diags: list[Diagnostic] = []
     seen_positions: set[int] = set()
     rest = None  # set once the block was closed before a declaration (rest: that declaration)
+    to_end = False  # a failed statement was blanked to the chunk's end
     with grammar.collecting() as comments:
-        reader = _Reader(src.text[start:end], comments)
+        reader = _Reader(src.text[start:end], comments, carry)
         while True:
             try:
                 tree = reader.run()
@@ -540,19 +553,23 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                 if rest is None and todo and _at_chunk_end(exc):
                     # the chunk ended inside a statement: read it with the next one
                     end = todo.pop()[1]
-                    reader.resume(text + src.text[start + len(text):end], len(text))
+                    if to_end:  # a blanked block ran to the chunk's end: it may end further now
+                        diags, seen_positions, to_end = [], set(), False
+                        reader = _Reader(src.text[start:end], comments, carry)
+                    else:
+                        reader.resume(text + src.text[start + len(text):end], len(text))
                     continue
                 diag, pos = _syntax_diagnostic(src, exc, start, text, counted=len(diags) >= room)
                 rel = pos - start
                 if pos in seen_positions:
-                    return diags, None, rest, end
+                    return diags, None, rest, end, None
                 seen_positions.add(pos)
                 diags.append(diag)
                 if rest is None and diag.code == "VP004" and rel >= len(text) and not text.endswith("}"):
                     reader.resume(text + "}", len(text))  # close the block at the end, and read what it holds
                     continue
                 if rel >= len(text):
-                    return diags, None, rest, end
+                    return diags, None, rest, end, None
                 if rest is None and diag.code == "VP004" and rel > 0 and text[rel - 1] in " \t\n":
                     # close the block where the next declaration starts, read this part, and
                     # read the declarations below as chunks of their own
@@ -560,11 +577,21 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                     reader.resume(text[:rel - 1] + "}", rel - 1)
                     continue
                 a, b = _statement_region(text, rel)
+                while b >= len(text) and todo and todo[-1][2]:
+                    # the failed statement runs on into the stray lines below: one chunk
+                    end = todo.pop()[1]
+                    text = text + src.text[start + len(text):end]
+                    a, b = _statement_region(text, rel)
                 if b <= a:
                     b = min(len(text), rel + 1)
+                to_end = to_end or b >= len(text)
                 reader.resume(_blank(text, a, b), a)
                 continue
-            return diags, _built(_Builder(src, start), tree, list(comments)), rest, end
+            if carry is not None:  # the chunk before's declarations, read there already
+                before = carry[2]
+                tree = Tree(tree.data, [c for c in tree.children if id(c) not in before])
+            final = reader.final + ({id(c) for c in tree.children} | (carry[2] if carry else set()),)
+            return diags, _built(_Builder(src, start), tree, list(comments)), rest, end, final
 
 
 _SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})
@@ -594,16 +621,24 @@ class _Reader:
 
     KEPT = 3  # separators kept: the error's statement starts after one of the last two
 
-    def __init__(self, text: str, comments: list):
+    def __init__(self, text: str, comments: list, carry=None):
         self.text = text
         self.comments = comments  # the list grammar.collecting fills: trimmed on resuming
         self.parser, self.lexer, conf = _lalr()
-        self.start = (0, 1, 1, ParserState(conf, None), 0)
+        state, sizes = (ParserState(conf, None), []) if carry is None else carry[:2]
+        self.start = (0, 1, 1, state, 0, sizes)
+        self.final = None  # the parser's state (and its trees' sizes) before the end of the text
         self.kept: list = []
         self._restart(self.start)
 
     def _restart(self, snap) -> None:
-        pos, line, column, state, n = snap
+        pos, line, column, state, n, sizes = snap
+        # Lark's LALR tree builder extends a list of statements in place (the children of
+        # the tree on the stack that a left-recursive rule reduces again): what the parse
+        # after the snapshot added to the trees it holds is taken back out
+        for value, size in zip(state.value_stack, sizes):
+            if size >= 0:
+                del value.children[size:]
         counter = LineCounter("\n")
         counter.char_pos, counter.line, counter.column = pos, line, column
         counter.line_start_pos = pos - column + 1
@@ -623,20 +658,19 @@ class _Reader:
     def run(self):
         """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it."""
         state, kept, comments = self.state, self.kept, self.comments
-        if state.state_stack == [state.parse_conf.start_state] and not self.text.strip(" \t\f\r\n"):
-            # read from the start, only blanks are left (a stray line, blanked): an empty
-            # file, without lexing a line per error again
-            return Tree("start", [])
         token = None
         try:
             for token in self.thread.lex(state):
                 if token.type in _SEPARATORS:
                     kept.append((token.start_pos, token.line, token.column,
-                                 state.copy(deepcopy_values=False), len(comments)))
+                                 state.copy(deepcopy_values=False), len(comments),
+                                 [len(v.children) if isinstance(v, Tree) else -1 for v in state.value_stack]))
                     if len(kept) > self.KEPT:
                         del kept[0]
                 state.feed_token(token)
             end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
+            self.final = (state.copy(deepcopy_values=False),
+                          [len(v.children) if isinstance(v, Tree) else -1 for v in state.value_stack])
             return state.feed_token(end, True)
         except UnexpectedInput as exc:
             exc.interactive_parser = InteractiveParser(self.parser, state, self.thread)

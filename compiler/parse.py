@@ -3,13 +3,15 @@
 The only module that touches Lark. Errors name what was expected in words
 ("a size such as 512M", "'}'"), never Lark's terminal names. To report more than
 one error per file, a failed statement is blanked out (positions kept) and the
-file is parsed again (a top-level declaration at a time, so the cost stays linear);
-the first MAX_ERRORS errors are reported and one more diagnostic counts the rest.
+parse resumes just before it (a top-level declaration at a time, so the cost stays
+linear); the first MAX_ERRORS errors are reported and one more diagnostic counts the
+rest.
 """
 from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from copy import copy
 from functools import lru_cache
 from itertools import pairwise
 
@@ -20,6 +22,10 @@ from lark.exceptions import (
     UnexpectedInput,
     UnexpectedToken,
 )
+from lark.lexer import LexerState, LexerThread, LineCounter
+from lark.parsers.lalr_interactive_parser import InteractiveParser
+from lark.parsers.lalr_parser_state import ParseConf, ParserState
+from lark.utils import TextSlice
 from virtc import grammar
 
 from .bounds import BOUNDS
@@ -319,8 +325,10 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
         if ch == '"':
             return error("VP002", "unterminated string", span,
                          hint='close the string with " on the same line'), pos
-        expected = _expected_phrase(exc.allowed or ())
         what = repr(ch) if ch.strip() else "whitespace"
+        if counted:  # only counted: the words for what was expected are never shown
+            return error("VP001", f"unexpected character {what}", span), pos
+        expected = _expected_phrase(exc.allowed or ())
         hint = None
         if ch == "=":
             hint = "virtc statements have no '=': write `keyword value`, e.g. `memory 1G`"
@@ -332,7 +340,7 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
         # accepts (what the parser could really take) tries each terminal on a copy of the
         # parser: milliseconds per error. An error past MAX_ERRORS is only counted, so the
         # parse table's own list does there.
-        expected = exc.expected if counted else (exc.accepts or exc.expected)
+        expected = exc.expected if counted else (_accepts(exc) or exc.expected)
         if tok.type == "$END":
             pos = eof
             # the braces of the text Lark read: a '}' recovery added closes a block
@@ -351,6 +359,8 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
                 return _unclosed(src, brace, f"`{tok.value}` on line {line}"), pos
         end = base + (tok.end_pos if tok.type != "_NL" else tok.start_pos + 1)
         span = src.span(pos, end)
+        if counted:  # only counted: spare the words and the 'did you mean' (a ms each)
+            return error("VP001", f"unexpected {_describe_token(tok)}", span), pos
         hint = None
         keywords = _keywords(expected)
         if keywords and tok.type not in ("_NL", "STRING", "$END"):
@@ -368,16 +378,37 @@ def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
     raise exc
 
 
+def _accepts(exc: UnexpectedToken) -> set[str]:
+    """The terminals the parser could take where it stopped: Lark's `exc.accepts`, without
+    its copy of the lexer's state for each of a hundred terminals (5 ms an error)."""
+    state = exc.interactive_parser.parser_state if exc.interactive_parser else None
+    if state is None:
+        return set()
+    conf = copy(state.parse_conf)
+    conf.callbacks = {}  # no trees are built: only whether the token is taken
+    out = set()
+    for name in conf.states[state.position]:
+        if name.isupper():
+            trial = ParserState(conf, None, list(state.state_stack), list(state.value_stack))
+            try:
+                trial.feed_token(Token(name, ""), name == "$END")
+            except UnexpectedToken:
+                continue
+            out.add(name)
+    return out
+
+
 def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     """Parse one file. Returns the syntax tree and the syntax errors. With errors, the tree
     is the rest of the file (the statements that failed left out), or None when a part of
     the file could not be read past its error at all.
 
     A file that parses is parsed once. One with errors is read again a top-level
-    declaration at a time (_chunks), so that re-reading after each error costs the size of
-    that declaration, not of the file: the cost stays proportional to the file, whatever
-    its number of errors. The first MAX_ERRORS are reported; one last VP001 counts the
-    others."""
+    declaration (or stray line) at a time (_chunks); within one, the parse resumes after
+    each error from just before the failed statement (_Reader), so each error costs about
+    a statement's reading: the cost stays proportional to the file, whatever its number
+    of errors. The first MAX_ERRORS are reported; one last VP001 counts the others, which
+    are found without putting them into words."""
     try:
         tree, comments = grammar.parse(src.text)
     except UnexpectedInput:
@@ -394,12 +425,18 @@ _DECLARATION_LINES = re.compile(r"^(?:host|guest|template|include)\b", re.MULTIL
 def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """[start, end) cut before each line that starts (in its first column) a declaration
     while no block is open: the top-level declarations, each with the comments and blank
-    lines before the next. Strings and comments are skipped; one pass."""
+    lines before the next. Strings and comments are skipped; one pass.
+
+    A line outside every block that is not a declaration's (stray text after a block) is
+    cut off too, when the line above does not go on with a backslash: recovery copies its
+    chunk's text at each error, and a chunk of thousands of stray lines cost its length
+    per line. Such a chunk is read on from where the chunk before it ended (_stray), so
+    it is parsed as if it were still part of that chunk."""
     cuts, depth, i = [start], 0, start
     line_start = True
     while i < end:
         c = text[i]
-        if line_start and depth == 0 and i > start and _DECLARATION_LINE.match(text, i):
+        if line_start and depth == 0 and i > start and (_DECLARATION_LINE.match(text, i) or _stray_line(text, i)):
             cuts.append(i)
         line_start = False
         if c == '"':
@@ -423,6 +460,27 @@ def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in pairwise(cuts) if b > a]
 
 
+def _stray_line(text: str, i: int) -> bool:
+    """The line at `i`, outside every block, holds more than blanks and a comment, and the
+    line above does not go on into it (a backslash at its end)."""
+    j = i
+    while j < len(text) and text[j] in " \t\f\r":
+        j += 1
+    if j >= len(text) or text[j] in "\n#":
+        return False
+    k = i - 1  # the newline that ends the line above
+    if k > 0 and text[k - 1] == "\r":
+        k -= 1
+    while k > 0 and text[k - 1] in " \t\f":
+        k -= 1
+    return not (k > 0 and text[k - 1] == "\\")
+
+
+def _stray(text: str, start: int) -> bool:
+    """Whether the chunk at `start` is stray lines (the file's first chunk is not)."""
+    return start > 0 and not _DECLARATION_LINE.match(text, start)
+
+
 def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     text = src.text
     diags: list[Diagnostic] = []
@@ -430,20 +488,17 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     first_more: Span | None = None
     items: list = []
     comments: list = []
-    todo = _chunks(text, 0, len(text))
-    todo.reverse()
+    # (start, end, whether the chunk is stray lines), last first
+    todo = [(a, b, _stray(text, a)) for a, b in reversed(_chunks(text, 0, len(text)))]
     lines = [m.start() for m in _DECLARATION_LINES.finditer(text)]  # in the first column
     lost = False
+    carry = None  # how the chunk before ended, for a chunk of stray lines to read on from
     while todo:
-        start, end = todo.pop()
-        got = _parse_chunk(src, start, end, counted=len(diags) >= MAX_ERRORS)
-        if got == "merge":  # the chunk ended inside a statement: read it with the next one
-            if todo:
-                nxt = todo.pop()
-                todo.append((start, nxt[1]))
-                continue
-            got = _parse_chunk(src, start, end, last=True, counted=len(diags) >= MAX_ERRORS)
-        found, result, rest = got
+        start, end, stray = todo.pop()
+        if stray and carry is None:
+            continue  # it belongs to the chunk before, which could not be read past an error
+        found, result, rest, end, carry = _parse_chunk(src, start, end, todo, room=MAX_ERRORS - len(diags),
+                                                       carry=carry if stray else None)
         for d in found:
             if len(diags) < MAX_ERRORS:
                 diags.append(d)
@@ -456,7 +511,7 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
             # block (a guest written in its host's first column) is mended by "merge".
             first, last = bisect_right(lines, rest), bisect_left(lines, end)
             cuts = [rest, *lines[first:last], end]
-            todo.extend(reversed([(a, b) for a, b in pairwise(cuts) if b > a]))
+            todo.extend(reversed([(a, b, False) for a, b in pairwise(cuts) if b > a]))
         if result is None:
             lost = True
             continue
@@ -471,154 +526,155 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     return FileSyntax(src.path, tuple(items), tuple(comments)), diags
 
 
-def _parse_chunk(src: SourceFile, start: int, end: int, last: bool = False, counted: bool = False):
-    """Parse text[start:end], blanking each statement that fails (offsets kept) and parsing
-    again. Returns "merge" when the chunk ends inside a statement (and is not the file's
-    last); else (its diagnostics, (items, comments) or None when it cannot be read past
-    an error, where to read on when a block was closed early or None). `counted`: the
-    file's errors are past MAX_ERRORS, so these are only counted."""
-    text = src.text[start:end]
-    at_end = end >= len(src.text) or last
+def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = MAX_ERRORS, carry=None):
+    """Parse text[start:end], blanking each statement that fails (offsets kept) and reading
+    on. When the chunk ends inside a statement (and is not the file's last), the next chunk
+    of `todo` is taken into it. Returns its diagnostics, (items, comments) or None when it
+    cannot be read past an error, where to read on when a block was closed early (or
+    None), where the chunk ended, and how it ended (for stray lines after it to read on
+    from; None when it cannot be). `room`: how many more of the file's errors are
+    reported one by one; the others are only counted. `carry`: for a chunk of stray lines,
+    how the chunk before ended: the parse goes on from there, as if the two were one chunk.
+
+    The result is that of parsing the chunk again from its start after each blanking (or
+    taking in the next chunk), but each time the parse resumes (_Reader) just before
+    the failed statement."""
     diags: list[Diagnostic] = []
     seen_positions: set[int] = set()
-    done = _Done(text)
-    while True:
-        try:
-            tree, comments = grammar.parse(text)
-        except UnexpectedInput as exc:
-            if not at_end and _at_chunk_end(exc):
-                return "merge"
-            diag, pos = _syntax_diagnostic(src, exc, start, text, counted or len(diags) >= MAX_ERRORS)
-            rel = pos - start
-            if pos in seen_positions:
-                return diags, None, None
-            seen_positions.add(pos)
-            diags.append(diag)
-            if diag.code == "VP004" and rel >= len(text) and not text.endswith("}"):
-                text = text + "}"  # close the block at the end, and read what it holds
-                continue
-            if rel >= len(text):
-                return diags, None, None
-            if diag.code == "VP004" and rel > 0 and text[rel - 1] in " \t\n":
-                # close the block where the next declaration starts, read this part, and
-                # read the declarations below as chunks of their own
-                text = text[:rel - 1] + "}"
-                rest = pos
-                try:
-                    tree, comments = grammar.parse(text)
-                except UnexpectedInput:
-                    # the part holds another error: read it as a chunk ending at the block
-                    sub = _parse_closed(src, start, text, done)
-                    return diags + sub[0], sub[1], rest
-                return diags, done.built(src, start, tree, comments), rest
-            a, b = _statement_region(text, rel)
-            if b <= a:
-                b = min(len(text), rel + 1)
-            text = done.blank(text, a, b)
-            continue
-        return diags, done.built(src, start, tree, comments), None
-
-
-def _parse_closed(src: SourceFile, start: int, text: str, done: "_Done"):
-    """A chunk whose block was closed before the next declaration (`text` ends with the
-    added '}'), parsed with the usual blanking."""
-    diags: list[Diagnostic] = []
-    seen: set[int] = set()
-    while True:
-        try:
-            tree, comments = grammar.parse(text)
-        except UnexpectedInput as exc:
-            diag, pos = _syntax_diagnostic(src, exc, start, text)
-            rel = pos - start
-            if pos in seen or rel >= len(text):
-                return diags, None
-            seen.add(pos)
-            diags.append(diag)
-            a, b = _statement_region(text, rel)
-            if b <= a:
-                b = min(len(text), rel + 1)
-            text = done.blank(text, a, b)
-            continue
-        return diags, done.built(src, start, tree, comments)
-
-
-class _Done:
-    """The statements of a declaration already read while recovering from its errors.
-
-    Blanking one failed statement and parsing the whole declaration again costs the
-    declaration's length per error: a block of thousands of broken lines took minutes.
-    So when a statement fails at the top level of the declaration's block, the good
-    statements before it are parsed once on their own (the block closed after them) and
-    blanked together with the failed one; the next parse starts, in effect, where the last
-    error was. The pieces' statements are put back into the final tree in order."""
-
-    def __init__(self, text: str):
-        self.body = _body_start(text)  # just after the declaration's '{', or None
-        self.at = self.body  # the text from here on is not yet read into a piece
-        self.pieces: list = []  # (statement trees, comments) of each piece, in order
-
-    def blank(self, text: str, a: int, b: int) -> str:
-        """`text` with the failed statement a..b blanked, and the good ones before it too
-        when they could be read as a piece."""
-        depth = _depth(text, self.at, a) if self.at is not None and self.at < a else None
-        if depth == 0:
+    rest = None  # set once the block was closed before a declaration (rest: that declaration)
+    to_end = False  # a failed statement was blanked to the chunk's end
+    with grammar.collecting() as comments:
+        reader = _Reader(src.text[start:end], comments, carry)
+        while True:
             try:
-                tree, comments = grammar.parse(text[:a] + "}")
-            except UnexpectedInput:
-                tree = None
-            stmts = _statements(tree) if tree is not None else None
-            if stmts is not None:
-                self.pieces.append((stmts, comments))
-                a, self.at = self.at, b
-        elif depth is not None and depth < 0:
-            # the block closed before this error (stray text after the declaration): no
-            # later error is in it either, and scanning to each one would be quadratic
-            self.at = None
-        return _blank(text, a, b)
-
-    def built(self, src: SourceFile, start: int, tree, comments) -> tuple[list, list]:
-        if self.pieces:
-            holder = _statements_holder(tree)
-            if holder is None:  # not the shape the pieces came from: never seen; be loud
-                raise AssertionError("recovered statements have no block to go back into")
-            node, at = holder
-            node.children[at:at] = [s for stmts, _ in self.pieces for s in stmts]
-            comments = [c for _, cs in self.pieces for c in cs] + list(comments)
-        return _built(_Builder(src, start), tree, comments)
-
-
-def _body_start(text: str) -> int | None:
-    """Offset just after the first '{' of a chunk (its declaration's block), or None."""
-    first = next(_braces(text, 0, len(text)), None)
-    return first[0] + 1 if first is not None and first[1] == "{" else None
-
-
-def _depth(text: str, i: int, j: int) -> int:
-    """How many blocks text[i:j] opens and leaves open (negative when it closes more)."""
-    return sum(1 if c == "{" else -1 for _, c in _braces(text, i, j))
-
-
-def _statements_holder(tree) -> tuple[Tree, int] | None:
-    """The node of the chunk's one declaration that holds its statements, and where they
-    start among its children; None for any other shape."""
-    items = [c for c in tree.children if isinstance(c, Tree)]
-    if not items:
-        return None
-    item = items[0]
-    if item.data == "host":
-        return item, 1
-    if item.data in ("guest", "template") and isinstance(item.children[-1], Tree) \
-            and item.children[-1].data == "body":
-        return item.children[-1], 0
-    return None
+                tree = reader.run()
+            except UnexpectedInput as exc:
+                text = reader.text
+                if rest is None and todo and _at_chunk_end(exc):
+                    # the chunk ended inside a statement: read it with the next one
+                    end = todo.pop()[1]
+                    if to_end:  # a blanked block ran to the chunk's end: it may end further now
+                        diags, seen_positions, to_end = [], set(), False
+                        reader = _Reader(src.text[start:end], comments, carry)
+                    else:
+                        reader.resume(text + src.text[start + len(text):end], len(text))
+                    continue
+                diag, pos = _syntax_diagnostic(src, exc, start, text, counted=len(diags) >= room)
+                rel = pos - start
+                if pos in seen_positions:
+                    return diags, None, rest, end, None
+                seen_positions.add(pos)
+                diags.append(diag)
+                if rest is None and diag.code == "VP004" and rel >= len(text) and not text.endswith("}"):
+                    reader.resume(text + "}", len(text))  # close the block at the end, and read what it holds
+                    continue
+                if rel >= len(text):
+                    return diags, None, rest, end, None
+                if rest is None and diag.code == "VP004" and rel > 0 and text[rel - 1] in " \t\n":
+                    # close the block where the next declaration starts, read this part, and
+                    # read the declarations below as chunks of their own
+                    rest = pos
+                    reader.resume(text[:rel - 1] + "}", rel - 1)
+                    continue
+                a, b = _statement_region(text, rel)
+                while b >= len(text) and todo and todo[-1][2]:
+                    # the failed statement runs on into the stray lines below: one chunk
+                    end = todo.pop()[1]
+                    text = text + src.text[start + len(text):end]
+                    a, b = _statement_region(text, rel)
+                if b <= a:
+                    b = min(len(text), rel + 1)
+                to_end = to_end or b >= len(text)
+                reader.resume(_blank(text, a, b), a)
+                continue
+            if carry is not None:  # the chunk before's declarations, read there already
+                before = carry[2]
+                tree = Tree(tree.data, [c for c in tree.children if id(c) not in before])
+            final = reader.final + ({id(c) for c in tree.children} | (carry[2] if carry else set()),)
+            return diags, _built(_Builder(src, start), tree, list(comments)), rest, end, final
 
 
-def _statements(tree) -> list | None:
-    """The statements of a piece: its one declaration's, or None for any other shape."""
-    if sum(isinstance(c, Tree) for c in tree.children) != 1:
-        return None
-    holder = _statements_holder(tree)
-    return None if holder is None else holder[0].children[holder[1]:]
+_SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})
+
+
+@lru_cache(maxsize=1)
+def _lalr():
+    """The LALR parser proper (Lark's _Parser), its lexer, and the configuration a parse
+    from the grammar's start starts with (read only: what Lark builds for each parse)."""
+    frontend = grammar.parser().parser
+    lalr = frontend.parser.parser
+    return lalr, frontend.lexer, ParseConf(lalr.parse_table, lalr.callbacks, "start")
+
+
+class _Reader:
+    """One chunk parsed by Lark's LALR parser, token by token, so that after an error the
+    parse can resume from just before the failed statement instead of from the chunk's
+    start: re-reading from the start cost the chunk's length per error (seconds for a
+    chunk of a thousand broken lines).
+
+    Before each separator token (end of line, ';', '{', '}') the parser's state is kept.
+    A failed statement starts after the last separator character before the error, so
+    after it is blanked (or the text is changed from some offset on) the text before a
+    kept separator is what it was: its tokens, the parser's state there and the comments
+    before it stay the same, and lexing resumes at that separator in the new text. The
+    tree and comments are then those of parsing the new text from its start."""
+
+    KEPT = 3  # separators kept: the error's statement starts after one of the last two
+
+    def __init__(self, text: str, comments: list, carry=None):
+        self.text = text
+        self.comments = comments  # the list grammar.collecting fills: trimmed on resuming
+        self.parser, self.lexer, conf = _lalr()
+        state, sizes = (ParserState(conf, None), []) if carry is None else carry[:2]
+        self.start = (0, 1, 1, state, 0, sizes)
+        self.final = None  # the parser's state (and its trees' sizes) before the end of the text
+        self.kept: list = []
+        self._restart(self.start)
+
+    def _restart(self, snap) -> None:
+        pos, line, column, state, n, sizes = snap
+        # Lark's LALR tree builder extends a list of statements in place (the children of
+        # the tree on the stack that a left-recursive rule reduces again): what the parse
+        # after the snapshot added to the trees it holds is taken back out
+        for value, size in zip(state.value_stack, sizes):
+            if size >= 0:
+                del value.children[size:]
+        counter = LineCounter("\n")
+        counter.char_pos, counter.line, counter.column = pos, line, column
+        counter.line_start_pos = pos - column + 1
+        self.thread = LexerThread(self.lexer, LexerState(TextSlice(self.text, 0, len(self.text)), counter))
+        self.state = state.copy(deepcopy_values=False)  # the snapshot stays usable
+        self.state.lexer = self.thread
+        del self.comments[n:]
+
+    def resume(self, text: str, same_before: int) -> None:
+        """Go on with `text`, which is the text read so far up to `same_before`."""
+        self.text = text
+        while self.kept and self.kept[-1][0] >= same_before:
+            self.kept.pop()
+        # the kept separator is read again, and kept again, from there
+        self._restart(self.kept.pop() if self.kept else self.start)
+
+    def run(self):
+        """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it."""
+        state, kept, comments = self.state, self.kept, self.comments
+        token = None
+        try:
+            for token in self.thread.lex(state):
+                if token.type in _SEPARATORS:
+                    kept.append((token.start_pos, token.line, token.column,
+                                 state.copy(deepcopy_values=False), len(comments),
+                                 [len(v.children) if isinstance(v, Tree) else -1 for v in state.value_stack]))
+                    if len(kept) > self.KEPT:
+                        del kept[0]
+                state.feed_token(token)
+            end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
+            self.final = (state.copy(deepcopy_values=False),
+                          [len(v.children) if isinstance(v, Tree) else -1 for v in state.value_stack])
+            return state.feed_token(end, True)
+        except UnexpectedInput as exc:
+            exc.interactive_parser = InteractiveParser(self.parser, state, self.thread)
+            raise
 
 
 def _at_chunk_end(exc: UnexpectedInput) -> bool:

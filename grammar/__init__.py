@@ -59,6 +59,12 @@ def _collecting() -> Iterator[list]:
         _comments.reset(reset)
 
 
+def collecting():
+    """A context in which the lexer's comments go to the list it gives (for a parse run
+    token by token, as syntax-error recovery does)."""
+    return _collecting()
+
+
 @lru_cache(maxsize=1)
 def parser():
     """The parser: from the shipped tables when they are current, else built."""

@@ -89,51 +89,85 @@ def test_an_unclosed_block_after_an_unclosed_block_is_reported_once_without_a_cr
     assert all(d.span.end <= len(text) for d in diags)
 
 
-def test_recovery_reads_each_statement_a_bounded_number_of_times(monkeypatch):
-    """A block of a thousand broken lines (found by the fuzzer: 64 KB took 198 s) is read
-    piece by piece: the text Lark is given over all the re-parses, blanks aside, stays
-    within a few times the file's, instead of growing with errors x length."""
-    from lark.exceptions import UnexpectedInput
+def _counting_work(monkeypatch):
+    """Counters of the work recovery does, not of time: the tokens fed to Lark's LALR
+    parser (over every parse and every resumed parse) and the text handed to the parser
+    again after each error (recovery copies it to blank a statement)."""
+    from lark.parsers.lalr_parser_state import ParserState
+    from virtc import parse as parse_module
 
-    from virtc import grammar
+    work = {"tokens": 0, "text": 0}
+    feed, resume = ParserState.feed_token, parse_module._Reader.resume
+
+    def counting_feed(self, token, is_end=False):
+        work["tokens"] += 1
+        return feed(self, token, is_end)
+
+    def counting_resume(self, text, same_before):
+        work["text"] += len(text)
+        return resume(self, text, same_before)
+
+    monkeypatch.setattr(ParserState, "feed_token", counting_feed)
+    monkeypatch.setattr(parse_module._Reader, "resume", counting_resume)
+    return work
+
+
+def test_recovery_reads_each_statement_a_bounded_number_of_times(monkeypatch):
+    """A block of a thousand broken lines (found by the fuzzer: 64 KB took 198 s) is not
+    read again from its start after each error: the parse resumes before the failed
+    statement, so the tokens Lark is fed over all the errors stay within a few times the
+    file's words, instead of growing with errors x length."""
     from virtc import parse as parse_module
     from virtc.source import SourceFile
 
-    given = []
-    real = grammar.parse
-
-    def solid(text):
-        return len(text) - text.count(" ") - text.count("\n")
-
-    def counting(text):  # what Lark reads: up to its first error (it lexes as it parses)
-        try:
-            out = real(text)
-        except UnexpectedInput as exc:
-            stop = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
-            given.append(solid(text[:stop]))
-            raise
-        given.append(solid(text))
-        return out
-
-    monkeypatch.setattr(parse_module.grammar, "parse", counting)
+    work = _counting_work(monkeypatch)
     lines = 400
     text = ("host xen7 {\n  hypervisor xen\n"
             + '  modprobe pciback "emory 16G; bridge xenbr0 on eth0\n  iommu on\n' * lines + "}\n")
     _, diags = parse_module.parse(SourceFile("broken.virt", text))
     assert sum(d.code == "VP002" for d in diags) == parse_module.MAX_ERRORS
     assert parse_module.is_count(diags[-1]) and f"{lines - parse_module.MAX_ERRORS:,}" in diags[-1].message
-    assert sum(given) <= 4 * solid(text), (sum(given), solid(text))
+    assert work["tokens"] <= 3 * len(text.split()), (work, len(text.split()))
 
     # stray text after a declaration (outside any block): the declarations before it are
     # read whole once, and the guest is still there to check
-    given.clear()
+    work.update(tokens=0, text=0)
     text = ('guest g on xen1 {\n  type xen-pv; memory 1G\n}\n' + "c 00:16:3e:00:00:01\n}\n" * lines
             + 'guest h on xen1 {\n  type xen-pv; memory 1G\n}\n')
     syntax, diags = parse_module.parse(SourceFile("stray.virt", text))
     assert syntax is not None and [i.name.text for i in syntax.items] == ["g", "h"]
     assert [s.keyword for s in syntax.items[0].stmts] == ["type", "memory"]
     assert parse_module.is_count(diags[-1])
-    assert sum(given) <= 4 * solid(text), (sum(given), solid(text))
+    assert work["tokens"] <= 3 * len(text.split()), (work, len(text.split()))
+
+
+def test_each_error_costs_the_same_whatever_the_shape(monkeypatch):
+    """Every shape of file full of errors the fuzzer found slow (tests/bench/scale_errors.py
+    times them): the tokens fed to the parser stay within three times the file's words and
+    the text copied to blank failed statements within a few times the file's length, so an
+    error costs a statement's reading, not a declaration's or a chunk's. (A block of
+    thousands of broken lines, above, still copies its block per error.)"""
+    from virtc import parse as parse_module
+    from virtc.source import SourceFile
+
+    work = _counting_work(monkeypatch)
+    shapes = {
+        "stray lines": "host h1 {\n  hypervisor xen; memory 64G\n}\nguest g on h1 {\n  type xen-pv\n}\n"
+                       + "127 error 5:3\n}\n" * 600,
+        "one chunk": 'include "../hosts.virt"\n' + "is KVM's driver; Xen guests useguest g on xen1 {\n"
+                     '  type xen-pv; memory 1G\n  disk xvda virtio "/v`r/g.img"\n}\n' * 300,
+        "unclosed blocks": "host x { hypervisor xen; memory 16G }\n"
+                           + "host y { hypervisor xen; d memory is not checked.\n" * 300,
+        "broken blocks": "".join(f"host h{i} {{\n  hypervisor xen; memory = 64G\n}}\ntemplate t{i} {{\n"
+                                 f"  type xen-pv; memroy 512M\n  nic bridge xenbr0 {{\n}}\nguest g{i} from t{i} {{\n"
+                                 "  os rhel5.8 x86_64; vcpus = 1\n}\n" for i in range(200)),
+    }
+    for shape, text in shapes.items():
+        work.update(tokens=0, text=0)
+        _, diags = parse_module.parse(SourceFile("f.virt", text))
+        assert parse_module.is_count(diags[-1]), shape
+        assert work["tokens"] <= 3 * len(text.split()), (shape, work, len(text.split()))
+        assert work["text"] <= 6 * len(text), (shape, work, len(text))
 
 
 def test_a_thousand_unclosed_blocks_are_chunked_once(monkeypatch):

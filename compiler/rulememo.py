@@ -121,7 +121,10 @@ class RuleMemo:
             self._hosts.pop(name, None)
 
     def handles(self, rule_cls: type[Rule]) -> bool:
-        return rule_cls.scope in (Scope.GUEST, Scope.HOST) and rule_cls.code not in self.unsafe
+        # a rule with its own run() prepares something there (a fleet index) that its
+        # guest() or host() reads: the memo, which calls those alone, cannot run it
+        return (rule_cls.scope in (Scope.GUEST, Scope.HOST) and rule_cls.run is Rule.run
+                and rule_cls.code not in self.unsafe)
 
     def _elements(self, ctx: Context, kind: str) -> tuple[tuple[str, ...], list[int]]:
         """The names of the elements a rule sees in ctx, and the positions of the changed ones."""

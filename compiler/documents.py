@@ -7,7 +7,7 @@ ordinary rules check.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import re
 
@@ -36,6 +36,9 @@ class Document:
     host: str | None = None  # the host whose file it is (lint sets it once hosts are assembled)
     computed: tuple[str, ...] = ()  # keys the file sets by code (xm): set, to a value nobody read
     helpers: tuple[str, ...] = ()  # names the file's own code uses (xm): its variables, not settings
+    # key -> the entry that takes effect, built at the first get(): rules ask hundreds of
+    # keys of a document, and a scan of the entries per key grew with the file
+    _last: dict | None = field(default=None, init=False, compare=False, hash=False, repr=False)
 
     def states(self, key: str) -> bool:
         """Does the file set `key`, to a literal or by code?"""
@@ -55,11 +58,11 @@ class Document:
 
     def get(self, key: str) -> Entry | None:
         """The entry that takes effect: the last assignment of key."""
-        found = None
-        for e in self.entries:
-            if e.key == key:
-                found = e
-        return found
+        last = self._last
+        if last is None:
+            last = {e.key: e for e in self.entries}  # a later assignment replaces an earlier one
+            object.__setattr__(self, "_last", last)  # a cache: same for every thread that builds it
+        return last.get(key)
 
     def value(self, key: str, default=None):
         e = self.get(key)

@@ -159,7 +159,7 @@ def _is_option(tok: _Tok) -> bool:
 def _parse_rule(found: Found, toks: list[_Tok]) -> list[_Opt] | None:
     src = found.source
     opts: list[_Opt] = []
-    negate = False
+    negate = jumped = False
     i = 0
     while i < len(toks):
         t = toks[i]
@@ -189,7 +189,8 @@ def _parse_rule(found: Found, toks: list[_Tok]) -> list[_Opt] | None:
                                    "not an option; iptables-restore rejects the line",
                    src.span(extra.start, extra.end), hint="quote a value that has spaces")
             return None
-        opts.append(_Opt(name, values, negate, t, any(o.name in ("j", "g") for o in opts)))
+        opts.append(_Opt(name, values, negate, t, jumped))
+        jumped = jumped or name in ("j", "g")  # the options after -j belong to the target
         negate = False
     return opts
 
@@ -407,15 +408,25 @@ def _port(text: str, empty: int) -> int | None:
 # ---------------------------------------------------------------- the Firewall fact
 
 
-def _walk(t: _Table, chain: str, seen: frozenset) -> tuple[list[_Rule], str | None, int | None]:
+def _walk(t: _Table, chain: str, seen: frozenset, passed: set | None = None) -> tuple[list[_Rule], str | None, int | None]:
     """The rules a packet entering `chain` can meet, in order, with jumps to other chains
     inlined, up to the first rule that decides for every packet: (rules, verdict, index in
-    `chain` of the rule that decided)."""
+    `chain` of the rule that decided).
+
+    A chain already inlined without a verdict (`passed`) is not inlined again: a packet
+    that comes back to it has been through those rules, so they accept or drop nothing
+    more; inlining each jump again made a chain that jumps to another from every rule
+    cost rules x rules."""
+    passed = set() if passed is None else passed
     out: list[_Rule] = []
     for r in t.chains.get(chain, []):
         target = r.target
+        if target in passed:
+            continue
         if target in t.chains and target not in TABLES[t.name] and target not in seen:
-            sub, verdict, _ = _walk(t, target, seen | {target})
+            sub, verdict, _ = _walk(t, target, seen | {target}, passed)
+            if verdict is None:
+                passed.add(target)
             out += sub
             if r.unconditional and verdict:
                 return out, verdict, r.index

@@ -4,7 +4,6 @@ forwarding and bridge netfilter (§7.3, §10.1). Settings read the way the langu
 Setting("net.ipv4.ip_forward", "1"), so what virtc wrote reads back as its model."""
 from __future__ import annotations
 
-import difflib
 import re
 
 from virtc import fixes
@@ -14,6 +13,7 @@ from virtc.model import Setting
 from virtc.readback import Found
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
+from virtc.suggest import close_match
 
 from .format import Artifact, Format
 from .lines import line_span, logical_lines, report
@@ -96,14 +96,14 @@ def _sysctl_key(found: Found, key: str, span) -> None:
     elif key not in SYSCTL_KNOWN:
         close = _suggest(key)
         if close:
-            guess = difflib.get_close_matches(key, SYSCTL_KNOWN, n=1, cutoff=_CLOSE)[0]
+            guess = close_match(key, tuple(SYSCTL_KNOWN), _CLOSE)
             report(found, SysctlUnknownKey, f"unknown sysctl key '{key}'", span, hint=close,
                    fix=fixes.replace(f"write {guess}", span, guess, safe=False))
 
 
 def _suggest(key: str) -> str | None:
-    match = difflib.get_close_matches(key, SYSCTL_KNOWN, n=1, cutoff=_CLOSE)
-    return f"did you mean '{match[0]}'?" if match else None
+    match = close_match(key, tuple(SYSCTL_KNOWN), _CLOSE)
+    return f"did you mean '{match}'?" if match else None
 
 
 # ---------------------------------------------------------------- writing

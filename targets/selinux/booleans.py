@@ -3,7 +3,6 @@
 "off"), as the language's `sebool NAME on|off` makes it."""
 from __future__ import annotations
 
-import difflib
 import re
 
 from virtc import fixes
@@ -13,6 +12,7 @@ from virtc.model import Setting
 from virtc.readback import Found
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
+from virtc.suggest import close_match
 
 from ..lines import line_span, logical_lines, report
 from .common import (
@@ -69,12 +69,12 @@ def _boolean_name(found: Found, name: str, span) -> bool:
         report(found, SeboolSyntax, f"'{name}' is not a boolean name", span, hint="names are letters, digits and _")
         return False
     if name not in BOOLEANS:
-        close = difflib.get_close_matches(name, BOOLEANS, n=1, cutoff=CLOSE_BOOLEAN)
+        close = close_match(name, tuple(BOOLEANS), CLOSE_BOOLEAN)
         if close:
             where = found.source.span(span.start, span.start + len(name))
-            fix = fixes.replace(f"write {close[0]}", where, close[0], safe=False) \
+            fix = fixes.replace(f"write {close}", where, close, safe=False) \
                 if found.source.text[where.start:where.end] == name else None
-            report(found, SeboolUnknown, f"unknown SELinux boolean '{name}'", span, hint=f"did you mean '{close[0]}'?",
+            report(found, SeboolUnknown, f"unknown SELinux boolean '{name}'", span, hint=f"did you mean '{close}'?",
                    fix=fix)
     return True
 

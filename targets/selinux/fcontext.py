@@ -10,7 +10,6 @@ directories and are named as not modelled.
 """
 from __future__ import annotations
 
-import difflib
 import re
 
 from virtc import fixes
@@ -20,6 +19,7 @@ from virtc.model import ImageDir
 from virtc.readback import Found
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
+from virtc.suggest import close_match
 
 from ..lines import Unmodelled, line_span, logical_lines, report, words
 from .common import (
@@ -89,11 +89,11 @@ def _context(found: Found, regex: str, regex_span, label: str, label_span, ftype
                if found.source.text[regex_span.start:regex_span.end] == regex else None)
         return None
     if not is_image_type(label):
-        close = difflib.get_close_matches(label, image_types(), n=1, cutoff=CLOSE_TYPE)
+        close = close_match(label, tuple(image_types()), CLOSE_TYPE)
         if close:
             report(found, FcontextImageType, f"'{label}' is not an SELinux type the policy has for images", label_span,
-                   hint=f"did you mean '{close[0]}'?",
-                   fix=_word_fix(found.source, label_span, label, close[0]))
+                   hint=f"did you mean '{close}'?",
+                   fix=_word_fix(found.source, label_span, label, close))
         else:
             skipped.add(f"a file context of type {label} (not an image type)", span)
         return None

@@ -127,8 +127,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / ".fuzz"), help="where state, crashes and slow inputs go")
     ap.add_argument("--fresh", action="store_true", help="forget the recorded progress of this seed")
     ap.add_argument("--list", action="store_true", help="list the targets and their seed counts")
+    ap.add_argument("--recheck", action="store_true",
+                    help="time the slow inputs saved under --out again; list those still slow")
     args = ap.parse_args(argv)
     targets = names(args.target)
+    if args.recheck:
+        still = engine.recheck(Path(args.out), args.seed)
+        for target, path, took, lim in still:
+            print(f"SLOW {target}: {took:.2f} s of CPU, limit {lim:.2f} s: {path}")
+        saved = sum(1 for p in (Path(args.out) / "slow").glob("*/*") if not p.suffix)
+        print(f"{len(still)} of {saved} saved slow inputs are still over their limit")
+        return 1 if still else 0
     if args.list:
         from .seeds import seeds
         for t in targets:

@@ -23,6 +23,7 @@ MIN_SLOW_SECONDS = 0.25  # under this, timing noise on a shared machine decides,
 HANG_SECONDS = 60.0  # an input that has used this much CPU is stopped and saved as slow
 STUCK_SECONDS = 1800.0  # wall clock: an input blocked (not computing) that long is stopped too
 BASELINE_SEEDS = 40  # seeds timed per target for its baseline
+BIG_SEEDS, BIG_SEED_BYTES = 4, 32_768  # and texts of seeds end to end, for the cost per byte of big inputs
 
 
 class Hang(Exception):
@@ -71,15 +72,31 @@ def run_one(target: str, data: bytes) -> tuple[float, BaseException | None]:
 
 def baseline(target: str, rng_seed: int = 0) -> float:
     """CPU seconds per byte of the target's seed inputs (median over a sample; best of two
-    runs each, so that a busy moment of the machine does not set it)."""
+    runs each, so that a busy moment of the machine does not set it).
+
+    Seeds are small (a few hundred bytes, counted as SIZE_FLOOR), and a big input is
+    compared with seed inputs of its size: so the cost per byte of BIG_SEEDS texts made
+    of seeds laid end to end, BIG_SEED_BYTES each, counts too, whichever is higher. A
+    file's per-byte cost grows with what a big file holds (more names to index, more
+    findings), which the small seeds alone put at a fraction of a big valid file's."""
     pool = list(seeds()[target])
-    sample = random.Random(f"{rng_seed}/baseline/{target}").sample(pool, min(BASELINE_SEEDS, len(pool)))
+    rng = random.Random(f"{rng_seed}/baseline/{target}")
+    sample = rng.sample(pool, min(BASELINE_SEEDS, len(pool)))
     run_one(target, sample[0])  # the first run pays for imports and caches
-    costs = []
+    small = []
     for data in sample:
         t = min(run_one(target, data)[0] for _ in range(2))
-        costs.append(t / max(len(data), SIZE_FLOOR))
-    return statistics.median(costs)
+        small.append(t / max(len(data), SIZE_FLOOR))
+    big = []
+    for _ in range(BIG_SEEDS):
+        parts, size = [], 0
+        while size < BIG_SEED_BYTES:
+            parts.append(rng.choice(pool))
+            size += len(parts[-1]) + 1
+        data = b"\n".join(parts)
+        t = min(run_one(target, data)[0] for _ in range(2))
+        big.append(t / len(data))
+    return max(statistics.median(small), statistics.median(big))
 
 
 def limit(per_byte: float, size: int) -> float:
@@ -103,6 +120,26 @@ def minimise(target: str, data: bytes, sig: str, budget: float = 20.0) -> bytes:
         if not changed:
             chunk //= 2
     return data
+
+
+def recheck(out: Path, rng_seed: int = 0) -> list[tuple[str, str, float, float]]:
+    """The slow inputs a run saved under out/slow/, timed again (best of three, CPU)
+    against the baseline of this code: (target, file, seconds, limit) of those still
+    over their limit. A run on a busy machine, or with an older baseline, saves inputs
+    that are not slow; this tells them apart."""
+    still = []
+    for folder in sorted((out / "slow").glob("*")):
+        target = folder.name
+        if target not in TARGETS:
+            continue
+        per_byte = baseline(target, rng_seed)
+        for path in sorted(p for p in folder.iterdir() if not p.suffix):
+            data = path.read_bytes()
+            t = min(run_one(target, data)[0] for _ in range(3))
+            lim = limit(per_byte, len(data))
+            if t > lim:
+                still.append((target, str(path), t, lim))
+    return still
 
 
 @dataclass

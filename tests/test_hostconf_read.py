@@ -391,3 +391,18 @@ def test_line_readers_do_not_read_across_lines():
     # next line is not the format
     assert not by_name("selinux-config").recognise("SELINUX\n=enforcing\nSELINUXTYPE\n=targeted\n")
     assert by_name("selinux-config").recognise("SELINUX=enforcing\nSELINUXTYPE=targeted\n")
+
+
+def test_a_regex_python_cannot_compile_is_a_finding():
+    # re raises OverflowError for a huge repeat count and RecursionError for deep groups,
+    # not only re.error: each is a finding about the user's pattern (fuzzer-found)
+    from virtc.regexes import regex_error
+
+    assert regex_error("/srv(/.*)?") is None
+    assert regex_error("a{99999999999}") == "a repeat count is too large"
+    assert regex_error("(" * 3000 + ")" * 3000) == "its groups are nested too deeply"
+    assert "missing )" in regex_error("/srv(/.*")
+    text = "/srv/x" + "(" * 3000 + ")" * 3000 + "    system_u:object_r:xen_image_t:s0\n"
+    f = by_name("fcontext").read(text, "/etc/selinux/targeted/contexts/files/file_contexts.local")
+    assert [(d.code, d.span.line) for d in f.diagnostics] == [("VF841", 1)]
+    assert "nested too deeply" in f.diagnostics[0].message

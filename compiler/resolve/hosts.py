@@ -13,6 +13,7 @@ from ..model import (ARCHES, CPU_VENDORS, HYPERVISORS, Bridge, Cpu, Export, Fiel
 from ..cpu import CONSTANT_TSC
 from ..numbers import port_range_problem
 from ..owner import Owner
+from ..regexes import regex_error
 from ..source import Span
 from ..syntax import HostDecl, Stmt
 from .scalars import ValueReader, clip
@@ -367,9 +368,8 @@ class HostStatements(ValueReader):
                 allow = self.checked(values.check_pattern, v, v.text, "hosts-allow pattern")
                 if allow:
                     for pattern in allow.split():
-                        try:
-                            re.compile(pattern)
-                        except re.error as exc:
-                            self.err("VR012", f"'{pattern}' is not a regular expression ({exc})", v.span)
+                        why = regex_error(pattern)
+                        if why:
+                            self.err("VR012", f"'{pattern}' is not a regular expression ({why})", v.span)
         return Migration(peers, port, address, allow, st.span)
 

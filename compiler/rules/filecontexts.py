@@ -9,6 +9,7 @@ from functools import lru_cache
 from virtc.schemas import load
 
 from ..model import Host, ImageDir
+from .. import regexes
 
 _META = set("*+?[](){}|^$.\\")
 
@@ -19,10 +20,7 @@ def _regex(d: ImageDir) -> str:
 
 @lru_cache(maxsize=None)
 def _compiled(regex: str) -> re.Pattern | None:
-    try:
-        return re.compile(regex)
-    except re.error:
-        return None
+    return regexes.compiled(regex)
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import ImageDir
 from virtc.readback import Found
+from virtc.regexes import regex_error
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.source import SourceFile
 from virtc.suggest import close_match
@@ -97,10 +98,9 @@ def _context(found: Found, regex: str, regex_span, label: str, label_span, ftype
         else:
             skipped.add(f"a file context of type {label} (not an image type)", span)
         return None
-    try:
-        re.compile(regex)
-    except re.error as exc:
-        report(found, FcontextSyntax, f"'{regex}' is not a regular expression: {exc}", regex_span,
+    why = regex_error(regex)
+    if why:
+        report(found, FcontextSyntax, f"'{regex}' is not a regular expression: {why}", regex_span,
                hint="/virtstorage(/.*)?")
         return None
     tree = regex.endswith(TREE)

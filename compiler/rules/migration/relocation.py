@@ -9,6 +9,7 @@ from ...diagnostics import Related, Severity
 from ...model import Host
 from ...source import Span
 from ... import peers
+from ...regexes import regex_error
 from ...values import is_number
 from ..base import Rule, Scope
 from .common import (anchor, differing, group_list, group_members, named_as_peer_by, peers_of, relocation_on,
@@ -206,11 +207,10 @@ class RelocationHostsAllowUnset(Rule):
         value = s.value.strip() if s else ((h.migration.allow or "").strip() if h.migration else "")
         if s:
             for pattern in value.split():
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
+                why = regex_error(pattern)
+                if why:
                     yield self.report(f"xend-relocation-hosts-allow pattern '{pattern}' of host {h.name} is not "
-                                      f"a regular expression ({exc})", s.span, h.owner,
+                                      f"a regular expression ({why})", s.span, h.owner,
                                       severity=Severity.ERROR)
         if s and value:
             yield from self.shut_out(h, s, value)

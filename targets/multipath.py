@@ -20,9 +20,17 @@ from .format import Artifact, Format
 _TOKEN = re.compile(r'"[^"]*"|\{|\}|[^\s{}"#]+|#.*')
 
 
+# multipath.conf nests two levels (multipaths { multipath { } }). Sections deeper than this
+# are a broken file: reported once and read as if at this depth, so an entry's key (the
+# path of its sections) stays short; a file of unclosed sections made keys grow with the
+# file, and the reader quadratic in it.
+MAX_DEPTH = 16
+
+
 def parse_document(src) -> tuple[Document, list]:
     entries, diags = [], []
     stack: list[tuple[str, object]] = []  # (section name, span)
+    deeper = 0  # open sections past MAX_DEPTH, not on the stack
     block_no = -1
     for start, line in src.lines():
         tokens = [(m.group(0), start + m.start()) for m in _TOKEN.finditer(line)
@@ -30,12 +38,22 @@ def parse_document(src) -> tuple[Document, list]:
         i = 0
         while i < len(tokens):
             tok, pos = tokens[i]
-            if tok == "}":
+            if tok == "}" and deeper:
+                deeper -= 1
+                i += 1
+            elif tok == "}":
                 if not stack:
                     diags.append(error("VF411", "'}' closes no section", src.span(pos, pos + 1)))
                 else:
                     stack.pop()
                 i += 1
+            elif i + 1 < len(tokens) and tokens[i + 1][0] == "{" and len(stack) >= MAX_DEPTH:
+                if not deeper:
+                    diags.append(error("VF411", f"section '{tok}' is nested more than {MAX_DEPTH} sections deep; "
+                                       "multipath.conf has two levels", src.span(pos, pos + len(tok)),
+                                       hint="close each section with '}' before the next one opens"))
+                deeper += 1
+                i += 2
             elif i + 1 < len(tokens) and tokens[i + 1][0] == "{":
                 block_no += 1
                 path = "/".join([s for s, _ in stack] + [tok])

@@ -406,3 +406,18 @@ def test_a_regex_python_cannot_compile_is_a_finding():
     f = by_name("fcontext").read(text, "/etc/selinux/targeted/contexts/files/file_contexts.local")
     assert [(d.code, d.span.line) for d in f.diagnostics] == [("VF841", 1)]
     assert "nested too deeply" in f.diagnostics[0].message
+
+
+def test_multipath_sections_nested_past_the_limit_are_one_finding():
+    # a file of unclosed sections made each entry's key the path of every section above
+    # it: keys, and the reader, grew with the file (fuzzer-found: 64 KB took 0.5 s)
+    from virtc.targets.multipath import MAX_DEPTH
+
+    n = MAX_DEPTH + 4
+    text = "multipaths {\n" * n + "\tmultipath {\n\t\twwid 3600\n\t}\n" + "}\n" * n
+    f = by_name("multipath").read(text, "/etc/multipath.conf")
+    assert [(d.code, d.span.line) for d in f.diagnostics] == [("VF411", MAX_DEPTH + 1)]
+    assert max(len(e.key.split("/")) for e in f.document.entries) == MAX_DEPTH + 1
+    # two levels, as RHEL 5 writes them, read as before
+    ok = by_name("multipath").read("multipaths {\n\tmultipath {\n\t\twwid 3600\n\t\talias a\n\t}\n}\n", "m")
+    assert not ok.diagnostics and [e.key for e in ok.document.entries][-1] == "multipaths/multipath/alias"

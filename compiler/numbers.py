@@ -12,9 +12,12 @@ already reported elsewhere (a rule reading a model value) and only must not rais
 """
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from .bounds import bound
+
+_HUGE = 10 ** bound("digits")  # what a number past the digits bound counts as
 
 _DIGITS = frozenset("0123456789")
 
@@ -75,6 +78,24 @@ def digits_or_cap(text: str, cap: int) -> int:
     if len(text) > bound("digits"):
         return cap
     return min(int(text), cap)
+
+
+_VERSION = re.compile(r"[0-9]+(\.[0-9]+)*")
+
+
+def version(text: str | None) -> tuple[int, ...] | None:
+    """'5.8' -> (5, 8); None when the text is not numbers joined by dots. A number longer
+    than the digits bound counts as 10**digits (above any real release), without turning
+    its text into an int: Python refuses that past 4,300 digits, and a file can hold more."""
+    if not text or not _VERSION.fullmatch(text):
+        return None
+    return tuple(digits_or_cap(x, _HUGE) for x in text.split("."))
+
+
+def version_parts(text: str) -> tuple[int, ...]:
+    """Every run of digits in a kernel version ('2.4.21-60.EL' -> (2, 4, 21, 60)), capped
+    as version() caps them."""
+    return tuple(digits_or_cap(x, _HUGE) for x in re.findall(r"[0-9]+", text))
 
 
 def _clip(text: str) -> str:

@@ -156,3 +156,22 @@ def test_explain_shows_the_limits_of_its_code():
         shown = CliRunner().invoke(app, ["explain", code]).stdout
         for b in BOUNDS.values():
             assert (f"{b.what}: {b.shown}" in shown) == (b.code == code), (code, b.key)
+
+
+def test_version_numbers_past_the_digit_limit_never_raise(tmp_path):
+    # an OS release, a host release and a disk's partition of 5,000 digits: Python refuses
+    # int() past 4,300 digits, so the rules compare such numbers capped (fuzzer-found)
+    huge = "9" * 5000
+    assert numbers.version("5." + huge) == (5, 10 ** bound("digits"))
+    assert numbers.version("xp") is None and numbers.version("5.8") == (5, 8)
+    assert numbers.version_parts(f"2.6.18-{huge}.el5") == (2, 6, 18, 10 ** bound("digits"), 5)
+    src = tmp_path / "huge.virt"
+    src.write_text(f"host h1 {{\n  hypervisor kvm; arch x86_64; release 5.{huge}; memory 16G\n}}\n"
+                   f"guest g on h1 {{\n  type kvm; os rhel{huge} x86_64; memory 1G\n"
+                   f'  disk xvda{huge} file "/var/lib/libvirt/images/g.img"\n}}\n')
+    result = check([str(src)])  # raising here was the bug
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("VR012", 2), ("VR012", 5)]
+    assert all("at most 18 digits" in d.message for d in result.diagnostics)
+    src.write_text("host h1 {\n  hypervisor kvm; arch x86_64; release 5.8; memory 16G\n}\n"
+                   f'guest g on h1 {{\n  type kvm; os rhel5.8 x86_64; memory 1G\n  disk xvda{huge} file "/g.img"\n}}\n')
+    assert "VS101" in {d.code for d in check([str(src)]).diagnostics}  # the partition, compared capped

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from .. import values
+from ..bounds import bound
 from ..conventions import BOOT_ALIASES, OS_RE, PCI_RE, PREFIX_BUS, RATE_RE, TARGET_RE, UUID_RE
 from ..diagnostics import Fix
 from ..model import (ACTIONS, ARCHES, BOOT_DEVICES, BUSES, CLOCKS, GUEST_TYPES, SERIAL_KINDS,
@@ -188,6 +189,11 @@ class GuestStatements(Interpolation):
         family = m.group(1).lower()
         family = {"centos": "rhel", "win": "windows"}.get(family, family)
         release = release or m.group(2)
+        longest = max((len(x) for x in re.findall(r"[0-9]+", release or "")), default=0)
+        if longest > bound("digits"):  # the rules compare releases as numbers
+            self.err("VR012", f"guest OS release has a number of {longest} digits; virtc reads numbers of at most "
+                     f"{bound('digits')} digits", name.span, hint="write the release, e.g. rhel5.8")
+            release = None
         b.os = GuestOS(family, release.lower() if release else None, name.text)
         if a:
             arch_v = a.pop(0)

@@ -11,7 +11,7 @@ from ..model import (ARCHES, CPU_VENDORS, HYPERVISORS, Bridge, Cpu, Export, Fiel
                      GrubSettings, Host, ImageDir, IscsiTarget, Lun, Migration, Network, NumaCell,
                      Pool, Setting, SharedStorage)
 from ..cpu import CONSTANT_TSC
-from ..numbers import port_range_problem
+from ..numbers import NumberError, port_range_problem, whole
 from ..owner import Owner
 from ..regexes import regex_error
 from ..source import Span
@@ -52,7 +52,11 @@ class HostStatements(ValueReader):
                 f["arch"] = self.enum(a[0], ARCHES, "architecture", {"i386": "i686", "amd64": "x86_64"})
             elif k == "release":
                 if re.match(r"^5\.[0-9]+\Z", a[0].text):
-                    f["release"] = a[0].text
+                    try:  # the update level is a number: bounded like every other
+                        whole(a[0].text[2:], "the release's update level")
+                        f["release"] = a[0].text
+                    except NumberError as exc:
+                        self.err("VR012", str(exc), a[0].span, hint=exc.hint)
                 else:
                     self.err("VR012", f"release '{a[0].text}' is not a RHEL 5 release", a[0].span,
                              hint="write the update level, e.g. release 5.8")

@@ -8,6 +8,7 @@ import re
 from ..diagnostics import Related, Severity
 from ..model import Guest, Host, PciDevice
 from .base import Rule, Scope
+from ..numbers import version
 from ..values import is_number
 
 # Checklist items of this area that no rule implements, and why (see compiler/coverage.py).
@@ -42,9 +43,7 @@ def _boot_param(args: str | None, name: str) -> str | None:
 
 
 def _release(text: str | None) -> tuple[int, ...] | None:
-    if not text or not re.fullmatch(r"[0-9]+(\.[0-9]+)*", text):
-        return None
-    return tuple(int(x) for x in text.split("."))
+    return version(text)
 
 
 def _passthrough(guests: list[Guest]) -> list[tuple[Guest, PciDevice]]:

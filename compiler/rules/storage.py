@@ -95,7 +95,7 @@ class DiskTargetName(Rule):
         if part:
             if not spec["partitions"]:
                 return f"has a partition number, which {prefix} devices do not take"
-            if not 1 <= int(part) <= spec["partitions"]:
+            if not 1 <= digits_or_cap(part, spec["partitions"] + 1) <= spec["partitions"]:
                 return f"partition {part} is outside 1-{spec['partitions']}"
         return None
 

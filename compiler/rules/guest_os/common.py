@@ -4,13 +4,12 @@ command line and flavour, virtio devices."""
 from __future__ import annotations
 
 import posixpath
-import re
 
 from ...diagnostics import Related
 from ...model import Guest, Host
+from ...numbers import version, version_parts
 from ...source import Span
 
-_NUMERIC = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 # Words that start an RHEL 3 / 4 / 5 kernel variant name that already names the CPU
 # family (table 12.1): `variant athlon-SMP` is complete, `variant smp` needs the arch.
 _ARCH_WORDS = ("athlon", "i32e", "ia32e", "i386", "i686", "x86_64", "ia64")
@@ -18,9 +17,7 @@ _ARCH_WORDS = ("athlon", "i32e", "ia32e", "i386", "i686", "x86_64", "ia64")
 
 def release_tuple(text: str | None) -> tuple[int, ...] | None:
     """'5.8' -> (5, 8); 'xp', '2008r2' or None -> None."""
-    if not text or not _NUMERIC.match(text):
-        return None
-    return tuple(int(x) for x in text.split("."))
+    return version(text)
 
 
 def below(release: str | None, minimum: str) -> bool | None:
@@ -48,7 +45,7 @@ def rhel_release(g: Guest) -> str | None:
 
 def kernel_tuple(text: str) -> tuple[int, ...]:
     """'2.4.21-60.EL' -> (2, 4, 21, 60)."""
-    return tuple(int(x) for x in re.findall(r"[0-9]+", text))
+    return version_parts(text)
 
 
 def span_of(g: Guest, *keys: str) -> Span:

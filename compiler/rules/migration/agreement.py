@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections import Counter
 
 from ...diagnostics import Related, Severity
+from ...numbers import version
 from ..base import Rule, Scope
 from .common import anchor, differing, field_span, group_list, group_members
 
 
 def _release(text: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in text.split("."))
+    return version(text) or ()  # not numbers: compares below every release
 
 
 class MigrationReleaseMismatch(Rule):

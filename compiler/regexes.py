@@ -3,6 +3,7 @@ relocation-hosts-allow): compiled without letting the text raise."""
 from __future__ import annotations
 
 import re
+import warnings
 
 
 def regex_error(pattern: str) -> str | None:
@@ -12,7 +13,9 @@ def regex_error(pattern: str) -> str | None:
     (`a{99999999999}`) and RecursionError for groups nested a few hundred deep: both come
     from the user's text, so both are findings, never tracebacks."""
     try:
-        re.compile(pattern)
+        with warnings.catch_warnings():  # re warns of some patterns (a nested set) on stderr
+            warnings.simplefilter("ignore")
+            re.compile(pattern)
     except re.error as exc:
         return str(exc)
     except OverflowError:

@@ -74,9 +74,9 @@ def fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
-def write_file(path: str, text: str, *, keep_mode: bool = True, newline: str | None = None) -> None:
-    """Replace (or create) `path` with `text` in one step. A replaced file keeps its
-    permissions; a new one gets the usual mode (0666 less the umask). The temporary is
+def write_file(path: str, text: str | bytes, *, keep_mode: bool = True, newline: str | None = None) -> None:
+    """Replace (or create) `path` with `text` (or bytes) in one step. A replaced file keeps
+    its permissions; a new one gets the usual mode (0666 less the umask). The temporary is
     removed on any failure, KeyboardInterrupt included."""
     folder = os.path.dirname(os.path.abspath(path))
     remove_stale(folder)
@@ -93,7 +93,8 @@ def write_file(path: str, text: str, *, keep_mode: bool = True, newline: str | N
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.virtc-{os.getpid()}-", suffix=".tmp",
                                dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes)
+              else os.fdopen(fd, "w", encoding="utf-8", newline=newline)) as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

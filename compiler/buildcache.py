@@ -38,7 +38,6 @@ import os
 import pickle
 import re
 import sys
-import tempfile
 import zlib
 
 from .model import Model
@@ -173,26 +172,12 @@ class BuildCache:
     def write(self, dest: str) -> None:
         """Replace the cache of the output folder dest with this build's entries
         (build.write_tree calls it once the tree is in place)."""
-        from .atomic import remove_stale
+        from . import atomic  # write_file also removes stale temporaries of killed builds
 
         path = cache_path(dest)
-        folder = os.path.dirname(path)
-        remove_stale(folder)
         body = pickle.dumps({"stamp": self.stamp, "entries": self.entries}, protocol=pickle.HIGHEST_PROTOCOL)
         head = _MAGIC + f"{zlib.crc32(body):08x} {len(body)}\n".encode()
-        # the temporary is named as atomic.write_file names its own, so remove_stale knows it
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.virtc-{os.getpid()}-", suffix=".tmp", dir=folder)
-        try:
-            with open(fd, "wb") as fh:
-                fh.write(head)
-                fh.write(body)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        atomic.write_file(path, head + body, keep_mode=False)
 
 
 def _decode(data: bytes, current: str) -> dict | None:

@@ -11,13 +11,15 @@ from virtc.readback import Found
 from virtc.source import SourceFile
 
 from .format import Artifact, Format
-from .lines import comment_stripped
+from .lines import Unmodelled, comment_stripped
 
 
 def parse_lines(src, fmt: str = "rc.local") -> tuple[Document, list]:
     """One entry per command line: key = line number, value = the line."""
-    entries = [Entry(str(n), text, src.span(s, s + len(text)), src.span(s, s + len(text)),
-                     src.span(s, s + len(text))) for n, s, text in comment_stripped(src)]
+    entries = []
+    for n, s, text in comment_stripped(src):
+        span = src.span(s, s + len(text))  # the key, the value and the line are all the line
+        entries.append(Entry(str(n), text, span, span, span))
     return Document(fmt, src.path, tuple(entries), src), []
 
 
@@ -66,8 +68,11 @@ def _rc_commands(src, doc):
         if e.value.endswith("\\"):
             parts.append(e.value[:-1])
             continue
-        parts.append(e.value)
-        yield " ".join(p.strip() for p in parts), src.span(first.span.start, e.span.end)
+        if first is e:  # one line: its span is the command's
+            yield e.value.strip(), e.span
+        else:
+            parts.append(e.value)
+            yield " ".join(p.strip() for p in parts), src.span(first.span.start, e.span.end)
         parts, first = [], None
     if first is not None:
         yield " ".join(p.strip() for p in parts), src.span(first.span.start, doc.entries[-1].span.end)
@@ -80,6 +85,8 @@ def _number(text: str) -> bool:
 
 def _tgtadm(command: str) -> dict | None:
     """A tgtadm command's options, or None if it is not one virtc reads."""
+    if "tgtadm" not in command:  # shlex is slow; most boot commands are something else
+        return None
     try:
         words = shlex.split(command)
     except ValueError:
@@ -101,13 +108,17 @@ def read(text: str, path: str):
     doc, problems = parse_lines(src)
     found = Found(src, "rc.local", doc, diagnostics=list(problems))
     targets: dict[str, dict] = {}
+    other = Unmodelled()  # commands virtc does not model, one VF003 per program
     for command, span in _rc_commands(src, doc):
-        if command in ("/sbin/start_udev", "start_udev"):
-            continue  # virtc writes it when the host has udev LUN names
+        if not command or command in ("/sbin/start_udev", "start_udev"):
+            continue  # a lone backslash; or start_udev, which virtc writes for udev LUN names
         o = _tgtadm(command)
         what = (o or {}).get("op"), (o or {}).get("mode")
         tid, lun = (o or {}).get("tid", ""), (o or {}).get("lun", "")
-        if o is None or o.get("lld") != "iscsi" or not _number(tid):
+        if o is None:
+            program = (command.split(None, 1) or [""])[0][:60]
+            other.add(f"rc.local command `{program}`", span)
+        elif o.get("lld") != "iscsi" or not _number(tid):
             found.ignored(f"rc.local command `{command[:60]}{'...' if len(command) > 60 else ''}`", span)
         elif what == ("new", "target") and o.get("targetname") and tid not in targets:
             targets[tid] = {"iqn": o["targetname"], "luns": [], "allow": None, "span": span}
@@ -118,6 +129,7 @@ def read(text: str, path: str):
         else:
             found.ignored(f"tgtadm command `{command[:60]}{'...' if len(command) > 60 else ''}` (virtc models "
                           "one new target, its logical units and one initiator-address bind per tid)", span)
+    other.flush(found)
     for t in targets.values():
         found.add("iscsi_targets", IscsiTarget(t["iqn"], tuple(t["luns"]), t["allow"], t["span"]))
     return found

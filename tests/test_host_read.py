@@ -466,6 +466,14 @@ def test_rc_local_gives_the_iscsi_target():
     assert _notes(found) == [("VF003", "info", 4, 1), ("VF003", "info", 13, 1)]
 
 
+def test_rc_local_says_once_per_program_what_it_does_not_model():
+    text = "touch /var/lock/subsys/local\n/sbin/start_udev\necho a\necho b \\\n  c\n\\\necho d\n"
+    found = rclocal.read(text, "etc/rc.d/rc.local")
+    notes = sorted((d.span.line, d.message) for d in found.diagnostics)
+    assert notes == [(1, "rc.local command `touch` is not modelled by virtc; ignored"),
+                     (3, "rc.local command `echo` (3 times; the first is here) is not modelled by virtc; ignored")]
+
+
 def test_unsuffixed_dom0_mem_is_kib_with_a_warning():
     text = "default=0\ntitle x\n\troot (hd0,0)\n\tkernel /xen.gz-2.6.18-8.el5 dom0_mem=2048 dom0_max_vcpus=x\n" \
            "\tmodule /vmlinuz-2.6.18-8.el5xen ro root=/dev/sda1\n\tmodule /initrd-2.6.18-8.el5xen.img\n"

@@ -255,20 +255,22 @@ class GrubSerialOptions(GrubRule):
             if e.key not in ("serial", "terminal"):
                 continue
             tokens = e.value.split()
+            at = _token_offsets(doc, e, tokens)
             allowed = self.SERIAL if e.key == "serial" else self.TERMINAL
-            for tok, following in zip(tokens, tokens[1:] + [""]):
+            for i, (tok, following) in enumerate(zip(tokens, tokens[1:] + [""])):
                 if tok.startswith("--"):
                     name = tok[len("--"):].split("=", 1)[0]
                     if name not in allowed:
                         guess = closest(name, allowed)
+                        fix = None
+                        if guess and at:  # the option's name, up to its '=' if it has one
+                            fix = _fix(doc, at[i], at[i] + len("--") + len(name), f"--{guess}", safe=False)
                         yield self.report(f"unknown {e.key} option {tok}", e.value_span,
-                                          hint=did_you_mean(name, allowed),
-                                          fix=_token_fix(doc, e, rf"--{re.escape(name)}(?==|\s|$)", f"--{guess}",
-                                                         safe=False) if guess else None)
+                                          hint=did_you_mean(name, allowed), fix=fix)
                     elif following.startswith("="):
                         yield self.report(f"a space before '=' in '{tok} {following}'", e.value_span,
                                           hint=f"write --{name}{following}",
-                                          fix=_token_fix(doc, e, rf"(?<={re.escape(tok)})\s+(?==)", ""))
+                                          fix=_fix(doc, at[i] + len(tok), at[i + 1], "") if at else None)
                     elif "=" not in tok and name not in ("dumb", "no-echo", "no-edit", "silent"):
                         yield self.report(f"{e.key} option {tok} has no value", e.value_span,
                                           hint=f"write --{name}=VALUE with no spaces")
@@ -276,17 +278,23 @@ class GrubSerialOptions(GrubRule):
                     yield self.report(f"stray '{tok}' in the serial line", e.value_span)
 
 
-def _token_fix(doc: Document, e, pattern: str, new: str, safe: bool = True):
-    """Replace what `pattern` matches in the entry's value, where it matches once."""
+def _token_offsets(doc: Document, e, tokens: list[str]) -> list[int] | None:
+    """Where each of the value's tokens starts in the file, found in one pass (searching the
+    line again for each bad token was quadratic on long lines). None when the file's text
+    under the value is not those tokens, and then no fix is offered."""
     src = doc.source
     if src is None:
         return None
-    found = list(re.finditer(pattern, src.text[e.value_span.start:e.value_span.end]))
-    if len(found) != 1:
+    found = list(re.finditer(r"\S+", src.text[e.value_span.start:e.value_span.end]))
+    if [m.group() for m in found] != tokens:
         return None
-    at = e.value_span.start
-    return fixes.Fix(f"write '{new}'" if new else "remove the blank", src.path,
-                     (fixes.Edit(at + found[0].start(), at + found[0].end(), new),),
+    return [e.value_span.start + m.start() for m in found]
+
+
+def _fix(doc: Document, start: int, end: int, new: str, safe: bool = True):
+    """Replace the file's characters [start, end) with `new`."""
+    return fixes.Fix(f"write '{new}'" if new else "remove the blank", doc.source.path,
+                     (fixes.Edit(start, end, new),),
                      fixes.Applicability.SAFE if safe else fixes.Applicability.UNSAFE)
 
 

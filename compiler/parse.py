@@ -293,11 +293,17 @@ def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + _NOT_LINE_END.sub(" ", text[start:end]) + text[end:]
 
 
-def _statement_region(text: str, pos: int) -> tuple[int, int]:
+def _statement_region(text: str, pos: int, floor: int | None = None) -> tuple[int, int]:
     """The failed statement around offset pos: from the previous separator to the next one.
-    A region that opens a block takes the whole block, so no stray '}' follows."""
+    A region that opens a block takes the whole block, so no stray '}' follows. `floor`:
+    where the lexer's last separator token before pos ended; a separator character after
+    it is inside a string or a comment, and the statement starts at the floor (blanking
+    from inside a string made the string run on over every statement blanked after it:
+    quadratic on a line of unbalanced quotes)."""
     # the separators are looked for in C (str.rfind, str.find): see _blank
     start = max(text.rfind(c, 0, pos) for c in ";\n{}") + 1
+    if floor is not None and floor < start:
+        start = floor
     end = pos
     if end < len(text) and text[end] in "}":
         return start, end
@@ -586,12 +592,13 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                     rest = pos
                     reader.resume(text[:rel - 1] + "}", rel - 1)
                     continue
-                a, b = _statement_region(text, rel)
+                floor = reader.statement_start(rel)
+                a, b = _statement_region(text, rel, floor)
                 while b >= len(text) and todo and todo[-1][2]:
                     # the failed statement runs on into the stray lines below: one chunk
                     end = todo.pop()[1]
                     text = text + src.text[start + len(text):end]
-                    a, b = _statement_region(text, rel)
+                    a, b = _statement_region(text, rel, floor)
                 if b <= a:
                     b = min(len(text), rel + 1)
                 to_end = to_end or b >= len(text)
@@ -642,7 +649,7 @@ class _Reader:
         self._restart(self.start)
 
     def _restart(self, snap) -> None:
-        pos, line, column, state, n, sizes = snap
+        pos, line, column, state, n, sizes = snap[:6]
         # Lark's LALR tree builder extends a list of statements in place (the children of
         # the tree on the stack that a left-recursive rule reduces again): what the parse
         # after the snapshot added to the trees it holds is taken back out
@@ -665,6 +672,13 @@ class _Reader:
         # the kept separator is read again, and kept again, from there
         self._restart(self.kept.pop() if self.kept else self.start)
 
+    def statement_start(self, pos: int) -> int | None:
+        """Where the last separator token lexed before `pos` ends (None: none is kept)."""
+        for snap in reversed(self.kept):
+            if snap[0] < pos:
+                return snap[6]
+        return None
+
     def run(self):
         """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it."""
         state, kept, comments = self.state, self.kept, self.comments
@@ -674,7 +688,8 @@ class _Reader:
                 if token.type in _SEPARATORS:
                     kept.append((token.start_pos, token.line, token.column,
                                  state.copy(deepcopy_values=False), len(comments),
-                                 [len(v.children) if isinstance(v, Tree) else -1 for v in state.value_stack]))
+                                 [len(v.children) if isinstance(v, Tree) else -1 for v in state.value_stack],
+                                 token.end_pos))
                     if len(kept) > self.KEPT:
                         del kept[0]
                 state.feed_token(token)

@@ -96,11 +96,12 @@ def _counting_work(monkeypatch):
     from lark.parsers.lalr_parser_state import ParserState
     from virtc import parse as parse_module
 
-    work = {"tokens": 0, "text": 0}
+    work = {"tokens": 0, "text": 0, "chars": 0}
     feed, resume = ParserState.feed_token, parse_module._Reader.resume
 
     def counting_feed(self, token, is_end=False):
         work["tokens"] += 1
+        work["chars"] += len(token)
         return feed(self, token, is_end)
 
     def counting_resume(self, text, same_before):
@@ -140,6 +141,17 @@ def test_recovery_reads_each_statement_a_bounded_number_of_times(monkeypatch):
     assert parse_module.is_count(diags[-1])
     assert work["tokens"] <= 3 * len(text.split()), (work, len(text.split()))
 
+    # quotes that pair up across statements, on one line (found by the fuzzer): a statement
+    # blanked from a ';' inside a string made that string run on over every statement
+    # blanked after it, and it was lexed again after each error
+    work.update(tokens=0, text=0, chars=0)
+    text = ('guest b on xen1 { type xen-hvm; memory 1G; '
+            + 'disk hda phy "/dev/VolGroup00/w"; cdrom hdc "/var/lib/libvirt/im; ' * lines + "}\n")
+    _, diags = parse_module.parse(SourceFile("quotes.virt", text))
+    assert parse_module.is_count(diags[-1])
+    assert work["tokens"] <= 3 * len(text.split()), (work, len(text.split()))
+    assert work["chars"] <= 3 * len(text), (work, len(text))
+
 
 def test_each_error_costs_the_same_whatever_the_shape(monkeypatch):
     """Every shape of file full of errors the fuzzer found slow (tests/bench/scale_errors.py
@@ -168,6 +180,7 @@ def test_each_error_costs_the_same_whatever_the_shape(monkeypatch):
         assert parse_module.is_count(diags[-1]), shape
         assert work["tokens"] <= 3 * len(text.split()), (shape, work, len(text.split()))
         assert work["text"] <= 6 * len(text), (shape, work, len(text))
+        assert work["chars"] <= 3 * len(text), (shape, work, len(text))
 
 
 def test_a_thousand_unclosed_blocks_are_chunked_once(monkeypatch):
@@ -193,3 +206,15 @@ def test_a_thousand_unclosed_blocks_are_chunked_once(monkeypatch):
     shown = [d for d in diags if not parse_module.is_count(d)]
     assert len(shown) == parse_module.MAX_ERRORS and {d.code for d in shown} <= {"VP001", "VP004"}
     assert sum(scanned) <= 2 * len(text), (sum(scanned), len(text))
+
+
+def test_a_separator_inside_a_string_does_not_start_the_failed_statement():
+    """The failed statement is blanked from the lexer's last separator: blanking from the
+    ';' inside "/x;y" cut the string's closing quote off, and a VP002 'unterminated
+    string' was reported at a string that is terminated."""
+    from virtc.parse import parse
+    from virtc.source import SourceFile
+
+    text = 'guest a on h {\n  memory 1G; disk hda phy "/x;y" bogus\n  vcpus 1\n}\n'
+    _, diags = parse(SourceFile("f.virt", text))
+    assert [(d.code, d.span.line, d.span.col) for d in diags] == [("VP001", 2, 34)], diags

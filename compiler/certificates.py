@@ -32,4 +32,17 @@ def missing(host, paths: list[str]) -> list[str] | None:
     if have is None or not all(known(p) for p in paths):
         return None
     present = {posixpath.normpath(p) for p in have}
-    return [p for p in paths if posixpath.normpath(p) not in present]
+    gone = [p for p in paths if posixpath.normpath(p) not in present]
+    if len(gone) < len(paths):
+        # A private key is readable by root alone (0600, in a 0700 private/ folder): a copy
+        # of /etc made without root holds the certificates and not the keys. A key missing
+        # beside certificates that are there is taken as not copied, not as missing.
+        gone = [p for p in gone if not private_key(p)]
+    return gone
+
+
+def private_key(path: str) -> bool:
+    """A private key by its place or name (/etc/pki/libvirt/private/serverkey.pem,
+    /etc/xen/vnc/server-key.pem)."""
+    folder, name = posixpath.split(posixpath.normpath(path))
+    return posixpath.basename(folder) == "private" or "key" in name.lower()

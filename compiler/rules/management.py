@@ -471,7 +471,9 @@ class LibvirtdTlsCertificates(Rule):
     to 0), but does not hold the files libvirtd.conf's ca_file, cert_file and key_file name
     (by default /etc/pki/CA/cacert.pem, /etc/pki/libvirt/servercert.pem and
     /etc/pki/libvirt/private/serverkey.pem). Only a tree's /etc/pki tells; nothing is said
-    about a .virt host, loose files, or a path elsewhere. The files are never opened.
+    about a .virt host, loose files, or a path elsewhere. The files are never opened. A
+    missing key beside certificates that are there is not reported: keys are readable by
+    root alone, and a copy of /etc made without root lacks them.
 
     Why: "The libvirt management connection opens a TCP port for incoming connections,
     which is securely encrypted and authenticated based on x509 certificates" (§22.2,

@@ -397,7 +397,9 @@ class XendVncTlsCertificates(Rule):
     /etc/xen/vnc (or the folder (vnc-x509-cert-dir ...) names) lacks ca-cert.pem,
     server-cert.pem or server-key.pem. Only a host tree tells (a .virt host or loose files
     say nothing), and only for a folder under /etc/xen/vnc or /etc/pki; the files are
-    never opened.
+    never opened. A missing server-key.pem beside certificates that are there is not
+    reported: keys are readable by root alone, and a copy of /etc made without root
+    lacks them.
 
     Why: "The Xen VNC server can have TLS enabled by editing the configuration file,
     /etc/xen/xend-config.sxp. Remove the commenting on the (vnc-tls 1) configuration

@@ -334,6 +334,8 @@ class LunNamesDifferInGroup(Rule):
                                                   "different device names", lun.span, lun.owner,
                                                   related=(Related(ref.span, f"{owner[id(ref)]}: {ref.name}"),),
                                                   hint=f"name it {ref.name} on every host of the group")
+        if not any(g.migratable for g in self.ctx.model.guests):
+            return  # (a fleet of hosts alone): no index of every host's LUNs
         names_of = {h.name: {(lun.kind, lun.name) for lun in h.luns} for h in self.ctx.model.hosts}
         groups = migration_groups(self.ctx)
         for g in self.ctx.model.guests:

@@ -10,10 +10,10 @@ never overridden: a derived value is added only when the same key is not already
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
 
 from .cpu import lacks_constant_tsc
+from .frozen import replace
 from .limits import Limits, limits as default_limits
 from .model import Guest, Host, Model, Setting
 
@@ -89,6 +89,8 @@ def _host(h: Host, guests: list[Guest], lim: Limits) -> Host:
         sysctl = _add_settings(sysctl, dict(lim["network.bridge_nf_sysctls"].value), h.bridges[0].span)
     if any(n.forward in ("nat", "route") for n in h.networks):
         sysctl = _add_settings(sysctl, dict(lim["network.ip_forward_sysctl"].value), h.networks[0].span)
+    if grub is h.grub and modprobe is h.modprobe and sysctl == h.sysctl:
+        return h  # nothing derived: no copy
     return replace(h, grub=grub, modprobe=modprobe, sysctl=sysctl)
 
 

@@ -56,7 +56,22 @@ def frozen(cls):
         raise TypeError(f"{cls.__qualname__}: @frozen compares, hashes and shows every field")
     cls._frozen_names = tuple(plain)
     cls._frozen_values = staticmethod(_values(cls._frozen_names))
+    cls._frozen_index = {name: i for i, name in enumerate(plain)}
     cls.__eq__ = _eq
     cls.__hash__ = _hash
     cls.__repr__ = _repr
     return cls
+
+
+def replace(obj, **changes):
+    """`dataclasses.replace` for a @frozen object: the same new object, built from the
+    tuple of its fields with the changed ones swapped. Every field of a @frozen class is
+    an argument of its __init__, in order (no init=False field, no __post_init__), so this
+    is what dataclasses.replace does, which reads each field through a loop in Python:
+    12 us for a Host of 40 fields, the most of what derive spent on each host."""
+    cls = obj.__class__
+    values = list(cls._frozen_values(obj))
+    index = cls._frozen_index
+    for name, value in changes.items():
+        values[index[name]] = value
+    return cls(*values)

@@ -11,7 +11,7 @@ import pytest
 from conftest import EXAMPLES
 from virtc import model
 from virtc.diagnostics import Fix, Related, error
-from virtc.frozen import frozen
+from virtc.frozen import frozen, replace
 from virtc.resolve import compile_sources
 from virtc.source import Span
 
@@ -71,6 +71,17 @@ def test_repr_hash_and_equality_are_the_dataclass_ones(cls):
             assert (a == b) is (ta == tb) and (a != b) is (ta != tb)
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(objs[0], dataclasses.fields(cls)[0].name, None)
+
+
+@pytest.mark.parametrize("cls", sorted(OBJECTS, key=lambda c: c.__name__), ids=lambda c: c.__name__)
+def test_replace_is_the_dataclass_one(cls):
+    """virtc.frozen.replace gives what dataclasses.replace gives, for a change of any field."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    for o in list({id(o): o for o in OBJECTS[cls]}.values())[:10]:
+        assert replace(o) == dataclasses.replace(o) and replace(o) is not o
+        for name in names:
+            new = replace(o, **{name: None})
+            assert new == dataclasses.replace(o, **{name: None}) and repr(new) == repr(dataclasses.replace(o, **{name: None}))
 
 
 def test_fields_that_opt_out_are_refused():

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
+from operator import attrgetter
 from typing import Iterable
 
 from ..diagnostics import Diagnostic, Fix, Related, Severity
@@ -42,6 +43,8 @@ class Context:
         self.model = model
         self.limits = limit_data or limits()
         self.documents = tuple(documents)
+        self._hosts_for: dict[tuple, list[tuple[Host, list[Guest]]]] = {}  # Context.hosts_for
+        self._stating_cache: dict[str, list[int]] = {}
 
     @cached_property
     def hosts(self) -> dict[str, Host]:
@@ -56,6 +59,47 @@ class Context:
 
     def host_of(self, guest: Guest) -> Host:
         return self.hosts[guest.host]
+
+    @cached_property
+    def _host_pairs(self) -> list[tuple[Host, list[Guest]]]:
+        by_host = self.guests_by_host
+        return [(h, by_host.get(h.name, [])) for h in self.model.hosts]
+
+    def _stating(self, name: str) -> list[int]:
+        """The places in model.hosts of the hosts whose field `name` states something."""
+        found = self._stating_cache.get(name)
+        if found is None:
+            if name == "guests":
+                found = [i for i, (_, guests) in enumerate(self._host_pairs) if guests]
+            else:
+                get = attrgetter(name)
+                found = [i for i, h in enumerate(self.model.hosts) if get(h) not in _EMPTY]
+            self._stating_cache[name] = found
+        return found
+
+    def hosts_for(self, rule: type[Rule]) -> list[tuple[Host, list[Guest]]]:
+        """(host, its guests) of each host that a host rule's preconditions (Rule.when,
+        Rule.hypervisors) let it look at, in the model's order. Each field is looked at
+        once per context, whatever the number of rules naming it: on a fleet of small
+        hosts, few hosts state most fields and these lists are short."""
+        key = (rule.when, rule.hypervisors)
+        found = self._hosts_for.get(key)
+        if found is None:
+            pairs, hypervisors = self._host_pairs, rule.hypervisors
+            if not rule.when:
+                found = pairs
+            elif len(rule.when) == 1:
+                found = [pairs[i] for i in self._stating(rule.when[0])]
+            else:
+                found = [pairs[i] for i in sorted(set().union(*map(self._stating, rule.when)))]
+            if hypervisors:
+                found = [p for p in found if p[0].hypervisor in hypervisors]
+            self._hosts_for[key] = found
+        return found
+
+
+# What a precondition takes for a field that states nothing (0 and False state something).
+_EMPTY = (None, "", ())
 
 
 @dataclass(frozen=True)
@@ -80,6 +124,15 @@ class Rule:
     # Host facts the rule compares with: "cpu", "memory", "numa", "release". Existing config
     # files rarely state them (capabilities XML does); lint says which rules it skipped.
     facts: tuple[str, ...] = ()
+    # Preconditions of a host rule, declared so that a fleet of small hosts does not call
+    # every host rule on every host to find nothing: host() runs only on a host where one
+    # of the fields named in `when` states something (Host attributes, dotted for nested
+    # ones: "grub.args"; "guests": the host has guests), and whose hypervisor is one of
+    # `hypervisors`. () means every host. A rule declares them only when its host() can
+    # report nothing on the other hosts (tests/test_host_preconditions.py tries that on
+    # every host of the examples and the cases).
+    when: tuple[str, ...] = ()
+    hypervisors: tuple[str, ...] = ()
     # Whether its findings carry a mechanical fix: "safe", "unsafe" (the kind of most of
     # them; a finding's own Fix says which it is) or None. `fix_title` says what it does.
     fix: str | None = None
@@ -112,9 +165,8 @@ class Rule:
         out: list[Diagnostic] = []
         add = out.extend
         if self.scope is Scope.HOST:
-            by_host = ctx.guests_by_host
-            for h in ctx.model.hosts:
-                add(self.host(h, by_host.get(h.name, [])))
+            for h, guests in ctx.hosts_for(type(self)):
+                add(self.host(h, guests))
         elif self.scope is Scope.FLEET:
             add(self.fleet())
         elif self.scope is Scope.DOCUMENT:

@@ -75,6 +75,7 @@ class HostEdition(Rule):
     code, name, severity = "VH101", "host-edition", Severity.WARNING
     checklist, section, lines = ("HOST-01",), "§1", "401"
     scope = Scope.HOST
+    when = ("edition",)
 
     def host(self, h, guests):
         if h.edition and h.edition != "server":
@@ -101,6 +102,7 @@ class HostMinimumResources(Rule):
     facts = ("memory",)
     checklist, section, lines = ("HOST-02",), "§1", "404-406"
     scope = Scope.HOST
+    when = ("memory_kib", "free_disk_kib")
     uses = ("host.min_memory", "host.min_free_disk")
 
     def host(self, h, guests):
@@ -149,6 +151,8 @@ class HvmNeedsVt(Rule):
     facts = ("cpu",)
     checklist, section, lines = ("HOST-03", "HOST-07", "HOST-08"), "§1", "413-417, 728, 5131-5133, 6166, 6180"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("xen",)
     uses = ("host.virt_extensions",)
 
     def host(self, h, guests):
@@ -187,6 +191,7 @@ class KvmHostCpu(Rule):
     facts = ("cpu",)
     checklist, section, lines = ("HOST-04", "HOST-07"), "§1", "419-422, 451, 5148, 6358"
     scope = Scope.HOST
+    hypervisors = ("kvm",)
     uses = ("host.virt_extensions", "host.kvm_arches")
 
     def host(self, h, guests):
@@ -224,6 +229,8 @@ class XenHostPae(Rule):
     facts = ("cpu",)
     checklist, section, lines = ("HOST-05",), "§2", "443"
     scope = Scope.HOST
+    when = ("cpu.flags",)
+    hypervisors = ("xen",)
 
     def host(self, h, guests):
         if h.hypervisor == "xen" and h.arch != "ia64" and h.cpu.flags and "pae" not in h.cpu.flags:
@@ -252,6 +259,8 @@ class Ia64HvmFirmware(Rule):
     code, name, severity = "VH106", "ia64-hvm-firmware", Severity.ERROR
     checklist, section, lines = ("HOST-06",), "§6.1", "445-447, 598-601, 621-622"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("xen",)
     uses = ("host.ia64_hvm_firmware",)
 
     def host(self, h, guests):
@@ -290,6 +299,7 @@ class HostVirtPackages(Rule):
     code, name, severity = "VH107", "host-virt-packages", Severity.WARNING
     checklist, section, lines = ("HOST-09",), "§6.2", "594-596, 617-625, 653-655, 671-677"
     scope = Scope.HOST
+    when = ("packages",)
     uses = ("host.packages",)
 
     def host(self, h, guests):
@@ -334,6 +344,8 @@ class KvmHostXenPackages(Rule):
     code, name, severity = "VH108", "kvm-host-xen-packages", Severity.WARNING
     checklist, section, lines = ("HOST-10",), "§6.3", "582-583, 640-642, 4922-4928"
     scope = Scope.HOST
+    when = ("packages",)
+    hypervisors = ("kvm",)
     uses = ("host.packages",)
 
     def host(self, h, guests):
@@ -367,6 +379,8 @@ class KvmRelease(Rule):
     facts = ("release",)
     checklist, section, lines = ("HOST-15",), "§6.4", "658-660, 986-988, 1062, 1158, 4912"
     scope = Scope.HOST
+    when = ("release",)
+    hypervisors = ("kvm",)
     uses = ("host.kvm_min_release",)
 
     def host(self, h, guests):
@@ -402,6 +416,7 @@ class HypervisorSwitchPlatform(Rule):
     code, name, severity = "VH110", "hypervisor-switch-platform", Severity.ERROR
     checklist, section, lines = ("HOST-13",), "§32.2", "4912, 4914-4968"
     scope = Scope.HOST
+    when = ("guests",)
     uses = ("host.kvm_min_release", "host.kvm_arches")
 
     def host(self, h, guests):

@@ -102,6 +102,7 @@ class UdevOnMultipathHost(Rule):
     code, name, severity = "VU102", "udev-on-multipath-host", Severity.ERROR
     checklist, section, lines = ("MPIO-02",), "§9.3", "1424-1426, 5502-5503"
     scope = Scope.HOST
+    when = ("luns",)
 
     def host(self, h, guests):
         first_mp: dict[str, Lun] = {}
@@ -157,6 +158,7 @@ class WwidLength(Rule):
     code, name, severity = "VU103", "wwid-length", Severity.ERROR
     checklist, section, lines = ("MPIO-11",), "§9.3", "1437, 1462-1474, 5509, 5519-5531"
     scope = Scope.HOST
+    when = ("luns",)
     uses = ("mpio.wwid_length",)
 
     def host(self, h, guests):
@@ -205,6 +207,7 @@ class DuplicateWwid(Rule):
     code, name, severity = "VU104", "duplicate-wwid", Severity.ERROR
     checklist, section, lines = ("MPIO-11",), "§9.3", "1457, 5518-5533"
     scope = Scope.HOST
+    when = ("luns",)
 
     def host(self, h, guests):
         first: dict[tuple[str, str], Lun] = {}
@@ -331,6 +334,8 @@ class LunNamesDifferInGroup(Rule):
                                                   "different device names", lun.span, lun.owner,
                                                   related=(Related(ref.span, f"{owner[id(ref)]}: {ref.name}"),),
                                                   hint=f"name it {ref.name} on every host of the group")
+        if not any(g.migratable for g in self.ctx.model.guests):
+            return  # (a fleet of hosts alone): no index of every host's LUNs
         names_of = {h.name: {(lun.kind, lun.name) for lun in h.luns} for h in self.ctx.model.hosts}
         groups = migration_groups(self.ctx)
         for g in self.ctx.model.guests:
@@ -378,6 +383,7 @@ class IqnSyntax(Rule):
     code, name, severity = "VU107", "iqn-syntax", Severity.ERROR
     checklist, section, lines = ("MPIO-17",), "§23.1.1", "3718-3720, 3795"
     scope = Scope.HOST
+    when = ("iscsi_targets", "pools")
     uses = ("mpio.iqn_pattern",)
 
     def host(self, h, guests):
@@ -416,6 +422,7 @@ class IscsiPoolSource(Rule):
     code, name, severity = "VU108", "iscsi-pool-source", Severity.ERROR
     checklist, section, lines = ("MPIO-23",), "§23.1.2", "3792-3806"
     scope = Scope.HOST
+    when = ("pools",)
 
     def host(self, h, guests):
         for p in h.pools:
@@ -448,6 +455,7 @@ class IscsiLunZero(Rule):
     code, name, severity = "VU109", "iscsi-lun-zero", Severity.WARNING
     checklist, section, lines = ("MPIO-18",), "§23.1.1", "3723-3727, 3741-3752"
     scope = Scope.HOST
+    when = ("iscsi_targets", "guests")
     uses = ("mpio.iscsi_controller_lun",)
 
     def host(self, h, guests):
@@ -485,6 +493,7 @@ class IscsiAllowAll(Rule):
     code, name, severity = "VU110", "iscsi-allow-all", Severity.WARNING
     checklist, section, lines = ("MPIO-20",), "§23.1.1", "3777-3780"
     scope = Scope.HOST
+    when = ("iscsi_targets",)
 
     def host(self, h, guests):
         for t in h.iscsi_targets:
@@ -514,6 +523,7 @@ class IscsiTargetNotProduction(Rule):
     code, name, severity = "VU111", "iscsi-target-not-production", Severity.WARNING
     checklist, section, lines = ("MPIO-14",), "§23.1", "3690-3692"
     scope = Scope.HOST
+    when = ("iscsi_targets",)
 
     def host(self, h, guests):
         if h.iscsi_targets:
@@ -548,6 +558,7 @@ class IscsiPoolPath(Rule):
     code, name, severity = "VU112", "iscsi-pool-path", Severity.WARNING
     checklist, section, lines = ("MPIO-22",), "§23.1.2", "3793, 3804, 3943"
     scope = Scope.HOST
+    when = ("pools",)
     uses = ("mpio.iscsi_pool_target_path",)
 
     def host(self, h, guests):
@@ -582,6 +593,7 @@ class PoolAutostart(Rule):
     code, name, severity = "VU113", "pool-autostart", Severity.WARNING
     checklist, section, lines = ("MPIO-24",), "§23.1.2", "3820, 3861-3865"
     scope = Scope.HOST
+    when = ("pools",)
 
     def host(self, h, guests):
         pools = [p for p in h.pools if not p.autostart and p.path]
@@ -623,6 +635,7 @@ class IscsiFileLun(Rule):
     code, name, severity = "VU114", "iscsi-file-lun", Severity.INFO
     checklist, section, lines = ("MPIO-16",), "§23.1.1", "3709"
     scope = Scope.HOST
+    when = ("iscsi_targets",)
 
     def host(self, h, guests):
         for t in h.iscsi_targets:
@@ -652,6 +665,7 @@ class IscsiTargetTgtd(Rule):
     code, name, severity = "VU115", "iscsi-target-tgtd", Severity.INFO
     checklist, section, lines = ("MPIO-15",), "§23.1.1", "3696-3706"
     scope = Scope.HOST
+    when = ("iscsi_targets",)
 
     def host(self, h, guests):
         if not h.iscsi_targets:

@@ -96,6 +96,7 @@ def listens(h: Host):
 
 class _UriRule(Rule):
     scope = Scope.HOST
+    when = ("uri",)
 
     def host(self, h, guests):
         if not h.uri:
@@ -136,6 +137,7 @@ class UriSyntax(Rule):
     code, name, severity = "VA101", "uri-syntax", Severity.ERROR
     checklist, section, lines = ("MGMT-01", "MGMT-03"), "§22.3", "3617-3633"
     scope = Scope.HOST
+    when = ("uri",)
     uses = ("mgmt.uri_drivers", "mgmt.transports")
 
     def host(self, h, guests):
@@ -243,6 +245,7 @@ class UriTcpTransport(_UriRule):
     """
 
     code, name, severity = "VA104", "uri-tcp-transport", Severity.WARNING
+    when = ("uri", "libvirtd_args")
     checklist, section, lines = ("MGMT-06",), "§22.3", "3626-3627"
     uses = ("mgmt.transports",)
 
@@ -491,6 +494,7 @@ class LibvirtdTlsCertificates(Rule):
     code, name, severity = "VA111", "libvirtd-tls-certificates", Severity.ERROR
     checklist, section, lines = ("MGMT-12",), "§22.2", "3589-3592, 3604-3613"
     scope = Scope.HOST
+    when = ("libvirtd_args",)
     uses = ("mgmt.libvirtd_tls_files",)
     facts = ("libvirtd", "libvirtd-args")
 

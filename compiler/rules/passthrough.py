@@ -169,6 +169,7 @@ class PassthroughNeedsIommu(Rule):
     facts = ("grub",)
     checklist, section, lines = ("PCI-06", "SRIOV-01"), "§14", "2500, 2505, 2525, 2547, 2725, 2740-2742, 6181"
     scope = Scope.HOST
+    when = ("guests",)
     uses = ("passthrough.iommu_boot_args",)
 
     def host(self, h, guests):
@@ -240,6 +241,7 @@ class IommuBootArgs(Rule):
     code, name, severity = "VD103", "iommu-boot-args", Severity.ERROR
     checklist, section, lines = ("PCI-07", "PCI-08", "PCI-09", "SRIOV-02"), "§14", "2507-2518, 2526, 2530-2539, 2727-2738"
     scope = Scope.HOST
+    when = ("guests",)
     uses = ("passthrough.iommu_boot_args",)
 
     def host(self, h, guests):
@@ -318,6 +320,8 @@ class XenPassthroughPlatform(Rule):
     facts = ("cpu",)
     checklist, section, lines = ("PCI-05",), "§5.3", "544-548, 2526, 2530"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("xen",)
     uses = ("xen.pci_passthrough_platforms",)
 
     def host(self, h, guests):
@@ -539,6 +543,8 @@ class PcibackHideList(Rule):
     code, name, severity = "VD109", "pciback-hide-list", Severity.ERROR
     checklist, section, lines = ("PCI-20", "PCI-10"), "§14.4", "2577, 2694-2700"
     scope = Scope.HOST
+    when = ("modprobe",)
+    hypervisors = ("xen",)
 
     def host(self, h, guests):
         if h.hypervisor != "xen":
@@ -593,6 +599,7 @@ class DuplicatePciDevice(Rule):
     code, name, severity = "VD110", "duplicate-pci-device", Severity.ERROR
     checklist, section, lines = ("PCI-23", "SRIOV-04"), "§15.1", "2498, 2713, 2855-2864"
     scope = Scope.HOST
+    when = ("guests",)
 
     def host(self, h, guests):
         first: dict[str, tuple[Guest, PciDevice]] = {}
@@ -629,6 +636,7 @@ class SriovNeedsIntelVtd(Rule):
     facts = ("cpu",)
     checklist, section, lines = ("SRIOV-01",), "§15.2", "2725, 2729, 2740-2742"
     scope = Scope.HOST
+    when = ("guests",)
 
     def host(self, h, guests):
         if h.cpu.vendor != "amd":
@@ -663,6 +671,7 @@ class IgbMaxVfs(Rule):
     code, name, severity = "VD112", "igb-max-vfs", Severity.ERROR
     checklist, section, lines = ("SRIOV-03",), "§15.2", "2711, 2762-2768"
     scope = Scope.HOST
+    when = ("modprobe",)
     uses = ("sriov.igb_max_vfs",)
 
     def host(self, h, guests):

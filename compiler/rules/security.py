@@ -228,6 +228,7 @@ class ImageLabelType(Rule):
     code, name, severity = "VE103", "image-label-type", Severity.ERROR
     checklist, section, lines = ("SEC-05",), "§18.2", "2960, 2974-2981"
     scope = Scope.HOST
+    when = ("image_dirs",)
     uses = ("security.image_types",)
 
     def host(self, h, guests):
@@ -270,6 +271,8 @@ class BlockDeviceLabel(Rule):
     facts = ("labels",)
     checklist, section, lines = ("SEC-06",), "§18.2", "2983-2985, 2990-2992"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("xen",)
     uses = ("security.image_types",)
 
     def host(self, h, guests):
@@ -319,6 +322,7 @@ class ImageDirLocation(Rule):
     code, name, severity = "VE105", "image-dir-location", Severity.WARNING
     checklist, section, lines = ("SEC-08", "SEC-09"), "§18.2", "434, 2969, 2993"
     scope = Scope.HOST
+    when = ("image_dirs",)
     uses = ("security.critical_dirs", "security.default_image_dirs", "security.iscsi_lun_label")
 
     def host(self, h, guests):
@@ -359,6 +363,7 @@ class XendDisableTrans(Rule):
     facts = ("sebools",)
     checklist, section, lines = ("SEC-09",), "§18.3", "2993"
     scope = Scope.HOST
+    when = ("sebools",)
 
     def host(self, h, guests):
         s = h.setting("sebools", "xend_disable_t")
@@ -396,6 +401,8 @@ class SelinuxBooleanNeeded(Rule):
     facts = ("sebools",)
     checklist, section, lines = ("SEC-10", "PCI-13"), "§18.3", "2607-2608, 2994-3003"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("kvm",)
     uses = ("security.kvm_booleans",)
 
     def host(self, h, guests):
@@ -456,6 +463,7 @@ class HostSelinuxMode(Rule):
     code, name, severity = "VE108", "host-selinux-mode", Severity.WARNING
     checklist, section, lines = ("SEC-11",), "§17", "2933-2935, 2947, 2959"
     scope = Scope.HOST
+    when = ("selinux",)
 
     def host(self, h, guests):
         if h.selinux in ("permissive", "disabled"):
@@ -595,6 +603,7 @@ class HostFirewallPolicy(Rule):
     code, name, severity = "VE111", "host-firewall-policy", Severity.WARNING
     checklist, section, lines = ("SEC-16",), "§18", "2948"
     scope = Scope.HOST
+    when = ("firewall",)
 
     def host(self, h, guests):
         fw = h.firewall
@@ -691,6 +700,7 @@ class IscsiLunLabel(Rule):
     facts = ("labels",)
     checklist, section, lines = ("SEC-20",), "§23.1.1", "3711-3714, 3785"
     scope = Scope.HOST
+    when = ("iscsi_targets",)
     uses = ("security.iscsi_lun_label",)
 
     def host(self, h, guests):
@@ -731,6 +741,7 @@ class IscsiPortClosed(Rule):
     code, name, severity = "VE114", "iscsi-port-closed", Severity.ERROR
     checklist, section, lines = ("SEC-20",), "§23.1.1", "3785"
     scope = Scope.HOST
+    when = ("iscsi_targets",)
     uses = ("security.iscsi_target_port",)
 
     def host(self, h, guests):

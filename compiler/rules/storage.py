@@ -149,6 +149,8 @@ class TapAioPerHost(Rule):
     code, name, severity = "VS103", "tap-aio-per-host", Severity.ERROR
     checklist, section, lines = ("STO-05", "STO-07", "STO-08"), "§5.3", "511, 540"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("xen",)
     uses = ("xen.tap_aio_per_host",)
 
     def host(self, h, guests):
@@ -253,6 +255,8 @@ class LoopDevicesPerHost(Rule):
     facts = ("modprobe",)
     checklist, section, lines = ("STO-11", "STO-12"), "§5.3", "527, 532-539, 6075-6077"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("xen",)
     uses = ("xen.loop_devices_default", "xen.loop_devices_suggested")
 
     def host(self, h, guests):

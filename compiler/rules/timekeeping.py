@@ -91,6 +91,7 @@ class KvmHostConstantTsc(Rule):
     facts = ("cpu", "grub")
     checklist, section, lines = ("TIME-01", "TIME-02", "TIME-03"), "§16", "480-481, 2883-2897"
     scope = Scope.HOST
+    hypervisors = ("kvm",)
     uses = ("kvm.no_constant_tsc_host_args",)
 
     def host(self, h: Host, guests: list[Guest]):
@@ -140,6 +141,8 @@ class NtpdRunning(Rule):
     code, name, severity = "VK102", "ntpd-running", Severity.WARNING
     checklist, section, lines = ("TIME-05",), "§16", "2876-2882"
     scope = Scope.HOST
+    when = ("services_on", "services_off", "guests")
+    hypervisors = ("kvm",)
 
     def host(self, h: Host, guests: list[Guest]):
         if h.hypervisor != "kvm":

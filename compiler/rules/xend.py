@@ -76,6 +76,7 @@ class XendEnabled(Rule):
     code, name, severity = "VX101", "xend-enabled", Severity.ERROR
     checklist, section, lines = ("XEN-01", "XEN-11", "XEN-35"), "§19", "3026, 3074-3078, 5812-5829, 6262"
     scope = Scope.HOST
+    when = ("services_off", "services_on", "xend")
 
     def host(self, h: Host, guests):
         if h.hypervisor == "xen" and "xend" in h.services_off and "xend" not in h.services_on:
@@ -126,6 +127,8 @@ class XendUnknownKey(Rule):
     code, name, severity = "VX102", "xend-unknown-key", Severity.ERROR
     checklist, section, lines = ("XEN-01", "XEN-03"), "§19", "3026-3060, 3109-3115, 3402"
     scope = Scope.HOST
+    when = ("xend",)
+    hypervisors = ("xen",)
     uses = ("xend.keys",)
 
     def host(self, h: Host, guests):
@@ -173,6 +176,8 @@ class XendSettingValue(Rule):
     checklist, section, lines = ("XEN-02", "XEN-03", "XEN-05", "XEN-07", "XEN-09"), "§19", \
         "3029-3048, 5741, 5768"
     scope = Scope.HOST
+    when = ("xend",)
+    hypervisors = ("xen",)
     uses = ("xend.keys", "xend.loglevels", "xend.bool_values")
 
     def host(self, h: Host, guests):
@@ -236,6 +241,8 @@ class XendDom0Cpus(Rule):
     facts = ("cpu",)
     checklist, section, lines = ("XEN-04",), "§19", "3033-3034, 4608"
     scope = Scope.HOST
+    when = ("xend",)
+    hypervisors = ("xen",)
 
     def host(self, h: Host, guests):
         s = h.setting("xend", "dom0-cpus") if h.hypervisor == "xen" else None
@@ -279,6 +286,8 @@ class ExternalMigrationTool(Rule):
     code, name, severity = "VX105", "external-migration-tool", Severity.ERROR
     checklist, section, lines = ("XEN-06",), "§19", "3037-3038"
     scope = Scope.HOST
+    when = ("xend",)
+    hypervisors = ("xen",)
 
     PLACE = "/etc/xen/scripts/external-device-migrate"
 
@@ -315,6 +324,8 @@ class XendScriptLocation(Rule):
     code, name, severity = "VX106", "xend-script-location", Severity.ERROR
     checklist, section, lines = ("XEN-08",), "§19", "1535-1537, 1706, 3043-3044"
     scope = Scope.HOST
+    when = ("xend",)
+    hypervisors = ("xen",)
     uses = ("xen.network_script_off",)
 
     DIR = "/etc/xen/scripts/"
@@ -365,6 +376,7 @@ class XendScriptMissing(Rule):
     code, name, severity = "VX111", "xend-script-missing", Severity.ERROR
     checklist, section, lines = ("XEN-08", "NET-24"), "§19", "1628-1664, 3043-3044"
     scope = Scope.HOST
+    hypervisors = ("xen",)
     uses = ("xen.network_script_off", "xen.stock_scripts")
 
     def host(self, h: Host, guests):
@@ -418,6 +430,8 @@ class XendVncTlsCertificates(Rule):
     code, name, severity = "VX112", "vnc-tls-certificates", Severity.ERROR
     checklist, section, lines = ("XEN-12",), "§22.2", "3597-3603"
     scope = Scope.HOST
+    when = ("xend",)
+    hypervisors = ("xen",)
     uses = ("xend.vnc_tls_files", "xend.bool_values")
     facts = ("xend",)
 
@@ -461,6 +475,8 @@ class XendPorts(Rule):
     code, name, severity = "VX107", "xend-ports", Severity.ERROR
     checklist, section, lines = ("XEN-10",), "§19", "3053-3056, 3103"
     scope = Scope.HOST
+    when = ("xend",)
+    hypervisors = ("xen",)
     uses = ("xend.port_range", "migration.xend_port", "migration.xen_relocation_port")
 
     def host(self, h: Host, guests):

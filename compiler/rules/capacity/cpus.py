@@ -48,6 +48,8 @@ class KvmVcpusPerCore(Rule):
     facts = ("cpu",)
     checklist, section, lines = ("CPU-01", "CPU-02", "CPU-18"), "§5.2", "484-486, 5082-5083, 6378-6379"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("kvm",)
     uses = ("kvm.vcpus_per_core_max", "kvm.vcpus_per_core_safe")
 
     def host(self, h: Host, guests: list[Guest]):
@@ -102,6 +104,8 @@ class KvmCpuOvercommit(Rule):
     facts = ("cpu",)
     checklist, section, lines = ("CPU-03", "CPU-07"), "§5.2", "474-475, 486, 5082, 5087-5089"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("kvm",)
     uses = ("kvm.vcpus_per_core_safe",)
 
     def host(self, h: Host, guests: list[Guest]):
@@ -259,6 +263,7 @@ class CpusetCpus(Rule):
     facts = ("cpu",)
     checklist, section, lines = ("CPU-10", "CPU-13"), "§25", "4230-4235, 5320-5328"
     scope = Scope.HOST
+    when = ("dom0_pin", "guests")
 
     def host(self, h: Host, guests: list[Guest]):
         if h.dom0_pin:
@@ -303,6 +308,8 @@ class XenDom0Pinning(Rule):
     code, name, severity = "VC109", "xen-dom0-pinning", Severity.WARNING
     checklist, section, lines = ("CPU-17",), "§32.11", "5440-5444"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("xen",)
 
     def host(self, h: Host, guests: list[Guest]):
         if h.hypervisor != "xen" or h.dom0_pin:

@@ -190,6 +190,8 @@ class XenMemoryOvercommit(Rule):
     facts = ("memory", "grub")
     checklist, section, lines = ("MEM-06", "MEM-12", "MEM-13", "MEM-16"), "§32.4", "784, 1046, 4135, 4216, 5064-5066, 5952-5957, 6079-6085"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("xen",)
 
     def host(self, h: Host, guests: list[Guest]):
         xen = [g for g in guests if g.is_xen]
@@ -246,6 +248,8 @@ class KvmMemoryBeyondSwap(Rule):
     facts = ("memory",)
     checklist, section, lines = ("MEM-07", "MEM-08", "MEM-10", "MEM-16", "MEM-17"), "§32.4", "410, 483, 5069-5075"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("kvm",)
 
     def host(self, h: Host, guests: list[Guest]):
         kvm = [g for g in guests if g.type == "kvm"]
@@ -295,6 +299,8 @@ class KvmSwapSize(Rule):
     facts = ("memory",)
     checklist, section, lines = ("MEM-09",), "§32.4", "5076-5077"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("kvm",)
     uses = ("kvm.swap_host_share",)
 
     def host(self, h: Host, guests: list[Guest]):
@@ -346,6 +352,8 @@ class KvmOvercommitRatio(Rule):
     facts = ("memory",)
     checklist, section, lines = ("MEM-11",), "§32.4", "5076, 5080"
     scope = Scope.HOST
+    when = ("guests",)
+    hypervisors = ("kvm",)
     uses = ("kvm.memory_overcommit_ratio_recommended", "kvm.memory_overcommit_max")
 
     def host(self, h: Host, guests: list[Guest]):

@@ -62,6 +62,8 @@ class NumaGuestPlacement(Rule):
     facts = ("numa",)
     checklist, section, lines = ("CPU-11",), "§32.8", "5232, 5243-5246, 5288-5289"
     scope = Scope.HOST
+    when = ("numa",)
+    hypervisors = ("kvm",)
 
     def host(self, h: Host, guests: list[Guest]):
         cells = _numa_cells(h)
@@ -114,6 +116,8 @@ class NumaCellMemory(Rule):
     facts = ("numa",)
     checklist, section, lines = ("CPU-12",), "§32.8", "5290-5295"
     scope = Scope.HOST
+    when = ("numa",)
+    hypervisors = ("kvm",)
 
     def host(self, h: Host, guests: list[Guest]):
         cells = _numa_cells(h)

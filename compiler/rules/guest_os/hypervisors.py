@@ -61,6 +61,7 @@ class OneHypervisorPerHost(Rule):
     code, name, severity = "VG113", "one-hypervisor-per-host", Severity.ERROR
     checklist, section, lines = ("GOS-15",), "§6", "569, 4904"
     scope = Scope.HOST
+    when = ("guests",)
 
     def host(self, h: Host, guests: list[Guest]):
         by_family: dict[str, list[Guest]] = defaultdict(list)

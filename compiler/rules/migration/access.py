@@ -102,6 +102,7 @@ class NfsExportVarLibXen(Rule):
     code, name, severity = "VL120", "nfs-export-var-lib-xen", Severity.ERROR
     checklist, section, lines = ("MIG-21",), "§20.1", "3128-3132"
     scope = Scope.HOST
+    when = ("exports",)
     uses = ("migration.export_forbidden_dirs",)
 
     def host(self, h, guests):
@@ -149,6 +150,7 @@ class NfsExportOptions(Rule):
     code, name, severity = "VL121", "nfs-export-options", Severity.WARNING
     checklist, section, lines = ("MIG-22",), "§21.2", "3131-3132, 3440-3453"
     scope = Scope.HOST
+    when = ("exports",)
     uses = ("migration.nfs_export_options",)
 
     def host(self, h, guests):

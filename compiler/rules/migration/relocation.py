@@ -150,6 +150,8 @@ class RelocationAddressUnset(Rule):
     code, name, severity = "VL116", "relocation-address-unset", Severity.WARNING
     checklist, section, lines = ("MIG-17",), "§20", "3105-3108, 3398-3399"
     scope = Scope.HOST
+    when = ("xend", "migration")
+    hypervisors = ("xen",)
 
     def host(self, h, guests):
         if h.hypervisor != "xen" or not relocation_on(h):
@@ -199,6 +201,8 @@ class RelocationHostsAllowUnset(Rule):
     code, name, severity = "VL117", "relocation-hosts-allow-unset", Severity.WARNING
     checklist, section, lines = ("MIG-18",), "§20", "3109-3115, 3400-3403"
     scope = Scope.HOST
+    when = ("xend", "migration")
+    hypervisors = ("xen",)
 
     def host(self, h, guests):
         if h.hypervisor != "xen" or not relocation_on(h):
@@ -276,6 +280,8 @@ class RelocationOnRoutedNetwork(Rule):
     code, name, severity = "VL118", "relocation-on-routed-network", Severity.WARNING
     checklist, section, lines = ("MIG-19",), "§20", "3094-3096, 3111, 3395"
     scope = Scope.HOST
+    when = ("xend", "migration")
+    hypervisors = ("xen",)
 
     def host(self, h, guests):
         if h.hypervisor != "xen" or not relocation_on(h):

@@ -38,6 +38,8 @@ class MigrationBridgeMissing(Rule):
     scope = Scope.FLEET
 
     def fleet(self):
+        if not any(g.migratable for g in self.ctx.model.guests):
+            return  # (a fleet of hosts alone): no index of every host's bridges
         bridges = {h.name: {b.name for b in h.bridges} for h in self.ctx.model.hosts}
         networks = {h.name: {n.name for n in h.networks} | {"default"} for h in self.ctx.model.hosts}
         for g in self.ctx.model.guests:
@@ -138,6 +140,8 @@ class SharedMountPathMismatch(Rule):
     scope = Scope.FLEET
 
     def fleet(self):
+        if not any(g.migratable for g in self.ctx.model.guests):
+            return  # (a fleet of hosts alone): no index of every host's mounts
         by_path = {h.name: {s.path.rstrip("/"): s for s in h.shared} for h in self.ctx.model.hosts}
         by_source = {h.name: {s.source: s for s in h.shared} for h in self.ctx.model.hosts}
         used: dict[tuple[str, str], dict[str, Guest]] = defaultdict(dict)  # (host, mount) -> guests

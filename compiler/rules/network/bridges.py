@@ -64,6 +64,8 @@ class XenScriptWithIfcfgBridges(Rule):
     facts = ("xend",)
     checklist, section, lines = ("NET-10",), "§10.2", "1533-1537"
     scope = Scope.HOST
+    when = ("bridges",)
+    hypervisors = ("xen",)
     uses = ("xen.network_script_default", "xen.network_script_off")
 
     def host(self, h: Host, guests):
@@ -119,6 +121,7 @@ class NetworkManagerWithBridges(Rule):
     code, name, severity = "VN109", "networkmanager-with-bridges", Severity.ERROR
     checklist, section, lines = ("NET-11",), "§10.2", "1538-1547"
     scope = Scope.HOST
+    when = ("bridges",)
 
     def host(self, h: Host, guests):
         bridges = [b for b in h.bridges if b.xend_script is None]  # the initscripts bridges
@@ -152,6 +155,7 @@ class HwaddrNotPhysical(Rule):
     code, name, severity = "VN110", "hwaddr-not-physical", Severity.WARNING
     checklist, section, lines = ("NET-13",), "§10.2", "1554-1555, 5574"
     scope = Scope.HOST
+    when = ("bridges",)
     uses = ("xen.mac_range", "kvm.mac_prefix")
 
     def host(self, h: Host, guests):
@@ -193,6 +197,7 @@ class IpOnEnslavedInterface(NetRule):
     code, name, severity = "VN111", "ip-on-enslaved-interface", Severity.ERROR
     checklist, section, lines = ("NET-18",), "§10.2", "822-828, 1570-1572"
     scope = Scope.HOST
+    when = ("bridges",)
     uses = ("libvirt.default_network",)
 
     def host(self, h: Host, guests):
@@ -242,6 +247,7 @@ class BridgedTrafficBlocked(Rule):
     code, name, severity = "VN112", "bridged-traffic-blocked", Severity.WARNING
     checklist, section, lines = ("NET-19",), "§10.2", "839-855, 1579-1591"
     scope = Scope.HOST
+    when = ("guests",)
     uses = ("network.bridge_nf_sysctls",)
 
     def host(self, h: Host, guests):
@@ -321,6 +327,7 @@ class BridgeOnWireless(Rule):
     code, name, severity = "VN114", "bridge-on-wireless", Severity.WARNING
     checklist, section, lines = ("NET-22",), "§11.2", "778, 1040, 1682"
     scope = Scope.HOST
+    when = ("bridges", "xend")
     uses = ("xen.network_script_default",)
 
     def host(self, h: Host, guests):
@@ -414,6 +421,8 @@ class XenNetworkScriptUnknown(Rule):
     code, name, severity = "VN116", "xen-network-script-unknown", Severity.WARNING
     checklist, section, lines = ("NET-24", "XEN-08"), "§11.1", "1611-1667"
     scope = Scope.HOST
+    when = ("xend",)
+    hypervisors = ("xen",)
     uses = ("xen.network_scripts", "xen.network_script_default")
 
     def host(self, h: Host, guests):
@@ -458,6 +467,7 @@ class InterfaceInTwoBridges(Rule):
     code, name, severity = "VN117", "interface-in-two-bridges", Severity.ERROR
     checklist, section, lines = ("NET-25",), "§11.1", "1552-1557, 1614, 1646-1647"
     scope = Scope.HOST
+    when = ("bridges",)
 
     def host(self, h: Host, guests):
         # An ifcfg bridge and one of xend's network-script on the same NIC is VN108's case
@@ -500,6 +510,7 @@ class VnetBridgeName(Rule):
     code, name, severity = "VN135", "vnet-bridge-name", Severity.WARNING
     checklist, section, lines = ("NET-49",), "§11.2", "1678, 3918, 4278"
     scope = Scope.HOST
+    when = ("bridges", "networks")
     uses = ("libvirt.tap_device_pattern",)
 
     def host(self, h: Host, guests):

@@ -46,6 +46,7 @@ class FirewallIcmp(Rule):
     code, name, severity = "VN132", "firewall-icmp", Severity.WARNING
     checklist, section, lines = ("NET-40",), "§18.4", "3011-3012"
     scope = Scope.HOST
+    when = ("firewall",)
 
     def host(self, h: Host, guests):
         fw = _blocking_firewall(h)
@@ -73,6 +74,7 @@ class FirewallSsh(Rule):
     code, name, severity = "VN133", "firewall-ssh", Severity.WARNING
     checklist, section, lines = ("NET-41",), "§18.4", "3013"
     scope = Scope.HOST
+    when = ("firewall",)
     uses = ("firewall.ssh_port",)
 
     def host(self, h: Host, guests):

@@ -51,6 +51,7 @@ class DummyModule(Rule):
     facts = ("modprobe",)
     checklist, section, lines = ("NET-26",), "§11.2", "1689-1706"
     scope = Scope.HOST
+    when = ("bridges",)
     uses = ("network.dummy_numdummies",)
 
     def host(self, h: Host, guests):
@@ -95,6 +96,7 @@ class DummyNeedsStaticIp(Rule):
     code, name, severity = "VN119", "dummy-needs-static-ip", Severity.WARNING
     checklist, section, lines = ("NET-27",), "§11.2", "1685, 1708-1713"
     scope = Scope.HOST
+    when = ("bridges",)
 
     def host(self, h: Host, guests):
         for b, _ in _dummy_bridges(h):
@@ -129,6 +131,7 @@ class DummyGuestSubnet(Rule):
     code, name, severity = "VN120", "dummy-guest-subnet", Severity.WARNING
     checklist, section, lines = ("NET-28",), "§11.2", "1708-1713"
     scope = Scope.HOST
+    when = ("guests",)
 
     def host(self, h: Host, guests):
         dummies = {b.name: b for b, _ in _dummy_bridges(h)}
@@ -163,6 +166,7 @@ class LaptopNatNetworkManager(Rule):
     code, name, severity = "VN121", "laptop-nat-networkmanager", Severity.INFO
     checklist, section, lines = ("NET-30",), "§11.2", "1719-1721"
     scope = Scope.HOST
+    when = ("services_on",)
 
     def host(self, h: Host, guests):
         if service_state(h.services_on, h.services_off, "xenLaptopNAT") is True and \
@@ -196,6 +200,7 @@ class LaptopProcedure(Rule):
     facts = ("release",)
     checklist, section, lines = ("NET-48",), "§11.2", "1671-1673"
     scope = Scope.HOST
+    when = ("release",)
     uses = ("network.laptop_procedure_release",)
 
     def host(self, h: Host, guests):

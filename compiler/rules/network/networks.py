@@ -81,6 +81,7 @@ class LibvirtBridgeConflict(NetRule):
     code, name, severity = "VN106", "libvirt-bridge-conflict", Severity.ERROR
     checklist, section, lines = ("NET-07",), "§10.2", "1510, 1599"
     scope = Scope.HOST
+    when = ("bridges",)
     uses = ("libvirt.default_network",)
 
     def host(self, h: Host, guests):
@@ -129,6 +130,7 @@ class NatNeedsIpForward(NetRule):
     facts = ("sysctl",)
     checklist, section, lines = ("NET-08",), "§10.1", "1514-1515, 3018, 3022"
     scope = Scope.HOST
+    when = ("sysctl",)
     uses = ("network.ip_forward_sysctl", "libvirt.default_network")
 
     def host(self, h: Host, guests):
@@ -232,6 +234,7 @@ class NetworkDhcpRange(Rule):
     code, name, severity = "VN131", "network-dhcp-range", Severity.ERROR
     checklist, section, lines = ("NET-39", "NET-29"), "§25", "1756-1758, 4273-4284"
     scope = Scope.HOST
+    when = ("networks",)
 
     def host(self, h: Host, guests):
         for net in h.networks:

@@ -118,6 +118,7 @@ class DuplicateVifname(Rule):
     code, name, severity = "VN124", "duplicate-vifname", Severity.ERROR
     checklist, section, lines = ("NET-31",), "§31", "4745-4747"
     scope = Scope.HOST
+    when = ("guests",)
 
     def host(self, h: Host, guests):
         taken: dict[str, tuple[str, object]] = {}

@@ -177,7 +177,7 @@ class BuildCache:
         path = cache_path(dest)
         body = pickle.dumps({"stamp": self.stamp, "entries": self.entries}, protocol=pickle.HIGHEST_PROTOCOL)
         head = _MAGIC + f"{zlib.crc32(body):08x} {len(body)}\n".encode()
-        atomic.write_file(path, head + body, keep_mode=False)
+        atomic.write_file(path, head + body, keep_mode=False, durable=False)  # not flushed: see above
 
 
 def _decode(data: bytes, current: str) -> dict | None:

@@ -14,6 +14,7 @@ xend, so Xen guests' XML goes to HOST/etc/libvirt/xen/NAME.xml, ready for `virsh
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from virtc.model import Disk, Guest, Host, Model, Network, Nic, Serial
 
@@ -57,170 +58,194 @@ def _hosts(model: Model) -> dict[str, Host]:
 
 def network_xml(net: Network) -> str:
     """A libvirt virtual network (guide §25 net-dumpxml), with its NAT or routed forward."""
-    from lxml import etree  # here: lxml is loaded by build, not by check
-
-    root = etree.Element("network")
-    _sub(root, "name", net.name)
+    out = ["<network>", _leaf("  ", "name", net.name)]
     if net.forward != "none":
-        _sub(root, "forward", mode=net.forward, dev=net.forward_dev)
-    _sub(root, "bridge", name=net.bridge, stp="on", delay="0")
+        out.append(_leaf("  ", "forward", None, mode=net.forward, dev=net.forward_dev))
+    out.append(_leaf("  ", "bridge", None, name=net.bridge, stp="on", delay="0"))
     if net.ip:
         iface = ipaddress.ip_interface(net.ip)
-        ip = _sub(root, "ip", address=str(iface.ip), netmask=str(iface.network.netmask))
+        ip = _attrs(address=str(iface.ip), netmask=str(iface.network.netmask))
         if net.dhcp_start and net.dhcp_end:
-            dhcp = _sub(ip, "dhcp")
-            _sub(dhcp, "range", start=net.dhcp_start, end=net.dhcp_end)
-    return etree.tostring(root, pretty_print=True, encoding="unicode")
+            out += [f"  <ip{ip}>", "    <dhcp>", _leaf("      ", "range", None, start=net.dhcp_start, end=net.dhcp_end),
+                    "    </dhcp>", "  </ip>"]
+        else:
+            out.append(f"  <ip{ip}/>")
+    out.append("</network>\n")
+    return "\n".join(out)
 
 
-def _sub(parent, tag, text=None, **attrs):
-    # etree.SubElement without an import per element (600,000 of them in a big fleet)
-    el = parent.makeelement(tag, {k.rstrip("_"): str(v) for k, v in attrs.items() if v is not None})
-    parent.append(el)
-    if text is not None:
-        el.text = str(text)
-    return el
+# The XML is written as text, exactly as lxml's etree.tostring(pretty_print=True,
+# encoding="unicode") wrote the trees this module used to build (two spaces a level, an
+# element with neither text nor children as <tag/>, the same escaping, the same refusal of
+# characters XML cannot carry): building a tree of ~35 elements per guest and serialising
+# it cost more than the rest of a guest's files, and loading lxml cost a build 25 ms.
+# tests/test_libvirt_emit.py compares it with that lxml writer over generated guests.
+
+# what needs no escaping in text or attributes, and is a character XML allows
+_PLAIN = re.compile(r"[^&<>\"\x00-\x1f\ud800-\udfff\ufffe\uffff]*")
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_LXML_REFUSAL = "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters"
+
+
+def _escape(value, attribute: bool) -> str:
+    s = value if value.__class__ is str else str(value)
+    if _PLAIN.fullmatch(s):
+        return s
+    if _NOT_XML.search(s):
+        raise ValueError(_LXML_REFUSAL)
+    s.encode("utf-8")  # a lone surrogate: lxml's UnicodeEncodeError
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    if attribute:
+        s = s.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+    return s
+
+
+def _attrs(**attrs) -> str:
+    """ name="value" for each attribute that is not None, in order."""
+    return "".join(f' {k}="{_escape(v, True)}"' for k, v in attrs.items() if v is not None)
+
+
+def _leaf(indent: str, tag: str, text=None, **attrs) -> str:
+    """An element without children: <tag a="v">text</tag>, or <tag a="v"/> without text."""
+    if text is None:
+        return f"{indent}<{tag}{_attrs(**attrs)}/>"
+    return f"{indent}<{tag}{_attrs(**attrs)}>{_escape(text, False)}</{tag}>"
 
 
 def domain_xml(g: Guest, host: Host) -> str:
-    from lxml import etree
-
-    dom = etree.Element("domain", type="xen" if g.is_xen else "kvm")
-    _sub(dom, "name", g.name)
-    _sub(dom, "uuid", g.uuid)
+    out = [f"<domain{_attrs(type='xen' if g.is_xen else 'kvm')}>", _leaf("  ", "name", g.name),
+           _leaf("  ", "uuid", g.uuid)]
     if g.description:
-        _sub(dom, "description", g.description)
-    _sub(dom, "memory", g.maxmem_kib)
-    _sub(dom, "currentMemory", g.memory_kib)
-    vcpu = _sub(dom, "vcpu", g.max_vcpus, cpuset=g.cpuset)
-    if g.vcpus != g.max_vcpus:
-        vcpu.set("current", str(g.vcpus))
+        out.append(_leaf("  ", "description", g.description))
+    out += [_leaf("  ", "memory", g.maxmem_kib), _leaf("  ", "currentMemory", g.memory_kib),
+            _leaf("  ", "vcpu", g.max_vcpus, cpuset=g.cpuset,
+                  current=str(g.vcpus) if g.vcpus != g.max_vcpus else None)]
     if g.type == "xen-pv" and g.boot.bootloader:
-        _sub(dom, "bootloader", g.boot.bootloader)
+        out.append(_leaf("  ", "bootloader", g.boot.bootloader))
         if g.boot.bootloader_args:
-            _sub(dom, "bootloader_args", g.boot.bootloader_args)
-    os_el = _sub(dom, "os")
+            out.append(_leaf("  ", "bootloader_args", g.boot.bootloader_args))
+    out.append("  <os>")
     if g.type == "xen-pv":
-        _sub(os_el, "type", "linux", arch=g.arch, machine="xenpv")
+        out.append(_leaf("    ", "type", "linux", arch=g.arch, machine="xenpv"))
     elif g.type == "xen-hvm":
-        _sub(os_el, "type", "hvm", arch=g.arch, machine="xenfv")
-        _sub(os_el, "loader", HVMLOADER)
+        out += [_leaf("    ", "type", "hvm", arch=g.arch, machine="xenfv"), _leaf("    ", "loader", HVMLOADER)]
     else:
-        _sub(os_el, "type", "hvm", arch=g.arch)
+        out.append(_leaf("    ", "type", "hvm", arch=g.arch))
     if g.boot.kernel:
-        _sub(os_el, "kernel", g.boot.kernel)
+        out.append(_leaf("    ", "kernel", g.boot.kernel))
         if g.boot.initrd:
-            _sub(os_el, "initrd", g.boot.initrd)
+            out.append(_leaf("    ", "initrd", g.boot.initrd))
     if g.boot.cmdline and (g.boot.kernel or g.type == "xen-pv"):
         # A PV guest's extra kernel arguments reach the kernel pygrub loads too; an HVM
         # guest's `kernel-args` describe its own grub.conf and have no element here.
-        _sub(os_el, "cmdline", g.boot.cmdline)
+        out.append(_leaf("    ", "cmdline", g.boot.cmdline))
     for dev in g.boot.order:
-        _sub(os_el, "boot", dev=dev)
+        out.append(_leaf("    ", "boot", dev=dev))
+    out.append("  </os>")
     if g.is_hvm and g.features:
-        feats = _sub(dom, "features")
-        for f in g.features:
-            _sub(feats, f)
-    clock = _sub(dom, "clock", offset=g.clock)
+        out += ["  <features>", *(_leaf("    ", f) for f in g.features), "  </features>"]
     if g.hpet is not None and g.is_hvm:  # xm hpet = 1|0, as libvirt's Xen driver writes it
-        _sub(clock, "timer", name="hpet", present="yes" if g.hpet else "no")
-    _sub(dom, "on_poweroff", g.on_poweroff)
-    _sub(dom, "on_reboot", g.on_reboot)
-    _sub(dom, "on_crash", g.on_crash)
-    devices = _sub(dom, "devices")
+        out += [f"  <clock{_attrs(offset=g.clock)}>", _leaf("    ", "timer", name="hpet", present="yes" if g.hpet else "no"),
+                "  </clock>"]
+    else:
+        out.append(_leaf("  ", "clock", offset=g.clock))
+    out += [_leaf("  ", "on_poweroff", g.on_poweroff), _leaf("  ", "on_reboot", g.on_reboot),
+            _leaf("  ", "on_crash", g.on_crash), "  <devices>"]
     if g.type == "xen-hvm":
-        _sub(devices, "emulator", qemu_dm(host.arch))
+        out.append(_leaf("    ", "emulator", qemu_dm(host.arch)))
     elif g.type == "kvm":
-        _sub(devices, "emulator", QEMU_KVM)
+        out.append(_leaf("    ", "emulator", QEMU_KVM))
     for d in g.disks:
-        _disk(devices, d, g)
+        _disk(out, d, g)
     for n in g.nics:
-        _nic(devices, n, g)
+        _nic(out, n, g)
     for p in g.pci:
-        hd = _sub(devices, "hostdev", mode="subsystem", type="pci", managed="yes")
-        src = _sub(hd, "source")
-        _sub(src, "address", domain=f"0x{p.domain:04x}", bus=f"0x{p.bus:02x}",
-             slot=f"0x{p.slot:02x}", function=f"0x{p.function:x}")
+        out += ['    <hostdev mode="subsystem" type="pci" managed="yes">', "      <source>",
+                _leaf("        ", "address", domain=f"0x{p.domain:04x}", bus=f"0x{p.bus:02x}",
+                      slot=f"0x{p.slot:02x}", function=f"0x{p.function:x}"),
+                "      </source>", "    </hostdev>"]
     if g.type == "xen-pv":
         # The PV console is always there (xenconsoled); `serial` on a PV guest means it.
-        _sub(devices, "console", type="pty")
+        out.append('    <console type="pty"/>')
     else:
         if g.parallel is not None:
-            _serial(devices, "parallel", g.parallel, 0)
+            _serial(out, "parallel", g.parallel, 0)
         for i, s in enumerate(g.serials):
-            _serial(devices, "serial", s, i)
+            _serial(out, "serial", s, i)
         if g.serials:
-            _serial(devices, "console", g.serials[0], 0)
+            _serial(out, "console", g.serials[0], 0)
     for dev in g.usb:
-        _sub(devices, "input", type=dev, bus="usb")
+        out.append(_leaf("    ", "input", type=dev, bus="usb"))
     if g.type == "xen-pv" and g.graphics:
         # The PV framebuffer's pointer (xenfb), which RHEL 5's libvirt writes with a vfb
-        _sub(devices, "input", type="mouse", bus="xen")
+        out.append('    <input type="mouse" bus="xen"/>')
     for gr in g.graphics:
         if gr.kind == "sdl":
-            _sub(devices, "graphics", type="sdl")
+            out.append('    <graphics type="sdl"/>')
         else:
-            _sub(devices, "graphics", type="vnc", port=gr.port if gr.port else "-1",
-                 autoport="no" if gr.port else "yes", listen=gr.listen, passwd=gr.password,
-                 keymap=gr.keymap)
+            out.append(_leaf("    ", "graphics", type="vnc", port=gr.port if gr.port else "-1",
+                             autoport="no" if gr.port else "yes", listen=gr.listen, passwd=gr.password,
+                             keymap=gr.keymap))
     if g.sound and g.is_hvm:
-        _sub(devices, "sound", model=g.sound)
-    return etree.tostring(dom, pretty_print=True, encoding="unicode")
+        out.append(_leaf("    ", "sound", model=g.sound))
+    out += ["  </devices>", "</domain>\n"]
+    return "\n".join(out)
 
 
-def _disk(devices, d: Disk, g: Guest) -> None:
-    el = _sub(devices, "disk", type=d.source_type, device=d.device)
+def _disk(out: list[str], d: Disk, g: Guest) -> None:
+    out.append(f"    <disk{_attrs(type=d.source_type, device=d.device)}>")
     if g.is_xen:
         name, dtype = XEN_DRIVERS[d.driver]
         if d.driver == "tap:aio" or d.driver == "tap2:aio":
             dtype = "aio"
-        _sub(el, "driver", name=name, type=dtype)
+        out.append(_leaf("      ", "driver", name=name, type=dtype))
     else:
-        _sub(el, "driver", name="qemu", type=d.format)
+        out.append(_leaf("      ", "driver", name="qemu", type=d.format))
     if d.path:
         if d.source_type == "block":
-            _sub(el, "source", dev=d.path)
+            out.append(_leaf("      ", "source", dev=d.path))
         else:
-            _sub(el, "source", file=d.path)
-    _sub(el, "target", dev=d.target, bus=d.bus)
+            out.append(_leaf("      ", "source", file=d.path))
+    out.append(_leaf("      ", "target", dev=d.target, bus=d.bus))
     if d.readonly:
-        _sub(el, "readonly")
+        out.append("      <readonly/>")
     if d.shareable:
-        _sub(el, "shareable")
+        out.append("      <shareable/>")
+    out.append("    </disk>")
 
 
-def _nic(devices, n: Nic, g: Guest) -> None:
-    el = _sub(devices, "interface", type=n.kind)
-    _sub(el, "mac", address=n.mac)
+def _nic(out: list[str], n: Nic, g: Guest) -> None:
+    out += [f"    <interface{_attrs(type=n.kind)}>", _leaf("      ", "mac", address=n.mac)]
     if n.kind == "bridge":
-        _sub(el, "source", bridge=n.source)
+        out.append(_leaf("      ", "source", bridge=n.source))
     else:
-        _sub(el, "source", network=n.source)
+        out.append(_leaf("      ", "source", network=n.source))
     if n.script and g.is_xen:
-        _sub(el, "script", path=n.script)
+        out.append(_leaf("      ", "script", path=n.script))
     if n.ip and g.is_xen:
-        _sub(el, "ip", address=n.ip)
+        out.append(_leaf("      ", "ip", address=n.ip))
     if n.vifname:
-        _sub(el, "target", dev=n.vifname)
+        out.append(_leaf("      ", "target", dev=n.vifname))
     # Xen's defaults (netfront for PV, the emulated ioemu NIC for HVM) are written by
     # leaving the model out, as RHEL 5's libvirt does. A PV NIC of an HVM guest (PV drivers)
     # is not the default there: without <model type='netfront'/> libvirt makes it ioemu.
     if not (n.model == "ioemu" or (n.model == "netfront" and g.type != "xen-hvm")):
-        _sub(el, "model", type=n.model)
+        out.append(_leaf("      ", "model", type=n.model))
     # A vif rate limit (guide §32.10) has no element in RHEL 5's libvirt (0.8.2; <bandwidth>
     # came with 0.9.4), so it is written to the xm config only.
+    out.append("    </interface>")
 
 
-def _serial(devices, tag: str, s: Serial, port: int) -> None:
+def _serial(out: list[str], tag: str, s: Serial, port: int) -> None:
     kind = {"telnet": "tcp"}.get(s.kind, s.kind)
-    el = _sub(devices, tag, type=kind)
+    out.append(f"    <{tag}{_attrs(type=kind)}>")
     if s.kind in ("file", "pipe", "dev"):
-        _sub(el, "source", path=s.path)
+        out.append(_leaf("      ", "source", path=s.path))
     elif s.kind == "unix":
-        _sub(el, "source", mode="bind" if s.server else "connect", path=s.path)
+        out.append(_leaf("      ", "source", mode="bind" if s.server else "connect", path=s.path))
     elif s.kind in ("tcp", "telnet"):
-        _sub(el, "source", mode="bind" if s.server else "connect", host=s.host, service=s.port)
-        _sub(el, "protocol", type="telnet" if s.kind == "telnet" else "raw")
+        out += [_leaf("      ", "source", mode="bind" if s.server else "connect", host=s.host, service=s.port),
+                _leaf("      ", "protocol", type="telnet" if s.kind == "telnet" else "raw")]
     elif s.kind == "udp":
-        _sub(el, "source", mode="connect", host=s.host, service=s.port)
-    _sub(el, "target", port=port)
+        out.append(_leaf("      ", "source", mode="connect", host=s.host, service=s.port))
+    out += [_leaf("      ", "target", port=port), f"    </{tag}>"]

@@ -97,6 +97,7 @@ class _Reader:
         self.reported: set[str] = set()
         self.skip: set = set()  # elements a format rule reports instead of VF003
         self.status: dict = {}  # element -> 'ignored <kind>' / 'rule'
+        self.by_tag: dict = {}  # element -> {name: its child elements of that name}
 
     # -- walking --------------------------------------------------------
 
@@ -113,8 +114,15 @@ class _Reader:
             return []
         if tag is None:
             return list(kids)
-        names = self.loc.names
-        return [c for c in kids if names[c] == tag]
+        # each element's children by name, sorted once: the reader asks <domain> for a
+        # dozen names, and a scan of its children per name grew with the file
+        by_tag = self.by_tag.get(el)
+        if by_tag is None:
+            by_tag = self.by_tag[el] = {}
+            names = self.loc.names
+            for c in kids:
+                by_tag.setdefault(names[c], []).append(c)
+        return list(by_tag.get(tag, ()))
 
     def child(self, el, tag: str):
         found = self.kids(el, tag)

@@ -333,14 +333,21 @@ class _TagAt:
 def _attribute_spans(src: SourceFile, head: int) -> dict[str, Span]:
     """Each attribute's value (inside the quotes; the name when the value is empty) of the
     start tag whose name ends at `head`."""
-    rest = _TAG_REST.match(src.text, head)
+    text = src.text
+    rest = _TAG_REST.match(text, head)
+    stop = rest.end() if rest else head
     out = {}
-    for m in _ATTR.finditer(src.text, head, rest.end() if rest else head):
+    # a tag on one line (the usual one): its spans from that line's start, as src.span()
+    # would give them, without a bisection each
+    starts = src.line_starts
+    line = bisect_right(starts, head) if text.find("\n", head, stop) < 0 else 0
+    base = starts[line - 1] if line else 0
+    for m in _ATTR.finditer(text, head, stop):
         g = 2 if m.group(2) is not None else 3
-        if m.end(g) > m.start(g):
-            out[m.group(1)] = src.span(m.start(g), m.end(g))
-        else:
-            out[m.group(1)] = src.span(m.start(1), m.end(1))
+        b, e = m.span(g)
+        if e <= b:
+            b, e = m.span(1)
+        out[m.group(1)] = Span(src.path, line, b - base + 1, line, e - base + 1, b, e) if line else src.span(b, e)
     return out
 
 
@@ -363,7 +370,7 @@ def to_document(src: SourceFile, root, fmt: str = "libvirt-xml",
         if kids:
             at[el] = (path, len(entries))
         attrib = el.attrib
-        attrs = tuple((intern(_attr_name(k)), v) for k, v in attrib.items()) if attrib else ()
+        attrs = tuple([(intern(k if k[0] != "{" else _attr_name(k)), v) for k, v in attrib.items()]) if attrib else ()
         raw = el.text
         text = raw.strip() if raw and not raw.isspace() else None
         node = XmlNode(tag, text, attrs, len(kids), (loc, el))

@@ -7,6 +7,7 @@ share.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from virtc import kernels
 from virtc.conventions import CPUSET_RE, PREFIX_BUS  # the language's conventions, which reading inverts
@@ -361,11 +362,17 @@ class _Reader:
     def within(self, span: Span, text: str, **parts: tuple[int, int]) -> FieldSpans:
         """Field spans inside one string of the file: name=(start, end) offsets in `text`,
         placed when the file spells the string literally (no escapes); else none."""
-        at = self.src.text.find(text, span.start, span.end) if text else -1
+        src = self.src
+        at = src.text.find(text, span.start, span.end) if text else -1
         if at < 0:
             return FieldSpans()
-        return field_spans({name: self.src.span(at + b, at + max(e, b + 1)) for name, (b, e) in parts.items()
-                            if 0 <= b < e <= len(text)})
+        if "\n" in text:
+            return field_spans({name: src.span(at + b, at + e) for name, (b, e) in parts.items() if 0 <= b < e <= len(text)})
+        # one line: src.span()'s spans, counted from the line's start
+        line = bisect_right(src.line_starts, at)
+        col = at - src.line_starts[line - 1] + 1
+        return field_spans({name: Span(src.path, line, col + b, line, col + e, at + b, at + e)
+                            for name, (b, e) in parts.items() if 0 <= b < e <= len(text)})
 
     def nics(self, hvm: bool) -> tuple:
         e = self.entry("vif", "nic")

@@ -97,7 +97,6 @@ class _Reader:
         self.reported: set[str] = set()
         self.skip: set = set()  # elements a format rule reports instead of VF003
         self.status: dict = {}  # element -> 'ignored <kind>' / 'rule'
-        self.by_tag: dict = {}  # element -> {name: its child elements of that name}
 
     # -- walking --------------------------------------------------------
 
@@ -112,17 +111,7 @@ class _Reader:
         kids = self.loc.children.get(el)
         if kids is None:  # not an element of this file's tree
             return []
-        if tag is None:
-            return list(kids)
-        # each element's children by name, sorted once: the reader asks <domain> for a
-        # dozen names, and a scan of its children per name grew with the file
-        by_tag = self.by_tag.get(el)
-        if by_tag is None:
-            by_tag = self.by_tag[el] = {}
-            names = self.loc.names
-            for c in kids:
-                by_tag.setdefault(names[c], []).append(c)
-        return list(by_tag.get(tag, ()))
+        return list(kids) if tag is None else list(self.loc.named(el, tag))
 
     def child(self, el, tag: str):
         found = self.kids(el, tag)

@@ -187,6 +187,7 @@ class Locator:
         self._ends: dict = {}
         self._spans: dict = {}
         self._attrs: dict = {}
+        self._named: dict = {}  # element -> {name: its child elements of that name}
 
     def _by_line(self, el) -> int:
         """Fallback: the last `<tag` at or before the end of the line libxml2 reports."""
@@ -195,6 +196,17 @@ class Locator:
         end = starts[line] if line < len(starts) else len(self.src.text)
         at = self.src.text.rfind("<" + qname(el), 0, end)
         return max(at, 0)
+
+    def named(self, el, tag: str) -> list:
+        """The element's children named `tag`, in order. They are sorted by name once per
+        element: the reader asks <domain> for a dozen names, and a scan of its children
+        per name grew with the file."""
+        by_name = self._named.get(el)
+        if by_name is None:
+            by_name = self._named[el] = {}
+            for c in self.children.get(el, ()):
+                by_name.setdefault(self.names[c], []).append(c)
+        return by_name.get(tag, [])
 
     def start(self, el) -> int:
         return self._start.get(el, 0)

@@ -111,10 +111,7 @@ class _Reader:
         kids = self.loc.children.get(el)
         if kids is None:  # not an element of this file's tree
             return []
-        if tag is None:
-            return list(kids)
-        names = self.loc.names
-        return [c for c in kids if names[c] == tag]
+        return list(kids) if tag is None else list(self.loc.named(el, tag))
 
     def child(self, el, tag: str):
         found = self.kids(el, tag)

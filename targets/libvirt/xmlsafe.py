@@ -15,6 +15,7 @@ n-th start tag in the text is the n-th element lxml returns.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from sys import intern
@@ -186,6 +187,7 @@ class Locator:
         self._ends: dict = {}
         self._spans: dict = {}
         self._attrs: dict = {}
+        self._named: dict = {}  # element -> {name: its child elements of that name}
 
     def _by_line(self, el) -> int:
         """Fallback: the last `<tag` at or before the end of the line libxml2 reports."""
@@ -194,6 +196,17 @@ class Locator:
         end = starts[line] if line < len(starts) else len(self.src.text)
         at = self.src.text.rfind("<" + qname(el), 0, end)
         return max(at, 0)
+
+    def named(self, el, tag: str) -> list:
+        """The element's children named `tag`, in order. They are sorted by name once per
+        element: the reader asks <domain> for a dozen names, and a scan of its children
+        per name grew with the file."""
+        by_name = self._named.get(el)
+        if by_name is None:
+            by_name = self._named[el] = {}
+            for c in self.children.get(el, ()):
+                by_name.setdefault(self.names[c], []).append(c)
+        return by_name.get(tag, [])
 
     def start(self, el) -> int:
         return self._start.get(el, 0)
@@ -208,6 +221,27 @@ class Locator:
             m = _TAG_REST.match(self.src.text, at)
             self._ends[el] = m.end() if m else at
         return self._ends[el]
+
+    def all_spans(self) -> dict:
+        """span() of every element, found in one pass down the file's lines (the tags are in
+        document order, so each line search starts where the last one ended): to_document
+        wants them all, and span() one by one cost a bisection and three calls each."""
+        src, spans, names = self.src, self._spans, self.names
+        text, starts, path = src.text, src.line_starts, src.path
+        line, prev = 1, 0
+        for el in self.elements:
+            at = self._start.get(el, 0)
+            end = at + 1 + len(names[el])
+            line = bisect_right(starts, at, line - 1 if at >= prev else 0)
+            prev = at
+            if el in spans:
+                continue
+            if text.find("\n", at, end - 1) >= 0:  # not on one line (a fallback start): as span() does
+                spans[el] = src.span(at, end)
+                continue
+            col = at - starts[line - 1] + 1
+            spans[el] = Span(path, line, col, line, col + end - at, at, end)
+        return spans
 
     def span(self, el) -> Span:
         """`<tag`: where an element starts."""
@@ -311,14 +345,21 @@ class _TagAt:
 def _attribute_spans(src: SourceFile, head: int) -> dict[str, Span]:
     """Each attribute's value (inside the quotes; the name when the value is empty) of the
     start tag whose name ends at `head`."""
-    rest = _TAG_REST.match(src.text, head)
+    text = src.text
+    rest = _TAG_REST.match(text, head)
+    stop = rest.end() if rest else head
     out = {}
-    for m in _ATTR.finditer(src.text, head, rest.end() if rest else head):
+    # a tag on one line (the usual one): its spans from that line's start, as src.span()
+    # would give them, without a bisection each
+    starts = src.line_starts
+    line = bisect_right(starts, head) if text.find("\n", head, stop) < 0 else 0
+    base = starts[line - 1] if line else 0
+    for m in _ATTR.finditer(text, head, stop):
         g = 2 if m.group(2) is not None else 3
-        if m.end(g) > m.start(g):
-            out[m.group(1)] = src.span(m.start(g), m.end(g))
-        else:
-            out[m.group(1)] = src.span(m.start(1), m.end(1))
+        b, e = m.span(g)
+        if e <= b:
+            b, e = m.span(1)
+        out[m.group(1)] = Span(src.path, line, b - base + 1, line, e - base + 1, b, e) if line else src.span(b, e)
     return out
 
 
@@ -327,7 +368,7 @@ def to_document(src: SourceFile, root, fmt: str = "libvirt-xml",
     """The tree as a Document: one Entry per element, keyed by its path from the root
     ("domain/devices/disk/target"), in document order."""
     loc = locator or Locator(src, root)
-    names, span_of = loc.names, loc.span
+    names, spans = loc.names, loc.all_spans()
     entries = []
     # (path, entry index) of each element whose children are still to come; the root's
     # parent is None (the elements are in document order, so a parent precedes its children)
@@ -341,11 +382,11 @@ def to_document(src: SourceFile, root, fmt: str = "libvirt-xml",
         if kids:
             at[el] = (path, len(entries))
         attrib = el.attrib
-        attrs = tuple((intern(_attr_name(k)), v) for k, v in attrib.items()) if attrib else ()
+        attrs = tuple([(intern(k if k[0] != "{" else _attr_name(k)), v) for k, v in attrib.items()]) if attrib else ()
         raw = el.text
         text = raw.strip() if raw and not raw.isspace() else None
         node = XmlNode(tag, text, attrs, len(kids), (loc, el))
-        span = span_of(el)
+        span = spans[el]
         entries.append(Entry(path, node, span, span, loc.text_span(el) if text else span, (), group))
     return Document(fmt, src.path, tuple(entries), src)
 

@@ -6,172 +6,26 @@ share.
 """
 from __future__ import annotations
 
-import ast
 import re
+from bisect import bisect_right
 
 from virtc import kernels
 from virtc.conventions import CPUSET_RE, PREFIX_BUS  # the language's conventions, which reading inverts
 from virtc.diagnostics import error, warning
-from virtc.documents import Document, Entry
 from virtc.identity import assign_macs, guest_uuid
 from virtc.limits import limits
 from virtc.model import (SOUND_MODELS, USB_DEVICES, Boot, Disk, FieldSpans, Graphics, Nic, PciDevice, Serial)
 from virtc.owner import Owner
-from virtc.bounds import BOUNDS
 from virtc.readback import Found, field_spans, new_guest, whole_file
 from virtc.schemas import load
 from virtc.source import SourceFile, Span
 
+from .document import parse_document
 from .spec import (MAC, RATE, entry_items, normal_uuid, parse_disk, parse_pairs, parse_parallel, parse_pci,
                    parse_serial, parse_vif)
 
 NAME = "xm"
 _UNNAMED = re.compile(r"[^A-Za-z0-9_.-]+")
-
-# ---------------------------------------------------------------- reading
-
-def _too_deep(text: str, limit: int) -> int | None:
-    """The offset where brackets ((, [, {) outside strings and comments first nest deeper
-    than `limit`, or None. Python's own parser stops near 200 levels with an error that
-    reads like a typing mistake; this says what the limit is. Linear, one pass."""
-    if sum(map(text.count, "([{")) <= limit:
-        return None  # too few brackets to nest that deep: the usual file, without the scan
-    depth, i, n = 0, 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            nl = text.find("\n", i)
-            i = n if nl < 0 else nl
-            continue
-        if c in "'\"":
-            quote = c * 3 if text.startswith(c * 3, i) else c
-            i += len(quote)
-            while i < n and not text.startswith(quote, i):
-                if len(quote) == 1 and text[i] == "\n":
-                    break
-                i += 2 if text[i] == "\\" else 1
-            i += len(quote)
-            continue
-        if c in "([{":
-            depth += 1
-            if depth > limit:
-                return i
-        elif c in ")]}":
-            depth = max(0, depth - 1)
-        i += 1
-    return None
-
-
-_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-
-
-def parse_document(src) -> tuple["Document | None", list]:
-    """An xm config as a document: literal assignments only, read with Python's `ast` and
-    never executed. Diagnostics: VF101 (not valid Python for xend), VF102 (a statement
-    other than `name = literal`)."""
-
-    text = src.text
-    diags = []
-    lines = text.splitlines()
-    if not text.isascii() and not any(_CODING.match(line) for line in lines[:2]):
-        pos = next(i for i, ch in enumerate(text) if not ch.isascii())
-        diags.append(error("VF101", "non-ASCII character in an xm config without an encoding "
-                                    "declaration; xend's Python stops here", src.span(pos, pos + 1),
-                           hint="write the file in ASCII (guide §35.11, lines 6149-6160)"))
-    deep = _too_deep(text, BOUNDS["xm_nesting"].value)
-    if deep is not None:
-        limit = BOUNDS["xm_nesting"]
-        diags.append(error(limit.code, f"brackets nest more than {limit.shown} deep here, more than virtc "
-                                       "reads in an xm config; the file was not read", src.span(deep, deep + 1),
-                           hint="an xm config is a short list of `name = value` lines, nested 3 deep at most"))
-        return None, diags
-    try:
-        # Bytes, as xend's execfile() reads them: a coding cookie on line 1 or 2 then
-        # changes how the rest is decoded, for virtc too.
-        tree = ast.parse(text.encode("utf-8", errors="surrogatepass"), filename=src.path)
-    except SyntaxError as exc:
-        line = exc.lineno or 1
-        col = max(1, exc.offset or 1)
-        start = _offset(src, line, col - 1, chars=True)
-        diags.append(error("VF101", f"not valid Python, which xend executes: {exc.msg}",
-                           src.span(start, start + 1),
-                           hint="check quotes, commas and brackets on this line and the one before"))
-        return None, diags
-    except (ValueError, RecursionError, MemoryError) as exc:
-        # A NUL byte (ValueError before Python 3.12), or nesting too deep for the parser.
-        what = "a NUL byte" if "\0" in text else "nesting too deep to read"
-        at = text.find("\0") if "\0" in text else 0
-        diags.append(error("VF101", f"not valid Python, which xend executes: {what} ({type(exc).__name__})",
-                           src.span(at, at + 1), hint="an xm config is a short list of `name = value` lines"))
-        return None, diags
-    entries, computed, code = [], [], []
-    for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
-            try:
-                value = _literal(node.value)
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                diags.append(warning("VF102", f"the value of {node.targets[0].id} is computed by code, which xend "
-                                              "runs and virtc does not: the value goes unchecked",
-                                     _node_span(src, node.value), hint="write a string, a number or a list of them"))
-                computed.append(node.targets[0].id)
-                code.append(node.value)
-                continue
-            items = ()
-            if isinstance(node.value, (ast.List, ast.Tuple)):
-                items = tuple(_node_span(src, e) for e in node.value.elts)
-            entries.append(Entry(node.targets[0].id, value, _node_span(src, node),
-                                 _node_span(src, node.targets[0]), _node_span(src, node.value), items))
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            continue  # a docstring-like string: harmless
-        else:
-            diags.append(warning("VF102", "a statement other than `name = value`: xend runs it when the guest "
-                                          "starts, virtc does not", _node_span(src, node),
-                                 hint="keep only assignments; virtc reads configs without executing them"))
-            code.append(node)
-            for target in ast.walk(node):  # what it assigns (a for loop, a def) is set by code too
-                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
-                    computed.append(target.id)
-    # names the file's own code reads (arch_libdir in device_model = "/usr/" + arch_libdir + ...):
-    # only in code, since a value literal_eval took has no name in it
-    helpers = sorted({n.id for part in code for n in ast.walk(part)
-                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)})
-    return Document("xm", src.path, tuple(entries), src, computed=tuple(computed), helpers=tuple(helpers)), diags
-
-
-def _literal(node):
-    """ast.literal_eval(node), with the usual values (a constant, a list or tuple of
-    constants) taken directly: literal_eval makes a knot of closures at each call, garbage
-    that only the cyclic collector frees (a lint of 1,000 configs left 130,000 objects)."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) for e in node.elts):
-        values = [e.value for e in node.elts]
-        return values if isinstance(node, ast.List) else tuple(values)
-    return ast.literal_eval(node)
-
-
-def _offset(src, line: int, col: int, chars: bool = False) -> int:
-    starts = src.line_starts
-    if line - 1 >= len(starts):
-        return len(src.text)
-    base = starts[line - 1]
-    if chars:
-        return min(base + col, len(src.text))
-    text = src.text
-    if line >= 1 and text.isascii() and "\r" not in text:  # one byte a character, lines end at "\n"
-        end = starts[line] - 1 if line < len(starts) else len(text)
-        return base + min(col, end - base)
-    # ast columns count UTF-8 bytes; convert to characters on that line
-    raw = src.line(line).encode("utf-8")[:col]
-    return base + len(raw.decode("utf-8", errors="ignore"))
-
-
-def _node_span(src, node):
-    start = _offset(src, node.lineno, node.col_offset)
-    end = _offset(src, getattr(node, "end_lineno", node.lineno), getattr(node, "end_col_offset", node.col_offset))
-    return src.span(start, max(end, start + 1))
-
 
 # ---------------------------------------------------------------- reading into the model
 
@@ -508,11 +362,17 @@ class _Reader:
     def within(self, span: Span, text: str, **parts: tuple[int, int]) -> FieldSpans:
         """Field spans inside one string of the file: name=(start, end) offsets in `text`,
         placed when the file spells the string literally (no escapes); else none."""
-        at = self.src.text.find(text, span.start, span.end) if text else -1
+        src = self.src
+        at = src.text.find(text, span.start, span.end) if text else -1
         if at < 0:
             return FieldSpans()
-        return field_spans({name: self.src.span(at + b, at + max(e, b + 1)) for name, (b, e) in parts.items()
-                            if 0 <= b < e <= len(text)})
+        if "\n" in text:
+            return field_spans({name: src.span(at + b, at + e) for name, (b, e) in parts.items() if 0 <= b < e <= len(text)})
+        # one line: src.span()'s spans, counted from the line's start
+        line = bisect_right(src.line_starts, at)
+        col = at - src.line_starts[line - 1] + 1
+        return field_spans({name: Span(src.path, line, col + b, line, col + e, at + b, at + e)
+                            for name, (b, e) in parts.items() if 0 <= b < e <= len(text)})
 
     def nics(self, hvm: bool) -> tuple:
         e = self.entry("vif", "nic")

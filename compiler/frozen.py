@@ -37,6 +37,13 @@ def _repr(self):
     return f"{self.__class__.__qualname__}({shown})"
 
 
+def _reduce(self):
+    # pickled as the constructor's arguments (`virtc lint --jobs` sends hosts and guests
+    # back from its workers): a frozen slots object's default state is set back field by
+    # field through object.__setattr__, about twice the time
+    return self.__class__, self._frozen_values(self)
+
+
 def _values(names: tuple[str, ...]):
     """A function from an object to the tuple of its fields (attrgetter of one name returns
     the value itself, of none is no getter)."""
@@ -60,6 +67,8 @@ def frozen(cls):
     cls.__eq__ = _eq
     cls.__hash__ = _hash
     cls.__repr__ = _repr
+    if all(f.init for f in every) and not hasattr(cls, "__post_init__"):
+        cls.__reduce__ = _reduce
     return cls
 
 

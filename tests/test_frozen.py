@@ -4,6 +4,7 @@ the same answers to == as a plain dataclass twin of its class holding the same v
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from dataclasses import dataclass, field
 
 import pytest
@@ -82,6 +83,15 @@ def test_replace_is_the_dataclass_one(cls):
         for name in names:
             new = replace(o, **{name: None})
             assert new == dataclasses.replace(o, **{name: None}) and repr(new) == repr(dataclasses.replace(o, **{name: None}))
+
+
+@pytest.mark.parametrize("cls", sorted(OBJECTS, key=lambda c: c.__name__), ids=lambda c: c.__name__)
+def test_pickling_gives_an_equal_object(cls):
+    """Pickled as the constructor's arguments (lint --jobs sends models between processes):
+    the copy is equal, field by field, and of the same class."""
+    for o in list({id(o): o for o in OBJECTS[cls]}.values())[:10]:
+        copy = pickle.loads(pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL))
+        assert copy.__class__ is cls and copy == o and repr(copy) == repr(o)
 
 
 def test_fields_that_opt_out_are_refused():

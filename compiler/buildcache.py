@@ -92,7 +92,9 @@ def slices(model: Model) -> list[tuple[str, Model]]:
     for name, mine in guests.items():
         host = hosts.get(name)
         cut = Model((host,) if host is not None else (), tuple(mine), model.files)
-        data = marshal.dumps((name, _flat(cut.hosts), _flat(cut.guests)))
+        # version 2: the same value is the same bytes (3 and later mark interned strings and
+        # objects seen twice, which vary from run to run and would miss the cache)
+        data = marshal.dumps((name, _flat(cut.hosts), _flat(cut.guests)), 2)
         out.append((hashlib.sha256(data).hexdigest(), cut))
     return out
 

@@ -7,12 +7,12 @@ them host by host, on the model cut down to one host and its guests (a "slice"),
 what they made under a key: sha256 of the stamp, the target's name and the slice. The slice
 is every field of every object in it, spans left out (see _flat): where a thing is written
 in a .virt file changes no emitted byte (an artifact names its host or guest, not a span),
-so a guest added at the top of a file does not make every later host look changed. The stamp is virtc's version, the
-bytes of every file of its code and data (compiler, formats, grammar, schemas: limits.json
-too) and the versions of Python, lxml and libxml2; any change to one of them is a change
-of every key. An entry is a pure function of its key, which is why a cache copied from
-another tree is still right, and why no entry is ever updated: a build keeps the entries it
-used or made and drops the others.
+so a guest added at the top of a file does not make every later host look changed. The
+stamp is virtc's version, the bytes of every file of its code and data (compiler, formats,
+grammar, schemas: limits.json too) and the versions of Python, lxml and libxml2; any change
+to one of them is a change of every key. An entry is a pure function of its key, which is
+why a cache copied from another tree is still right, and why no entry is ever updated: a
+build keeps the entries it used or made and drops the others.
 
 Where it lives. `.DIR.virtc-cache` beside the output folder DIR (in its parent, as the
 build's temporary folder is), written after the new tree is swapped in, to a temporary

@@ -164,8 +164,8 @@ def write_tree(arts: list[Artifact], dest: str, cache=None) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         for a in arts:
             progress.advance()
-            full = os.path.join(tmp, *a.path.split("/"))
-            folder = os.path.dirname(full)
+            full = _under(tmp, a.path)
+            folder = full.rpartition(os.sep)[0]
             if folder not in folders:
                 os.makedirs(folder, exist_ok=True)
                 folders.add(folder)
@@ -205,6 +205,13 @@ def write_tree(arts: list[Artifact], dest: str, cache=None) -> None:
             cache.write(dest)
         except OSError:
             pass  # the tree is built; without its cache the next build emits everything
+
+
+def _under(root: str, path: str) -> str:
+    """The file at `path` (an artifact's: relative, normal, checked by unsafe_path) under
+    root; what os.path.join(root, *path.split("/")) gives, a twentieth of its cost (it is
+    called two or three times for each of the 46,000 files of a big fleet's rebuild)."""
+    return f"{root}{os.sep}{path}" if os.sep == "/" else os.path.join(root, *path.split("/"))
 
 
 def spare_path(dest: str) -> str:
@@ -345,7 +352,7 @@ class _Previous:
         if self.usable(path, sha, data, mode) is None:
             return False
         try:
-            os.link(os.path.join(self.dest, *path.split("/")), new)  # fails across filesystems or where links are not allowed
+            os.link(_under(self.dest, path), new)  # fails across filesystems or where links are not allowed
         except OSError:
             return False
         return True
@@ -359,7 +366,7 @@ class _Previous:
         tree is the same as a fresh build's."""
         if self.sha.get(path) != sha:
             return None
-        old = os.path.join(self.dest, *path.split("/"))
+        old = _under(self.dest, path)
         try:
             st = os.lstat(old)
             if (not stat.S_ISREG(st.st_mode) or st.st_size != len(data) or stat.S_IMODE(st.st_mode) != mode

@@ -164,17 +164,16 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None, *,
             expansion = None
             if decl.range is not None or chain:
                 expansion = Expansion(declared, decl.header, index, templates_used)
-            make = partial(_build, c, decl, chain, name, host_v.text, index, expansion, template_failed)
-            if memo is None:
+            if memo is not None:
+                make = partial(_build, c, decl, chain, name, host_v.text, index, expansion, template_failed)
+                builders.append(memo.builder(c, decl, chain, (name, host_v.text, index, template_failed), make))
+            elif shared is None:
+                builders.append(_build(c, decl, chain, name, host_v.text, index, expansion, template_failed))
+                shared = _shared(builders[-1])
+            else:
                 # the other guests of a range take the first's shared fields (its other
                 # statements' diagnostics were reported with the first)
-                if shared is None:
-                    builders.append(make())
-                    shared = _shared(builders[-1])
-                else:
-                    builders.append(_stamp(c, shared, per_guest, name, index, expansion))
-            else:
-                builders.append(memo.builder(c, decl, chain, (name, host_v.text, index, template_failed), make))
+                builders.append(_stamp(c, shared, per_guest, name, index, expansion))
 
     _check_unused_templates(c, templates, {d.template.text for d, _ in guest_decls if d.template})
     guests = finish(c, builders, host_models, memo)

@@ -223,8 +223,8 @@ def _shared(first: GuestBuilder) -> list:
 def _stamp(c: Compiler, shared: list, per_guest: list, name: str, index: int | None,
            expansion: Expansion | None) -> GuestBuilder:
     """Another guest of a declaration: its shared fields, then the per-guest statements
-    applied for this guest, in their order (they set only spans the first guest has, to
-    the same statements' spans)."""
+    applied for this guest, in their order. They write the shared spans dict, but only
+    keys it has, and each ends as the first guest left it: the last such statement's."""
     values = shared.copy()
     values[_OWN[0]], values[_OWN[1]] = name, expansion
     for i in _FRESH:

@@ -186,6 +186,56 @@ def test_template_errors_are_reported_once_not_per_guest():
     assert [d.code for d in ds].count("VR003") == 1
 
 
+# A range's statements that read no {variable} and number nothing run for its first guest
+# only; the other guests share their fields (virtc.resolve.compiler._stamp). The editor's
+# memo builds every guest with all its statements: both must give the same guests and
+# the same diagnostics.
+STAMPED = """\
+template base {
+  type xen-hvm; memory 512M; vcpus 1; services on ntpd sshd; cdrom hdc
+  kernel "/boot/{name}" args "console={index}" initrd "/boot/i-{host}"
+  nic bridge xenbr0 model e1000
+  description "{name} base"
+  serial file "/var/log/{nme}.log"
+}
+template mid from base {
+  kernel-args "x y"; description "w2"; nic bridge "{host}x"; services off sshd; memory 1g; usb tablet
+  disk hda file "/var/lib/{name}/a b.img" size 4Q
+}
+guest w[1..3] from mid on xen1 {
+  kernel "/boot/k-{name}"; disk hdb "/var/lib/{index}.img" size 1G; nic network "lab{index}" mac auto
+  hostname "{name}.example"; vnc listen 127.0.0.1; install url "http://x/{name}/"; os rhel5.8 x86_64
+  bootloader pygrub args "--a={index}"; parallel file "/tmp/{name}"; on crash destroy
+}
+guest solo from mid on xen1 { description "{index}" }
+guest k[1..3] from mid on kvm1 { disk vda "/var/lib/libvirt/images/{name}.img"; memory 2G }
+"""
+
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+@pytest.mark.parametrize("case", [
+    HOSTS + STAMPED,
+    # without its errors, so that the guests are made
+    HOSTS + STAMPED.replace("{nme}", "{name}").replace(" size 4Q", "").replace("a b.img", "ab.img")
+    .replace("memory 1g", "memory 1G").replace("console={index}", "console=1").replace('"{index}"', '"x"')
+    .replace('"{host}x"', "xenbr0").replace('network "lab{index}"', "bridge xenbr1")
+    .replace("on kvm1", "on xen1").replace("disk vda", "disk xvdb"),
+] + sorted(os.path.join(EXAMPLES, f) for f in os.listdir(EXAMPLES) if f.endswith(".virt")))
+def test_stamped_guests_share_what_all_their_statements_would_give(case):
+    from virtc.resolve.memo import CompileMemo
+
+    texts = {"t.virt": case} if "\n" in case else None
+    paths = ["t.virt"] if texts else [case]
+    shared = compile_sources(paths, texts)
+    whole = compile_sources(paths, texts, memo=CompileMemo())
+    assert shared.diagnostics == whole.diagnostics
+    assert shared.model == whole.model
+    if texts and "{nme}" not in case:
+        assert [g.name for g in shared.model.guests] == ["w1", "w2", "w3", "solo", "k1", "k2", "k3"]
+
+
 # ---------------------------------------------------------------- identities
 
 FLEET = "\n".join(f"guest g{i:03d} on xen1 {{ type xen-pv; memory 64M; nic bridge xenbr0; nic bridge xenbr1 }}"

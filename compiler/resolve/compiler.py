@@ -3,7 +3,7 @@ hosts, then guests stamped from their ranges and templates -> the finished and d
 model, with every diagnostic."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
 
 from .. import values
@@ -19,7 +19,7 @@ from ..suggest import did_you_mean
 from ..syntax import FileSyntax, GuestDecl, HostDecl, TemplateDecl, Value
 from .defaults import finish
 from .drafts import GuestBuilder
-from .guests import GuestStatements
+from .guests import PER_GUEST, PER_GUEST_FIELDS, GuestStatements
 from .hosts import HostStatements
 from .memo import CompileMemo
 from .scalars import clip
@@ -141,6 +141,10 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None, *,
             template_failed = found is None
             chain = found or []
         declared = decl.name.text + (f"[{decl.range.start.text}..{decl.range.end.text}]" if decl.range else "")
+        templates_used = tuple((t.name.text, t.header) for t in chain)
+        shared: list | None = None  # from the declaration's first guest, all its statements applied
+        per_guest = [st for t in reversed(chain) for st in t.stmts if st.keyword in PER_GUEST] + [
+            st for st in decl.stmts if st.keyword in PER_GUEST]
         for name, index in range_names(c, decl):
             if (problem := values.check_name(name)):
                 c.err("VR011", f"guest name '{clip(name)}' {problem}", decl.name.span,
@@ -159,13 +163,17 @@ def compile_sources(paths: list[str], texts: dict[str, str] | None = None, *,
             first_decl[name] = decl.header
             expansion = None
             if decl.range is not None or chain:
-                expansion = Expansion(declared, decl.header, index,
-                                      tuple((t.name.text, t.header) for t in chain))
-            make = partial(_build, c, decl, chain, name, host_v.text, index, expansion, template_failed)
-            if memo is None:
-                builders.append(make())
-            else:
+                expansion = Expansion(declared, decl.header, index, templates_used)
+            if memo is not None:
+                make = partial(_build, c, decl, chain, name, host_v.text, index, expansion, template_failed)
                 builders.append(memo.builder(c, decl, chain, (name, host_v.text, index, template_failed), make))
+            elif shared is None:
+                builders.append(_build(c, decl, chain, name, host_v.text, index, expansion, template_failed))
+                shared = _shared(builders[-1])
+            else:
+                # the other guests of a range take the first's shared fields (its other
+                # statements' diagnostics were reported with the first)
+                builders.append(_stamp(c, shared, per_guest, name, index, expansion))
 
     _check_unused_templates(c, templates, {d.template.text for d, _ in guest_decls if d.template})
     guests = finish(c, builders, host_models, memo)
@@ -189,6 +197,43 @@ def _build(c: Compiler, decl: GuestDecl, chain: list[TemplateDecl], name: str, h
         for st in t.stmts:
             c.guest(b, st, env)
     for st in decl.stmts:
+        c.guest(b, st, env)
+    return b
+
+
+# Where each field is in GuestBuilder's arguments; what its declaration's other guests
+# take from the first guest is every field but these and those of PER_GUEST_FIELDS
+_FIELDS = [f.name for f in fields(GuestBuilder)]
+_OWN = [_FIELDS.index(n) for n in ("name", "expansion")]
+_FRESH = [_FIELDS.index(n) for n in sorted(PER_GUEST_FIELDS) if n in ("disks", "nics", "serials")]
+_RESET = {_FIELDS.index(f.name): f.default for f in fields(GuestBuilder)
+          if f.name in PER_GUEST_FIELDS and f.name not in ("disks", "nics", "serials")} | {_FIELDS.index("origin"): None}
+
+
+def _shared(first: GuestBuilder) -> list:
+    """`first`'s fields as GuestBuilder's arguments, those of the per-guest statements
+    back at their defaults: what every other guest of its declaration starts from (its
+    lists and its spans too, shared: nothing changes them once the statements are applied)."""
+    values = [getattr(first, n) for n in _FIELDS]
+    for i, default in _RESET.items():
+        values[i] = default
+    return values
+
+
+def _stamp(c: Compiler, shared: list, per_guest: list, name: str, index: int | None,
+           expansion: Expansion | None) -> GuestBuilder:
+    """Another guest of a declaration: its shared fields, then the per-guest statements
+    applied for this guest, in their order. They write the shared spans dict, but only
+    keys it has, and each ends as the first guest left it: the last such statement's."""
+    values = shared.copy()
+    values[_OWN[0]], values[_OWN[1]] = name, expansion
+    for i in _FRESH:
+        values[i] = []
+    b = GuestBuilder(*values)
+    env = {"name": name, "host": b.host}
+    if index is not None:
+        env["index"] = str(index)
+    for st in per_guest:
         c.guest(b, st, env)
     return b
 

@@ -139,10 +139,16 @@ def _freeze(c: ValueReader, b: GuestBuilder, host: Host, macs, interned: dict) -
     max_vcpus = b.max_vcpus if b.max_vcpus is not None else vcpus
     # The guests of one range and template set their fields in the same statements: they
     # share one FieldSpans (the spans are the statements', alive as long as the syntax).
-    key = (*b.spans, *map(id, b.spans.values()))  # the field names, then their spans' ids
-    fields = interned.get(key)
-    if fields is None:
-        fields = interned[key] = FieldSpans(tuple(b.spans.items()))
+    # Most share the very dict too (resolve.compiler._stamp), kept here so its id stays its.
+    same = interned.get(("spans", id(b.spans)))
+    if same is not None and same[0] is b.spans:
+        fields = same[1]
+    else:
+        key = (*b.spans, *map(id, b.spans.values()))  # the field names, then their spans' ids
+        fields = interned.get(key)
+        if fields is None:
+            fields = interned[key] = FieldSpans(tuple(b.spans.items()))
+        interned[("spans", id(b.spans))] = (b.spans, fields)
     return Guest(
         name=b.name, host=b.host, type=b.type, arch=arch, pae=pae, os=b.os,
         memory_kib=memory, maxmem_kib=maxmem, vcpus=vcpus, max_vcpus=max_vcpus, cpuset=b.cpuset,

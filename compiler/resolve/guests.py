@@ -19,8 +19,26 @@ from .scalars import clip
 from .templates import Interpolation
 
 
+# The statements whose result can differ between the guests of one declaration: those
+# that interpolate {name}, {host} or {index} into a string, and `nic`, which numbers its
+# NICs. They alone write PER_GUEST_FIELDS, and they read no other field of the builder;
+# every other statement writes only other fields and reads none of these. So a range's
+# other statements give every guest the same fields, and are applied once per
+# declaration (virtc.resolve.compiler); tests/test_resolve.py compares the two ways.
+PER_GUEST = frozenset({"bootloader", "kernel", "kernel-args", "disk", "cdrom", "floppy", "nic", "serial",
+                       "parallel", "description", "install", "hostname"})
+PER_GUEST_FIELDS = frozenset({"bootloader", "bootloader_args", "kernel", "initrd", "cmdline", "disks", "nics",
+                              "serials", "parallel", "description", "install", "hostname"})
+
+
 class GuestStatements(Interpolation):
     """Each statement of a guest (or of a template it uses) applied to its GuestBuilder."""
+
+    def __init__(self):
+        super().__init__()
+        # id(disk statement) -> (its path's Value, its other fields) once read: the
+        # statement (in the syntax) outlives the compile, so its id stays its own
+        self._disks: dict[int, tuple] = {}
 
     def guest(self, b: GuestBuilder, st: Stmt, env: dict[str, str]) -> None:
         """Apply one statement to a guest being built."""
@@ -202,6 +220,16 @@ class GuestStatements(Interpolation):
             b.spans["arch"] = st.span
 
     def disk(self, b: GuestBuilder, st: Stmt, env) -> None:
+        # Only the path can differ between the guests a statement stamps: the rest is read
+        # once per statement (its problems are reported once anyway). Not while the
+        # editor's memo records what each guest reported (resolve.memo).
+        known = self._disks.get(id(st))
+        if known is not None and self.recording is None:
+            path_v, args = known
+            path, refused = self.disk_path(path_v, env)
+            if not refused:
+                b.disks.append(DiskDraft(args[0], args[1], args[2], path, *args[3:]))
+            return
         device = st.keyword
         args = list(st.args)
         target_v = args.pop(0)
@@ -221,9 +249,8 @@ class GuestStatements(Interpolation):
         path_v = args.pop(0) if args and args[0].kind == "STRING" else None
         path = None
         if path_v is not None:
-            t = self.interpolate(path_v, env)
-            path = None if t is None else self.checked(values.check_path, path_v, t, "disk path")
-            if t and not path:
+            path, refused = self.disk_path(path_v, env)
+            if refused:
                 return
         elif device != "cdrom":
             self.err("VR015", f"{device} {target} has no source path", st.span,
@@ -252,8 +279,20 @@ class GuestStatements(Interpolation):
         driver = driver_v.text if driver_v else None
         if device == "floppy":
             bus = "fdc"
-        b.disks.append(DiskDraft(target, device, driver, path, bus, readonly, shareable, fmt, size,
-                                  st.span, driver_v.span if driver_v else None, label, **flags))
+        draft = DiskDraft(target, device, driver, path, bus, readonly, shareable, fmt, size,
+                          st.span, driver_v.span if driver_v else None, label, **flags)
+        b.disks.append(draft)
+        self._disks[id(st)] = (path_v, (target, device, driver, bus, readonly, shareable, fmt, size, st.span,
+                                        draft.driver_span, label, *flags.values()))
+
+    def disk_path(self, path_v: Value | None, env) -> tuple[str | None, bool]:
+        """A disk's path as this guest reads it (None: none, or reported), and whether the
+        disk is left out for it (a path that interpolates but is refused)."""
+        if path_v is None:
+            return None, False
+        t = self.interpolate(path_v, env)
+        path = None if t is None else self.checked(values.check_path, path_v, t, "disk path")
+        return path, bool(t and not path)
 
     def nic(self, b: GuestBuilder, st: Stmt, env) -> None:
         kind_v, source_v = st.args

@@ -218,3 +218,37 @@ def test_a_separator_inside_a_string_does_not_start_the_failed_statement():
     text = 'guest a on h {\n  memory 1G; disk hda phy "/x;y" bogus\n  vcpus 1\n}\n'
     _, diags = parse(SourceFile("f.virt", text))
     assert [(d.code, d.span.line, d.span.col) for d in diags] == [("VP001", 2, 34)], diags
+
+
+# Stray lines of every shape, some read without the parser past the MAX_ERRORS-th error
+# (parse._ONE_ERROR_LINE), some not: in blocks, between declarations, at the file's end.
+_STRAYS = ["127 error 5:3", "}", "  }", "}   ", "} x", "x y z", "  9 a", "a = b", "host", "  guest g on h1 {",
+           "= x", "  memory 1G", "x;y", "x # c", '"s', "x\\", "\tq", "é", "x\r", "#c", "", "  ", "{", "x }", "}}",
+           "include", "template t {", "vcpus 1", "  type kvm"]
+
+
+def test_stray_lines_counted_without_the_parser_are_counted_as_the_parser_counts_them(monkeypatch):
+    """Past the MAX_ERRORS-th error a stray line of one error is only counted, without
+    the parser; the parse (tree, diagnostics, the count of the last VP001) is that of
+    reading every line with the parser."""
+    import random
+    import re
+
+    from virtc import parse as parse_module
+    from virtc.source import SourceFile
+
+    rng = random.Random(14)
+    head = "host h1 { hypervisor kvm; memory 8G }\nguest g on h1 {\n  type kvm\n}\n"
+    texts = [head + "127 error 5:3\n}\n" * 300,
+             head + "".join(rng.choice(_STRAYS) + "\n" for _ in range(400)) + "guest h on h1 {\n  type kvm\n}\n"]
+    for _ in range(30):
+        lines = (head + "guest h on h1 {\n  type kvm; memory 1G\n}\n" * 5).split("\n")
+        for _ in range(rng.randrange(20, 200)):
+            lines.insert(rng.randrange(len(lines) + 1), rng.choice(_STRAYS))
+        texts.append("\n".join(lines))
+    fast = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
+    monkeypatch.setattr(parse_module, "_ONE_ERROR_LINE", re.compile(r"(?!)"))  # every line parsed
+    slow = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
+    assert fast == slow
+    assert sum(parse_module.is_count(diags[-1]) for _, diags in fast) >= 20
+

@@ -23,6 +23,7 @@ from lark.exceptions import (
     UnexpectedToken,
 )
 from lark.lexer import LexerState, LexerThread, LineCounter
+from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from lark.utils import TextSlice
@@ -577,10 +578,21 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
         reader = _Reader(src.text[start:end], comments, carry)
         while True:
             try:
-                tree = reader.run()
+                tree = reader.run(more=rest is None and bool(todo))
             except UnexpectedInput as exc:
                 text = reader.text
                 if rest is None and todo and _at_chunk_end(exc):
+                    closed = None if to_end or len(diags) < room else _closed_before(src, start, reader, todo[-1])
+                    if closed is not None:  # what reading on into the next chunk would give
+                        end = todo.pop()[1]
+                        diag, pos = closed
+                        if pos in seen_positions:
+                            return diags, None, rest, end, None
+                        seen_positions.add(pos)
+                        diags.append(diag)
+                        rest = pos
+                        reader.resume(text[:-1] + "}", len(text) - 1)
+                        continue
                     # the chunk ended inside a statement: read it with the next one
                     end = todo.pop()[1]
                     if to_end:  # a blanked block ran to the chunk's end: it may end further now
@@ -623,6 +635,68 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                 tree = Tree(tree.data, [c for c in tree.children if id(c) not in before])
             final = reader.final + ({id(c) for c in tree.children} | (carry[2] if carry else set()),)
             return diags, _built(_Builder(src, start), tree, list(comments)), rest, end, final
+
+
+def _closed_before(src: SourceFile, start: int, reader: _Reader, following) -> tuple[Diagnostic, int] | None:
+    """The chunk at `start` stopped at its end inside a block, and the chunk `following`
+    starts with a declaration that closes it: the VP004 (and where) that taking in that
+    chunk and reading on would report, or None when that would not be a VP004 there.
+
+    Reading on would read the chunk's end again to the parser's state it stopped in
+    (reader.final), lex the declaration's word in that state and fail there (a line end
+    ends every chunk, so the word starts a token). This lexes the word alone and walks
+    the parse table from that state (a file of thousands of unclosed blocks, each
+    costing a restart, an exception and a copy of the next chunk, took 3.4x a parse).
+    Only used past MAX_ERRORS, where the error is counted: what was expected is then
+    the parse table's, as for any counted error, never _accepts'."""
+    text, (nxt, nxt_end, stray) = reader.text, following
+    if stray or nxt != start + len(text) or not text.endswith("\n"):
+        return None
+    state = reader.final[0]
+    lexers = reader.lexer
+    counter = LineCounter("\n")
+    counter.char_pos = nxt
+    lex_state = LexerState(TextSlice(src.text, nxt, nxt_end), counter)
+    try:
+        tok = lexers.lexers[state.position].next_token(lex_state, state)
+    except UnexpectedCharacters as exc:  # not a word of this state: Lark reads it as any word
+        try:
+            tok, expected = lexers.root_lexer.next_token(lex_state, state), exc.allowed
+        except (UnexpectedCharacters, EOFError):
+            return None
+    except EOFError:
+        return None
+    else:
+        expected = _refused(state.parse_conf, list(state.state_stack), tok.type)
+        if expected is None:
+            return None
+    if tok.start_pos != nxt or "RBRACE" not in expected or str(tok.value) not in DECLARATIONS:
+        return None
+    brace = _open_block(text, len(text))
+    if brace is None:
+        return None
+    line = src.line_col(nxt)[0]
+    return _unclosed(src, start + brace, f"`{tok.value}` on line {line}"), nxt
+
+
+def _refused(conf: ParseConf, stack: list, terminal: str):
+    """What Lark's feed_token does with a token of `terminal` (or the end, "$END") in the
+    parser at `stack` (a copy, changed), without building trees or raising: the actions of
+    the state that refuses it (Lark's `expected` are their terminals), or None when it is
+    taken."""
+    states = conf.states
+    while True:
+        actions = states[stack[-1]]
+        if terminal not in actions:
+            return actions
+        action, rule = actions[terminal]
+        if action is Shift:
+            return None
+        if rule.expansion:
+            del stack[-len(rule.expansion):]
+        stack.append(states[stack[-1]][rule.origin.name][1])
+        if terminal == "$END" and stack[-1] == conf.end_state:
+            return None
 
 
 _SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})
@@ -693,8 +767,10 @@ class _Reader:
                 return snap[6]
         return None
 
-    def run(self):
-        """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it."""
+    def run(self, more: bool = False):
+        """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it. With `more` (text
+        follows, which the caller reads on into), an end refused here is an UnexpectedEOF,
+        without Lark's own error (reductions, trees and words to be thrown away)."""
         state, kept, comments = self.state, self.kept, self.comments
         token = None
         try:
@@ -710,6 +786,8 @@ class _Reader:
             end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
             self.final = (state.copy(deepcopy_values=False),
                           [len(v.children) if isinstance(v, Tree) else -1 for v in state.value_stack])
+            if more and _refused(state.parse_conf, list(state.state_stack), "$END") is not None:
+                raise UnexpectedEOF([])
             return state.feed_token(end, True)
         except UnexpectedInput as exc:
             exc.interactive_parser = InteractiveParser(self.parser, state, self.thread)

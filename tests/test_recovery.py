@@ -252,3 +252,27 @@ def test_stray_lines_counted_without_the_parser_are_counted_as_the_parser_counts
     assert fast == slow
     assert sum(parse_module.is_count(diags[-1]) for _, diags in fast) >= 20
 
+
+_LINES = ["host y { hypervisor xen; d memory is not checked.", "host y {", "guest g on h1 {", "  memory 1G", "template t {",
+          "}", 'include "x.virt"', "  x \\", "# c {", '  modprobe a "{"', "  d = 1", "guest g on h1 { type kvm", "host",
+          "hostx {", "host-a {", "  guest g on h1 {", "guest\tg {", "template t { memory 1G }", "  nic bridge br0 {",
+          "host h { guest g { type kvm", "", "include", "guest g on h1 { memory 1G; cpu intel cores 4 \\", "  }", '"', "  memory 1G \\", "  memory 1G"]
+
+
+def test_blocks_closed_past_the_first_errors_without_reading_on_are_closed_as_reading_on_closes_them(monkeypatch):
+    """Past the MAX_ERRORS-th error a block left open before the next declaration is
+    closed without taking the next chunk in (parse._closed_before); the parse is that of
+    reading on into it."""
+    import random
+
+    from virtc import parse as parse_module
+    from virtc.source import SourceFile
+
+    rng = random.Random(14)
+    head = "guest q on h {\n" + "  memory = 1\n" * 26 + "}\n"
+    texts = [head + "host y { hypervisor xen; d memory is not checked.\n" * 200]
+    texts += [head + "\n".join(rng.choice(_LINES) for _ in range(rng.randrange(5, 120))) for _ in range(60)]
+    fast = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
+    monkeypatch.setattr(parse_module, "_closed_before", lambda *args: None)
+    slow = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
+    assert fast == slow

@@ -498,11 +498,10 @@ def _stray(text: str, start: int) -> bool:
     return start > 0 and not _DECLARATION_LINE.match(text, start)
 
 
-# A stray line read without the parser: outside every block (the chunk before it was read
-# to its end), words no declaration starts (the parser stops at the first) with no
-# separator, string, comment, continuation or carriage return (the whole line is blanked,
-# and a blank line changes nothing below); or a lone '}' at its start (blanked alone).
-# Either is one syntax error, and adds no declaration or comment.
+# A stray line read without the parser: outside every block (the chunk before was read to
+# its end), words no declaration starts with no separator, string, comment, continuation
+# or carriage return (blanked whole; a blank line changes nothing below), or a lone '}' at
+# its start (blanked alone). Either is one syntax error, and adds no declaration or comment.
 _ONE_ERROR_LINE = re.compile(r"[ \t]*[^\s#\"'\\{};hgti][^\r\n#\"'\\{};]*\n|\}[ \t]*\n")
 
 
@@ -523,9 +522,8 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
         if stray and carry is None:
             continue  # it belongs to the chunk before, which could not be read past an error
         if stray and first_more is not None and _ONE_ERROR_LINE.fullmatch(text, start, end):
-            # an error past MAX_ERRORS is only counted: such a line (thousands of them in a
-            # fuzzer's input) costs a match instead of a parse, an exception and a
-            # diagnostic, 120 us each; the parser's state to read on from stays `carry`
+            # only counted: a match instead of a parse, an exception and a diagnostic (120 us
+            # each, thousands in a fuzzer's input); the state to read on from stays `carry`
             more += 1
             continue
         found, result, rest, end, carry = _parse_chunk(src, start, end, todo, room=MAX_ERRORS - len(diags),
@@ -585,12 +583,11 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                     closed = None if to_end or len(diags) < room else _closed_before(src, start, reader, todo[-1])
                     if closed is not None:  # what reading on into the next chunk would give
                         end = todo.pop()[1]
-                        diag, pos = closed
-                        if pos in seen_positions:
+                        if closed[1] in seen_positions:
                             return diags, None, rest, end, None
-                        seen_positions.add(pos)
-                        diags.append(diag)
-                        rest = pos
+                        seen_positions.add(closed[1])
+                        diags.append(closed[0])
+                        rest = closed[1]
                         reader.resume(text[:-1] + "}", len(text) - 1)
                         continue
                     # the chunk ended inside a statement: read it with the next one
@@ -638,30 +635,24 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
 
 
 def _closed_before(src: SourceFile, start: int, reader: _Reader, following) -> tuple[Diagnostic, int] | None:
-    """The chunk at `start` stopped at its end inside a block, and the chunk `following`
-    starts with a declaration that closes it: the VP004 (and where) that taking in that
-    chunk and reading on would report, or None when that would not be a VP004 there.
-
-    Reading on would read the chunk's end again to the parser's state it stopped in
-    (reader.final), lex the declaration's word in that state and fail there (a line end
-    ends every chunk, so the word starts a token). This lexes the word alone and walks
-    the parse table from that state (a file of thousands of unclosed blocks, each
-    costing a restart, an exception and a copy of the next chunk, took 3.4x a parse).
-    Only used past MAX_ERRORS, where the error is counted: what was expected is then
-    the parse table's, as for any counted error, never _accepts'."""
+    """The chunk at `start` stopped at its end inside a block: the VP004 (and where) that
+    reading on into the chunk `following` would report at its declaration, or None. That
+    would lex the word in the parser's state at the end (reader.final; a line end ends
+    every chunk, so the word starts a token) and fail there: this lexes the word alone
+    and walks the parse table (thousands of unclosed blocks took 3.4x a parse). Only
+    past MAX_ERRORS: what was expected is then the table's either way, never _accepts'."""
     text, (nxt, nxt_end, stray) = reader.text, following
     if stray or nxt != start + len(text) or not text.endswith("\n"):
         return None
     state = reader.final[0]
-    lexers = reader.lexer
     counter = LineCounter("\n")
     counter.char_pos = nxt
     lex_state = LexerState(TextSlice(src.text, nxt, nxt_end), counter)
     try:
-        tok = lexers.lexers[state.position].next_token(lex_state, state)
+        tok = reader.lexer.lexers[state.position].next_token(lex_state, state)
     except UnexpectedCharacters as exc:  # not a word of this state: Lark reads it as any word
         try:
-            tok, expected = lexers.root_lexer.next_token(lex_state, state), exc.allowed
+            tok, expected = reader.lexer.root_lexer.next_token(lex_state, state), exc.allowed
         except (UnexpectedCharacters, EOFError):
             return None
     except EOFError:
@@ -670,20 +661,15 @@ def _closed_before(src: SourceFile, start: int, reader: _Reader, following) -> t
         expected = _refused(state.parse_conf, list(state.state_stack), tok.type)
         if expected is None:
             return None
-    if tok.start_pos != nxt or "RBRACE" not in expected or str(tok.value) not in DECLARATIONS:
-        return None
     brace = _open_block(text, len(text))
-    if brace is None:
+    if tok.start_pos != nxt or "RBRACE" not in expected or str(tok.value) not in DECLARATIONS or brace is None:
         return None
-    line = src.line_col(nxt)[0]
-    return _unclosed(src, start + brace, f"`{tok.value}` on line {line}"), nxt
+    return _unclosed(src, start + brace, f"`{tok.value}` on line {src.line_col(nxt)[0]}"), nxt
 
 
 def _refused(conf: ParseConf, stack: list, terminal: str):
-    """What Lark's feed_token does with a token of `terminal` (or the end, "$END") in the
-    parser at `stack` (a copy, changed), without building trees or raising: the actions of
-    the state that refuses it (Lark's `expected` are their terminals), or None when it is
-    taken."""
+    """Lark's feed_token of a `terminal` (or "$END") at `stack` (a copy, changed), without
+    trees or exceptions: the actions of the state that refuses it, or None if it is taken."""
     states = conf.states
     while True:
         actions = states[stack[-1]]
@@ -717,12 +703,13 @@ class _Reader:
     start: re-reading from the start cost the chunk's length per error (seconds for a
     chunk of a thousand broken lines).
 
-    Before each separator token (end of line, ';', '{', '}') the parser's state is kept.
-    A failed statement starts after the last separator character before the error, so
+    The parser's state is kept before each end of line and after each ';', '{' and '}'
+    (an end of line takes in the blank lines after it; the others are one character). A
+    failed statement starts after the last separator character before the error, so
     after it is blanked (or the text is changed from some offset on) the text before a
     kept separator is what it was: its tokens, the parser's state there and the comments
-    before it stay the same, and lexing resumes at that separator in the new text. The
-    tree and comments are then those of parsing the new text from its start."""
+    before it stay the same, and lexing resumes there in the new text. The tree and
+    comments are then those of parsing the new text from its start."""
 
     KEPT = 3  # separators kept: the error's statement starts after one of the last two
 
@@ -731,13 +718,13 @@ class _Reader:
         self.comments = comments  # the list grammar.collecting fills: trimmed on resuming
         self.parser, self.lexer, conf = _lalr()
         state, sizes = (ParserState(conf, None), []) if carry is None else carry[:2]
-        self.start = (0, 1, 1, state, 0, sizes)
+        self.start = (0, 0, 1, 1, state, 0, sizes, False, 0)
         self.final = None  # the parser's state (and its trees' sizes) before the end of the text
         self.kept: list = []
         self._restart(self.start)
 
     def _restart(self, snap) -> None:
-        pos, line, column, state, n, sizes = snap[:6]
+        _, pos, line, column, state, n, sizes = snap[:7]
         # Lark's LALR tree builder extends a list of statements in place (the children of
         # the tree on the stack that a left-recursive rule reduces again): what the parse
         # after the snapshot added to the trees it holds is taken back out
@@ -752,37 +739,46 @@ class _Reader:
         self.state.lexer = self.thread
         del self.comments[n:]
 
+    def _snap(self, tok: Token, again: bool) -> tuple:
+        """A place to resume from before separator `tok` (read `again`) or after it: its offset,
+        where lexing resumes, the state, trees' sizes and comments there, `again`, its end."""
+        at = (tok.start_pos, tok.line, tok.column) if again else (tok.end_pos, tok.end_line, tok.end_column)
+        return (tok.start_pos, *at, self.state.copy(deepcopy_values=False), len(self.comments),
+                [len(v.children) if isinstance(v, Tree) else -1 for v in self.state.value_stack], again, tok.end_pos)
+
     def resume(self, text: str, same_before: int) -> None:
         """Go on with `text`, which is the text read so far up to `same_before`."""
         self.text = text
         while self.kept and self.kept[-1][0] >= same_before:
             self.kept.pop()
-        # the kept separator is read again, and kept again, from there
-        self._restart(self.kept.pop() if self.kept else self.start)
+        # a separator kept before it is read again, and kept again, from there
+        self._restart((self.kept.pop() if self.kept[-1][7] else self.kept[-1]) if self.kept else self.start)
 
     def statement_start(self, pos: int) -> int | None:
         """Where the last separator token lexed before `pos` ends (None: none is kept)."""
         for snap in reversed(self.kept):
             if snap[0] < pos:
-                return snap[6]
+                return snap[8]
         return None
 
     def run(self, more: bool = False):
-        """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it. With `more` (text
-        follows, which the caller reads on into), an end refused here is an UnexpectedEOF,
-        without Lark's own error (reductions, trees and words to be thrown away)."""
-        state, kept, comments = self.state, self.kept, self.comments
+        """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it. With `more` (the
+        caller reads on into text after), an end refused is an UnexpectedEOF, not Lark's error."""
+        state, kept = self.state, self.kept
         token = None
         try:
             for token in self.thread.lex(state):
-                if token.type in _SEPARATORS:
-                    kept.append((token.start_pos, token.line, token.column,
-                                 state.copy(deepcopy_values=False), len(comments),
-                                 [len(v.children) if isinstance(v, Tree) else -1 for v in state.value_stack],
-                                 token.end_pos))
-                    if len(kept) > self.KEPT:
-                        del kept[0]
-                state.feed_token(token)
+                if token.type == "_NL":  # kept before it: it takes in the blank lines after it
+                    kept.append(self._snap(token, True))
+                    state.feed_token(token)
+                else:
+                    state.feed_token(token)
+                    if token.type not in _SEPARATORS:
+                        continue
+                    # one character, kept after it: resuming does not reduce the statement before it again
+                    kept.append(self._snap(token, False))
+                if len(kept) > self.KEPT:
+                    del kept[0]
             end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
             self.final = (state.copy(deepcopy_values=False),
                           [len(v.children) if isinstance(v, Tree) else -1 for v in state.value_stack])

@@ -424,8 +424,8 @@ def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     declaration (or stray line) at a time (_chunks); within one, the parse resumes after
     each error from just before the failed statement (_Reader), so each error costs about
     a statement's reading: the cost stays proportional to the file, whatever its number
-    of errors. The first MAX_ERRORS are reported; one last VP001 counts the others, which
-    are found without putting them into words."""
+    of errors. The first MAX_ERRORS are reported; one last VP001 counts the others, found
+    without words (plain stray lines and blocks left open: without Lark's error at all)."""
     try:
         tree, comments = grammar.parse(src.text)
     except UnexpectedInput:

@@ -23,6 +23,7 @@ import re
 from dataclasses import replace
 
 from .model import Host, Model
+from .regexes import compiled
 
 
 def _loopback(address: str) -> bool:
@@ -75,10 +76,9 @@ def known_as(h: Host, lines: list[tuple[str, tuple[str, ...]]], interfaces: set[
 def _patterns(allow: str | None) -> list[re.Pattern]:
     out = []
     for text in (allow or "").split():
-        try:
-            out.append(re.compile(text))
-        except re.error:
-            continue  # VF504 reports a pattern xend cannot compile
+        pattern = compiled(text)  # the user's text: re.error, OverflowError, RecursionError
+        if pattern is not None:  # VF504 reports a pattern xend cannot compile
+            out.append(pattern)
     return out
 
 

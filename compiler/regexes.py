@@ -6,8 +6,8 @@ import re
 import warnings
 
 
-def regex_error(pattern: str) -> str | None:
-    """Why Python's re cannot compile `pattern`, or None when it can.
+def _compile(pattern: str) -> tuple[re.Pattern | None, str | None]:
+    """(the compiled pattern, None), or (None, why Python's re cannot compile it).
 
     Besides re.error, re raises OverflowError for a repeat count past its limit
     (`a{99999999999}`) and RecursionError for groups nested a few hundred deep: both come
@@ -15,16 +15,20 @@ def regex_error(pattern: str) -> str | None:
     try:
         with warnings.catch_warnings():  # re warns of some patterns (a nested set) on stderr
             warnings.simplefilter("ignore")
-            re.compile(pattern)
+            return re.compile(pattern), None
     except re.error as exc:
-        return str(exc)
+        return None, str(exc)
     except OverflowError:
-        return "a repeat count is too large"
+        return None, "a repeat count is too large"
     except RecursionError:
-        return "its groups are nested too deeply"
-    return None
+        return None, "its groups are nested too deeply"
+
+
+def regex_error(pattern: str) -> str | None:
+    """Why Python's re cannot compile `pattern`, or None when it can."""
+    return _compile(pattern)[1]
 
 
 def compiled(pattern: str) -> re.Pattern | None:
     """The compiled pattern, or None when regex_error has a reason."""
-    return re.compile(pattern) if regex_error(pattern) is None else None
+    return _compile(pattern)[0]

@@ -9,7 +9,7 @@ from ...diagnostics import Related, Severity
 from ...model import Host
 from ...source import Span
 from ... import peers
-from ...regexes import regex_error
+from ...regexes import compiled, regex_error
 from ...values import is_number
 from ..base import Rule, Scope
 from .common import (anchor, differing, group_list, group_members, named_as_peer_by, peers_of, relocation_on,
@@ -231,10 +231,10 @@ class RelocationHostsAllowUnset(Rule):
         matches the connecting host's address or the name it resolves to)."""
         patterns = []
         for text in value.split():
-            try:
-                patterns.append(re.compile(text))
-            except re.error:
+            pattern = compiled(text)  # the user's text: re.error, OverflowError, RecursionError
+            if pattern is None:
                 return  # reported above
+            patterns.append(pattern)
         lines = peers.host_lines(self.ctx.documents)
         nics = peers.interface_addresses(self.ctx.documents)
         for p in peers_of(self.ctx, h):

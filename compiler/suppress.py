@@ -8,6 +8,7 @@ suppression needs a reason; one that names no rule, or suppresses nothing, is re
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, Edit, Fix, warning
@@ -162,8 +163,7 @@ def _unused_fix(s: Suppression, code: str, active: set[str]) -> Fix | None:
 # block, a GRUB title entry, an XML element with its content); one after text on a line
 # covers that line's element.
 
-_XML_COMMENT = re.compile(r"<!--(.*?)-->", re.S)
-_TAG = re.compile(r"<!--.*?-->|<([/!?]?)([A-Za-z_][\w.:-]*)?[^>]*?(/?)>", re.S)
+_XML_NAME = re.compile(r"[A-Za-z_][\w.:-]*")
 
 
 def _comment_start(line: str, leaders: str) -> int | None:
@@ -203,44 +203,112 @@ def _depth(text: str) -> int:
     return depth
 
 
-def _line_element(lines: list[str], leaders: str, first: int) -> tuple[int, int]:
-    """(first, last) line numbers (1-based) of the element starting on line `first`: the
-    line, its backslash continuations, a block it opens, or a GRUB title entry."""
-    def code(n: int) -> str:
-        return _code(lines[n - 1], leaders)
+class _LineElements:
+    """The element starting at each line of a file of lines (comments: `leaders`): the line,
+    its backslash continuations, a block it opens, or a GRUB title entry. Built once per
+    file, in one pass from the end: a scan per directive to the element's end was
+    quadratic (a thousand directives on lines that open brackets never closed)."""
 
-    last = first
-    if code(first).split()[:1] == ["title"]:  # a GRUB entry: up to the next title
-        while last < len(lines) and code(last + 1).split()[:1] != ["title"]:
-            last += 1
-        while last > first and not code(last).strip():
-            last -= 1
-        return first, last
-    depth = _depth(code(first))
-    while last < len(lines) and (code(last).rstrip().endswith("\\") or depth > 0):
-        last += 1
-        depth += _depth(code(last))
-    return first, last
+    def __init__(self, lines: list[str], leaders: str):
+        self.code = [_code(line, leaders) for line in lines]
+        n = len(lines)
+        self._entries: dict[int, tuple[int, int]] = {}
+        # the next line (1-based, from k on) that holds more than a comment, or None
+        self.next_code: list[int | None] = [None] * (n + 2)
+        for k in range(n, 0, -1):
+            self.next_code[k] = k if self.code[k - 1].strip() else self.next_code[k + 1]
+        # a block's end: the first line L >= first, not continued by a backslash, where the
+        # brackets opened from `first` on are closed (depth[L] <= depth[first - 1]); else
+        # the last line. Candidates kept nearest last, their depths increasing with nearness.
+        depth = [0] * (n + 1)
+        for k in range(1, n + 1):
+            depth[k] = depth[k - 1] + _depth(self.code[k - 1])
+        self.block_end = [n] * (n + 1)
+        values: list[int] = []
+        places: list[int] = []
+        for k in range(n, 0, -1):
+            if not self.code[k - 1].rstrip().endswith("\\"):
+                while values and values[-1] >= depth[k]:
+                    values.pop()
+                    places.pop()
+                values.append(depth[k])
+                places.append(k)
+            i = bisect_right(values, depth[k - 1]) - 1
+            self.block_end[k] = places[i] if i >= 0 else n
+
+    def element(self, first: int) -> tuple[int, int]:
+        """(first, last) line numbers (1-based) of the element starting on line `first`."""
+        code = self.code
+        if code[first - 1].split()[:1] == ["title"]:  # a GRUB entry: up to the next title
+            if first not in self._entries:
+                last = first
+                while last < len(code) and code[last].split()[:1] != ["title"]:
+                    last += 1
+                while last > first and not code[last - 1].strip():
+                    last -= 1
+                self._entries[first] = (first, last)
+            return self._entries[first]
+        return first, self.block_end[first]
 
 
-def _xml_element(text: str, offset: int, src) -> tuple[int, int] | None:
-    """(first, last) lines of the XML element that starts at or after `offset`."""
-    depth, start = 0, None
-    for m in _TAG.finditer(text, offset):
-        kind, name, empty = m.group(1), m.group(2), m.group(3)
-        if m.group(0).startswith("<!--") or kind in ("!", "?") or name is None:
+def _xml_comments(text: str):
+    """(start, end, body) of each `<!-- ... -->`, as re's `<!--(.*?)-->` finds them, found
+    with str.find: the regex read to the file's end from every '<!--' after one left open."""
+    pos = 0
+    while (i := text.find("<!--", pos)) >= 0 and (j := text.find("-->", i + 4)) >= 0:
+        yield i, j + 3, text[i + 4:j]
+        pos = j + 3
+
+
+def _xml_tags(text: str) -> list[tuple[int, int, str, str | None, bool]]:
+    """(start, end, kind, name, empty) of each tag (kind '/', '!', '?' or ''; '!--' for a
+    comment), as the regex `<!--.*?-->|<([/!?]?)(NAME)?[^>]*?(/?)>` finds them, found
+    with str.find: the regex read to the file's end from every '<' after the last '>'."""
+    out, pos, n = [], 0, len(text)
+    while (i := text.find("<", pos)) >= 0:
+        if text.startswith("<!--", i) and (j := text.find("-->", i + 4)) >= 0:
+            out.append((i, j + 3, "!--", None, False))
+            pos = j + 3
             continue
-        if start is None:
+        j = text.find(">", i + 1)
+        if j < 0:
+            break
+        at = i + 1
+        kind = text[at] if at < n and text[at] in "/!?" else ""
+        m = _XML_NAME.match(text, at + len(kind), j)
+        body = m.end() if m else at + len(kind)
+        out.append((i, j + 1, kind, m.group() if m else None, j - 1 >= body and text[j - 1] == "/"))
+        pos = j + 1
+    return out
+
+
+class _XmlElements:
+    """The element that starts at or after each offset of an XML text: its first and last
+    lines. The tags are listed and matched once per file (the element of each directive
+    was found by a scan from it, a file's length per directive)."""
+
+    def __init__(self, text: str):
+        self.tags = [t for t in _xml_tags(text) if t[2] not in ("!", "?", "!--") and t[3] is not None]
+        self.starts = [t[0] for t in self.tags]
+        self.closed_by: list[int | None] = [None] * len(self.tags)
+        open_tags: list[int] = []
+        for i, (_, _, kind, _, empty) in enumerate(self.tags):
             if kind == "/":
-                return None  # the parent closes first: nothing follows the comment
-            start = m.start()
-        if kind == "/":
-            depth -= 1
-        elif not empty:
-            depth += 1
-        if depth == 0:
-            return src.line_col(start)[0], src.line_col(m.end() - 1)[0]
-    return None
+                if open_tags:
+                    self.closed_by[open_tags.pop()] = i
+            elif empty:
+                self.closed_by[i] = i
+            else:
+                open_tags.append(i)
+
+    def element(self, offset: int, src) -> tuple[int, int] | None:
+        i = bisect_left(self.starts, offset)
+        if i == len(self.tags) or self.tags[i][2] == "/":
+            return None  # the parent closes first: nothing follows the comment
+        j = self.closed_by[i]
+        if j is None:
+            return None
+        return src.line_col(self.tags[i][0])[0], src.line_col(self.tags[j][1] - 1)[0]
 
 
 def collect_in_file(src, comments: str, resolve_code, trailing: bool = False) -> tuple[list[Suppression], list[Diagnostic]]:
@@ -249,16 +317,20 @@ def collect_in_file(src, comments: str, resolve_code, trailing: bool = False) ->
     only a whole line is a comment, as in grub.conf, where `#` later on is an argument)."""
     found: list[tuple[str, Span, bool, tuple[int, int]]] = []  # (directive, span, on its own line, element)
     if comments == "xml":
-        for m in _XML_COMMENT.finditer(src.text):
-            body = m.group(1).strip()
+        elements = None
+        for start, end, body in _xml_comments(src.text):
+            body = body.strip()
             if not LOOKS_LIKE.match("#" + body.lstrip("#")):
                 continue
-            line = src.line_col(m.start())[0]
-            own = src.line(line)[:src.line_col(m.start())[1] - 1].strip() == ""
-            element = _xml_element(src.text, m.end(), src) if own else (line, line)
-            found.append(("# " + body.lstrip("#").strip(), src.span(m.start(), m.end()), own, element or (line, line)))
+            line = src.line_col(start)[0]
+            own = src.line(line)[:src.line_col(start)[1] - 1].strip() == ""
+            if own and elements is None:
+                elements = _XmlElements(src.text)
+            element = elements.element(end, src) if own else (line, line)
+            found.append(("# " + body.lstrip("#").strip(), src.span(start, end), own, element or (line, line)))
     elif comments:
         lines = src.text.split("\n")
+        elements = None
         for n, line in enumerate(lines, start=1):
             at = _comment_start(line, comments)
             if at is None or (not trailing and line[:at].strip()):
@@ -268,11 +340,13 @@ def collect_in_file(src, comments: str, resolve_code, trailing: bool = False) ->
                 continue
             start = src.line_starts[n - 1] + at
             own = line[:at].strip() == ""
+            if elements is None:
+                elements = _LineElements(lines, comments)
             if own:  # the next line that holds more than a comment (and the comments before it)
-                nxt = next((k for k in range(n + 1, len(lines) + 1) if _code(lines[k - 1], comments).strip()), None)
-                element = (n + 1, _line_element(lines, comments, nxt)[1]) if nxt else (n, min(n + 1, len(lines)))
+                nxt = elements.next_code[n + 1]
+                element = (n + 1, elements.element(nxt)[1]) if nxt else (n, min(n + 1, len(lines)))
             else:
-                element = _line_element(lines, comments, n)
+                element = elements.element(n)
             found.append(("# " + body, src.span(start, start + len(line) - at), own, element))
     sups, diags = [], []
     for text, span, _own, (first, last) in found:

@@ -8,12 +8,15 @@ format allows a comment there), and the finding must be gone with nothing else c
 """
 from __future__ import annotations
 
+import random
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from virtc import api, targets
+from virtc import api, suppress, targets
+from virtc.source import SourceFile
 from virtc.suppress import _comment_start
 
 from conftest import ROOT
@@ -187,3 +190,88 @@ def test_configuration_applies_to_a_code_of_every_family(code, setting, tmp_path
     mine = [d for d in after.diagnostics if d.code == code]
     assert [str(d.severity) for d in mine] == ([] if setting == "off" else ["warning"] * len(before))
     assert not after.config_errors
+
+
+# ---------------------------------------------------------------- the elements, found once per file
+#
+# The scans virtc used before it found elements once per file (a scan per directive to
+# the element's end, with regexes that read to the end of the file from every '<' or
+# '<!--' left open): short and plainly right, so they are the reference here.
+
+_REF_COMMENT = re.compile(r"<!--(.*?)-->", re.S)
+_REF_TAG = re.compile(r"<!--.*?-->|<([/!?]?)([A-Za-z_][\w.:-]*)?[^>]*?(/?)>", re.S)
+
+
+def _ref_line_element(code: list[str], first: int) -> tuple[int, int]:
+    last = first
+    if code[first - 1].split()[:1] == ["title"]:
+        while last < len(code) and code[last].split()[:1] != ["title"]:
+            last += 1
+        while last > first and not code[last - 1].strip():
+            last -= 1
+        return first, last
+    depth = suppress._depth(code[first - 1])
+    while last < len(code) and (code[last - 1].rstrip().endswith("\\") or depth > 0):
+        last += 1
+        depth += suppress._depth(code[last - 1])
+    return first, last
+
+
+def _ref_xml_element(text: str, offset: int, src) -> tuple[int, int] | None:
+    depth, start = 0, None
+    for m in _REF_TAG.finditer(text, offset):
+        kind, name, empty = m.group(1), m.group(2), m.group(3)
+        if m.group(0).startswith("<!--") or kind in ("!", "?") or name is None:
+            continue
+        if start is None:
+            if kind == "/":
+                return None
+            start = m.start()
+        depth += -1 if kind == "/" else 0 if empty else 1
+        if depth == 0:
+            return src.line_col(start)[0], src.line_col(m.end() - 1)[0]
+    return None
+
+
+_LINES = ["a = 1", "b = [", "]", "(", ")", "{", "}", "title x", "kernel /x", "  ", "", "x \\", "'(", '")', "# note",
+          "# virtc: ignore[VF103] r", "c = ( # virtc: ignore[VF103] r", "d # virtc: ignore[VF1] r"]
+_XML = ["<domain>", "</domain>", "<a>", "</a>", "<b/>", "<c x='1'>", "</c>", "<!-- virtc: ignore[VF705] r -->",
+        "<!-- note -->", "<!--", "-->", "<", ">", "<?xml x?>", "<!DOCTYPE d>", "</>", "<//>", "<a /", "text", "\n", " "]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_elements_found_once_per_file_are_those_of_a_scan_per_directive(seed):
+    """Random files of brackets, continuations, GRUB titles, XML tags and comments (closed
+    or not) and directives: every element found is the reference scan's."""
+    rng = random.Random(seed)
+    checked = 0
+    for _ in range(1500):
+        lines = [rng.choice(_LINES) for _ in range(rng.randint(1, 14))]
+        elements = suppress._LineElements(lines, "#")
+        code = [suppress._code(line, "#") for line in lines]
+        for first in range(1, len(lines) + 1):
+            assert elements.element(first) == _ref_line_element(code, first), (lines, first)
+        for k in range(1, len(lines) + 1):
+            assert elements.next_code[k] == next((j for j in range(k, len(lines) + 1) if code[j - 1].strip()), None)
+        text = "".join(rng.choice(_XML) for _ in range(rng.randint(0, 25)))
+        src = SourceFile("d.xml", text)
+        assert [(a, b, body) for a, b, body in suppress._xml_comments(text)] == \
+            [(m.start(), m.end(), m.group(1)) for m in _REF_COMMENT.finditer(text)]
+        xml = suppress._XmlElements(text)
+        for m in _REF_COMMENT.finditer(text):
+            assert xml.element(m.end(), src) == _ref_xml_element(text, m.end(), src), (text, m.end())
+            checked += 1
+    assert checked > 1000
+
+
+def test_many_directives_over_elements_left_open_are_read_once(monkeypatch):
+    """A thousand directives before tags and brackets never closed: the elements are found
+    in one pass over the file, not one pass per directive (that took a minute for a 75 KB
+    domain XML)."""
+    calls = {"depth": 0}
+    depth = suppress._depth
+    monkeypatch.setattr(suppress, "_depth", lambda text: calls.__setitem__("depth", calls["depth"] + 1) or depth(text))
+    lines = ["disk = [ # virtc: ignore[VF103] kept"] * 1000 + ["# virtc: ignore[VF103] kept"] * 1000 + ["memory = 1"]
+    sups, _ = suppress.collect_in_file(SourceFile("etc/xen/g", "\n".join(lines)), "#", lambda c: c, True)
+    assert len(sups) == 2000 and calls["depth"] <= len(lines)
+    assert (sups[0].first_line, sups[0].last_line) == (1, 2001)

@@ -20,7 +20,7 @@ import tempfile
 from typing import Callable
 
 from virtc import api, targets
-from virtc.checker import run_rules
+from virtc.checker import run_rules, suppressions
 from virtc.convert import xm_to_xml, xml_to_xm
 from virtc.fmt import FormatError, format_text
 from virtc.lint import HostRead, assemble_host, missing_facts
@@ -97,11 +97,13 @@ def place_of(fmt) -> str:
 def read_format(fmt, data: bytes) -> None:
     """What `virtc lint` does with one file of this format, in memory: the reader, the
     RelaxNG schema of libvirt's XML, the host assembled from it, and every rule (the
-    format's rules on the document, the area rules on the host and its guests)."""
+    format's rules on the document, the area rules on the host and its guests), and the
+    file's own suppression comments."""
     path = place_of(fmt)
     text = text_of(data)
     found = fmt.read(text, path)
     found.format = fmt.name
+    suppressions({}, {path: found.source}, {path: fmt.name})  # its `virtc: ignore` comments, as lint reads them
     if fmt.schema is not None and not any(d.code in ("VF701", "VF702") for d in found.diagnostics):
         schema.check(SourceFile(path, text), fmt.schema)
     hr = HostRead("fuzzhost")

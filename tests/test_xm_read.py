@@ -622,3 +622,19 @@ def test_convert_on_a_real_rhel54_host():
     # only the vif's rate, which RHEL 5's libvirt has no element for
     assert [(d.code, "rate=10MB/s@50ms" in d.message) for d in diags if d.severity is not Severity.INFO] == [
         ("VF007", True)]
+
+
+def test_python_warnings_about_the_users_literals_stay_off_stderr():
+    """`512if 1 else 2` makes Python warn (SyntaxWarning: invalid decimal literal) on
+    stderr as it parses; virtc reads the file without them (a linter's output is its
+    diagnostics) and still recognises it."""
+    import warnings
+
+    from virtc.targets import xm
+
+    text = 'name = "g"\nmemory = 512if 1 else 2\nvcpus = 1\n'
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        xm.read(text, "etc/xen/g")
+        assert xm.recognise(text)
+    assert [str(w.message) for w in seen] == []

@@ -16,6 +16,7 @@ from virtc.source import SourceFile
 
 from ..format import Format
 from . import rules
+from .document import quiet_parse
 from .emit import config, disk_spec, emit, serial_value, vif_spec, _q  # noqa: F401  (the format's API)
 from .read import parse_document, read  # noqa: F401
 from .spec import VIF_KEYS  # noqa: F401
@@ -30,7 +31,7 @@ def recognise(text: str, name: str = "") -> bool:
     is not Python (a broken config) still names `name` and another key xend knows."""
     keys = set(load("xm-keys.json")["keys"])
     try:
-        tree = ast.parse(text)
+        tree = quiet_parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         named = set(_ASSIGN.findall(text))  # a broken config still names its keys
         return len(named & keys) >= 2 and "name" in named

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from bisect import bisect_right
 
 from virtc.bounds import BOUNDS
@@ -46,6 +47,15 @@ def _too_deep(text: str, limit: int) -> int | None:
     return None
 
 
+
+def quiet_parse(source, filename: str = "<unknown>") -> ast.Module:
+    """ast.parse without the SyntaxWarnings Python prints on stderr for some literals
+    (`512if x else 2`): the user's file is reported through diagnostics, not Python's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, filename=filename)
+
+
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
 
@@ -72,7 +82,7 @@ def parse_document(src) -> tuple["Document | None", list]:
     try:
         # Bytes, as xend's execfile() reads them: a coding cookie on line 1 or 2 then
         # changes how the rest is decoded, for virtc too.
-        tree = ast.parse(text.encode("utf-8", errors="surrogatepass"), filename=src.path)
+        tree = quiet_parse(text.encode("utf-8", errors="surrogatepass"), src.path)
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = max(1, exc.offset or 1)

@@ -23,7 +23,9 @@ from virtc.source import SourceFile
 
 from .format import Artifact, Format
 
-_ASSIGN = re.compile(r"^(?P<indent>[ \t]*)(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*?)[ \t]*$")
+# the value greedy, its trailing blanks stripped after: a lazy group before [ \t]*$ tried
+# every split of each run of blanks (quadratic on a long line of blank runs)
+_ASSIGN = re.compile(r"^(?P<indent>[ \t]*)(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
 
 
 def parse_document(src) -> tuple[Document, list]:
@@ -41,7 +43,7 @@ def parse_document(src) -> tuple[Document, list]:
             diags.append(error("VF301", "not a KEY=value assignment; initscripts source this file with bash",
                                line_span, hint="write KEY=value with no spaces around '='", fix=fix))
             continue
-        raw = m.group("value")
+        raw = m.group("value").rstrip(" \t")
         if re.search(r"\$\(|`|\$\{|;|&&|\|\|", raw):
             diags.append(error("VF301", f"the value of {m.group('key')} would run a command when the file is sourced",
                                line_span, hint="write a plain value"))
@@ -56,7 +58,7 @@ def parse_document(src) -> tuple[Document, list]:
         value_start = start + m.start("value")
         entries.append(Entry(m.group("key"), value, line_span,
                              src.span(key_start, key_start + len(m.group("key"))),
-                             src.span(value_start, max(value_start + 1, start + m.end("value")))))
+                             src.span(value_start, max(value_start + 1, value_start + len(raw)))))
     return Document("ifcfg", src.path, tuple(entries), src), diags
 
 

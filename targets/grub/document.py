@@ -10,7 +10,9 @@ from virtc.documents import Document, Entry
 # Commands written `name=value` in grub.conf (anaconda writes default=0, timeout=5 ...).
 _ASSIGNABLE = frozenset(("default", "timeout", "fallback", "splashimage", "password", "color",
                          "hiddenmenu", "gfxmenu"))
-_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<cmd>[^\s=]+)(?P<sep>[ \t]*=?[ \t]*)(?P<args>.*?)[ \t]*$")
+# the arguments greedy, their trailing blanks stripped after: a lazy group before [ \t]*$
+# tried every split of each run of blanks (quadratic on a long line of blank runs)
+_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<cmd>[^\s=]+)(?P<sep>[ \t]*=?[ \t]*)(?P<args>.*)$")
 
 
 def parse_document(src) -> tuple[Document, list]:
@@ -35,7 +37,7 @@ def parse_document(src) -> tuple[Document, list]:
         cmd_start = start + len(m.group("indent"))
         args_start = cmd_start + len(m.group("cmd")) + len(m.group("sep"))
         span = src.span(cmd_start, start + len(body.rstrip()))
-        entries.append(Entry(cmd, m.group("args") if cmd == m.group("cmd") else "", span,
+        entries.append(Entry(cmd, m.group("args").rstrip(" \t") if cmd == m.group("cmd") else "", span,
                              src.span(cmd_start, cmd_start + len(cmd)),
                              src.span(args_start, max(args_start + 1, start + len(body.rstrip()))),
                              group=group))

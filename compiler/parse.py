@@ -29,6 +29,7 @@ from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from lark.utils import TextSlice
 from virtc import grammar
 
+from .blanking import blank, statement_region
 from .bounds import BOUNDS
 from .diagnostics import Diagnostic, Fix, error
 from .source import SourceFile, Span
@@ -276,51 +277,6 @@ class _Builder:
         if tree.data == "guest":
             return self.guest(tree)
         raise AssertionError(tree.data)
-
-
-_NOT_LINE_END = re.compile(r"[^\r\n]")
-_NOT_BLANK = re.compile(r"[^ \r\n]")
-_BRACE = re.compile(r"[{}]")
-
-
-def _blank(text: str, start: int, end: int) -> str:
-    # Scans in C, from the first character not blank yet: on a long line each error's
-    # region runs back over the statements blanked before it, and a Python loop per
-    # character over it cost seconds (1,000 errors on one 45 KB line: 3.5 s)
-    first = _NOT_BLANK.search(text, start, end)
-    if first is None:
-        return text
-    start = first.start()
-    return text[:start] + _NOT_LINE_END.sub(" ", text[start:end]) + text[end:]
-
-
-def _statement_region(text: str, pos: int, floor: int | None = None) -> tuple[int, int]:
-    """The failed statement around offset pos: from the previous separator to the next one.
-    A region that opens a block takes the whole block, so no stray '}' follows. `floor`:
-    where the lexer's last separator token before pos ended; a separator character after
-    it is inside a string or a comment, and the statement starts at the floor (blanking
-    from inside a string made the string run on over every statement blanked after it:
-    quadratic on a line of unbalanced quotes)."""
-    # the separators are looked for in C (str.rfind, str.find): see _blank
-    start = max(text.rfind(c, 0, pos) for c in ";\n{}") + 1
-    if floor is not None and floor < start:
-        start = floor
-    end = pos
-    if end < len(text) and text[end] in "}":
-        return start, end
-    found = [i for i in (text.find(c, pos) for c in ";\n}") if i >= 0]
-    end = min(found) if found else len(text)
-    if "{" in text[start:end] or (end < len(text) and text[end] == "\n" and "{" in text[start:end + 1]):
-        depth = 0
-        for m in _BRACE.finditer(text, start):  # only the braces: a block can run to the file's end
-            if m.group() == "{":
-                depth += 1
-            else:
-                depth -= 1
-                if depth <= 0 and m.start() >= pos:
-                    return start, m.start() + 1
-        return start, len(text)
-    return start, end
 
 
 def _syntax_diagnostic(src: SourceFile, exc: UnexpectedInput, base: int = 0,
@@ -571,7 +527,7 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
     diags: list[Diagnostic] = []
     seen_positions: set[int] = set()
     rest = None  # set once the block was closed before a declaration (rest: that declaration)
-    to_end = False  # a failed statement was blanked to the chunk's end
+    to_end = None  # (start, its diagnostic's index, its offset): a statement blanked to the chunk's end
     with grammar.collecting() as comments:
         reader = _Reader(src.text[start:end], comments, carry)
         while True:
@@ -592,9 +548,14 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                         continue
                     # the chunk ended inside a statement: read it with the next one
                     end = todo.pop()[1]
-                    if to_end:  # a blanked block ran to the chunk's end: it may end further now
-                        diags, seen_positions, to_end = [], set(), False
-                        reader = _Reader(src.text[start:end], comments, carry)
+                    if to_end:  # a blanked block ran to the chunk's end: it may end further now,
+                        # so its statement is read again from where it starts (the text before
+                        # it, and what was found there, stay as they were)
+                        a, n, pos = to_end
+                        del diags[n:]
+                        seen_positions.discard(pos)
+                        to_end = None
+                        reader.resume(text[:a] + src.text[start + a:end], a)
                     else:
                         reader.resume(text + src.text[start + len(text):end], len(text))
                     continue
@@ -616,16 +577,17 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                     reader.resume(text[:rel - 1] + "}", rel - 1)
                     continue
                 floor = reader.statement_start(rel)
-                a, b = _statement_region(text, rel, floor)
+                a, b = statement_region(text, rel, floor)
                 while b >= len(text) and todo and todo[-1][2]:
                     # the failed statement runs on into the stray lines below: one chunk
                     end = todo.pop()[1]
                     text = text + src.text[start + len(text):end]
-                    a, b = _statement_region(text, rel, floor)
+                    a, b = statement_region(text, rel, floor)
                 if b <= a:
                     b = min(len(text), rel + 1)
-                to_end = to_end or b >= len(text)
-                reader.resume(_blank(text, a, b), a)
+                if to_end is None and b >= len(text):
+                    to_end = (a, len(diags) - 1, pos)
+                reader.resume(blank(text, a, b), a)
                 continue
             if carry is not None:  # the chunk before's declarations, read there already
                 before = carry[2]

@@ -39,12 +39,11 @@ def read(text: str, path: str) -> Found:
         ws = words(line, offset)
         if not ws or ws[0][0].startswith("#"):
             continue
-        span = line_span(found, offset, line)
         cmd, cstart, cend = ws[0]
-        cmd_span = src.span(cstart, cend)
         if cmd not in MODPROBE_COMMANDS:
-            _unknown_command(found, cmd, ws, cmd_span)
+            _unknown_command(found, cmd, ws, src.span(cstart, cend))
             continue
+        span = line_span(found, offset, line)
         args = ws[1:]
         comment = next((w for w in args if w[0].startswith("#")), None)
         if comment is not None:

@@ -78,6 +78,18 @@ def _not_in_github_actions(monkeypatch):
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
 
 
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """A built tree as {relative path: bytes}, a symlink as b"-> " and its target: what two
+    builds are compared by, byte for byte."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_symlink():
+            out[p.relative_to(folder).as_posix()] = b"-> " + os.fsencode(os.readlink(p))
+        elif p.is_file():
+            out[p.relative_to(folder).as_posix()] = p.read_bytes()
+    return out
+
+
 def need(available: bool, what: str):
     """Skip a test whose validator is missing; under CI=true fail instead."""
     if available:

@@ -14,6 +14,8 @@ from virtc import api, buildcache
 from virtc.build import artifacts
 from virtc.buildcache import BuildCache, cache_path
 
+from conftest import tree_bytes
+
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.virt"))
 
 HOSTS = "".join(f"host h{i} {{\n  hypervisor xen; arch x86_64; release 5.8; memory 16G\n  bridge xenbr0 on eth0\n}}\n"
@@ -29,16 +31,6 @@ def fleet(memory: str = "512M", template_vcpus: int = 1, h1_memory: str = "16G")
             + f"guest db from web on h0 {{ memory {memory} }}\n")
 
 
-def tree(folder: Path) -> dict[str, bytes]:
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_symlink():
-            out[p.relative_to(folder).as_posix()] = b"-> " + os.fsencode(os.readlink(p))
-        elif p.is_file():
-            out[p.relative_to(folder).as_posix()] = p.read_bytes()
-    return out
-
-
 def build(tmp_path: Path, text: str, out: str = "out"):
     src = tmp_path / "fleet.virt"
     src.write_text(text)
@@ -52,7 +44,7 @@ def clean(tmp_path: Path, text: str):
     folder = tmp_path / "clean"
     folder.mkdir(exist_ok=True)
     result = build(folder, text)
-    return result, tree(folder / "out")
+    return result, tree_bytes(folder / "out")
 
 
 def same_result(a, b) -> None:
@@ -78,7 +70,7 @@ def test_rebuild_after_one_guest_changed_is_a_clean_build(tmp_path):
     assert stats["emitted"] == len(api.target_names()) and stats["reused"] == 2 * stats["emitted"]
     expect, files = clean(tmp_path, fleet("1G"))
     same_result(again, expect)
-    assert tree(tmp_path / "out") == files
+    assert tree_bytes(tmp_path / "out") == files
 
 
 def test_unchanged_rebuild_emits_nothing_and_moving_lines_changes_nothing(tmp_path):
@@ -89,7 +81,7 @@ def test_unchanged_rebuild_emits_nothing_and_moving_lines_changes_nothing(tmp_pa
     assert again.build_cache.stats["emitted"] == 0  # spans are not part of a key
     expect, files = clean(tmp_path, moved)
     same_result(again, expect)  # the diagnostics point at the new lines
-    assert tree(tmp_path / "out") == files
+    assert tree_bytes(tmp_path / "out") == files
 
 
 def test_a_changed_host_or_template_emits_what_depends_on_it(tmp_path):
@@ -100,7 +92,7 @@ def test_a_changed_host_or_template_emits_what_depends_on_it(tmp_path):
     assert template.build_cache.stats["reused"] == 0  # every host has guests of the template
     expect, files = clean(tmp_path, fleet(h1_memory="32G", template_vcpus=2))
     same_result(template, expect)
-    assert tree(tmp_path / "out") == files
+    assert tree_bytes(tmp_path / "out") == files
 
 
 def test_other_code_limits_or_version_is_another_stamp(tmp_path, monkeypatch):
@@ -145,7 +137,7 @@ def test_a_corrupt_or_hostile_cache_is_ignored(tmp_path, case):
     assert again.build_cache.stats["reused"] == 0
     expect, files = clean(tmp_path, fleet("1G"))
     same_result(again, expect)
-    assert tree(tmp_path / "out") == files
+    assert tree_bytes(tmp_path / "out") == files
     assert BuildCache.open(str(tmp_path / "out"))._old  # rewritten whole
 
 

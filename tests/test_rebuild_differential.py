@@ -5,12 +5,13 @@ lines moved), each built over the last with everything kept beside the output, a
 built again in an empty folder; the diagnostics and the trees must be equal byte for byte."""
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
 import pytest
 from virtc import api
+
+from conftest import tree_bytes
 
 
 def render(state: dict) -> str:
@@ -54,16 +55,6 @@ def edit(state: dict, rnd: random.Random) -> str:
     return kind
 
 
-def tree(folder: Path) -> dict[str, bytes]:
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_symlink():
-            out[p.relative_to(folder).as_posix()] = b"-> " + os.fsencode(os.readlink(p))
-        elif p.is_file():
-            out[p.relative_to(folder).as_posix()] = p.read_bytes()
-    return out
-
-
 def build(folder: Path, text: str):
     src = folder.parent / "fleet.virt"  # one source file for both builds: the same spans
     src.write_text(text)
@@ -80,7 +71,7 @@ def test_a_chain_of_rebuilds_equals_builds_from_scratch(tmp_path, seed):
     kept = tmp_path / "kept"
     kept.mkdir()
     assert not build(kept, render(state)).has_errors
-    last_good = tree(kept / "out")
+    last_good = tree_bytes(kept / "out")
     kinds, reused = [], 0
     for step in range(8):
         kinds.append(edit(state, rnd))
@@ -93,9 +84,9 @@ def test_a_chain_of_rebuilds_equals_builds_from_scratch(tmp_path, seed):
         assert [str(d) for d in again.diagnostics] == [str(d) for d in fresh.diagnostics], where
         assert again.artifacts == fresh.artifacts, where
         if fresh.has_errors:  # nothing written: the tree of the last good build stays
-            assert not (scratch / "out").exists() and tree(kept / "out") == last_good, where
+            assert not (scratch / "out").exists() and tree_bytes(kept / "out") == last_good, where
         else:
             reused += again.build_cache.stats["reused"]
-            last_good = tree(kept / "out")
-            assert last_good == tree(scratch / "out"), where
+            last_good = tree_bytes(kept / "out")
+            assert last_good == tree_bytes(scratch / "out"), where
     assert reused  # the cache was used, not only filled

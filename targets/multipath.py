@@ -127,6 +127,7 @@ def read(text: str, path: str):
     defaults = {k: v.strip('"') for k, v in DEFAULTS}
     blocks: dict[int, dict] = {}
     order: list[int] = []
+    blacklist, luns = [], []
     for e in doc.entries:
         parts = e.key.split("/")
         if e.value is None:  # a section opener
@@ -148,7 +149,7 @@ def read(text: str, path: str):
                               + (f" (virtc writes {key} {defaults[key]})" if key in defaults else ""), e.span)
         elif where in ("blacklist", "devnode_blacklist") and key in ("devnode", "wwid") and e.value:
             value = (conventions.wwid(e.value) or e.value) if key == "wwid" else e.value
-            found.add("multipath_blacklist", (key, value))
+            blacklist.append((key, value))
         elif where == "multipaths/multipath" and key in _BLOCK_KEYS and e.group in blocks:
             blocks[e.group].setdefault(key, e)
         elif not where:
@@ -161,8 +162,13 @@ def read(text: str, path: str):
         wwid, alias = block.get("wwid"), block.get("alias")
         if wwid is None or alias is None or not wwid.value or not alias.value:
             continue  # VF411: a multipath block without wwid or alias
-        found.add("luns", Lun(alias.value, conventions.wwid(wwid.value) or wwid.value, "multipath", alias.span,
-                              Owner(part=f"multipath {alias.value}"), wwid.value_span))
+        luns.append(Lun(alias.value, conventions.wwid(wwid.value) or wwid.value, "multipath", alias.span,
+                        Owner(part=f"multipath {alias.value}"), wwid.value_span))
+    # each added once: adding one at a time copied the tuple each time
+    if blacklist:
+        found.add("multipath_blacklist", *blacklist)
+    if luns:
+        found.add("luns", *luns)
     return found
 
 

@@ -107,6 +107,7 @@ def read(text: str, path: str):
     for e in doc.entries:
         rules.setdefault(e.group, []).append(e)
     other = Unmodelled()  # the stock rules: one note for all of them, not one per rule
+    luns = []
     for rule in rules.values():
         pairs = {e.key: e for e in rule}
         name, result = pairs.get("NAME"), pairs.get("RESULT")
@@ -128,8 +129,10 @@ def read(text: str, path: str):
                 # a scsi_id PROGRAM written otherwise is VF402's
                 found.ignored(f'udev pair {e.key}{op}"{value[:40]}" (virtc writes {e.key}=="{wanted}")'
                               if e.key != "PROGRAM" else f'udev PROGRAM="{value[:40]}"', e.span)
-        found.add("luns", Lun(name.value[1], wwid, "udev", name.span, Owner(part=f"lun {name.value[1]}"),
-                              result.value_span))
+        luns.append(Lun(name.value[1], wwid, "udev", name.span, Owner(part=f"lun {name.value[1]}"),
+                        result.value_span))
+    if luns:
+        found.add("luns", *luns)  # once: adding one at a time copied the tuple each time
     other.flush(found)
     return found
 

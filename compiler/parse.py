@@ -15,7 +15,7 @@ from copy import copy
 from functools import lru_cache
 from itertools import pairwise
 
-from lark import Token, Tree
+from lark import Token
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -29,9 +29,11 @@ from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from lark.utils import TextSlice
 from virtc import grammar
 
+from . import parsetree
 from .blanking import blank, statement_region
 from .bounds import BOUNDS
 from .diagnostics import Diagnostic, Fix, error
+from .parsetree import Node
 from .source import SourceFile, Span
 from .suggest import closest, did_you_mean
 from .syntax import (
@@ -185,7 +187,7 @@ def _word_before(text: str, pos: int) -> str:
 
 
 class _Builder:
-    """Tree -> syntax dataclasses."""
+    """Parse tree (parsetree.Node) -> syntax dataclasses."""
 
     VALUE_RULES = {"size", "version", "version_or_string", "name_or_string", "switch"}
 
@@ -197,10 +199,9 @@ class _Builder:
         o = self.offset
         if isinstance(node, Token):
             return self.src.span(o + node.start_pos, o + node.end_pos)
-        meta = node.meta
-        if getattr(meta, "empty", True):
+        if node.start is None:
             return self.src.span(0, 0)
-        return self.src.span(o + meta.start_pos, o + meta.end_pos)
+        return self.src.span(o + node.start, o + node.end)
 
     def value(self, tok: Token) -> Value:
         text = tok.value
@@ -217,7 +218,7 @@ class _Builder:
                 out.extend(self.values(c.children))
         return out
 
-    def stmt(self, tree: Tree) -> Stmt:
+    def stmt(self, tree: Node) -> Stmt:
         keyword = tree.data.removesuffix("_stmt").replace("_", "-")
         args, opts = [], []
         for c in tree.children:
@@ -230,19 +231,19 @@ class _Builder:
                 opts.append(Opt(name, tuple(self.values(c.children)), self.span(c)))
         return Stmt(keyword, tuple(args), tuple(opts), self.span(tree))
 
-    def header(self, tree: Tree) -> Span:
+    def header(self, tree: Node) -> Span:
         """The declaration up to its opening brace."""
-        start, stop = self.offset + tree.meta.start_pos, self.offset + tree.meta.end_pos
+        start, stop = self.offset + tree.start, self.offset + tree.end
         brace = self.src.text.find("{", start, stop)
         end = brace if brace > 0 else stop
         while end > start and self.src.text[end - 1] in " \t":
             end -= 1
         return self.src.span(start, end)
 
-    def body(self, tree: Tree) -> tuple[Stmt, ...]:
-        return tuple(self.stmt(c) for c in tree.children if isinstance(c, Tree))
+    def body(self, tree: Node) -> tuple[Stmt, ...]:
+        return tuple(self.stmt(c) for c in tree.children if isinstance(c, Node))
 
-    def guest(self, tree: Tree) -> GuestDecl:
+    def guest(self, tree: Node) -> GuestDecl:
         name_tree = tree.children[0]
         name = self.value(name_tree.children[0])
         rng = None
@@ -260,13 +261,13 @@ class _Builder:
         return GuestDecl(name, rng, template, host, self.body(tree.children[-1]),
                          self.span(tree), self.header(tree))
 
-    def item(self, tree: Tree):
+    def item(self, tree: Node):
         if tree.data == "include":
             return Include(self.value(tree.children[0]), self.span(tree))
         if tree.data == "host":
             stmts, guests = [], []
             for c in tree.children[1:]:
-                if isinstance(c, Tree):
+                if isinstance(c, Node):
                     (guests.append(self.guest(c)) if c.data == "guest" else stmts.append(self.stmt(c)))
             return HostDecl(self.value(tree.children[0]), tuple(stmts), tuple(guests),
                             self.span(tree), self.header(tree))
@@ -383,11 +384,11 @@ def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     of errors. The first MAX_ERRORS are reported; one last VP001 counts the others, found
     without words (plain stray lines and blocks left open: without Lark's error at all)."""
     try:
-        tree, comments = grammar.parse(src.text)
+        tree, comments = parsetree.parse(src.text)
     except UnexpectedInput:
         return _recover(src)
     builder = _Builder(src)
-    items = tuple(builder.item(c) for c in tree.children if isinstance(c, Tree))
+    items = tuple(builder.item(c) for c in tree.children if isinstance(c, Node))
     return FileSyntax(src.path, items, tuple(Comment(t.value, builder.span(t)) for t in comments)), []
 
 
@@ -592,7 +593,7 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                 continue
             if carry is not None:  # the chunk before's declarations, read there already
                 before = carry[2]
-                tree = Tree(tree.data, [c for c in tree.children if id(c) not in before])
+                tree = Node(tree.data, [c for c in tree.children if id(c) not in before], tree.start, tree.end)
             final = reader.final + ({id(c) for c in tree.children} | (carry[2] if carry else set()),)
             return diags, _built(_Builder(src, start), tree, list(comments)), rest, end, final
 
@@ -651,15 +652,6 @@ def _refused(conf: ParseConf, stack: list, terminal: str):
 _SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})
 
 
-@lru_cache(maxsize=1)
-def _lalr():
-    """The LALR parser proper (Lark's _Parser), its lexer, and the configuration a parse
-    from the grammar's start starts with (read only: what Lark builds for each parse)."""
-    frontend = grammar.parser().parser
-    lalr = frontend.parser.parser
-    return lalr, frontend.lexer, ParseConf(lalr.parse_table, lalr.callbacks, "start")
-
-
 class _Reader:
     """One chunk parsed by Lark's LALR parser, token by token, so that after an error the
     parse can resume from just before the failed statement instead of from the chunk's
@@ -679,7 +671,7 @@ class _Reader:
     def __init__(self, text: str, comments: list, carry=None):
         self.text = text
         self.comments = comments  # the list grammar.collecting fills: trimmed on resuming
-        self.parser, self.lexer, conf = _lalr()
+        self.parser, self.lexer, conf = parsetree.lalr()
         state, sizes = (ParserState(conf, None), []) if carry is None else carry[:2]
         self.start = (0, 0, 1, 1, state, 0, sizes, False, 0)
         self.final = None  # the parser's state (and its trees' sizes) before the end of the text
@@ -707,7 +699,7 @@ class _Reader:
         where lexing resumes, the state, trees' sizes and comments there, `again`, its end."""
         at = (tok.start_pos, tok.line, tok.column) if again else (tok.end_pos, tok.end_line, tok.end_column)
         return (tok.start_pos, *at, self.state.copy(deepcopy_values=False), len(self.comments),
-                [len(v.children) if isinstance(v, Tree) else -1 for v in self.state.value_stack], again, tok.end_pos)
+                [len(v.children) if isinstance(v, Node) else -1 for v in self.state.value_stack], again, tok.end_pos)
 
     def resume(self, text: str, same_before: int) -> None:
         """Go on with `text`, which is the text read so far up to `same_before`."""
@@ -744,7 +736,7 @@ class _Reader:
                     del kept[0]
             end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
             self.final = (state.copy(deepcopy_values=False),
-                          [len(v.children) if isinstance(v, Tree) else -1 for v in state.value_stack])
+                          [len(v.children) if isinstance(v, Node) else -1 for v in state.value_stack])
             if more and _refused(state.parse_conf, list(state.state_stack), "$END") is not None:
                 raise UnexpectedEOF([])
             return state.feed_token(end, True)
@@ -759,5 +751,5 @@ def _at_chunk_end(exc: UnexpectedInput) -> bool:
 
 
 def _built(builder: _Builder, tree, comments) -> tuple[list, list]:
-    items = [builder.item(c) for c in tree.children if isinstance(c, Tree)]
+    items = [builder.item(c) for c in tree.children if isinstance(c, Node)]
     return items, [Comment(t.value, builder.span(t)) for t in comments]

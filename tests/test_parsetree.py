@@ -1,0 +1,81 @@
+"""The compiler's parse tree (virtc.parsetree: Lark's tables, virtc's own reductions) has
+the shape and positions of Lark's own tree with propagate_positions, which it replaces.
+The two are built from the same parse, so any difference is the reductions' doing."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
+from virtc import grammar, parsetree
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = sorted(p for d in ("examples", "tests") for p in (ROOT / d).rglob("*.virt"))
+
+
+def lark_shape(t):
+    if isinstance(t, Tree):
+        empty = getattr(t.meta, "empty", True)
+        return (t.data, [lark_shape(c) for c in t.children],
+                (None, None) if empty else (t.meta.start_pos, t.meta.end_pos))
+    return (t.type, str(t), t.start_pos, t.end_pos)
+
+
+def node_shape(n):
+    if isinstance(n, parsetree.Node):
+        return (n.data, [node_shape(c) for c in n.children], (n.start, n.end))
+    assert isinstance(n, Token)
+    return (n.type, str(n), n.start_pos, n.end_pos)
+
+
+def same_parse(text: str) -> bool:
+    """Both parse `text` to the same shape and comments, or both refuse it. Returns
+    whether it parsed."""
+    try:
+        tree, lark_comments = grammar.parse(text)
+    except UnexpectedInput:
+        with pytest.raises(UnexpectedInput):
+            parsetree.parse(text)
+        return False
+    node, comments = parsetree.parse(text)
+    assert node_shape(node) == lark_shape(tree)
+    assert [(c.value, c.start_pos) for c in comments] == [(c.value, c.start_pos) for c in lark_comments]
+    return True
+
+
+def test_every_virt_file_of_the_project_parses_to_lark_s_shape():
+    parsed = sum(same_parse(p.read_text(encoding="utf-8", errors="replace")) for p in FILES)
+    assert parsed > 300  # most of them are valid: the comparison is not vacuous
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mutated_files_parse_to_lark_s_shape(seed):
+    """Lines dropped, duplicated and swapped: blocks emptied, statements at a block's end
+    without a terminator, blank and comment lines in odd places."""
+    rng = random.Random(seed)
+    valid = 0
+    for _ in range(150):
+        lines = rng.choice(FILES).read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+        for _ in range(rng.randint(1, 4)):
+            if not lines:
+                break
+            i = rng.randrange(len(lines))
+            op = rng.randrange(3)
+            if op == 0:
+                del lines[i]
+            elif op == 1:
+                lines.insert(i, lines[i])
+            else:
+                j = rng.randrange(len(lines))
+                lines[i], lines[j] = lines[j], lines[i]
+        valid += same_parse("".join(lines))
+    assert valid > 20
+
+
+def test_an_empty_file_is_a_node_of_no_text():
+    node, comments = parsetree.parse("# only a comment\n")
+    assert (node.data, node.children, comments[0].value) == ("start", [], "# only a comment")
+    node, _ = parsetree.parse("")
+    assert (node.start, node.end) == (None, None)

@@ -15,7 +15,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from lark import Token
+from lark.exceptions import UnexpectedInput
 from lark.lexer import LexerThread
+from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from virtc import grammar
 
@@ -110,8 +112,139 @@ def lalr():
 
 
 def parse(text: str) -> tuple[Node, list[Token]]:
-    """(the start Node, COMMENT tokens) of the text; Lark's UnexpectedInput on an error."""
+    """(the start Node, COMMENT tokens) of the text. On a syntax error, Refused: the
+    caller reads the file again with Lark's own loop (virtc.parse's recovery), which
+    says what went wrong."""
+    with grammar.collecting() as comments:
+        return _run(text, *_tables()), comments
+
+
+def lark_parse(text: str) -> tuple[Node, list[Token]]:
+    """parse(), run by Lark's own lexer and parser loop (what _run is checked against):
+    Lark's UnexpectedInput on a syntax error."""
     parser, lexer, conf = lalr()
     with grammar.collecting() as comments:
         state = ParserState(conf, LexerThread.from_text(lexer, text))
         return parser.parse_from_state(state), comments
+
+
+class Refused(UnexpectedInput):
+    """A syntax error met by _run (where and why are left to Lark's loop)."""
+
+
+def _new_token(type_: str, value: str, start: int, line: int, column: int, end_line: int,
+               end_column: int, end: int) -> Token:
+    # Lark's Token, its fields set as Token() sets them, without its two calls of argument
+    # handling (a tenth of a parse)
+    t = _str_new(Token, value)
+    t.type, t.value, t.start_pos, t.line, t.column = type_, value, start, line, column
+    t.end_line, t.end_column, t.end_pos = end_line, end_column, end
+    return t
+
+
+_str_new = str.__new__
+
+
+class _Lexing(dict):
+    """LALR state -> its contextual lexer's (patterns, ignored terminals, terminals that
+    may hold a newline, callbacks), made on first use: Lark compiles a state's patterns
+    when a parse first reaches it, and compiling all 130 lexers up front would cost a
+    small check 25 ms."""
+
+    def __init__(self, lexers: dict):
+        super().__init__()
+        self.lexers = lexers
+        self.by_lexer: dict[int, tuple] = {}
+
+    def __missing__(self, state: int) -> tuple:
+        basic = self.lexers[state]
+        made = self.by_lexer.get(id(basic))
+        if made is None:
+            patterns = basic.scanner._mres  # builds the scanner (and basic.callback) if not yet built
+            made = self.by_lexer[id(basic)] = (patterns, basic.ignore_types, basic.newline_types, basic.callback)
+        self[state] = made
+        return made
+
+
+@lru_cache(maxsize=1)
+def _tables():
+    """What _run reads, from Lark's parser: for each LALR state, its actions by terminal
+    (a shift: the next state, an int; a reduction: (callback, size, the rule's name)) and
+    its contextual lexer (the patterns to try in order, the ignored terminals, the
+    terminals that may hold a newline, the callbacks by terminal); the start and end states."""
+    _, lexer, conf = lalr()
+    reductions: dict[int, tuple] = {}
+    actions = {}
+    for state, row in conf.states.items():
+        out = {}
+        for terminal, (action, arg) in row.items():
+            if action is Shift:
+                out[terminal] = arg
+            else:
+                key = id(arg)
+                if key not in reductions:
+                    reductions[key] = (conf.callbacks[arg], len(arg.expansion), arg.origin.name)
+                out[terminal] = reductions[key]
+        actions[state] = out
+    lexing = _Lexing(lexer.lexers)
+    return actions, lexing, conf.start_state, conf.end_state
+
+
+def _run(text: str, actions: dict, lexing: dict, start_state: int, end_state: int) -> Node:
+    """The parse of Lark's ParserState.feed_token fed by its ContextualLexer, in one loop:
+    the same tokens (types, values, positions; ignored ones skipped, callbacks applied),
+    the same reductions, and a refusal exactly where Lark's parse fails."""
+    states = [start_state]
+    values: list = []
+    pos, line, line_start, end = 0, 1, 0, len(text)
+    token = None
+    while True:
+        if pos < end:
+            patterns, ignore, newline, callback = lexing[states[-1]]
+            for pattern in patterns:
+                m = pattern.match(text, pos)
+                if m is not None:
+                    break
+            else:
+                raise Refused()
+            terminal, value = m.lastgroup, m.group(0)
+            start, start_line, column = pos, line, pos - line_start + 1
+            pos = m.end()
+            if terminal in newline:
+                n = value.count("\n")
+                if n:
+                    line += n
+                    line_start = start + value.rindex("\n") + 1
+            if terminal in ignore:
+                if terminal in callback:
+                    callback[terminal](_new_token(terminal, value, start, start_line, column,
+                                                  line, pos - line_start + 1, pos))
+                continue
+            token = _new_token(terminal, value, start, start_line, column, line, pos - line_start + 1, pos)
+            if terminal in callback:
+                token = callback[terminal](token)
+                terminal = token.type
+        else:
+            terminal = "$END"
+        while True:
+            try:
+                action = actions[states[-1]][terminal]
+            except KeyError:
+                raise Refused() from None
+            if type(action) is int:  # a shift
+                if terminal == "$END":
+                    raise Refused()
+                states.append(action)
+                values.append(token)
+                break
+            reduce, size, origin = action
+            if size:
+                children = values[-size:]
+                del states[-size:]
+                del values[-size:]
+            else:
+                children = []
+            values.append(reduce(children))
+            states.append(actions[states[-1]][origin])
+            if terminal == "$END" and states[-1] == end_state:
+                return values[-1]

@@ -20,14 +20,18 @@ def lark_shape(t):
         empty = getattr(t.meta, "empty", True)
         return (t.data, [lark_shape(c) for c in t.children],
                 (None, None) if empty else (t.meta.start_pos, t.meta.end_pos))
-    return (t.type, str(t), t.start_pos, t.end_pos)
+    return token_shape(t)
+
+
+def token_shape(t: Token):
+    return (t.type, t.value, t.start_pos, t.line, t.column, t.end_line, t.end_column, t.end_pos)
 
 
 def node_shape(n):
     if isinstance(n, parsetree.Node):
         return (n.data, [node_shape(c) for c in n.children], (n.start, n.end))
-    assert isinstance(n, Token)
-    return (n.type, str(n), n.start_pos, n.end_pos)
+    assert type(n) is Token and str(n) == n.value
+    return token_shape(n)
 
 
 def same_parse(text: str) -> bool:
@@ -36,12 +40,14 @@ def same_parse(text: str) -> bool:
     try:
         tree, lark_comments = grammar.parse(text)
     except UnexpectedInput:
-        with pytest.raises(UnexpectedInput):
-            parsetree.parse(text)
+        for parse in (parsetree.parse, parsetree.lark_parse):
+            with pytest.raises(UnexpectedInput):
+                parse(text)
         return False
-    node, comments = parsetree.parse(text)
-    assert node_shape(node) == lark_shape(tree)
-    assert [(c.value, c.start_pos) for c in comments] == [(c.value, c.start_pos) for c in lark_comments]
+    for parse in (parsetree.parse, parsetree.lark_parse):
+        node, comments = parse(text)
+        assert node_shape(node) == lark_shape(tree)
+        assert [token_shape(c) for c in comments] == [token_shape(c) for c in lark_comments]
     return True
 
 

@@ -1,4 +1,7 @@
-"""recovery.after_syntax_errors finds a diagnostic's declaration through a map of lines; it
+"""Recovery's lookups stay linear in the file, each checked against the plain scan it
+replaced.
+
+recovery.after_syntax_errors finds a diagnostic's declaration through a map of lines; it
 did so with a scan of every declaration holding an error per diagnostic (quadratic: 6 s
 for 800 KB of broken guests). The scan is kept here as the reference, and both must drop
 the same diagnostics on random files of hosts, nested and top-level guests and templates,
@@ -7,10 +10,12 @@ from __future__ import annotations
 
 import bisect
 import random
+import re
 
 import pytest
 from virtc import recovery
 from virtc.api import check
+from virtc.blanking import statement_region
 from virtc.diagnostics import Diagnostic
 from virtc.parse import is_count
 from virtc.recovery import ABSENT, DANGLING, _declarations
@@ -18,6 +23,7 @@ from virtc.resolve import compiler
 from virtc.syntax import FileSyntax
 
 _WORD = recovery._WORD
+_BRACE = re.compile(r"[{}]")
 
 
 def scan_per_diagnostic(diags: list[Diagnostic], trees: dict[str, FileSyntax],
@@ -124,3 +130,43 @@ def test_the_same_diagnostics_are_dropped_as_by_a_scan_per_diagnostic(seed, monk
     for _ in range(60):
         check(["a.virt"], texts={"a.virt": random_file(rng)})
     assert len(seen) > 20 and sum(seen) > 0  # files with syntax errors, and something dropped
+
+
+# blanking.statement_region looked for each separator on its own, back to the start of
+# the text and forward to its end: for every error in a long block, the block's length.
+def region_by_whole_scans(text: str, pos: int, floor: int | None = None) -> tuple[int, int]:
+    """The failed statement around offset pos: from the previous separator to the next one.
+    A region that opens a block takes the whole block, so no stray '}' follows. `floor`:
+    where the lexer's last separator token before pos ended; a separator character after
+    it is inside a string or a comment, and the statement starts at the floor (blanking
+    from inside a string made the string run on over every statement blanked after it:
+    quadratic on a line of unbalanced quotes)."""
+    # the separators are looked for in C (str.rfind, str.find): see blank
+    start = max(text.rfind(c, 0, pos) for c in ";\n{}") + 1
+    if floor is not None and floor < start:
+        start = floor
+    end = pos
+    if end < len(text) and text[end] in "}":
+        return start, end
+    found = [i for i in (text.find(c, pos) for c in ";\n}") if i >= 0]
+    end = min(found) if found else len(text)
+    if "{" in text[start:end] or (end < len(text) and text[end] == "\n" and "{" in text[start:end + 1]):
+        depth = 0
+        for m in _BRACE.finditer(text, start):  # only the braces: a block can run to the file's end
+            if m.group() == "{":
+                depth += 1
+            else:
+                depth -= 1
+                if depth <= 0 and m.start() >= pos:
+                    return start, m.start() + 1
+        return start, len(text)
+    return start, end
+
+
+def test_a_statement_s_region_is_the_one_whole_scans_find():
+    rng = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(rng.choice('ab ;\n{}"#\\\r') for _ in range(rng.randint(0, 30)))
+        pos = rng.randint(0, len(text))
+        floor = rng.choice([None, rng.randint(0, pos)])
+        assert statement_region(text, pos, floor) == region_by_whole_scans(text, pos, floor), (text, pos, floor)

@@ -689,6 +689,7 @@ class _Reader:
         counter = LineCounter("\n")
         counter.char_pos, counter.line, counter.column = pos, line, column
         counter.line_start_pos = pos - column + 1
+        self.at = (pos, line, pos - column + 1)  # where the fast loop starts (run)
         self.thread = LexerThread(self.lexer, LexerState(TextSlice(self.text, 0, len(self.text)), counter))
         self.state = state.copy(deepcopy_values=False)  # the snapshot stays usable
         self.state.lexer = self.thread
@@ -718,7 +719,36 @@ class _Reader:
 
     def run(self, more: bool = False):
         """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it. With `more` (the
-        caller reads on into text after), an end refused is an UnexpectedEOF, not Lark's error."""
+        caller reads on into text after), an end refused is an UnexpectedEOF, not Lark's error.
+
+        The text is read by parsetree's loop, which keeps the same states at the same
+        separators; where it refuses, Lark's loop reads again from the last state kept
+        (the statement that failed, as resume does) and says what the error is."""
+        try:
+            return self._run_fast(more)
+        except parsetree.Refused:
+            self._restart((self.kept.pop() if self.kept[-1][7] else self.kept[-1]) if self.kept else self.start)
+            return self._run_lark(more)
+
+    def _run_fast(self, more: bool):
+        kept, comments, conf = self.kept, self.comments, self.state.parse_conf
+        states, values = self.state.state_stack, self.state.value_stack
+
+        def separator(tok: Token, again: bool) -> None:  # _snap, on the loop's lists
+            at = (tok.start_pos, tok.line, tok.column) if again else (tok.end_pos, tok.end_line, tok.end_column)
+            kept.append((tok.start_pos, *at, ParserState(conf, None, list(states), list(values)), len(comments),
+                         [len(v.children) if type(v) is Node else -1 for v in values], again, tok.end_pos))
+            if len(kept) > self.KEPT:
+                del kept[0]
+
+        parsetree.feed(self.text, states, values, *self.at, separator=separator)
+        self.final = (ParserState(conf, None, list(states), list(values)),
+                      [len(v.children) if type(v) is Node else -1 for v in values])
+        if more and _refused(conf, list(states), "$END") is not None:
+            raise parsetree.Refused()
+        return parsetree.feed_end(states, values)
+
+    def _run_lark(self, more: bool):
         state, kept = self.state, self.kept
         token = None
         try:

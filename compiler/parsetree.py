@@ -115,12 +115,14 @@ def parse(text: str) -> tuple[Node, list[Token]]:
     """(the start Node, COMMENT tokens) of the text. On a syntax error, Refused: the
     caller reads the file again with Lark's own loop (virtc.parse's recovery), which
     says what went wrong."""
+    states, values = [start_state()], []
     with grammar.collecting() as comments:
-        return _run(text, *_tables()), comments
+        feed(text, states, values)
+        return feed_end(states, values), comments
 
 
 def lark_parse(text: str) -> tuple[Node, list[Token]]:
-    """parse(), run by Lark's own lexer and parser loop (what _run is checked against):
+    """parse(), run by Lark's own lexer and parser loop (what feed is checked against):
     Lark's UnexpectedInput on a syntax error."""
     parser, lexer, conf = lalr()
     with grammar.collecting() as comments:
@@ -129,7 +131,7 @@ def lark_parse(text: str) -> tuple[Node, list[Token]]:
 
 
 class Refused(UnexpectedInput):
-    """A syntax error met by _run (where and why are left to Lark's loop)."""
+    """A syntax error met by feed (where and why are left to Lark's loop)."""
 
 
 def _new_token(type_: str, value: str, start: int, line: int, column: int, end_line: int,
@@ -168,7 +170,7 @@ class _Lexing(dict):
 
 @lru_cache(maxsize=1)
 def _tables():
-    """What _run reads, from Lark's parser: for each LALR state, its actions by terminal
+    """What feed reads, from Lark's parser: for each LALR state, its actions by terminal
     (a shift: the next state, an int; a reduction: (callback, size, the rule's name)) and
     its contextual lexer (the patterns to try in order, the ignored terminals, the
     terminals that may hold a newline, the callbacks by terminal); the start and end states."""
@@ -190,50 +192,59 @@ def _tables():
     return actions, lexing, conf.start_state, conf.end_state
 
 
-def _run(text: str, actions: dict, lexing: dict, start_state: int, end_state: int) -> Node:
-    """The parse of Lark's ParserState.feed_token fed by its ContextualLexer, in one loop:
-    the same tokens (types, values, positions; ignored ones skipped, callbacks applied),
-    the same reductions, and a refusal exactly where Lark's parse fails."""
-    states = [start_state]
-    values: list = []
-    pos, line, line_start, end = 0, 1, 0, len(text)
-    token = None
-    while True:
-        if pos < end:
-            patterns, ignore, newline, callback = lexing[states[-1]]
-            for pattern in patterns:
-                m = pattern.match(text, pos)
-                if m is not None:
-                    break
-            else:
-                raise Refused()
-            terminal, value = m.lastgroup, m.group(0)
-            start, start_line, column = pos, line, pos - line_start + 1
-            pos = m.end()
-            if terminal in newline:
-                n = value.count("\n")
-                if n:
-                    line += n
-                    line_start = start + value.rindex("\n") + 1
-            if terminal in ignore:
-                if terminal in callback:
-                    callback[terminal](_new_token(terminal, value, start, start_line, column,
-                                                  line, pos - line_start + 1, pos))
-                continue
-            token = _new_token(terminal, value, start, start_line, column, line, pos - line_start + 1, pos)
-            if terminal in callback:
-                token = callback[terminal](token)
-                terminal = token.type
+# The tokens that end a statement or open or close a block (see feed's `separator`).
+SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})
+
+
+def start_state() -> int:
+    return _tables()[2]
+
+
+def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, line_start: int = 0,
+         separator=None) -> None:
+    """Lark's ParserState.feed_token fed by its ContextualLexer from `pos` (on `line`, which
+    starts at `line_start`) to the end of `text`, in one loop: the same tokens (types,
+    values, positions; ignored ones skipped, callbacks applied), the same reductions on
+    the parser's `states` and `values` (changed in place), and Refused exactly where
+    Lark's loop fails. `separator(token, again)`, when given, is called for each of
+    SEPARATORS: before an end of line is fed (again=True), after the others are."""
+    actions, lexing = _tables()[:2]
+    end = len(text)
+    while pos < end:
+        patterns, ignore, newline, callback = lexing[states[-1]]
+        for pattern in patterns:
+            m = pattern.match(text, pos)
+            if m is not None:
+                break
         else:
-            terminal = "$END"
+            raise Refused()
+        terminal, value = m.lastgroup, m.group(0)
+        start, start_line, column = pos, line, pos - line_start + 1
+        pos = m.end()
+        if terminal in newline:
+            n = value.count("\n")
+            if n:
+                line += n
+                line_start = start + value.rindex("\n") + 1
+        if terminal in ignore:
+            if terminal in callback:
+                callback[terminal](_new_token(terminal, value, start, start_line, column,
+                                              line, pos - line_start + 1, pos))
+            continue
+        token = _new_token(terminal, value, start, start_line, column, line, pos - line_start + 1, pos)
+        if terminal in callback:
+            token = callback[terminal](token)
+            terminal = token.type
+        after = separator if separator is not None and terminal in SEPARATORS else None
+        if after is not None and terminal == "_NL":
+            after(token, True)
+            after = None
         while True:
             try:
                 action = actions[states[-1]][terminal]
             except KeyError:
                 raise Refused() from None
             if type(action) is int:  # a shift
-                if terminal == "$END":
-                    raise Refused()
                 states.append(action)
                 values.append(token)
                 break
@@ -246,5 +257,29 @@ def _run(text: str, actions: dict, lexing: dict, start_state: int, end_state: in
                 children = []
             values.append(reduce(children))
             states.append(actions[states[-1]][origin])
-            if terminal == "$END" and states[-1] == end_state:
-                return values[-1]
+        if after is not None:
+            after(token, False)
+
+
+def feed_end(states: list, values: list) -> Node:
+    """The end of the text fed to the parser at `states` and `values`: the start Node, or
+    Refused where Lark's loop fails."""
+    actions, _, _, end_state = _tables()
+    while True:
+        try:
+            action = actions[states[-1]]["$END"]
+        except KeyError:
+            raise Refused() from None
+        if type(action) is int:
+            raise Refused()
+        reduce, size, origin = action
+        if size:
+            children = values[-size:]
+            del states[-size:]
+            del values[-size:]
+        else:
+            children = []
+        values.append(reduce(children))
+        states.append(actions[states[-1]][origin])
+        if states[-1] == end_state:
+            return values[-1]

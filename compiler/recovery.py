@@ -31,6 +31,18 @@ def _declarations(syntax: FileSyntax):
             yield from item.guests
 
 
+def _logical_lines(text: str) -> tuple[list[str], list[int], list[int]]:
+    """The text's lines, and for each (0-based) the first and last line of the line it is
+    part of when lines ending in a backslash go on into the next one."""
+    lines = text.splitlines()
+    first, last = [], [0] * len(lines)
+    for i in range(len(lines)):
+        first.append(first[i - 1] if i and lines[i - 1].rstrip().endswith("\\") else i)
+    for i in reversed(range(len(lines))):
+        last[i] = last[i + 1] if i + 1 < len(lines) and lines[i].rstrip().endswith("\\") else i
+    return lines, first, last
+
+
 def after_syntax_errors(diags: list[Diagnostic], trees: dict[str, FileSyntax],
                         texts: dict[str, str]) -> list[Diagnostic]:
     """`diags` without what the syntax errors among them make unreliable; `texts` are the
@@ -44,13 +56,15 @@ def after_syntax_errors(diags: list[Diagnostic], trees: dict[str, FileSyntax],
     # may hold thousands of them (only the first are reported, all are passed in).
     failed_words: set[str] = set()
     failed_text: list[str] = []
-    lines_of: dict[str, list[str]] = {}
+    lines_of: dict[str, tuple[list[str], list[int], list[int]]] = {}
     error_lines: dict[str, list[int]] = {}
     for f, line in errors:
-        lines = lines_of.get(f)
-        if lines is None:
-            lines = lines_of[f] = texts.get(f, "").splitlines()
-        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        if f not in lines_of:
+            lines_of[f] = _logical_lines(texts.get(f, ""))
+        lines, first, last = lines_of[f]
+        # the whole statement's line, continuation lines ('\\' at a line's end) included:
+        # `bridge xenbr0 \\` above a failed `on 0` declared the bridge the error took away
+        text = " ".join(lines[first[line - 1]:last[line - 1] + 1]) if 0 < line <= len(lines) else ""
         failed_text.append(text)
         failed_words.update(_WORD.findall(text))
         error_lines.setdefault(f, []).append(line)
@@ -83,15 +97,20 @@ def after_syntax_errors(diags: list[Diagnostic], trees: dict[str, FileSyntax],
                 for line in range(s.line, s.end_line + 1):
                     at.setdefault(line, decl)
 
+    failed_lines = "\n".join(failed_text)
+
     def written_where_it_failed(d: Diagnostic) -> bool:
         s = d.span
         text = texts.get(s.file, "") if s is not None else ""
         name = text[s.start:s.end] if s is not None and s.end > s.start else ""
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = name[1:-1]  # a name written as a string: `nic bridge "xenbr0"`
         if not name:
             return False
         if _WORD.fullmatch(name):  # a name: one of the words of the failed lines?
             return name in failed_words
-        return any(name in line for line in failed_text)
+        # within one failed line (one search of them all, not one per line and diagnostic)
+        return "\n" not in name and name in failed_lines
 
     def unreliable(d: Diagnostic) -> bool:
         if d.code.startswith("VP"):

@@ -17,9 +17,10 @@ import os
 import re
 import shutil
 import tempfile
-from typing import Callable
+from collections.abc import Callable
 
-from virtc import api, targets
+from lark.exceptions import UnexpectedInput
+from virtc import api, parsetree, targets
 from virtc.checker import run_rules, suppressions
 from virtc.convert import xm_to_xml, xml_to_xm
 from virtc.fmt import FormatError, format_text
@@ -58,7 +59,27 @@ def _only(texts: dict[str, str]):
 
 
 def run_parse(data: bytes) -> None:
-    parse(SourceFile(VIRT, text_of(data)))
+    """The parse with recovery; and parsetree's loop reads the text as Lark's own loop
+    does: the same tree and comments, or both refuse it."""
+    text = text_of(data)
+    parse(SourceFile(VIRT, text))
+    fast, slow = _tree_or_none(parsetree.parse, text), _tree_or_none(parsetree.lark_parse, text)
+    if fast != slow:
+        raise Bug("parsetree's loop and Lark's loop read the text differently")
+
+
+def _tree_or_none(parse_text, text: str):
+    try:
+        node, comments = parse_text(text)
+    except UnexpectedInput:
+        return None
+    return _shape(node), [(c.value, c.start_pos, c.line, c.column) for c in comments]
+
+
+def _shape(n):
+    if isinstance(n, parsetree.Node):
+        return n.data, n.start, n.end, [_shape(c) for c in n.children]
+    return n.type, n.value, n.start_pos, n.end_pos, n.line, n.column, n.end_line, n.end_column
 
 
 def run_check(data: bytes) -> None:

@@ -91,9 +91,9 @@ def _escape(value, attribute: bool) -> str:
     s = value if value.__class__ is str else str(value)
     if _PLAIN.fullmatch(s):
         return s
+    s.encode("utf-8")  # a lone surrogate: lxml's UnicodeEncodeError (lxml encodes first)
     if _NOT_XML.search(s):
         raise ValueError(_LXML_REFUSAL)
-    s.encode("utf-8")  # a lone surrogate: lxml's UnicodeEncodeError
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     if attribute:
         s = s.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")

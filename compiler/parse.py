@@ -722,15 +722,8 @@ class _Reader:
         caller reads on into text after), an end refused is an UnexpectedEOF, not Lark's error.
 
         The text is read by parsetree's loop, which keeps the same states at the same
-        separators; where it refuses, Lark's loop reads again from the last state kept
-        (the statement that failed, as resume does) and says what the error is."""
-        try:
-            return self._run_fast(more)
-        except parsetree.Refused:
-            self._restart((self.kept.pop() if self.kept[-1][7] else self.kept[-1]) if self.kept else self.start)
-            return self._run_lark(more)
-
-    def _run_fast(self, more: bool):
+        separators as Lark's (_run_lark) and, where it refuses, makes the error Lark's
+        loop raises there (test_recovery_loops checks the two against each other)."""
         kept, comments, conf = self.kept, self.comments, self.state.parse_conf
         states, values = self.state.state_stack, self.state.value_stack
 
@@ -741,14 +734,20 @@ class _Reader:
             if len(kept) > self.KEPT:
                 del kept[0]
 
-        parsetree.feed(self.text, states, values, *self.at, separator=separator)
-        self.final = (ParserState(conf, None, list(states), list(values)),
-                      [len(v.children) if type(v) is Node else -1 for v in values])
-        if more and _refused(conf, list(states), "$END") is not None:
-            raise parsetree.Refused()
-        return parsetree.feed_end(states, values)
+        try:
+            last = parsetree.feed(self.text, states, values, *self.at, separator=separator)
+            self.final = (ParserState(conf, None, list(states), list(values)),
+                          [len(v.children) if type(v) is Node else -1 for v in values])
+            if more and _refused(conf, list(states), "$END") is not None:
+                exc = UnexpectedEOF([])
+                exc.interactive_parser = InteractiveParser(self.parser, ParserState(conf, None, states, values), None)
+                raise exc
+            return parsetree.feed_end(states, values, last)
+        except parsetree.Refused as refused:
+            raise refused.lark_error(self.text, states, values) from None
 
     def _run_lark(self, more: bool):
+        """run(), by Lark's own lexer and parser loop."""
         state, kept = self.state, self.kept
         token = None
         try:

@@ -15,10 +15,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 from lark import Token
-from lark.exceptions import UnexpectedInput
-from lark.lexer import LexerThread
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lexer import LexerState, LexerThread, LineCounter
 from lark.parsers.lalr_analysis import Shift
+from lark.parsers.lalr_interactive_parser import InteractiveParser
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
+from lark.utils import TextSlice
 from virtc import grammar
 
 
@@ -131,7 +133,43 @@ def lark_parse(text: str) -> tuple[Node, list[Token]]:
 
 
 class Refused(UnexpectedInput):
-    """A syntax error met by feed (where and why are left to Lark's loop)."""
+    """A syntax error met by feed or feed_end: `token` refused in LALR `state` (None: no
+    terminal of that state's lexer matches at `pos`, on `line` at `column`); `last`, the
+    last token this feed lexed. lark_error() makes the error Lark's loop raises there."""
+
+    def __init__(self, token: Token | None, state: int, pos: int = 0, line: int = 1, column: int = 1,
+                 last: Token | None = None):
+        super().__init__()
+        self.token, self.state, self.pos, self.line, self.column, self.last = token, state, pos, line, column, last
+
+    def lark_error(self, text: str, states: list, values: list) -> UnexpectedInput:
+        """The exception Lark's loop raises at this error of a feed of `text`, the parser at
+        `states` and `values` there; its interactive parser holds that parser state (as
+        Lark's does, without a lexer: nothing here lexes on from an error)."""
+        parser, lexer, conf = lalr()
+        state = ParserState(conf, None, states, values)
+        if self.token is not None:  # Lark's ParserState.feed_token
+            expected = {t for t in conf.states[self.state] if t.isupper()}
+            exc = UnexpectedToken(self.token, expected, state=state)
+        else:  # Lark's ContextualLexer.lex: no terminal of the state's lexer matches here
+            basic = lexer.lexers[self.state]
+            allowed = (basic.scanner.allowed_types - basic.ignore_types) or {"<END-OF-FILE>"}
+            exc = UnexpectedCharacters(text, self.pos, self.line, self.column, allowed=allowed,
+                                       token_history=self.last and [self.last], state=state,
+                                       terminals_by_name=basic.terminals_by_name)
+            counter = LineCounter("\n")
+            counter.char_pos, counter.line, counter.column = self.pos, self.line, self.column
+            counter.line_start_pos = self.pos - self.column + 1
+            try:  # what the parser's whole lexer reads there, for a better message
+                token = lexer.root_lexer.next_token(LexerState(TextSlice(text, 0, len(text)), counter, self.last),
+                                                    state)
+            except UnexpectedCharacters:
+                pass
+            else:
+                exc = UnexpectedToken(token, allowed, state=state, token_history=[self.last],
+                                      terminals_by_name=lexer.root_lexer.terminals_by_name)
+        exc.interactive_parser = InteractiveParser(parser, state, None)
+        return exc
 
 
 def _new_token(type_: str, value: str, start: int, line: int, column: int, end_line: int,
@@ -201,15 +239,17 @@ def start_state() -> int:
 
 
 def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, line_start: int = 0,
-         separator=None) -> None:
+         separator=None) -> Token | None:
     """Lark's ParserState.feed_token fed by its ContextualLexer from `pos` (on `line`, which
     starts at `line_start`) to the end of `text`, in one loop: the same tokens (types,
     values, positions; ignored ones skipped, callbacks applied), the same reductions on
     the parser's `states` and `values` (changed in place), and Refused exactly where
     Lark's loop fails. `separator(token, again)`, when given, is called for each of
-    SEPARATORS: before an end of line is fed (again=True), after the others are."""
+    SEPARATORS: before an end of line is fed (again=True), after the others are. Returns
+    the last token it lexed (None: none)."""
     actions, lexing = _tables()[:2]
     end = len(text)
+    token = None
     while pos < end:
         patterns, ignore, newline, callback = lexing[states[-1]]
         for pattern in patterns:
@@ -217,7 +257,7 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
             if m is not None:
                 break
         else:
-            raise Refused()
+            raise Refused(None, states[-1], pos, line, pos - line_start + 1, token)
         terminal, value = m.lastgroup, m.group(0)
         start, start_line, column = pos, line, pos - line_start + 1
         pos = m.end()
@@ -243,7 +283,7 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
             try:
                 action = actions[states[-1]][terminal]
             except KeyError:
-                raise Refused() from None
+                raise Refused(token, states[-1]) from None
             if type(action) is int:  # a shift
                 states.append(action)
                 values.append(token)
@@ -259,19 +299,21 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
             states.append(actions[states[-1]][origin])
         if after is not None:
             after(token, False)
+    return token
 
 
-def feed_end(states: list, values: list) -> Node:
-    """The end of the text fed to the parser at `states` and `values`: the start Node, or
-    Refused where Lark's loop fails."""
+def feed_end(states: list, values: list, last: Token | None = None) -> Node:
+    """The end of the text fed to the parser at `states` and `values` (`last`: the last
+    token fed): the start Node, or Refused where Lark's loop fails."""
     actions, _, _, end_state = _tables()
     while True:
         try:
             action = actions[states[-1]]["$END"]
         except KeyError:
-            raise Refused() from None
-        if type(action) is int:
-            raise Refused()
+            end = Token.new_borrow_pos("$END", "", last) if last else Token("$END", "", 0, 1, 1)
+            raise Refused(end, states[-1]) from None
+        if type(action) is int:  # never, in an LALR table: Lark's loop fails an assertion
+            raise AssertionError("a shift of the end of the text")
         reduce, size, origin = action
         if size:
             children = values[-size:]

@@ -15,11 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 TABLES = "virtc.lalr"
 # The grammar's files sit beside this module (package data, installed as files, never
@@ -39,7 +37,7 @@ def grammar_text() -> str:
 # lexer_callbacks), while the parser is shared by every caller. So the callback appends to
 # the list of the call running in this thread (or asyncio task): a ContextVar is set per
 # call, and nothing is shared between calls.
-_comments: ContextVar["list | None"] = ContextVar("virtc_comments", default=None)
+_comments: ContextVar[list | None] = ContextVar("virtc_comments", default=None)
 
 
 def _keep_comment(token):
@@ -49,17 +47,22 @@ def _keep_comment(token):
     return token
 
 
-@contextmanager
-def _collecting() -> Iterator[list]:
-    kept: list = []
-    reset = _comments.set(kept)
-    try:
-        yield kept
-    finally:
-        _comments.reset(reset)
+class _collecting:
+    """The context of one call's comments (a class, not a generator: recovery enters one
+    per chunk of a broken file, thousands of times)."""
+
+    __slots__ = ("kept", "reset")
+
+    def __enter__(self) -> list:
+        self.kept: list = []
+        self.reset = _comments.set(self.kept)
+        return self.kept
+
+    def __exit__(self, *exc) -> None:
+        _comments.reset(self.reset)
 
 
-def collecting():
+def collecting() -> _collecting:
     """A context in which the lexer's comments go to the list it gives (for a parse run
     token by token, as syntax-error recovery does)."""
     return _collecting()

@@ -453,6 +453,49 @@ class XendVncTlsCertificates(Rule):
                                "out (vnc-tls 1)")
 
 
+class XendVncVerifyWithoutTls(Rule):
+    """Client certificates are verified (vnc-x509-verify) only on VNC over TLS (vnc-tls).
+
+    What it checks: a Xen host whose xend settings turn on (vnc-x509-verify 1) and do not
+    set vnc-tls at all (xend's default: off). A vnc-tls that is written, even as 0, is
+    left alone: xend 3.x reads that setting as a string, and any string turns TLS on.
+
+    Why: the guide turns on TLS for the Xen VNC server with (vnc-tls 1), which "provides
+    encryption of the data channel", and then: "It might be appropriate to require that
+    clients present their own x509 certificate as a form of authentication. To enable
+    this remove the commenting on the (vnc-x509-verify 1) parameter" (§22.2, lines
+    3597-3603). Verification is a part of TLS: xend hands x509verify to the guests' VNC
+    servers only when vnc-tls is on, so alone it does nothing, and the consoles are
+    neither encrypted nor restricted to clients with certificates.
+
+    Example:
+        (vnc-x509-verify 1)      # and no (vnc-tls 1)
+
+    Fix: add (vnc-tls 1) too (with the certificates it needs, see VX112), or remove
+    (vnc-x509-verify 1).
+    """
+
+    code, name, severity = "VX113", "vnc-verify-without-tls", Severity.WARNING
+    checklist, section, lines = ("XEN-12",), "§22.2", "3597-3603"
+    scope = Scope.HOST
+    when = ("xend",)
+    hypervisors = ("xen",)
+    uses = ("xend.bool_values",)
+    facts = ("xend",)
+
+    def host(self, h: Host, guests):
+        verify = h.setting("xend", "vnc-x509-verify")
+        if h.hypervisor != "xen" or verify is None or h.setting("xend", "vnc-tls") is not None:
+            return
+        if verify.value.lower() not in self.limit("xend.bool_values").value["true"]:
+            return
+        yield self.report(f"(vnc-x509-verify {verify.value}) on host {h.name} without (vnc-tls 1): xend verifies "
+                          "client certificates only on VNC over TLS, so the guests' consoles are neither "
+                          "encrypted nor limited to clients with certificates",
+                          verify.span, h.owner,
+                          hint="add (vnc-tls 1) with the certificates in /etc/xen/vnc, or remove (vnc-x509-verify 1)")
+
+
 class XendPorts(Rule):
     """xend's ports are valid TCP ports, and the HTTP and relocation servers use different ones.
 

@@ -84,6 +84,10 @@ def _shapes(name: str) -> dict:
     start = defines.pop("__start__")
     shapes: dict = {}
     seen: set = set()
+    # the elements whose id() is in `seen`, kept alive: lxml makes a Python object for an
+    # element when it is reached and drops it after, and a later element's object could
+    # take the same id() and be skipped as seen (the shapes then changed from run to run)
+    alive: list = []
 
     def walk(node, ctx, parent, needed):
         tag = node.tag
@@ -97,6 +101,7 @@ def _shapes(name: str) -> dict:
             shapes.setdefault((ctx, el), _Shape())
             if (ctx, el, id(node)) not in seen:
                 seen.add((ctx, el, id(node)))
+                alive.append(node)
                 for child in node:
                     walk(child, el, ctx, True)
         elif tag == _RNG + "attribute":

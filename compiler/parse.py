@@ -1,11 +1,13 @@
 """Text -> syntax tree (virtc.syntax), with readable, recoverable syntax errors.
 
-The only module that touches Lark. Errors name what was expected in words
+With virtc.parsetree (the parse loop and its nodes, on Lark's tables), the only module
+that touches Lark. Errors name what was expected in words
 ("a size such as 512M", "'}'"), never Lark's terminal names. To report more than
 one error per file, a failed statement is blanked out (positions kept) and the
 parse resumes just before it (a top-level declaration at a time, so the cost stays
-linear); the first MAX_ERRORS errors are reported and one more diagnostic counts the
-rest.
+linear, but for one copy of the declaration's text per error inside it: quadratic in a
+single block of thousands of broken lines); the first MAX_ERRORS errors are reported
+and one more diagnostic counts the rest.
 """
 from __future__ import annotations
 

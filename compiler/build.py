@@ -15,7 +15,6 @@ import errno
 import hashlib
 import os
 import posixpath
-import secrets
 import shutil
 import stat
 import tempfile
@@ -167,8 +166,7 @@ def write_tree(arts: list[Artifact], dest: str, cache=None) -> None:
             full = _under(tmp, a.path)
             folder = full.rpartition(os.sep)[0]
             if folder not in folders:
-                os.makedirs(folder, exist_ok=True)
-                folders.add(folder)
+                _make_folders(folder, folders)
             if a.link is not None:
                 lines.append(f"link {a.path} -> {a.link}")
                 if spare is None or not spare.keep_link(a.path, full, a.link):
@@ -198,13 +196,28 @@ def write_tree(arts: list[Artifact], dest: str, cache=None) -> None:
             raise BuildError(f"cannot write {dest}: {exc.strerror or exc}") from exc
         raise
     fsync_dir(parent)
-    if not (exists and _Spare.keep(tmp, dest)):
-        shutil.rmtree(tmp, ignore_errors=True)  # now the old tree (or nothing)
+    if exists and not _Spare.keep(tmp, dest):
+        shutil.rmtree(tmp, ignore_errors=True)  # now the old tree
     if cache is not None:
         try:
             cache.write(dest)
         except OSError:
             pass  # the tree is built; without its cache the next build emits everything
+
+
+def _make_folders(folder: str, folders: set[str]) -> None:
+    """Make `folder` and its parents up to the nearest one in `folders` (the tree's root is
+    one), and add them. What is not in `folders` does not exist: the tree was empty or is
+    the spare with only its kept folders left (_Spare._prepare). os.makedirs checks the
+    parents with a stat each first: for the 351 folders of 50 hosts, 540 system calls
+    besides the 351 mkdirs."""
+    missing = []
+    while folder not in folders and folder:  # (never past the root: a bug fails, not loops)
+        missing.append(folder)
+        folder = folder.rpartition(os.sep)[0]
+    for f in reversed(missing):
+        os.mkdir(f)
+        folders.add(f)
 
 
 def _under(root: str, path: str) -> str:
@@ -241,7 +254,8 @@ class _Spare:
     @classmethod
     def claim(cls, dest: str, arts: list[Artifact]) -> _Spare | None:
         parent = os.path.dirname(dest)
-        root = os.path.join(parent, f".virtc-build-{os.getpid()}-{secrets.token_hex(6)}")
+        # os.urandom is what secrets.token_hex reads; importing secrets (with base64 and hmac) cost more
+        root = os.path.join(parent, f".virtc-build-{os.getpid()}-{os.urandom(6).hex()}")
         try:
             os.rename(spare_path(dest), root)
         except OSError:
@@ -382,7 +396,8 @@ class _Previous:
 
 
 def swap(tmp: str, dest: str, exists: bool) -> None:
-    """Put the complete tree at tmp in dest's place; afterwards tmp holds the old tree.
+    """Put the complete tree at tmp in dest's place; afterwards tmp holds the old tree
+    (none if dest did not exist).
 
     Why renameat2(RENAME_EXCHANGE): it swaps two folders in one system call, so dest is
     always a complete tree, the old or the new, for a reader and after a kill; and dest
@@ -393,9 +408,12 @@ def swap(tmp: str, dest: str, exists: bool) -> None:
     the kernel or the filesystem lacks RENAME_EXCHANGE (Linux before 3.15, NFS, other
     systems) the fallback is two renames, with a moment where dest does not exist.
     """
-    if not exists or not os.listdir(dest):
+    if not exists:
+        os.rename(tmp, dest)  # tmp is gone: there is no old tree
+        return
+    if not os.listdir(dest):
         os.rename(tmp, dest)
-        os.mkdir(tmp)  # the caller removes it
+        os.mkdir(tmp)  # the caller keeps it as the spare or removes it
         return
     if _exchange(tmp, dest):
         return

@@ -17,13 +17,13 @@ updated: a build keeps the entries it used or made and drops the others.
 Where it lives. `.DIR.virtc-cache` beside the output folder DIR (in its parent, as the
 build's temporary folder is), written after the new tree is swapped in, to a temporary
 renamed over it (a killed build leaves the old cache or the new, and the next write
-removes its temporary). Not in the tree: the tree is what goes to the hosts, and a
-cache needs no pairing with it, since no entry depends on a tree. It holds the text of
-every file (about the size of the tree) and is not flushed to disk: after a power
-failure it may be cut short, and is then ignored. It is read as untrusted data: a header
-with the format, the size and a CRC of the body, the body unpickled with no class
-allowed (only str, tuple, dict, None), its shape checked; anything else and the cache is
-ignored, as if there were none.
+removes its temporary); not written at all when it holds this build's entries already.
+Not in the tree: the tree is what goes to the hosts, and a cache needs no pairing with
+it, since no entry depends on a tree. It holds the text of every file (about the size of
+the tree) and is not flushed to disk: after a power failure it may be cut short, and is
+then ignored. It is read as untrusted data: a header with the format, the size and a CRC
+of the body, the body unpickled with no class allowed (only str, tuple, dict, None), its
+shape checked; anything else and the cache is ignored, as if there were none.
 
 Only the emitting is cached. Diagnostics come from the check, which runs in full; the
 paths the cached build yields are checked as the build's own (build.artifacts), and where
@@ -99,21 +99,27 @@ def slices(model: Model) -> list[tuple[str, Model]]:
     return out
 
 
+# the types _flat returns as they are
+_PLAIN = frozenset((str, int, bool, float, type(None)))
+
+
 def _flat(obj):
     """obj as values marshal writes, spans left out, no two different objects alike: a
     model object is a list of its class's name and its fields (a list, so that it is never
     a tuple's equal), a Span is Ellipsis, a type it does not know is a dict of its repr.
-    (The key was repr() of the slice with the spans cut out: as exact, 2.5 times slower.)"""
+    (The key was repr() of the slice with the spans cut out: as exact, 2.5 times slower.)
+    Two thirds of the values are strings, numbers, booleans and None: they are kept inline
+    rather than passed through a call each (172,500 calls for 1,000 guests, now 59,250)."""
     t = type(obj)
-    if t is str or t is int or obj is None or t is bool or t is float:
+    if t in _PLAIN:
         return obj
     if t is tuple:
-        return tuple(map(_flat, obj))
+        return tuple([v if type(v) in _PLAIN else _flat(v) for v in obj]) if obj else obj
     if t is Span:
         return ...
     values = getattr(t, "_frozen_values", None)  # a @frozen class (virtc.frozen)
     if values is not None:
-        return [t.__qualname__, *map(_flat, values(obj))]
+        return [t.__qualname__, *[v if type(v) in _PLAIN else _flat(v) for v in values(obj)]]
     return {"repr": repr(obj)}
 
 
@@ -192,6 +198,11 @@ class BuildCache:
         (build.write_tree calls it once the tree is in place)."""
         from . import atomic  # write_file also removes stale temporaries of killed builds
 
+        if self._old and self.entries.keys() == self._old.keys():
+            # The cache read at open() is this one already: the same stamp (checked when it
+            # was read) and the same keys, and an entry is a function of its key. Writing
+            # it again cost a build of 1,000 guests 6 ms, and the old file's blocks freed.
+            return
         path = cache_path(dest)
         body = pickle.dumps({"stamp": self.stamp, "entries": self.entries}, protocol=pickle.HIGHEST_PROTOCOL)
         head = _MAGIC + f"{zlib.crc32(body):08x} {len(body)}\n".encode()

@@ -84,6 +84,22 @@ def test_unchanged_rebuild_emits_nothing_and_moving_lines_changes_nothing(tmp_pa
     assert tree_bytes(tmp_path / "out") == files
 
 
+def test_a_cache_that_holds_this_builds_entries_is_not_written_again(tmp_path):
+    build(tmp_path, fleet())
+    path = cache_path(str(tmp_path / "out"))
+    before = os.stat(path)
+    assert build(tmp_path, fleet()).build_cache.stats["emitted"] == 0
+    after = os.stat(path)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    # another key (a changed guest, or an entry dropped) writes it, and it serves the next build
+    build(tmp_path, fleet("1G"))
+    assert os.stat(path).st_ino != before.st_ino
+    assert build(tmp_path, fleet("1G")).build_cache.stats["emitted"] == 0
+    src = tmp_path / "fleet.virt"  # fewer targets: the others' entries are dropped
+    api.build([str(src)], str(tmp_path / "out"), targets=["libvirt"])
+    assert len(BuildCache.open(str(tmp_path / "out"))._old) == 3  # one per host
+
+
 def test_a_changed_host_or_template_emits_what_depends_on_it(tmp_path):
     build(tmp_path, fleet())
     host = build(tmp_path, fleet(h1_memory="32G"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from lxml import etree
 
 from virtc import api
@@ -48,16 +49,23 @@ def test_convert_of_a_broken_file_writes_nothing_and_exits_1(tmp_path):
     assert run(str(tmp_path / "missing.cfg")).returncode == 2
 
 
-def test_a_serial_port_without_a_path_is_a_finding_and_nothing_is_written(tmp_path):
+@pytest.mark.parametrize("serial, missing", [
+    ("<serial type='dev'></serial>", "path"),
+    # the same for a socket (fuzzer-found again, seed 12: TypeError in the xm emitter)
+    ("<serial type='unix'><source mode='bind'/></serial>", "path"),
+    # a TCP port without <source service=...> was written as "tcp:0.0.0.0:None"
+    ("<serial type='tcp'><source mode='bind' host='0.0.0.0'/></serial>", "port"),
+])
+def test_a_serial_port_without_a_path_is_a_finding_and_nothing_is_written(tmp_path, serial, missing):
     # <serial type='dev'> without <source path=...>: the xm emitter had None to write
     # (TypeError, fuzzer-found); now VF007 at the serial element, and no file
     xml = tmp_path / "g.xml"
     xml.write_text("<domain type='xen'>\n  <name>g</name>\n  <memory>524288</memory>\n  <vcpu>1</vcpu>\n"
-                   "  <os><type>hvm</type></os>\n  <devices>\n    <serial type='dev'></serial>\n"
+                   f"  <os><type>hvm</type></os>\n  <devices>\n    {serial}\n"
                    "  </devices>\n</domain>\n")
     out = tmp_path / "g"
     r = run(str(xml), "-o", str(out))
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert "VF007" in r.stderr and "serial port names no path" in r.stderr
+    assert "VF007" in r.stderr and f"serial port names no {missing}" in r.stderr
     assert f"{xml}:7:" in r.stderr or "g.xml:7:" in r.stderr
     assert not out.exists()

@@ -146,11 +146,13 @@ def vif_spec(n, g: Guest) -> str:
 
 
 def serial_value(s) -> str:
+    if s.kind in ("file", "pipe", "dev", "unix") and not s.path:  # a domain XML without <source path=...>
+        raise Unwritable(f"a {s.kind} serial port names no path, and qemu-dm needs one", s.span)
+    if s.kind in ("tcp", "telnet", "udp") and s.port is None:  # ... or without <source service=...>
+        raise Unwritable(f"a {s.kind} serial port names no port, and qemu-dm needs one", s.span)
     if s.kind == "unix":  # qemu-dm reads options after a comma (unix:PATH,server,nowait)
         path = _field(s.path, "the socket path", "qemu-dm splits unix:PATH,server,nowait", s.span)
         return f"unix:{path}" + (",server,nowait" if s.server else "")
-    if s.kind in ("file", "pipe", "dev") and not s.path:  # a domain XML without <source path=...>
-        raise Unwritable(f"a {s.kind} serial port names no path, and qemu-dm needs one", s.span)
     if s.kind in ("file", "pipe"):  # qemu-dm takes the rest of the value as the path
         return f"{s.kind}:{s.path}"
     if s.kind == "dev":

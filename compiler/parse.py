@@ -458,11 +458,13 @@ def _stray(text: str, start: int) -> bool:
 
 
 # A stray line read without the parser: outside every block (the chunk before was read to
-# its end), words or strings no declaration starts with no separator (not even inside a
-# string), comment, continuation or carriage return (blanked whole; a blank line changes
+# its end), words or strings that do not start with a declaration's keyword (the lexer
+# takes `host` out of `hosts` where no name may stand) with no separator (not even inside
+# a string), comment, continuation or carriage return (blanked whole; a blank line changes
 # nothing below), or a lone '}' at its start (blanked alone); blank lines may follow.
 # Either is one syntax error, and adds no declaration or comment.
-_ONE_ERROR_LINE = re.compile(r"(?:[ \t]*[^\s#\\{};hgti][^\r\n#\\{};]*\n|\}[ \t]*\n)(?:[ \t]*\n)*")
+_ONE_ERROR_LINE = re.compile(r"(?:[ \t]*(?!host|guest|template|include)[^\s#\\{};][^\r\n#\\{};]*\n"
+                             r"|\}[ \t]*\n)(?:[ \t]*\n)*")
 
 
 def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:

@@ -239,7 +239,10 @@ def test_a_separator_inside_a_string_does_not_start_the_failed_statement():
 # (parse._ONE_ERROR_LINE), some not: in blocks, between declarations, at the file's end.
 _STRAYS = ["127 error 5:3", "}", "  }", "}   ", "} x", "x y z", "  9 a", "a = b", "host", "  guest g on h1 {",
            "= x", "  memory 1G", "x;y", "x # c", '"s', "x\\", "\tq", "é", "x\r", "#c", "", "  ", "{", "x }", "}}",
-           "include", "template t {", "vcpus 1", "  type kvm"]
+           "include", "template t {", "vcpus 1", "  type kvm",
+           # words starting with a declaration's letter, or its keyword (counted by the
+           # parser when they start with the keyword, even without a word's end after it)
+           'g"', "hosts x", "  host-a x", "image foo", "guestx", "t = 1", "incl", "h", 'i"', "tem plate", "guest"]
 
 
 def test_stray_lines_counted_without_the_parser_are_counted_as_the_parser_counts_them(monkeypatch):

@@ -24,10 +24,8 @@ from lark.exceptions import (
     UnexpectedInput,
     UnexpectedToken,
 )
-from lark.lexer import LexerState, LexerThread, LineCounter
-from lark.parsers.lalr_analysis import Shift
-from lark.parsers.lalr_interactive_parser import InteractiveParser
-from lark.parsers.lalr_parser_state import ParseConf, ParserState
+from lark.lexer import LexerState, LineCounter
+from lark.parsers.lalr_parser_state import ParserState
 from lark.utils import TextSlice
 from virtc import grammar
 
@@ -36,6 +34,7 @@ from .blanking import blank, statement_region
 from .bounds import BOUNDS
 from .diagnostics import Diagnostic, Fix, error
 from .parsetree import Node
+from .resumable import Reader, refused
 from .source import SourceFile, Span
 from .suggest import closest, did_you_mean
 from .syntax import (
@@ -381,7 +380,7 @@ def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
 
     A file that parses is parsed once. One with errors is read again a top-level
     declaration (or stray line) at a time (_chunks); within one, the parse resumes after
-    each error from just before the failed statement (_Reader), so each error costs about
+    each error from just before the failed statement (Reader), so each error costs about
     a statement's reading: the cost stays proportional to the file, whatever its number
     of errors. The first MAX_ERRORS are reported; one last VP001 counts the others, found
     without words (plain stray lines and blocks left open: without Lark's error at all)."""
@@ -528,14 +527,14 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
     how the chunk before ended: the parse goes on from there, as if the two were one chunk.
 
     The result is that of parsing the chunk again from its start after each blanking (or
-    taking in the next chunk), but each time the parse resumes (_Reader) just before
+    taking in the next chunk), but each time the parse resumes (Reader) just before
     the failed statement."""
     diags: list[Diagnostic] = []
     seen_positions: set[int] = set()
     rest = None  # set once the block was closed before a declaration (rest: that declaration)
     to_end = None  # (start, its diagnostic's index, its offset): a statement blanked to the chunk's end
     with grammar.collecting() as comments:
-        reader = _Reader(src.text[start:end], comments, carry)
+        reader = Reader(src.text[start:end], comments, carry)
         while True:
             try:
                 tree = reader.run(more=rest is None and bool(todo))
@@ -602,7 +601,7 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
             return diags, _built(_Builder(src, start), tree, list(comments)), rest, end, final
 
 
-def _closed_before(src: SourceFile, start: int, reader: _Reader, following) -> tuple[Diagnostic, int] | None:
+def _closed_before(src: SourceFile, start: int, reader: Reader, following) -> tuple[Diagnostic, int] | None:
     """The chunk at `start` stopped at its end inside a block: the VP004 (and where) that
     reading on into the chunk `following` would report at its declaration, or None. That
     would lex the word in the parser's state at the end (reader.final; a line end ends
@@ -626,163 +625,13 @@ def _closed_before(src: SourceFile, start: int, reader: _Reader, following) -> t
     except EOFError:
         return None
     else:
-        expected = _refused(state.parse_conf, list(state.state_stack), tok.type)
+        expected = refused(state.parse_conf, list(state.state_stack), tok.type)
         if expected is None:
             return None
     brace = _open_block(text, len(text))
     if tok.start_pos != nxt or "RBRACE" not in expected or str(tok.value) not in DECLARATIONS or brace is None:
         return None
     return _unclosed(src, start + brace, f"`{tok.value}` on line {src.line_col(nxt)[0]}"), nxt
-
-
-def _refused(conf: ParseConf, stack: list, terminal: str):
-    """Lark's feed_token of a `terminal` (or "$END") at `stack` (a copy, changed), without
-    trees or exceptions: the actions of the state that refuses it, or None if it is taken."""
-    states = conf.states
-    while True:
-        actions = states[stack[-1]]
-        if terminal not in actions:
-            return actions
-        action, rule = actions[terminal]
-        if action is Shift:
-            return None
-        if rule.expansion:
-            del stack[-len(rule.expansion):]
-        stack.append(states[stack[-1]][rule.origin.name][1])
-        if terminal == "$END" and stack[-1] == conf.end_state:
-            return None
-
-
-_SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})
-
-
-class _Reader:
-    """One chunk parsed by Lark's LALR parser, token by token, so that after an error the
-    parse can resume from just before the failed statement instead of from the chunk's
-    start: re-reading from the start cost the chunk's length per error (seconds for a
-    chunk of a thousand broken lines).
-
-    The parser's state is kept before each end of line and after each ';', '{' and '}'
-    (an end of line takes in the blank lines after it; the others are one character). A
-    failed statement starts after the last separator character before the error, so
-    after it is blanked (or the text is changed from some offset on) the text before a
-    kept separator is what it was: its tokens, the parser's state there and the comments
-    before it stay the same, and lexing resumes there in the new text. The tree and
-    comments are then those of parsing the new text from its start."""
-
-    KEPT = 3  # separators kept: the error's statement starts after one of the last two
-
-    def __init__(self, text: str, comments: list, carry=None):
-        self.text = text
-        self.comments = comments  # the list grammar.collecting fills: trimmed on resuming
-        self.parser, self.lexer, conf = parsetree.lalr()
-        state, sizes = (ParserState(conf, None), []) if carry is None else carry[:2]
-        self.start = (0, 0, 1, 1, state, 0, sizes, False, 0)
-        self.final = None  # the parser's state (and its trees' sizes) before the end of the text
-        self.kept: list = []
-        self._restart(self.start)
-
-    def _restart(self, snap) -> None:
-        _, pos, line, column, state, n, sizes = snap[:7]
-        # Lark's LALR tree builder extends a list of statements in place (the children of
-        # the tree on the stack that a left-recursive rule reduces again): what the parse
-        # after the snapshot added to the trees it holds is taken back out
-        for value, size in zip(state.value_stack, sizes):
-            if size >= 0:
-                del value.children[size:]
-        counter = LineCounter("\n")
-        counter.char_pos, counter.line, counter.column = pos, line, column
-        counter.line_start_pos = pos - column + 1
-        self.at = (pos, line, pos - column + 1)  # where the fast loop starts (run)
-        self.thread = LexerThread(self.lexer, LexerState(TextSlice(self.text, 0, len(self.text)), counter))
-        self.state = state.copy(deepcopy_values=False)  # the snapshot stays usable
-        self.state.lexer = self.thread
-        del self.comments[n:]
-
-    def _snap(self, tok: Token, again: bool) -> tuple:
-        """A place to resume from before separator `tok` (read `again`) or after it: its offset,
-        where lexing resumes, the state, trees' sizes and comments there, `again`, its end."""
-        at = (tok.start_pos, tok.line, tok.column) if again else (tok.end_pos, tok.end_line, tok.end_column)
-        return (tok.start_pos, *at, self.state.copy(deepcopy_values=False), len(self.comments),
-                [len(v.children) if isinstance(v, Node) else -1 for v in self.state.value_stack], again, tok.end_pos)
-
-    def resume(self, text: str, same_before: int) -> None:
-        """Go on with `text`, which is the text read so far up to `same_before`."""
-        self.text = text
-        while self.kept and self.kept[-1][0] >= same_before:
-            self.kept.pop()
-        # a separator kept before it is read again, and kept again, from there
-        self._restart((self.kept.pop() if self.kept[-1][7] else self.kept[-1]) if self.kept else self.start)
-
-    def statement_start(self, pos: int) -> int | None:
-        """Where the last separator token lexed before `pos` ends (None: none is kept)."""
-        for snap in reversed(self.kept):
-            if snap[0] < pos:
-                return snap[8]
-        return None
-
-    def run(self, more: bool = False):
-        """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it. With `more` (the
-        caller reads on into text after), an end refused is an UnexpectedEOF, not Lark's error.
-
-        The text is read by parsetree's loop, which keeps the same states at the same
-        separators as Lark's (_run_lark) and, where it refuses, makes the error Lark's
-        loop raises there (test_recovery_loops checks the two against each other)."""
-        kept, comments, conf = self.kept, self.comments, self.state.parse_conf
-        states, values = self.state.state_stack, self.state.value_stack
-
-        def separator(tok: Token, again: bool) -> None:  # _snap, on the loop's lists
-            at = (tok.start_pos, tok.line, tok.column) if again else (tok.end_pos, tok.end_line, tok.end_column)
-            kept.append((tok.start_pos, *at, ParserState(conf, None, list(states), list(values)), len(comments),
-                         [len(v.children) if type(v) is Node else -1 for v in values], again, tok.end_pos))
-            if len(kept) > self.KEPT:
-                del kept[0]
-
-        try:
-            last = parsetree.feed(self.text, states, values, *self.at, separator=separator)
-            self.final = (ParserState(conf, None, list(states), list(values)),
-                          [len(v.children) if type(v) is Node else -1 for v in values])
-            if more and _refused(conf, list(states), "$END") is not None:
-                raise _eof(self.parser, ParserState(conf, None, states, values))
-            return parsetree.feed_end(states, values, last)
-        except parsetree.Refused as refused:
-            raise refused.lark_error(self.text, states, values) from None
-
-    def _run_lark(self, more: bool):
-        """run(), by Lark's own lexer and parser loop."""
-        state, kept = self.state, self.kept
-        token = None
-        try:
-            for token in self.thread.lex(state):
-                if token.type == "_NL":  # kept before it: it takes in the blank lines after it
-                    kept.append(self._snap(token, True))
-                    state.feed_token(token)
-                else:
-                    state.feed_token(token)
-                    if token.type not in _SEPARATORS:
-                        continue
-                    # one character, kept after it: resuming does not reduce the statement before it again
-                    kept.append(self._snap(token, False))
-                if len(kept) > self.KEPT:
-                    del kept[0]
-            end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
-            self.final = (state.copy(deepcopy_values=False),
-                          [len(v.children) if isinstance(v, Node) else -1 for v in state.value_stack])
-            if more and _refused(state.parse_conf, list(state.state_stack), "$END") is not None:
-                raise UnexpectedEOF([])
-            return state.feed_token(end, True)
-        except UnexpectedInput as exc:
-            exc.interactive_parser = InteractiveParser(self.parser, state, self.thread)
-            raise
-
-
-def _eof(parser, state: ParserState) -> UnexpectedEOF:
-    # made here, not in a local of the frame that raises it: the exception's traceback
-    # holds that frame, and a cycle through it is left to the cyclic collector (15% of
-    # a check of a file of broken blocks)
-    exc = UnexpectedEOF([])
-    exc.interactive_parser = InteractiveParser(parser, state, None)
-    return exc
 
 
 def _at_chunk_end(exc: UnexpectedInput) -> bool:

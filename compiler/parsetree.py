@@ -45,7 +45,7 @@ def _reduction(name: str, expansion, keep_all: bool, expand1: bool):
     to its Node. What is kept and inlined follows Lark's ChildFilterLALR_NoPlaceholders,
     including its reuse of the first inlined child's list (a left-recursive list of
     statements grows in place, not copied at each item: the recovery's parser snapshots
-    rely on that, see parse._Reader._restart)."""
+    rely on that, see resumable.Reader._restart)."""
     include = [(i, not sym.is_term and sym.name.startswith("_")) for i, sym in enumerate(expansion)
                if keep_all or not (sym.is_term and sym.filter_out)]
     plain = len(include) == len(expansion) and not any(inline for _, inline in include)
@@ -245,7 +245,8 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
     values, positions; ignored ones skipped, callbacks applied), the same reductions on
     the parser's `states` and `values` (changed in place), and Refused exactly where
     Lark's loop fails. `separator(token, again)`, when given, is called for each of
-    SEPARATORS: before an end of line is fed (again=True), after the others are. Returns
+    SEPARATORS: before an end of line is fed (again=True) and after it was taken
+    (again=None), after the others are (again=False). Returns
     the last token it lexed (None: none)."""
     actions, lexing = _tables()[:2]
     end = len(text)
@@ -278,7 +279,6 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
         after = separator if separator is not None and terminal in SEPARATORS else None
         if after is not None and terminal == "_NL":
             after(token, True)
-            after = None
         while True:
             try:
                 action = actions[states[-1]][terminal]
@@ -298,7 +298,7 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
             values.append(reduce(children))
             states.append(actions[states[-1]][origin])
         if after is not None:
-            after(token, False)
+            after(token, False if terminal != "_NL" else None)
     return token
 
 

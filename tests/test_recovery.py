@@ -105,26 +105,33 @@ def test_an_unclosed_block_after_an_unclosed_block_is_reported_once_without_a_cr
 
 
 def _counting_work(monkeypatch):
-    """Counters of the work recovery does, not of time: the tokens fed to Lark's LALR
-    parser (over every parse and every resumed parse) and the text handed to the parser
-    again after each error (recovery copies it to blank a statement)."""
+    """Counters of the work recovery does, not of time: the tokens the parser is fed (by
+    virtc's loop, parsetree.feed, or Lark's) over every parse and every resumed parse,
+    their characters, and the text handed to the parser again after each error (recovery
+    copies it to blank a statement)."""
     from lark.parsers.lalr_parser_state import ParserState
-    from virtc import parse as parse_module
+    from virtc import parsetree, resumable
 
     work = {"tokens": 0, "text": 0, "chars": 0}
-    feed, resume = ParserState.feed_token, parse_module._Reader.resume
+    feed, new_token, resume = ParserState.feed_token, parsetree._new_token, resumable.Reader.resume
 
     def counting_feed(self, token, is_end=False):
         work["tokens"] += 1
         work["chars"] += len(token)
         return feed(self, token, is_end)
 
+    def counting_token(type_, value, *rest):
+        work["tokens"] += 1
+        work["chars"] += len(value)
+        return new_token(type_, value, *rest)
+
     def counting_resume(self, text, same_before):
         work["text"] += len(text)
         return resume(self, text, same_before)
 
     monkeypatch.setattr(ParserState, "feed_token", counting_feed)
-    monkeypatch.setattr(parse_module._Reader, "resume", counting_resume)
+    monkeypatch.setattr(parsetree, "_new_token", counting_token)
+    monkeypatch.setattr(resumable.Reader, "resume", counting_resume)
     return work
 
 
@@ -144,6 +151,17 @@ def test_recovery_reads_each_statement_a_bounded_number_of_times(monkeypatch):
     assert sum(d.code == "VP002" for d in diags) == parse_module.MAX_ERRORS
     assert parse_module.is_count(diags[-1]) and f"{lines - parse_module.MAX_ERRORS:,}" in diags[-1].message
     assert work["tokens"] <= 3 * len(text.split()), (work, len(text.split()))
+    assert work["chars"] <= 3 * len(text), (work, len(text))
+
+    # broken lines with blank lines between, in a block left open (fuzz seed 12, through the
+    # language server): the blank lines the statements blanked before an error leave were
+    # one end of line, read again from its start at each error after it
+    work.update(tokens=0, text=0, chars=0)
+    text = 'guest b on kvm1 { memory 1G\n' + '  grub xen-args "\n  iommu on\n\n' * lines
+    _, diags = parse_module.parse(SourceFile("blank.virt", text))
+    assert parse_module.is_count(diags[-1])
+    assert work["tokens"] <= 3 * len(text.split()), (work, len(text.split()))
+    assert work["chars"] <= 3 * len(text), (work, len(text))
 
     # stray text after a declaration (outside any block): the declarations before it are
     # read whole once, and the guest is still there to check

@@ -1,5 +1,5 @@
 """Recovery reads a chunk with parsetree's loop and, where it refuses, with Lark's loop
-from the last separator kept (parse._Reader.run). Reading every chunk with Lark's loop
+from the last separator kept (resumable.Reader.run). Reading every chunk with Lark's loop
 alone must give the same syntax and the same diagnostics: broken files of every shape
 (characters inserted, deleted and doubled: quotes, braces, '=', separators, words)."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
-from virtc import parse
+from virtc import parse, resumable
 from virtc.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def test_both_loops_recover_alike(seed, most, monkeypatch):
     rng = random.Random(seed)
     texts = [broken(rng, most) for _ in range(120)]
     fast = [parse.parse(SourceFile("f.virt", t)) for t in texts]
-    monkeypatch.setattr(parse._Reader, "run", lark_only)
+    monkeypatch.setattr(resumable.Reader, "run", lark_only)
     slow = [parse.parse(SourceFile("f.virt", t)) for t in texts]
     errors = 0
     for text, a, b in zip(texts, fast, slow):

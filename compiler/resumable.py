@@ -1,0 +1,200 @@
+"""The reader of one chunk of a broken .virt file for virtc.parse's recovery: the parse
+of a text that resumes, after an error, from just before the failed statement (kept
+parser states) instead of from the chunk's start. Lark's types, with virtc.parse."""
+from __future__ import annotations
+
+from lark import Token
+from lark.exceptions import UnexpectedEOF, UnexpectedInput
+from lark.lexer import LexerState, LexerThread, LineCounter
+from lark.parsers.lalr_analysis import Shift
+from lark.parsers.lalr_interactive_parser import InteractiveParser
+from lark.parsers.lalr_parser_state import ParseConf, ParserState
+from lark.utils import TextSlice
+
+from . import parsetree
+from .parsetree import Node
+
+
+def refused(conf: ParseConf, stack: list, terminal: str):
+    """Lark's feed_token of a `terminal` (or "$END") at `stack` (a copy, changed), without
+    trees or exceptions: the actions of the state that refuses it, or None if it is taken."""
+    states = conf.states
+    while True:
+        actions = states[stack[-1]]
+        if terminal not in actions:
+            return actions
+        action, rule = actions[terminal]
+        if action is Shift:
+            return None
+        if rule.expansion:
+            del stack[-len(rule.expansion):]
+        stack.append(states[stack[-1]][rule.origin.name][1])
+        if terminal == "$END" and stack[-1] == conf.end_state:
+            return None
+
+
+_SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})
+
+
+class Reader:
+    """One chunk parsed by Lark's LALR parser, token by token, so that after an error the
+    parse can resume from just before the failed statement instead of from the chunk's
+    start: re-reading from the start cost the chunk's length per error (seconds for a
+    chunk of a thousand broken lines).
+
+    The parser's state is kept before each end of line and after each ';', '{' and '}'
+    (an end of line takes in the blank lines after it; the others are one character). A
+    failed statement starts after the last separator character before the error, so
+    after it is blanked (or the text is changed from some offset on) the text before a
+    kept separator is what it was: its tokens, the parser's state there and the comments
+    before it stay the same, and lexing resumes there in the new text. The tree and
+    comments are then those of parsing the new text from its start."""
+
+    KEPT = 3  # separators kept: the error's statement starts after one of the last two
+
+    def __init__(self, text: str, comments: list, carry=None):
+        self.text = text
+        self.comments = comments  # the list grammar.collecting fills: trimmed on resuming
+        self.parser, self.lexer, conf = parsetree.lalr()
+        state, sizes = (ParserState(conf, None), []) if carry is None else carry[:2]
+        self.start = (0, 0, 1, 1, state, 0, sizes, False, 0, False)
+        self.final = None  # the parser's state (and its trees' sizes) before the end of the text
+        self.kept: list = []
+        self._restart(self.start)
+
+    def _restart(self, snap) -> None:
+        _, pos, line, column, state, n, sizes = snap[:7]
+        # Lark's LALR tree builder extends a list of statements in place (the children of
+        # the tree on the stack that a left-recursive rule reduces again): what the parse
+        # after the snapshot added to the trees it holds is taken back out
+        for value, size in zip(state.value_stack, sizes):
+            if size >= 0:
+                del value.children[size:]
+        counter = LineCounter("\n")
+        counter.char_pos, counter.line, counter.column = pos, line, column
+        counter.line_start_pos = pos - column + 1
+        self.at = (pos, line, pos - column + 1)  # where the fast loop starts (run)
+        self.thread = LexerThread(self.lexer, LexerState(TextSlice(self.text, 0, len(self.text)), counter))
+        self.state = state.copy(deepcopy_values=False)  # the snapshot stays usable
+        self.state.lexer = self.thread
+        del self.comments[n:]
+
+    def _snap(self, tok: Token, again: bool) -> tuple:
+        """A place to resume from before separator `tok` (read `again`) or after it: its offset,
+        where lexing resumes, the state, trees' sizes and comments there, `again`, its end,
+        and False (not a place inside an end of line: _inside)."""
+        at = (tok.start_pos, tok.line, tok.column) if again else (tok.end_pos, tok.end_line, tok.end_column)
+        return (tok.start_pos, *at, self.state.copy(deepcopy_values=False), len(self.comments),
+                [len(v.children) if isinstance(v, Node) else -1 for v in self.state.value_stack], again, tok.end_pos,
+                False)
+
+    def _inside(self, tok: Token) -> None:
+        """After an end of line `tok` over several lines was taken: a place to resume from at
+        its last line break, with the state kept before it. Blanked statements leave blank
+        lines, which one end of line takes in; resuming before it read all of them again
+        at each error after them (quadratic in a block of broken lines). From its last line
+        break the text is the same but for blanks and line breaks the parser takes as one
+        end of line in the same state, so what is read from there is what it was; the
+        position of a kept separator (statement_start) is that of the whole one."""
+        value, kept = tok.value, self.kept
+        if value.count("\n") < 2 or not kept or kept[-1][0] != tok.start_pos or not kept[-1][7]:
+            return
+        i = value.rindex("\n")
+        if value[i - 1] == "\r":
+            i -= 1
+        pos = tok.start_pos + i
+        line_start = tok.start_pos + value.rindex("\n", 0, i) + 1
+        before = kept[-1]
+        kept.append((pos, pos, tok.line + value.count("\n", 0, i), pos - line_start + 1, *before[4:7], True,
+                      tok.end_pos, True))
+
+    def _trim(self) -> None:
+        """Keep the last KEPT separators (and the places inside their ends of line)."""
+        kept = self.kept
+        real = sum(1 for snap in kept if not snap[9])
+        while real > self.KEPT:
+            real -= not kept[0][9]
+            del kept[0]
+        while kept and kept[0][9]:  # its end of line is no longer kept
+            del kept[0]
+
+    def resume(self, text: str, same_before: int) -> None:
+        """Go on with `text`, which is the text read so far up to `same_before`."""
+        self.text = text
+        while self.kept and self.kept[-1][0] >= same_before:
+            self.kept.pop()
+        # a separator kept before it is read again, and kept again, from there
+        self._restart((self.kept.pop() if self.kept[-1][7] else self.kept[-1]) if self.kept else self.start)
+
+    def statement_start(self, pos: int) -> int | None:
+        """Where the last separator token lexed before `pos` ends (None: none is kept)."""
+        for snap in reversed(self.kept):
+            if snap[0] < pos:
+                return snap[8]
+        return None
+
+    def run(self, more: bool = False):
+        """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it. With `more` (the
+        caller reads on into text after), an end refused is an UnexpectedEOF, not Lark's error.
+
+        The text is read by parsetree's loop, which keeps the same states at the same
+        separators as Lark's (_run_lark) and, where it refuses, makes the error Lark's
+        loop raises there (test_recovery_loops checks the two against each other)."""
+        kept, comments, conf = self.kept, self.comments, self.state.parse_conf
+        states, values = self.state.state_stack, self.state.value_stack
+
+        def separator(tok: Token, again: bool | None) -> None:  # _snap, on the loop's lists
+            if again is None:
+                self._inside(tok)
+                return
+            at = (tok.start_pos, tok.line, tok.column) if again else (tok.end_pos, tok.end_line, tok.end_column)
+            kept.append((tok.start_pos, *at, ParserState(conf, None, list(states), list(values)), len(comments),
+                         [len(v.children) if type(v) is Node else -1 for v in values], again, tok.end_pos, False))
+            self._trim()
+
+        try:
+            last = parsetree.feed(self.text, states, values, *self.at, separator=separator)
+            self.final = (ParserState(conf, None, list(states), list(values)),
+                          [len(v.children) if type(v) is Node else -1 for v in values])
+            if more and refused(conf, list(states), "$END") is not None:
+                raise _eof(self.parser, ParserState(conf, None, states, values))
+            return parsetree.feed_end(states, values, last)
+        except parsetree.Refused as stop:
+            raise stop.lark_error(self.text, states, values) from None
+
+    def _run_lark(self, more: bool):
+        """run(), by Lark's own lexer and parser loop."""
+        state, kept = self.state, self.kept
+        token = None
+        try:
+            for token in self.thread.lex(state):
+                if token.type == "_NL":  # kept before it: it takes in the blank lines after it
+                    kept.append(self._snap(token, True))
+                    self._trim()
+                    state.feed_token(token)
+                    self._inside(token)
+                else:
+                    state.feed_token(token)
+                    if token.type not in _SEPARATORS:
+                        continue
+                    # one character, kept after it: resuming does not reduce the statement before it again
+                    kept.append(self._snap(token, False))
+                    self._trim()
+            end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
+            self.final = (state.copy(deepcopy_values=False),
+                          [len(v.children) if isinstance(v, Node) else -1 for v in state.value_stack])
+            if more and refused(state.parse_conf, list(state.state_stack), "$END") is not None:
+                raise UnexpectedEOF([])
+            return state.feed_token(end, True)
+        except UnexpectedInput as exc:
+            exc.interactive_parser = InteractiveParser(self.parser, state, self.thread)
+            raise
+
+
+def _eof(parser, state: ParserState) -> UnexpectedEOF:
+    # made here, not in a local of the frame that raises it: the exception's traceback
+    # holds that frame, and a cycle through it is left to the cyclic collector (15% of
+    # a check of a file of broken blocks)
+    exc = UnexpectedEOF([])
+    exc.interactive_parser = InteractiveParser(parser, state, None)
+    return exc

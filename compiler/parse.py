@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from copy import copy
 from functools import lru_cache
 from itertools import pairwise
 
@@ -25,7 +24,6 @@ from lark.exceptions import (
     UnexpectedToken,
 )
 from lark.lexer import LexerState, LineCounter
-from lark.parsers.lalr_parser_state import ParserState
 from lark.utils import TextSlice
 from virtc import grammar
 
@@ -359,18 +357,16 @@ def _accepts(exc: UnexpectedToken) -> set[str]:
     state = exc.interactive_parser.parser_state if exc.interactive_parser else None
     if state is None:
         return set()
-    conf = copy(state.parse_conf)
-    conf.callbacks = {}  # no trees are built: only whether the token is taken
-    out = set()
-    for name in conf.states[state.position]:
-        if name.isupper():
-            trial = ParserState(conf, None, list(state.state_stack), list(state.value_stack))
-            try:
-                trial.feed_token(Token(name, ""), name == "$END")
-            except UnexpectedToken:
-                continue
-            out.add(name)
-    return out
+    return set(_taken(state.parse_conf, tuple(state.state_stack)))
+
+
+@lru_cache(maxsize=4096)
+def _taken(conf, stack: tuple) -> frozenset:
+    """The terminals the LALR table takes at `stack` (walked without trees or exceptions:
+    a statement that fails again and again in one place, as a block of thousands of
+    broken lines has, asks the same question each time)."""
+    return frozenset(name for name in conf.states[stack[-1]]
+                     if name.isupper() and refused(conf, list(stack), name) is None)
 
 
 def parse(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:

@@ -83,6 +83,8 @@ def test_short_fuzz_budget(target, known_signatures):
 
 @pytest.mark.parametrize("target,path", list(_cases(SLOW, marked=False)))
 def test_slow_case_runs_without_error(target, path):
+    if f"{target}/{path.name}" in _known(SLOW):  # still slow: seconds, run with -m perf
+        pytest.skip(_known(SLOW)[f"{target}/{path.name}"])
     _, exc = engine.run_one(target, path.read_bytes())
     assert exc is None, engine.signature(exc)
 

@@ -163,10 +163,14 @@ def _parse_sxp(found) -> list:
             stack.append(_List(i))
             i += 1
         elif c == ")":
-            if not stack:
-                report(found, XendSxpSyntax, "')' closes nothing; xend stops with \"syntax error: )\"",
-                       src.span(i, i + 1), hint="remove it or add the '(' it belongs to")
-                i += 1
+            if not stack:  # a run of them is one finding (a thousand on a line: one each was noise)
+                j = i + 1
+                while j < n and text[j] == ")":
+                    j += 1
+                what = "')' closes" if j == i + 1 else f"{j - i:,} ')' close"
+                report(found, XendSxpSyntax, f"{what} nothing; xend stops with \"syntax error: )\"",
+                       src.span(i, j), hint="remove it or add the '(' it belongs to")
+                i = j
                 continue
             done = stack.pop()
             done.end = i + 1

@@ -10,7 +10,7 @@ def _compile(pattern: str) -> tuple[re.Pattern | None, str | None]:
     """(the compiled pattern, None), or (None, why Python's re cannot compile it).
 
     Besides re.error, re raises OverflowError for a repeat count past its limit
-    (`a{99999999999}`) and RecursionError for groups nested a few hundred deep: both come
+    (`a{99999999999}`), ValueError for one of thousands of digits, and RecursionError for groups nested a few hundred deep: both come
     from the user's text, so both are findings, never tracebacks."""
     try:
         with warnings.catch_warnings():  # re warns of some patterns (a nested set) on stderr
@@ -18,7 +18,7 @@ def _compile(pattern: str) -> tuple[re.Pattern | None, str | None]:
             return re.compile(pattern), None
     except re.error as exc:
         return None, str(exc)
-    except OverflowError:
+    except (OverflowError, ValueError):  # ValueError: a count past Python's int-string digit limit
         return None, "a repeat count is too large"
     except RecursionError:
         return None, "its groups are nested too deeply"

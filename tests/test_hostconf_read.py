@@ -400,6 +400,7 @@ def test_a_regex_python_cannot_compile_is_a_finding():
 
     assert regex_error("/srv(/.*)?") is None
     assert regex_error("a{99999999999}") == "a repeat count is too large"
+    assert regex_error("a{" + "9" * 5000 + "}") == "a repeat count is too large"  # past the int digit limit
     assert regex_error("(" * 3000 + ")" * 3000) == "its groups are nested too deeply"
     assert "missing )" in regex_error("/srv(/.*")
     text = "/srv/x" + "(" * 3000 + ")" * 3000 + "    system_u:object_r:xen_image_t:s0\n"

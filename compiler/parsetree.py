@@ -305,8 +305,8 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
 def feed_end(states: list, values: list, last: Token | None = None) -> Node:
     """The end of the text fed to the parser at `states` and `values` (`last`: the last
     token fed): the start Node, or Refused where Lark's loop fails. (Its reductions are
-    feed's, written out again: feed keeps them inline, as a call per reduction would cost
-    its loop a tenth.)"""
+    feed's, written out again: feed keeps them inline, out of a call per reduction in its
+    loop over every token.)"""
     actions, _, _, end_state = _tables()
     while True:
         try:

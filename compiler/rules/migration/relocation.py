@@ -212,8 +212,9 @@ class RelocationHostsAllowUnset(Rule):
         if s:
             for pattern in value.split():
                 why = regex_error(pattern)
-                if why:
-                    yield self.report(f"xend-relocation-hosts-allow pattern '{pattern}' of host {h.name} is not "
+                if why:  # a long pattern is named by its start (a thousand '(' or a count of 5,000 digits)
+                    shown = pattern if len(pattern) <= 60 else pattern[:57] + "..."
+                    yield self.report(f"xend-relocation-hosts-allow pattern '{shown}' of host {h.name} is not "
                                       f"a regular expression ({why})", s.span, h.owner,
                                       severity=Severity.ERROR)
         if s and value:

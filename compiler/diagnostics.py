@@ -137,3 +137,12 @@ def info(code: str, message: str, span: Span | None, **kw) -> Diagnostic:
 
 def has_errors(diags) -> bool:
     return any(d.severity is Severity.ERROR for d in diags)
+
+
+EXCERPT = 60  # characters of a value from a user's file quoted in a message
+
+
+def excerpt(text: str) -> str:
+    """`text` to quote in a message: a long one by its start, so that a message does not
+    repeat a huge value (and many messages about it do not cost its length each)."""
+    return text if len(text) <= EXCERPT else text[:EXCERPT - 3] + "..."

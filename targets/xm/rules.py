@@ -7,7 +7,7 @@ import re
 
 from virtc.schemas import load
 
-from virtc.diagnostics import Severity
+from virtc.diagnostics import Severity, excerpt
 from virtc.documents import Document
 from virtc.limits import limits
 from virtc import fixes
@@ -304,7 +304,7 @@ class XmVifSpec(XmDocumentRule):
                 if fixed and doc.source.text[span.start:span.end].strip("'\"") == text else None
             # a long entry is named by its start: in full, its text repeated in each of its
             # problems' messages (44 KB of a thousand broken parts: 0.35 s)
-            shown = text if len(text) <= 60 else text[:57] + "..."
+            shown = excerpt(text)
             for problem, hint in spec.problems:
                 yield self.report(f"vif entry {shown!r}: {problem}", span, hint=hint, fix=fix)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ...diagnostics import Related, Severity
+from ...diagnostics import Related, Severity, excerpt
 from ...model import Host
 from ...source import Span
 from ... import peers
@@ -213,8 +213,7 @@ class RelocationHostsAllowUnset(Rule):
             for pattern in value.split():
                 why = regex_error(pattern)
                 if why:  # a long pattern is named by its start (a thousand '(' or a count of 5,000 digits)
-                    shown = pattern if len(pattern) <= 60 else pattern[:57] + "..."
-                    yield self.report(f"xend-relocation-hosts-allow pattern '{shown}' of host {h.name} is not "
+                    yield self.report(f"xend-relocation-hosts-allow pattern '{excerpt(pattern)}' of host {h.name} is not "
                                       f"a regular expression ({why})", s.span, h.owner,
                                       severity=Severity.ERROR)
         if s and value:

@@ -55,7 +55,7 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
         return contexts[key]
 
     found: list[list[Diagnostic]] = []  # each rule's findings, in the rules' order
-    guest_rules: dict[int, tuple[Context, list]] = {}  # per context: (guest check, its findings)
+    guest_rules: dict[int, tuple[tuple, list]] = {}  # per list of guests: (guest check, its findings)
     if memo is not None:
         memo.begin(model)
     # The formats' rules check documents and nothing else: without documents (a check of
@@ -69,11 +69,12 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
         elif rule_cls.scope is Scope.GUEST and rule_cls.run is Rule.run:
             rule = rule_cls(ctx)
             found.append([])
-            guest_rules.setdefault(id(ctx), (ctx, []))[1].append((rule.guest, found[-1]))
+            guests = ctx.guests_for(rule_cls)
+            guest_rules.setdefault(id(guests), (guests, []))[1].append((rule.guest, found[-1]))
         else:
             found.append(rule_cls().run(ctx))
-    for ctx, checks in guest_rules.values():
-        _check_guests(ctx.model.guests, checks)
+    for guests, checks in guest_rules.values():  # the rules that see the same guests, together
+        _check_guests(guests, checks)
     if memo is not None:
         memo.end()
     return _merge_stamped(list(chain.from_iterable(found)))

@@ -40,7 +40,7 @@ class Limit:
 
 class Limits:
     def __init__(self, data: dict):
-        self._limits = {k: Limit(k, v["value"], v["unit"], tuple(v["checklist"]), v["section"],
+        self.by_key = self._limits = {k: Limit(k, v["value"], v["unit"], tuple(v["checklist"]), v["section"],
                                  v["lines"], v["summary"]) for k, v in data["limits"].items()}
 
     def __getitem__(self, key: str) -> Limit:

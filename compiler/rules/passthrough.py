@@ -114,6 +114,7 @@ class KvmPciSlots(Rule):
     """
 
     code, name, severity = "VD101", "kvm-pci-slots", Severity.ERROR
+    guest_types = ("kvm",)
     checklist, section, lines = ("PCI-01", "PCI-02", "PCI-03"), "§5.2", "492-497, 2344, 2499"
     uses = ("kvm.pci_slots_total", "kvm.pci_slots_fixed")
 
@@ -360,6 +361,8 @@ class XenHvmPassthroughRelease(Rule):
     """
 
     code, name, severity = "VD105", "xen-hvm-passthrough-release", Severity.ERROR
+    when = ("pci",)
+    guest_types = ("xen-hvm",)
     facts = ("release",)
     checklist, section, lines = ("PCI-16",), "§14.4", "2686"
     uses = ("xen.hvm_passthrough_min_release",)
@@ -403,6 +406,8 @@ class PvPassthroughRhel6(Rule):
     """
 
     code, name, severity = "VD106", "pv-passthrough-rhel6", Severity.ERROR
+    when = ("pci",)
+    guest_types = ("xen-pv",)
     checklist, section, lines = ("PCI-17",), "§14.4", "2688-2690"
     uses = ("xen.pv_passthrough_unsupported_os",)
 
@@ -446,6 +451,8 @@ class PvPassthroughInsecure(Rule):
     """
 
     code, name, severity = "VD107", "pv-passthrough-insecure", Severity.WARNING
+    when = ("pci",)
+    guest_types = ("xen-pv", "xen-hvm")
     checklist, section, lines = ("PCI-19", "PCI-17"), "§14.4", "2688, 2693"
     uses = ("xen.pv_passthrough_unsupported_os",)
 
@@ -486,6 +493,7 @@ class PassthroughNotMigratable(Rule):
     """
 
     code, name, severity = "VD108", "passthrough-not-migratable", Severity.ERROR
+    when = ("pci",)
     checklist, section, lines = ("PCI-18", "SRIOV-06", "MIG-28"), "§14.4", "2692, 2719-2720"
 
     def guest(self, g: Guest):

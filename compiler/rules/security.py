@@ -486,6 +486,7 @@ class GuestSelinuxFirewall(Rule):
     """
 
     code, name, severity = "VE109", "guest-selinux-firewall", Severity.WARNING
+    when = ("selinux", "firewall")
     checklist, section, lines = ("SEC-12",), "§8.1", "963-966"
 
     def guest(self, g: Guest):
@@ -641,6 +642,7 @@ class VncExposed(Rule):
     """
 
     code, name, severity = "VE112", "vnc-exposed", Severity.WARNING
+    when = ("graphics",)
     checklist, section, lines = ("SEC-18",), "§26.4", "3598, 4332-4333, 4744"
 
     def guest(self, g: Guest):

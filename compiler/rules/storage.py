@@ -185,6 +185,7 @@ class PvBlockPerGuest(Rule):
     """
 
     code, name, severity = "VS104", "pv-block-per-guest", Severity.ERROR
+    guest_types = ("xen-pv", "xen-hvm")
     checklist, section, lines = ("STO-06",), "§5.3", "521, 541"
     uses = ("xen.pv_block_per_guest",)
 
@@ -216,6 +217,7 @@ class IdeDevicesPerGuest(Rule):
     """
 
     code, name, severity = "VS105", "ide-devices-per-guest", Severity.ERROR
+    guest_types = ("xen-hvm", "kvm")
     checklist, section, lines = ("STO-09", "STO-10"), "§5.3", "490, 525-526"
     uses = ("guest.ide_devices",)
 
@@ -294,6 +296,7 @@ class HvmScsiDevices(Rule):
     """
 
     code, name, severity = "VS107", "hvm-scsi-devices", Severity.ERROR
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("STO-13",), "§5.3", "543"
     uses = ("xen.hvm_scsi_devices",)
 
@@ -325,6 +328,7 @@ class KvmNoScsi(Rule):
     """
 
     code, name, severity = "VS108", "kvm-no-scsi", Severity.ERROR
+    guest_types = ("kvm",)
     checklist, section, lines = ("STO-14", "STO-04"), "§5.2", "488"
 
     def guest(self, g: Guest):
@@ -456,6 +460,7 @@ class XenFileDriver(Rule):
     """
 
     code, name, severity = "VS112", "xen-file-driver", Severity.WARNING
+    guest_types = ("xen-pv", "xen-hvm")
     checklist, section, lines = ("STO-22", "STO-26"), "§12.3.3", "2092-2101, 2170-2179, 2298-2307, 6077, 6375"
 
     def guest(self, g: Guest):
@@ -484,6 +489,7 @@ class PvDriverDiskConsistency(Rule):
     """
 
     code, name, severity = "VS113", "pv-driver-disk-consistency", Severity.WARNING
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("STO-23",), "§12.3.1", "1914-1930, 2299"
 
     def guest(self, g: Guest):
@@ -524,6 +530,7 @@ class LoopDriverChoice(Rule):
     """
 
     code, name, severity = "VS114", "loop-driver-choice", Severity.WARNING
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("STO-26",), "§35.4", "2092-2096, 2298-2307, 6077"
 
     def guest(self, g: Guest):
@@ -561,6 +568,7 @@ class BootDiskEmulated(Rule):
     """
 
     code, name, severity = "VS115", "boot-disk-emulated", Severity.ERROR
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("STO-27",), "§12.2", "1867-1869, 1944, 2071, 2162"
 
     def guest(self, g: Guest):
@@ -589,6 +597,7 @@ class PvDriversTwoDisks(Rule):
     """
 
     code, name, severity = "VS116", "pv-drivers-two-disks", Severity.WARNING
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("STO-28",), "§12.3", "1896-1900"
 
     def guest(self, g: Guest):
@@ -616,6 +625,7 @@ class WindowsVirtioBoot(Rule):
     """
 
     code, name, severity = "VS117", "windows-virtio-boot", Severity.ERROR
+    guest_types = ("kvm",)
     checklist, section, lines = ("STO-30",), "§13.1", "2370-2371, 2481-2483"
 
     def guest(self, g: Guest):

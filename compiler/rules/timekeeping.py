@@ -180,6 +180,8 @@ class PvclockGuestRelease(Rule):
     """
 
     code, name, severity = "VK103", "pvclock-guest-release", Severity.INFO
+    when = ("pvclock",)
+    guest_types = ("kvm",)
     checklist, section, lines = ("TIME-06",), "§16", "2869-2870"
     uses = ("kvm.pvclock_min_rhel_release",)
 
@@ -231,6 +233,7 @@ class GuestClockParameters(Rule):
     """
 
     code, name, severity = "VK104", "guest-clock-parameters", Severity.WARNING
+    guest_types = ("kvm",)
     checklist = ("TIME-07", "TIME-08", "TIME-09", "TIME-10", "TIME-11", "TIME-12", "TIME-13", "TIME-14",
                  "TIME-15", "TIME-16", "TIME-20")
     section, lines = "§16", "2871-2874, 2898-2916"
@@ -294,6 +297,7 @@ class HypervGuestDivider(Rule):
     """
 
     code, name, severity = "VK105", "hyperv-guest-divider", Severity.WARNING
+    guest_types = ("hyperv",)
     checklist, section, lines = ("TIME-18",), "§4", "460-462"
     uses = ("hyperv.guest_args",)
     hyperv = True

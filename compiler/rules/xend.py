@@ -610,6 +610,8 @@ class HvmKernelIsHvmloader(Rule):
     """
 
     code, name, severity = "VX109", "hvm-kernel-hvmloader", Severity.ERROR
+    when = ("boot.kernel",)
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("XEN-28",), "§34.12", "4714, 5927-5935"
     uses = ("xen.hvmloader_paths",)
 
@@ -639,6 +641,7 @@ class HvmOnlySettingOnPv(Rule):
     """
 
     code, name, severity = "VX110", "hvm-only-setting-on-pv", Severity.INFO
+    guest_types = ("xen-pv",)
     checklist, section, lines = ("XEN-24",), "§31", "4723-4725, 4771"
 
     def guest(self, g: Guest):

@@ -153,6 +153,7 @@ class KvmGuestVcpusAboveCores(Rule):
     """
 
     code, name, severity = "VC103", "kvm-guest-vcpus-above-cores", Severity.ERROR
+    guest_types = ("kvm",)
     facts = ("cpu",)
     checklist, section, lines = ("CPU-04", "CPU-06"), "§32.4", "5084-5085"
 

@@ -33,6 +33,7 @@ class XenGuestMemoryLimit(Rule):
     """
 
     code, name, severity = "VM101", "xen-guest-memory-limit", Severity.ERROR
+    guest_types = ("xen-pv", "xen-hvm")
     checklist, section, lines = ("MEM-01", "MEM-02"), "§5.3", "519-520, 524"
     uses = ("xen.guest_memory_x86", "xen.pv_guest_memory_x86_64")
 

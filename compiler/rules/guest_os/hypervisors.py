@@ -28,6 +28,7 @@ class CreatedOnOtherHypervisor(Rule):
     """
 
     code, name, severity = "VG112", "created-on-other-hypervisor", Severity.ERROR
+    when = ("created_on",)
     checklist, section, lines = ("GOS-14",), "§5.1", "470-471, 4906-4908"
 
     def guest(self, g: Guest):

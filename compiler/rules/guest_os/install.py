@@ -26,6 +26,8 @@ class PvNetworkInstall(Rule):
     """
 
     code, name, severity = "VG110", "pv-network-install", Severity.ERROR
+    when = ("install",)
+    guest_types = ("xen-pv",)
     checklist, section, lines = ("GOS-13",), "§7.2", "412, 745-747"
     uses = ("xen.pv_install_protocols",)
 
@@ -64,6 +66,7 @@ class PxeInstallHostRelease(Rule):
     """
 
     code, name, severity = "VG111", "pxe-install-host-release", Severity.WARNING
+    when = ("install",)
     facts = ("release",)
     checklist, section, lines = ("GOS-42",), "§8.3", "1082"
     uses = ("guest.pxe_install_min_host_release",)

@@ -37,6 +37,7 @@ class PvDriversGuestRelease(Rule):
     """
 
     code, name, severity = "VG114", "pv-drivers-guest-release", Severity.ERROR
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("GOS-16", "GOS-21", "GOS-26"), "§12.1", "1790, 1806-1815, 1829-1833, 2143-2145"
     uses = ("xen.pv_drivers_min_guest_release", "xen.pv_drivers_rhel4_unsupported_through",
             "xen.pv_drivers_in_kernel_release")
@@ -89,6 +90,7 @@ class PvDriversHostRelease(Rule):
     """
 
     code, name, severity = "VG115", "pv-drivers-host-release", Severity.ERROR
+    guest_types = ("xen-hvm",)
     facts = ("release",)
     checklist, section, lines = ("GOS-17",), "§12.1", "1781, 1810-1811, 1853-1855"
     uses = ("xen.pv_drivers_min_host_release",)
@@ -126,6 +128,7 @@ class PvDriversIa64(Rule):
     """
 
     code, name, severity = "VG116", "pv-drivers-ia64", Severity.ERROR
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("GOS-18",), "§12", "1787-1789, 1851, 2061-2063, 2147-2149"
 
     def guest(self, g: Guest):
@@ -162,6 +165,8 @@ class PvDriversKernelVariant(Rule):
     """
 
     code, name, severity = "VG117", "pv-drivers-kernel-variant", Severity.ERROR
+    when = ("kernel_variant",)
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("GOS-23",), "§12.2", "1837-1851, 1875"
     uses = ("xen.pv_drivers_kernel_variants",)
 
@@ -203,6 +208,7 @@ class Rhel3PvDriversHostKernel(Rule):
     """
 
     code, name, severity = "VG118", "rhel3-pv-drivers-host-kernel", Severity.ERROR
+    guest_types = ("xen-hvm",)
     facts = ("cpu",)
     checklist, section, lines = ("GOS-24",), "§12.2", "1870-1886, 6274-6287"
     uses = ("xen.pv_drivers_rhel3_host_kernel",)
@@ -254,6 +260,8 @@ class Rhel3PvDriversMinKernel(Rule):
     """
 
     code, name, severity = "VG119", "rhel3-pv-drivers-min-kernel", Severity.ERROR
+    when = ("kernel_release",)
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("GOS-25",), "§12.3.2", "1947, 1954, 6291-6295"
     uses = ("xen.pv_drivers_rhel3_min_kernel",)
 
@@ -292,6 +300,7 @@ class PvDriversNoapic(Rule):
     """
 
     code, name, severity = "VG120", "pv-drivers-noapic", Severity.WARNING
+    guest_types = ("xen-hvm",)
     facts = ("release",)
     checklist, section, lines = ("GOS-28",), "§12.3.2", "2055-2059, 2106-2110, 2216-2220"
     uses = ("xen.pv_drivers_noapic", "xen.pv_drivers_min_host_release")
@@ -336,6 +345,7 @@ class PvDriversDefaultOn(Rule):
     """
 
     code, name, severity = "VG121", "pv-drivers-default-on", Severity.INFO
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("GOS-29",), "§12.3.5", "2231-2236"
     uses = ("xen.pv_drivers_default_on",)
 
@@ -377,6 +387,8 @@ class IoHeavyWithoutPvDrivers(Rule):
     """
 
     code, name, severity = "VG127", "io-heavy-without-pv-drivers", Severity.WARNING
+    when = ("roles",)
+    guest_types = ("xen-hvm", "kvm")
     checklist, section, lines = ("GOS-37", "GOS-38"), "§5.4", "553, 557-558"
 
     def guest(self, g: Guest):

@@ -23,6 +23,8 @@ class KdumpInPvGuest(Rule):
     """
 
     code, name, severity = "VG125", "kdump-in-pv-guest", Severity.WARNING
+    when = ("services_on",)
+    guest_types = ("xen-pv",)
     checklist, section, lines = ("GOS-36",), "§8.1", "967"
 
     def guest(self, g: Guest):
@@ -47,6 +49,7 @@ class DumpServerInGuest(Rule):
     """
 
     code, name, severity = "VG126", "dump-server-in-guest", Severity.WARNING
+    when = ("roles",)
     checklist, section, lines = ("GOS-37",), "§5.4", "552-556"
 
     def guest(self, g: Guest):
@@ -76,6 +79,7 @@ class GuestHardwareServices(Rule):
     """
 
     code, name, severity = "VG128", "guest-hardware-services", Severity.INFO
+    when = ("services_on",)
     checklist, section, lines = ("GOS-40", "GOS-41"), "§35.10", "5536-5540, 6140-6147"
 
     def guest(self, g: Guest):

@@ -38,6 +38,7 @@ class VirtioWinHostRelease(Rule):
     """
 
     code, name, severity = "VG122", "virtio-win-host-release", Severity.ERROR
+    guest_types = ("kvm",)
     facts = ("release",)
     checklist, section, lines = ("GOS-31",), "§13", "2333-2334"
     uses = ("kvm.virtio_win_min_host_release",)
@@ -76,6 +77,7 @@ class VirtioWinWindowsVersion(Rule):
     """
 
     code, name, severity = "VG123", "virtio-win-windows-version", Severity.ERROR
+    guest_types = ("kvm",)
     checklist, section, lines = ("GOS-32",), "§13", "2345-2349"
     uses = ("kvm.virtio_win_windows",)
 
@@ -115,6 +117,7 @@ class VirtioOldRhel(Rule):
     """
 
     code, name, severity = "VG124", "virtio-old-rhel", Severity.WARNING
+    guest_types = ("kvm",)
     checklist, section, lines = ("GOS-33",), "§13", "2336-2340"
     uses = ("kvm.virtio_auto_rhel_release",)
 

@@ -84,6 +84,7 @@ class PvKernelXen(Rule):
     """
 
     code, name, severity = "VG102", "pv-kernel-xen", Severity.ERROR
+    guest_types = ("xen-pv",)
     checklist, section, lines = ("GOS-02",), "§35.6", "898, 946, 6089-6098"
 
     def guest(self, g: Guest):
@@ -118,6 +119,7 @@ class PvNeedsPae(Rule):
     """
 
     code, name, severity = "VG103", "pv-needs-pae", Severity.ERROR
+    guest_types = ("xen-pv",)
     checklist, section, lines = ("GOS-03", "GOS-04"), "§35.7", "5959-5960, 5977, 6105, 6118"
 
     def guest(self, g: Guest):
@@ -152,6 +154,7 @@ class PvArchMatchesHost(Rule):
     """
 
     code, name, severity = "VG104", "pv-arch-matches-host", Severity.ERROR
+    guest_types = ("xen-pv",)
     checklist, section, lines = ("GOS-05", "GOS-22"), "§35.7", "1795-1798, 1834, 5977, 6119-6120"
 
     def guest(self, g: Guest):
@@ -189,6 +192,7 @@ class HvmNeeds64BitHost(Rule):
     """
 
     code, name, severity = "VG105", "hvm-64bit-needs-64bit-host", Severity.ERROR
+    guest_types = ("xen-hvm", "kvm")
     checklist, section, lines = ("GOS-06", "GOS-07"), "§35.7", "5977, 6121-6122"
 
     def guest(self, g: Guest):
@@ -220,6 +224,7 @@ class HvmPaeFeature(Rule):
     """
 
     code, name, severity = "VG106", "hvm-pae-feature", Severity.WARNING
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("GOS-08",), "§35.8", "5978, 6124-6126"
 
     def guest(self, g: Guest):

@@ -22,6 +22,7 @@ class WindowsFullyVirtualized(Rule):
     """
 
     code, name, severity = "VG107", "windows-fully-virtualized", Severity.ERROR
+    guest_types = ("xen-pv",)
     checklist, section, lines = ("GOS-09",), "§8.3", "1077"
 
     def guest(self, g: Guest):
@@ -95,6 +96,7 @@ class WindowsLocalInstall(Rule):
     """
 
     code, name, severity = "VG109", "windows-local-install", Severity.WARNING
+    when = ("install",)
     checklist, section, lines = ("GOS-12",), "§8.5", "1181-1182"
 
     def guest(self, g: Guest):

@@ -290,6 +290,7 @@ class NatOnlyServices(NetRule):
     """
 
     code, name, severity = "VN113", "nat-only-services", Severity.INFO
+    when = ("services_on",)
     checklist, section, lines = ("NET-21",), "§10", "1490"
     uses = ("libvirt.default_network",)
 

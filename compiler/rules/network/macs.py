@@ -28,6 +28,7 @@ class XenNicsPerGuest(Rule):
     """
 
     code, name, severity = "VN101", "xen-nics-per-guest", Severity.ERROR
+    guest_types = ("xen-pv", "xen-hvm")
     checklist, section, lines = ("NET-01",), "§5.3", "522, 542"
     uses = ("xen.nics_per_guest",)
 
@@ -66,6 +67,7 @@ class XenMacRange(Rule):
     """
 
     code, name, severity = "VN102", "xen-mac-range", Severity.WARNING
+    guest_types = ("xen-pv", "xen-hvm")
     checklist, section, lines = ("NET-02",), "§32.9", "1676, 5386-5400"
     uses = ("xen.mac_range", "kvm.mac_prefix")
 
@@ -107,6 +109,7 @@ class KvmMacPrefix(Rule):
     """
 
     code, name, severity = "VN103", "kvm-mac-prefix", Severity.INFO
+    guest_types = ("kvm",)
     checklist, section, lines = ("NET-03",), "§23.1.2", "1676, 3916"
     uses = ("kvm.mac_prefix",)
 

@@ -50,6 +50,7 @@ class VifRate(Rule):
     """
 
     code, name, severity = "VN127", "vif-rate", Severity.ERROR
+    guest_types = ("xen-pv", "xen-hvm")
     checklist, section, lines = ("NET-36",), "§32.10", "5423, 5430-5438"
     uses = ("xen.rate_pattern",)
 
@@ -96,6 +97,7 @@ class RateOnKvm(Rule):
     """
 
     code, name, severity = "VN128", "rate-on-kvm", Severity.WARNING
+    guest_types = ("kvm",)
     checklist, section, lines = ("NET-36",), "§32.10", "5420-5423"
 
     def guest(self, g: Guest):
@@ -129,6 +131,7 @@ class RateUnits(Rule):
     """
 
     code, name, severity = "VN129", "rate-units", Severity.INFO
+    guest_types = ("xen-pv", "xen-hvm")
     checklist, section, lines = ("NET-37",), "§32.10", "5425-5435"
     uses = ("xen.rate_window_default", "xen.rate_pattern")
 

@@ -29,6 +29,7 @@ class VifWithoutBridge(NetRule):
     """
 
     code, name, severity = "VN122", "vif-without-bridge", Severity.WARNING
+    guest_types = ("xen-pv", "xen-hvm")
     checklist, section, lines = ("NET-31",), "§31", "2280-2284, 4745-4747"
     uses = ("libvirt.default_network",)
 
@@ -161,6 +162,7 @@ class PvDriverNicConsistency(Rule):
     """
 
     code, name, severity = "VN125", "pv-driver-nic-consistency", Severity.WARNING
+    guest_types = ("xen-hvm",)
     checklist, section, lines = ("NET-32",), "§36.6", "1915, 1976, 2089, 2167, 6334"
 
     def guest(self, g: Guest):
@@ -195,6 +197,7 @@ class KvmRtl8139(Rule):
     """
 
     code, name, severity = "VN126", "kvm-rtl8139", Severity.WARNING
+    guest_types = ("kvm",)
     checklist, section, lines = ("NET-35",), "§35.13", "6186-6205, 6228"
 
     def guest(self, g: Guest):

@@ -89,8 +89,8 @@ def _init(cls, every, post_init: bool):
     the function, where the generated one calls object.__setattr__(self, NAME, value), with
     a lookup of the name on the class for every field: 46 fields of a Guest took 6 us, now 4
     (two Disks, two Nics, a Boot and their Owners and Spans come with each guest). The same
-    signature, defaults, factories and __post_init__ call as the generated one; tests/test_frozen.py compares
-    the objects both make."""
+    signature, defaults, factories and __post_init__ call as the generated one;
+    tests/test_frozen.py compares the objects both make."""
     env, params, body = {"_ABSENT": _ABSENT}, [], []
     for i, f in enumerate(every):
         env[f"_set{i}"] = getattr(cls, f.name).__set__

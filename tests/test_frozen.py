@@ -118,3 +118,34 @@ def test_one_field_and_no_field():
 
     assert hash(One(3)) == hash(Plain(3)) and repr(One(3)) == "test_one_field_and_no_field.<locals>.One(a=3)"
     assert One(3) == One(3) and One(3) != One(4) and Empty() == Empty() and hash(Empty()) == hash(())
+
+
+@pytest.mark.parametrize("cls", sorted(OBJECTS, key=lambda c: c.__name__), ids=lambda c: c.__name__)
+def test_init_takes_the_dataclass_arguments(cls):
+    """@frozen's own __init__ takes the arguments the generated one takes, positional or by
+    name, with the same defaults (a factory's default made anew each time) and the same
+    __post_init__ check."""
+    every = dataclasses.fields(cls)
+    required = [f for f in every if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    o = OBJECTS[cls][0]
+    args = [getattr(o, f.name) for f in required]
+    short = cls(*args)
+    for f in every:
+        got = getattr(short, f.name)
+        if f in required:
+            assert got is getattr(o, f.name)
+        elif f.default_factory is not dataclasses.MISSING:
+            assert got == f.default_factory()
+        else:
+            assert got == f.default
+    assert cls(**{f.name: getattr(o, f.name) for f in every}) == o
+    with pytest.raises(TypeError):
+        cls(*args, *[None] * (len(every) - len(required) + 1))  # one argument too many
+    if required:
+        with pytest.raises(TypeError):
+            cls(*args[:-1])  # one too few
+
+
+def test_post_init_still_checks():
+    with pytest.raises(TypeError, match="owner must be an Owner"):
+        error("VR001", "a finding", None, owner="not an owner")

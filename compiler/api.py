@@ -50,13 +50,14 @@ def _no_cyclic_gc(freeze: bool = False):
 
 def check(files: list[str], texts: dict[str, str] | None = None, config: str | None = None, *,
           loader: Loader = read_source, parser: Parser = parse, selection: Selection | None = None,
-          memo=None) -> Outcome:
+          memo=None, jobs: int = 1) -> Outcome:
     """Compile, then run the rules (configured by virtc.toml / [tool.virtc], or `config`).
     `texts` overrides the contents of `files`; `loader` reads the other files (included
     ones too) and `parser` parses every file (see virtc.resolve.compile_sources); `memo`
-    (virtc.checkmemo.CheckMemo) keeps results between checks of the same files."""
+    (virtc.checkmemo.CheckMemo) keeps results between checks of the same files; `jobs`
+    processes share the rules of a big fleet (virtc.checker.run_rules), with the same outcome."""
     with _no_cyclic_gc():
-        return _check(files, texts, config, loader, parser, selection, memo)
+        return _check(files, texts, config, loader, parser, selection, memo, jobs)
 
 
 def _configure(out: Outcome, config: str | None, start: str, selection: Selection | None = None):
@@ -76,7 +77,8 @@ def _configure(out: Outcome, config: str | None, start: str, selection: Selectio
 
 
 def _check(files: list[str], texts: dict[str, str] | None, config: str | None,
-           loader: Loader, parser: Parser, selection: Selection | None = None, memo=None) -> Outcome:
+           loader: Loader, parser: Parser, selection: Selection | None = None, memo=None,
+           jobs: int = 1) -> Outcome:
     progress.phase("compiling")
     r = compile_sources(files, texts, loader=loader, parser=parser, memo=memo and memo.compile)
     out = Outcome(r.model, list(r.diagnostics), dict(r.sources))
@@ -86,7 +88,7 @@ def _check(files: list[str], texts: dict[str, str] | None, config: str | None,
         return out
     if r.model is not None:
         progress.phase("checking")
-        out.diagnostics.extend(run_rules(r.model, cfg, memo=memo and memo.rules))
+        out.diagnostics.extend(run_rules(r.model, cfg, memo=memo and memo.rules, jobs=jobs))
     sups, meta = suppressions(r.syntax, r.sources)
     blocking = [d for d in out.diagnostics if d.severity is Severity.ERROR]
     out.diagnostics = finalize(out.diagnostics, cfg, sups, meta, rules_ran=r.model is not None)
@@ -110,7 +112,7 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
          config: str | None = None, selection: Selection | None = None, jobs: int = 1) -> Outcome:
     """Read existing configuration files (never executing them) into the model, one host
     per root (or all loose files as one host), and check them with every rule. `jobs`
-    processes read the hosts (1: all in this process); the outcome is the same."""
+    processes read the hosts and share the rules (1: all in this process); the outcome is the same."""
     from .lint import lint_files
 
     with _no_cyclic_gc(freeze=True):
@@ -121,7 +123,7 @@ def lint(paths: list[str], roots: list[str] = (), capabilities: str | None = Non
         if cfg is None:
             return out
         progress.phase("checking")
-        out.diagnostics.extend(run_rules(read.model, cfg, read.documents, read.missing))
+        out.diagnostics.extend(run_rules(read.model, cfg, read.documents, read.missing, jobs=jobs))
         out.diagnostics = _one_finding_per_fact(out.diagnostics)
         sups, meta = suppressions({}, read.sources, read.formats)
         out.diagnostics = finalize(out.diagnostics, cfg, sups, meta)
@@ -374,13 +376,13 @@ def convert(path: str, to: str | None = None, capabilities: str | None = None) -
 
 def build(files: list[str], output: str | None, targets: list[str] | None = None,
           write: bool = True, config: str | None = None, selection: Selection | None = None,
-          texts: dict[str, str] | None = None) -> Outcome:
+          texts: dict[str, str] | None = None, jobs: int = 1) -> Outcome:
     """Compile; if there is no error, emit and (when write) write the tree atomically.
-    `texts` overrides the contents of `files` (stdin, an editor's buffer)."""
+    `texts` overrides the contents of `files` (stdin, an editor's buffer); `jobs` as check's."""
     from . import build as _build
     from .buildcache import BuildCache
 
-    out = check(files, texts, config=config, selection=selection)
+    out = check(files, texts, config=config, selection=selection, jobs=jobs)
     if out.model is None or out.has_errors:
         return out
     progress.phase("generating")

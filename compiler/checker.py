@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from itertools import chain
 
 from .config import Config
 from .diagnostics import Diagnostic
+from .forking import in_processes
 from .model import Model
 from .rules.base import Context, Rule, Scope
 from .ruleset import all_rules, area_rules, resolve_code
@@ -21,14 +23,43 @@ def _restricted(model: Model, keep) -> Model:
 
 
 def run_rules(model: Model, config: Config | None = None, documents=(),
-              missing: dict[str, set[str]] | None = None, memo=None) -> list[Diagnostic]:
+              missing: dict[str, set[str]] | None = None, memo=None, jobs: int = 1) -> list[Diagnostic]:
     """Every enabled rule's diagnostics.
     `documents` are existing files as read (lint); format-level rules check them.
     `missing` names, per host, the facts no file of that host states (lint): a rule that
     needs one of them does not see that host or its guests, and still sees every other host.
-    `memo` (a virtc.rulememo.RuleMemo) reuses last check's findings on unchanged guests and hosts."""
+    `memo` (a virtc.rulememo.RuleMemo) reuses last check's findings on unchanged guests and hosts.
+    `jobs`: processes to share the rules among, on a fleet big enough to gain from it
+    (FORK_MIN_ELEMENTS); the findings are the same whatever the number."""
     config = config or Config()
-    missing = missing or {}
+    # The formats' rules check documents and nothing else: without documents (a check of
+    # .virt files) they have nothing to see, and their formats need not even be loaded.
+    rules = [rule_cls for rule_cls in (all_rules() if documents else area_rules())
+             # off or not selected: not run at all (finalize() applies the other overrides)
+             if config.severity(rule_cls.code, rule_cls.severity) is not None]
+    run = partial(_run, model, documents, missing or {})
+    if memo is not None:
+        memo.begin(model)
+        found = run(rules, memo)
+        memo.end()
+    elif jobs > 1 and len(model.guests) + len(model.hosts) + len(documents) >= FORK_MIN_ELEMENTS:
+        # every jobs-th rule in each process: neighbours in the list are alike in cost
+        shares = in_processes([partial(run, rules[k::jobs]) for k in range(jobs)])
+        found = [None] * len(rules)
+        for k, share in enumerate(shares):
+            found[k::jobs] = share
+    else:
+        found = run(rules)
+    return _merge_stamped(list(chain.from_iterable(found)))
+
+
+# Below this many guests, hosts and documents (lint's files) the rules take less time than
+# forking and taking the findings back.
+FORK_MIN_ELEMENTS = 2_000
+
+
+def _run(model: Model, documents, missing: dict[str, set[str]], rules: list, memo=None) -> list[list[Diagnostic]]:
+    """The findings of each rule of `rules`, in their order."""
     contexts: dict[tuple[bool, frozenset], Context] = {}
     # One context per set of hosts seen, not per kind of rule: the kinds of rule that see
     # the same hosts (on most fleets, all of them) share one copy of the fleet and its
@@ -56,13 +87,7 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
 
     found: list[list[Diagnostic]] = []  # each rule's findings, in the rules' order
     guest_rules: dict[int, tuple[tuple, list]] = {}  # per list of guests: (guest check, its findings)
-    if memo is not None:
-        memo.begin(model)
-    # The formats' rules check documents and nothing else: without documents (a check of
-    # .virt files) they have nothing to see, and their formats need not even be loaded.
-    for rule_cls in all_rules() if documents else area_rules():
-        if config.severity(rule_cls.code, rule_cls.severity) is None:
-            continue  # off or not selected: not run at all (finalize() applies the other overrides)
+    for rule_cls in rules:
         ctx = context(rule_cls)
         if memo is not None and memo.handles(rule_cls):
             found.append(memo.run(rule_cls, ctx))
@@ -72,12 +97,10 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
             guests = ctx.guests_for(rule_cls)
             guest_rules.setdefault(id(guests), (guests, []))[1].append((rule.guest, found[-1]))
         else:
-            found.append(rule_cls().run(ctx))
+            found.append(list(rule_cls().run(ctx)))  # a list, as a forked share sends it back
     for guests, checks in guest_rules.values():  # the rules that see the same guests, together
         _check_guests(guests, checks)
-    if memo is not None:
-        memo.end()
-    return _merge_stamped(list(chain.from_iterable(found)))
+    return found
 
 
 # Guests per pass of the guest rules: every rule checks a block of guests before the next

@@ -287,6 +287,11 @@ def summary_line(verb: str, result, seconds: float, tail: str = "") -> str:
     return f"{verb} {_count(files, 'file')}: {fleet}{', '.join(counts)} in {took} s{tail}"
 
 
+JOBS = typer.Option(None, "--jobs", "-j", metavar="N", min=1,
+                    help="Processes that share the rules of a big fleet (default: the number of CPUs); "
+                         "the report is the same whatever N is.")
+
+
 @app.command(cls=_Command)
 def check(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt files or folders (their *.virt "
                                                                      "files); '-' reads stdin."),
@@ -296,6 +301,7 @@ def check(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
           select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
           statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
           output_file: Optional[str] = OUTPUT_FILE, stdin_filename: str = STDIN_NAME,
+          jobs: Optional[int] = JOBS,
           fix: bool = FIX, unsafe_fixes: bool = UNSAFE_FIXES, diff: bool = DIFF):
     """Check .virt files and print diagnostics; write nothing (but the fixes, with --fix)."""
     from . import api
@@ -305,9 +311,10 @@ def check(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
     selection = _selection(select, ignore, extend_select)
     if fix or diff:
         result = _fixing(lambda fixed: api.check(files, {**(texts or {}), **(fixed or {})} or None, config=config,
-                                                 selection=selection), True, unsafe_fixes, diff, quiet, texts or ())
+                                                 selection=selection, jobs=jobs or available_cpus()),
+                         True, unsafe_fixes, diff, quiet, texts or ())
     else:
-        result = api.check(files, texts, config=config, selection=selection)
+        result = api.check(files, texts, config=config, selection=selection, jobs=jobs or available_cpus())
     _write_reports(result, out)
     raise typer.Exit(_exit_code(result, fail_level, out))
 
@@ -435,7 +442,8 @@ def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
           config: Optional[str] = CONFIG,
           select: List[str] = SELECT, ignore: List[str] = IGNORE, extend_select: List[str] = EXTEND_SELECT,
           statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
-          output_file: Optional[str] = OUTPUT_FILE, stdin_filename: str = STDIN_NAME):
+          output_file: Optional[str] = OUTPUT_FILE, stdin_filename: str = STDIN_NAME,
+          jobs: Optional[int] = JOBS):
     """Compile .virt files into the files each host needs (all or nothing)."""
     from . import api
 
@@ -456,7 +464,7 @@ def build(files: List[str] = typer.Argument(..., metavar="FILE", help=".virt fil
     with _progress(quiet):
         # Written here, not by api.build: a finding at --fail-level also keeps the old output.
         result = api.build(files, output, targets=targets, write=False, config=config, selection=selection,
-                           texts=texts)
+                           texts=texts, jobs=jobs or available_cpus())
         code = _exit_code(result, fail_level, reports)
         if targets != [] and code == 0:
             from .build import write_tree
@@ -523,8 +531,9 @@ def lint(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing 
          statistics: bool = STATISTICS, exit_zero: bool = EXIT_ZERO, quiet: bool = QUIET,
          output_file: Optional[str] = OUTPUT_FILE,
          jobs: Optional[int] = typer.Option(None, "--jobs", "-j", metavar="N", min=1,
-                                            help="Processes that read the hosts (default: the number of "
-                                                 "CPUs); the report is the same whatever N is."),
+                                            help="Processes that read the hosts and share the rules "
+                                                 "(default: the number of CPUs); the report is the same "
+                                                 "whatever N is."),
          fix: bool = FIX, unsafe_fixes: bool = UNSAFE_FIXES, diff: bool = DIFF):
     """Read existing configs (never executing them) and check them with every rule."""
     from . import api

@@ -69,8 +69,7 @@ def frozen(cls):
     cls.__repr__ = _repr
     if all(f.init and not f.kw_only for f in every):
         cls.__init__ = _init(cls, every, hasattr(cls, "__post_init__"))
-        if not hasattr(cls, "__post_init__"):
-            cls.__reduce__ = _reduce
+        cls.__reduce__ = _reduce  # made again by its constructor, as it was made
     return cls
 
 

@@ -1,0 +1,153 @@
+"""virtc.forking runs parts of a job in forked processes with the results of running them
+in turn: the same values in the same order, a failed child's part run again here, and no
+child left behind. And the rules shared among processes (`--jobs`) find what one process
+finds."""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from virtc import checker, forking
+from virtc.checker import run_rules
+
+from test_host_preconditions import _models
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="virtc forks on Linux only")
+
+
+@pytest.fixture(autouse=True)
+def alone(monkeypatch):
+    """A test runner's worker has threads of its own (its channel to the runner); the parts
+    here take no lock, so they may fork all the same."""
+    monkeypatch.setattr(forking, "can_fork", lambda: True)
+
+
+def _no_children_left():
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_results_come_in_order_from_other_processes():
+    me = os.getpid()
+    got = forking.in_processes([lambda i=i: (i, os.getpid()) for i in range(4)])
+    assert [i for i, _ in got] == [0, 1, 2, 3]
+    assert got[0][1] == me and len({pid for _, pid in got[1:]} | {me}) == 4
+    _no_children_left()
+
+
+def test_a_part_that_raises_in_its_child_raises_here():
+    calls = []
+
+    def bad():
+        calls.append(os.getpid())
+        raise ValueError("from the rule")
+
+    with pytest.raises(ValueError, match="from the rule"):
+        forking.in_processes([lambda: 1, bad])
+    assert calls == [os.getpid()]  # the child's call is not seen here; this one is
+    _no_children_left()
+
+
+def test_a_child_that_dies_has_its_part_run_here():
+    me = os.getpid()
+
+    def dies_in_a_child():
+        if os.getpid() != me:
+            os._exit(3)
+        return "here"
+
+    assert forking.in_processes([lambda: "first", dies_in_a_child]) == ["first", "here"]
+    _no_children_left()
+
+
+def test_a_result_that_does_not_pickle_is_made_here():
+    me = os.getpid()
+    assert forking.in_processes([lambda: 1, lambda: (x for x in [os.getpid() == me])])[1].__next__() is True
+    _no_children_left()
+
+
+def test_an_interrupt_here_leaves_no_child():
+    def interrupted():
+        raise KeyboardInterrupt
+
+    def slow():
+        import time
+        time.sleep(30)
+
+    with pytest.raises(KeyboardInterrupt):
+        forking.in_processes([interrupted, slow, slow])
+    _no_children_left()
+
+
+def test_one_part_or_a_thread_running_means_no_fork(monkeypatch):
+    monkeypatch.undo()
+    me = os.getpid()
+    assert forking.in_processes([os.getpid]) == [me]
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not forking.can_fork()
+        assert forking.in_processes([os.getpid, os.getpid]) == [me, me]
+    finally:
+        stop.set()
+        t.join()
+
+
+MODELS = [(where, m) for where, m in _models() if m is not None]
+
+
+def test_every_share_of_the_rules_can_be_sent_back():
+    """What a forked share returns pickles (a rule's run() that gave a generator made the
+    child fail, and the parent ran its share again, silently doubling the time)."""
+    for where, model in MODELS[::7]:
+        found = checker._run(model, (), {}, list(checker.area_rules()))
+        assert pickle.loads(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)) == found, where
+
+
+def test_rules_shared_among_processes_find_the_same(monkeypatch):
+    monkeypatch.setattr(checker, "FORK_MIN_ELEMENTS", 0)
+    failed = []
+    real = forking._exited_well
+    monkeypatch.setattr(forking, "_exited_well", lambda pid: real(pid) or failed.append(pid))
+    models = [m for _, m in MODELS[::3]]
+    for jobs in (2, 3):
+        assert [run_rules(m, jobs=jobs) for m in models] == [run_rules(m) for m in models]
+    assert failed == []
+    assert sum(len(run_rules(m)) for m in models) > 100
+
+
+def test_check_and_build_with_jobs_give_the_same_bytes(tmp_path):
+    """Whole processes (no thread but the main one: they fork), on a fleet past the
+    threshold, with findings: the same report and the same tree whatever --jobs is."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "bench"))
+    from bench_fleet import fleet
+
+    src = tmp_path / "fleet.virt"
+    src.write_text(fleet(checker.FORK_MIN_ELEMENTS, 100))
+    virtc = [sys.executable, "-m", "virtc"]
+    out = {}
+    for jobs in ("1", "2"):
+        for fmt in ("full", "sarif", "json"):
+            r = subprocess.run([*virtc, "check", "--jobs", jobs, "--format", fmt, str(src)],
+                               capture_output=True, text=True)
+            out[jobs, fmt] = (r.returncode, r.stdout)
+        r = subprocess.run([*virtc, "build", "-q", "--jobs", jobs, str(src), "-o", str(tmp_path / f"out{jobs}")],
+                           capture_output=True, text=True)
+        out[jobs, "build"] = r.returncode
+    for fmt in ("full", "sarif", "json"):
+        assert out["1", fmt] == out["2", fmt]
+    assert "VE104" in out["1", "full"][1]
+    assert out["1", "build"] == out["2", "build"] == 0
+    one = sorted(p.relative_to(tmp_path / "out1") for p in (tmp_path / "out1").rglob("*"))
+    two = sorted(p.relative_to(tmp_path / "out2") for p in (tmp_path / "out2").rglob("*"))
+    assert one == two and len(one) > 1000
+    for rel in one:
+        a, b = tmp_path / "out1" / rel, tmp_path / "out2" / rel
+        if a.is_file() and not a.is_symlink():
+            assert a.read_bytes() == b.read_bytes(), rel

@@ -9,9 +9,10 @@ finding costs about 7 us to send and take back.
 Nothing changes for the caller but the time: the results come back in the parts' order,
 and a part whose child fails (an exception, a signal, a result cut short) runs again here,
 where it raises what it raises in a single process. Fork is used only on Linux, and only
-in a process with no other thread (an editor's language server, a test runner's worker):
-a child inherits the memory of every thread but runs only the one that forked, so a lock
-another thread held would stay held in the child."""
+in a process with no other thread than the main one and the progress bar's (not in an
+editor's language server or a test runner's worker): a child inherits the memory of every
+thread but runs only the one that forked, so a lock another thread held would stay held
+in the child."""
 from __future__ import annotations
 
 import contextlib
@@ -29,7 +30,10 @@ T = TypeVar("T")
 
 
 def can_fork() -> bool:
-    return sys.platform.startswith("linux") and threading.active_count() == 1
+    # The progress bar's thread is no bar: it only writes the bar to stderr, and a child
+    # neither writes there nor flushes what it inherits (it leaves through os._exit).
+    return sys.platform.startswith("linux") and all(
+        t is threading.main_thread() or t.name == progress.THREAD for t in threading.enumerate())
 
 
 def in_processes(parts: list[Callable[[], T]]) -> list[T]:

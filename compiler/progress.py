@@ -64,6 +64,9 @@ def shown(bar: "Bar | None") -> Iterator["Bar | None"]:
             bar.stop()
 
 
+THREAD = "virtc-progress"  # the name of the bar's thread (virtc.forking looks for it)
+
+
 class Bar:
     DELAY = 0.3  # seconds before the first drawing: a quick run shows nothing
     INTERVAL = 0.1  # between redraws
@@ -77,7 +80,7 @@ class Bar:
         self._t0 = time.monotonic()
         self._drawn = False
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="virtc-progress", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=THREAD, daemon=True)
         self._frame = 0
 
     def phase(self, name: str, total: int | None = None) -> None:

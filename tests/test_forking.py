@@ -151,3 +151,15 @@ def test_check_and_build_with_jobs_give_the_same_bytes(tmp_path):
         a, b = tmp_path / "out1" / rel, tmp_path / "out2" / rel
         if a.is_file() and not a.is_symlink():
             assert a.read_bytes() == b.read_bytes(), rel
+
+
+def test_the_progress_bar_thread_does_not_stop_a_fork(monkeypatch):
+    monkeypatch.undo()
+    from virtc import progress
+
+    bar = threading.Thread(target=lambda: None, name=progress.THREAD)
+    other = threading.Thread(target=lambda: None, name="someone-else")
+    monkeypatch.setattr(threading, "enumerate", lambda: [threading.main_thread(), bar])
+    assert forking.can_fork() is sys.platform.startswith("linux")
+    monkeypatch.setattr(threading, "enumerate", lambda: [threading.main_thread(), bar, other])
+    assert not forking.can_fork()

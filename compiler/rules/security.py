@@ -12,6 +12,7 @@ from ..numbers import port_range
 from .base import Rule, Scope
 from .filecontexts import image_dir_of
 from .host import own_span
+from .xend import vnc_tls_on
 
 # Checklist items of this area that no rule implements, and why.
 NOT_CHECKABLE: dict[str, str] = {
@@ -650,7 +651,7 @@ class VncExposed(Rule):
         xen = g.is_xen and h.hypervisor == "xen"
         listen_setting = h.setting("xend", "vnc-listen") if xen else None
         passwd_setting = h.setting("xend", "vncpasswd") if xen else None
-        tls = h.setting("xend", "vnc-tls") if xen else None
+        tls = xen and vnc_tls_on(h)
         for gr in g.graphics:
             if gr.kind != "vnc":
                 continue
@@ -659,7 +660,7 @@ class VncExposed(Rule):
                 continue
             if gr.password or (passwd_setting and passwd_setting.value.strip('"')):
                 continue
-            if tls is not None and tls.value.strip('"') == "1":
+            if tls:
                 continue
             related = []
             if not gr.listen and listen_setting is not None:

@@ -402,10 +402,19 @@ class XendScriptMissing(Rule):
                               or f"copy the script to /etc/xen/scripts/{name} (chmod +x), or name one that is there")
 
 
+def vnc_tls_on(h: Host) -> bool:
+    """Whether xend serves the guests' VNC consoles over TLS. xend reads vnc-tls as a string
+    (XendOptions.get_vnc_tls is get_config_string) and tests its truth, so any value that
+    is written turns TLS on, 0 too; only a missing or empty one leaves it off, the default."""
+    tls = h.setting("xend", "vnc-tls")
+    return tls is not None and tls.value.strip("\"'") != ""
+
+
 class XendVncTlsCertificates(Rule):
     """xend serving VNC over TLS has its CA certificate, server certificate and key.
 
-    What it checks: a Xen host tree whose xend-config.sxp turns on (vnc-tls 1) but whose
+    What it checks: a Xen host tree whose xend-config.sxp turns on (vnc-tls 1) (or writes
+    any other value: xend takes (vnc-tls 0) as on too, see VX113) but whose
     /etc/xen/vnc (or the folder (vnc-x509-cert-dir ...) names) lacks ca-cert.pem,
     server-cert.pem or server-key.pem. Only a host tree tells (a .virt host or loose files
     say nothing), and only for a folder under /etc/xen/vnc or /etc/pki; the files are
@@ -437,7 +446,7 @@ class XendVncTlsCertificates(Rule):
 
     def host(self, h: Host, guests):
         tls = h.setting("xend", "vnc-tls")
-        if h.hypervisor != "xen" or tls is None or tls.value.lower() not in self.limit("xend.bool_values").value["true"]:
+        if h.hypervisor != "xen" or not vnc_tls_on(h):
             return
         table = self.limit("xend.vnc_tls_files")
         where = h.setting("xend", "vnc-x509-cert-dir")
@@ -446,11 +455,13 @@ class XendVncTlsCertificates(Rule):
         if not gone:
             return
         related = (Related(where.span, "the certificate folder is set here"),) if where is not None else ()
-        yield self.report(f"(vnc-tls {tls.value}) on host {h.name}, but the tree has no "
-                          f"{', '.join(gone)}: the guests' VNC servers start with TLS and find no certificates",
-                          tls.span, h.owner, limit=table, related=related,
+        on = tls.value.lower() in self.limit("xend.bool_values").value["true"]
+        yield self.report(f"(vnc-tls {tls.value}) on host {h.name}"
+                          + ("" if on else " turns TLS on (xend reads any value it is given as on)")
+                          + f", but the tree has no {', '.join(gone)}: the guests' VNC servers start with TLS and "
+                          "find no certificates", tls.span, h.owner, limit=table, related=related,
                           hint=f"put ca-cert.pem, server-cert.pem and server-key.pem in {folder}, or comment "
-                               "out (vnc-tls 1)")
+                               f"out (vnc-tls {tls.value})")
 
 
 class XendVncVerifyWithoutTls(Rule):
@@ -485,7 +496,7 @@ class XendVncVerifyWithoutTls(Rule):
 
     def host(self, h: Host, guests):
         verify = h.setting("xend", "vnc-x509-verify")
-        if h.hypervisor != "xen" or verify is None or h.setting("xend", "vnc-tls") is not None:
+        if h.hypervisor != "xen" or verify is None or vnc_tls_on(h):
             return
         if verify.value.lower() not in self.limit("xend.bool_values").value["true"]:
             return

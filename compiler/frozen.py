@@ -56,20 +56,22 @@ def _values(names: tuple[str, ...]):
 
 
 def frozen(cls):
-    cls = dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+    # init=False: the __init__ is _init's, not one more exec of dataclasses' own
+    cls = dataclass(frozen=True, slots=True, eq=False, repr=False, init=False)(cls)
     every = fields(cls)
     plain = [f.name for f in every if f.compare and f.repr and f.hash is None]
     if len(plain) != len(every):
         raise TypeError(f"{cls.__qualname__}: @frozen compares, hashes and shows every field")
+    if not all(f.init and not f.kw_only for f in every):
+        raise TypeError(f"{cls.__qualname__}: @frozen takes every field as a positional argument")
     cls._frozen_names = tuple(plain)
     cls._frozen_values = staticmethod(_values(cls._frozen_names))
     cls._frozen_index = {name: i for i, name in enumerate(plain)}
     cls.__eq__ = _eq
     cls.__hash__ = _hash
     cls.__repr__ = _repr
-    if all(f.init and not f.kw_only for f in every):
-        cls.__init__ = _init(cls, every, hasattr(cls, "__post_init__"))
-        cls.__reduce__ = _reduce  # made again by its constructor, as it was made
+    cls.__init__ = _init(cls, every, hasattr(cls, "__post_init__"))
+    cls.__reduce__ = _reduce  # made again by its constructor, as it was made
     return cls
 
 

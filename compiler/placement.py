@@ -17,6 +17,7 @@ A file reached twice (a link, or given twice) is read once.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 
 from virtc import targets
@@ -90,6 +91,26 @@ def in_tree(root: str, path: str) -> str | None:
     return None
 
 
+def not_a_file(path: str) -> str | None:
+    """What a path that is not a regular file is, links followed ("a named pipe", "a
+    socket", "a device"); None for a file, or for no file at all (reported where it is
+    read). Such a path in a tree is never opened: opening a named pipe waits for a writer
+    that never comes (a copy of RHEL 5's /etc holds one, /etc/initctl)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a folder" if stat.S_ISDIR(mode) else "not a file"
+
+
 def _tree(root: str, seen: set[str]) -> HostFiles:
     h = HostFiles(os.path.basename(os.path.abspath(root)) or "host", root, tree=True)
     by_file: dict[str, Placed] = {}  # one file reached by several paths (links): its canonical one
@@ -104,6 +125,9 @@ def _tree(root: str, seen: set[str]) -> HostFiles:
             real = in_tree(root, path)
             if real is None:
                 h.skipped.append(f"{rel} (a link that leads nowhere in the tree)")
+                continue
+            if (kind := not_a_file(real)) is not None:
+                h.skipped.append(f"{rel} ({kind}, not a file)")
                 continue
             p = Placed(path, fmt, fmt.rank(rel), real if real != os.path.abspath(path) else None)
             key = os.path.realpath(real)
@@ -143,7 +167,11 @@ def collect(paths: list[str], roots: list[str], taken: set[str] = frozenset()) -
         if not subs:
             # not laid out as a host: its files are loose files of one host named after it
             h = HostFiles(os.path.basename(os.path.abspath(root)) or "host", root)
-            h.files = [Placed(p, None) for p in _walk(root) if _first_time(p, seen)]
+            for p in _walk(root):
+                if (kind := not_a_file(p)) is not None:
+                    h.skipped.append(f"{os.path.relpath(p, root)} ({kind}, not a file)")
+                elif _first_time(p, seen):
+                    h.files.append(Placed(p, None))
             hosts.append(h)
             continue
         hosts += [_tree(sub, seen) for sub in subs]
@@ -151,7 +179,7 @@ def collect(paths: list[str], roots: list[str], taken: set[str] = frozenset()) -
         if os.path.isdir(guests):
             for p in _walk(guests):
                 rel = os.path.relpath(p, root).replace(os.sep, "/")
-                if targets.placed(rel) is not None and _first_time(p, seen):
+                if targets.placed(rel) is not None and not_a_file(p) is None and _first_time(p, seen):
                     shared.append(Placed(p, targets.placed(rel)))
     for p in paths:
         if not os.path.isdir(p) and _first_time(p, seen):

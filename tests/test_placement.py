@@ -117,6 +117,40 @@ def test_skipped_files_are_never_opened(tmp_path):
     assert not [d for d in result.diagnostics if d.code == "VF001"]
 
 
+def test_named_pipes_sockets_and_devices_are_never_opened(tmp_path):
+    """Opening a named pipe waits for a writer: a copy of RHEL 5's /etc holds one
+    (/etc/initctl), and one at a place a configuration lives (or in a folder of loose
+    files, or behind a link) stalled lint for ever. (A process, with a time limit: the
+    old code waited on the pipe.)"""
+    import socket
+    import subprocess
+    import sys
+
+    from virtc.placement import collect
+
+    root = etc_copy(tmp_path / "xen1")
+    os.mkfifo(root / "etc/initctl")
+    os.mkfifo(root / "etc/xen/pipe")  # where a guest's xm config would be
+    os.symlink("pipe", root / "etc/xen/through-a-link")
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "web01").write_text(GUEST)
+    os.mkfifo(loose / "pipe")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(root / "etc/xen/sock"))
+    try:
+        skipped = collect([], [str(root)]).hosts[0].skipped
+        assert {"etc/xen/pipe (a named pipe, not a file)", "etc/xen/through-a-link (a named pipe, not a file)",
+                "etc/xen/sock (a socket, not a file)"} <= set(skipped)
+        assert collect([str(loose)], []).hosts[0].skipped == ["pipe (a named pipe, not a file)"]
+        for args in (["--root", str(root)], [str(loose)]):
+            r = subprocess.run([sys.executable, "-m", "virtc", "lint", "--format", "concise", *args],
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stdout + r.stderr  # the guest web01 read, nothing wrong
+    finally:
+        sock.close()
+
+
 def test_a_loose_file_is_recognised_by_content_or_named_as_unknown(tmp_path):
     files = {name: _write(tmp_path, name, text) for name, text in
              (("resolv.conf", OTHER_PROGRAMS["etc/resolv.conf"]), ("lvm.conf", OTHER_PROGRAMS["etc/lvm/lvm.conf"]),

@@ -85,7 +85,7 @@ def _load(files: list[Placed], sources: dict, diags: list) -> tuple[list[_Loaded
             diags.append(info("VF002", f"{p.path}: a certificate or key file; virtc never opens one, and notes "
                                        "only which exist in a host tree (--root)", None))
             continue
-        src, problems = read_text(p.opened, p.path)
+        src, problems = read_text(p.opened, p.path, p.walked)
         diags.extend(problems)
         if src is None:
             continue

@@ -38,6 +38,7 @@ class Placed:
     format: Format | None  # None: a loose file, recognised once its text is read
     rank: int = 0  # which of its format's places it is in (0: the canonical one)
     target: str | None = None  # the file to open when `path` is a link (None: path itself)
+    walked: bool = False  # a loose file found in a folder given, not named on the command line
 
     @property
     def opened(self) -> str:
@@ -171,7 +172,7 @@ def collect(paths: list[str], roots: list[str], taken: set[str] = frozenset()) -
                 if (kind := not_a_file(p)) is not None:
                     h.skipped.append(f"{os.path.relpath(p, root)} ({kind}, not a file)")
                 elif _first_time(p, seen):
-                    h.files.append(Placed(p, None))
+                    h.files.append(Placed(p, None, walked=True))
             hosts.append(h)
             continue
         hosts += [_tree(sub, seen) for sub in subs]

@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 
 from .bounds import BOUNDS
-from .diagnostics import Diagnostic, error
+from .diagnostics import Diagnostic, error, info
 from .source import SourceFile
 
 LIMIT = BOUNDS["config_bytes"]
 MAX_BYTES = LIMIT.value
 
 
-def read_text(path: str, shown: str | None = None) -> tuple[SourceFile | None, list[Diagnostic]]:
+def read_text(path: str, shown: str | None = None, walked: bool = False) -> tuple[SourceFile | None, list[Diagnostic]]:
     """The file as text, or a diagnostic saying why it cannot be read. `shown` is the name
-    the file goes by when `path` is where a link of that name leads (diagnostics use it)."""
+    the file goes by when `path` is where a link of that name leads (diagnostics use it).
+    `walked`: the file was found in a folder given, not named; a binary one is then no
+    configuration file, noted (an archive or an image beside the configs), not an error."""
     name = shown or path
     try:
         size = os.path.getsize(path)
@@ -29,6 +31,8 @@ def read_text(path: str, shown: str | None = None) -> tuple[SourceFile | None, l
         return None, [error(LIMIT.code, f"{name} is more than {MAX_BYTES:,} bytes; virtc reads files up to "
                                         f"{LIMIT.shown}", None, hint="move the file out of the configuration folder")]
     if b"\0" in data:
+        if walked:
+            return None, [info("VF002", f"{name}: a binary file, not a configuration file; skipped", None)]
         return None, [error("VF001", f"{name} is a binary file, not a configuration file", None)]
     try:
         text = data.decode("utf-8")

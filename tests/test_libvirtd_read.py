@@ -72,9 +72,9 @@ def test_certificates_are_noted_and_never_opened(tmp_path, monkeypatch):
     opened = []
     real = lint.read_text
 
-    def spy(path, shown=None):
+    def spy(path, shown=None, walked=False):
         opened.append(path)
-        return real(path, shown)
+        return real(path, shown, walked)
 
     monkeypatch.setattr(lint, "read_text", spy)
     outcome = api.lint([], [str(root)])

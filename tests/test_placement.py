@@ -287,3 +287,18 @@ def test_a_device_at_a_virtual_functions_address_on_an_sriov_host_is_a_vf(tmp_pa
     _write(root, "etc/libvirt/qemu/k1.xml", domain.format(slot="00"))
     (g,) = api.lint([], [str(root)]).model.guests
     assert [p.vf for p in g.pci] == [False]
+
+
+def test_a_binary_file_in_a_folder_given_is_noted_and_one_named_is_an_error(tmp_path):
+    """An archive or an image beside the configs of a folder given is no configuration: a
+    note, not an error (which failed the run); a binary file named on the command line is
+    still one."""
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "web01").write_text(GUEST)
+    (folder / "configs.tar.gz").write_bytes(b"\x1f\x8b\x08\0" + bytes(range(256)))
+    result = api.lint([str(folder)])
+    assert not result.has_errors and [g.name for g in result.model.guests] == ["web01"]
+    assert any(d.code == "VF002" and "configs.tar.gz: a binary file" in d.message for d in result.diagnostics)
+    named = api.lint([str(folder / "configs.tar.gz")])
+    assert [d.code for d in named.diagnostics if d.severity >= Severity.ERROR] == ["VF001"]

@@ -650,25 +650,43 @@ def _closed_before(src: SourceFile, start: int, reader: Reader, following) -> tu
 
 def _still_open(text: str, at: int, todo: list, to_end, found: int) -> tuple[int, int] | None:
     """A statement blanked from a block left open to its chunk's end (`to_end`, at offset
-    `at` of the file), and the chunk ends: where the chunks taken in end (the next one, and
-    the stray lines read with it) and the braces then open, if no '}' in them closes the
+    `at` of the file), and the chunk ends: where the chunks taken in end and the braces
+    then open, if no '}' in the next chunk (and the stray lines read with it) closes the
     block; else None (or when the statement could read otherwise: _parse_chunk). Then
     reading the statement again would blank it to their end again, found as it was (its
-    diagnostic the last of the `found`)."""
+    diagnostic the last of the `found`).
+
+    The chunks after it are taken in at once while the block stays open in them: blanked,
+    they are spaces and line breaks, one end of line after the statement's blank, so the
+    parse would stop at the end of each in the same state, and take in the next. (One at
+    a time, each cost a copy of the whole text.) A lone carriage return is not a line
+    break: the parse stops at the chunk holding one, to read it."""
     if not to_end or to_end[3] is None or found != to_end[1] + 1:
         return None
-    end, depth = block_end(text, at, todo[-1][1], to_end[3])
-    if end is not None:
-        return None
-    k = len(todo) - 1
-    while k > 0 and todo[k - 1][2]:
-        closed, depth = block_end(text, todo[k - 1][0], todo[k - 1][1], depth)
+    depth, k, taken = to_end[3], len(todo), None
+    while k:
+        last = k - 1  # the next chunk, and the stray lines read with it
+        while last > 0 and todo[last - 1][2]:
+            last -= 1
+        closed, after = None, depth
+        for i in range(k - 1, last - 1, -1):
+            closed, after = block_end(text, todo[i][0], todo[i][1], after)
+            if closed is not None:
+                break
         if closed is not None:
-            return None
-        k -= 1
-    end = todo[k][1]
-    del todo[k:]
-    return end, depth
+            break
+        taken, depth = (last, after), after
+        if _LONE_CR.search(text, todo[k - 1][0], todo[last][1]):
+            break
+        k = last
+    if taken is None:
+        return None
+    end = todo[taken[0]][1]
+    del todo[taken[0]:]
+    return end, taken[1]
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _at_chunk_end(exc: UnexpectedInput) -> bool:

@@ -18,20 +18,33 @@ def blank(text: str, start: int, end: int) -> str:
     if first is None:
         return text
     start = first.start()
-    # line by line (a sub per character cost 1.4 ms per 60 KB region, and a block left
-    # open is blanked to the chunk's end again for each chunk it takes in)
-    lines = [_NOT_LINE_END.sub(" ", x) if "\r" in x else " " * len(x) for x in text[start:end].split("\n")]
     # one join: `a + b + c` copies the text before the region twice (a whole chunk per error)
-    return "".join((text[:start], "\n".join(lines), text[end:]))
+    return "".join((text[:start], blanked(text[start:end]), text[end:]))
+
+
+def blanked(part: str) -> str:
+    """`part` with every character but the line breaks (CR and LF) made a space."""
+    # line by line (a sub per character cost 1.4 ms per 60 KB region)
+    return "\n".join(_NOT_LINE_END.sub(" ", x) if "\r" in x else " " * len(x) for x in part.split("\n"))
 
 
 def statement_region(text: str, pos: int, floor: int | None = None) -> tuple[int, int]:
+    return statement_extent(text, pos, floor)[:2]
+
+
+def statement_extent(text: str, pos: int, floor: int | None = None) -> tuple[int, int, int | None]:
     """The failed statement around offset pos: from the previous separator to the next one.
     A region that opens a block takes the whole block, so no stray '}' follows. `floor`:
     where the lexer's last separator token before pos ended; a separator character after
     it is inside a string or a comment, and the statement starts at the floor (blanking
     from inside a string made the string run on over every statement blanked after it:
-    quadratic on a line of unbalanced quotes)."""
+    quadratic on a line of unbalanced quotes).
+
+    The third value is None but for a region that runs to the text's end through a block
+    left open: it is then the depth of braces at the end. With more text after, the region
+    is the same but that it ends where block_end finds the block closed in the text added
+    (the braces before are read the same way): taking in the next chunk then costs that
+    chunk's braces, not the block's again."""
     # the separators are looked for in C (str.rfind, str.find): see blank
     # each search stops at the nearest separator found so far: searched alone, a '{' or
     # '}' was looked for back to the block's start (and forward to its end) for every
@@ -44,7 +57,7 @@ def statement_region(text: str, pos: int, floor: int | None = None) -> tuple[int
         start = floor
     end = pos
     if end < len(text) and text[end] in "}":
-        return start, end
+        return start, end, None
     end = len(text)
     for c in "\n;}":
         i = text.find(c, pos, end)
@@ -58,6 +71,20 @@ def statement_region(text: str, pos: int, floor: int | None = None) -> tuple[int
             else:
                 depth -= 1
                 if depth <= 0 and m.start() >= pos:
-                    return start, m.start() + 1
-        return start, len(text)
-    return start, end
+                    return start, m.start() + 1, None
+        return start, len(text), depth
+    return start, end, None
+
+
+def block_end(text: str, i: int, j: int, depth: int) -> tuple[int | None, int]:
+    """statement_extent's scan of the braces of text[i:j] (all after the error) with `depth`
+    open: the offset just after the '}' that closes the region's block, or None, and the
+    depth at j."""
+    for m in _BRACE.finditer(text, i, j):
+        if m.group() == "{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth <= 0:
+                return m.start() + 1, depth
+    return None, depth

@@ -28,7 +28,7 @@ from lark.utils import TextSlice
 from virtc import grammar
 
 from . import parsetree
-from .blanking import blank, statement_region
+from .blanking import blank, blanked, block_end, statement_extent
 from .bounds import BOUNDS
 from .diagnostics import Diagnostic, Fix, error
 from .parsetree import Node
@@ -548,11 +548,21 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                         reader.resume(text[:-1] + "}", len(text) - 1)
                         continue
                     # the chunk ended inside a statement: read it with the next one
+                    taken = _still_open(src.text, start + len(text), todo, to_end, len(diags))
+                    if taken is not None:
+                        # the block blanked to the chunk's end is not closed in what is taken in
+                        # either: its statement read again fails where it did and is blanked to
+                        # the new end, so only what is taken in is blanked, and read on from the
+                        # end (not from the statement: the whole block per chunk taken in)
+                        end, depth = taken
+                        to_end = (*to_end[:3], depth)
+                        reader.resume(text + blanked(src.text[start + len(text):end]), len(text))
+                        continue
                     end = todo.pop()[1]
                     if to_end:  # a blanked block ran to the chunk's end: it may end further now,
                         # so its statement is read again from where it starts (the text before
                         # it, and what was found there, stay as they were)
-                        a, n, pos = to_end
+                        a, n, pos, _ = to_end
                         del diags[n:]
                         seen_positions.discard(pos)
                         to_end = None
@@ -578,16 +588,24 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                     reader.resume(text[:rel - 1] + "}", rel - 1)
                     continue
                 floor = reader.statement_start(rel)
-                a, b = statement_region(text, rel, floor)
+                read = len(text)
+                a, b, depth = statement_extent(text, rel, floor)
                 while b >= len(text) and todo and todo[-1][2]:
                     # the failed statement runs on into the stray lines below: one chunk
                     end = todo.pop()[1]
                     text = text + src.text[start + len(text):end]
-                    a, b = statement_region(text, rel, floor)
+                    a, b, depth = statement_extent(text, rel, floor)
                 if b <= a:
-                    b = min(len(text), rel + 1)
+                    b, depth = min(len(text), rel + 1), None
                 if to_end is None and b >= len(text):
-                    to_end = (a, len(diags) - 1, pos)
+                    # depth (braces open at the end) kept only where the statement read again
+                    # after taking in more is sure to fail as it did (_still_open): what it
+                    # covers is the file's text, and no token read before the chunk's end
+                    # could run on into what is taken in (the next line starts with no blank)
+                    if depth is not None and (src.text[start + read:start + read + 1] in " \t\f\r\n"
+                                              or text[a:] != src.text[start + a:start + len(text)]):
+                        depth = None
+                    to_end = (a, len(diags) - 1, pos, depth)
                 reader.resume(blank(text, a, b), a)
                 continue
             if carry is not None:  # the chunk before's declarations, read there already
@@ -628,6 +646,47 @@ def _closed_before(src: SourceFile, start: int, reader: Reader, following) -> tu
     if tok.start_pos != nxt or "RBRACE" not in expected or str(tok.value) not in DECLARATIONS or brace is None:
         return None
     return _unclosed(src, start + brace, f"`{tok.value}` on line {src.line_col(nxt)[0]}"), nxt
+
+
+def _still_open(text: str, at: int, todo: list, to_end, found: int) -> tuple[int, int] | None:
+    """A statement blanked from a block left open to its chunk's end (`to_end`, at offset
+    `at` of the file), and the chunk ends: where the chunks taken in end and the braces
+    then open, if no '}' in the next chunk (and the stray lines read with it) closes the
+    block; else None (or when the statement could read otherwise: _parse_chunk). Then
+    reading the statement again would blank it to their end again, found as it was (its
+    diagnostic the last of the `found`).
+
+    The chunks after it are taken in at once while the block stays open in them: blanked,
+    they are spaces and line breaks, one end of line after the statement's blank, so the
+    parse would stop at the end of each in the same state, and take in the next. (One at
+    a time, each cost a copy of the whole text.) A lone carriage return is not a line
+    break: the parse stops at the chunk holding one, to read it."""
+    if not to_end or to_end[3] is None or found != to_end[1] + 1:
+        return None
+    depth, k, taken = to_end[3], len(todo), None
+    while k:
+        last = k - 1  # the next chunk, and the stray lines read with it
+        while last > 0 and todo[last - 1][2]:
+            last -= 1
+        closed, after = None, depth
+        for i in range(k - 1, last - 1, -1):
+            closed, after = block_end(text, todo[i][0], todo[i][1], after)
+            if closed is not None:
+                break
+        if closed is not None:
+            break
+        taken, depth = (last, after), after
+        if _LONE_CR.search(text, todo[k - 1][0], todo[last][1]):
+            break
+        k = last
+    if taken is None:
+        return None
+    end = todo[taken[0]][1]
+    del todo[taken[0]:]
+    return end, taken[1]
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _at_chunk_end(exc: UnexpectedInput) -> bool:

@@ -241,6 +241,47 @@ def test_a_thousand_unclosed_blocks_are_chunked_once(monkeypatch):
     assert sum(scanned) <= 2 * len(text), (sum(scanned), len(text))
 
 
+def test_a_block_left_open_above_many_declarations_is_read_once(monkeypatch):
+    """A statement that opens a block left open is blanked to its chunk's end, and the
+    chunks below are taken in one at a time (the fuzzer's shapes, tests/fuzz/slow/lsp/: a
+    '{' left open above a thousand blocks, and lines each opening a block and breaking).
+    Each one taken in was blanked and read again with all the blanked block before it
+    (64 KB took 2.4 s): the work, in characters read and blanked, was quadratic in the
+    declarations below. It stays proportional to them: twice the blocks, twice the work."""
+    from virtc import parse as parse_module
+    from virtc.source import SourceFile
+
+    work = _counting_work(monkeypatch)
+    blank, blanked = parse_module.blank, parse_module.blanked
+
+    def counting_blank(text, start, end):
+        work["blanked"] += end - start
+        return blank(text, start, end)
+
+    def counting_blanked(part):
+        work["blanked"] += len(part)
+        return blanked(part)
+
+    monkeypatch.setattr(parse_module, "blank", counting_blank)
+    monkeypatch.setattr(parse_module, "blanked", counting_blanked)
+    shapes = {  # a VP004 first: the declaration lines below it are cut into chunks
+        "a '{' above hosts": lambda n: "host a {\nhost b {\n  {\n" + "".join(
+            f"host h{i} {{\n  hypervisor xen; memory 64G\n  bridge xenbr0 on eth0\n}}\n" for i in range(n)),
+        "blocks left open": lambda n: ("host x {\n  hyperv MiB.\n" + "host x {\n{\n  hyperv MiB.\n"
+                                       + "host x {\n  hyperv MiB.\n" * n),
+        "lines each broken": lambda n: "host x { hype).\n" + "host x { h x { hype).\n" + "host x { hype).\n" * n,
+    }
+    for shape, text_of in shapes.items():
+        costs = []
+        for n in (400, 800):
+            work.update(tokens=0, text=0, chars=0, blanked=0)
+            _, diags = parse_module.parse(SourceFile("open.virt", text_of(n)))
+            assert diags, shape
+            costs.append(dict(work))
+        for what in ("tokens", "chars", "blanked"):
+            assert costs[1][what] <= 2.2 * costs[0][what], (shape, what, costs)
+
+
 def test_a_separator_inside_a_string_does_not_start_the_failed_statement():
     """The failed statement is blanked from the lexer's last separator: blanking from the
     ';' inside "/x;y" cut the string's closing quote off, and a VP002 'unterminated

@@ -15,7 +15,7 @@ import re
 import pytest
 from virtc import recovery
 from virtc.api import check
-from virtc.blanking import statement_region
+from virtc.blanking import block_end, statement_extent, statement_region
 from virtc.diagnostics import Diagnostic
 from virtc.parse import is_count
 from virtc.recovery import ABSENT, DANGLING, _declarations
@@ -170,3 +170,24 @@ def test_a_statement_s_region_is_the_one_whole_scans_find():
         pos = rng.randint(0, len(text))
         floor = rng.choice([None, rng.randint(0, pos)])
         assert statement_region(text, pos, floor) == region_by_whole_scans(text, pos, floor), (text, pos, floor)
+
+
+def test_a_region_left_open_goes_on_in_the_text_added_as_whole_scans_find():
+    """A region that runs to the text's end through a block left open: with text added
+    after, block_end's scan of the text added from the depth statement_extent left finds
+    the region whole scans of the longer text find (parse._still_open takes in a chunk so)."""
+    rng = random.Random(8)
+    left_open = 0
+    for _ in range(20_000):
+        text = "".join(rng.choice('ab ;\n{}"#\\\r') for _ in range(rng.randint(1, 30)))
+        pos = rng.randint(0, len(text) - 1)  # an error inside the text (one at its end is not blanked)
+        floor = rng.choice([None, rng.randint(0, pos)])
+        start, end, depth = statement_extent(text, pos, floor)
+        if depth is None:
+            continue
+        left_open += 1
+        assert end == len(text)
+        more = "".join(rng.choice('ab ;\n{}') for _ in range(rng.randint(0, 30)))
+        closed, _ = block_end(text + more, len(text), len(text) + len(more), depth)
+        assert region_by_whole_scans(text + more, pos, floor) == (start, closed or len(text + more)), (text, more)
+    assert left_open > 1000

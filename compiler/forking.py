@@ -30,8 +30,8 @@ T = TypeVar("T")
 
 
 def can_fork() -> bool:
-    # The progress bar's thread is no bar: it only writes the bar to stderr, and a child
-    # neither writes there nor flushes what it inherits (it leaves through os._exit).
+    # The progress bar's thread does not count: it only writes the bar to stderr, and a
+    # child neither writes there nor flushes what it inherits (it leaves through os._exit).
     return sys.platform.startswith("linux") and all(
         t is threading.main_thread() or t.name == progress.THREAD for t in threading.enumerate())
 

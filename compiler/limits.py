@@ -40,17 +40,17 @@ class Limit:
 
 class Limits:
     def __init__(self, data: dict):
-        self.by_key = self._limits = {k: Limit(k, v["value"], v["unit"], tuple(v["checklist"]), v["section"],
+        self.by_key = {k: Limit(k, v["value"], v["unit"], tuple(v["checklist"]), v["section"],
                                  v["lines"], v["summary"]) for k, v in data["limits"].items()}
 
     def __getitem__(self, key: str) -> Limit:
-        return self._limits[key]
+        return self.by_key[key]
 
     def __iter__(self):
-        return iter(self._limits.values())
+        return iter(self.by_key.values())
 
     def value(self, key: str):
-        return self._limits[key].value
+        return self.by_key[key].value
 
 
 @lru_cache(maxsize=1)

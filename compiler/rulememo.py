@@ -35,10 +35,6 @@ class _View:
     def limits(self):
         return self._ctx.limits
 
-    @property
-    def limit_map(self):  # what Rule.limit reads
-        return self._ctx.limit_map
-
     def __getattr__(self, name):
         raise Escaped(name)
 

@@ -42,7 +42,6 @@ class Context:
     def __init__(self, model: Model, limit_data: Limits | None = None, documents=()):
         self.model = model
         self.limits = limit_data or limits()
-        self.limit_map = self.limits.by_key
         self.documents = tuple(documents)
         self._hosts_for: dict[tuple, list[tuple[Host, list[Guest]]]] = {}  # Context.hosts_for
         self._stating_cache: dict[str, list[int]] = {}
@@ -224,7 +223,7 @@ class Rule:
 
     def limit(self, key: str) -> Limit:
         # the dict itself, not Limits.__getitem__: guest rules ask 26 times per guest
-        return self.ctx.limit_map[key]
+        return self.ctx.limits.by_key[key]
 
     def report(self, message: str, span: Span | None, owner: Owner | None = None, *, hint: str | None = None,
                related: Iterable[Related] = (), severity: Severity | None = None,

@@ -533,9 +533,20 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
         reader = Reader(src.text[start:end], comments, carry)
         while True:
             try:
-                tree = reader.run(more=rest is None and bool(todo))
+                tree = reader.run(more=rest is None and bool(todo), lean=True)
             except UnexpectedInput as exc:
-                text = reader.text
+                if isinstance(exc, parsetree.Refused):
+                    quick = _counted(src, start, reader, exc) if len(diags) >= room else None
+                    if quick is not None:  # only counted, on its line: blanked without a copy
+                        diag, pos, a, b = quick
+                        if pos in seen_positions:
+                            return diags, None, rest, end, None
+                        seen_positions.add(pos)
+                        diags.append(diag)
+                        reader.blank(a, b)
+                        continue
+                    exc = reader.lark_error(exc)
+                text = reader.whole()
                 if rest is None and todo and _at_chunk_end(exc):
                     closed = None if to_end or len(diags) < room else _closed_before(src, start, reader, todo[-1])
                     if closed is not None:  # what reading on into the next chunk would give
@@ -613,6 +624,89 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                 tree = Node(tree.data, [c for c in tree.children if id(c) not in before], tree.start, tree.end)
             final = reader.final + ({id(c) for c in tree.children} | (carry[2] if carry else set()),)
             return diags, _built(_Builder(src, start), tree, list(comments)), rest, end, final
+
+
+def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refused):
+    """A syntax error past MAX_ERRORS (only counted), as reader.run(lean=True) raised it in
+    the chunk at `start`: its diagnostic and offset in the file, and the statement to
+    blank (offsets in the chunk); what _syntax_diagnostic and statement_extent make of it,
+    without Lark's exception or a copy of the chunk. None where the general path decides:
+    an end of the text, a declaration's word where a '}' is missing (VP004), an error in
+    or before a statement blanked, a statement that opens a block or runs to the end."""
+    text, tok, pending = reader.text, stop.token, reader.pending
+    rel = stop.pos if tok is None else tok.start_pos
+    pos = start + rel
+    if rel >= len(text) or pos >= len(src.text) or (pending and rel < pending[-1][1]):
+        return None
+    # the text from `rel` on is the chunk's own (nothing blanked after the last region)
+    if tok is None:  # no terminal of the state's lexer: the word the whole lexer reads there
+        root = reader.lexer.root_lexer
+        for pattern in root.scanner._mres:  # Lark's Scanner.match
+            m = pattern.match(text, rel)
+            if m is not None:
+                break
+        if m is None:  # Lark's UnexpectedCharacters
+            ch = src.text[pos]
+            span = src.span(pos, pos + 1)
+            diag = error("VP002", "unterminated string", span, hint='close the string with " on the same line') \
+                if ch == '"' else error("VP001", f"unexpected character {repr(ch) if ch.strip() else 'whitespace'}",
+                                        span)
+        else:  # Lark's UnexpectedToken, of what the contextual lexer allowed
+            word = Token(m.lastgroup, m.group(0))
+            if word.type in root.ignore_types \
+                    or ("RBRACE" in reader.lexer.lexers[stop.state].scanner.allowed_types and word in DECLARATIONS):
+                return None
+            if word.type in root.callback:  # a keyword read as a name takes its own type
+                word = root.callback[word.type](word)
+            end = pos + (len(word) if word.type != "_NL" else 1)
+            if end > len(src.text):
+                return None
+            diag = error("VP001", f"unexpected {_describe_token(word)}", src.span(pos, end))
+    else:
+        if tok.type == "$END" or ("RBRACE" in parsetree.lalr()[2].states[stop.state] and str(tok.value) in DECLARATIONS):
+            return None
+        end = start + (tok.end_pos if tok.type != "_NL" else tok.start_pos + 1)
+        if end > len(src.text):
+            return None
+        diag = error("VP001", f"unexpected {_describe_token(tok)}", src.span(pos, end))
+    # statement_extent on the statement's own text: from the separator before it (each search
+    # stops at the nearest found so far, as there) or `floor`, to the separator after it
+    x = _separator_before(text, rel)
+    if x >= 0 and pending:  # a separator blanked is none: the general path
+        i = bisect_right(pending, (x, len(text))) - 1
+        if i >= 0 and pending[i][0] <= x < pending[i][1]:
+            return None
+    floor = reader.statement_start(rel)
+    lo = max(x, 0) if floor is None or floor >= x else floor
+    after = _SEPARATOR_AFTER.search(text, rel)
+    hi = len(text) if after is None else after.end()
+    piece = reader.composed(lo, hi)
+    a, b, depth = statement_extent(piece, rel - lo, None if floor is None else floor - lo)
+    if depth is not None or b >= len(piece):
+        return None
+    a, b = a + lo, b + lo
+    if b <= a:
+        b = rel + 1
+    if b >= len(text):
+        return None
+    return diag, pos, a, b
+
+
+def _separator_before(text: str, pos: int) -> int:
+    """The offset of the last of statement_extent's separators before `pos`, or -1. Looked
+    for near first: on a line of thousands of statements with no line break, a search of
+    the whole line for each of them made the line's errors quadratic."""
+    lo = pos
+    while lo:
+        lo = max(0, lo - 256 * (pos - lo + 1))
+        found = max(text.rfind("\n", lo, pos), text.rfind(";", lo, pos), text.rfind("}", lo, pos),
+                    text.rfind("{", lo, pos))
+        if found >= 0:
+            return found
+    return -1
+
+
+_SEPARATOR_AFTER = re.compile(r"[\n;}]")
 
 
 def _closed_before(src: SourceFile, start: int, reader: Reader, following) -> tuple[Diagnostic, int] | None:

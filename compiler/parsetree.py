@@ -239,15 +239,16 @@ def start_state() -> int:
 
 
 def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, line_start: int = 0,
-         separator=None) -> Token | None:
+         separator=None, offset: int = 0) -> Token | None:
     """Lark's ParserState.feed_token fed by its ContextualLexer from `pos` (on `line`, which
     starts at `line_start`) to the end of `text`, in one loop: the same tokens (types,
     values, positions; ignored ones skipped, callbacks applied), the same reductions on
     the parser's `states` and `values` (changed in place), and Refused exactly where
     Lark's loop fails. `separator(token, again)`, when given, is called for each of
     SEPARATORS: before an end of line is fed (again=True) and after it was taken
-    (again=None), after the others are (again=False). Returns
-    the last token it lexed (None: none)."""
+    (again=None), after the others are (again=False). `text` may be a piece of a longer
+    text that starts at `offset` of it: the tokens' and errors' offsets are the longer
+    text's (`line_start` is one of `text`). Returns the last token it lexed (None: none)."""
     actions, lexing = _tables()[:2]
     end = len(text)
     token = None
@@ -258,7 +259,7 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
             if m is not None:
                 break
         else:
-            raise Refused(None, states[-1], pos, line, pos - line_start + 1, token)
+            raise Refused(None, states[-1], pos + offset, line, pos - line_start + 1, token)
         terminal, value = m.lastgroup, m.group(0)
         start, start_line, column = pos, line, pos - line_start + 1
         pos = m.end()
@@ -269,10 +270,11 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
                 line_start = start + value.rindex("\n") + 1
         if terminal in ignore:
             if terminal in callback:
-                callback[terminal](_new_token(terminal, value, start, start_line, column,
-                                              line, pos - line_start + 1, pos))
+                callback[terminal](_new_token(terminal, value, start + offset, start_line, column,
+                                              line, pos - line_start + 1, pos + offset))
             continue
-        token = _new_token(terminal, value, start, start_line, column, line, pos - line_start + 1, pos)
+        token = _new_token(terminal, value, start + offset, start_line, column, line, pos - line_start + 1,
+                           pos + offset)
         if terminal in callback:
             token = callback[terminal](token)
             terminal = token.type

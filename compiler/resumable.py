@@ -3,6 +3,9 @@ of a text that resumes, after an error, from just before the failed statement (k
 parser states) instead of from the chunk's start. Lark's types, with virtc.parse."""
 from __future__ import annotations
 
+import bisect
+import re
+
 from lark import Token
 from lark.exceptions import UnexpectedEOF, UnexpectedInput
 from lark.lexer import LexerState, LexerThread, LineCounter
@@ -12,6 +15,7 @@ from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from lark.utils import TextSlice
 
 from . import parsetree
+from .blanking import blanked
 from .parsetree import Node
 
 
@@ -33,6 +37,7 @@ def refused(conf: ParseConf, stack: list, terminal: str):
             return None
 
 
+_BLANKS = re.compile(r"[ \t\f\r\n]*")
 _SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})
 
 
@@ -60,6 +65,9 @@ class Reader:
         self.start = (0, 0, 1, 1, state, 0, sizes, False, 0, False)
         self.final = None  # the parser's state (and its trees' sizes) before the end of the text
         self.kept: list = []
+        # (start, end) of the statements blanked (blank) since the text was last made
+        # whole: sorted, apart. The text is theirs with these blanked (composed).
+        self.pending: list[tuple[int, int]] = []
         self._restart(self.start)
 
     def _restart(self, snap) -> None:
@@ -70,13 +78,8 @@ class Reader:
         for value, size in zip(state.value_stack, sizes):
             if size >= 0:
                 del value.children[size:]
-        counter = LineCounter("\n")
-        counter.char_pos, counter.line, counter.column = pos, line, column
-        counter.line_start_pos = pos - column + 1
-        self.at = (pos, line, pos - column + 1)  # where the fast loop starts (run)
-        self.thread = LexerThread(self.lexer, LexerState(TextSlice(self.text, 0, len(self.text)), counter))
+        self.at = (pos, line, pos - column + 1)  # where the parse goes on from (run)
         self.state = state.copy(deepcopy_values=False)  # the snapshot stays usable
-        self.state.lexer = self.thread
         del self.comments[n:]
 
     def _snap(self, tok: Token, again: bool) -> tuple:
@@ -119,8 +122,52 @@ class Reader:
             del kept[0]
 
     def resume(self, text: str, same_before: int) -> None:
-        """Go on with `text`, which is the text read so far up to `same_before`."""
+        """Go on with `text`, which is the text read so far (whole) up to `same_before`."""
+        assert not self.pending, "make the text whole first"
         self.text = text
+        self._back_to(same_before)
+
+    def blank(self, start: int, end: int) -> None:
+        """Go on with text[start:end] blanked (blanking.blanked), without copying the text:
+        a copy a statement cost a block of thousands of broken lines its length per line.
+        The region is kept in `pending` until the text is made whole (whole)."""
+        pending, same_before = self.pending, start
+        i = bisect.bisect_left(pending, (start,))
+        if i and pending[i - 1][1] >= start:  # it runs on from the one before
+            i -= 1
+            start = pending[i][0]
+        j = i
+        while j < len(pending) and pending[j][0] <= end:  # those it reaches
+            end = max(end, pending[j][1])
+            j += 1
+        pending[i:j] = [(start, end)]
+        self._back_to(same_before)
+
+    def composed(self, lo: int, hi: int) -> str:
+        """text[lo:hi] with the pending regions blanked."""
+        pending, text = self.pending, self.text
+        i = bisect.bisect_left(pending, (lo,))
+        if i and pending[i - 1][1] > lo:
+            i -= 1
+        parts, at = [], lo
+        while i < len(pending) and pending[i][0] < hi:
+            a, b = max(pending[i][0], at), min(pending[i][1], hi)
+            parts += (text[at:a], blanked(text[a:b]))
+            at = b
+            i += 1
+        if not parts:
+            return text[lo:hi]
+        parts.append(text[at:hi])
+        return "".join(parts)
+
+    def whole(self) -> str:
+        """The text with the pending regions blanked, made the text (one copy)."""
+        if self.pending:
+            self.text = self.composed(0, len(self.text))
+            self.pending = []
+        return self.text
+
+    def _back_to(self, same_before: int) -> None:
         while self.kept and self.kept[-1][0] >= same_before:
             self.kept.pop()
         # a separator kept before it is read again, and kept again, from there
@@ -133,9 +180,10 @@ class Reader:
                 return snap[8]
         return None
 
-    def run(self, more: bool = False):
+    def run(self, more: bool = False, lean: bool = False):
         """The tree; or Lark's UnexpectedInput, as Lark's own parse raises it. With `more` (the
         caller reads on into text after), an end refused is an UnexpectedEOF, not Lark's error.
+        With `lean`, a refusal is raised as parsetree's Refused (lark_error makes Lark's).
 
         The text is read by parsetree's loop, which keeps the same states at the same
         separators as Lark's (_run_lark) and, where it refuses, makes the error Lark's
@@ -153,21 +201,47 @@ class Reader:
             self._trim()
 
         try:
-            last = parsetree.feed(self.text, states, values, *self.at, separator=separator)
+            pos, line, line_start = self.at
+            last = None
+            if self.pending and self.pending[-1][1] > pos:
+                # the text as blanked, from here to the first character after the last region
+                # that is not a blank or a line break: no token read before it runs on past it
+                # (only blanks and line ends span lines; no token starts with a blank but
+                # them), so the rest is read from the text itself, which is the same there
+                sync = _BLANKS.match(self.text, self.pending[-1][1]).end()
+                piece = self.composed(pos, sync)
+                last = parsetree.feed(piece, states, values, 0, line, line_start - pos, separator, pos)
+                nl = piece.rfind("\n")
+                if nl >= 0:
+                    line, line_start = line + piece.count("\n"), pos + nl + 1
+                pos = sync
+            last = parsetree.feed(self.text, states, values, pos, line, line_start, separator=separator) or last
             self.final = (ParserState(conf, None, list(states), list(values)),
                           [len(v.children) if type(v) is Node else -1 for v in values])
             if more and refused(conf, list(states), "$END") is not None:
                 raise _eof(self.parser, ParserState(conf, None, states, values))
             return parsetree.feed_end(states, values, last)
         except parsetree.Refused as stop:
-            raise stop.lark_error(self.text, states, values) from None
+            if lean:
+                raise
+            raise self.lark_error(stop) from None
+
+    def lark_error(self, stop: parsetree.Refused) -> UnexpectedInput:
+        """The error Lark's loop raises where run(lean=True) raised `stop` (the text is made
+        whole)."""
+        return stop.lark_error(self.whole(), self.state.state_stack, self.state.value_stack)
 
     def _run_lark(self, more: bool):
         """run(), by Lark's own lexer and parser loop."""
         state, kept = self.state, self.kept
         token = None
+        counter = LineCounter("\n")
+        counter.char_pos, counter.line, counter.line_start_pos = self.at
+        counter.column = counter.char_pos - counter.line_start_pos + 1
+        thread = LexerThread(self.lexer, LexerState(TextSlice(self.whole(), 0, len(self.text)), counter))
+        state.lexer = thread
         try:
-            for token in self.thread.lex(state):
+            for token in thread.lex(state):
                 if token.type == "_NL":  # kept before it: it takes in the blank lines after it
                     kept.append(self._snap(token, True))
                     self._trim()
@@ -187,7 +261,7 @@ class Reader:
                 raise UnexpectedEOF([])
             return state.feed_token(end, True)
         except UnexpectedInput as exc:
-            exc.interactive_parser = InteractiveParser(self.parser, state, self.thread)
+            exc.interactive_parser = InteractiveParser(self.parser, state, thread)
             raise
 
 

@@ -107,13 +107,14 @@ def test_an_unclosed_block_after_an_unclosed_block_is_reported_once_without_a_cr
 def _counting_work(monkeypatch):
     """Counters of the work recovery does, not of time: the tokens the parser is fed (by
     virtc's loop, parsetree.feed, or Lark's) over every parse and every resumed parse,
-    their characters, and the text handed to the parser again after each error (recovery
-    copies it to blank a statement)."""
+    their characters, and the text handed to the parser again after each error or made
+    from the text with the statements blanked (recovery copies what it needs of it)."""
     from lark.parsers.lalr_parser_state import ParserState
     from virtc import parsetree, resumable
 
     work = {"tokens": 0, "text": 0, "chars": 0}
     feed, new_token, resume = ParserState.feed_token, parsetree._new_token, resumable.Reader.resume
+    composed = resumable.Reader.composed
 
     def counting_feed(self, token, is_end=False):
         work["tokens"] += 1
@@ -129,9 +130,14 @@ def _counting_work(monkeypatch):
         work["text"] += len(text)
         return resume(self, text, same_before)
 
+    def counting_composed(self, lo, hi):
+        work["text"] += hi - lo
+        return composed(self, lo, hi)
+
     monkeypatch.setattr(ParserState, "feed_token", counting_feed)
     monkeypatch.setattr(parsetree, "_new_token", counting_token)
     monkeypatch.setattr(resumable.Reader, "resume", counting_resume)
+    monkeypatch.setattr(resumable.Reader, "composed", counting_composed)
     return work
 
 
@@ -190,8 +196,7 @@ def test_each_error_costs_the_same_whatever_the_shape(monkeypatch):
     """Every shape of file full of errors the fuzzer found slow (tests/bench/scale_errors.py
     times them): the tokens fed to the parser stay within three times the file's words and
     the text copied to blank failed statements within a few times the file's length, so an
-    error costs a statement's reading, not a declaration's or a chunk's. (A block of
-    thousands of broken lines, above, still copies its block per error.)"""
+    error costs a statement's reading, not a declaration's or a chunk's."""
     from virtc import parse as parse_module
     from virtc.source import SourceFile
 
@@ -214,6 +219,37 @@ def test_each_error_costs_the_same_whatever_the_shape(monkeypatch):
         assert work["tokens"] <= 3 * len(text.split()), (shape, work, len(text.split()))
         assert work["text"] <= 6 * len(text), (shape, work, len(text))
         assert work["chars"] <= 3 * len(text), (shape, work, len(text))
+
+
+def test_a_block_or_a_line_of_broken_statements_is_not_copied_per_error(monkeypatch):
+    """One block of thousands of broken statements, on lines of their own or all on one
+    line: blanking each failed statement copied the block's text (1 MB took 8 to 20 times
+    its bare parse, and a 4 MB file minutes). Past the errors reported one by one, the
+    statement is blanked where it is and the parse reads on without a copy: the text made
+    and the tokens read stay proportional to the file, twice the statements twice the work."""
+    from virtc import parse as parse_module
+    from virtc.source import SourceFile
+
+    work = _counting_work(monkeypatch)
+    shapes = {
+        "a host block of broken lines": lambda n: "host h1 {\n  hypervisor xen\n" + "  memory = 64G\n" * n + "}\n",
+        "a guest block of broken lines": lambda n: ("host h1 { hypervisor xen }\nguest g on h1 {\n  type xen-pv\n"
+                                                   + "  vcpus = 2\n" * n + "}\n"),
+        "one line of them": lambda n: "host h1 { hypervisor xen; " + "memory = 64G; " * n + "}\n",
+        "one line with strings": lambda n: "host h1 { hypervisor xen; " + 'x "a; b" = ; ' * n + "}\n",
+    }
+    for shape, text_of in shapes.items():
+        costs = []
+        for n in (1000, 2000):
+            text = text_of(n)
+            work.update(tokens=0, text=0, chars=0)
+            _, diags = parse_module.parse(SourceFile("f.virt", text))
+            assert parse_module.is_count(diags[-1]), shape
+            # (the text: the errors reported one by one copy it, a fixed number of times)
+            assert work["tokens"] <= 3 * len(text.split()), (shape, work, len(text.split()))
+            costs.append(dict(work))
+        for what in ("tokens", "chars", "text"):
+            assert costs[1][what] <= 2.2 * costs[0][what], (shape, what, costs)
 
 
 def test_a_thousand_unclosed_blocks_are_chunked_once(monkeypatch):

@@ -31,7 +31,7 @@ def broken(rng: random.Random, most: int = 12) -> str:
     return text
 
 
-def lark_only(self, more=False):
+def lark_only(self, more=False, lean=False):
     return self._run_lark(more)
 
 

@@ -3,12 +3,14 @@
 For each kind of file (valid guests, host blocks, templates, and files full of syntax
 errors of several shapes: one per guest, stray lines, unclosed blocks, broken statements
 in every kind of block, unclosed strings, one long piece with no declaration at a line's
-start; a 1 MB file of each with --mb) it times the bare Lark parse of a valid file of the same size and
-`virtc check`'s compile and rules (virtc.api.check, in process), and prints microseconds
-per KB and the ratio check / bare parse. The bare parse is Lark's, with the positions a
-linter needs (propagate_positions, as virtc's grammar module configures Lark); the last
-column is the ratio against Lark's parse without them, a cheaper baseline. Issue 14 asks for at most 3x on every line, and
-that host blocks, templates and errors cost no more per byte than guests.
+start, one block of broken lines, one line of them; a 1 MB file of each with --mb) it
+times the bare Lark parse of a valid file of the same size and `virtc check`'s compile
+and rules (virtc.api.check, in process), and prints microseconds per KB and the ratio
+check / bare parse. The bare parse is Lark's, with the positions a linter needs
+(propagate_positions, as virtc's grammar module configures Lark); the last column is the
+ratio against Lark's parse without them, a cheaper baseline. Issue 14 asks for at most 3x
+on every line, and that host blocks, templates and errors cost no more per byte than
+guests.
 
     python tests/bench/scale_errors.py [--kb 100] [--repeat 3]
 """
@@ -98,9 +100,20 @@ def one_chunk(n: int) -> str:
         '  disk xvda virtio "/v`r/lib/libvirt/images/g.img"   #> VR019 error 5:13\n}\n' for _ in range(n))
 
 
+def broken_lines(n: int) -> str:
+    """One host block of broken statements, a line each."""
+    return "host h1 {\n  hypervisor xen\n" + "  memory = 64G\n" * n + "}\n"
+
+
+def one_line(n: int) -> str:
+    """One host block on one line, of broken statements and strings holding separators."""
+    return "host h1 { hypervisor xen; " + 'memory = 64G; x "a; b" = ; ' * n + "}\n"
+
+
 KINDS = {"valid guests": guests, "host blocks": hosts, "templates": templates, "syntax errors": errors,
          "stray lines": stray_lines, "unclosed blocks": unclosed_blocks, "broken blocks": broken_blocks,
-         "unclosed strings": unclosed_strings, "one chunk of errors": one_chunk}
+         "unclosed strings": unclosed_strings, "one chunk of errors": one_chunk,
+         "one block of broken lines": broken_lines, "one line of errors": one_line}
 
 
 def sized(make, size: int) -> str:

@@ -646,11 +646,7 @@ def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refuse
             if m is not None:
                 break
         if m is None:  # Lark's UnexpectedCharacters
-            ch = src.text[pos]
-            span = src.span(pos, pos + 1)
-            diag = error("VP002", "unterminated string", span, hint='close the string with " on the same line') \
-                if ch == '"' else error("VP001", f"unexpected character {repr(ch) if ch.strip() else 'whitespace'}",
-                                        span)
+            diag = _Counted(src, pos, pos + 1, None)
         else:  # Lark's UnexpectedToken, of what the contextual lexer allowed
             word = Token(m.lastgroup, m.group(0))
             if word.type in root.ignore_types \
@@ -661,14 +657,14 @@ def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refuse
             end = pos + (len(word) if word.type != "_NL" else 1)
             if end > len(src.text):
                 return None
-            diag = error("VP001", f"unexpected {_describe_token(word)}", src.span(pos, end))
+            diag = _Counted(src, pos, end, word)
     else:
         if tok.type == "$END" or ("RBRACE" in parsetree.lalr()[2].states[stop.state] and str(tok.value) in DECLARATIONS):
             return None
         end = start + (tok.end_pos if tok.type != "_NL" else tok.start_pos + 1)
         if end > len(src.text):
             return None
-        diag = error("VP001", f"unexpected {_describe_token(tok)}", src.span(pos, end))
+        diag = _Counted(src, pos, end, tok)
     # statement_extent on the statement's own text: from the separator before it (each search
     # stops at the nearest found so far, as there) or `floor`, to the separator after it
     x = _separator_before(text, rel)
@@ -690,6 +686,30 @@ def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refuse
     if b >= len(text):
         return None
     return diag, pos, a, b
+
+
+class _Counted:
+    """A syntax error past MAX_ERRORS, found by _counted: of these only the first one's
+    span is used (the last VP001 points there), so the diagnostic is made when asked for.
+    Thousands of them on one line made its errors a tenth dearer."""
+
+    __slots__ = ("src", "start", "end", "token")
+
+    def __init__(self, src: SourceFile, start: int, end: int, token: Token | None):
+        self.src, self.start, self.end, self.token = src, start, end, token
+
+    @property
+    def span(self) -> Span:
+        return self.src.span(self.start, self.end)
+
+    def diagnostic(self) -> Diagnostic:
+        """What _syntax_diagnostic reports there (a token refused, or no token at all)."""
+        if self.token is not None:
+            return error("VP001", f"unexpected {_describe_token(self.token)}", self.span)
+        ch = self.src.text[self.start]
+        if ch == '"':
+            return error("VP002", "unterminated string", self.span, hint='close the string with " on the same line')
+        return error("VP001", f"unexpected character {repr(ch) if ch.strip() else 'whitespace'}", self.span)
 
 
 def _separator_before(text: str, pos: int) -> int:

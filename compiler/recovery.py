@@ -58,16 +58,23 @@ def after_syntax_errors(diags: list[Diagnostic], trees: dict[str, FileSyntax],
     failed_text: list[str] = []
     lines_of: dict[str, tuple[list[str], list[int], list[int]]] = {}
     error_lines: dict[str, list[int]] = {}
+    read: set[tuple[str, int]] = set()  # (file, first line) of the lines taken: once each
     for f, line in errors:
         if f not in lines_of:
             lines_of[f] = _logical_lines(texts.get(f, ""))
         lines, first, last = lines_of[f]
+        error_lines.setdefault(f, []).append(line)
         # the whole statement's line, continuation lines ('\\' at a line's end) included:
-        # `bridge xenbr0 \\` above a failed `on 0` declared the bridge the error took away
+        # `bridge xenbr0 \\` above a failed `on 0` declared the bridge the error took away.
+        # A line of many errors is taken once: its words again per error cost a 1 MB line
+        # 25 passes over it.
+        key = (f, first[line - 1] if 0 < line <= len(lines) else -1)
+        if key in read:
+            continue
+        read.add(key)
         text = " ".join(lines[first[line - 1]:last[line - 1] + 1]) if 0 < line <= len(lines) else ""
         failed_text.append(text)
         failed_words.update(_WORD.findall(text))
-        error_lines.setdefault(f, []).append(line)
     for ls in error_lines.values():
         ls.sort()
     # Past the errors reported one by one (virtc.parse.MAX_ERRORS) the others are only

@@ -210,10 +210,11 @@ class Reader:
                 # them), so the rest is read from the text itself, which is the same there
                 sync = _BLANKS.match(self.text, self.pending[-1][1]).end()
                 piece = self.composed(pos, sync)
-                last = parsetree.feed(piece, states, values, 0, line, line_start - pos, separator, pos)
-                nl = piece.rfind("\n")
-                if nl >= 0:
-                    line, line_start = line + piece.count("\n"), pos + nl + 1
+                if piece.strip(" \t\f"):  # blanks alone are one ignored token: nothing to feed
+                    last = parsetree.feed(piece, states, values, 0, line, line_start - pos, separator, pos)
+                    nl = piece.rfind("\n")
+                    if nl >= 0:
+                        line, line_start = line + piece.count("\n"), pos + nl + 1
                 pos = sync
             last = parsetree.feed(self.text, states, values, pos, line, line_start, separator=separator) or last
             self.final = (ParserState(conf, None, list(states), list(values)),

@@ -515,7 +515,7 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
 def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = MAX_ERRORS, carry=None):
     """Parse text[start:end], blanking each statement that fails (offsets kept) and reading
     on. When the chunk ends inside a statement (and is not the file's last), the next chunk
-    of `todo` is taken into it. Returns its diagnostics, (items, comments) or None when it
+    of `todo` is taken into it. Returns its diagnostics (past `room`, some are _Counted), (items, comments) or None when it
     cannot be read past an error, where to read on when a block was closed early (or
     None), where the chunk ended, and how it ended (for stray lines after it to read on
     from; None when it cannot be). `room`: how many more of the file's errors are
@@ -646,25 +646,23 @@ def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refuse
             if m is not None:
                 break
         if m is None:  # Lark's UnexpectedCharacters
-            diag = _Counted(src, pos, pos + 1, None)
+            diag = _Counted(src, pos, pos + 1)
         else:  # Lark's UnexpectedToken, of what the contextual lexer allowed
-            word = Token(m.lastgroup, m.group(0))
-            if word.type in root.ignore_types \
+            kind, word = m.lastgroup, m.group(0)
+            if kind in root.ignore_types \
                     or ("RBRACE" in reader.lexer.lexers[stop.state].scanner.allowed_types and word in DECLARATIONS):
                 return None
-            if word.type in root.callback:  # a keyword read as a name takes its own type
-                word = root.callback[word.type](word)
-            end = pos + (len(word) if word.type != "_NL" else 1)
+            end = pos + (len(word) if kind != "_NL" else 1)
             if end > len(src.text):
                 return None
-            diag = _Counted(src, pos, end, word)
+            diag = _Counted(src, pos, end)
     else:
         if tok.type == "$END" or ("RBRACE" in parsetree.lalr()[2].states[stop.state] and str(tok.value) in DECLARATIONS):
             return None
         end = start + (tok.end_pos if tok.type != "_NL" else tok.start_pos + 1)
         if end > len(src.text):
             return None
-        diag = _Counted(src, pos, end, tok)
+        diag = _Counted(src, pos, end)
     # statement_extent on the statement's own text: from the separator before it (each search
     # stops at the nearest found so far, as there) or `floor`, to the separator after it
     x = _separator_before(text, rel)
@@ -689,27 +687,18 @@ def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refuse
 
 
 class _Counted:
-    """A syntax error past MAX_ERRORS, found by _counted: of these only the first one's
-    span is used (the last VP001 points there), so the diagnostic is made when asked for.
-    Thousands of them on one line made its errors a tenth dearer."""
+    """A syntax error past MAX_ERRORS, found by _counted: it is only counted, and only the
+    first one's span is used (the last VP001 points there), so no diagnostic is made
+    (one each made a line of thousands of errors a tenth dearer)."""
 
-    __slots__ = ("src", "start", "end", "token")
+    __slots__ = ("end", "src", "start")
 
-    def __init__(self, src: SourceFile, start: int, end: int, token: Token | None):
-        self.src, self.start, self.end, self.token = src, start, end, token
+    def __init__(self, src: SourceFile, start: int, end: int):
+        self.src, self.start, self.end = src, start, end
 
     @property
     def span(self) -> Span:
         return self.src.span(self.start, self.end)
-
-    def diagnostic(self) -> Diagnostic:
-        """What _syntax_diagnostic reports there (a token refused, or no token at all)."""
-        if self.token is not None:
-            return error("VP001", f"unexpected {_describe_token(self.token)}", self.span)
-        ch = self.src.text[self.start]
-        if ch == '"':
-            return error("VP002", "unterminated string", self.span, hint='close the string with " on the same line')
-        return error("VP001", f"unexpected character {repr(ch) if ch.strip() else 'whitespace'}", self.span)
 
 
 def _separator_before(text: str, pos: int) -> int:

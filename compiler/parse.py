@@ -460,6 +460,23 @@ def _stray(text: str, start: int) -> bool:
 # Either is one syntax error, and adds no declaration or comment.
 _ONE_ERROR_LINE = re.compile(r"(?:[ \t]*(?!host|guest|template|include)[^\s#\\{};][^\r\n#\\{};]*\n"
                              r"|\}[ \t]*\n)(?:[ \t]*\n)*")
+# Such a line of statements separated by ';': each that is not blank is one syntax error.
+# Outside every block only a declaration's keyword may start a statement, so the parser
+# fails at each statement's first token and blanks it to the next ';' (a ';' inside a
+# string too: the statement after it starts there, and fails in the same way).
+_STATEMENT = r"[ \t]*(?:(?!host|guest|template|include)[^\s#\\{};][^\r\n#\\{};]*)?"
+_ERROR_STATEMENTS_LINE = re.compile(rf"({_STATEMENT}(?:;{_STATEMENT})+)\n(?:[ \t]*\n)*")
+
+
+def _errors_of_stray_line(text: str, start: int, end: int) -> int | None:
+    """The syntax errors of the stray line text[start:end], when it is one of those above
+    (else None)."""
+    if _ONE_ERROR_LINE.fullmatch(text, start, end):
+        return 1
+    m = _ERROR_STATEMENTS_LINE.fullmatch(text, start, end)
+    if m is None:
+        return None
+    return sum(1 for statement in m.group(1).split(";") if statement.strip(" \t"))
 
 
 def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
@@ -478,10 +495,10 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
         start, end, stray = todo.pop()
         if stray and carry is None:
             continue  # it belongs to the chunk before, which could not be read past an error
-        if stray and first_more is not None and _ONE_ERROR_LINE.fullmatch(text, start, end):
+        if stray and first_more is not None and (errors := _errors_of_stray_line(text, start, end)) is not None:
             # only counted: a match instead of a parse, an exception and a diagnostic (120 us
             # each, thousands in a fuzzer's input); the state to read on from stays `carry`
-            more += 1
+            more += errors
             continue
         found, result, rest, end, carry = _parse_chunk(src, start, end, todo, room=MAX_ERRORS - len(diags),
                                                        carry=carry if stray else None)

@@ -337,12 +337,15 @@ _STRAYS = ["127 error 5:3", "}", "  }", "}   ", "} x", "x y z", "  9 a", "a = b"
            "include", "template t {", "vcpus 1", "  type kvm",
            # words starting with a declaration's letter, or its keyword (counted by the
            # parser when they start with the keyword, even without a word's end after it)
-           'g"', "hosts x", "  host-a x", "image foo", "guestx", "t = 1", "incl", "h", 'i"', "tem plate", "guest"]
+           'g"', "hosts x", "  host-a x", "image foo", "guestx", "t = 1", "incl", "h", 'i"', "tem plate", "guest",
+           # statements separated by ';', strings holding one, blank statements, a keyword after one
+           '"a; b" = ;', "x;y;z", ";", " ; ;", "a;;b ", 'x "a;b" ; y', '"a;', "a; host h1 { }", "a; guest",
+           "a; hosts", "x;\t", "a; {", "a; }", "a; # c", "a ;b\\", "é;é", '" ; "', "a; b\r"]
 
 
 def test_stray_lines_counted_without_the_parser_are_counted_as_the_parser_counts_them(monkeypatch):
-    """Past the MAX_ERRORS-th error a stray line of one error is only counted, without
-    the parser; the parse (tree, diagnostics, the count of the last VP001) is that of
+    """Past the MAX_ERRORS-th error a stray line of one error, or of statements separated by
+    ';' that each fail, is only counted, without the parser; the parse (tree, diagnostics, the count of the last VP001) is that of
     reading every line with the parser."""
     import random
     import re
@@ -360,7 +363,8 @@ def test_stray_lines_counted_without_the_parser_are_counted_as_the_parser_counts
             lines.insert(rng.randrange(len(lines) + 1), rng.choice(_STRAYS))
         texts.append("\n".join(lines))
     fast = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
-    monkeypatch.setattr(parse_module, "_ONE_ERROR_LINE", re.compile(r"(?!)"))  # every line parsed
+    for name in ("_ONE_ERROR_LINE", "_ERROR_STATEMENTS_LINE"):  # every line parsed
+        monkeypatch.setattr(parse_module, name, re.compile(r"(?!)"))
     slow = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
     assert fast == slow
     assert sum(parse_module.is_count(diags[-1]) for _, diags in fast) >= 20

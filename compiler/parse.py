@@ -688,14 +688,20 @@ def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refuse
         if i >= 0 and pending[i][0] <= x < pending[i][1]:
             return None
     floor = reader.statement_start(rel)
-    lo = max(x, 0) if floor is None or floor >= x else floor
     after = _SEPARATOR_AFTER.search(text, rel)
-    hi = len(text) if after is None else after.end()
-    piece = reader.composed(lo, hi)
-    a, b, depth = statement_extent(piece, rel - lo, None if floor is None else floor - lo)
-    if depth is not None or b >= len(piece):
+    if after is None:  # it runs to the end
         return None
-    a, b = a + lo, b + lo
+    a, b = x + 1, (rel if text[rel] == "}" else after.start())
+    if floor is not None and floor <= x or "{" in text[a:b]:
+        # the statement starts before x, or opens a block: statement_extent on its text as
+        # blanked (with no '{' between x and `after`, the text itself is that: x is the last
+        # separator before the error, after it is blanked only what is before the error)
+        lo = max(x, 0) if floor is None or floor >= x else floor
+        piece = reader.composed(lo, after.end())
+        a, b, depth = statement_extent(piece, rel - lo, None if floor is None else floor - lo)
+        if depth is not None or b >= len(piece):
+            return None
+        a, b = a + lo, b + lo
     if b <= a:
         b = rel + 1
     if b >= len(text):

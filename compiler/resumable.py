@@ -79,7 +79,9 @@ class Reader:
             if size >= 0:
                 del value.children[size:]
         self.at = (pos, line, pos - column + 1)  # where the parse goes on from (run)
-        self.state = state.copy(deepcopy_values=False)  # the snapshot stays usable
+        # a copy (Lark's copy(deepcopy_values=False), without its calls of copy.copy): the
+        # snapshot stays usable
+        self.state = ParserState(state.parse_conf, state.lexer, list(state.state_stack), list(state.value_stack))
         del self.comments[n:]
 
     def _snap(self, tok: Token, again: bool) -> tuple:
@@ -114,6 +116,8 @@ class Reader:
     def _trim(self) -> None:
         """Keep the last KEPT separators (and the places inside their ends of line)."""
         kept = self.kept
+        if len(kept) <= self.KEPT:  # nothing to drop (and the first is not a place inside)
+            return
         real = sum(1 for snap in kept if not snap[9])
         while real > self.KEPT:
             real -= not kept[0][9]

@@ -70,6 +70,10 @@ class SourceFile:
         """Span for the character offsets [start, end)."""
         starts = self.line_starts
         line = bisect.bisect_right(starts, start)
-        end_line = bisect.bisect_right(starts, max(start, end - 1)) if end > start else line
-        end_col = (end - starts[end_line - 1]) + 1 if end > start else start - starts[line - 1] + 1
+        if end <= start:
+            end_line, end_col = line, start - starts[line - 1] + 1
+        else:
+            # most spans are one line's: its end is before the next line's start (one search)
+            end_line = line if line == len(starts) or end - 1 < starts[line] else bisect.bisect_right(starts, end - 1)
+            end_col = end - starts[end_line - 1] + 1
         return Span(self.path, line, start - starts[line - 1] + 1, end_line, end_col, start, end)

@@ -140,3 +140,25 @@ def test_a_line_continuation_between_from_and_the_template_name():
     assert diags == []
     (g,) = [i for i in tree.items if type(i).__name__ == "GuestDecl"]
     assert (g.template.text, g.host.text) == ("pvhvm", "xen1")
+
+
+def test_a_span_gives_the_line_and_column_of_its_first_and_last_character():
+    """Source.span against lines and columns counted in the text itself: a span's end is
+    its last character's line and the column after it; an empty span ends where it starts."""
+    import random
+
+    from virtc.source import SourceFile
+
+    rng = random.Random(5)
+    for _ in range(300):
+        text = "".join(rng.choice("ab \n") for _ in range(rng.randrange(0, 40)))
+        src = SourceFile("f.virt", text)
+        for _ in range(40):
+            a, b = sorted((rng.randrange(len(text) + 1), rng.randrange(len(text) + 1)))
+            span = src.span(a, b)
+            line, col = text.count("\n", 0, a) + 1, a - (text.rfind("\n", 0, a) + 1) + 1
+            last = max(a, b - 1)
+            end_line = text.count("\n", 0, last) + 1 if b > a else line
+            end_col = b - (text.rfind("\n", 0, last) + 1) + 1 if b > a else col
+            assert (span.line, span.col, span.end_line, span.end_col) == (line, col, end_line, end_col), \
+                (text, a, b, span)

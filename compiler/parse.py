@@ -197,6 +197,9 @@ class _Builder:
     def span(self, node) -> Span:
         o = self.offset
         if isinstance(node, Token):
+            if not o:  # the file's own lines and columns, as the lexer counted them
+                return Span(self.src.path, node.line, node.column, node.end_line, node.end_column, node.start_pos,
+                            node.end_pos)
             return self.src.span(o + node.start_pos, o + node.end_pos)
         if node.start is None:
             return self.src.span(0, 0)

@@ -162,3 +162,37 @@ def test_a_span_gives_the_line_and_column_of_its_first_and_last_character():
             end_col = b - (text.rfind("\n", 0, last) + 1) + 1 if b > a else col
             assert (span.line, span.col, span.end_line, span.end_col) == (line, col, end_line, end_col), \
                 (text, a, b, span)
+
+
+def test_every_span_of_the_syntax_is_the_one_its_offsets_give():
+    """The syntax takes a token's line and column from the lexer where its text is the
+    file's: each span of every example and rule case, valid or broken, is the one
+    Source.span makes of its offsets."""
+    import dataclasses
+    from pathlib import Path
+
+    from virtc.parse import parse
+    from virtc.source import SourceFile, Span
+
+    root = Path(__file__).resolve().parent.parent
+    files = sorted([*root.glob("examples/*.virt"), *root.glob("tests/cases/*/*.virt")])
+    assert len(files) > 100
+
+    def spans(obj):
+        if isinstance(obj, Span):
+            yield obj
+        elif isinstance(obj, (tuple, list)):
+            for x in obj:
+                yield from spans(x)
+        elif dataclasses.is_dataclass(obj):
+            for f in dataclasses.fields(obj):
+                yield from spans(getattr(obj, f.name))
+
+    seen = 0
+    for path in files:
+        src = SourceFile(str(path), path.read_text())
+        tree, _ = parse(src)
+        for span in spans(tree):
+            assert span == src.span(span.start, span.end), (path, span)
+            seen += 1
+    assert seen > 10_000

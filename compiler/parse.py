@@ -535,10 +535,10 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
 def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = MAX_ERRORS, carry=None):
     """Parse text[start:end], blanking each statement that fails (offsets kept) and reading
     on. When the chunk ends inside a statement (and is not the file's last), the next chunk
-    of `todo` is taken into it. Returns its diagnostics (past `room`, some are _Counted), (items, comments) or None when it
-    cannot be read past an error, where to read on when a block was closed early (or
-    None), where the chunk ended, and how it ended (for stray lines after it to read on
-    from; None when it cannot be). `room`: how many more of the file's errors are
+    of `todo` is taken into it. Returns its diagnostics (past `room`, some are _Counted),
+    (items, comments) or None when it cannot be read past an error, where to read on when
+    a block was closed early (or None), where the chunk ended, and how it ended (for stray
+    lines after it to read on from; None when it cannot be). `room`: how many more of the file's errors are
     reported one by one; the others are only counted. `carry`: for a chunk of stray lines,
     how the chunk before ended: the parse goes on from there, as if the two were one chunk.
 
@@ -648,9 +648,9 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
 
 def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refused):
     """A syntax error past MAX_ERRORS (only counted), as reader.run(lean=True) raised it in
-    the chunk at `start`: its diagnostic and offset in the file, and the statement to
-    blank (offsets in the chunk); what _syntax_diagnostic and statement_extent make of it,
-    without Lark's exception or a copy of the chunk. None where the general path decides:
+    the chunk at `start`: the error (a _Counted) and its offset in the file, and the
+    statement to blank (offsets in the chunk); where _syntax_diagnostic and
+    statement_extent put it, without Lark's exception or a copy of the chunk. None where the general path decides:
     an end of the text, a declaration's word where a '}' is missing (VP004), an error in
     or before a statement blanked, a statement that opens a block or runs to the end."""
     text, tok, pending = reader.text, stop.token, reader.pending
@@ -695,7 +695,7 @@ def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refuse
     if after is None:  # it runs to the end
         return None
     a, b = x + 1, (rel if text[rel] == "}" else after.start())
-    if floor is not None and floor <= x or "{" in text[a:b]:
+    if (floor is not None and floor <= x) or "{" in text[a:b]:
         # the statement starts before x, or opens a block: statement_extent on its text as
         # blanked (with no '{' between x and `after`, the text itself is that: x is the last
         # separator before the error, after it is blanked only what is before the error)

@@ -49,6 +49,18 @@ class Words:
         i = self.find(pred, last)
         return None if i is None else self.pop(i)
 
+    def take_all(self, pred) -> list:
+        """Every word `pred` holds for taken out, in order, with its span: in one pass (a
+        find per word taken read a line of a thousand of them a thousand times)."""
+        taken, kept = [], []
+        for word, start in self.items:
+            if pred(word):
+                taken.append((word, self.src.span(start, start + len(word))))
+            else:
+                kept.append((word, start))
+        self.items = kept
+        return taken
+
     def rest(self) -> str | None:
         return " ".join(w for w, _ in self.items) or None
 
@@ -80,12 +92,7 @@ def _iommu_value(word: str, names: dict) -> bool | None:
 def take_iommu(found, words: Words, names: dict, derived: list) -> None:
     """IOMMU switches -> the host's `iommu` fact. The last one counts (the kernel and the
     hypervisor read their command line left to right)."""
-    hits = []
-    while True:
-        i = words.find(lambda w: _iommu_value(w, names) is not None)
-        if i is None:
-            break
-        hits.append(words.pop(i))
+    hits = words.take_all(lambda w: _iommu_value(w, names) is not None)
     if hits:
         word, span = hits[-1]
         found.set("iommu", _iommu_value(word, names), span)

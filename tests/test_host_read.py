@@ -365,6 +365,34 @@ def test_grub_xen_entry_with_serial_console_and_dom0_mem_in_mb():
                              ("VF003", "info", 8, 1)]
 
 
+def test_a_kernel_line_of_many_iommu_switches_is_read_once(monkeypatch):
+    """The hypervisor reads its command line left to right, so the last IOMMU switch
+    counts; every switch is taken out of xen-args as derived. Each word is looked at a
+    bounded number of times: a search of the line per switch taken was quadratic (a
+    fuzzer's 64 KB line of them took 0.5 s)."""
+    from virtc.targets import bootline
+
+    text, path = _case("grub-xen.conf")
+    switches = ["iommu=on", "iommu=off"] * 500 + ["iommu=1"]
+    text = text.replace("iommu=on acpi=ht", " ".join(switches) + " acpi=ht")
+    calls = 0
+    real = bootline._iommu_value
+
+    def counted(word, names):
+        nonlocal calls
+        calls += 1
+        return real(word, names)
+
+    monkeypatch.setattr(bootline, "_iommu_value", counted)
+    found = grub.read(text, path)
+    h = found.host
+    assert h["iommu"] is True and h["boot_derived"]["xen_args"] == tuple(switches)
+    assert h["grub"].xen_args == "acpi=ht"
+    line = text.splitlines()[13]
+    assert _at(found.spans["iommu"]) == (14, line.index("iommu=1") + 1)
+    assert calls <= 3 * len(line.split()), calls
+
+
 def test_grub_kvm_entry_maps_derived_words_to_facts():
     """Guide §14 (lines 2511-2518) and §16 (line 2895): intel_iommu=on and
     processor.max_cstate=1 are facts (iommu, a CPU without constant_tsc), not arguments."""

@@ -1,5 +1,6 @@
 """The text side of the parser's error recovery (compiler/parse.py): where a failed
-statement starts and ends, and blanking it with spaces, line breaks and offsets kept.
+statement starts and ends, and blanking it with spaces, line breaks and offsets kept; and
+the errors of a line outside every block that can be counted without the parser.
 Plain string work, in C where it can be: recovery calls these once per syntax error."""
 from __future__ import annotations
 
@@ -88,3 +89,31 @@ def block_end(text: str, i: int, j: int, depth: int) -> tuple[int | None, int]:
             if depth <= 0:
                 return m.start() + 1, depth
     return None, depth
+
+
+# A stray line read without the parser: outside every block (the chunk before was read to
+# its end), words or strings that do not start with a declaration's keyword (the lexer
+# takes `host` out of `hosts` where no name may stand) with no separator (not even inside
+# a string), comment, continuation or carriage return (blanked whole; a blank line changes
+# nothing below), or a lone '}' at its start (blanked alone); blank lines may follow.
+# Either is one syntax error, and adds no declaration or comment.
+_ONE_ERROR_LINE = re.compile(r"(?:[ \t]*(?!host|guest|template|include)[^\s#\\{};][^\r\n#\\{};]*\n"
+                             r"|\}[ \t]*\n)(?:[ \t]*\n)*")
+# Such a line of statements separated by ';': each that is not blank is one syntax error.
+# Outside every block only a declaration's keyword may start a statement, so the parser
+# fails at each statement's first token and blanks it to the next ';' (a ';' inside a
+# string too: the statement after it starts there, and fails in the same way).
+_STATEMENT = r"[ \t]*(?:(?!host|guest|template|include)[^\s#\\{};][^\r\n#\\{};]*)?"
+_ERROR_STATEMENTS_LINE = re.compile(rf"({_STATEMENT}(?:;{_STATEMENT})+)\n(?:[ \t]*\n)*")
+
+
+def stray_line_errors(text: str, start: int, end: int) -> int | None:
+    """The syntax errors the parser finds in the stray line text[start:end] (read on from
+    the end of a block, past the file's first errors), when it is one of those above (else
+    None: it needs the parser)."""
+    if _ONE_ERROR_LINE.fullmatch(text, start, end):
+        return 1
+    m = _ERROR_STATEMENTS_LINE.fullmatch(text, start, end)
+    if m is None:
+        return None
+    return sum(1 for statement in m.group(1).split(";") if statement.strip(" \t"))

@@ -28,7 +28,7 @@ from lark.utils import TextSlice
 from virtc import grammar
 
 from . import parsetree
-from .blanking import blank, blanked, block_end, statement_extent
+from .blanking import blank, blanked, block_end, statement_extent, stray_line_errors
 from .bounds import BOUNDS
 from .diagnostics import Diagnostic, Fix, error
 from .parsetree import Node
@@ -455,33 +455,6 @@ def _stray(text: str, start: int) -> bool:
     return start > 0 and not _DECLARATION_LINE.match(text, start)
 
 
-# A stray line read without the parser: outside every block (the chunk before was read to
-# its end), words or strings that do not start with a declaration's keyword (the lexer
-# takes `host` out of `hosts` where no name may stand) with no separator (not even inside
-# a string), comment, continuation or carriage return (blanked whole; a blank line changes
-# nothing below), or a lone '}' at its start (blanked alone); blank lines may follow.
-# Either is one syntax error, and adds no declaration or comment.
-_ONE_ERROR_LINE = re.compile(r"(?:[ \t]*(?!host|guest|template|include)[^\s#\\{};][^\r\n#\\{};]*\n"
-                             r"|\}[ \t]*\n)(?:[ \t]*\n)*")
-# Such a line of statements separated by ';': each that is not blank is one syntax error.
-# Outside every block only a declaration's keyword may start a statement, so the parser
-# fails at each statement's first token and blanks it to the next ';' (a ';' inside a
-# string too: the statement after it starts there, and fails in the same way).
-_STATEMENT = r"[ \t]*(?:(?!host|guest|template|include)[^\s#\\{};][^\r\n#\\{};]*)?"
-_ERROR_STATEMENTS_LINE = re.compile(rf"({_STATEMENT}(?:;{_STATEMENT})+)\n(?:[ \t]*\n)*")
-
-
-def _errors_of_stray_line(text: str, start: int, end: int) -> int | None:
-    """The syntax errors of the stray line text[start:end], when it is one of those above
-    (else None)."""
-    if _ONE_ERROR_LINE.fullmatch(text, start, end):
-        return 1
-    m = _ERROR_STATEMENTS_LINE.fullmatch(text, start, end)
-    if m is None:
-        return None
-    return sum(1 for statement in m.group(1).split(";") if statement.strip(" \t"))
-
-
 def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     text = src.text
     diags: list[Diagnostic] = []
@@ -498,7 +471,7 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
         start, end, stray = todo.pop()
         if stray and carry is None:
             continue  # it belongs to the chunk before, which could not be read past an error
-        if stray and first_more is not None and (errors := _errors_of_stray_line(text, start, end)) is not None:
+        if stray and first_more is not None and (errors := stray_line_errors(text, start, end)) is not None:
             # only counted: a match instead of a parse, an exception and a diagnostic (120 us
             # each, thousands in a fuzzer's input); the state to read on from stays `carry`
             more += errors
@@ -713,9 +686,8 @@ def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refuse
 
 
 class _Counted:
-    """A syntax error past MAX_ERRORS, found by _counted: it is only counted, and only the
-    first one's span is used (the last VP001 points there), so no diagnostic is made
-    (one each made a line of thousands of errors a tenth dearer)."""
+    """A syntax error past MAX_ERRORS (_counted): only the first one's span is used (the last
+    VP001 points there), so none is made a diagnostic (a tenth of each one's cost)."""
 
     __slots__ = ("end", "src", "start")
 

@@ -331,7 +331,7 @@ def test_a_separator_inside_a_string_does_not_start_the_failed_statement():
 
 
 # Stray lines of every shape, some read without the parser past the MAX_ERRORS-th error
-# (parse._ONE_ERROR_LINE), some not: in blocks, between declarations, at the file's end.
+# (blanking.stray_line_errors), some not: in blocks, between declarations, at the file's end.
 _STRAYS = ["127 error 5:3", "}", "  }", "}   ", "} x", "x y z", "  9 a", "a = b", "host", "  guest g on h1 {",
            "= x", "  memory 1G", "x;y", "x # c", '"s', "x\\", "\tq", "é", "x\r", "#c", "", "  ", "{", "x }", "}}",
            "include", "template t {", "vcpus 1", "  type kvm",
@@ -350,6 +350,7 @@ def test_stray_lines_counted_without_the_parser_are_counted_as_the_parser_counts
     import random
     import re
 
+    from virtc import blanking
     from virtc import parse as parse_module
     from virtc.source import SourceFile
 
@@ -364,7 +365,7 @@ def test_stray_lines_counted_without_the_parser_are_counted_as_the_parser_counts
         texts.append("\n".join(lines))
     fast = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
     for name in ("_ONE_ERROR_LINE", "_ERROR_STATEMENTS_LINE"):  # every line parsed
-        monkeypatch.setattr(parse_module, name, re.compile(r"(?!)"))
+        monkeypatch.setattr(blanking, name, re.compile(r"(?!)"))
     slow = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
     assert fast == slow
     assert sum(parse_module.is_count(diags[-1]) for _, diags in fast) >= 20

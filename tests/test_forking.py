@@ -164,3 +164,32 @@ def test_the_progress_bar_thread_does_not_stop_a_fork(monkeypatch):
     assert forking.can_fork() is sys.platform.startswith("linux")
     monkeypatch.setattr(threading, "enumerate", lambda: [threading.main_thread(), bar, other])
     assert not forking.can_fork()
+
+
+def test_a_share_merges_each_rules_findings_as_the_whole_merge_would():
+    """A forked share merges the findings a template or range repeats per guest before
+    sending them back (checker._merged): merged again with the others, they are what one
+    merge of all the findings gives, in the same order, on every model of the corpus and
+    on a fleet of ranges whose template statements are found on every guest."""
+    from functools import partial
+    from itertools import chain
+
+    from virtc.resolve import compile_sources
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "bench"))
+    from bench_fleet import fleet
+
+    rules = list(checker.area_rules())
+    stamped = compile_sources(["f.virt"], {"f.virt": fleet(400, 4)}).model
+    merged_any = False
+    for model in [m for _, m in MODELS[::6]] + [stamped]:
+        run = partial(checker._run, model, (), {})
+        found = run(rules)
+        whole = checker._merge_stamped(list(chain.from_iterable(found)))
+        shares = [checker._merged(run, rules[k::2]) for k in range(2)]
+        per_rule = [None] * len(rules)
+        for k, share in enumerate(shares):
+            per_rule[k::2] = share
+        assert checker._merge_stamped(list(chain.from_iterable(per_rule))) == whole
+        merged_any = merged_any or sum(map(len, per_rule)) < sum(map(len, found))
+    assert merged_any  # some share did merge findings before sending them

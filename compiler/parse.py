@@ -511,8 +511,8 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
     of `todo` is taken into it. Returns its diagnostics (past `room`, some are _Counted),
     (items, comments) or None when it cannot be read past an error, where to read on when
     a block was closed early (or None), where the chunk ended, and how it ended (for stray
-    lines after it to read on from; None when it cannot be). `room`: how many more of the file's errors are
-    reported one by one; the others are only counted. `carry`: for a chunk of stray lines,
+    lines after it to read on from; None when it cannot be). `room`: how many more of the
+    file's errors are reported one by one; the others are only counted. `carry`: for a chunk of stray lines,
     how the chunk before ended: the parse goes on from there, as if the two were one chunk.
 
     The result is that of parsing the chunk again from its start after each blanking (or
@@ -623,9 +623,9 @@ def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refuse
     """A syntax error past MAX_ERRORS (only counted), as reader.run(lean=True) raised it in
     the chunk at `start`: the error (a _Counted) and its offset in the file, and the
     statement to blank (offsets in the chunk); where _syntax_diagnostic and
-    statement_extent put it, without Lark's exception or a copy of the chunk. None where the general path decides:
-    an end of the text, a declaration's word where a '}' is missing (VP004), an error in
-    or before a statement blanked, a statement that opens a block or runs to the end."""
+    statement_extent put it, without Lark's exception or a copy of the chunk. None where
+    the general path decides: an end of the text, a declaration's word where a '}' is
+    missing (VP004), an error in or before a statement blanked, one that runs to the end."""
     text, tok, pending = reader.text, stop.token, reader.pending
     rel = stop.pos if tok is None else tok.start_pos
     pos = start + rel

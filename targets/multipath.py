@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import partial
 
 from virtc import conventions
 from virtc.diagnostics import Related, Severity, error
@@ -32,8 +33,16 @@ def parse_document(src) -> tuple[Document, list]:
     stack: list[tuple[str, object]] = []  # (section name, span)
     deeper = 0  # open sections past MAX_DEPTH, not on the stack
     block_no = -1
-    for start, line in src.lines():
-        tokens = [(m.group(0), start + m.start()) for m in _TOKEN.finditer(line)
+    row, base, start = 0, 0, 0
+    for piece in src.text.splitlines(keepends=True):  # src.lines(), counting its rows as it goes
+        line = piece.rstrip("\r\n")
+        if start == base:  # the line before ended with "\n" (src.line_starts' line break)
+            row += 1
+        span = partial(src.span_in, row, base)  # every span below is on this line
+        start, at = start + len(piece), start
+        if piece.endswith("\n"):
+            base = start
+        tokens = [(m.group(0), at + m.start()) for m in _TOKEN.finditer(line)
                   if not m.group(0).startswith("#")]
         i = 0
         while i < len(tokens):
@@ -43,32 +52,32 @@ def parse_document(src) -> tuple[Document, list]:
                 i += 1
             elif tok == "}":
                 if not stack:
-                    diags.append(error("VF411", "'}' closes no section", src.span(pos, pos + 1)))
+                    diags.append(error("VF411", "'}' closes no section", span(pos, pos + 1)))
                 else:
                     stack.pop()
                 i += 1
             elif i + 1 < len(tokens) and tokens[i + 1][0] == "{" and len(stack) >= MAX_DEPTH:
                 if not deeper:
                     diags.append(error("VF411", f"section '{tok}' is nested more than {MAX_DEPTH} sections deep; "
-                                       "multipath.conf has two levels", src.span(pos, pos + len(tok)),
+                                       "multipath.conf has two levels", span(pos, pos + len(tok)),
                                        hint="close each section with '}' before the next one opens"))
                 deeper += 1
                 i += 2
             elif i + 1 < len(tokens) and tokens[i + 1][0] == "{":
                 block_no += 1
                 path = "/".join([s for s, _ in stack] + [tok])
-                entries.append(Entry(path, None, src.span(pos, tokens[i + 1][1] + 1), src.span(pos, pos + len(tok)),
-                                     src.span(pos, pos + len(tok)), group=block_no))
-                stack.append((tok, src.span(pos, pos + len(tok))))
+                key = span(pos, pos + len(tok))
+                entries.append(Entry(path, None, span(pos, tokens[i + 1][1] + 1), key, key, group=block_no))
+                stack.append((tok, key))
                 i += 2
             else:
                 rest = tokens[i + 1:]
                 value = " ".join(t.strip('"') for t, _ in rest)
                 end = rest[-1][1] + len(rest[-1][0]) if rest else pos + len(tok)
                 path = "/".join([s for s, _ in stack] + [tok])
-                vstart = rest[0][1] if rest else pos
-                entries.append(Entry(path, value, src.span(pos, end), src.span(pos, pos + len(tok)),
-                                     src.span(vstart, max(end, vstart + 1)), group=block_no))
+                key = span(pos, pos + len(tok))
+                whole = span(pos, end) if rest else key
+                entries.append(Entry(path, value, whole, key, span(rest[0][1], end) if rest else key, group=block_no))
                 i = len(tokens)
     for name, span in stack:
         diags.append(error("VF411", f"section '{name}' is not closed", span, hint="add the missing '}'"))

@@ -483,6 +483,22 @@ def test_multipath_conf_gives_aliases_and_blacklist():
     assert _notes(found) == [("VF003", "info", 3, 2), ("VF003", "info", 8, 2), ("VF003", "info", 12, 1)]
 
 
+def test_multipath_spans_are_the_ones_their_offsets_give():
+    """parse_document counts lines as it goes (no search per span): its spans must be
+    SourceFile.span's, including after the characters str.splitlines breaks at but a
+    line count does not (form feed, lone carriage return, U+2028)."""
+    from virtc.source import SourceFile
+
+    text = ('defaults {\r\n\tuser_friendly_names yes\x0c polling_interval 5\n}\n'
+            'multipaths {\n multipath {\r wwid 36\u2028 alias "x y"\x1c}\n}\n}\n s\n # c\n\nblacklist {\x85}')
+    src = SourceFile("etc/multipath.conf", text)
+    doc, diags = multipath.parse_document(src)
+    spans = [s for e in doc.entries for s in (e.span, e.key_span, e.value_span)] + [d.span for d in diags]
+    assert len(doc.entries) == 9 and diags
+    assert spans == [src.span(s.start, s.end) for s in spans]
+    assert max(s.line for s in spans) == 11  # the last line's, past the breaks splitlines adds
+
+
 def test_rc_local_gives_the_iscsi_target():
     """Guide §23.1.1 (lines 3719-3727, 3780): continued lines are joined."""
     found = rclocal.read(*_case("rc.local"))

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import re
 
+# the words that open a top-level declaration (the patterns below spell them out too)
+DECLARATIONS = ("host", "guest", "template", "include")
+
 _NOT_LINE_END = re.compile(r"[^\r\n]")
 _NOT_BLANK = re.compile(r"[^ \r\n]")
 _BRACE = re.compile(r"[{}]")
@@ -117,3 +120,21 @@ def stray_line_errors(text: str, start: int, end: int) -> int | None:
     if m is None:
         return None
     return sum(1 for statement in m.group(1).split(";") if statement.strip(" \t"))
+
+
+def separator_before(text: str, pos: int) -> int:
+    """The offset of the last of statement_extent's separators before `pos`, or -1. Looked
+    for near first: on a line of thousands of statements with no line break, a search of
+    the whole line for each of them made the line's errors quadratic."""
+    lo = pos
+    while lo:
+        lo = max(0, lo - 256 * (pos - lo + 1))
+        found = max(text.rfind("\n", lo, pos), text.rfind(";", lo, pos), text.rfind("}", lo, pos),
+                    text.rfind("{", lo, pos))
+        if found >= 0:
+            return found
+    return -1
+
+
+# where a failed statement ends (statement_extent's separators after it)
+SEPARATOR_AFTER = re.compile(r"[\n;}]")

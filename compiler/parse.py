@@ -27,8 +27,8 @@ from lark.lexer import LexerState, LineCounter
 from lark.utils import TextSlice
 from virtc import grammar
 
-from . import parsetree
-from .blanking import blank, blanked, block_end, statement_extent, stray_line_errors
+from . import counting, parsetree
+from .blanking import DECLARATIONS, blank, blanked, block_end, statement_extent, stray_line_errors
 from .bounds import BOUNDS
 from .diagnostics import Diagnostic, Fix, error
 from .parsetree import Node
@@ -118,9 +118,6 @@ def _keywords(names) -> list[str]:
 
 # The words that start a declaration at the top of a file: met inside a block, they show
 # that the block above was not closed.
-DECLARATIONS = ("host", "guest", "template", "include")
-
-
 def _braces(text: str, i: int, j: int):
     """(offset, '{' or '}') of each brace of text[i:j] outside strings and comments."""
     while i < j:
@@ -508,7 +505,7 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
 def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = MAX_ERRORS, carry=None):
     """Parse text[start:end], blanking each statement that fails (offsets kept) and reading
     on. When the chunk ends inside a statement (and is not the file's last), the next chunk
-    of `todo` is taken into it. Returns its diagnostics (past `room`, some are _Counted),
+    of `todo` is taken into it. Returns its diagnostics (past `room`, some are counting.Counted),
     (items, comments) or None when it cannot be read past an error, where to read on when
     a block was closed early (or None), where the chunk ended, and how it ended (for stray
     lines after it to read on from; None when it cannot be). `room`: how many more of the
@@ -524,12 +521,14 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
     to_end = None  # (start, its diagnostic's index, its offset): a statement blanked to the chunk's end
     with grammar.collecting() as comments:
         reader = Reader(src.text[start:end], comments, carry)
+        counter = counting.counter(src, start, reader, diags, seen_positions)
         while True:
+            reader.counter = counter if len(diags) >= room else None
             try:
                 tree = reader.run(more=rest is None and bool(todo), lean=True)
             except UnexpectedInput as exc:
                 if isinstance(exc, parsetree.Refused):
-                    quick = _counted(src, start, reader, exc) if len(diags) >= room else None
+                    quick = counting.counted(src, start, reader, exc) if len(diags) >= room else None
                     if quick is not None:  # only counted, on its line: blanked without a copy
                         diag, pos, a, b = quick
                         if pos in seen_positions:
@@ -617,103 +616,6 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
                 tree = Node(tree.data, [c for c in tree.children if id(c) not in before], tree.start, tree.end)
             final = reader.final + ({id(c) for c in tree.children} | (carry[2] if carry else set()),)
             return diags, _built(_Builder(src, start), tree, list(comments)), rest, end, final
-
-
-def _counted(src: SourceFile, start: int, reader: Reader, stop: parsetree.Refused):
-    """A syntax error past MAX_ERRORS (only counted), as reader.run(lean=True) raised it in
-    the chunk at `start`: the error (a _Counted) and its offset in the file, and the
-    statement to blank (offsets in the chunk); where _syntax_diagnostic and
-    statement_extent put it, without Lark's exception or a copy of the chunk. None where
-    the general path decides: an end of the text, a declaration's word where a '}' is
-    missing (VP004), an error in or before a statement blanked, one that runs to the end."""
-    text, tok, pending = reader.text, stop.token, reader.pending
-    rel = stop.pos if tok is None else tok.start_pos
-    pos = start + rel
-    if rel >= len(text) or pos >= len(src.text) or (pending and rel < pending[-1][1]):
-        return None
-    # the text from `rel` on is the chunk's own (nothing blanked after the last region)
-    if tok is None:  # no terminal of the state's lexer: the word the whole lexer reads there
-        root = reader.lexer.root_lexer
-        for pattern in root.scanner._mres:  # Lark's Scanner.match
-            m = pattern.match(text, rel)
-            if m is not None:
-                break
-        if m is None:  # Lark's UnexpectedCharacters
-            diag = _Counted(src, pos, pos + 1)
-        else:  # Lark's UnexpectedToken, of what the contextual lexer allowed
-            kind, word = m.lastgroup, m.group(0)
-            if kind in root.ignore_types \
-                    or ("RBRACE" in reader.lexer.lexers[stop.state].scanner.allowed_types and word in DECLARATIONS):
-                return None
-            end = pos + (len(word) if kind != "_NL" else 1)
-            if end > len(src.text):
-                return None
-            diag = _Counted(src, pos, end)
-    else:
-        if tok.type == "$END" or ("RBRACE" in parsetree.lalr()[2].states[stop.state] and str(tok.value) in DECLARATIONS):
-            return None
-        end = start + (tok.end_pos if tok.type != "_NL" else tok.start_pos + 1)
-        if end > len(src.text):
-            return None
-        diag = _Counted(src, pos, end)
-    # statement_extent on the statement's own text: from the separator before it (each search
-    # stops at the nearest found so far, as there) or `floor`, to the separator after it
-    x = _separator_before(text, rel)
-    if x >= 0 and pending:  # a separator blanked is none: the general path
-        i = bisect_right(pending, (x, len(text))) - 1
-        if i >= 0 and pending[i][0] <= x < pending[i][1]:
-            return None
-    floor = reader.statement_start(rel)
-    after = _SEPARATOR_AFTER.search(text, rel)
-    if after is None:  # it runs to the end
-        return None
-    a, b = x + 1, (rel if text[rel] == "}" else after.start())
-    if (floor is not None and floor <= x) or "{" in text[a:b]:
-        # the statement starts before x, or opens a block: statement_extent on its text as
-        # blanked (with no '{' between x and `after`, the text itself is that: x is the last
-        # separator before the error, after it is blanked only what is before the error)
-        lo = max(x, 0) if floor is None or floor >= x else floor
-        piece = reader.composed(lo, after.end())
-        a, b, depth = statement_extent(piece, rel - lo, None if floor is None else floor - lo)
-        if depth is not None or b >= len(piece):
-            return None
-        a, b = a + lo, b + lo
-    if b <= a:
-        b = rel + 1
-    if b >= len(text):
-        return None
-    return diag, pos, a, b
-
-
-class _Counted:
-    """A syntax error past MAX_ERRORS (_counted): only the first one's span is used (the last
-    VP001 points there), so none is made a diagnostic (a tenth of each one's cost)."""
-
-    __slots__ = ("end", "src", "start")
-
-    def __init__(self, src: SourceFile, start: int, end: int):
-        self.src, self.start, self.end = src, start, end
-
-    @property
-    def span(self) -> Span:
-        return self.src.span(self.start, self.end)
-
-
-def _separator_before(text: str, pos: int) -> int:
-    """The offset of the last of statement_extent's separators before `pos`, or -1. Looked
-    for near first: on a line of thousands of statements with no line break, a search of
-    the whole line for each of them made the line's errors quadratic."""
-    lo = pos
-    while lo:
-        lo = max(0, lo - 256 * (pos - lo + 1))
-        found = max(text.rfind("\n", lo, pos), text.rfind(";", lo, pos), text.rfind("}", lo, pos),
-                    text.rfind("{", lo, pos))
-        if found >= 0:
-            return found
-    return -1
-
-
-_SEPARATOR_AFTER = re.compile(r"[\n;}]")
 
 
 def _closed_before(src: SourceFile, start: int, reader: Reader, following) -> tuple[Diagnostic, int] | None:

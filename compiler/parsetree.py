@@ -239,7 +239,7 @@ def start_state() -> int:
 
 
 def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, line_start: int = 0,
-         separator=None, offset: int = 0) -> Token | None:
+         separator=None, offset: int = 0, refused=None) -> Token | None:
     """Lark's ParserState.feed_token fed by its ContextualLexer from `pos` (on `line`, which
     starts at `line_start`) to the end of `text`, in one loop: the same tokens (types,
     values, positions; ignored ones skipped, callbacks applied), the same reductions on
@@ -248,7 +248,11 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
     SEPARATORS: before an end of line is fed (again=True) and after it was taken
     (again=None), after the others are (again=False). `text` may be a piece of a longer
     text that starts at `offset` of it: the tokens' and errors' offsets are the longer
-    text's (`line_start` is one of `text`). Returns the last token it lexed (None: none)."""
+    text's (`line_start` is one of `text`). `refused(token, states, values, pos, line,
+    line_start)`, when given, is asked first where a token is refused (token None: where
+    no terminal matches, at pos): it returns where to read on from (pos, line, line_start,
+    the last token lexed), having put the parser's lists as they are to be there, or None
+    for Refused. Returns the last token it lexed (None: none)."""
     actions, lexing = _tables()[:2]
     end = len(text)
     token = None
@@ -259,7 +263,11 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
             if m is not None:
                 break
         else:
-            raise Refused(None, states[-1], pos + offset, line, pos - line_start + 1, token)
+            on = None if refused is None else refused(None, states, values, pos + offset, line, line_start + offset)
+            if on is None:
+                raise Refused(None, states[-1], pos + offset, line, pos - line_start + 1, token)
+            pos, line, line_start, token = on
+            continue
         terminal, value = m.lastgroup, m.group(0)
         start, start_line, column = pos, line, pos - line_start + 1
         pos = m.end()
@@ -285,6 +293,11 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
             try:
                 action = actions[states[-1]][terminal]
             except KeyError:
+                if refused is not None:
+                    on = refused(token, states, values, start + offset, start_line, start - column + 1 + offset)
+                    if on is not None:
+                        pos, line, line_start, token = on
+                        break
                 raise Refused(token, states[-1]) from None
             if type(action) is int:  # a shift
                 states.append(action)
@@ -302,6 +315,17 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
         if after is not None:
             after(token, False if terminal != "_NL" else None)
     return token
+
+
+def lex_one(state: int, text: str) -> tuple[str, str] | None:
+    """The first token feed lexes from the start of `text` in LALR `state`: its terminal and
+    text (None: none matches, or the terminal has a callback)."""
+    patterns, _, _, callback = _tables()[1][state]
+    for pattern in patterns:
+        m = pattern.match(text)
+        if m is not None:
+            return None if m.lastgroup in callback else (m.lastgroup, m.group(0))
+    return None
 
 
 def feed_end(states: list, values: list, last: Token | None = None) -> Node:

@@ -15,7 +15,7 @@ from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from lark.utils import TextSlice
 
 from . import parsetree
-from .blanking import blanked
+from .blanking import SEPARATOR_AFTER, blanked, separator_before
 from .parsetree import Node
 
 
@@ -68,6 +68,10 @@ class Reader:
         # (start, end) of the statements blanked (blank) since the text was last made
         # whole: sorted, apart. The text is theirs with these blanked (composed).
         self.pending: list[tuple[int, int]] = []
+        # counter(token, state, offset): set by the caller while errors are only counted;
+        # True when it counted the error at that token (see _skip)
+        self.counter = None
+        self._sep = None  # (the last separator taken, the state after it, the stack's depth)
         self._restart(self.start)
 
     def _restart(self, snap) -> None:
@@ -118,7 +122,10 @@ class Reader:
         kept = self.kept
         if len(kept) <= self.KEPT:  # nothing to drop (and the first is not a place inside)
             return
-        real = sum(1 for snap in kept if not snap[9])
+        real = 0
+        for snap in kept:  # a loop: for so few, cheaper than sum() over a generator
+            if not snap[9]:
+                real += 1
         while real > self.KEPT:
             real -= not kept[0][9]
             del kept[0]
@@ -135,7 +142,12 @@ class Reader:
         """Go on with text[start:end] blanked (blanking.blanked), without copying the text:
         a copy a statement cost a block of thousands of broken lines its length per line.
         The region is kept in `pending` until the text is made whole (whole)."""
-        pending, same_before = self.pending, start
+        self._pend(start, end)
+        self._back_to(start)
+
+    def _pend(self, start: int, end: int) -> None:
+        """Add text[start:end] to the regions blanked (merged with those it touches)."""
+        pending = self.pending
         i = bisect.bisect_left(pending, (start,))
         if i and pending[i - 1][1] >= start:  # it runs on from the one before
             i -= 1
@@ -145,7 +157,6 @@ class Reader:
             end = max(end, pending[j][1])
             j += 1
         pending[i:j] = [(start, end)]
-        self._back_to(same_before)
 
     def composed(self, lo: int, hi: int) -> str:
         """text[lo:hi] with the pending regions blanked."""
@@ -197,12 +208,15 @@ class Reader:
 
         def separator(tok: Token, again: bool | None) -> None:  # _snap, on the loop's lists
             if again is None:
+                self._sep = (tok, states[-1], len(states))
                 self._inside(tok)
                 return
             at = (tok.start_pos, tok.line, tok.column) if again else (tok.end_pos, tok.end_line, tok.end_column)
             kept.append((tok.start_pos, *at, ParserState(conf, None, list(states), list(values)), len(comments),
                          [len(v.children) if type(v) is Node else -1 for v in values], again, tok.end_pos, False))
             self._trim()
+            if again is False:
+                self._sep = (tok, states[-1], len(states))
 
         try:
             pos, line, line_start = self.at
@@ -220,7 +234,8 @@ class Reader:
                     if nl >= 0:
                         line, line_start = line + piece.count("\n"), pos + nl + 1
                 pos = sync
-            last = parsetree.feed(self.text, states, values, pos, line, line_start, separator=separator) or last
+            last = parsetree.feed(self.text, states, values, pos, line, line_start, separator=separator,
+                                  refused=self._skip if self.counter is not None else None) or last
             self.final = (ParserState(conf, None, list(states), list(values)),
                           [len(v.children) if type(v) is Node else -1 for v in values])
             if more and refused(conf, list(states), "$END") is not None:
@@ -230,6 +245,79 @@ class Reader:
             if lean:
                 raise
             raise self.lark_error(stop) from None
+
+    def _skip(self, tok: Token | None, states: list, values: list, rel: int, line: int, line_start: int):
+        """An error only counted, where the statement's first token (`tok`; None: no terminal
+        of the state matches, at `rel`, on `line` starting at `line_start`) is refused right
+        after a separator: blank the statement and read on, inside the parser's loop. What
+        the caller's blank() and run() again would do there (virtc.parse._counted's region,
+        resuming from the separator kept), without leaving the loop: the parser's lists are
+        the separator's already, and what lexing the blanked statement again gives is
+        known. Returns where feed reads on (pos, line, line_start, the last token lexed),
+        or None where the shape is another (the caller's general path then takes it).
+
+        After a ';', '{' or '}' (kept after it was taken) the statement's blanks are
+        skipped: lexing reads on from where it ends, as if from a new start. After an end
+        of line (kept before it), lexing it again from there takes in the blanks (and the
+        line breaks after them): one longer end of line, taken in the same state, which
+        replaces the one on the stack, with its kept places made as the separator callback
+        makes them."""
+        sep = self._sep
+        if sep is None or values[-1] is not sep[0] or states[-1] != sep[1] or len(states) != sep[2]:
+            return None  # not the statement's first token, or the parser reduced before refusing it
+        if tok is not None and (tok.type in _SEPARATORS or tok.type == "$END"):
+            return None
+        sep = sep[0]
+        text, pending, kept = self.text, self.pending, self.kept
+        if not kept or (pending and rel < pending[-1][1]):
+            return None
+        x = separator_before(text, rel)
+        if x >= 0 and pending:  # a separator blanked is none
+            i = bisect.bisect_right(pending, (x, len(text))) - 1
+            if i >= 0 and pending[i][0] <= x < pending[i][1]:
+                return None
+        snap = kept[-1]  # the separator's (statement_start)
+        if snap[0] >= rel or snap[8] <= x or snap[5] != len(self.comments):
+            return None
+        after = SEPARATOR_AFTER.search(text, rel)
+        if after is None:
+            return None
+        a, b = x + 1, after.start()
+        if b <= rel or b >= len(text) or "{" in text[a:b] or "\r" in text[a:b]:
+            return None
+        if not snap[7]:  # after a ';', '{' or '}': the blanks between it and b are skipped
+            if snap[0] != sep.start_pos or snap[8] != sep.end_pos:
+                return None
+            if not self.counter(tok, states[-1], rel):
+                return None
+            self._pend(a, b)
+            return b, line, line_start, None  # lexed again, nothing before b is a token
+        # before an end of line (or at the last line break of one over several lines)
+        if snap[9] and snap[8] != sep.end_pos or not snap[9] and snap[0] != sep.start_pos:
+            return None
+        at = snap[1]
+        sync = _BLANKS.match(text, b).end()
+        # text[a:b] holds no line break: blanked, it is spaces
+        before = text[at:a] if not pending or pending[-1][1] <= at else self.composed(at, a)
+        piece = before + " " * (b - a) + text[b:sync]
+        lexed = parsetree.lex_one(snap[4].state_stack[-1], piece)
+        if lexed is None or lexed[0] != "_NL" or at + len(lexed[1]) < b:
+            return None
+        if not self.counter(tok, states[-1], rel):
+            return None
+        self._pend(a, b)
+        value = lexed[1]
+        end = at + len(value)
+        line = snap[2] + value.count("\n")
+        line_start = at + value.rindex("\n") + 1
+        token = parsetree._new_token("_NL", value, at, snap[2], snap[3], line, end - line_start + 1, end)
+        kept.pop()
+        kept.append((at, at, snap[2], snap[3], snap[4], snap[5], snap[6], True, end, False))
+        self._trim()
+        values[-1] = token
+        self._sep = (token, states[-1], len(states))
+        self._inside(token)
+        return end, line, line_start, token
 
     def lark_error(self, stop: parsetree.Refused) -> UnexpectedInput:
         """The error Lark's loop raises where run(lean=True) raised `stop` (the text is made

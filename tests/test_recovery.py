@@ -394,3 +394,81 @@ def test_blocks_closed_past_the_first_errors_without_reading_on_are_closed_as_re
     monkeypatch.setattr(parse_module, "_closed_before", lambda *args: None)
     slow = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
     assert fast == slow
+
+
+_STATEMENTS = ["x", "x y", "= 1", "memory = 5", 'x "a; b" =', '"s"', "é", "127", "hypervisor", "memory", 'x "y', "'",
+               "host", "guest", "template", "include", "a\\", "x\t\f", "x # c", "x {", "x }", "{", "}", "q\r", ":",
+               "bridge xenbr0 on eth0", "memory 1G", "vcpus 2", "[1..3]", "\\", "x \\\n y", '"a\nb"']
+_SEPARATORS = ["\n", "\n", ";", " ; ", "\n\n", "\n  \n", "\r\n", "\n\t", "\n\f", ";\n", " # c\n", "\\\n", ";;",
+               "\n# c\n"]
+_BLOCKS = ["host h1 {\n  hypervisor xen\n", "guest g on h1 {\n  type xen-pv\n", "template t {\n  type kvm\n",
+           "host h1 { hypervisor xen; ", "guest g on h1 {", "host h2 {\n"]
+
+
+def _error_blocks(rng) -> str:
+    out = []
+    for _ in range(rng.randint(1, 3)):
+        out.append(rng.choice(_BLOCKS))
+        indent = rng.choice(["  ", "", "\t"])
+        out += [indent + rng.choice(_STATEMENTS) + rng.choice(_SEPARATORS) for _ in range(rng.randint(5, 100))]
+        if rng.random() < 0.9:
+            out.append("}\n")
+    return "".join(out)
+
+
+def test_errors_counted_inside_the_parsers_loop_are_counted_as_resuming_counts_them(monkeypatch):
+    """Past the MAX_ERRORS-th error, a statement whose first word is refused right after a
+    separator is blanked inside the parser's loop (Reader._skip) instead of by leaving it
+    and resuming: the parse (tree, diagnostics, the count of the last VP001) is that of
+    resuming at every error. Blocks of broken statements of every shape, after ';', '{',
+    '}' and ends of line (over blank lines, comments, continued lines and CR LF)."""
+    import random
+
+    from virtc import parse as parse_module
+    from virtc import resumable
+    from virtc.source import SourceFile
+
+    rng = random.Random(15)
+    texts = [_error_blocks(rng) for _ in range(150)]
+    texts += ["host h1 {\n  hypervisor xen\n" + "  x\n" * 300 + "}\n", "host h1 { hypervisor xen; " + "x ; " * 300 + "}\n"]
+    taken = {"after ';'": 0, "after an end of line": 0}
+    skip = resumable.Reader._skip
+
+    def counting_skip(self, *args):
+        on = skip(self, *args)
+        if on is not None:
+            taken["after ';'" if on[3] is None else "after an end of line"] += 1
+        return on
+
+    monkeypatch.setattr(resumable.Reader, "_skip", counting_skip)
+    fast = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
+    monkeypatch.setattr(resumable.Reader, "_skip", lambda self, *args: None)
+    slow = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
+    for text, a, b in zip(texts, fast, slow):
+        assert a == b, text
+    assert sum(parse_module.is_count(diags[-1]) for _, diags in fast) >= 50
+    assert min(taken.values()) >= 300, taken
+
+
+def test_a_block_of_broken_statements_is_counted_without_leaving_the_parsers_loop(monkeypatch):
+    """4,000 lines of one refused word each, in a host block: past the first errors, each
+    is blanked where the parser refuses it, and the parse goes on in the same loop; it is
+    not started again (Reader.run) for each error."""
+    from virtc import parse as parse_module
+    from virtc import resumable
+    from virtc.source import SourceFile
+
+    runs = {"n": 0}
+    run = resumable.Reader.run
+
+    def counting_run(self, *args, **kwargs):
+        runs["n"] += 1
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(resumable.Reader, "run", counting_run)
+    for text in ("host h1 {\n  hypervisor xen\n" + "  x\n" * 4000 + "}\n",
+                 "host h1 { hypervisor xen; " + "= 1; " * 4000 + "}\n"):
+        runs["n"] = 0
+        _, diags = parse_module.parse(SourceFile("f.virt", text))
+        assert len(diags) == parse_module.MAX_ERRORS + 1 and f"{4000 - parse_module.MAX_ERRORS:,}" in diags[-1].message
+        assert runs["n"] <= parse_module.MAX_ERRORS + 2, runs

@@ -3,7 +3,8 @@
 For each kind of file (valid guests, host blocks, templates, and files full of syntax
 errors of several shapes: one per guest, stray lines, unclosed blocks, broken statements
 in every kind of block, unclosed strings, one long piece with no declaration at a line's
-start, one block of broken lines, one line of them, two errors every 15 bytes; a 1 MB
+start, one block of broken lines, one line of them, two errors every 15 bytes, lines of
+one refused word, an error every 4 bytes on one line; a 1 MB
 file of each with --mb) it
 times the bare Lark parse of a valid file of the same size and `virtc check`'s compile
 and rules (virtc.api.check, in process), and prints microseconds per KB and the ratio
@@ -113,17 +114,28 @@ def one_line(n: int) -> str:
 
 def dense_strings(n: int) -> str:
     """A host block of lines of a string holding a ';' and broken statements: two errors in
-    every 15 bytes, the densest shape measured (each error costs about the bare parse of
-    30 bytes, so this is the one past 3x). Outside any block such lines are counted
-    without the parser."""
+    every 15 bytes. Outside any block such lines are counted without the parser."""
     return "host h1 {\n  hypervisor xen\n" + '  x "a; b" = ;\n' * n + "}\n"
+
+
+def word_lines(n: int) -> str:
+    """A host block of lines of one word it refuses: an error every 4 bytes, each after an
+    end of line."""
+    return "host h1 {\n  hypervisor xen\n" + "  x\n" * n + "}\n"
+
+
+def dense_line(n: int) -> str:
+    """One line of a host block of statements refused at their first character: an error
+    every 4 bytes, each after a ';' (the densest shape measured)."""
+    return "host h1 { hypervisor xen; " + "= ; " * n + "}\n"
 
 
 KINDS = {"valid guests": guests, "host blocks": hosts, "templates": templates, "syntax errors": errors,
          "stray lines": stray_lines, "unclosed blocks": unclosed_blocks, "broken blocks": broken_blocks,
          "unclosed strings": unclosed_strings, "one chunk of errors": one_chunk,
          "one block of broken lines": broken_lines, "one line of errors": one_line,
-         "two errors every 15 bytes": dense_strings}
+         "two errors every 15 bytes": dense_strings, "a refused word a line": word_lines,
+         "an error every 4 bytes": dense_line}
 
 
 def sized(make, size: int) -> str:

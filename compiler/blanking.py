@@ -49,24 +49,18 @@ def statement_extent(text: str, pos: int, floor: int | None = None) -> tuple[int
     is the same but that it ends where block_end finds the block closed in the text added
     (the braces before are read the same way): taking in the next chunk then costs that
     chunk's braces, not the block's again."""
-    # the separators are looked for in C (str.rfind, str.find): see blank
-    # each search stops at the nearest separator found so far: searched alone, a '{' or
-    # '}' was looked for back to the block's start (and forward to its end) for every
-    # error inside a long block, quadratic in the block's length
-    last = -1
-    for c in "\n;}{":
-        last = max(last, text.rfind(c, last + 1, pos))
-    start = last + 1
+    # the separators are looked for in C (str.rfind, str.find): see blank. Back, near first
+    # (separator_before): searched alone, a '{' or '}' was looked for back to the block's
+    # start for every error inside a long block, and a line break back to the line's start
+    # for every error on a long line: quadratic in the block's or the line's length
+    start = separator_before(text, pos) + 1
     if floor is not None and floor < start:
         start = floor
     end = pos
     if end < len(text) and text[end] in "}":
         return start, end, None
-    end = len(text)
-    for c in "\n;}":
-        i = text.find(c, pos, end)
-        if i >= 0:
-            end = i
+    after = SEPARATOR_AFTER.search(text, pos)  # the nearest (a find of each ran to the end)
+    end = len(text) if after is None else after.start()
     if "{" in text[start:end] or (end < len(text) and text[end] == "\n" and "{" in text[start:end + 1]):
         depth = 0
         for m in _BRACE.finditer(text, start):  # only the braces: a block can run to the file's end

@@ -15,7 +15,7 @@ from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from lark.utils import TextSlice
 
 from . import parsetree
-from .blanking import SEPARATOR_AFTER, blanked, separator_before
+from .blanking import SEPARATOR_AFTER, blanked, separator_before, statement_extent
 from .parsetree import Node
 
 
@@ -38,6 +38,7 @@ def refused(conf: ParseConf, stack: list, terminal: str):
 
 
 _BLANKS = re.compile(r"[ \t\f\r\n]*")
+_SPACES = re.compile(r"[ \t\f]*")
 _SEPARATORS = frozenset({"_NL", "SEMICOLON", "LBRACE", "RBRACE"})
 
 
@@ -250,34 +251,40 @@ class Reader:
         """An error only counted, where the statement's first token (`tok`; None: no terminal
         of the state matches, at `rel`, on `line` starting at `line_start`) is refused right
         after a separator: blank the statement and read on, inside the parser's loop. What
-        the caller's blank() and run() again would do there (virtc.parse._counted's region,
-        resuming from the separator kept), without leaving the loop: the parser's lists are
-        the separator's already, and what lexing the blanked statement again gives is
-        known. Returns where feed reads on (pos, line, line_start, the last token lexed),
-        or None where the shape is another (the caller's general path then takes it).
+        the caller's blank() and run() again would do there (virtc.counting's region,
+        resuming from the separator kept), without leaving the loop. Returns where feed
+        reads on (pos, line, line_start, the last token lexed), or None where the shape is
+        another (the caller's general path then takes it).
 
-        After a ';', '{' or '}' (kept after it was taken) the statement's blanks are
-        skipped: lexing reads on from where it ends, as if from a new start. After an end
-        of line (kept before it), lexing it again from there takes in the blanks (and the
-        line breaks after them): one longer end of line, taken in the same state, which
+        After a ';', '{' or '}' (kept after it was taken) and only blanks (statements
+        blanked before, too): the statement runs from the separator to where statement_extent
+        ends it, on its line; the parser's lists go back to the separator's (as resuming
+        there does, where the refused token made it reduce first), and lexing reads on from
+        the statement's end: what lexing the blanks again would give. After an end of line
+        (kept before it), lexing it again from there takes in the blanks (and the line
+        breaks after them): one longer end of line, taken in the same state, which
         replaces the one on the stack, with its kept places made as the separator callback
         makes them."""
-        sep = self._sep
-        if sep is None or values[-1] is not sep[0] or states[-1] != sep[1] or len(states) != sep[2]:
-            return None  # not the statement's first token, or the parser reduced before refusing it
         if tok is not None and (tok.type in _SEPARATORS or tok.type == "$END"):
             return None
-        sep = sep[0]
         text, pending, kept = self.text, self.pending, self.kept
         if not kept or (pending and rel < pending[-1][1]):
             return None
+        snap = kept[-1]  # the separator's (statement_start)
+        if snap[0] >= rel or snap[5] != len(self.comments):
+            return None
+        if not snap[7]:
+            return self._skip_after(tok, states, values, rel, line, line_start, snap)
+        sep = self._sep
+        if sep is None or values[-1] is not sep[0] or states[-1] != sep[1] or len(states) != sep[2]:
+            return None  # not the statement's first token, or the parser reduced before refusing it
+        sep = sep[0]
         x = separator_before(text, rel)
         if x >= 0 and pending:  # a separator blanked is none
             i = bisect.bisect_right(pending, (x, len(text))) - 1
             if i >= 0 and pending[i][0] <= x < pending[i][1]:
                 return None
-        snap = kept[-1]  # the separator's (statement_start)
-        if snap[0] >= rel or snap[8] <= x or snap[5] != len(self.comments):
+        if snap[8] <= x:
             return None
         after = SEPARATOR_AFTER.search(text, rel)
         if after is None:
@@ -285,13 +292,6 @@ class Reader:
         a, b = x + 1, after.start()
         if b <= rel or b >= len(text) or "{" in text[a:b] or "\r" in text[a:b]:
             return None
-        if not snap[7]:  # after a ';', '{' or '}': the blanks between it and b are skipped
-            if snap[0] != sep.start_pos or snap[8] != sep.end_pos:
-                return None
-            if not self.counter(tok, states[-1], rel):
-                return None
-            self._pend(a, b)
-            return b, line, line_start, None  # lexed again, nothing before b is a token
         # before an end of line (or at the last line break of one over several lines)
         if snap[9] and snap[8] != sep.end_pos or not snap[9] and snap[0] != sep.start_pos:
             return None
@@ -318,6 +318,52 @@ class Reader:
         self._sep = (token, states[-1], len(states))
         self._inside(token)
         return end, line, line_start, token
+
+    def _skip_after(self, tok, states: list, values: list, rel: int, line: int, line_start: int, snap):
+        """_skip after a ';', '{' or '}' kept (`snap`)."""
+        text = self.text
+        a = snap[8]
+        if not self._blank(a, rel):
+            return None
+        # where the statement ends: the text from `rel` on is the chunk's own, and no
+        # separator lies between `a` and `rel` (blanks), so statement_extent of the text
+        # itself there gives what it gives of the text as blanked
+        _, b, depth = statement_extent(text, rel)
+        if depth is not None or b <= rel or b >= len(text) or "\n" in text[rel:b] or "\r" in text[rel:b]:
+            return None
+        if not self.counter(tok, states[-1], rel):
+            return None
+        self._pend(a, b)
+        state = snap[4]
+        if len(states) != len(state.state_stack) or states[-1] != state.state_stack[-1] \
+                or values[-1] is not state.value_stack[-1]:
+            # the refused token made the parser reduce first: back to the separator's lists
+            # (_restart, in place: they are the loop's)
+            for value, size in zip(state.value_stack, snap[6]):
+                if size >= 0:
+                    del value.children[size:]
+            states[:] = state.state_stack
+            values[:] = state.value_stack
+            self._sep = (values[-1], states[-1], len(states))
+        return b, line, line_start, None  # lexed again, nothing before b is a token
+
+    def _blank(self, lo: int, hi: int) -> bool:
+        """Whether text[lo:hi] as blanked is only what the lexer ignores on one line: the
+        regions blanked in it (a line break in one would have been lexed, and kept after
+        the separator) and spaces, tabs and form feeds between them."""
+        pending, text = self.pending, self.text
+        j = bisect.bisect_left(pending, (lo,))
+        if j and pending[j - 1][1] > lo:
+            j -= 1
+        while lo < hi:
+            gap = pending[j][0] if j < len(pending) and pending[j][0] < hi else hi
+            if gap > lo and _SPACES.fullmatch(text, lo, gap) is None:
+                return False
+            if gap >= hi:
+                return True
+            lo = max(lo, pending[j][1])
+            j += 1
+        return True
 
     def lark_error(self, stop: parsetree.Refused) -> UnexpectedInput:
         """The error Lark's loop raises where run(lean=True) raised `stop` (the text is made

@@ -405,6 +405,10 @@ _BLOCKS = ["host h1 {\n  hypervisor xen\n", "guest g on h1 {\n  type xen-pv\n", 
            "host h1 { hypervisor xen; ", "guest g on h1 {", "host h2 {\n"]
 
 
+_PIECES = ["{", "}", ";", " ", "\n", "x", "=", '"s"', '"a;b"', "host", "host h", "guest g on h", "template t", "memory",
+           "1G", "hypervisor xen", "\t", "\f", "# c\n", "\\\n", "\r\n", '"', "'", "[1..2]", "}{", "{ }", "; ;"]
+
+
 def _error_blocks(rng) -> str:
     out = []
     for _ in range(rng.randint(1, 3)):
@@ -430,7 +434,11 @@ def test_errors_counted_inside_the_parsers_loop_are_counted_as_resuming_counts_t
 
     rng = random.Random(15)
     texts = [_error_blocks(rng) for _ in range(150)]
-    texts += ["host h1 {\n  hypervisor xen\n" + "  x\n" * 300 + "}\n", "host h1 { hypervisor xen; " + "x ; " * 300 + "}\n"]
+    texts += ["host h1 {\n  hypervisor xen\n" + "  x\n" * 300 + "}\n", "host h1 { hypervisor xen; " + "x ; " * 300 + "}\n",
+              "host h {\n" + "}{ " * 300]  # at the top level: each '{' refused after the parser reduced
+    # words, braces and separators at random, at the top level and in blocks
+    texts += ["".join(rng.choice(_PIECES) + rng.choice(["", " "]) for _ in range(rng.randint(30, 300)))
+              for _ in range(150)]
     taken = {"after ';'": 0, "after an end of line": 0}
     skip = resumable.Reader._skip
 
@@ -451,9 +459,10 @@ def test_errors_counted_inside_the_parsers_loop_are_counted_as_resuming_counts_t
 
 
 def test_a_block_of_broken_statements_is_counted_without_leaving_the_parsers_loop(monkeypatch):
-    """4,000 lines of one refused word each, in a host block: past the first errors, each
-    is blanked where the parser refuses it, and the parse goes on in the same loop; it is
-    not started again (Reader.run) for each error."""
+    """4,000 lines of one refused word each, in a host block (and 4,000 errors on one line,
+    in a block and at the top level): past the first errors, each is blanked where the
+    parser refuses it, and the parse goes on in the same loop; it is not started again
+    (Reader.run) for each error."""
     from virtc import parse as parse_module
     from virtc import resumable
     from virtc.source import SourceFile
@@ -467,7 +476,8 @@ def test_a_block_of_broken_statements_is_counted_without_leaving_the_parsers_loo
 
     monkeypatch.setattr(resumable.Reader, "run", counting_run)
     for text in ("host h1 {\n  hypervisor xen\n" + "  x\n" * 4000 + "}\n",
-                 "host h1 { hypervisor xen; " + "= 1; " * 4000 + "}\n"):
+                 "host h1 { hypervisor xen; " + "= 1; " * 4000 + "}\n",
+                 "host h {\n}" + "{ }" * 4000):  # (this one was quadratic: each region ran back to the '}')
         runs["n"] = 0
         _, diags = parse_module.parse(SourceFile("f.virt", text))
         assert len(diags) == parse_module.MAX_ERRORS + 1 and f"{4000 - parse_module.MAX_ERRORS:,}" in diags[-1].message

@@ -164,9 +164,13 @@ def region_by_whole_scans(text: str, pos: int, floor: int | None = None) -> tupl
 
 
 def test_a_statement_s_region_is_the_one_whole_scans_find():
+    """Short texts, and long runs with no separator (statement_extent looks back and forth
+    near first, in growing windows)."""
     rng = random.Random(7)
-    for _ in range(20_000):
+    for i in range(20_000):
         text = "".join(rng.choice('ab ;\n{}"#\\\r') for _ in range(rng.randint(0, 30)))
+        if i % 10 == 0:
+            text = text[:len(text) // 2] + "a" * rng.randint(200, 3000) + text[len(text) // 2:]
         pos = rng.randint(0, len(text))
         floor = rng.choice([None, rng.randint(0, pos)])
         assert statement_region(text, pos, floor) == region_by_whole_scans(text, pos, floor), (text, pos, floor)

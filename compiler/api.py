@@ -45,6 +45,13 @@ def _no_cyclic_gc(freeze: bool = False):
         if was:
             if freeze:
                 gc.freeze()
+            elif not gc.get_freeze_count():
+                # what was made goes to the oldest generation, not the youngest: there, the
+                # next allocation would start a collection of all of it (a tenth of a check
+                # of thousands of small declarations); a full collection still frees any
+                # cycle among it
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 

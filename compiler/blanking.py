@@ -104,6 +104,20 @@ _STATEMENT = r"[ \t]*(?:(?!host|guest|template|include)[^\s#\\{};][^\r\n#\\{};]*
 _ERROR_STATEMENTS_LINE = re.compile(rf"({_STATEMENT}(?:;{_STATEMENT})+)\n(?:[ \t]*\n)*")
 
 
+# A declaration's line that opens no block (no '{', nor anything that could stand for one
+# or hide one), with blank lines after it: it cannot be whole (only an include is whole
+# without a block, and it names a string), so the parser fails on that line; the
+# statement it blanks runs from the line's start to its end, and nothing is left.
+_HEADER_ONLY_LINE = re.compile(r"(?:host|guest|template)\b[^\n{};\"#\\\r]*\n[ \t\f\n]*")
+
+
+def header_line_errors(text: str, start: int, end: int) -> int | None:
+    """The syntax errors the parser finds in the declaration text[start:end] (a chunk of
+    its own, with no stray line after it to read on into), when it is a line that opens
+    no block (one); else None: it needs the parser."""
+    return 1 if _HEADER_ONLY_LINE.fullmatch(text, start, end) else None
+
+
 def stray_line_errors(text: str, start: int, end: int) -> int | None:
     """The syntax errors the parser finds in the stray line text[start:end] (read on from
     the end of a block, past the file's first errors), when it is one of those above (else

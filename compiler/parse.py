@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from types import SimpleNamespace
 from functools import lru_cache
 from itertools import pairwise
 
@@ -24,11 +25,20 @@ from lark.exceptions import (
     UnexpectedToken,
 )
 from lark.lexer import LexerState, LineCounter
+from lark.parsers.lalr_parser_state import ParserState
 from lark.utils import TextSlice
 from virtc import grammar
 
 from . import counting, parsetree
-from .blanking import DECLARATIONS, blank, blanked, block_end, statement_extent, stray_line_errors
+from .blanking import (
+    DECLARATIONS,
+    blank,
+    blanked,
+    block_end,
+    header_line_errors,
+    statement_extent,
+    stray_line_errors,
+)
 from .bounds import BOUNDS
 from .diagnostics import Diagnostic, Fix, error
 from .parsetree import Node
@@ -152,8 +162,12 @@ def _unclosed(src: SourceFile, brace: int, before: str) -> Diagnostic:
     start = src.text.rfind("\n", 0, brace) + 1
     header = " ".join(src.text[start:brace].split())
     return error("VP004", f"block `{header} {{` is not closed: '}}' is missing before {before}",
-                 src.span(start + len(src.text[start:brace]) - len(src.text[start:brace].lstrip()), brace + 1),
-                 hint="add '}' where the block ends")
+                 src.span(_header_start(src.text, start, brace), brace + 1), hint="add '}' where the block ends")
+
+
+def _header_start(text: str, line_start: int, brace: int) -> int:
+    """Where the header of the block opened at `brace` starts: its line's first non-blank."""
+    return line_start + len(text[line_start:brace]) - len(text[line_start:brace].lstrip())
 
 
 def _describe_token(tok: Token) -> str:
@@ -473,6 +487,19 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
             # each, thousands in a fuzzer's input); the state to read on from stays `carry`
             more += errors
             continue
+        if not stray and first_more is not None and (not todo or not todo[-1][2]) \
+                and (errors := header_line_errors(text, start, end)) is not None:
+            # a declaration's line that opens no block, counted in the same way; no stray
+            # line follows to read on from it
+            more += errors
+            carry = None
+            continue
+        if not stray and first_more is not None and todo and not todo[-1][2] \
+                and (opened := _opened_line(src, start, end, todo[-1])) is not None:
+            more += 1  # its VP004, counted
+            items.extend(opened)
+            carry = None  # (a declaration follows: nothing reads on from here)
+            continue
         found, result, rest, end, carry = _parse_chunk(src, start, end, todo, room=MAX_ERRORS - len(diags),
                                                        carry=carry if stray else None)
         for d in found:
@@ -618,13 +645,14 @@ def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = 
             return diags, _built(_Builder(src, start), tree, list(comments)), rest, end, final
 
 
-def _closed_before(src: SourceFile, start: int, reader: Reader, following) -> tuple[Diagnostic, int] | None:
+def _closed_before(src: SourceFile, start: int, reader: Reader, following) -> tuple[counting.Counted, int] | None:
     """The chunk at `start` stopped at its end inside a block: the VP004 (and where) that
     reading on into the chunk `following` would report at its declaration, or None. That
     would lex the word in the parser's state at the end (reader.final; a line end ends
     every chunk, so the word starts a token) and fail there: this lexes the word alone
     and walks the parse table (thousands of unclosed blocks took 3.4x a parse). Only
-    past MAX_ERRORS: what was expected is then the table's either way, never _accepts'."""
+    past MAX_ERRORS: what was expected is then the table's either way, never _accepts';
+    and the VP004 is only counted (a counting.Counted at its span)."""
     text, (nxt, nxt_end, stray) = reader.text, following
     if stray or nxt != start + len(text) or not text.endswith("\n"):
         return None
@@ -648,7 +676,39 @@ def _closed_before(src: SourceFile, start: int, reader: Reader, following) -> tu
     brace = _open_block(text, len(text))
     if tok.start_pos != nxt or "RBRACE" not in expected or str(tok.value) not in DECLARATIONS or brace is None:
         return None
-    return _unclosed(src, start + brace, f"`{tok.value}` on line {src.line_col(nxt)[0]}"), nxt
+    # past MAX_ERRORS: only counted (VP004's span, for the count to point at)
+    brace += start
+    return counting.Counted(src, _header_start(src.text, src.text.rfind("\n", 0, brace) + 1, brace), brace + 1), nxt
+
+
+# A declaration's line that opens a block and ends there, with blank lines after it.
+_OPENED_LINE = re.compile(r"(?:host|guest|template)\b[^\n{};\"#\\\r]*\{[ \t\f]*\n[ \t\f\n]*")
+
+
+def _opened_line(src: SourceFile, start: int, end: int, following) -> list | None:
+    """The chunk text[start:end], past MAX_ERRORS, when it is a declaration's line that opens
+    a block and nothing more (a file of them, one a line, cost 6x its parse): what
+    _parse_chunk makes of it when its header reads and the declaration below closes the
+    block (_closed_before, one VP004, only counted), the declaration with an empty block;
+    without its reading on, resuming and second reading (None where it is another case)."""
+    text = src.text[start:end]
+    if not _OPENED_LINE.fullmatch(text):
+        return None
+    states, values = [parsetree.start_state()], []
+    try:
+        parsetree.feed(text, states, values)
+    except parsetree.Refused:
+        return None
+    _, lexer, conf = parsetree.lalr()
+    at_end = SimpleNamespace(text=text, final=(ParserState(conf, None, states, values),), lexer=lexer)
+    if _closed_before(src, start, at_end, following) is None:
+        return None
+    closed = text[:-1] + "}"  # what _parse_chunk reads on from, the block closed at the chunk's end
+    try:
+        tree, comments = parsetree.parse(closed)
+    except parsetree.Refused:
+        return None
+    return _built(_Builder(src, start), tree, comments)[0]
 
 
 def _still_open(text: str, at: int, todo: list, to_end, found: int) -> tuple[int, int] | None:

@@ -482,3 +482,40 @@ def test_a_block_of_broken_statements_is_counted_without_leaving_the_parsers_loo
         _, diags = parse_module.parse(SourceFile("f.virt", text))
         assert len(diags) == parse_module.MAX_ERRORS + 1 and f"{4000 - parse_module.MAX_ERRORS:,}" in diags[-1].message
         assert runs["n"] <= parse_module.MAX_ERRORS + 2, runs
+
+
+_HEADERS = ["guest g", "guest g on h1", "guest g from t on h1", "host h", "host", "template t from", "guest g x y",
+            "host h hypervisor xen", "guest g on h1 @", "template t 'x", "guest g[1..3] on h1", "host h {", "guest g;",
+            'host "h"', "include x", "guest g on h1 # c", "guest g \\", "guest g\r", "hostx y", "guest g on h1 { type kvm }",
+            "{", "  type kvm", "}", "guest g on", "template t", "host h\t\f", "guest g; x", 'include "x.virt"',
+            "host h {", "guest g on h1 {", "template t {", "host h { \t", "host {", "guest g x {", "guest g {\n\n",
+            "template t from u {", "host h {\r", "host h { # c", "host h {{", "guest g[1..2] on h1 {"]
+
+
+def test_declaration_lines_that_open_no_block_are_counted_as_the_parser_counts_them(monkeypatch):
+    """Past the MAX_ERRORS-th error a declaration's line that opens no block (its own chunk,
+    no stray line after it) is only counted, without the parser, and one that opens a
+    block and ends there is read without reading on and resuming (parse._opened_line);
+    the parse is that of reading every line the general way. Lines of every such shape
+    and near misses (a '{' on the next line, a ';', a string, a comment, a continuation,
+    CR, a header that does not read, a guest below a host's open block)."""
+    import random
+
+    from virtc import blanking
+    from virtc import parse as parse_module
+    from virtc.source import SourceFile
+
+    rng = random.Random(16)
+    head = "host h1 { hypervisor kvm; memory 8G }\n" + "guest q on h1 {\n" + "  memory = 1\n" * 26 + "}\n"
+    texts = [head + "guest g\n" * 300]
+    for _ in range(80):
+        lines = [rng.choice(_HEADERS) + rng.choice(["", "", " ", "\n"]) for _ in range(rng.randrange(20, 200))]
+        texts.append(head + "\n".join(lines) + rng.choice(["", "\n"]))
+    texts.append(head + "host h {\n" * 300)
+    fast = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
+    monkeypatch.setattr(blanking, "_HEADER_ONLY_LINE", __import__("re").compile(r"(?!)"))
+    monkeypatch.setattr(parse_module, "_OPENED_LINE", __import__("re").compile(r"(?!)"))
+    slow = [parse_module.parse(SourceFile("f.virt", t)) for t in texts]
+    for text, a, b in zip(texts, fast, slow):
+        assert a == b, text
+    assert f"and {1 + 300:,} more" in fast[0][1][-1].message  # the 26th memory line, the guest lines

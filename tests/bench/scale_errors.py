@@ -4,7 +4,8 @@ For each kind of file (valid guests, host blocks, templates, and files full of s
 errors of several shapes: one per guest, stray lines, unclosed blocks, broken statements
 in every kind of block, unclosed strings, one long piece with no declaration at a line's
 start, one block of broken lines, one line of them, two errors every 15 bytes, lines of
-one refused word, an error every 4 bytes on one line; a 1 MB
+one refused word, an error every 4 bytes on one line, declarations' lines with no block,
+blocks opened a line each and never closed, a block of lone quotes; a 1 MB
 file of each with --mb) it
 times the bare Lark parse of a valid file of the same size and `virtc check`'s compile
 and rules (virtc.api.check, in process), and prints microseconds per KB and the ratio
@@ -130,12 +131,29 @@ def dense_line(n: int) -> str:
     return "host h1 { hypervisor xen; " + "= ; " * n + "}\n"
 
 
+def header_lines(n: int) -> str:
+    """Declarations' lines that open no block: one error a line, each a chunk of its own."""
+    return "guest g\n" * n
+
+
+def opened_lines(n: int) -> str:
+    """Hosts that open a block on their line and never close it: each is closed before the
+    next declaration (a VP004 a line, each a chunk of its own)."""
+    return "host h {\n" * n
+
+
+def lone_quotes(n: int) -> str:
+    """A host block of lines of one '"': an error every 2 bytes."""
+    return "host h {\n" + '"\n' * n + "}\n"
+
+
 KINDS = {"valid guests": guests, "host blocks": hosts, "templates": templates, "syntax errors": errors,
          "stray lines": stray_lines, "unclosed blocks": unclosed_blocks, "broken blocks": broken_blocks,
          "unclosed strings": unclosed_strings, "one chunk of errors": one_chunk,
          "one block of broken lines": broken_lines, "one line of errors": one_line,
          "two errors every 15 bytes": dense_strings, "a refused word a line": word_lines,
-         "an error every 4 bytes": dense_line}
+         "an error every 4 bytes": dense_line, "declaration lines, no block": header_lines,
+         "a block opened a line": opened_lines, "lone quotes": lone_quotes}
 
 
 def sized(make, size: int) -> str:

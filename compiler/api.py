@@ -45,11 +45,13 @@ def _no_cyclic_gc(freeze: bool = False):
         if was:
             if freeze:
                 gc.freeze()
-            elif not gc.get_freeze_count():
+            else:
                 # what was made goes to the oldest generation, not the youngest: there, the
                 # next allocation would start a collection of all of it (a tenth of a check
                 # of thousands of small declarations); a full collection still frees any
-                # cycle among it
+                # cycle among it. (Both calls move lists whole; gc.get_freeze_count walks
+                # one, and cost seconds after a lint froze its objects.) What was frozen
+                # before goes to the oldest generation too.
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-# the words that open a top-level declaration (the patterns below spell them out too)
+# The words that start a declaration at the top of a file (the patterns below spell them
+# out too): met inside a block, they show that the block above was not closed.
 DECLARATIONS = ("host", "guest", "template", "include")
 
 _NOT_LINE_END = re.compile(r"[^\r\n]")

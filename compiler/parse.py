@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from types import SimpleNamespace
 from functools import lru_cache
 from itertools import pairwise
+from types import SimpleNamespace
 
 from lark import Token
 from lark.exceptions import (
@@ -126,8 +126,6 @@ def _keywords(names) -> list[str]:
     return sorted(w[1:-1] for w in words if w.startswith("'") and w not in ("'}'", "';'", "'{'"))
 
 
-# The words that start a declaration at the top of a file: met inside a block, they show
-# that the block above was not closed.
 def _braces(text: str, i: int, j: int):
     """(offset, '{' or '}') of each brace of text[i:j] outside strings and comments."""
     while i < j:

@@ -75,14 +75,18 @@ class Reader:
         self._sep = None  # (the last separator taken, the state after it, the stack's depth)
         self._restart(self.start)
 
-    def _restart(self, snap) -> None:
-        _, pos, line, column, state, n, sizes = snap[:7]
-        # Lark's LALR tree builder extends a list of statements in place (the children of
-        # the tree on the stack that a left-recursive rule reduces again): what the parse
-        # after the snapshot added to the trees it holds is taken back out
-        for value, size in zip(state.value_stack, sizes):
+    @staticmethod
+    def _untake(snap) -> None:
+        """Lark's LALR tree builder extends a list of statements in place (the children of
+        the tree on the stack that a left-recursive rule reduces again): what the parse
+        after the snapshot added to the trees it holds is taken back out."""
+        for value, size in zip(snap[4].value_stack, snap[6]):
             if size >= 0:
                 del value.children[size:]
+
+    def _restart(self, snap) -> None:
+        _, pos, line, column, state, n = snap[:6]
+        self._untake(snap)
         self.at = (pos, line, pos - column + 1)  # where the parse goes on from (run)
         # a copy (Lark's copy(deepcopy_values=False), without its calls of copy.copy): the
         # snapshot stays usable
@@ -339,9 +343,7 @@ class Reader:
                 or values[-1] is not state.value_stack[-1]:
             # the refused token made the parser reduce first: back to the separator's lists
             # (_restart, in place: they are the loop's)
-            for value, size in zip(state.value_stack, snap[6]):
-                if size >= 0:
-                    del value.children[size:]
+            self._untake(snap)
             states[:] = state.state_stack
             values[:] = state.value_stack
             self._sep = (values[-1], states[-1], len(states))

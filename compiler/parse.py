@@ -24,9 +24,7 @@ from lark.exceptions import (
     UnexpectedInput,
     UnexpectedToken,
 )
-from lark.lexer import LexerState, LineCounter
 from lark.parsers.lalr_parser_state import ParserState
-from lark.utils import TextSlice
 from virtc import grammar
 
 from . import counting, parsetree
@@ -655,24 +653,16 @@ def _closed_before(src: SourceFile, start: int, reader: Reader, following) -> tu
     if stray or nxt != start + len(text) or not text.endswith("\n"):
         return None
     state = reader.final[0]
-    counter = LineCounter("\n")
-    counter.char_pos = nxt
-    lex_state = LexerState(TextSlice(src.text, nxt, nxt_end), counter)
-    try:
-        tok = reader.lexer.lexers[state.position].next_token(lex_state, state)
-    except UnexpectedCharacters as exc:  # not a word of this state: Lark reads it as any word
-        try:
-            tok, expected = reader.lexer.root_lexer.next_token(lex_state, state), exc.allowed
-        except (UnexpectedCharacters, EOFError):
-            return None
-    except EOFError:
+    word = parsetree.word_at(state.position, src.text, nxt, nxt_end)
+    if word is None:
         return None
-    else:
-        expected = refused(state.parse_conf, list(state.state_stack), tok.type)
+    kind, value, expected = word
+    if expected is None:
+        expected = refused(state.parse_conf, list(state.state_stack), kind)
         if expected is None:
             return None
     brace = _open_block(text, len(text))
-    if tok.start_pos != nxt or "RBRACE" not in expected or str(tok.value) not in DECLARATIONS or brace is None:
+    if "RBRACE" not in expected or value not in DECLARATIONS or brace is None:
         return None
     # past MAX_ERRORS: only counted (VP004's span, for the count to point at)
     brace += start
@@ -692,9 +682,16 @@ def _opened_line(src: SourceFile, start: int, end: int, following) -> list | Non
     text = src.text[start:end]
     if not _OPENED_LINE.fullmatch(text):
         return None
+    # The header is read once, to its '{' (one line, no comment: _OPENED_LINE); from there
+    # the text as it is (for _closed_before) and as _parse_chunk closes it, the '}' in place
+    # of its last character, are read on from copies of the lists (the header's nodes are
+    # not changed by what follows a '{': a block is a node of its own).
+    brace = text.index("{") + 1
     states, values = [parsetree.start_state()], []
     try:
-        parsetree.feed(text, states, values)
+        parsetree.feed(text[:brace], states, values)
+        opened = list(states), list(values)
+        parsetree.feed(text, states, values, brace)
     except parsetree.Refused:
         return None
     _, lexer, conf = parsetree.lalr()
@@ -702,11 +699,12 @@ def _opened_line(src: SourceFile, start: int, end: int, following) -> list | Non
     if _closed_before(src, start, at_end, following) is None:
         return None
     closed = text[:-1] + "}"  # what _parse_chunk reads on from, the block closed at the chunk's end
+    states, values = opened
     try:
-        tree, comments = parsetree.parse(closed)
+        tree = parsetree.feed_end(states, values, parsetree.feed(closed, states, values, brace))
     except parsetree.Refused:
         return None
-    return _built(_Builder(src, start), tree, comments)[0]
+    return _built(_Builder(src, start), tree, [])[0]
 
 
 def _still_open(text: str, at: int, todo: list, to_end, found: int) -> tuple[int, int] | None:

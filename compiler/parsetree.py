@@ -328,6 +328,40 @@ def lex_one(state: int, text: str) -> tuple[str, str] | None:
     return None
 
 
+def word_at(state: int, text: str, pos: int, end: int) -> tuple[str, str, frozenset | None] | None:
+    """The token Lark's contextual lexer reads at `pos` of text[:end] in LALR `state`, as its
+    terminal, text, and None; where no terminal of the state matches, the word the whole
+    lexer reads there, and the terminals the state's lexer allowed (what Lark's loop puts
+    in the UnexpectedToken it raises there). None where Lark reads no token starting at
+    `pos`: a blank or a comment there (it reads on past them), or nothing matches."""
+    patterns, ignore, _, callback = _tables()[1][state]
+    allowed = None
+    for pattern in patterns:
+        m = pattern.match(text, pos, end)
+        if m is not None:
+            break
+    else:
+        lexer = lalr()[1]
+        root = lexer.root_lexer
+        scanner = root.scanner  # built on first use, with root.callback
+        ignore, callback = root.ignore_types, root.callback
+        for pattern in scanner._mres:
+            m = pattern.match(text, pos, end)
+            if m is not None:
+                break
+        else:
+            return None
+        basic = lexer.lexers[state]
+        allowed = frozenset(basic.scanner.allowed_types - basic.ignore_types) or frozenset({"<END-OF-FILE>"})
+    kind, value = m.lastgroup, m.group(0)
+    if kind in ignore:
+        return None
+    if kind in callback:  # a keyword read as a NAME becomes the keyword's terminal
+        token = callback[kind](_new_token(kind, value, pos, 0, 0, 0, 0, m.end()))
+        kind, value = token.type, str(token.value)
+    return kind, value, allowed
+
+
 def feed_end(states: list, values: list, last: Token | None = None) -> Node:
     """The end of the text fed to the parser at `states` and `values` (`last`: the last
     token fed): the start Node, or Refused where Lark's loop fails. (Its reductions are

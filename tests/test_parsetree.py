@@ -85,3 +85,51 @@ def test_an_empty_file_is_a_node_of_no_text():
     assert (node.data, node.children, comments[0].value) == ("start", [], "# only a comment")
     node, _ = parsetree.parse("")
     assert (node.start, node.end) == (None, None)
+
+
+def _lark_word(state: int, text: str, pos: int, end: int):
+    """What Lark's contextual lexer does at `pos` in `state`: (terminal, text, None), or
+    the whole lexer's word and the allowed terminals where the state's lexer fails; None
+    where no token starts at `pos`."""
+    from lark.exceptions import UnexpectedCharacters
+    from lark.lexer import LexerState, LineCounter
+    from lark.utils import TextSlice
+
+    _, lexer, _ = parsetree.lalr()
+
+    def lex_state():
+        counter = LineCounter("\n")
+        counter.char_pos = pos
+        return LexerState(TextSlice(text, pos, end), counter)
+
+    try:
+        tok, allowed = lexer.lexers[state].next_token(lex_state()), None
+    except UnexpectedCharacters as exc:
+        try:
+            tok, allowed = lexer.root_lexer.next_token(lex_state()), frozenset(exc.allowed)
+        except (UnexpectedCharacters, EOFError):
+            return None
+    except EOFError:
+        return None
+    return None if tok.start_pos != pos else (tok.type, str(tok.value), allowed)
+
+
+def test_the_word_at_a_place_is_the_one_lark_s_lexers_read_there():
+    """parsetree.word_at (how recovery reads the word after a block left open) against
+    Lark's contextual lexer and its fallback to the whole lexer, in every LALR state, on
+    words of every kind: keywords (read as NAMEs and turned into keywords by a callback),
+    names, numbers, strings, blanks and comments (no token starts there), characters no
+    terminal takes, and a word cut by the end of the slice."""
+    words = ["host h", "guest", "template t", "include", "memory", "hypervisor", "xenbr0", "1G", "127", '"s"', '"',
+             "'", "{", "}", ";", "\n", "  x", "# c\n", "é", "=", "[1..3]", "hostx", "wwid", "\\\n", "\r\n", "", "@"]
+    states = sorted(parsetree.lalr()[2].states)
+    checked = cut = 0
+    for state in states:
+        for word in words:
+            text = "xx " + word + " tail"
+            for end in (len(text), 3 + len(word) // 2):
+                got = parsetree.word_at(state, text, 3, end)
+                assert got == _lark_word(state, text, 3, end), (state, word, end)
+                checked += 1
+                cut += end < len(text) and got is not None
+    assert checked == len(states) * len(words) * 2 and cut > 100

@@ -109,3 +109,46 @@ def test_runner_records_its_progress_and_resumes(tmp_path, capsys):
     assert "fuzzed 4 inputs over 1 targets" in capsys.readouterr().out
     assert main([*args[:3], "8", *args[4:]]) == 0  # more inputs: only the new ones run
     assert "fuzzed 8 inputs over 1 targets" in capsys.readouterr().out
+
+
+def _tree_bytes(root: Path) -> dict[str, bytes | str]:
+    return {str(p.relative_to(root)): (str(p.readlink()) if p.is_symlink() else p.read_bytes() if p.is_file() else "dir")
+            for p in sorted(root.rglob("*"))}
+
+
+def test_the_tree_target_lints_the_host_with_the_input_in_place_and_puts_the_tree_back(monkeypatch):
+    """lint-tree: the input is written at its place in a working copy of a tests/hosts
+    tree, the whole host is linted (the input's file among the others), and afterwards the
+    copy is the tree again, also where the input made folders or named a place through a
+    symlink of the tree (/etc/grub.conf links to /boot/grub/grub.conf; an autostart link
+    points out of the tree) or outside it."""
+    from fuzz import targets as fuzz_targets
+
+    seen = []
+    real_lint = fuzz_targets.api.lint
+
+    def lint(paths, roots=(), **kw):
+        root = Path(roots[0])
+        seen.append({str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
+                     if p.is_file() and not p.is_symlink()})
+        return real_lint(paths, roots=roots, **kw)
+
+    monkeypatch.setattr(fuzz_targets.api, "lint", lint)
+    tree = "clean/xen-pv"
+    source = fuzz_targets.HOSTS / tree
+    grub = b"default=0\ntimeout=5\ntitle broken\n\tkernel /xen.gz dom0_mem=lots\n"
+    cases = [("etc/grub.conf", grub), ("boot/grub/grub.conf", grub), ("etc/new/deeper/ifcfg-x", b"DEVICE=x\n"),
+             ("../outside", b"x"), ("/etc/passwd", b"x"), ("etc/xen", b"name = 'g'\n")]
+    for path, body in cases:
+        fuzz_targets.TARGETS["lint-tree"](fuzz_targets.tree_input(tree, path, body))
+        copy = Path(fuzz_targets._TREES[tree])
+        assert _tree_bytes(copy) == _tree_bytes(source), path
+    assert seen[1]["boot/grub/grub.conf"] == grub  # in place, read by lint with the host's other files
+    assert seen[2]["etc/new/deeper/ifcfg-x"] == b"DEVICE=x\n"
+    assert len(seen[1]) == len(seen[0]) - 1 > 10  # replaced in place; the first input was added at etc/xen/fuzzed
+    # out of the tree, through a link, onto a folder: the input goes to the default place
+    for i in (0, 3, 4, 5):
+        assert seen[i]["etc/xen/fuzzed"].endswith(cases[i][1]), cases[i][0]
+    # a garbled header still names a tree (the same for the same bytes) and a place
+    assert fuzz_targets._tree_parts(b"trex:clean/xen-pv\n")[1:] == ("etc/xen/fuzzed", b"trex:clean/xen-pv\n")
+    assert fuzz_targets._tree_parts(b"tree:no/such\netc/x\nbody")[0] in fuzz_targets.host_trees()

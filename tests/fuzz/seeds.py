@@ -68,6 +68,13 @@ def seeds() -> dict[str, tuple[bytes, ...]]:
             if fmt.name in ("xm", "domain-xml"):
                 for name in GUESTS:
                     out[name][data] = None
+    if "lint-tree" in out:  # each file of each host tree of tests/hosts, in its place
+        from .targets import HOSTS, tree_input
+
+        for tree in sorted(p for kind in HOSTS.iterdir() if kind.is_dir() for p in kind.iterdir() if p.is_dir()):
+            for path in _files(tree):
+                rel = path.relative_to(tree)
+                out["lint-tree"][tree_input(f"{tree.parent.name}/{tree.name}", str(rel), path.read_bytes())] = None
     for name, text in _saved_outputs().items():  # no file of these kinds in the project
         out[f"read-{name}"][text.encode()] = None
     out["read-guest-grub"].update(out["read-grub"])  # a guest's grub.conf is a grub.conf

@@ -18,6 +18,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from lark.exceptions import UnexpectedInput
 from virtc import api, parsetree, targets
@@ -168,6 +169,91 @@ def run_import(data: bytes) -> None:
     api.import_([], [_TREE])
 
 
+HOSTS = Path(__file__).resolve().parents[1] / "hosts"  # tests/hosts: clean/NAME and seeded/NAME host trees
+TREE_HEADER = b"tree:"
+_TREES: dict[str, str] = {}  # tree name -> its working copy (made once per process)
+
+
+def host_trees() -> list[str]:
+    """The host trees of tests/hosts, as "clean/NAME" and "seeded/NAME"."""
+    return sorted(f"{kind.name}/{tree.name}" for kind in HOSTS.iterdir() if kind.is_dir()
+                  for tree in kind.iterdir() if tree.is_dir())
+
+
+def tree_input(tree: str, path: str, data: bytes) -> bytes:
+    """The lint-tree input that puts `data` at `path` of host tree `tree`."""
+    return TREE_HEADER + tree.encode() + b"\n" + path.encode() + b"\n" + data
+
+
+def _tree_parts(data: bytes) -> tuple[str, str, bytes]:
+    """(tree, path in it, the file's bytes) of a lint-tree input. A header a mutation
+    garbled still names a tree and a path: chosen from the bytes, so the same input is
+    always the same tree."""
+    trees = host_trees()
+    tree = path = None
+    if data.startswith(TREE_HEADER):
+        head, _, rest = data[len(TREE_HEADER):].partition(b"\n")
+        where, _, body = rest.partition(b"\n")
+        tree = head.decode("utf-8", "replace")
+        path = os.path.normpath(where.decode("utf-8", "replace")) if where else ""
+        if tree in trees and path and not os.path.isabs(path) and path.split(os.sep)[0] not in ("..", "."):
+            return tree, path, body
+    tree = trees[sum(data[:64]) % len(trees)]
+    return tree, "etc/xen/fuzzed", data
+
+
+def _inside(root: str, path: str) -> str | None:
+    """root/path if writing there stays in the tree: every folder on the way a real one
+    (or not there yet), the file itself no folder or symlink (the trees link out to
+    /etc/...); else None."""
+    full = root
+    parts = path.split(os.sep)
+    for part in parts[:-1]:
+        full = os.path.join(full, part)
+        if os.path.islink(full) or (os.path.exists(full) and not os.path.isdir(full)):
+            return None
+    full = os.path.join(full, parts[-1])
+    return None if os.path.islink(full) or os.path.isdir(full) else full
+
+
+def run_tree(data: bytes) -> None:
+    """`virtc lint` and `virtc import` (to text) of a whole host tree of tests/hosts with
+    one of its files replaced by the input (or the input added at a new place): every
+    file of the host read, placed and assembled together, and every rule on the host."""
+    tree, path, body = _tree_parts(data)
+    if tree not in _TREES:
+        work = tempfile.mkdtemp(prefix="virtc-fuzz-tree-")
+        atexit.register(shutil.rmtree, work, True)
+        _TREES[tree] = os.path.join(work, "host")
+        shutil.copytree(HOSTS / tree, _TREES[tree], symlinks=True)
+    root = _TREES[tree]
+    full = _inside(root, path) or os.path.join(root, "etc", "xen", "fuzzed")
+    before = None
+    if os.path.exists(full):
+        with open(full, "rb") as fh:
+            before = fh.read()
+    made = []  # folders this input made, removed after it
+    folder = os.path.dirname(full)
+    while not os.path.isdir(folder):
+        made.append(folder)
+        folder = os.path.dirname(folder)
+    try:
+        for f in reversed(made):
+            os.mkdir(f)
+        with open(full, "wb") as fh:
+            fh.write(body)
+        api.lint([], roots=[root], jobs=1)
+        api.import_([], [root])
+    finally:
+        if before is None:
+            os.remove(full)
+        else:
+            with open(full, "wb") as fh:
+                fh.write(before)
+        for f in made:
+            os.rmdir(f)
+
+
 # ------------------------------------------------------------------ the registry
 
 def _reader(fmt) -> Callable[[bytes], None]:
@@ -187,6 +273,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "convert": run_convert,
     "import": run_import,
     "lsp": _lsp,
+    "lint-tree": run_tree,
     **{f"read-{f.name}": _reader(f) for f in targets.FORMATS if f.read is not None and not f.link},
 }
 

@@ -18,7 +18,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from virtc import api
 
 HOSTS = Path(__file__).parent / "hosts"
@@ -43,11 +42,11 @@ def xm_single_quotes(t: str) -> str:
 
 
 def xm_no_spaces(t: str) -> str:
-    return re.sub(r"^(\w+)[ \t]*=[ \t]*", r"\1=", t, flags=re.M)
+    return re.sub(r"^(\w+)[ \t]*=[ \t]*", r"\1=", t, flags=re.MULTILINE)
 
 
 def xm_trailing_comments(t: str) -> str:
-    return re.sub(r"^(\w+\s*=[^\n#\\]*[\]\"'0-9])[ \t]*$", r"\1   # note", t, flags=re.M)
+    return re.sub(r"^(\w+\s*=[^\n#\\]*[\]\"'0-9])[ \t]*$", r"\1   # note", t, flags=re.MULTILINE)
 
 
 def xm_lists_over_lines(t: str) -> str:
@@ -58,7 +57,7 @@ def xm_lists_over_lines(t: str) -> str:
         if not items or re.sub(string, "", m.group(2)).strip(" \t,") or ",," in re.sub(string + r"|\s", "", m.group(2)):
             return m.group(0)
         return m.group(1) + "[\n    " + ",\n    ".join(items) + ",\n]"
-    return re.sub(r"^(\w+\s*=\s*)\[([^\]\n]*)\][ \t]*$", one, t, flags=re.M)
+    return re.sub(r"^(\w+\s*=\s*)\[([^\]\n]*)\][ \t]*$", one, t, flags=re.MULTILINE)
 
 
 def xm_reversed(t: str) -> str:
@@ -73,15 +72,15 @@ def xm_reversed(t: str) -> str:
 
 
 def shell_quotes(t: str) -> str:
-    return re.sub(r"^([ \t]*[A-Za-z_]\w*)=([^\"'\s#$`\\;|&<>()]+)[ \t]*$", r'\1="\2"', t, flags=re.M)
+    return re.sub(r"^([ \t]*[A-Za-z_]\w*)=([^\"'\s#$`\\;|&<>()]+)[ \t]*$", r'\1="\2"', t, flags=re.MULTILINE)
 
 
 def grub_spaces(t: str) -> str:
-    return re.sub(r"^(default|timeout|fallback|splashimage)=", r"\1 ", t, flags=re.M)
+    return re.sub(r"^(default|timeout|fallback|splashimage)=", r"\1 ", t, flags=re.MULTILINE)
 
 
 def grub_indent(t: str) -> str:
-    return re.sub(r"^[ \t]+", "    ", t, flags=re.M)
+    return re.sub(r"^[ \t]+", "    ", t, flags=re.MULTILINE)
 
 
 def xml_single_quotes(t: str) -> str:
@@ -99,7 +98,7 @@ def xml_attributes_reversed(t: str) -> str:
 
 
 def sysctl_no_spaces(t: str) -> str:
-    return re.sub(r"^([\w.\-/]+)[ \t]*=[ \t]*", r"\1=", t, flags=re.M)
+    return re.sub(r"^([\w.\-/]+)[ \t]*=[ \t]*", r"\1=", t, flags=re.MULTILINE)
 
 
 def udev_spaced(t: str) -> str:

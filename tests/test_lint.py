@@ -191,6 +191,62 @@ def test_a_mac_used_by_two_guests_of_one_host(built, tmp_path):
     assert ("web02", _line_of(host / "etc/xen/web02", mac_a)) in _codes(result, "VN104")
 
 
+def _pool(tmp_path) -> tuple[Path, Path]:
+    """The two migration peers of tests/hosts/clean/migration (each allows the other's
+    relocation), with xen-a's guest app01 also on xen-b, as pools keep it."""
+    import shutil
+
+    pool = tmp_path / "pool"
+    shutil.copytree(Path(ROOT) / "tests/hosts/clean/migration", pool, symlinks=True)
+    a, b = pool / "xen-a", pool / "xen-b"
+    shutil.copy(a / "etc/xen/app01", b / "etc/xen/app01")
+    return a, b
+
+
+def _codes_of(result) -> list[str]:
+    return sorted(d.code for d in result.diagnostics if d.severity.name != "INFO")
+
+
+def test_one_guests_configuration_on_each_host_of_its_migration_pool_is_not_a_duplicate(tmp_path):
+    """The same guest (name and UUID) on two hosts that are each other's migration peers is
+    one guest kept where it may run: its UUID and MAC are not another guest's."""
+    a, b = _pool(tmp_path)
+    assert _codes_of(api.lint([], roots=[str(a), str(b)])) == []
+
+
+def test_a_copy_under_another_name_in_the_pool_is_a_duplicate(tmp_path):
+    """A copy of the guest renamed but with its UUID, MAC and disk kept (the guide's §32.18:
+    give a copy a new UUID, MACs and disk) is another guest that collides on each."""
+    a, b = _pool(tmp_path)
+    copy = b / "etc/xen/app01"
+    copy.rename(b / "etc/xen/app09")
+    _replace(b / "etc/xen/app09", 'name = "app01"', 'name = "app09"')
+    assert _codes_of(api.lint([], roots=[str(a), str(b)])) == ["VN104", "VS120", "VX108"]
+
+
+def test_one_guest_on_two_hosts_that_are_not_peers_collides(tmp_path):
+    """Outside a migration pool the same UUID and MAC on two hosts are two guests' (a copied
+    configuration): both are reported."""
+    import shutil
+
+    a, _ = _pool(tmp_path)
+    other = tmp_path / "xen-pv"
+    shutil.copytree(Path(ROOT) / "tests/hosts/clean/xen-pv", other, symlinks=True)
+    shutil.copy(a / "etc/xen/app01", other / "etc/xen/app01")
+    assert _codes_of(api.lint([], roots=[str(a), str(other)])) == ["VN104", "VX108"]
+
+
+def test_a_second_file_of_one_guest_on_a_host_is_one_finding(tmp_path):
+    """A stale copy of a config under another file name (web01.old): one VF010, not also
+    the UUID and MAC it shares with the guest it copies."""
+    import shutil
+
+    host = tmp_path / "xen-pv"
+    shutil.copytree(Path(ROOT) / "tests/hosts/clean/xen-pv", host, symlinks=True)
+    shutil.copy(host / "etc/xen/web01", host / "etc/xen/web01.old")
+    assert _codes_of(api.lint([], roots=[str(host)])) == ["VF010"]
+
+
 # The guide's multi-bridge wrapper (§11.1, lines 1635-1662), in the tree under the name
 # configured.
 MULTI_BRIDGE = """#!/bin/sh

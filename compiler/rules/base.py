@@ -62,6 +62,23 @@ class Context:
     def host_of(self, guest: Guest) -> Host:
         return self.hosts[guest.host]
 
+    def one_guest(self, a: Guest, b: Guest) -> bool:
+        """Whether two guests of the model are one guest written twice, which the rules that
+        compare guests (UUIDs, MACs) do not compare with itself. Only linted files give a
+        model two guests of one name: two files of one host (VF010 reports that once), or
+        the configuration of one guest on each host of a migration pool, kept on every host
+        the guest may run on: the same name and UUID on hosts that are each other's peers.
+        (A .virt fleet names each guest once.)"""
+        if a.name != b.name:
+            return False
+        if a.host == b.host:
+            return True
+        if a.uuid != b.uuid:
+            return False
+        ha, hb = self.hosts.get(a.host), self.hosts.get(b.host)
+        return bool(ha and hb and ha.migration and hb.migration
+                    and b.host in ha.migration.peers and a.host in hb.migration.peers)
+
     @cached_property
     def _host_pairs(self) -> list[tuple[Host, list[Guest]]]:
         by_host = self.guests_by_host

@@ -568,7 +568,10 @@ class DuplicateUuid(Rule):
 
     What it checks: guests with the same UUID, on one host or on different hosts. Only a
     fixed `uuid` can collide (virtc derives the others from the guest's name); a template
-    with a fixed UUID gives every guest made from it the same one.
+    with a fixed UUID gives every guest made from it the same one. In linted files, one
+    guest's configuration kept on each host of its migration pool (the same name and UUID
+    on hosts that are each other's peers) is one guest, and a second file of a guest on
+    one host is VF010.
 
     Why: the uuid "must be unique across the whole cluster" (§31, line 4781); a copied
     configuration needs "an all new UUID", generated with uuidgen (§32.18, line 5572;
@@ -591,7 +594,7 @@ class DuplicateUuid(Rule):
         first: dict[str, Guest] = {}
         for g in self.ctx.model.guests:
             other = first.setdefault(g.uuid, g)
-            if other is g:
+            if other is g or self.ctx.one_guest(other, g):
                 continue
             yield self.report(f"guest {g.name} on host {g.host} has the UUID {g.uuid} of guest {other.name} "
                               f"on host {other.host}", g.fields.get("uuid") or g.span, g.owner,

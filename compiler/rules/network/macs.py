@@ -130,7 +130,9 @@ class DuplicateMac(Rule):
     """Every MAC address is unique across the fleet.
 
     What it checks: the MAC of every guest NIC on every host, and the hardware addresses
-    of the hosts' bridged NICs (`bridge ... hwaddr`), indexed by address.
+    of the hosts' bridged NICs (`bridge ... hwaddr`), indexed by address. One guest's
+    configuration on each host of its migration pool, or twice on one host (VF010), is
+    one guest, whose NICs are not compared with themselves.
 
     Why: "a virtual network interface card must have a MAC address, and each MAC on your
     local network must be unique" (Glossary, line 6363; §12.5.1, line 2285). When a guest
@@ -151,29 +153,31 @@ class DuplicateMac(Rule):
     scope = Scope.FLEET
 
     def fleet(self):
-        first: dict[str, tuple[str, object]] = {}
+        first: dict[str, tuple[str, object, Guest | None]] = {}  # address -> (whose, where, the guest)
         for h in self.ctx.model.hosts:
             for b in h.bridges:
                 if not b.hwaddr:
                     continue
                 me = f"NIC {b.nic or b.name} of host {h.name}"
                 if b.hwaddr.lower() in first:
-                    owner, span = first[b.hwaddr.lower()]
+                    owner, span, _ = first[b.hwaddr.lower()]
                     yield self.report(f"hardware address {b.hwaddr} of {me} is already used by {owner}", b.at("hwaddr"),
                                       b.owner, related=(Related(span, f"{owner} has {b.hwaddr}"),),
                                       hint="copy each NIC's own address from `ip link`")
                 else:
-                    first[b.hwaddr.lower()] = (me, b.at("hwaddr"))
+                    first[b.hwaddr.lower()] = (me, b.at("hwaddr"), None)
         for g in self.ctx.model.guests:
             for n in g.nics:
                 if not n.mac:
                     continue
                 key = n.mac.lower()
                 if key in first:
-                    owner, span = first[key]
+                    owner, span, other = first[key]
+                    if other is not None and self.ctx.one_guest(other, g):
+                        continue  # one guest's two files (VF010), or one guest kept on each host of a pool
                     yield self.report(f"MAC {n.mac} of guest {g.name} (NIC {n.index}) is already used by "
                                       f"{owner}", n.at("mac"), n.owner,
                                       related=(Related(span, f"{owner} has {n.mac}"),),
                                       hint="write `mac auto`, or generate a new address")
                 else:
-                    first[key] = (f"guest {g.name} (NIC {n.index})", n.at("mac"))
+                    first[key] = (f"guest {g.name} (NIC {n.index})", n.at("mac"), g)

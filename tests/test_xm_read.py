@@ -638,3 +638,24 @@ def test_python_warnings_about_the_users_literals_stay_off_stderr():
         xm.read(text, "etc/xen/g")
         assert xm.recognise(text)
     assert [str(w.message) for w in seen] == []
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# a placeholder\n", "# one\r\n\r\n  # two\r\n", "\t\f\n# c", "#"])
+def test_an_xm_config_with_no_setting_is_no_guest(text):
+    """An empty or comment-only file in /etc/xen names no guest (libvirt's xen driver skips
+    it, `xm create` refuses it): one VF002 note, and no guest whose findings would be about
+    xend's defaults."""
+    from virtc.targets import by_name
+
+    found = by_name("xm").read(text, "/etc/xen/placeholder")
+    assert found.guests == []
+    assert [(d.code, d.severity) for d in found.diagnostics] == [("VF002", Severity.INFO)]
+
+
+@pytest.mark.parametrize("text", ["memory = 512\n", "# c\nx = 1\n", "\n\nname = 'g' # c\n", "#\\\nmemory = 1\n"])
+def test_an_xm_config_with_a_statement_is_a_guest(text):
+    from virtc.targets import by_name
+
+    found = by_name("xm").read(text, "/etc/xen/g")
+    assert len(found.guests) == 1
+    assert "VF002" not in {d.code for d in found.diagnostics}

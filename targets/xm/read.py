@@ -11,7 +11,7 @@ from bisect import bisect_right
 
 from virtc import kernels
 from virtc.conventions import CPUSET_RE, PREFIX_BUS  # the language's conventions, which reading inverts
-from virtc.diagnostics import error, warning
+from virtc.diagnostics import error, info, warning
 from virtc.identity import assign_macs, guest_uuid
 from virtc.limits import limits
 from virtc.model import (SOUND_MODELS, USB_DEVICES, Boot, Disk, FieldSpans, Graphics, Nic, PciDevice, Serial)
@@ -26,6 +26,8 @@ from .spec import (MAC, RATE, entry_items, normal_uuid, parse_disk, parse_pairs,
 
 NAME = "xm"
 _UNNAMED = re.compile(r"[^A-Za-z0-9_.-]+")
+# blank lines and comments only (each line ends at its own \n: one way to match, linear time)
+_NOTHING = re.compile(r"(?:[ \t\f\r]*(?:#[^\n]*)?\n)*[ \t\f\r]*(?:#[^\n]*)?")
 
 # ---------------------------------------------------------------- reading into the model
 
@@ -107,7 +109,13 @@ def read(text: str, path: str):
     doc, diags = parse_document(src)
     found.document = doc
     found.diagnostics.extend(diags)
-    if doc is not None:
+    if doc is not None and _NOTHING.fullmatch(text):
+        # Blank or only comments: no guest. libvirt's xen driver skips it (it names no
+        # guest) and `xm create` refuses it (no kernel); a guest made of xend's defaults
+        # would be findings about values the file never states.
+        found.diagnostics.append(info("VF002", f"{path}: an xm config with no setting (empty, or only comments); "
+                                               "not a guest, skipped", whole_file(src)))
+    elif doc is not None:
         try:
             found.guests.append(_Reader(doc, src, found).guest())
         except Exception as exc:  # a reader bug must reach the user as a finding, not a traceback

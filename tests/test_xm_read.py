@@ -659,3 +659,21 @@ def test_an_xm_config_with_a_statement_is_a_guest(text):
     found = by_name("xm").read(text, "/etc/xen/g")
     assert len(found.guests) == 1
     assert "VF002" not in {d.code for d in found.diagnostics}
+
+
+def test_a_script_kept_in_etc_xen_is_no_guest():
+    from virtc.targets import by_name
+
+    found = by_name("xm").read("#!/bin/sh\nbridge=$2\nifconfig $1 0.0.0.0 up\n", "/etc/xen/vif-custom")
+    assert found.guests == [] and found.document is None
+    assert [d.code for d in found.diagnostics] == ["VF002"]
+
+
+@pytest.mark.parametrize("name", ["qemu-ifup", "qemu-ifup-custom", "xend-config.sxp-old", "xend-pci-quirks.sxp",
+                                  "xmexample.hvm", "README.incompatibilities"])
+def test_files_libvirt_skips_in_etc_xen_are_not_read_as_guests(name):
+    """libvirt's xen driver skips xend's files, the examples and the qemu-ifup scripts by
+    the start of their names; virtc places them as no format."""
+    from virtc import targets
+
+    assert targets.placed(f"etc/xen/{name}") is None

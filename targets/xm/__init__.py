@@ -21,8 +21,10 @@ from .emit import config, disk_spec, emit, serial_value, vif_spec, _q  # noqa: F
 from .read import parse_document, read  # noqa: F401
 from .spec import VIF_KEYS  # noqa: F401
 
-# What else lives in /etc/xen: xend's own files, the shipped examples, scripts.
-NOT_GUESTS = ("*.sxp", "xmexample*", "qemu-ifup", "README*", "*.py", "*.pyc", "*.sh", "*.db", "*.xml")
+# What else lives in /etc/xen: xend's own files, the shipped examples, scripts. (libvirt's
+# xen driver skips the same by prefix: xend-config*, xend-pci-*, xmexample*, qemu-ifup*.)
+NOT_GUESTS = ("*.sxp", "xend-config*", "xend-pci-*", "xmexample*", "qemu-ifup*", "README*", "*.py", "*.pyc",
+              "*.sh", "*.db", "*.xml")
 _ASSIGN = re.compile(r"^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*=", re.M)
 
 

@@ -16,8 +16,6 @@ from .loading import Loader, Parser, read_source
 from .model import Model
 from .outcome import Outcome  # noqa: F401  (part of the API)
 from .owner import Owner
-from .parse import parse
-from .resolve import compile_sources
 from .ruleset import resolve_code
 
 
@@ -58,12 +56,13 @@ def _no_cyclic_gc(freeze: bool = False):
 
 
 def check(files: list[str], texts: dict[str, str] | None = None, config: str | None = None, *,
-          loader: Loader = read_source, parser: Parser = parse, selection: Selection | None = None,
+          loader: Loader = read_source, parser: Parser | None = None, selection: Selection | None = None,
           memo=None, jobs: int = 1) -> Outcome:
     """Compile, then run the rules (configured by virtc.toml / [tool.virtc], or `config`).
     `texts` overrides the contents of `files`; `loader` reads the other files (included
-    ones too) and `parser` parses every file (see virtc.resolve.compile_sources); `memo`
-    (virtc.checkmemo.CheckMemo) keeps results between checks of the same files; `jobs`
+    ones too) and `parser` (virtc.parse's by default) parses every file (see
+    virtc.resolve.compile_sources); `memo` (virtc.checkmemo.CheckMemo) keeps results
+    between checks of the same files; `jobs`
     processes share the rules of a big fleet (virtc.checker.run_rules), with the same outcome."""
     with _no_cyclic_gc():
         return _check(files, texts, config, loader, parser, selection, memo, jobs)
@@ -89,7 +88,12 @@ def _check(files: list[str], texts: dict[str, str] | None, config: str | None,
            loader: Loader, parser: Parser, selection: Selection | None = None, memo=None,
            jobs: int = 1) -> Outcome:
     progress.phase("compiling")
-    r = compile_sources(files, texts, loader=loader, parser=parser, memo=memo and memo.compile)
+    # The compiler and its parser (and Lark) are loaded by what compiles .virt files: lint,
+    # convert and import of existing files do not need them (20 ms of each start).
+    from .parse import parse
+    from .resolve import compile_sources
+
+    r = compile_sources(files, texts, loader=loader, parser=parser or parse, memo=memo and memo.compile)
     out = Outcome(r.model, list(r.diagnostics), dict(r.sources))
     cfg = _configure(out, config, files[0] if files else ".", selection)
     if cfg is None:
@@ -242,6 +246,8 @@ def _import(paths: list[str], roots: list[str], capabilities: str | None, output
                                      hint="change the value in the existing file, or write it in .virt by hand"))
         return out
     target = output or "imported.virt"
+    from .resolve import compile_sources
+
     again = compile_sources([target], {target: text})
     back = [d for d in again.diagnostics if d.severity is Severity.ERROR]
     if again.model is None or back:

@@ -1,5 +1,6 @@
 """What a command loads: `virtc check` imports neither the formats (readers, emitters,
-lxml) nor lint, the editor server or jsonschema; `virtc --version` not even the compiler.
+lxml) nor lint, the editor server or jsonschema; `virtc lint` not the .virt compiler;
+`virtc --version` not even the compiler.
 Each runs in a fresh interpreter that reports the modules it ended with. No timing is
 asserted here (tests/bench/ measures it)."""
 from __future__ import annotations
@@ -71,6 +72,8 @@ def test_build_and_lint_load_what_they_need(tmp_path):
     assert _under(loaded, ("lxml",)) == []  # the emitters write XML as text
     loaded = _loaded("lint", "--root", str(tmp_path / "out" / "kvmlab1"))
     assert {"virtc.lint", "virtc.targets", "lxml.etree"} <= loaded
+    # existing files only: not the .virt compiler, its parser or Lark
+    assert _under(loaded, ("virtc.resolve", "virtc.parse", "virtc.parsetree", "lark")) == []
 
 
 def test_format_rules_see_nothing_without_documents():

@@ -30,7 +30,16 @@ _ASSIGN = re.compile(r"^(?P<indent>[ \t]*)(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Z
 
 def parse_document(src) -> tuple[Document, list]:
     entries, diags = [], []
+    text, cr = src.text, False
     for start, body in src.lines():
+        end = start + len(body)
+        if not cr and text.startswith("\r", end) and body.strip() and not body.lstrip().startswith("#"):
+            # DOS line ends: bash keeps the CR in each value (ONBOOT is "yes\r", not yes;
+            # DEVICE "eth0\r" names no device), so initscripts act on none of them. Once a file.
+            cr = True
+            diags.append(error("VF301", "the line ends with a carriage return (DOS line ends): bash keeps it "
+                                        "in the value it sources, which then matches nothing initscripts test",
+                               src.span(end, end + 1), hint="convert the file to Unix line ends (dos2unix)"))
         stripped = body.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -307,12 +316,14 @@ class IfcfgRule(Rule):
 class IfcfgSyntax(Rule):
     """ifcfg files are plain KEY=value lines that bash can source without running anything.
 
-    What it checks: lines that are not assignments, unbalanced quotes, and values that
-    would run a command (`$(...)`, backticks, `;`) when initscripts source the file.
+    What it checks: lines that are not assignments, unbalanced quotes, values that would
+    run a command (`$(...)`, backticks, `;`) when initscripts source the file, and DOS
+    line ends (once a file, at the first assignment that ends in a carriage return).
 
     Why: the guide's ifcfg files are `KEY=value` lines, one per line, no spaces around
     '=' (§10.2, lines 1553-1568); initscripts source them with bash, so anything else is
-    either an error at boot or a command run as root.
+    either an error at boot or a command run as root. bash keeps a line's carriage return
+    in the value: ONBOOT is then "yes\r", which is not yes, and DEVICE names no device.
 
     Example:
         DEVICE = br0

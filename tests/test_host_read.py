@@ -434,6 +434,29 @@ def test_elilo_default_stanza_gives_the_itanium_host():
                              ("VF003", "info", 6, 1), ("VF003", "info", 14, 8)]
 
 
+def test_an_ifcfg_file_with_dos_line_ends_is_one_error(tmp_path):
+    """bash, sourcing an ifcfg file written with CR LF line ends, keeps each CR in the
+    value (ONBOOT is "yes\r", which initscripts do not take for yes): one VF301, at the
+    first assignment whose line ends so (a comment's CR is harmless), and none for a file
+    with Unix line ends."""
+    import shutil
+    import subprocess
+
+    text = "# eth0\r\nDEVICE=eth0\r\nONBOOT=yes\r\nBRIDGE=xenbr0\r\n"
+    bash = shutil.which("bash")
+    if bash:
+        f = tmp_path / "ifcfg-eth0"
+        f.write_bytes(text.encode())
+        r = subprocess.run([bash, "-c", '. "$1"; printf %s "$ONBOOT"', "x", str(f)], capture_output=True)
+        assert r.stdout == b"yes\r"
+    found = ifcfg.read(text, "/etc/sysconfig/network-scripts/ifcfg-eth0")
+    errors = [d for d in found.diagnostics if d.code == "VF301"]
+    assert [(d.span.line, d.span.col) for d in errors] == [(2, 12)]
+    assert "carriage return" in errors[0].message
+    for unix in (text.replace("\r", ""), "# only a comment\r\n"):
+        assert "VF301" not in {d.code for d in ifcfg.read(unix, "/x/ifcfg-eth0").diagnostics}
+
+
 def test_ifcfg_files_make_bridges():
     """Guide §10.2 (lines 1553-1568) and §11.1 (lines 1616-1626)."""
     folder = HOST_FILES / "network-scripts"

@@ -196,8 +196,10 @@ def _tree_parts(data: bytes) -> tuple[str, str, bytes]:
         where, _, body = rest.partition(b"\n")
         tree = head.decode("utf-8", "replace")
         path = os.path.normpath(where.decode("utf-8", "replace")) if where else ""
-        if tree in trees and path and not os.path.isabs(path) and path.split(os.sep)[0] not in ("..", "."):
-            return tree, path, body
+        parts = path.split(os.sep) if path else []
+        if tree in trees and parts and not os.path.isabs(path) and parts[0] not in ("..", ".") \
+                and "\0" not in path and all(len(p.encode("utf-8", "surrogatepass")) <= 200 for p in parts):
+            return tree, path, body  # (a name of at most 200 bytes: any file system takes it)
     tree = trees[sum(data[:64]) % len(trees)]
     return tree, "etc/xen/fuzzed", data
 
@@ -237,21 +239,24 @@ def run_tree(data: bytes) -> None:
     while not os.path.isdir(folder):
         made.append(folder)
         folder = os.path.dirname(folder)
+    written = False
     try:
         for f in reversed(made):
             os.mkdir(f)
         with open(full, "wb") as fh:
+            written = True
             fh.write(body)
         api.lint([], roots=[root], jobs=1)
         api.import_([], [root])
     finally:
-        if before is None:
-            os.remove(full)
-        else:
+        if before is not None:
             with open(full, "wb") as fh:
                 fh.write(before)
+        elif written:
+            os.remove(full)
         for f in made:
-            os.rmdir(f)
+            if os.path.isdir(f):
+                os.rmdir(f)
 
 
 # ------------------------------------------------------------------ the registry

@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from functools import partial
 
-from virtc import conventions
+from virtc import conventions, regexes
 from virtc.diagnostics import Related, Severity, error
 from virtc.documents import Document, Entry
 from virtc.model import Lun
@@ -271,6 +271,83 @@ class MultipathIdentity(Rule):
                                   related=(Related(seen[e.value].value_span, "first used here"),))
             else:
                 seen[e.value] = e
+
+
+# SCSI path names multipathd meets for a LUN (sdb, sdz, sdaa ...): a devnode pattern of
+# the blacklist that matches them all takes every path of every LUN
+_SCSI_PATHS = ("sdb", "sdz", "sdaa", "sdbz")
+
+
+def _takes_every_path(pattern: str) -> bool:
+    """Whether a blacklist devnode pattern (a POSIX extended regex multipathd searches each
+    device name with) matches every SCSI path. RHEL 5's shipped `devnode "*"` does: its
+    C library reads a lone `*` as matching everything (the file says so: "Blacklist all
+    devices by default"); a pattern Python cannot read is left alone."""
+    if pattern.strip() in ("*", ".*", "^.*", ".*$", "^.*$"):
+        return True
+    compiled = regexes.compiled(pattern)
+    return compiled is not None and all(compiled.search(name) for name in _SCSI_PATHS)
+
+
+class MultipathBlacklisted(Rule):
+    """multipath.conf's blacklist leaves the devices of its multipath aliases.
+
+    What it checks: each `multipath { wwid ... alias ... }` block of multipath.conf whose
+    wwid the blacklist names, or all of them when a blacklist `devnode` pattern takes
+    every SCSI path (RHEL 5's shipped file has `blacklist { devnode "*" }`). A file with
+    a `blacklist_exceptions` section is left alone: its exceptions may let the devices
+    back in.
+
+    Why: the aliases "will create 4 LUNs named /dev/mpath/oramp1 ..." (§9.3, lines
+    1459-1477) only for devices multipathd manages, and it manages none it blacklists. The
+    blacklist of every device is what device-mapper-multipath installs ("Blacklist all
+    devices by default. Remove this to enable multipathing"): left in place, no
+    /dev/mpath/ALIAS appears, and a guest given one finds no disk.
+
+    Example:
+        blacklist { devnode "*" }
+        multipaths { multipath { wwid 3600805f30015987000000000768a0019  alias oramp1 } }
+
+    Fix: remove the blacklist of every device (keep the local disks': `devnode
+    "^(ram|raw|loop|fd|md|dm-|sr|scd|st)[0-9]*"`, the local disk's wwid), or add a
+    blacklist_exceptions section with the aliases' wwids.
+    """
+
+    code, name, severity = "VF414", "multipath-blacklisted", Severity.ERROR
+    checklist, section, lines = ("MPIO-10", "MPIO-08"), "§9.3", "1459-1477"
+    scope = Scope.DOCUMENT
+    formats = ("multipath",)
+
+    def document(self, doc: Document):
+        every, wwids, blocks = None, {}, defaultdict(dict)  # blocks: group -> {"wwid": Entry, "alias": Entry}
+        for e in doc.entries:
+            parts = e.key.split("/")
+            if parts[0] == "blacklist_exceptions":
+                return
+            if len(parts) == 2 and parts[0] in ("blacklist", "devnode_blacklist") and e.value:
+                if parts[1] == "devnode" and every is None and _takes_every_path(e.value):
+                    every = e
+                elif parts[1] == "wwid":
+                    wwids.setdefault(conventions.wwid(e.value) or e.value, e)
+            elif parts == ["multipaths", "multipath", "wwid"] or parts == ["multipaths", "multipath", "alias"]:
+                blocks[e.group].setdefault(parts[-1], e)
+        named = [(b["wwid"], b["alias"]) for b in blocks.values()
+                 if b.get("wwid") is not None and b.get("alias") is not None and b["wwid"].value and b["alias"].value]
+        if every is not None and named:  # one fact: one finding, at the blacklist entry
+            aliases = [alias.value for _, alias in named]
+            shown = ", ".join(aliases[:5]) + (f" and {len(aliases) - 5} more" if len(aliases) > 5 else "")
+            yield self.report(f'blacklist devnode "{every.value}" takes every device: multipathd makes none of '
+                              f"the {len(aliases)} multipath alias(es) ({shown})", every.value_span,
+                              related=(Related(named[0][1].value_span, f"alias {aliases[0]}"),),
+                              hint="remove it (keep the local disks' entries), or list the aliases' wwids in "
+                                   "blacklist_exceptions")
+            return
+        for wwid, alias in named:
+            listed = wwids.get(conventions.wwid(wwid.value) or wwid.value)
+            if listed is not None:
+                yield self.report(f"multipath alias {alias.value} never appears: the blacklist names its wwid "
+                                  f"{wwid.value}", alias.value_span, related=(Related(listed.span, "blacklisted here"),),
+                                  hint="remove the wwid from the blacklist, or give the alias the LUN it means")
 
 
 _SECTION = re.compile(r"^[ \t]*([A-Za-z_]+)[ \t]*\{", re.M)

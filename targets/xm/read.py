@@ -106,14 +106,15 @@ def read(text: str, path: str):
     """An xm config as model pieces: one guest (never executed; read with `ast`)."""
     src = SourceFile(path, text)
     found = Found(src, NAME)
+    if text.startswith("#!"):
+        # A script kept in /etc/xen (xend's are in scripts/): no one runs `xm create` on it
+        found.diagnostics.append(info("VF002", f"{path}: a script (it starts with #!), not an xm config; skipped",
+                                      whole_file(src)))
+        return found
     doc, diags = parse_document(src)
     found.document = doc
     found.diagnostics.extend(diags)
-    if text.startswith("#!"):
-        # A script kept in /etc/xen (xend's are in scripts/): no one runs `xm create` on it
-        found.document, found.diagnostics = None, [
-            info("VF002", f"{path}: a script (it starts with #!), not an xm config; skipped", whole_file(src))]
-    elif doc is not None and _NOTHING.fullmatch(text):
+    if doc is not None and _NOTHING.fullmatch(text):
         # Blank or only comments: no guest. libvirt's xen driver skips it (it names no
         # guest) and `xm create` refuses it (no kernel); a guest made of xend's defaults
         # would be findings about values the file never states.

@@ -48,6 +48,9 @@ class HostRead:
     name: str
     found: list[Found] = field(default_factory=list)
     autostart: set[tuple[str, str]] = field(default_factory=set)  # (guest|network|pool, name)
+    # the files /etc/xen/auto links lead to (real paths): xendomains starts the guest each
+    # file defines, whatever the link is named (01-web01 -> /etc/xen/web01 starts web01)
+    autostart_files: set[str] = field(default_factory=set)
     guest_files: list[Found] = field(default_factory=list)  # guests' own grub.conf files
     documents: list = field(default_factory=list)  # of guest files that belong to this host
     formats: dict[str, str] = field(default_factory=dict)  # every file opened (read or not) -> its format
@@ -78,7 +81,10 @@ def _load(files: list[Placed], sources: dict, diags: list) -> tuple[list[_Loaded
     for p in files:
         progress.advance()
         if p.format is not None and p.format.link:
-            links.append(p.format.read("", p.path))
+            link = p.format.read("", p.path)
+            if p.target is not None:
+                link.host["target"] = os.path.realpath(p.target)
+            links.append(link)
             continue
         if p.format is None and certificates.FORMAT.ends_at(p.path):
             # a loose certificate or key: never opened, and alone it tells nothing
@@ -144,6 +150,8 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
     present = []
     for link in links:
         hr.autostart.update(link.host.get("autostart", ()))
+        if link.format == "xm-autostart" and link.host.get("target"):
+            hr.autostart_files.add(link.host["target"])
         if link.host.get("certificate"):
             present.append("/" + os.path.relpath(link.source.path, h.root).replace(os.sep, "/"))
     if h.tree:
@@ -276,7 +284,8 @@ def assemble_host(hr: HostRead, span: Span) -> tuple:
     for g in guests:
         if vfs and any(vfs(p) and not p.vf for p in g.pci):
             g = replace(g, pci=tuple(replace(p, vf=True) if vfs(p) else p for p in g.pci))
-        if ("guest", g.name) in hr.autostart:
+        if ("guest", g.name) in hr.autostart or (
+                hr.autostart_files and g.span is not None and os.path.realpath(g.span.file) in hr.autostart_files):
             g = replace(g, autostart=True)
         if g.name in boots:
             release, cmdline, _where = boots[g.name]

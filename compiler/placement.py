@@ -120,8 +120,9 @@ def _tree(root: str, seen: set[str]) -> HostFiles:
         fmt = targets.placed(rel)
         if fmt is None:
             h.skipped.append(rel)
-        elif fmt.link:  # only its name counts; it is never opened
-            h.files.append(Placed(path, fmt))
+        elif fmt.link:  # never opened: its name counts, and which file of the tree it leads to
+            real = in_tree(root, path)
+            h.files.append(Placed(path, fmt, target=real if real and real != os.path.abspath(path) else None))
         else:
             real = in_tree(root, path)
             if real is None:

@@ -247,6 +247,26 @@ def test_a_second_file_of_one_guest_on_a_host_is_one_finding(tmp_path):
     assert _codes_of(api.lint([], roots=[str(host)])) == ["VF010"]
 
 
+def test_an_autostart_link_starts_the_guest_of_the_file_it_leads_to(tmp_path):
+    """xendomains starts the guest each /etc/xen/auto entry defines, whatever the link is
+    named (a number in front orders the starts): 01-web01 -> /etc/xen/web01 autostarts
+    web01; a link named after a guest is that guest, as before."""
+    import shutil
+
+    host = tmp_path / "xen-pv"
+    shutil.copytree(Path(ROOT) / "tests/hosts/clean/xen-pv", host, symlinks=True)
+    auto = host / "etc/xen/auto"
+    (auto / "web01").unlink()
+    (auto / "01-web01").symlink_to("/etc/xen/web01")
+    (auto / "02-build").symlink_to("../build01")
+    started = {g.name: g.autostart for g in api.lint([], roots=[str(host)]).model.guests}
+    assert started == {"build01": True, "db01": True, "web01": True, "web02": True}
+    (auto / "02-build").unlink()
+    (auto / "02-build").symlink_to("/etc/xen/nothing-here")  # leads nowhere: starts nothing
+    started = {g.name: g.autostart for g in api.lint([], roots=[str(host)]).model.guests}
+    assert started == {"build01": False, "db01": True, "web01": True, "web02": True}
+
+
 # The guide's multi-bridge wrapper (§11.1, lines 1635-1662), in the tree under the name
 # configured.
 MULTI_BRIDGE = """#!/bin/sh

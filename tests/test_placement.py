@@ -302,3 +302,40 @@ def test_a_binary_file_in_a_folder_given_is_noted_and_one_named_is_an_error(tmp_
     assert any(d.code == "VF002" and "configs.tar.gz: a binary file" in d.message for d in result.diagnostics)
     named = api.lint([str(folder / "configs.tar.gz")])
     assert [d.code for d in named.diagnostics if d.severity >= Severity.ERROR] == ["VF001"]
+
+
+def test_a_tree_nested_deeper_than_pythons_recursion_limit_is_walked(tmp_path):
+    """os.walk of Python 3.11 calls itself once per level: a host tree nested deeper than
+    the recursion limit (about 1,000 folders) raised RecursionError out of lint. The walk
+    is a loop now: under a recursion limit 100 frames above this test's own depth, a tree
+    300 deep is walked, its files found as os.walk finds them. (Not a tree of 1,000
+    levels: shutil.rmtree, which cleans up pytest's old temporary folders, calls itself
+    per level too.)"""
+    import os
+    import sys
+
+    from virtc import api, placement
+
+    host = tmp_path / "deep"
+    (host / "etc/xen").mkdir(parents=True)
+    (host / "etc/xen/web01").write_text('name = "web01"\nmemory = 512\nbootloader = "/usr/bin/pygrub"\n')
+    bottom = host / "etc"
+    for _ in range(300):
+        bottom = bottom / "n"
+        os.mkdir(bottom)
+    (bottom / "x.conf").write_text("x\n")
+    expected = []
+    for dirpath, dirnames, filenames in os.walk(host):
+        dirnames.sort()
+        expected += [os.path.join(dirpath, f) for f in sorted(filenames)]
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 100)
+    try:
+        files = placement._walk(str(host))
+    finally:
+        sys.setrecursionlimit(limit)
+    assert files == expected and str(bottom / "x.conf") in files
+    assert [g.name for g in api.lint([], roots=[str(host)]).model.guests] == ["web01"]

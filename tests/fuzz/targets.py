@@ -198,8 +198,9 @@ def _tree_parts(data: bytes) -> tuple[str, str, bytes]:
         path = os.path.normpath(where.decode("utf-8", "replace")) if where else ""
         parts = path.split(os.sep) if path else []
         if tree in trees and parts and not os.path.isabs(path) and parts[0] not in ("..", ".") \
-                and "\0" not in path and all(len(p.encode("utf-8", "surrogatepass")) <= 200 for p in parts):
-            return tree, path, body  # (a name of at most 200 bytes: any file system takes it)
+                and "\0" not in path and len(parts) <= 32 and len(path.encode("utf-8", "surrogatepass")) <= 1000 \
+                and all(len(p.encode("utf-8", "surrogatepass")) <= 200 for p in parts):
+            return tree, path, body  # (names and a path any file system takes)
     tree = trees[sum(data[:64]) % len(trees)]
     return tree, "etc/xen/fuzzed", data
 

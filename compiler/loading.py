@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from .bounds import BOUNDS
 from .diagnostics import Diagnostic, Related, error
 from .source import SourceFile, Span
 from .syntax import FileSyntax, Include
+from .walk import files_under
 
 FILE_BYTES, FILE_LINES, INCLUDE_DEPTH = BOUNDS["file_bytes"], BOUNDS["file_lines"], BOUNDS["include_depth"]
 MAX_FILE_BYTES = FILE_BYTES.value
@@ -174,7 +174,7 @@ def expand(paths: list[str]) -> list[str]:
     out = []
     for p in paths:
         if p != "-" and os.path.isdir(p):
-            out.extend(sorted(str(f) for f in Path(p).rglob("*.virt") if f.is_file()))
+            out.extend(sorted(f for f in files_under(p) if f.endswith(".virt") and os.path.isfile(f)))
         else:
             out.append(p)
     return out

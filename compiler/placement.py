@@ -25,6 +25,7 @@ from virtc.targets.format import Format
 
 from .diagnostics import Diagnostic, info
 from .owner import Owner
+from .walk import files_under
 
 SKIP_DIRS = {".git", "__pycache__", ".virtc-manifest"}
 # Folders a copy of /etc is often named after, which say nothing about the host.
@@ -66,34 +67,7 @@ def is_host_tree(path: str) -> bool:
 
 
 def _walk(root: str) -> list[str]:
-    """The files under root, as os.walk(root) finds them in sorted order (a folder's files,
-    then each of its folders; links to folders not followed, folders it cannot list left
-    out), with a stack of its own: os.walk calls itself once per level, and a tree nested
-    a thousand folders deep ran out of Python's recursion limit."""
-    out = []
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            with os.scandir(folder) as entries:
-                listed = list(entries)
-        except OSError:
-            continue
-        files, folders = [], []
-        for e in listed:
-            try:
-                is_dir = e.is_dir()
-            except OSError:
-                is_dir = False
-            if e.name in SKIP_DIRS:
-                continue
-            if not is_dir:
-                files.append(e.name)
-            elif not e.is_symlink():
-                folders.append(e.name)
-        out += [os.path.join(folder, f) for f in sorted(files)]
-        stack += [os.path.join(folder, d) for d in sorted(folders, reverse=True)]
-    return out
+    return files_under(root, SKIP_DIRS)
 
 
 def in_tree(root: str, path: str) -> str | None:

@@ -69,3 +69,34 @@ def test_a_device_that_never_ends_is_refused_at_the_size_limit(tmp_path):
     read = lint_files(["/dev/zero"])
     assert [d.code for d in read.diagnostics] == ["VF011"]  # virtc's own limit (bounds.py)
     assert "up to 4 MiB" in read.diagnostics[0].message
+
+
+def test_a_folder_of_virt_files_nested_deeper_than_the_recursion_limit(tmp_path):
+    """`virtc check FOLDER` finds the .virt files under it with a stack of its own
+    (Path.rglob of Python 3.11 calls itself per level): under a recursion limit 100 frames
+    above this test, a folder 300 deep is searched, its files in sorted order, a link to
+    a folder not followed."""
+    import os
+    import sys
+
+    from virtc.loading import expand
+
+    (tmp_path / "b.virt").write_text("")
+    (tmp_path / "a.virt").write_text("")
+    (tmp_path / "notes.txt").write_text("")
+    bottom = tmp_path
+    for _ in range(300):
+        bottom = bottom / "d"
+        os.mkdir(bottom)
+    (bottom / "deep.virt").write_text("")
+    (tmp_path / "loop").symlink_to(tmp_path)
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 100)
+    try:
+        found = expand([str(tmp_path)])
+    finally:
+        sys.setrecursionlimit(limit)
+    assert found == sorted([str(tmp_path / "a.virt"), str(tmp_path / "b.virt"), str(bottom / "deep.virt")])

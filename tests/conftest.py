@@ -1,9 +1,11 @@
 """Shared test helpers: paths, the real validators, and snapshot extensions."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,6 +90,22 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
         elif p.is_file():
             out[p.relative_to(folder).as_posix()] = p.read_bytes()
     return out
+
+
+@contextlib.contextmanager
+def recursion_headroom(frames: int):
+    """Python's recursion limit set to `frames` above the caller's own depth, for the
+    block: code that calls itself once per level of its input fails under it long before
+    the input gets as deep as one that breaks the usual limit (about 1,000) would have to."""
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def need(available: bool, what: str):

@@ -77,8 +77,8 @@ def test_a_folder_of_virt_files_nested_deeper_than_the_recursion_limit(tmp_path)
     above this test, a folder 300 deep is searched, its files in sorted order, a link to
     a folder not followed."""
     import os
-    import sys
 
+    from conftest import recursion_headroom
     from virtc.loading import expand
 
     (tmp_path / "b.virt").write_text("")
@@ -90,13 +90,6 @@ def test_a_folder_of_virt_files_nested_deeper_than_the_recursion_limit(tmp_path)
         os.mkdir(bottom)
     (bottom / "deep.virt").write_text("")
     (tmp_path / "loop").symlink_to(tmp_path)
-    frame, depth = sys._getframe(), 0
-    while frame is not None:
-        frame, depth = frame.f_back, depth + 1
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(depth + 100)
-    try:
+    with recursion_headroom(100):
         found = expand([str(tmp_path)])
-    finally:
-        sys.setrecursionlimit(limit)
     assert found == sorted([str(tmp_path / "a.virt"), str(tmp_path / "b.virt"), str(bottom / "deep.virt")])

@@ -312,8 +312,8 @@ def test_a_tree_nested_deeper_than_pythons_recursion_limit_is_walked(tmp_path):
     levels: shutil.rmtree, which cleans up pytest's old temporary folders, calls itself
     per level too.)"""
     import os
-    import sys
 
+    from conftest import recursion_headroom
     from virtc import api, placement
 
     host = tmp_path / "deep"
@@ -328,14 +328,7 @@ def test_a_tree_nested_deeper_than_pythons_recursion_limit_is_walked(tmp_path):
     for dirpath, dirnames, filenames in os.walk(host):
         dirnames.sort()
         expected += [os.path.join(dirpath, f) for f in sorted(filenames)]
-    frame, depth = sys._getframe(), 0
-    while frame is not None:
-        frame, depth = frame.f_back, depth + 1
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(depth + 100)
-    try:
+    with recursion_headroom(100):
         files = placement._walk(str(host))
-    finally:
-        sys.setrecursionlimit(limit)
     assert files == expected and str(bottom / "x.conf") in files
     assert [g.name for g in api.lint([], roots=[str(host)]).model.guests] == ["web01"]

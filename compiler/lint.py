@@ -75,16 +75,14 @@ def _format_of(p: Placed, src: SourceFile) -> Format | None:
     return p.format
 
 
-def _load(files: list[Placed], sources: dict, diags: list) -> tuple[list[_Loaded], list[Found]]:
-    """Each file's text and format; autostart links are read by name only."""
+def _load(files: list[Placed], sources: dict, diags: list) -> tuple[list[_Loaded], list[tuple[Found, str | None]]]:
+    """Each file's text and format; autostart links are read by name only, each with the
+    real path of the file of the tree it leads to (None: nowhere, or it is no link)."""
     loaded, links = [], []
     for p in files:
         progress.advance()
         if p.format is not None and p.format.link:
-            link = p.format.read("", p.path)
-            if p.target is not None:
-                link.host["target"] = os.path.realpath(p.target)
-            links.append(link)
+            links.append((p.format.read("", p.path), p.target and os.path.realpath(p.target)))
             continue
         if p.format is None and certificates.FORMAT.ends_at(p.path):
             # a loose certificate or key: never opened, and alone it tells nothing
@@ -148,10 +146,10 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
     loaded, links = _load(h.files, sources, diags)
     hr.formats = {x.placed.path: x.format.name for x in loaded}
     present = []
-    for link in links:
+    for link, target in links:  # (what a link says, the file of the tree it leads to)
         hr.autostart.update(link.host.get("autostart", ()))
-        if link.format == "xm-autostart" and link.host.get("target"):
-            hr.autostart_files.add(link.host["target"])
+        if link.format == "xm-autostart" and target:
+            hr.autostart_files.add(target)
         if link.host.get("certificate"):
             present.append("/" + os.path.relpath(link.source.path, h.root).replace(os.sep, "/"))
     if h.tree:

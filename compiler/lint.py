@@ -89,7 +89,10 @@ def _load(files: list[Placed], sources: dict, diags: list) -> tuple[list[_Loaded
             diags.append(info("VF002", f"{p.path}: a certificate or key file; virtc never opens one, and notes "
                                        "only which exist in a host tree (--root)", None))
             continue
-        src, problems = read_text(p.opened, p.path, p.walked)
+        # a file found in a folder given that nothing but its content could claim: what
+        # keeps it from being read is a note (see read_text), not an error
+        unclaimed = p.walked and p.format is None and targets.expected(p.path) is None
+        src, problems = read_text(p.opened, p.path, unclaimed)
         diags.extend(problems)
         if src is None:
             continue
@@ -151,7 +154,8 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
         if link.format == "xm-autostart" and target:
             hr.autostart_files.add(target)
         if link.host.get("certificate"):
-            present.append("/" + os.path.relpath(link.source.path, h.root).replace(os.sep, "/"))
+            rel = os.path.relpath(link.source.path, h.root).replace(os.sep, "/")
+            present.append(f"/{h.mount}/{rel}" if h.mount else f"/{rel}")
     if h.tree:
         hr.certificates = tuple(sorted(present))
     for x in _one_each(loaded, h.name, diags, caps):

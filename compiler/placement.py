@@ -1,7 +1,7 @@
 """Which files `virtc lint` reads, for which host, as which format.
 
-A host tree (`--root DIR`, or a folder holding etc/ or boot/) is a copy of one host's
-files: a file in it is read only when it sits where the format registry says a format
+A host tree (`--root DIR`, a folder holding etc/ or boot/, or a copy of /etc alone:
+is_etc_copy) is a copy of one host's files: a file in it is read only when it sits where the format registry says a format
 lives on a RHEL 5 host (etc/xen/*, etc/sysconfig/network-scripts/ifcfg-* ...). Init
 scripts, programs' other files and binaries are not configurations virtc reads; they are
 counted and named once per host, never opened. A folder of host trees (a `virtc build`
@@ -53,6 +53,7 @@ class HostFiles:
     files: list[Placed] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # tree paths that are no format's
     tree: bool = False  # a copy of one host's tree (not loose files): what it lacks, the host lacks
+    mount: str = ""  # where root is on the host ("etc": a copy of /etc alone; "": the host's /)
 
 
 @dataclass
@@ -66,22 +67,64 @@ def is_host_tree(path: str) -> bool:
     return os.path.isdir(os.path.join(path, "etc")) or os.path.isdir(os.path.join(path, "boot"))
 
 
+# What every RHEL 5 /etc holds and no folder of virtualization configs does (virtc reads
+# none of them): three of them make a folder a copy of a host's /etc, whatever its name.
+_ETC_MARKERS = frozenset({"passwd", "group", "shadow", "inittab", "nsswitch.conf", "login.defs",
+                          "profile", "bashrc", "rc.d", "init.d", "ld.so.conf", "services", "protocols",
+                          "shells", "mtab", "issue"})
+# Folders of a host's /etc that virtc reads from: a folder named etc with one of them (or
+# one marker) is a copy of /etc, not a folder of loose configs that happens to be named so.
+_ETC_FOLDERS = ("xen", "libvirt", "sysconfig", "udev", "selinux", "modprobe.d")
+
+
+def is_etc_copy(path: str) -> bool:
+    """A copy of one host's /etc given by itself (`virtc lint copy/etc`, or `cp -a /etc
+    web01-etc`): a host tree whose folder is the tree's etc/. Its files are then read at
+    their places only, as in any host tree: the thousand other files of an /etc (init
+    scripts, other programs' settings) are never opened, where as loose files each would
+    be recognised by its content (initramfs.conf's DEVICE= is no interface file)."""
+    try:
+        names = set(os.listdir(path))
+    except OSError:
+        return False
+    if "etc" in names or "boot" in names:
+        return False  # a host tree itself
+    markers = len(names & _ETC_MARKERS)
+    if markers >= 3:
+        return True
+    return os.path.basename(os.path.abspath(path)) == "etc" and (
+        markers >= 1 or any(os.path.isdir(os.path.join(path, d)) for d in _ETC_FOLDERS))
+
+
+def _host_name(path: str) -> str:
+    """A host tree's host: the name of its folder, or of the nearest folder above it whose
+    name says something about the host (an /etc copy at web01/etc is web01's)."""
+    parts = [x for x in os.path.abspath(path).split(os.sep) if x]
+    named = [x for x in parts if x not in _NOT_HOST_NAMES]
+    return named[-1] if named else (parts[-1] if parts else "host")
+
+
 def _walk(root: str) -> list[str]:
     return files_under(root, SKIP_DIRS)
 
 
-def in_tree(root: str, path: str) -> str | None:
+def in_tree(root: str, path: str, mount: str = "") -> str | None:
     """The file a path of a host tree stands for, following links the way the host would:
     an absolute link target (/etc/xen/web01) is inside the tree, not on this machine.
-    None for a link that leads nowhere (or round in a circle)."""
+    `mount`: where the tree's folder is on the host ("etc" for a copy of /etc alone; an
+    absolute target elsewhere, /usr/lib/os-release, is then not in the copy). None for a
+    link that leads nowhere (or round in a circle)."""
     root = os.path.abspath(root)
     current = os.path.abspath(path)
+    top = f"/{mount}/" if mount else "/"
     for _ in range(40):
         if not os.path.islink(current):
             return current if os.path.exists(current) else None
         target = os.readlink(current)
         if os.path.isabs(target):
-            current = os.path.join(root, target.lstrip("/"))
+            if not (target + "/").startswith(top):
+                return None
+            current = os.path.join(root, target[len(top):].lstrip("/"))
         else:
             current = os.path.normpath(os.path.join(os.path.dirname(current), target))
         if os.path.commonpath([root, current]) != root:
@@ -109,19 +152,24 @@ def not_a_file(path: str) -> str | None:
     return "a folder" if stat.S_ISDIR(mode) else "not a file"
 
 
-def _tree(root: str, seen: set[str]) -> HostFiles:
-    h = HostFiles(os.path.basename(os.path.abspath(root)) or "host", root, tree=True)
+def _tree(root: str, seen: set[str], mount: str = "") -> HostFiles:
+    """The files of a host tree; `mount`: where its folder is on the host ("etc": a copy
+    of /etc alone, whose xen/web01 is the host's etc/xen/web01)."""
+    h = HostFiles(_host_name(root) if mount else os.path.basename(os.path.abspath(root)) or "host", root,
+                  tree=True, mount=mount)
     by_file: dict[str, Placed] = {}  # one file reached by several paths (links): its canonical one
     for path in _walk(root):
         rel = os.path.relpath(path, root).replace(os.sep, "/")
+        if mount:
+            rel = f"{mount}/{rel}"
         fmt = targets.placed(rel)
         if fmt is None:
             h.skipped.append(rel)
         elif fmt.link:  # never opened: its name counts, and which file of the tree it leads to
-            real = in_tree(root, path)
+            real = in_tree(root, path, mount)
             h.files.append(Placed(path, fmt, target=real if real and real != os.path.abspath(path) else None))
         else:
-            real = in_tree(root, path)
+            real = in_tree(root, path, mount)
             if real is None:
                 h.skipped.append(f"{rel} (a link that leads nowhere in the tree)")
                 continue
@@ -160,6 +208,9 @@ def collect(paths: list[str], roots: list[str], taken: set[str] = frozenset()) -
             continue
         if is_host_tree(root):
             hosts.append(_tree(root, seen))
+            continue
+        if is_etc_copy(root):
+            hosts.append(_tree(root, seen, "etc"))
             continue
         subs = [os.path.join(root, d) for d in sorted(os.listdir(root))
                 if os.path.isdir(os.path.join(root, d)) and is_host_tree(os.path.join(root, d))]

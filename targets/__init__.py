@@ -73,6 +73,12 @@ def xml_format(text: str) -> Format | None:
     return next((f for f in libvirt.XML_FORMATS if f.xml_root == root), None) if root else None
 
 
+def expected(path: str) -> Format | None:
+    """The format a loose file's path or name alone says it is (a host place its path ends
+    with, or a name of its own), before its text is read; None: only its content can tell."""
+    return next((f for f in FORMATS if (f.paths and f.ends_at(path)) or f.named_alone(path)), None)
+
+
 def recognised(path: str, text: str) -> Format | None:
     """The format of a loose file (given by name, outside a host tree): by the host place
     its path ends with, then by its name, then by its content. An XML file is always told

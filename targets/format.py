@@ -120,6 +120,15 @@ class Format:
     def _names(self) -> tuple[re.Pattern, ...]:
         return tuple(glob_pattern(p) for p in self.names)
 
+    def named_alone(self, path: str) -> bool:
+        """Does a loose file's name alone say it is this format (not a bare extension,
+        which needs content that agrees)?"""
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        if self.excluded(name):
+            return False
+        return any(pattern.match(name) and not (glob.startswith("*.") and not any(c in glob[2:] for c in "*?["))
+                   for glob, pattern in zip(self.names, self._names))
+
     def named(self, path: str, text: str) -> bool:
         """Does a loose file's name say it is this format? A name of its own (multipath.conf,
         ifcfg-eth0) does; a bare extension (*.cfg, *.rules) only with content that agrees

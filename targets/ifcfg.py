@@ -493,9 +493,17 @@ class IfcfgHwaddr(IfcfgRule):
             yield self.report(f"HWADDR={h.value} is not a MAC address", h.value_span)
 
 
+# Settings only an interface file has beside DEVICE=: another program's shell settings
+# may name a DEVICE too (Debian's initramfs.conf does), never these.
+_INTERFACE_KEYS = ("ONBOOT", "BOOTPROTO", "TYPE", "BRIDGE", "HWADDR", "MASTER", "SLAVE", "IPADDR", "NETMASK")
+
+
 def recognise(text: str, name: str = "") -> bool:
-    """An interface file: DEVICE= among plain shell assignments."""
-    return bool(re.search(r"^[ \t]*DEVICE=", text, re.M)) and not re.search(r"^[ \t]*\[", text, re.M)
+    """An interface file: DEVICE= and a setting only interface files have, among plain
+    shell assignments."""
+    return (bool(re.search(r"^[ \t]*DEVICE=", text, re.M))
+            and bool(re.search(rf"^[ \t]*(?:{'|'.join(_INTERFACE_KEYS)})=", text, re.M))
+            and not re.search(r"^[ \t]*\[", text, re.M))
 
 
 FORMAT = Format(

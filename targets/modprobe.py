@@ -178,9 +178,11 @@ class ModprobeArguments(Rule):
 
 
 def recognise(text: str, name: str = "") -> bool:
-    """Every line is a modprobe command (alias, options, install ...) naming a module."""
+    """Every line is a modprobe command (alias, options, install ...) naming a module, and
+    one at least is about a module (ld.so.conf's lone `include` line is not)."""
     lines = [x.strip() for x in text.splitlines() if x.strip() and not x.strip().startswith("#")]
-    return bool(lines) and all(x.split()[0] in MODPROBE_COMMANDS and len(x.split()) >= 2 for x in lines)
+    return (bool(lines) and all(x.split()[0] in MODPROBE_COMMANDS and len(x.split()) >= 2 for x in lines)
+            and any(x.split()[0] != "include" for x in lines))
 
 
 FORMAT = Format(

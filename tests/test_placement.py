@@ -332,3 +332,80 @@ def test_a_tree_nested_deeper_than_pythons_recursion_limit_is_walked(tmp_path):
         files = placement._walk(str(host))
     assert files == expected and str(bottom / "x.conf") in files
     assert [g.name for g in api.lint([], roots=[str(host)]).model.guests] == ["web01"]
+
+
+def test_a_copy_of_etc_given_alone_is_a_host_tree(tmp_path):
+    """`virtc lint copy/etc` (the /etc folder itself, not a tree holding it): its files are
+    read at their places, as in a tree, and never recognised by content. As loose files,
+    Debian's initramfs.conf (DEVICE= among shell settings) was read as an interface file
+    (a VF302 error), ld.so.conf's `include` line as modprobe.conf, the /etc/mtab link to
+    /proc and a 98 MB link of /etc/alternatives were errors (VF001, VF011)."""
+    root = etc_copy(tmp_path / "xen1")
+    etc = root / "etc"
+    _write(root, "etc/initramfs-tools/initramfs.conf", "MODULES=most\nBUSYBOX=auto\nDEVICE=\nNFSROOT=auto\n")
+    _write(root, "etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n")
+    os.symlink("/proc/self/mounts", etc / "mtab")  # leads out of the copy
+    os.symlink("../usr/lib/os-release", etc / "os-release")
+    (etc / "alternatives").mkdir()
+    big = tmp_path / "outside" / "node"
+    big.parent.mkdir()
+    with open(big, "wb") as fh:
+        fh.truncate(5 * 1024 * 1024)
+    os.symlink(big, etc / "alternatives/node")
+    result = api.lint([str(etc)])
+    loud = [f"{d.span}: {d.code} {d.message}" for d in result.diagnostics if d.severity >= Severity.WARNING]
+    assert loud == []
+    # grub.conf is a link to ../boot, which the copy does not hold
+    assert {os.path.relpath(p, etc) for p in result.sources} == {
+        "xen/web01", "redhat-release", "rc.d/rc.local", "xen/scripts/network-bridge"}
+    assert [h.name for h in result.model.hosts] == ["xen1"]  # named after the folder above etc
+    (g,) = result.model.guests
+    assert g.autostart  # /etc/xen/auto/web01 -> /etc/xen/web01: inside the copy
+    # the same copy under another name is told by what every /etc holds
+    _write(root, "etc/inittab", "id:3:initdefault:\n")
+    _write(root, "etc/group", "root:x:0:root\n")
+    renamed = tmp_path / "xen1-etc"
+    os.rename(etc, renamed)
+    result = api.lint([str(renamed)])
+    assert [h.name for h in result.model.hosts] == ["xen1-etc"]
+    assert {os.path.relpath(p, renamed) for p in result.sources} == {
+        "xen/web01", "redhat-release", "rc.d/rc.local", "xen/scripts/network-bridge"}
+
+
+def test_a_folder_of_configs_named_etc_is_still_loose(tmp_path):
+    """A folder named etc that holds neither what every /etc holds nor one of the folders
+    virtc reads from (a repository's etc/ of guest configs) keeps its files loose: the
+    guest beside it is recognised by its content."""
+    folder = tmp_path / "repo" / "etc"
+    _write(folder, "web01", GUEST)
+    result = api.lint([str(folder)])
+    assert [g.name for g in result.model.guests] == ["web01"]
+
+
+def test_what_keeps_an_unclaimed_walked_file_from_being_read_is_a_note(tmp_path):
+    """In a folder given, a file that neither its path nor its name claims (only its
+    content could) and that cannot be read (a link to nowhere, too large, not UTF-8) is
+    noted and skipped; a file its name claims (ifcfg-br0) is still an error."""
+    folder = tmp_path / "configs"
+    _write(folder, "web01", GUEST)
+    os.symlink("/nonexistent/file", folder / "dangling")
+    (folder / "latin1.conf").write_bytes("# caf\xe9\nx=1\n".encode("latin-1"))
+    with open(folder / "huge.log", "wb") as fh:
+        fh.truncate(5 * 1024 * 1024)
+    result = api.lint([str(folder)])
+    assert not result.has_errors, [str(d) for d in result.diagnostics if d.severity >= Severity.ERROR]
+    notes = " | ".join(d.message for d in result.diagnostics if d.code == "VF002")
+    for name in ("dangling", "latin1.conf", "huge.log"):
+        assert name in notes
+    os.symlink("/nonexistent/ifcfg", folder / "ifcfg-br0")
+    errors = [d for d in api.lint([str(folder)]).diagnostics if d.severity >= Severity.ERROR]
+    assert [(d.code, "ifcfg-br0" in d.message) for d in errors] == [("VF001", True)]
+
+
+def test_content_alone_does_not_take_other_programs_shell_settings_for_configs():
+    from virtc.targets import ifcfg, modprobe
+
+    assert not ifcfg.recognise("MODULES=most\nBUSYBOX=auto\nDEVICE=\nNFSROOT=auto\n")
+    assert ifcfg.recognise("DEVICE=br0\nTYPE=Bridge\nONBOOT=yes\n")
+    assert not modprobe.recognise("include /etc/ld.so.conf.d/*.conf\n")
+    assert modprobe.recognise("alias eth0 e1000\ninclude /etc/modprobe.d\n")

@@ -7,7 +7,7 @@ from collections import defaultdict
 from functools import partial
 
 from virtc import conventions, regexes
-from virtc.diagnostics import Related, Severity, error
+from virtc.diagnostics import Related, Severity, error, warning
 from virtc.documents import Document, Entry
 from virtc.model import Lun
 from virtc.owner import Owner
@@ -79,8 +79,13 @@ def parse_document(src) -> tuple[Document, list]:
                 whole = span(pos, end) if rest else key
                 entries.append(Entry(path, value, whole, key, span(rest[0][1], end) if rest else key, group=block_no))
                 i = len(tokens)
+    # multipath reads an open section to the end of the file (today's multipath-tools with a
+    # "missing '}'" note), so its settings take effect: a warning, for what a later addition
+    # at the end of the file would land in
     for name, span in stack:
-        diags.append(error("VF411", f"section '{name}' is not closed", span, hint="add the missing '}'"))
+        diags.append(warning("VF411", f"section '{name}' is not closed; multipath reads it to the end of the file, "
+                                      "so whatever is added after it lands inside it", span,
+                             hint="add the missing '}'"))
     return Document("multipath", src.path, tuple(entries), src), diags
 
 

@@ -422,3 +422,14 @@ def test_multipath_sections_nested_past_the_limit_are_one_finding():
     # two levels, as RHEL 5 writes them, read as before
     ok = by_name("multipath").read("multipaths {\n\tmultipath {\n\t\twwid 3600\n\t\talias a\n\t}\n}\n", "m")
     assert not ok.diagnostics and [e.key for e in ok.document.entries][-1] == "multipaths/multipath/alias"
+
+
+def test_a_multipath_section_left_open_at_the_end_is_a_warning_and_still_read():
+    """multipath reads an unclosed section to the end of the file and uses its aliases
+    (multipath-tools notes "missing '}' at end of file"): not an error, and the LUNs count."""
+    from virtc.diagnostics import Severity
+
+    text = "multipaths {\n\tmultipath {\n\t\twwid 3600805f30015987000000000768a0019\n\t\talias ora1\n\t}\n"
+    f = by_name("multipath").read(text, "/etc/multipath.conf")
+    assert [(d.code, d.severity, d.span.line) for d in f.diagnostics] == [("VF411", Severity.WARNING, 1)]
+    assert [lun.name for lun in f.host["luns"]] == ["ora1"]

@@ -82,7 +82,13 @@ def _load(files: list[Placed], sources: dict, diags: list) -> tuple[list[_Loaded
     for p in files:
         progress.advance()
         if p.format is not None and p.format.link:
-            links.append((p.format.read("", p.path), p.target and os.path.realpath(p.target)))
+            # a link is read by its name and where it leads; a copy kept in its place (an
+            # /etc/xen/auto file that is no link) by what it says too
+            text = ""
+            if p.format.copies_read and p.target is None and not os.path.islink(p.path):
+                copy, _ = read_text(p.path)
+                text = copy.text if copy is not None else ""
+            links.append((p.format.read(text, p.path), p.target and os.path.realpath(p.target)))
             continue
         if p.format is None and certificates.FORMAT.ends_at(p.path):
             # a loose certificate or key: never opened, and alone it tells nothing

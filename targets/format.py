@@ -79,6 +79,9 @@ class Format:
     comments: str = "#"  # the characters that start a comment ("#", "#;", "#!"), "xml", or "" (none)
     trailing: bool = False  # a comment may follow text on a line (Python, shell); else whole lines only
     link: bool = False  # only its presence counts (autostart links): the file is not opened
+    # a link format whose place may hold a copy instead of a link, which its program reads
+    # (xendomains runs `xm create` on each file of /etc/xen/auto): a copy is then opened
+    copies_read: bool = False
     xml_root: str | None = None  # the root element of an XML format
     notes: tuple[str, ...] = field(default=())  # what the README's table says about it
 

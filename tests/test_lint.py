@@ -267,6 +267,24 @@ def test_an_autostart_link_starts_the_guest_of_the_file_it_leads_to(tmp_path):
     assert started == {"build01": False, "db01": True, "web01": True, "web02": True}
 
 
+def test_a_copy_in_the_autostart_folder_starts_the_guest_it_defines(tmp_path):
+    """A copy kept in /etc/xen/auto instead of a link (`cp`, not `ln -s`): xendomains runs
+    `xm create` on it, so the guest its `name =` names starts, whatever the copy is named.
+    Certificates, the other files known only by their place, are still never opened."""
+    import shutil
+
+    host = tmp_path / "xen-pv"
+    shutil.copytree(Path(ROOT) / "tests/hosts/clean/xen-pv", host, symlinks=True)
+    auto = host / "etc/xen/auto"
+    (auto / "web01").unlink()
+    shutil.copy(host / "etc/xen/web01", auto / "web01.cfg")
+    started = {g.name: g.autostart for g in api.lint([], roots=[str(host)]).model.guests}
+    assert started["web01"] is True
+    (auto / "web01.cfg").write_text("this is not python (\n")  # unreadable as a config: its name, as before
+    started = {g.name: g.autostart for g in api.lint([], roots=[str(host)]).model.guests}
+    assert started["web01"] is False
+
+
 # The guide's multi-bridge wrapper (§11.1, lines 1635-1662), in the tree under the name
 # configured.
 MULTI_BRIDGE = """#!/bin/sh

@@ -43,10 +43,31 @@ def recognise(text: str, name: str = "") -> bool:
 
 
 def _autostart(text: str, path: str) -> Found:
-    """/etc/xen/auto/NAME: xendomains starts guest NAME with the host."""
+    """/etc/xen/auto/NAME: xendomains starts with the host the guest the file defines (it
+    runs `xm create` on each file there). A link is followed by lint to the file it leads
+    to; `text` is that of a copy kept there instead (`cp`, not `ln -s`), whose own
+    `name = "..."` names the guest (a copy named web01.cfg starts web01); else NAME."""
     found = Found(SourceFile(path, ""), "xm-autostart")
-    found.host["autostart"] = (("guest", path.replace("\\", "/").rsplit("/", 1)[-1]),)
+    name = _defined_name(text) or path.replace("\\", "/").rsplit("/", 1)[-1]
+    found.host["autostart"] = (("guest", name),)
     return found
+
+
+def _defined_name(text: str) -> str | None:
+    """The string a config's top-level `name = "..."` assigns (the last one), read with ast."""
+    if not text:
+        return None
+    try:
+        tree = quiet_parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    name = None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == "name" and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str) and node.value.value):
+            name = node.value.value
+    return name
 
 
 FORMAT = Format(
@@ -57,4 +78,5 @@ FORMAT = Format(
 
 AUTOSTART = Format(
     "xm-autostart", "/etc/xen/auto link: start the guest with the host",
-    paths=("etc/xen/auto/*",), read=_autostart, emit=emit, target="xm", link=True, comments="")
+    paths=("etc/xen/auto/*",), read=_autostart, emit=emit, target="xm", link=True, comments="",
+    copies_read=True)

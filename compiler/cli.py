@@ -605,7 +605,8 @@ def convert(file: str = typer.Argument(..., metavar="FILE", help="An xm config (
 @app.command("import", cls=_Command)
 def import_cmd(paths: List[str] = typer.Argument(None, metavar="PATH", help="Existing config files or folders."),
                root: List[str] = typer.Option([], "--root", metavar="DIR", help="A copy of a host's file tree; may repeat."),
-               output: str = typer.Option(..., "-o", "--output", metavar="FILE", help="The .virt file to write."),
+               output: str = typer.Option(..., "-o", "--output", metavar="FILE",
+                                          help="The .virt file to write; - writes it to standard output."),
                capabilities: Optional[str] = typer.Option(None, "--capabilities", metavar="FILE",
                                                           help="`virsh capabilities` XML of the host(s)."),
                force: bool = typer.Option(False, "--force", help="Replace OUTPUT if it exists."),
@@ -614,16 +615,20 @@ def import_cmd(paths: List[str] = typer.Argument(None, metavar="PATH", help="Exi
     from . import api
 
     paths = _existing_inputs(paths, root, capabilities)
-    result = api.import_(paths, root, capabilities, output, force)
+    to_stdout = output == "-"  # as fmt's `-`: the text on stdout, what is reported on stderr
+    result = api.import_(paths, root, capabilities, None if to_stdout else output, force)
     text = render([d for d in result.diagnostics if d.severity.name == "ERROR" or d.code == "VF006"],
                   result.sources, format.value)
     if text:
         sys.stderr.write(text)
     if result.text is not None:
+        if to_stdout:
+            sys.stdout.write(result.text)
         left = f"; {len(result.left_out)} guest(s) left out: {', '.join(result.left_out)}" \
             if result.left_out else ""
-        typer.echo(f"wrote {output}: {len(result.model.hosts)} host(s), {len(result.model.guests)} guest(s){left}; "
-                   f"run `virtc check {output}` for the rules", err=True)
+        where = "standard output" if to_stdout else output
+        typer.echo(f"wrote {where}: {len(result.model.hosts)} host(s), {len(result.model.guests)} guest(s){left}; "
+                   f"run `virtc check {'FILE' if to_stdout else output}` for the rules", err=True)
     raise typer.Exit(1 if result.has_errors else 0)
 
 

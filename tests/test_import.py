@@ -83,6 +83,21 @@ def test_cli_import_writes_once_and_refuses_to_overwrite(tmp_path):
     assert check.returncode == 0, check.stdout
 
 
+def test_cli_import_to_standard_output(tmp_path):
+    """`-o -` writes the .virt on stdout (as fmt's `-`), the same text as a file, and no
+    file named '-'; the findings and the summary go to stderr."""
+    out = tmp_path / "out"
+    assert not api.build([str(ROOT / "examples" / "xen-webfarm.virt")], str(out)).has_errors
+    virt = tmp_path / "fleet.virt"
+    assert run("import", "--root", str(out), "-o", str(virt)).returncode == 0
+    r = subprocess.run([sys.executable, "-m", "virtc", "import", "--root", str(out), "-o", "-"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == virt.read_text()
+    assert "wrote standard output" in r.stderr
+    assert not (tmp_path / "-").exists()
+
+
 def test_import_leaves_out_a_guest_whose_file_cannot_be_read(tmp_path):
     """A guest whose config cannot be read whole is left out with a finding naming it; the
     rest is written, and the run fails (exit 1)."""

@@ -283,11 +283,8 @@ class HostStatements(ValueReader):
                     self.err("VR011", f"devnode pattern '{clip(value)}' is empty or starts with a blank, '!' or '#', "
                                       "which multipath.conf reads as a comment", a[1].span)
                     value = None
-                if value:
-                    try:
-                        re.compile(value)
-                    except re.error as exc:
-                        self.err("VR012", f"'{value}' is not a regular expression ({exc})", a[1].span)
+                if value and (why := regex_error(value)) is not None:  # no warning on stderr either
+                    self.err("VR012", f"'{value}' is not a regular expression ({why})", a[1].span)
             if kind and value:
                 extra["multipath_blacklist"].append((kind, value))
 

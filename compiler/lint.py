@@ -8,10 +8,8 @@ guessed: the rules that need them skip that host (and say so, VF004), nothing el
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 
 from virtc import targets
@@ -19,7 +17,7 @@ from virtc.targets import certificates, grub, ifcfg, xenscripts
 from virtc.targets.format import Format
 from virtc.targets.libvirt import schema
 
-from . import kernels, peers, progress
+from . import forking, kernels, peers, progress
 from .diagnostics import Diagnostic, Related, info, warning
 from .model import Model
 from .placement import HostFiles, Placed, collect
@@ -170,17 +168,18 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
     return hr
 
 
-# Reading hosts in worker processes (`virtc lint --jobs N`). The parent is one of the N:
-# it forks N-1 workers, reads every N-th host itself meanwhile, and takes the workers'
-# hosts as they come. A worker reads whole hosts (texts, readers, the schema check) and
-# sends back what read_host made, its sources and diagnostics; the parent puts every host
-# in the hosts' order, so the result is the one of reading them in turn, and assembles the
-# fleet and runs every rule itself. Taking a host's reading back costs the parent about
-# half of reading it (a host of 100 guests is ~1 MB pickled), so a pool is started only
-# for POOL_MIN_FILES files and more, over two hosts or more; below that, starting workers
-# costs more than it saves. Workers are forked: they inherit the hosts to read and the
-# grammars, compiled before the fork; where fork is not available the hosts are read in
-# process.
+# Reading hosts in worker processes (`virtc lint --jobs N`): forking.shared. This process
+# and N-1 forked workers each take the next host to read when free; a worker reads whole
+# hosts (texts, readers, the schema check) and leaves what read_host made, its sources and
+# diagnostics, for this process, which takes them back once it has no host left to read,
+# puts every host in the hosts' order (the result is the one of reading them in turn),
+# assembles the fleet and runs every rule itself. Taking a host's reading back costs about
+# a quarter of reading it (a host of 100 guests is ~1 MB pickled): this process, which
+# pays it, reads fewer hosts (a fixed share, every N-th host, made it the last to finish,
+# and two processes read no faster than one). Workers are only started for POOL_MIN_FILES
+# files and more, over two hosts or more; below that, starting them costs more than it
+# saves. They are forked: they inherit the hosts to read and the grammars, compiled
+# before the fork; where fork is not available the hosts are read in process.
 POOL_MIN_FILES = 200
 _pool_work: tuple = ()
 
@@ -188,26 +187,15 @@ _pool_work: tuple = ()
 def _read_hosts(hosts: list[HostFiles], caps: list[_Loaded], sources: dict, diags: list,
                 jobs: int) -> list[HostRead]:
     files = sum(len(h.files) for h in hosts)
-    forking = "fork" in multiprocessing.get_all_start_methods()
-    if jobs <= 1 or len(hosts) < 2 or files < POOL_MIN_FILES or not forking:
+    if jobs <= 1 or len(hosts) < 2 or files < POOL_MIN_FILES:
         return [read_host(hf, caps, sources, diags) for hf in hosts]
     for name in sorted({p.format.schema for h in hosts for p in h.files if p.format and p.format.schema}):
         schema.compiled(name)  # once, for the parent and every worker
-    jobs = min(jobs, len(hosts))
-    mine = range(0, len(hosts), jobs)  # every jobs-th host, read here; the others by the workers
     global _pool_work
     _pool_work = (hosts, caps)
-    results: list = [None] * len(hosts)
     try:
-        with ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=progress.silence) as pool:
-            futures = {pool.submit(_read_host_at, i): i for i in range(len(hosts)) if i not in mine}
-            for i in mine:
-                results[i] = _read_host_at(i)
-            for done in as_completed(futures):
-                progress.advance(len(hosts[futures[done]].files))
-            for f, i in futures.items():
-                results[i] = f.result()
+        results = forking.shared(len(hosts), _read_host_at, jobs,
+                                 taken=lambda i: progress.advance(len(hosts[i].files)))
     finally:
         _pool_work = ()
     out = []
@@ -219,7 +207,7 @@ def _read_hosts(hosts: list[HostFiles], caps: list[_Loaded], sources: dict, diag
 
 
 def _read_host_at(i: int) -> tuple[HostRead, dict, list]:
-    """Host i of _pool_work (forked, in a worker), read as read_host reads it."""
+    """Host i of _pool_work, read as read_host reads it."""
     hosts, caps = _pool_work
     sources: dict = {}
     diags: list = []

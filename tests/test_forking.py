@@ -99,6 +99,122 @@ def test_one_part_or_a_thread_running_means_no_fork(monkeypatch):
         t.join()
 
 
+# ---------------------------------------------------------------- forking.shared
+
+
+@pytest.fixture
+def spools(monkeypatch):
+    """The spool folders forking.shared makes, to see that none is left."""
+    import tempfile
+
+    made = []
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    return made
+
+
+@pytest.fixture
+def forks(monkeypatch):
+    """The children forking.shared forks, to see that each was waited for (only these: a
+    test run before in this runner's worker may have left a process of its own)."""
+    pids = []
+    real = forking._fork_taker
+
+    def counted(*args, **kwargs):
+        pids.append(real(*args, **kwargs))
+        return pids[-1]
+
+    monkeypatch.setattr(forking, "_fork_taker", counted)
+    return pids
+
+
+def _reaped(pids):
+    assert pids
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def test_shared_work_comes_back_in_order_from_several_processes(spools, forks):
+    """Every i worked once, in order, some by a child: an item this process takes waits
+    until a child has worked one (a pipe), so that one child at least takes part however
+    the processes are scheduled."""
+    me = os.getpid()
+    r, w = os.pipe()
+
+    def work(i):
+        if os.getpid() == me:
+            import select
+            assert select.select([r], [], [], 60)[0], "no child worked an item"
+        else:
+            os.write(w, b".")
+        return i, os.getpid()
+
+    taken = []
+    got = forking.shared(8, work, jobs=2, taken=taken.append)
+    os.close(r)
+    os.close(w)
+    assert [i for i, _ in got] == list(range(8))
+    children = [i for i, pid in got if pid != me]
+    assert children and sorted(taken) == children  # taken() for each item a child worked
+    assert {pid for _, pid in got} <= {me, *forks}  # (a fast child may take every item)
+    assert spools and not any(os.path.exists(p) for p in spools)
+    _reaped(forks)
+
+
+def test_shared_work_a_child_dies_on_is_worked_here(spools, forks):
+    me = os.getpid()
+
+    def work(i):
+        if os.getpid() != me and i % 2:
+            os._exit(3)  # killed mid-way: its item (and the rest it would have taken) come back here
+        return i * i
+
+    assert forking.shared(12, work, jobs=3) == [i * i for i in range(12)]
+    assert not any(os.path.exists(p) for p in spools)
+    _reaped(forks)
+
+
+def test_shared_work_that_raises_raises_here(forks):
+    def work(i):
+        if i == 3:
+            raise ValueError("item 3")
+        return i
+
+    with pytest.raises(ValueError, match="item 3"):
+        forking.shared(6, work, jobs=2)
+    _reaped(forks)
+
+
+def test_shared_work_past_what_the_pipe_holds(forks):
+    """More items than tokens a pipe holds (16,384): this process writes the rest as room
+    comes, and takes items itself meanwhile; none is lost, none worked twice."""
+    count = 17_500
+    got = forking.shared(count, lambda i: i, jobs=2)
+    assert got == list(range(count))
+    _reaped(forks)
+
+
+def test_shared_work_interrupted_here_leaves_no_child(spools, forks):
+    me = os.getpid()
+
+    def work(i):
+        if os.getpid() == me:
+            raise KeyboardInterrupt
+        import time
+        time.sleep(30)
+
+    with pytest.raises(KeyboardInterrupt):
+        forking.shared(4, work, jobs=3)
+    assert not any(os.path.exists(p) for p in spools)
+    _reaped(forks)
+
+
 MODELS = [(where, m) for where, m in _models() if m is not None]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from virtc import api, lint
+from virtc import api, forking, lint
 from virtc.cli import app
 
 from conftest import ROOT
@@ -24,18 +24,21 @@ template web {
 """
 
 
-def _counted_pools(monkeypatch):
-    """Workers even for small trees (POOL_MIN_FILES keeps them for big ones), counted."""
-    started = []
+def _counted_forks(monkeypatch):
+    """Workers even for small trees (POOL_MIN_FILES keeps them for big ones), and in this
+    test runner's worker, whose threads of its own keep virtc from forking (the workers
+    here only read files and pickle), counted."""
+    forks = []
+    real = forking._fork_taker
 
-    class Counted(lint.ProcessPoolExecutor):
-        def __init__(self, *args, **kwargs):
-            started.append(args[0] if args else kwargs.get("max_workers"))
-            super().__init__(*args, **kwargs)
+    def counted(*args, **kwargs):
+        forks.append(1)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(lint, "POOL_MIN_FILES", 0)
-    monkeypatch.setattr(lint, "ProcessPoolExecutor", Counted)
-    return started
+    monkeypatch.setattr(forking, "can_fork", lambda: True)
+    monkeypatch.setattr(forking, "_fork_taker", counted)
+    return forks
 
 
 def _generated(tmp_path):
@@ -68,14 +71,17 @@ def reports(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("jobs")
     trees = [str(HOSTS / "clean"), str(HOSTS / "seeded"), str(_generated(tmp))]
     runs = {}
+    forked = {}
     with pytest.MonkeyPatch.context() as mp:
-        pools = _counted_pools(mp)
+        forks = _counted_forks(mp)
         for n in (1, 2, 3):
             files = {fmt: tmp / f"{n}.{fmt}" for fmt in FORMATS}
             outs = [x for fmt, f in files.items() for x in ("--format", f"{fmt}:{f}")]
+            before = len(forks)
             code, _ = _lint(*trees, *outs, "--jobs", str(n), "-q")
+            forked[n] = len(forks) - before
             runs[n] = code, {fmt: f.read_text() for fmt, f in files.items()}
-    assert pools == [1, 2], "--jobs 2 and 3 read with 1 and 2 worker processes beside the parent, --jobs 1 in process"
+    assert forked == {1: 0, 2: 1, 3: 2}, "--jobs 2 and 3 read with 1 and 2 worker processes beside the parent, --jobs 1 in process"
     return runs
 
 
@@ -90,7 +96,8 @@ def test_every_jobs_count_gives_the_same_report(reports, fmt):
 
 def test_small_trees_are_read_in_process(tmp_path, monkeypatch):
     """Below POOL_MIN_FILES files no worker is started, whatever --jobs says."""
-    monkeypatch.setattr(lint, "ProcessPoolExecutor", None)  # would fail if used
+    monkeypatch.setattr(forking, "can_fork", lambda: True)
+    monkeypatch.setattr(forking, "_fork_taker", None)  # would fail if used
     code, report = _lint(str(HOSTS / "clean" / "migration"), "--format", "concise", "--jobs", "4", "-q")
     assert code == 0, report
 

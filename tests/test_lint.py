@@ -572,3 +572,27 @@ def test_binary_non_utf8_and_huge_files_are_a_diagnostic_not_a_crash(tmp_path, n
     assert result.model.guests == ()
     cli = run("lint", "--root", str(tmp_path), "--format", "concise")
     assert cli.returncode == 1 and code in cli.stdout and "Traceback" not in cli.stderr
+
+
+def test_a_host_of_another_release_than_rhel5_gets_no_rhel5_schema_findings(tmp_path):
+    """A RHEL 7 KVM host's domain XML, as its libvirt writes it (`<memory unit='KiB'>`):
+    RHEL 5's schema rejects it (VF711), which says nothing about that host. Its
+    redhat-release stating release 7 skips the schema check with one note; release 5.4
+    keeps it."""
+    host = tmp_path / "kvm7"
+    (host / "etc/libvirt/qemu").mkdir(parents=True)
+    (host / "etc/libvirt/qemu/vm1.xml").write_text(
+        "<domain type='kvm'>\n  <name>vm1</name>\n  <uuid>5f0e1a8c-3b2d-4c1e-9f7a-2b3c4d5e6f70</uuid>\n"
+        "  <memory unit='KiB'>2097152</memory>\n  <vcpu placement='static'>2</vcpu>\n"
+        "  <os>\n    <type arch='x86_64' machine='pc-i440fx-rhel7.0.0'>hvm</type>\n  </os>\n"
+        "  <devices>\n    <emulator>/usr/libexec/qemu-kvm</emulator>\n  </devices>\n</domain>\n")
+    release = host / "etc/redhat-release"
+    release.write_text("CentOS Linux release 7.9.2009 (Core)\n")
+    diags = api.lint([], roots=[str(host)]).diagnostics
+    assert "VF711" not in {d.code for d in diags}
+    notes = [d for d in diags if d.code == "VF004" and "not RHEL 5" in d.message]
+    assert len(notes) == 1 and "release 7.9" in notes[0].message and notes[0].span.file == str(release)
+    release.write_text("Red Hat Enterprise Linux Server release 5.4 (Tikanga)\n")
+    diags = api.lint([], roots=[str(host)]).diagnostics
+    assert "VF711" in {d.code for d in diags}
+    assert not [d for d in diags if "not RHEL 5" in d.message]

@@ -670,10 +670,14 @@ def test_a_script_kept_in_etc_xen_is_no_guest():
 
 
 @pytest.mark.parametrize("name", ["qemu-ifup", "qemu-ifup-custom", "xend-config.sxp-old", "xend-pci-quirks.sxp",
-                                  "xmexample.hvm", "README.incompatibilities"])
+                                  "xmexample.hvm", "README.incompatibilities",
+                                  "xl.conf", "xlexample.pvlinux", "cpupool", "oxenstored.conf", "xenapiusers"])
 def test_files_libvirt_skips_in_etc_xen_are_not_read_as_guests(name):
     """libvirt's xen driver skips xend's files, the examples and the qemu-ifup scripts by
-    the start of their names; virtc places them as no format."""
+    the start of their names; virtc places them as no format. So are the files later Xen
+    packages keep there (xl's settings and examples, a CPU pool, oxenstored's settings):
+    as guests, a CPU pool's `name = "Example-Cpupool"` made a guest with no kernel (VB109)
+    and oxenstored.conf's `merge-activate = true` a syntax error (VF101)."""
     from virtc import targets
 
     assert targets.placed(f"etc/xen/{name}") is None

@@ -24,7 +24,10 @@ from .spec import VIF_KEYS  # noqa: F401
 # What else lives in /etc/xen: xend's own files, the shipped examples, scripts. (libvirt's
 # xen driver skips the same by prefix: xend-config*, xend-pci-*, xmexample*, qemu-ifup*.)
 NOT_GUESTS = ("*.sxp", "xend-config*", "xend-pci-*", "xmexample*", "qemu-ifup*", "README*", "*.py", "*.pyc",
-              "*.sh", "*.db", "*.xml")
+              "*.sh", "*.db", "*.xml",
+              # what later Xen packages keep in /etc/xen beside the guests: xl's settings and
+              # examples, a CPU pool's definition, oxenstored's settings, Xen-API's users
+              "xl.conf", "xlexample*", "cpupool", "oxenstored.conf", "xenstored.conf", "xenapiusers")
 _ASSIGN = re.compile(r"^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*=", re.M)
 
 

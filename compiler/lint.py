@@ -166,28 +166,49 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
     for x in _one_each(loaded, h.name, diags, caps):
         found = _read(x)
         (hr.guest_files if x.format.name == "guest-grub" else hr.found).append(found)
-    _not_rhel5(hr, diags)
+    _not_rhel5(h, hr, diags)
     return hr
 
 
-def _not_rhel5(hr: HostRead, diags: list) -> None:
-    """A host whose /etc/redhat-release states another major release than 5 (RHEL 6 or 7
-    with KVM): its XML was written by that release's libvirt, which RHEL 5's schema knows
-    nothing of (`<memory unit='KiB'>`, <controller>, <channel> ...), so the schema check
-    (VF711: "RHEL 5's libvirt rejects this") is not applied to it; one note says so."""
+# Files only a later system than RHEL 5 has in /etc: systemd's os-release (RHEL 7, today's
+# distributions), system-release (RHEL 6 on), Debian's and SUSE's release files.
+_LATER_SYSTEMS = ("etc/os-release", "etc/system-release", "etc/debian_version", "etc/SuSE-release")
+# What the readers report only because RHEL 5's programs are older than what wrote the file:
+# RHEL 5's libvirt schema (VF711), modprobe commands module-init-tools 3.3 lacks (softdep,
+# VF811), Xen 4's keys and syntax in an xm config (VF009).
+_RHEL5_VERSION_CODES = ("VF711", "VF811", "VF009")
+
+
+def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
+    """A host tree that says it is not RHEL 5: its /etc/redhat-release states another major
+    release (RHEL 6 or 7), or it has a release file only later systems have (Debian's
+    debian_version, systemd's os-release). Its files were written by later programs,
+    which RHEL 5's do not know (`<memory unit='KiB'>`, `softdep`, xl's keys), so what the
+    readers report only for that (_RHEL5_VERSION_CODES) is left out, and one note says so;
+    every other finding stays."""
     stated = next((f for f in hr.found if f.format == "redhat-release" and f.host.get("release")), None)
-    if stated is None or stated.host["release"].split(".")[0] == "5":
-        return
-    skipped = 0
+    if stated is not None:
+        if stated.host["release"].split(".")[0] == "5":
+            return
+        why = f"it runs release {stated.host['release']}"
+        where = stated.spans.get("release") or whole_file(stated.source)
+    else:
+        marker = next((rel for rel in (s.split(" (", 1)[0] for s in h.skipped) if rel in _LATER_SYSTEMS), None)
+        if marker is None:
+            return
+        why = f"it has /{marker}, which RHEL 5 has not"
+        where = None
+    dropped: dict[str, int] = {}
     for f in hr.found:
-        kept = [d for d in f.diagnostics if d.code != "VF711"]
-        skipped += len(f.diagnostics) != len(kept)
+        kept = [d for d in f.diagnostics if d.code not in _RHEL5_VERSION_CODES]
+        for d in f.diagnostics:
+            if d.code in _RHEL5_VERSION_CODES:
+                dropped[d.code] = dropped.get(d.code, 0) + 1
         f.diagnostics[:] = kept
-    if skipped:
-        release = stated.host["release"]
-        diags.append(info("VF004", f"host {hr.name} runs release {release}, not RHEL 5: RHEL 5's libvirt schema "
-                                   f"(VF711) was not applied to its XML ({skipped} file(s) it would have "
-                                   "rejected)", stated.spans.get("release") or whole_file(stated.source),
+    if dropped:
+        shown = ", ".join(f"{code} ({n})" for code, n in sorted(dropped.items()))
+        diags.append(info("VF004", f"host {hr.name} is not RHEL 5 ({why}): what its files hold that only "
+                                   f"RHEL 5's older programs refuse is not reported: {shown}", where,
                           owner=Owner(hr.name),
                           hint="virtc checks configurations for RHEL 5; lint a RHEL 5 host's files"))
 

@@ -139,11 +139,12 @@ def read(text: str, path: str):
 
 # ---------------------------------------------------------------- format-level rules
 
-# udev 095 (RHEL 5): keys that match (== or !=) and keys that assign (=, +=, :=).
+# udev 095 (RHEL 5): keys that match (== or !=) and keys that assign (=, +=, :=). ATTR{file}
+# does both: `ATTR{queue/scheduler}="none"` writes the value to the device's sysfs file.
 MATCH_KEYS = ("ACTION", "KERNEL", "DEVPATH", "SUBSYSTEM", "BUS", "DRIVER", "ID", "SUBSYSTEMS", "PROGRAM", "IMPORT",
               "DRIVERS", "KERNELS", "RESULT", "ENV", "ATTR", "ATTRS", "SYSFS", "PROGRAM_RESULT")
 ASSIGN_KEYS = ("NAME", "SYMLINK", "OWNER", "GROUP", "MODE", "OPTIONS", "RUN", "LABEL", "GOTO",
-               "IMPORT", "WAIT_FOR_SYSFS", "PROGRAM", "ENV")
+               "IMPORT", "WAIT_FOR_SYSFS", "PROGRAM", "ENV", "ATTR")
 
 
 class UdevRuleSyntax(Rule):

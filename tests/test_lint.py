@@ -591,8 +591,36 @@ def test_a_host_of_another_release_than_rhel5_gets_no_rhel5_schema_findings(tmp_
     diags = api.lint([], roots=[str(host)]).diagnostics
     assert "VF711" not in {d.code for d in diags}
     notes = [d for d in diags if d.code == "VF004" and "not RHEL 5" in d.message]
-    assert len(notes) == 1 and "release 7.9" in notes[0].message and notes[0].span.file == str(release)
+    assert len(notes) == 1 and "release 7.9" in notes[0].message and "VF711 (1)" in notes[0].message
+    assert notes[0].span.file == str(release)
     release.write_text("Red Hat Enterprise Linux Server release 5.4 (Tikanga)\n")
     diags = api.lint([], roots=[str(host)]).diagnostics
     assert "VF711" in {d.code for d in diags}
     assert not [d for d in diags if "not RHEL 5" in d.message]
+
+
+def test_a_debian_host_gets_no_findings_only_rhel5s_older_programs_would_give(tmp_path):
+    """A tree with /etc/debian_version (or systemd's os-release, even as a link out of the
+    copy) is not RHEL 5: `softdep` in modprobe.d (VF811: module-init-tools 3.3 has no such
+    command) and RHEL 5's libvirt schema (VF711) say nothing about it; a defect any udev
+    refuses (KERNEL="sd*", a match with one '=') is still an error."""
+    from virtc.diagnostics import Severity
+
+    host = tmp_path / "kvmdeb"
+    (host / "etc/modprobe.d").mkdir(parents=True)
+    (host / "etc/modprobe.d/kvm.conf").write_text("options kvm_intel nested=1\nsoftdep nouveau pre: drm\n")
+    (host / "etc/udev/rules.d").mkdir(parents=True)
+    (host / "etc/udev/rules.d/99-san.rules").write_text(
+        'ACTION=="add|change", SUBSYSTEM=="block", ENV{ID_WWN}=="0x5000c500a1b2c3d4", ATTR{queue/scheduler}="none"\n'
+        'KERNEL="sd*", ENV{ID_SERIAL}=="3600508b400105e210000900000490000", SYMLINK+="san/lun0"\n')
+    codes = {d.code for d in api.lint([], roots=[str(host)]).diagnostics if d.severity >= Severity.WARNING}
+    assert codes == {"VF811", "VF402"}  # nothing says which system this is: RHEL 5's reading
+    (host / "etc/debian_version").write_text("10.13\n")
+    diags = api.lint([], roots=[str(host)]).diagnostics
+    loud = [(d.code, d.span.line) for d in diags if d.severity >= Severity.WARNING]
+    assert loud == [("VF402", 2)]  # KERNEL= is refused by every udev; ATTR{...}= assigns
+    assert any(d.code == "VF004" and "debian_version" in d.message and "VF811 (1)" in d.message for d in diags)
+    (host / "etc/debian_version").unlink()
+    (host / "etc/os-release").symlink_to("../usr/lib/os-release")  # as systemd's systems have it
+    assert [(d.code, d.span.line) for d in api.lint([], roots=[str(host)]).diagnostics
+            if d.severity >= Severity.WARNING] == [("VF402", 2)]

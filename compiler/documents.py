@@ -42,6 +42,9 @@ class Document:
     host: str | None = None  # the host whose file it is (lint sets it once hosts are assembled)
     computed: tuple[str, ...] = ()  # keys the file sets by code (xm): set, to a value nobody read
     helpers: tuple[str, ...] = ()  # names the file's own code uses (xm): its variables, not settings
+    # lint: why the host whose file it is is no RHEL 5 host (it runs release 7.9, it has
+    # /etc/debian_version), which later programs than RHEL 5's wrote; None: RHEL 5, or not known
+    later_system: str | None = None
     # key -> the entry that takes effect, built at the first get(): rules ask hundreds of
     # keys of a document, and a scan of the entries per key grew with the file
     _last: dict | None = field(default=None, init=False, compare=False, hash=False, repr=False)

@@ -55,6 +55,8 @@ class HostRead:
     formats: dict[str, str] = field(default_factory=dict)  # every file opened (read or not) -> its format
     # host paths of the certificate files of a host tree; None: loose files (not known)
     certificates: tuple[str, ...] | None = None
+    # why the host is no RHEL 5 host, when its tree says so (_not_rhel5); None: RHEL 5, or not known
+    later_system: str | None = None
 
 
 @dataclass
@@ -175,8 +177,9 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
 _LATER_SYSTEMS = ("etc/os-release", "etc/system-release", "etc/debian_version", "etc/SuSE-release")
 # What the readers report only because RHEL 5's programs are older than what wrote the file:
 # RHEL 5's libvirt schema (VF711), modprobe commands module-init-tools 3.3 lacks (softdep,
-# VF811), Xen 4's keys and syntax in an xm config (VF009).
-_RHEL5_VERSION_CODES = ("VF711", "VF811", "VF009")
+# VF811), Xen 4's keys and syntax in an xm config (VF009), a chain later kernels build in
+# (the nat table's INPUT, VF825).
+_RHEL5_VERSION_CODES = ("VF711", "VF811", "VF009", "VF825")
 
 
 def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
@@ -185,7 +188,7 @@ def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
     debian_version, systemd's os-release). Its files were written by later programs,
     which RHEL 5's do not know (`<memory unit='KiB'>`, `softdep`, xl's keys), so what the
     readers report only for that (_RHEL5_VERSION_CODES) is left out, and one note says so;
-    every other finding stays."""
+    every other finding stays (rules see Host.later_system)."""
     stated = next((f for f in hr.found if f.format == "redhat-release" and f.host.get("release")), None)
     if stated is not None:
         if stated.host["release"].split(".")[0] == "5":
@@ -198,6 +201,7 @@ def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
             return
         why = f"it has /{marker}, which RHEL 5 has not"
         where = None
+    hr.later_system = why
     dropped: dict[str, int] = {}
     for f in hr.found:
         kept = [d for d in f.diagnostics if d.code not in _RHEL5_VERSION_CODES]
@@ -205,12 +209,12 @@ def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
             if d.code in _RHEL5_VERSION_CODES:
                 dropped[d.code] = dropped.get(d.code, 0) + 1
         f.diagnostics[:] = kept
-    if dropped:
-        shown = ", ".join(f"{code} ({n})" for code, n in sorted(dropped.items()))
-        diags.append(info("VF004", f"host {hr.name} is not RHEL 5 ({why}): what its files hold that only "
-                                   f"RHEL 5's older programs refuse is not reported: {shown}", where,
-                          owner=Owner(hr.name),
-                          hint="virtc checks configurations for RHEL 5; lint a RHEL 5 host's files"))
+    left = ", ".join(f"{n} {code}" for code, n in sorted(dropped.items()))
+    diags.append(info("VF004", f"host {hr.name} is not RHEL 5 ({why}): findings that only RHEL 5's older "
+                               "programs would give are left out (RHEL 5's libvirt schema, modprobe commands, "
+                               "Xen 4 keys, udev keys, iptables chains, the PV boot loader's path)"
+                               + (f": {left}" if left else ""), where, owner=Owner(hr.name),
+                      hint="virtc checks configurations for RHEL 5; lint a RHEL 5 host's files"))
 
 
 # Reading hosts in worker processes (`virtc lint --jobs N`): forking.shared. This process
@@ -472,10 +476,12 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
             if f not in found_caps:
                 diags.extend(f.diagnostics)
                 if f.document is not None:
-                    documents.append(replace(f.document, host=hr.name))
+                    documents.append(replace(f.document, host=hr.name, later_system=hr.later_system))
         own = [f for f in hr.found if f.format != "capabilities"] or hr.found or hr.guest_files
         anchor = whole_file(own[0].source)
         host, placed, problems = assemble_host(hr, anchor)
+        if hr.later_system is not None:
+            host = replace(host, later_system=hr.later_system)
         diags.extend(problems)
         documents.extend(hr.documents)
         diags.extend(_disagreements(hr.found))

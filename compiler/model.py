@@ -475,6 +475,11 @@ class Host:
     # Host paths (/etc/pki/CA/cacert.pem) of the certificate files a host tree holds under
     # the places virtc.certificates names; None: not known (a .virt host, loose files).
     certificates: tuple[str, ...] | None = None
+    # Why a host read from its files is no RHEL 5 host, when its tree says so ("it runs
+    # release 7.9", "it has /etc/debian_version"): later programs than RHEL 5's run it, and
+    # the rules whose only premise is RHEL 5's older versions do not judge it. None: a RHEL
+    # 5 host, or not known (every .virt host: the language describes RHEL 5 hosts).
+    later_system: str | None = None
 
     @property
     def owner(self) -> Owner:

@@ -40,6 +40,9 @@ from .lines import Unmodelled, line_span, logical_lines, report
 TABLES = {"filter": ("INPUT", "FORWARD", "OUTPUT"), "nat": ("PREROUTING", "POSTROUTING", "OUTPUT"),
           "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"),
           "raw": ("PREROUTING", "OUTPUT"), "security": ("INPUT", "FORWARD", "OUTPUT")}
+# Chains later kernels build into a table and RHEL 5's 2.6.18 does not: the nat table's
+# INPUT (Linux 2.6.36), which every later iptables-save writes (VF825).
+LATER_BUILTIN = {"nat": ("INPUT",)}
 # Targets of iptables 1.3.5 (RHEL 5) and its extensions; anything else must be a chain.
 TARGETS = frozenset("""ACCEPT DROP REJECT RETURN QUEUE NFQUEUE LOG ULOG NFLOG MARK CONNMARK SECMARK
 CONNSECMARK MASQUERADE SNAT DNAT REDIRECT NETMAP SAME TCPMSS TOS DSCP ECN TTL CLASSIFY NOTRACK TRACE
@@ -303,6 +306,12 @@ def _chain_line(found: Found, table: _Table, body: str, span) -> None:
         return
     chain, policy = m.group("chain"), m.group("policy")
     builtin = chain in TABLES[table.name]
+    if not builtin and chain in LATER_BUILTIN.get(table.name, ()) and policy != "-":
+        report(found, IptablesLaterChain, f"the {table.name} table of RHEL 5's kernel (2.6.18) has no {chain} "
+                                          "chain, which later kernels build in; RHEL 5's iptables-restore refuses "
+                                          "the file and the host starts without its firewall", span,
+               hint=f"remove the :{chain} line of the {table.name} table (a file saved on a later system)")
+        builtin = True  # read on as the later kernel's built-in chain: one finding
     if builtin and policy not in ("ACCEPT", "DROP"):
         report(found, IptablesSyntax, f"the policy of {chain} is ACCEPT or DROP, not {policy}", span,
                hint="REJECT is written as the last rule of the chain: -A INPUT -j REJECT")
@@ -529,6 +538,34 @@ class IptablesSyntax(Rule):
     checklist, section, lines = ("NET-19", "MIG-10"), "§18.4", "841-844, 1580-1582, 3005-3017"
     scope = Scope.READER
     fix, fix_title = "unsafe", 'a target in the wrong case is written in upper case (safe); a misspelt one the closest (unsafe)'
+
+
+class IptablesLaterChain(Rule):
+    """A saved table declares no built-in chain RHEL 5's kernel does not have.
+
+    What it checks: a policy line for the nat table's INPUT chain (`:INPUT ACCEPT [0:0]`
+    after `*nat`), which the iptables-save of every system with Linux 2.6.36 or later
+    writes: from then on the nat table has an INPUT chain built in.
+
+    Why: RHEL 5's kernel (2.6.18) builds PREROUTING, POSTROUTING and OUTPUT into the nat
+    table, nothing else. Its iptables-restore takes a policy for any other chain as an
+    error and, restoring all or nothing, leaves the host without its firewall at boot:
+    the ports of §18.4 (lines 3005-3017) are then neither opened nor closed as meant. A
+    file copied from a later system is the usual cause. On a host whose tree says it is a
+    later system (lint: /etc/redhat-release of release 6 or 7, /etc/os-release ...) the
+    chain is built in and this is no finding.
+
+    Example:
+        *nat
+        :PREROUTING ACCEPT [0:0]
+        :INPUT ACCEPT [0:0]
+
+    Fix: remove the `:INPUT` line of the nat table.
+    """
+
+    code, name, severity = "VF825", "iptables-later-chain", Severity.ERROR
+    checklist, section, lines = ("NET-19", "MIG-10"), "§18.4", "3005-3017"
+    scope = Scope.READER
 
 
 class IptablesPort(Rule):

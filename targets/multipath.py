@@ -131,7 +131,7 @@ def emit(model) -> list:
 # Blocks multipathd ignores (misspelt, or outside multipaths) are VF411's and give no LUN.
 
 _BLOCK_KEYS = ("wwid", "alias")
-_SECTIONS = ("devices", "device", "blacklist_exceptions")  # known to multipathd, not modelled
+_SECTIONS = ("devices", "device", "blacklist_exceptions", "overrides")  # known to multipathd, not modelled
 
 
 def read(text: str, path: str):
@@ -188,8 +188,10 @@ def read(text: str, path: str):
 
 # ---------------------------------------------------------------- format-level rules
 
+# `overrides` is later multipath-tools' (0.4.9 on): RHEL 5's 0.4.7 logs it as an invalid
+# keyword and reads on, so it changes nothing there and is no error anywhere.
 MULTIPATH_SECTIONS = ("defaults", "blacklist", "devnode_blacklist", "blacklist_exceptions", "devices", "device",
-                      "multipaths", "multipath")
+                      "multipaths", "multipath", "overrides")
 
 
 class MultipathSections(Rule):

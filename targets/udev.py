@@ -145,6 +145,10 @@ MATCH_KEYS = ("ACTION", "KERNEL", "DEVPATH", "SUBSYSTEM", "BUS", "DRIVER", "ID",
               "DRIVERS", "KERNELS", "RESULT", "ENV", "ATTR", "ATTRS", "SYSFS", "PROGRAM_RESULT")
 ASSIGN_KEYS = ("NAME", "SYMLINK", "OWNER", "GROUP", "MODE", "OPTIONS", "RUN", "LABEL", "GOTO",
                "IMPORT", "WAIT_FOR_SYSFS", "PROGRAM", "ENV", "ATTR")
+# Keys of later udev than RHEL 5's 095, known on a host that says it is a later system
+# (Document.later_system): TAG (udev 154), TEST, SYSCTL, CONST, SECLABEL, WAIT_FOR.
+LATER_MATCH_KEYS = ("TAG", "TAGS", "TEST", "SYSCTL", "CONST")
+LATER_ASSIGN_KEYS = ("TAG", "SYSCTL", "SECLABEL", "WAIT_FOR")
 
 
 class UdevRuleSyntax(Rule):
@@ -201,18 +205,21 @@ class UdevOperators(Rule):
         # rules that name a LUN by what scsi_id returned: a name given twice is a clash
         # (NAME="%k" in the stock rules names each device after itself, and is no clash)
         lun_rules = {e.group for e in doc.entries if e.key == "RESULT"}
+        match, assign = MATCH_KEYS, ASSIGN_KEYS
+        if doc.later_system is not None:
+            match, assign = match + LATER_MATCH_KEYS, assign + LATER_ASSIGN_KEYS
         for e in doc.entries:
             key = e.key.split("{", 1)[0]
             op, value = e.value
-            if key in MATCH_KEYS and key not in ASSIGN_KEYS and op not in ("==", "!="):
+            if key in match and key not in assign and op not in ("==", "!="):
                 yield self.report(f'{e.key}{op}"{value}" matches with a single "="; udev needs "=="', e.span,
                                   hint=f'{e.key}=="{value}"', fix=_operator_fix(doc, e, op, "=="))
-            elif key in ASSIGN_KEYS and key not in MATCH_KEYS and op in ("==", "!="):
+            elif key in assign and key not in match and op in ("==", "!="):
                 yield self.report(f"{key} is assigned, not compared: write {key}=", e.span,
                                   fix=_operator_fix(doc, e, op, "=") if op == "==" else None)
-            elif key not in MATCH_KEYS and key not in ASSIGN_KEYS:
+            elif key not in match and key not in assign:
                 yield self.report(f"unknown udev key {key}", e.key_span,
-                                  hint=did_you_mean(key, MATCH_KEYS + ASSIGN_KEYS))
+                                  hint=did_you_mean(key, match + assign))
             if key == "PROGRAM" and "scsi_id" in value:
                 words = value.split()
                 exe = words[0]

@@ -433,3 +433,16 @@ def test_a_multipath_section_left_open_at_the_end_is_a_warning_and_still_read():
     f = by_name("multipath").read(text, "/etc/multipath.conf")
     assert [(d.code, d.severity, d.span.line) for d in f.diagnostics] == [("VF411", Severity.WARNING, 1)]
     assert [lun.name for lun in f.host["luns"]] == ["ora1"]
+
+
+def test_the_overrides_section_of_later_multipath_tools_is_no_error():
+    """`overrides { }` (multipath-tools 0.4.9 on): RHEL 5's 0.4.7 logs it as an invalid
+    keyword and reads on, so it is a note of what virtc does not model, not VF411's error."""
+    from virtc.targets.multipath import MultipathSections
+
+    text = ("overrides {\n\tno_path_retry fail\n}\nmultipaths {\n\tmultipath {\n"
+            "\t\twwid 3600805f30015987000000000768a0019\n\t\talias ora1\n\t}\n}\n")
+    found = by_name("multipath").read(text, "/etc/multipath.conf")
+    assert [d.code for d in found.diagnostics] == ["VF003"] and "overrides" in found.diagnostics[0].message
+    assert [lun.name for lun in found.host["luns"]] == ["ora1"]
+    assert list(MultipathSections().run(Context(Model((), (), ()), documents=[found.document]))) == []

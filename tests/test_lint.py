@@ -578,7 +578,7 @@ def test_a_host_of_another_release_than_rhel5_gets_no_rhel5_schema_findings(tmp_
     """A RHEL 7 KVM host's domain XML, as its libvirt writes it (`<memory unit='KiB'>`):
     RHEL 5's schema rejects it (VF711), which says nothing about that host. Its
     redhat-release stating release 7 skips the schema check with one note; release 5.4
-    keeps it."""
+    keeps it. The same for the nat table's INPUT chain of its iptables-save (VF825)."""
     host = tmp_path / "kvm7"
     (host / "etc/libvirt/qemu").mkdir(parents=True)
     (host / "etc/libvirt/qemu/vm1.xml").write_text(
@@ -586,40 +586,54 @@ def test_a_host_of_another_release_than_rhel5_gets_no_rhel5_schema_findings(tmp_
         "  <memory unit='KiB'>2097152</memory>\n  <vcpu placement='static'>2</vcpu>\n"
         "  <os>\n    <type arch='x86_64' machine='pc-i440fx-rhel7.0.0'>hvm</type>\n  </os>\n"
         "  <devices>\n    <emulator>/usr/libexec/qemu-kvm</emulator>\n  </devices>\n</domain>\n")
+    (host / "etc/sysconfig").mkdir()
+    (host / "etc/sysconfig/iptables").write_text(  # as RHEL 7's iptables-save writes the nat table
+        "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+        "COMMIT\n*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        "-A FORWARD -m physdev --physdev-is-bridged -j ACCEPT\nCOMMIT\n")
     release = host / "etc/redhat-release"
     release.write_text("CentOS Linux release 7.9.2009 (Core)\n")
     diags = api.lint([], roots=[str(host)]).diagnostics
-    assert "VF711" not in {d.code for d in diags}
+    assert not {"VF711", "VF825"} & {d.code for d in diags}
     notes = [d for d in diags if d.code == "VF004" and "not RHEL 5" in d.message]
-    assert len(notes) == 1 and "release 7.9" in notes[0].message and "VF711 (1)" in notes[0].message
+    assert len(notes) == 1 and "release 7.9" in notes[0].message and "1 VF711" in notes[0].message
     assert notes[0].span.file == str(release)
     release.write_text("Red Hat Enterprise Linux Server release 5.4 (Tikanga)\n")
     diags = api.lint([], roots=[str(host)]).diagnostics
-    assert "VF711" in {d.code for d in diags}
+    assert {"VF711", "VF825"} <= {d.code for d in diags}
     assert not [d for d in diags if "not RHEL 5" in d.message]
 
 
 def test_a_debian_host_gets_no_findings_only_rhel5s_older_programs_would_give(tmp_path):
     """A tree with /etc/debian_version (or systemd's os-release, even as a link out of the
     copy) is not RHEL 5: `softdep` in modprobe.d (VF811: module-init-tools 3.3 has no such
-    command) and RHEL 5's libvirt schema (VF711) say nothing about it; a defect any udev
-    refuses (KERNEL="sd*", a match with one '=') is still an error."""
+    command), udev keys later than RHEL 5's udev 095 (TEST, TAG), Xen 4.4's pygrub path
+    (VB109) and RHEL 5's libvirt schema (VF711) say nothing about it; a defect any udev refuses (KERNEL="sd*", a match
+    with one '=') is still an error."""
     from virtc.diagnostics import Severity
 
     host = tmp_path / "kvmdeb"
     (host / "etc/modprobe.d").mkdir(parents=True)
     (host / "etc/modprobe.d/kvm.conf").write_text("options kvm_intel nested=1\nsoftdep nouveau pre: drm\n")
+    (host / "etc/xen").mkdir(parents=True)
+    (host / "etc/xen/web1.cfg").write_text(  # as xen-tools writes it for Xen 4.4
+        "bootloader = '/usr/lib/xen-4.4/bin/pygrub'\nmemory = '512'\nname = 'web1'\n"
+        "disk = ['phy:/dev/vg0/web1-disk,xvda2,w']\nvif = ['mac=00:16:3E:7D:6A:11,bridge=xenbr0']\n")
     (host / "etc/udev/rules.d").mkdir(parents=True)
     (host / "etc/udev/rules.d/99-san.rules").write_text(
         'ACTION=="add|change", SUBSYSTEM=="block", ENV{ID_WWN}=="0x5000c500a1b2c3d4", ATTR{queue/scheduler}="none"\n'
-        'KERNEL="sd*", ENV{ID_SERIAL}=="3600508b400105e210000900000490000", SYMLINK+="san/lun0"\n')
-    codes = {d.code for d in api.lint([], roots=[str(host)]).diagnostics if d.severity >= Severity.WARNING}
-    assert codes == {"VF811", "VF402"}  # nothing says which system this is: RHEL 5's reading
+        'KERNEL="sd*", ENV{ID_SERIAL}=="3600508b400105e210000900000490000", SYMLINK+="san/lun0"\n'
+        'SUBSYSTEM=="block", KERNEL=="vd*", TEST=="queue/rotational", TAG+="systemd"\n')
+    loud = [(d.code, d.span.line) for d in api.lint([], roots=[str(host)]).diagnostics
+            if d.severity >= Severity.WARNING]
+    # nothing says which system this is: RHEL 5's reading (udev 095 has no TEST or TAG,
+    # RHEL 5's pygrub is /usr/bin/pygrub)
+    assert sorted(loud) == [("VB109", 1), ("VF402", 2), ("VF402", 3), ("VF402", 3), ("VF811", 2)]
     (host / "etc/debian_version").write_text("10.13\n")
     diags = api.lint([], roots=[str(host)]).diagnostics
     loud = [(d.code, d.span.line) for d in diags if d.severity >= Severity.WARNING]
     assert loud == [("VF402", 2)]  # KERNEL= is refused by every udev; ATTR{...}= assigns
-    assert any(d.code == "VF004" and "debian_version" in d.message and "VF811 (1)" in d.message for d in diags)
+    assert any(d.code == "VF004" and "debian_version" in d.message and "1 VF811" in d.message for d in diags)
     (host / "etc/debian_version").unlink()
     (host / "etc/os-release").symlink_to("../usr/lib/os-release")  # as systemd's systems have it
     assert [(d.code, d.span.line) for d in api.lint([], roots=[str(host)]).diagnostics

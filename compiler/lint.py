@@ -24,6 +24,7 @@ from .owner import Owner
 from .placement import HostFiles, Placed, collect
 from .readback import Found, assemble, field_spans, whole_file
 from .readers import read_text
+from .rules.lintfile import StaleAutostartLink
 from .ruleset import all_rules
 from .source import SourceFile, Span
 
@@ -89,7 +90,15 @@ def _load(files: list[Placed], sources: dict, diags: list) -> tuple[list[_Loaded
             if p.format.copies_read and p.target is None and not os.path.islink(p.path):
                 copy, _ = read_text(p.path)
                 text = copy.text if copy is not None else ""
-            links.append((p.format.read(text, p.path), p.target and os.path.realpath(p.target)))
+            found = p.format.read(text, p.path)
+            if p.missing is not None and found.host.get("autostart"):
+                kind, name = found.host["autostart"][0]
+                diags.append(StaleAutostartLink().report(
+                    f"this link marks {kind} {name} to start with the host, but leads to {os.readlink(p.path)}, "
+                    "which the host does not have: nothing starts from it", whole_file(found.source),
+                    hint="remove the link (`virsh autostart --disable NAME` before undefining removes it), "
+                         "or restore the configuration"))
+            links.append((found, p.target and os.path.realpath(p.target)))
             continue
         if p.format is None and certificates.FORMAT.ends_at(p.path):
             # a loose certificate or key: never opened, and alone it tells nothing

@@ -40,6 +40,7 @@ class Placed:
     rank: int = 0  # which of its format's places it is in (0: the canonical one)
     target: str | None = None  # the file to open when `path` is a link (None: path itself)
     walked: bool = False  # a loose file found in a folder given, not named on the command line
+    missing: str | None = None  # a link of a tree that leads to no file of a folder the tree holds: where
 
     @property
     def opened(self) -> str:
@@ -132,6 +133,28 @@ def in_tree(root: str, path: str, mount: str = "") -> str | None:
     return None
 
 
+def missing_target(root: str, path: str, mount: str = "") -> str | None:
+    """Where in the tree a link leads that leads nowhere, when the folder it would be in
+    is one the tree holds (a file removed, its link left behind); None otherwise: no link,
+    a target that exists, or one outside what the tree copies (another file system, a
+    folder the copy left out)."""
+    try:
+        target = os.readlink(path)
+    except (OSError, ValueError):
+        return None
+    root = os.path.abspath(root)
+    top = f"/{mount}/" if mount else "/"
+    if os.path.isabs(target):
+        if not (target + "/").startswith(top):
+            return None
+        where = os.path.join(root, target[len(top):].lstrip("/"))
+    else:
+        where = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)), target))
+    if os.path.commonpath([root, where]) != root or os.path.lexists(where):
+        return None
+    return where if os.path.isdir(os.path.dirname(where)) else None
+
+
 def not_a_file(path: str) -> str | None:
     """What a path that is not a regular file is, links followed ("a named pipe", "a
     socket", "a device"); None for a file, or for no file at all (reported where it is
@@ -167,7 +190,8 @@ def _tree(root: str, seen: set[str], mount: str = "") -> HostFiles:
             h.skipped.append(rel)
         elif fmt.link:  # never opened: its name counts, and which file of the tree it leads to
             real = in_tree(root, path, mount)
-            h.files.append(Placed(path, fmt, target=real if real and real != os.path.abspath(path) else None))
+            h.files.append(Placed(path, fmt, target=real if real and real != os.path.abspath(path) else None,
+                                  missing=None if real else missing_target(root, path, mount)))
         else:
             real = in_tree(root, path, mount)
             if real is None:

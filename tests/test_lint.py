@@ -638,3 +638,22 @@ def test_a_debian_host_gets_no_findings_only_rhel5s_older_programs_would_give(tm
     (host / "etc/os-release").symlink_to("../usr/lib/os-release")  # as systemd's systems have it
     assert [(d.code, d.span.line) for d in api.lint([], roots=[str(host)]).diagnostics
             if d.severity >= Severity.WARNING] == [("VF402", 2)]
+
+
+def test_an_autostart_link_left_behind_by_a_removed_guest_is_a_warning(tmp_path):
+    """/etc/xen/auto/olddb -> /etc/xen/olddb with olddb removed (xendomains' `xm create`
+    of it fails at every boot), and a libvirt autostart link to a domain XML that is gone:
+    one VF012 each, at the link. A link into a folder the copy does not hold (/srv) is not
+    judged: the copy may have left its target out."""
+    import shutil
+
+    host = tmp_path / "xen-pv"
+    shutil.copytree(Path(ROOT) / "tests/hosts/clean/xen-pv", host, symlinks=True)
+    assert "VF012" not in _codes_of(api.lint([], roots=[str(host)]))
+    (host / "etc/xen/auto/olddb").symlink_to("/etc/xen/olddb")
+    (host / "etc/xen/auto/on-srv").symlink_to("/srv/xen/configs/app01")
+    (host / "etc/libvirt/qemu/autostart").mkdir(parents=True)
+    (host / "etc/libvirt/qemu/autostart/gone.xml").symlink_to("/etc/libvirt/qemu/gone.xml")
+    stale = sorted((Path(d.span.file).name, d.severity.name, "leads to" in d.message)
+                   for d in api.lint([], roots=[str(host)]).diagnostics if d.code == "VF012")
+    assert stale == [("gone.xml", "WARNING", True), ("olddb", "WARNING", True)]

@@ -40,6 +40,8 @@ def _id(p: Path) -> str:
 WITHOUT_CASES = {
     "VT001": "every name that becomes part of an output path is refused before the build "
              "(VR011), so no .virt file reaches it; test_codes.py builds a model by hand",
+    "VF012": "its finding is at a link that leads nowhere, which holds no text for a #> marker "
+             "(and is no file of a case folder); test_lint.py makes the links in a host tree",
 }
 
 
@@ -172,4 +174,4 @@ def test_every_code_the_cases_produce_is_documented():
             assert produced[code] == {str(rule.severity)}, (code, produced[code])
     # the suite reaches every language code that an input can reach
     language = {r.code for r in all_rules() if r.scope is Scope.LANGUAGE}
-    assert language - set(produced) == set(WITHOUT_CASES), sorted(language - set(produced))
+    assert language - set(produced) == set(WITHOUT_CASES) & language, sorted(language - set(produced))

@@ -253,6 +253,31 @@ class GuestDefinedTwice(Rule):
     scope = Scope.READER
 
 
+class StaleAutostartLink(Rule):
+    """An autostart link leads to a configuration the host has.
+
+    What it checks: a link in /etc/xen/auto or in a libvirt autostart folder
+    (/etc/libvirt/qemu/autostart, networks/autostart, storage/autostart) whose target
+    would be in a folder the host tree holds, and is not there: the guest, network or
+    pool was removed and its link stayed behind. (A target outside what the tree copies,
+    and a link read as a loose file, are not judged.)
+
+    Why: a guest is marked to start with the host by its autostart link (§32.1, lines
+    4889-4899: `virsh autostart` makes it, `--disable` removes it). With the configuration
+    gone, xendomains' `xm create` of the link fails at every boot and libvirtd skips it:
+    whatever was meant to start with the host does not, and the link says otherwise.
+
+    Example:
+        /etc/xen/auto/olddb -> /etc/xen/olddb, and no /etc/xen/olddb
+
+    Fix: remove the link (`virsh autostart --disable NAME` before undefining a guest
+    removes it), or restore the configuration it leads to.
+    """
+
+    code, name, severity = "VF012", "stale-autostart-link", Severity.WARNING
+    checklist, section, lines = ("MGMT-14",), "§32.1", "4889-4899"
+    scope = Scope.READER
+
 
 class FileOverLimit(Rule):
     """An existing file stays within what virtc reads.

@@ -21,7 +21,7 @@ from . import forking, kernels, peers, progress
 from .diagnostics import Diagnostic, Related, info, warning
 from .model import Model
 from .owner import Owner
-from .placement import HostFiles, Placed, collect
+from .placement import RC_LINK, HostFiles, Placed, collect
 from .readback import Found, assemble, field_spans, whole_file
 from .readers import read_text
 from .rules.lintfile import StaleAutostartLink
@@ -58,6 +58,8 @@ class HostRead:
     certificates: tuple[str, ...] | None = None
     # why the host is no RHEL 5 host, when its tree says so (_not_rhel5); None: RHEL 5, or not known
     later_system: str | None = None
+    # the services the tree starts at boot and those it does not (_services); None: not known
+    services: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
 
 @dataclass
@@ -178,7 +180,26 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
         found = _read(x)
         (hr.guest_files if x.format.name == "guest-grub" else hr.found).append(found)
     _not_rhel5(h, hr, diags)
+    if h.tree:
+        hr.services = _services(h)
     return hr
+
+
+def _services(h: HostFiles) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(on, off): the services a host tree's boot starts and stops, as chkconfig left its
+    links (never opened: their names say it). Runlevel 3's links decide, else runlevel 5's
+    (RHEL 5's server and desktop default levels; chkconfig sets both alike but for a few
+    desktop services). A service with no link at all is in neither (not installed). None:
+    the tree holds no such link (a copy without /etc/rc.d), and the services are not known."""
+    levels: dict[str, dict[str, str]] = {"3": {}, "5": {}}
+    for rel in h.rc_links:
+        m = RC_LINK.search(rel)
+        levels[m["level"]].setdefault(m["name"], m["state"])
+    if not levels["3"] and not levels["5"]:
+        return None
+    state = {**levels["5"], **levels["3"]}
+    return (tuple(sorted(n for n, s in state.items() if s == "S")),
+            tuple(sorted(n for n, s in state.items() if s == "K")))
 
 
 # Files only a later system than RHEL 5 has in /etc: systemd's os-release (RHEL 7, today's
@@ -491,6 +512,8 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
         host, placed, problems = assemble_host(hr, anchor)
         if hr.later_system is not None:
             host = replace(host, later_system=hr.later_system)
+        if hr.services is not None:
+            host = replace(host, services_on=hr.services[0], services_off=hr.services[1])
         diags.extend(problems)
         documents.extend(hr.documents)
         diags.extend(_disagreements(hr.found))

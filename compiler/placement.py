@@ -17,6 +17,7 @@ A file reached twice (a link, or given twice) is read once.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 
@@ -53,6 +54,7 @@ class HostFiles:
     root: str | None
     files: list[Placed] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # tree paths that are no format's
+    rc_links: list[str] = field(default_factory=list)  # chkconfig's runlevel links (RC_LINK): services
     tree: bool = False  # a copy of one host's tree (not loose files): what it lacks, the host lacks
     mount: str = ""  # where root is on the host ("etc": a copy of /etc alone; "": the host's /)
 
@@ -175,6 +177,11 @@ def not_a_file(path: str) -> str | None:
     return "a folder" if stat.S_ISDIR(mode) else "not a file"
 
 
+# chkconfig's links: etc/rc.d/rc3.d/S10network starts network in runlevel 3, K20nfs stops
+# nfs. Never opened: their names are what lint reads (lint._services).
+RC_LINK = re.compile(r"(?:^|/)etc/(?:rc\.d/)?rc(?P<level>[35])\.d/(?P<state>[SK])[0-9]+(?P<name>[^/]+)\Z")
+
+
 def _tree(root: str, seen: set[str], mount: str = "") -> HostFiles:
     """The files of a host tree; `mount`: where its folder is on the host ("etc": a copy
     of /etc alone, whose xen/web01 is the host's etc/xen/web01)."""
@@ -187,7 +194,7 @@ def _tree(root: str, seen: set[str], mount: str = "") -> HostFiles:
             rel = f"{mount}/{rel}"
         fmt = targets.placed(rel)
         if fmt is None:
-            h.skipped.append(rel)
+            (h.rc_links if RC_LINK.search(rel) else h.skipped).append(rel)
         elif fmt.link:  # never opened: its name counts, and which file of the tree it leads to
             real = in_tree(root, path, mount)
             h.files.append(Placed(path, fmt, target=real if real and real != os.path.abspath(path) else None,

@@ -449,7 +449,13 @@ class IfcfgBridgeReference(IfcfgRule):
 
     def fleet(self):
         docs = [d for d in self.ctx.documents if d.format == "ifcfg"]
-        bridges = {(d.value("DEVICE") or _device_name(d)) for d in docs if d.value("TYPE") == "Bridge"}
+        # each host's bridges: a bridge of another host makes none here. (TYPE=bridge in
+        # the wrong case makes no bridge either: initscripts bring the device up as
+        # Ethernet, so the NIC joins nothing; VF303 reports the case.)
+        bridges = defaultdict(set)
+        for d in docs:
+            if d.value("TYPE") == "Bridge":
+                bridges[d.host].add(d.value("DEVICE") or _device_name(d))
         by_dir = defaultdict(list)
         for d in docs:
             by_dir[d.path.rsplit("/", 1)[0]].append(d)
@@ -464,7 +470,7 @@ class IfcfgBridgeReference(IfcfgRule):
                     else:
                         seen[dev.value] = dev
                 b = d.get("BRIDGE")
-                if b is not None and b.value != "virbr0" and b.value not in bridges:
+                if b is not None and b.value != "virbr0" and b.value not in bridges[d.host]:
                     yield self.report(f"BRIDGE={b.value} but no ifcfg file defines a bridge {b.value} "
                                       f"(DEVICE={b.value} with TYPE=Bridge)", b.value_span,
                                       hint=f"create ifcfg-{b.value} with TYPE=Bridge")

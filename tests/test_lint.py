@@ -657,3 +657,56 @@ def test_an_autostart_link_left_behind_by_a_removed_guest_is_a_warning(tmp_path)
     stale = sorted((Path(d.span.file).name, d.severity.name, "leads to" in d.message)
                    for d in api.lint([], roots=[str(host)]).diagnostics if d.code == "VF012")
     assert stale == [("gone.xml", "WARNING", True), ("olddb", "WARNING", True)]
+
+
+def test_an_ifcfg_bridge_reference_is_resolved_on_its_own_host(tmp_path):
+    """BRIDGE=br0 on a host with no ifcfg-br0 is VF305 even when another host linted with
+    it has a br0 (each host's initscripts see their own files). A bridge written
+    TYPE=bridge is VF303, and makes no bridge for its NIC either (VF305)."""
+    nets = "etc/sysconfig/network-scripts"
+    for name, files in (("a", {"ifcfg-br0": "DEVICE=br0\nTYPE=Bridge\nONBOOT=yes\n",
+                                "ifcfg-eth0": "DEVICE=eth0\nONBOOT=yes\nBRIDGE=br0\n"}),
+                        ("b", {"ifcfg-eth0": "DEVICE=eth0\nONBOOT=yes\nBRIDGE=br0\n"}),
+                        ("c", {"ifcfg-br0": "DEVICE=br0\nTYPE=bridge\nONBOOT=yes\n",
+                               "ifcfg-eth0": "DEVICE=eth0\nONBOOT=yes\nBRIDGE=br0\n"})):
+        (tmp_path / name / nets).mkdir(parents=True)
+        for file, text in files.items():
+            (tmp_path / name / nets / file).write_text(text)
+    found = sorted((Path(d.span.file).parts[-5], Path(d.span.file).name, d.code)
+                   for d in api.lint([], roots=[str(tmp_path)]).diagnostics if d.code in ("VF303", "VF305"))
+    assert found == [("b", "ifcfg-eth0", "VF305"), ("c", "ifcfg-br0", "VF303"), ("c", "ifcfg-eth0", "VF305")]
+
+
+def test_the_services_of_a_host_tree_come_from_its_runlevel_links(tmp_path):
+    """chkconfig's links (etc/rc.d/rc3.d/S98xend on, K02NetworkManager off; runlevel 3's
+    word first, then 5's) are the host's services, read by their names: xend off on a Xen
+    host is VX101, NetworkManager on beside initscripts bridges VN109. A tree without such
+    links states no services, and neither rule judges it."""
+    import shutil
+
+    host = tmp_path / "xen-pv"
+    shutil.copytree(Path(ROOT) / "tests/hosts/clean/xen-pv", host, symlinks=True)
+    init, rc3, rc5 = (host / "etc/rc.d" / d for d in ("init.d", "rc3.d", "rc5.d"))
+    for d in (init, rc3, rc5):
+        d.mkdir(parents=True, exist_ok=True)
+    for name in ("network", "xend", "xendomains", "NetworkManager", "ntpd"):
+        (init / name).write_text("#!/bin/sh\n")
+
+    def links(**states):
+        for d in (rc3, rc5):
+            for link in d.iterdir():
+                link.unlink()
+        for where, items in states.items():
+            for item in items:
+                (host / "etc/rc.d" / f"{where}.d" / item).symlink_to(f"../init.d/{item[3:]}")
+        result = api.lint([], roots=[str(host)])
+        return result.model.hosts[0], _codes_of(result)
+
+    h, codes = links(rc3=["S10network", "S98xend", "S99xendomains", "K02NetworkManager"],
+                     rc5=["S98NetworkManager"])
+    assert (h.services_on, h.services_off) == (("network", "xend", "xendomains"), ("NetworkManager",))
+    assert codes == []
+    h, codes = links(rc3=["S10network", "K20xend", "S27NetworkManager"])
+    assert codes == ["VN109", "VX101"]
+    h, codes = links()
+    assert (h.services_on, h.services_off) == ((), ()) and codes == []

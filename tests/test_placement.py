@@ -106,7 +106,9 @@ def test_a_copy_of_a_real_etc_gives_no_error_and_no_warning(tmp_path):
     assert [g.name for g in result.model.guests] == ["web01"]
     assert result.model.guests[0].autostart  # the absolute link is read inside the tree
     notes = [d for d in result.diagnostics if d.code == "VF002"]
-    assert len(notes) == 1 and "28 file(s)" in notes[0].message  # one note for the host, naming some
+    # one note for the host, naming some (the runlevel 3 and 5 links are read, by name)
+    assert len(notes) == 1 and "24 file(s)" in notes[0].message
+    assert result.model.hosts[0].services_on == ("cpuspeed", "iptables")
 
 
 def test_skipped_files_are_never_opened(tmp_path):

@@ -18,7 +18,6 @@ from ..values import is_number
 NOT_CHECKABLE: dict[str, str] = {
     "MGMT-10": "explain: drawbacks of SSH management (root login, slow set-up, no key revocation, does not scale)",
     "MGMT-13": "operational: virsh destroy is an ungraceful stop; virtc writes no stop scripts",
-    "MGMT-14": "emitter: `autostart` becomes /etc/xen/auto and libvirt autostart links",
     "MGMT-15": "explain: guest states shown by virsh list (crashed appears only when on_crash does not restart)",
     "MGMT-16": "explain: virt-manager's VNC console, password prompt and sticky keys (VE112 checks VNC exposure)",
     "MGMT-17": "operational: virt-manager overwrites its log at every start; save it first",

@@ -12,7 +12,25 @@ DECLARATIONS = ("host", "guest", "template", "include")
 
 _NOT_LINE_END = re.compile(r"[^\r\n]")
 _NOT_BLANK = re.compile(r"[^ \r\n]")
-_BRACE = re.compile(r"[{}]")
+# A brace of the text's structure. Strings and comments are matched whole (as the lexer
+# and parse._chunks read them), so a brace inside one is not taken for a block's: a
+# failed statement whose value was the string "{" took the rest of its host's block into
+# its region, and the host lost its closing brace (VP004 at its header). An unclosed
+# string (a lone '"') matches nothing and its braces count, as the lexer reads no string.
+_BRACE = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[{}]')
+
+
+def _opens_block(text: str, start: int, end: int) -> bool:
+    """Whether a '{' outside strings and comments starts in text[start:end] (a string that
+    starts there is read whole, past `end` too, as the brace scans read it)."""
+    if "{" not in text[start:end]:
+        return False
+    for m in _BRACE.finditer(text, start):
+        if m.start() >= end:
+            return False
+        if m.group() == "{":
+            return True
+    return False
 
 
 def blank(text: str, start: int, end: int) -> str:
@@ -62,12 +80,13 @@ def statement_extent(text: str, pos: int, floor: int | None = None) -> tuple[int
         return start, end, None
     after = SEPARATOR_AFTER.search(text, pos)  # the nearest (a find of each ran to the end)
     end = len(text) if after is None else after.start()
-    if "{" in text[start:end] or (end < len(text) and text[end] == "\n" and "{" in text[start:end + 1]):
+    if _opens_block(text, start, end + 1 if end < len(text) and text[end] == "\n" else end):
         depth = 0
         for m in _BRACE.finditer(text, start):  # only the braces: a block can run to the file's end
-            if m.group() == "{":
+            brace = m.group()
+            if brace == "{":
                 depth += 1
-            else:
+            elif brace == "}":
                 depth -= 1
                 if depth <= 0 and m.start() >= pos:
                     return start, m.start() + 1, None
@@ -80,9 +99,10 @@ def block_end(text: str, i: int, j: int, depth: int) -> tuple[int | None, int]:
     open: the offset just after the '}' that closes the region's block, or None, and the
     depth at j."""
     for m in _BRACE.finditer(text, i, j):
-        if m.group() == "{":
+        brace = m.group()
+        if brace == "{":
             depth += 1
-        else:
+        elif brace == "}":
             depth -= 1
             if depth <= 0:
                 return m.start() + 1, depth

@@ -180,9 +180,17 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
         found = _read(x)
         (hr.guest_files if x.format.name == "guest-grub" else hr.found).append(found)
     _not_rhel5(h, hr, diags)
-    if h.tree:
+    if h.tree and not _systemd(h):
         hr.services = _services(h)
     return hr
+
+
+def _systemd(h: HostFiles) -> bool:
+    """A host tree of a systemd system (RHEL 7, today's distributions): its runlevel links
+    are only what is left of SysV scripts, and say nothing of the services it runs."""
+    etc = h.root if h.mount == "etc" else os.path.join(h.root, "etc")
+    return os.path.isdir(os.path.join(etc, "systemd", "system")) or any(
+        s.split(" (", 1)[0] == "etc/os-release" for s in h.skipped)
 
 
 def _services(h: HostFiles) -> tuple[tuple[str, ...], tuple[str, ...]] | None:

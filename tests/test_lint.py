@@ -710,3 +710,28 @@ def test_the_services_of_a_host_tree_come_from_its_runlevel_links(tmp_path):
     assert codes == ["VN109", "VX101"]
     h, codes = links()
     assert (h.services_on, h.services_off) == ((), ()) and codes == []
+
+
+def test_runlevel_links_judge_ntpd_on_kvm_hosts_with_guests_and_are_not_read_on_systemd(tmp_path):
+    """A tree whose runlevel links start no ntpd: a KVM host with a guest gets VK102, a
+    server with no guest (taken for KVM, nothing in it being Xen's) does not. A systemd
+    system's runlevel links are only its leftover SysV scripts: no services are read."""
+    host = tmp_path / "kvm1"
+    rc3 = host / "etc/rc.d/rc3.d"
+    rc3.mkdir(parents=True)
+    (host / "etc/rc.d/init.d").mkdir()
+    for name in ("network", "sshd"):
+        (host / "etc/rc.d/init.d" / name).write_text("#!/bin/sh\n")
+        (rc3 / f"S10{name}").symlink_to(f"../init.d/{name}")
+    (host / "etc/redhat-release").write_text("Red Hat Enterprise Linux Server release 5.4 (Tikanga)\n")
+    assert "VK102" not in _codes_of(api.lint([], roots=[str(host)]))
+    (host / "etc/libvirt/qemu").mkdir(parents=True)
+    (host / "etc/libvirt/qemu/vm1.xml").write_text(
+        "<domain type='kvm'>\n  <name>vm1</name>\n  <uuid>5f0e1a8c-3b2d-4c1e-9f7a-2b3c4d5e6f70</uuid>\n"
+        "  <memory>1048576</memory>\n  <vcpu>1</vcpu>\n  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n"
+        "  <devices>\n    <emulator>/usr/libexec/qemu-kvm</emulator>\n  </devices>\n</domain>\n")
+    assert "VK102" in _codes_of(api.lint([], roots=[str(host)]))
+    (host / "etc/systemd/system").mkdir(parents=True)
+    result = api.lint([], roots=[str(host)])
+    assert (result.model.hosts[0].services_on, result.model.hosts[0].services_off) == ((), ())
+    assert "VK102" not in _codes_of(result)

@@ -102,35 +102,32 @@ def test_one_part_or_a_thread_running_means_no_fork(monkeypatch):
 # ---------------------------------------------------------------- forking.shared
 
 
+def _recorded(monkeypatch, owner, name: str) -> list:
+    """What owner.name returns, each call, in a list (the function still does its work)."""
+    got = []
+    real = getattr(owner, name)
+
+    def recording(*args, **kwargs):
+        got.append(real(*args, **kwargs))
+        return got[-1]
+
+    monkeypatch.setattr(owner, name, recording)
+    return got
+
+
 @pytest.fixture
 def spools(monkeypatch):
     """The spool folders forking.shared makes, to see that none is left."""
     import tempfile
 
-    made = []
-    real = tempfile.mkdtemp
-
-    def mkdtemp(*args, **kwargs):
-        made.append(real(*args, **kwargs))
-        return made[-1]
-
-    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
-    return made
+    return _recorded(monkeypatch, tempfile, "mkdtemp")
 
 
 @pytest.fixture
 def forks(monkeypatch):
     """The children forking.shared forks, to see that each was waited for (only these: a
     test run before in this runner's worker may have left a process of its own)."""
-    pids = []
-    real = forking._fork_taker
-
-    def counted(*args, **kwargs):
-        pids.append(real(*args, **kwargs))
-        return pids[-1]
-
-    monkeypatch.setattr(forking, "_fork_taker", counted)
-    return pids
+    return _recorded(monkeypatch, forking, "_fork_taker")
 
 
 def _reaped(pids):

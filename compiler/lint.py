@@ -189,8 +189,13 @@ def _systemd(h: HostFiles) -> bool:
     """A host tree of a systemd system (RHEL 7, today's distributions): its runlevel links
     are only what is left of SysV scripts, and say nothing of the services it runs."""
     etc = h.root if h.mount == "etc" else os.path.join(h.root, "etc")
-    return os.path.isdir(os.path.join(etc, "systemd", "system")) or any(
-        s.split(" (", 1)[0] == "etc/os-release" for s in h.skipped)
+    return os.path.isdir(os.path.join(etc, "systemd", "system")) or "etc/os-release" in _skipped_paths(h)
+
+
+def _skipped_paths(h: HostFiles) -> set[str]:
+    """The tree paths of the files placement left unread (its entries add why in brackets:
+    "etc/os-release (a link that leads nowhere in the tree)")."""
+    return {s.split(" (", 1)[0] for s in h.skipped}
 
 
 def _services(h: HostFiles) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
@@ -234,7 +239,8 @@ def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
         why = f"it runs release {stated.host['release']}"
         where = stated.spans.get("release") or whole_file(stated.source)
     else:
-        marker = next((rel for rel in (s.split(" (", 1)[0] for s in h.skipped) if rel in _LATER_SYSTEMS), None)
+        present = _skipped_paths(h)
+        marker = next((rel for rel in _LATER_SYSTEMS if rel in present), None)
         if marker is None:
             return
         why = f"it has /{marker}, which RHEL 5 has not"

@@ -111,26 +111,35 @@ def _walk(root: str) -> list[str]:
     return files_under(root, SKIP_DIRS)
 
 
+def _step(root: str, link: str, mount: str) -> str | None:
+    """Where the link at `link` (absolute, in the tree at `root`) leads, as the host reads
+    it: an absolute target (/etc/xen/web01) is the tree's own file; `mount` is where the
+    tree's folder is on the host ("etc" for a copy of /etc alone, so that /usr/... is not
+    in the copy). None: a target outside the tree, or no link to read."""
+    try:
+        target = os.readlink(link)
+    except (OSError, ValueError):
+        return None
+    top = f"/{mount}/" if mount else "/"
+    if os.path.isabs(target):
+        if not (target + "/").startswith(top):
+            return None
+        where = os.path.join(root, target[len(top):].lstrip("/"))
+    else:
+        where = os.path.normpath(os.path.join(os.path.dirname(link), target))
+    return where if os.path.commonpath([root, where]) == root else None
+
+
 def in_tree(root: str, path: str, mount: str = "") -> str | None:
-    """The file a path of a host tree stands for, following links the way the host would:
-    an absolute link target (/etc/xen/web01) is inside the tree, not on this machine.
-    `mount`: where the tree's folder is on the host ("etc" for a copy of /etc alone; an
-    absolute target elsewhere, /usr/lib/os-release, is then not in the copy). None for a
-    link that leads nowhere (or round in a circle)."""
+    """The file a path of a host tree stands for, following links the way the host would
+    (_step). None for a link that leads nowhere, out of the tree, or round in a circle."""
     root = os.path.abspath(root)
     current = os.path.abspath(path)
-    top = f"/{mount}/" if mount else "/"
     for _ in range(40):
         if not os.path.islink(current):
             return current if os.path.exists(current) else None
-        target = os.readlink(current)
-        if os.path.isabs(target):
-            if not (target + "/").startswith(top):
-                return None
-            current = os.path.join(root, target[len(top):].lstrip("/"))
-        else:
-            current = os.path.normpath(os.path.join(os.path.dirname(current), target))
-        if os.path.commonpath([root, current]) != root:
+        current = _step(root, current, mount)
+        if current is None:
             return None
     return None
 
@@ -140,19 +149,8 @@ def missing_target(root: str, path: str, mount: str = "") -> str | None:
     is one the tree holds (a file removed, its link left behind); None otherwise: no link,
     a target that exists, or one outside what the tree copies (another file system, a
     folder the copy left out)."""
-    try:
-        target = os.readlink(path)
-    except (OSError, ValueError):
-        return None
-    root = os.path.abspath(root)
-    top = f"/{mount}/" if mount else "/"
-    if os.path.isabs(target):
-        if not (target + "/").startswith(top):
-            return None
-        where = os.path.join(root, target[len(top):].lstrip("/"))
-    else:
-        where = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)), target))
-    if os.path.commonpath([root, where]) != root or os.path.lexists(where):
+    where = _step(os.path.abspath(root), os.path.abspath(path), mount)
+    if where is None or os.path.lexists(where):
         return None
     return where if os.path.isdir(os.path.dirname(where)) else None
 

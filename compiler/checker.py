@@ -8,7 +8,7 @@ from itertools import chain
 
 from .config import Config
 from .diagnostics import Diagnostic
-from .forking import in_processes
+from .forking import shared
 from .model import Model
 from .rules.base import Context, Rule, Scope
 from .ruleset import all_rules, area_rules, resolve_code
@@ -37,19 +37,22 @@ def run_rules(model: Model, config: Config | None = None, documents=(),
     rules = [rule_cls for rule_cls in (all_rules() if documents else area_rules())
              # off or not selected: not run at all (finalize() applies the other overrides)
              if config.severity(rule_cls.code, rule_cls.severity) is not None]
-    run = partial(_run, model, documents, missing or {})
+    runner = _Runner(model, documents, missing or {})
     if memo is not None:
         memo.begin(model)
-        found = run(rules, memo)
+        found = runner.run(rules, memo)
         memo.end()
     elif jobs > 1 and len(model.guests) + len(model.hosts) + len(documents) >= FORK_MIN_ELEMENTS:
-        # every jobs-th rule in each process: neighbours in the list are alike in cost
-        shares = in_processes([partial(_merged, run, rules[k::jobs]) for k in range(jobs)])
-        found = [None] * len(rules)
-        for k, share in enumerate(shares):
-            found[k::jobs] = share
+        # Batches of neighbouring rules, taken by whichever process is free: the rules'
+        # costs differ by a hundred times, and a fixed split (every jobs-th rule) left one
+        # process with twice the other's work. The contexts are made here first, so that
+        # each child has them (and their indexes) already.
+        for rule_cls in rules:
+            runner.context(rule_cls).warm()
+        batches = _batches(rules, jobs)
+        found = list(chain.from_iterable(shared(len(batches), lambda i: _merged(runner.run, batches[i]), jobs)))
     else:
-        found = run(rules)
+        found = runner.run(rules)
     return _merge_stamped(list(chain.from_iterable(found)))
 
 
@@ -68,49 +71,70 @@ def _merged(run, rules: list) -> list[list[Diagnostic]]:
 FORK_MIN_ELEMENTS = 2_000
 
 
-def _run(model: Model, documents, missing: dict[str, set[str]], rules: list, memo=None) -> list[list[Diagnostic]]:
-    """The findings of each rule of `rules`, in their order."""
-    contexts: dict[tuple[bool, frozenset], Context] = {}
-    # One context per set of hosts seen, not per kind of rule: the kinds of rule that see
-    # the same hosts (on most fleets, all of them) share one copy of the fleet and its
-    # indexes instead of each making its own.
-    by_hosts: dict[tuple[int, ...], Context] = {}
-    # Without Hyper-V hosts or missing facts (most checks), every kind of rule sees every
-    # host: no need to look at each host again for each of the ~20 kinds.
-    every = None if missing or any(h.hypervisor == "hyperv" for h in model.hosts) else tuple(range(len(model.hosts)))
+def _batches(rules: list, jobs: int) -> list[list]:
+    """The rules in BATCHES_PER_JOB * jobs runs of neighbours (alike in what they look at:
+    the guest rules of a batch still check each block of guests together)."""
+    n = min(len(rules), BATCHES_PER_JOB * jobs)
+    return [rules[len(rules) * k // n:len(rules) * (k + 1) // n] for k in range(n)]
 
-    def context(rule_cls) -> Context:
+
+# Batches per process: enough that the last ones taken are short, few enough that each
+# batch's guest rules still share their passes over the fleet.
+BATCHES_PER_JOB = 8
+
+
+class _Runner:
+    """Runs rules on one model, with the contexts (and their indexes) made for the first
+    rule that needs each kept for every later one, in whichever batch it comes."""
+
+    def __init__(self, model: Model, documents, missing: dict[str, set[str]]):
+        self.model, self.documents, self.missing = model, documents, missing
+        self.contexts: dict[tuple[bool, frozenset], Context] = {}
+        # One context per set of hosts seen, not per kind of rule: the kinds of rule that see
+        # the same hosts (on most fleets, all of them) share one copy of the fleet and its
+        # indexes instead of each making its own.
+        self.by_hosts: dict[tuple[int, ...], Context] = {}
+        # Without Hyper-V hosts or missing facts (most checks), every kind of rule sees every
+        # host: no need to look at each host again for each of the ~20 kinds.
+        self.every = None if missing or any(h.hypervisor == "hyperv" for h in model.hosts) else tuple(
+            range(len(model.hosts)))
+
+    def context(self, rule_cls) -> Context:
         # Hyper-V hosts carry RHEL 5 guests only for their kernel arguments (guide §4); the
         # Xen and KVM rules do not see them.
         key = (rule_cls.hyperv, frozenset(rule_cls.facts))
-        if key not in contexts:
-            needs = key[1]
+        found = self.contexts.get(key)
+        if found is None:
+            needs, missing = key[1], self.missing
 
             def keep(h):
                 return (key[0] or h.hypervisor != "hyperv") and not (needs & missing.get(h.name, set()))
 
-            seen = every if every is not None else tuple(i for i, h in enumerate(model.hosts) if keep(h))
-            if seen not in by_hosts:
-                by_hosts[seen] = Context(_restricted(model, keep), documents=documents)
-            contexts[key] = by_hosts[seen]
-        return contexts[key]
+            seen = self.every if self.every is not None else tuple(
+                i for i, h in enumerate(self.model.hosts) if keep(h))
+            if seen not in self.by_hosts:
+                self.by_hosts[seen] = Context(_restricted(self.model, keep), documents=self.documents)
+            found = self.contexts[key] = self.by_hosts[seen]
+        return found
 
-    found: list[list[Diagnostic]] = []  # each rule's findings, in the rules' order
-    guest_rules: dict[int, tuple[tuple, list]] = {}  # per list of guests: (guest check, its findings)
-    for rule_cls in rules:
-        ctx = context(rule_cls)
-        if memo is not None and memo.handles(rule_cls):
-            found.append(memo.run(rule_cls, ctx))
-        elif rule_cls.scope is Scope.GUEST and rule_cls.run is Rule.run:
-            rule = rule_cls(ctx)
-            found.append([])
-            guests = ctx.guests_for(rule_cls)
-            guest_rules.setdefault(id(guests), (guests, []))[1].append((rule.guest, found[-1]))
-        else:
-            found.append(list(rule_cls().run(ctx)))  # a list, as a forked share sends it back
-    for guests, checks in guest_rules.values():  # the rules that see the same guests, together
-        _check_guests(guests, checks)
-    return found
+    def run(self, rules: list, memo=None) -> list[list[Diagnostic]]:
+        """The findings of each rule of `rules`, in their order."""
+        found: list[list[Diagnostic]] = []  # each rule's findings, in the rules' order
+        guest_rules: dict[int, tuple[tuple, list]] = {}  # per list of guests: (guest check, its findings)
+        for rule_cls in rules:
+            ctx = self.context(rule_cls)
+            if memo is not None and memo.handles(rule_cls):
+                found.append(memo.run(rule_cls, ctx))
+            elif rule_cls.scope is Scope.GUEST and rule_cls.run is Rule.run:
+                rule = rule_cls(ctx)
+                found.append([])
+                guests = ctx.guests_for(rule_cls)
+                guest_rules.setdefault(id(guests), (guests, []))[1].append((rule.guest, found[-1]))
+            else:
+                found.append(list(rule_cls().run(ctx)))  # a list, as a forked share sends it back
+        for guests, checks in guest_rules.values():  # the rules that see the same guests, together
+            _check_guests(guests, checks)
+        return found
 
 
 # Guests per pass of the guest rules: every rule checks a block of guests before the next

@@ -1,6 +1,6 @@
-"""virtc.forking runs parts of a job in forked processes with the results of running them
-in turn: the same values in the same order, a failed child's part run again here, and no
-child left behind. And the rules shared among processes (`--jobs`) find what one process
+"""virtc.forking shares the items of a job among forked processes with the results of
+working them in turn: the same values in the same order, a failed child's item worked
+again here, and no child left behind. And the rules shared among processes (`--jobs`) find what one process
 finds."""
 from __future__ import annotations
 
@@ -20,83 +20,14 @@ from test_host_preconditions import _models
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="virtc forks on Linux only")
 
 
+_CAN_FORK = forking.can_fork
+
+
 @pytest.fixture(autouse=True)
 def alone(monkeypatch):
     """A test runner's worker has threads of its own (its channel to the runner); the parts
     here take no lock, so they may fork all the same."""
     monkeypatch.setattr(forking, "can_fork", lambda: True)
-
-
-def _no_children_left():
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
-
-
-def test_results_come_in_order_from_other_processes():
-    me = os.getpid()
-    got = forking.in_processes([lambda i=i: (i, os.getpid()) for i in range(4)])
-    assert [i for i, _ in got] == [0, 1, 2, 3]
-    assert got[0][1] == me and len({pid for _, pid in got[1:]} | {me}) == 4
-    _no_children_left()
-
-
-def test_a_part_that_raises_in_its_child_raises_here():
-    calls = []
-
-    def bad():
-        calls.append(os.getpid())
-        raise ValueError("from the rule")
-
-    with pytest.raises(ValueError, match="from the rule"):
-        forking.in_processes([lambda: 1, bad])
-    assert calls == [os.getpid()]  # the child's call is not seen here; this one is
-    _no_children_left()
-
-
-def test_a_child_that_dies_has_its_part_run_here():
-    me = os.getpid()
-
-    def dies_in_a_child():
-        if os.getpid() != me:
-            os._exit(3)
-        return "here"
-
-    assert forking.in_processes([lambda: "first", dies_in_a_child]) == ["first", "here"]
-    _no_children_left()
-
-
-def test_a_result_that_does_not_pickle_is_made_here():
-    me = os.getpid()
-    assert forking.in_processes([lambda: 1, lambda: (x for x in [os.getpid() == me])])[1].__next__() is True
-    _no_children_left()
-
-
-def test_an_interrupt_here_leaves_no_child():
-    def interrupted():
-        raise KeyboardInterrupt
-
-    def slow():
-        import time
-        time.sleep(30)
-
-    with pytest.raises(KeyboardInterrupt):
-        forking.in_processes([interrupted, slow, slow])
-    _no_children_left()
-
-
-def test_one_part_or_a_thread_running_means_no_fork(monkeypatch):
-    monkeypatch.undo()
-    me = os.getpid()
-    assert forking.in_processes([os.getpid]) == [me]
-    stop = threading.Event()
-    t = threading.Thread(target=stop.wait)
-    t.start()
-    try:
-        assert not forking.can_fork()
-        assert forking.in_processes([os.getpid, os.getpid]) == [me, me]
-    finally:
-        stop.set()
-        t.join()
 
 
 # ---------------------------------------------------------------- forking.shared
@@ -197,6 +128,31 @@ def test_shared_work_past_what_the_pipe_holds(forks):
     _reaped(forks)
 
 
+def test_shared_work_whose_result_does_not_pickle_is_worked_here(spools, forks):
+    me = os.getpid()
+    got = forking.shared(6, lambda i: (x for x in [i, os.getpid() == me]), jobs=2)
+    assert [list(g) for g in got] == [[i, True] for i in range(6)]  # all made here
+    assert len(forks) == 1
+    _reaped(forks)
+    assert not any(os.path.exists(p) for p in spools)
+
+
+def test_one_item_or_a_thread_running_means_no_fork(monkeypatch, forks):
+    me = os.getpid()
+    assert forking.shared(1, lambda i: os.getpid(), jobs=4) == [me]
+    monkeypatch.setattr(forking, "can_fork", _CAN_FORK)  # the real one, not the fixture's
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not forking.can_fork()
+        assert forking.shared(3, lambda i: os.getpid(), jobs=3) == [me, me, me]
+    finally:
+        stop.set()
+        t.join()
+    assert forks == []
+
+
 def test_shared_work_interrupted_here_leaves_no_child(spools, forks):
     me = os.getpid()
 
@@ -219,7 +175,7 @@ def test_every_share_of_the_rules_can_be_sent_back():
     """What a forked share returns pickles (a rule's run() that gave a generator made the
     child fail, and the parent ran its share again, silently doubling the time)."""
     for where, model in MODELS[::7]:
-        found = checker._run(model, (), {}, list(checker.area_rules()))
+        found = checker._Runner(model, (), {}).run(list(checker.area_rules()))
         assert pickle.loads(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)) == found, where
 
 
@@ -284,7 +240,6 @@ def test_a_share_merges_each_rules_findings_as_the_whole_merge_would():
     sending them back (checker._merged): merged again with the others, they are what one
     merge of all the findings gives, in the same order, on every model of the corpus and
     on a fleet of ranges whose template statements are found on every guest."""
-    from functools import partial
     from itertools import chain
 
     from virtc.resolve import compile_sources
@@ -296,13 +251,10 @@ def test_a_share_merges_each_rules_findings_as_the_whole_merge_would():
     stamped = compile_sources(["f.virt"], {"f.virt": fleet(400, 4)}).model
     merged_any = False
     for model in [m for _, m in MODELS[::6]] + [stamped]:
-        run = partial(checker._run, model, (), {})
+        run = checker._Runner(model, (), {}).run
         found = run(rules)
         whole = checker._merge_stamped(list(chain.from_iterable(found)))
-        shares = [checker._merged(run, rules[k::2]) for k in range(2)]
-        per_rule = [None] * len(rules)
-        for k, share in enumerate(shares):
-            per_rule[k::2] = share
+        per_rule = list(chain.from_iterable(checker._merged(run, batch) for batch in checker._batches(rules, 2)))
         assert checker._merge_stamped(list(chain.from_iterable(per_rule))) == whole
         merged_any = merged_any or sum(map(len, per_rule)) < sum(map(len, found))
     assert merged_any  # some share did merge findings before sending them

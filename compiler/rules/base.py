@@ -59,6 +59,12 @@ class Context:
             out[g.host].append(g)
         return out
 
+    def warm(self) -> None:
+        """Make the indexes every rule uses now (before `run_rules` forks: its children
+        then have them, instead of each making its own)."""
+        self._host_pairs  # noqa: B018 - a cached property: made here, with hosts and guests_by_host
+        self.hosts  # noqa: B018
+
     def host_of(self, guest: Guest) -> Host:
         return self.hosts[guest.host]
 

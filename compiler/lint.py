@@ -21,7 +21,7 @@ from . import forking, kernels, peers, progress
 from .diagnostics import Diagnostic, Related, info, warning
 from .model import Model
 from .owner import Owner
-from .placement import RC_LINK, HostFiles, Placed, collect
+from .placement import RC_LINK, HostFiles, Placed, collect, in_tree, not_a_file
 from .readback import Found, assemble, field_spans, whole_file
 from .readers import read_text
 from .rules.lintfile import StaleAutostartLink
@@ -200,19 +200,40 @@ def _skipped_paths(h: HostFiles) -> set[str]:
 
 def _services(h: HostFiles) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """(on, off): the services a host tree's boot starts and stops, as chkconfig left its
-    links (never opened: their names say it). Runlevel 3's links decide, else runlevel 5's
-    (RHEL 5's server and desktop default levels; chkconfig sets both alike but for a few
-    desktop services). A service with no link at all is in neither (not installed). None:
-    the tree holds no such link (a copy without /etc/rc.d), and the services are not known."""
+    links (never opened: their names say it). The links of the runlevel /etc/inittab boots
+    into decide (3 or 5, RHEL 5's server and desktop levels), then the other level's
+    (chkconfig sets both alike but for a few desktop services); without an inittab that
+    says, runlevel 3 first. A service with no link at all is in neither (not installed).
+    None: the tree holds no such link (a copy without /etc/rc.d), and the services are
+    not known."""
     levels: dict[str, dict[str, str]] = {"3": {}, "5": {}}
     for rel in h.rc_links:
         m = RC_LINK.search(rel)
         levels[m["level"]].setdefault(m["name"], m["state"])
     if not levels["3"] and not levels["5"]:
         return None
-    state = {**levels["5"], **levels["3"]}
+    first = _default_runlevel(h)
+    state = {**levels["3"], **levels["5"]} if first == "5" else {**levels["5"], **levels["3"]}
     return (tuple(sorted(n for n, s in state.items() if s == "S")),
             tuple(sorted(n for n, s in state.items() if s == "K")))
+
+
+# inittab's default runlevel: `id:5:initdefault:` (init(8) takes the first such line)
+_INITDEFAULT = re.compile(r"^[^:#\n]*:([0-6sS]):initdefault:", re.MULTILINE)
+
+
+def _default_runlevel(h: HostFiles) -> str | None:
+    """The runlevel the host tree's /etc/inittab boots into, or None (no inittab, none said).
+    inittab is read as text, like the files placement reads, never run."""
+    if "etc/inittab" not in _skipped_paths(h):
+        return None
+    # a link is followed inside the tree only (/etc/inittab -> /x is the tree's x)
+    path = in_tree(h.root, os.path.join(h.root, "inittab" if h.mount == "etc" else "etc/inittab"), h.mount)
+    if path is None or not_a_file(path):
+        return None
+    src, _ = read_text(path, walked=True)
+    m = _INITDEFAULT.search(src.text) if src is not None else None
+    return m.group(1) if m else None
 
 
 # Files only a later system than RHEL 5 has in /etc: systemd's os-release (RHEL 7, today's

@@ -712,6 +712,42 @@ def test_the_services_of_a_host_tree_come_from_its_runlevel_links(tmp_path):
     assert (h.services_on, h.services_off) == ((), ()) and codes == []
 
 
+def test_the_default_runlevel_of_inittab_decides_whose_links_count(tmp_path):
+    """A desktop host (`id:5:initdefault:`) boots into runlevel 5: its links there decide,
+    where they differ from runlevel 3's. An inittab that names no level, or one that is a
+    link leading out of the tree (to this machine's own /etc/inittab), leaves runlevel 3 first."""
+    import shutil
+
+    host = tmp_path / "xen-pv"
+    shutil.copytree(Path(ROOT) / "tests/hosts/clean/xen-pv", host, symlinks=True)
+    init, rc3, rc5 = (host / "etc/rc.d" / d for d in ("init.d", "rc3.d", "rc5.d"))
+    for d in (init, rc3, rc5):
+        d.mkdir(parents=True, exist_ok=True)
+    for name in ("network", "xend", "NetworkManager"):
+        (init / name).write_text("#!/bin/sh\n")
+    for where, items in {rc3: ["S10network", "S98xend", "K02NetworkManager"],
+                         rc5: ["S10network", "S98xend", "S27NetworkManager"]}.items():
+        for item in items:
+            (where / item).symlink_to(f"../init.d/{item[3:]}")
+    inittab = host / "etc/inittab"
+
+    def services():
+        result = api.lint([], roots=[str(host)])
+        return result.model.hosts[0].services_off, "VN109" in _codes_of(result)
+
+    inittab.write_text("# Default runlevel.\n#id:3:initdefault:\nid:5:initdefault:\nsi::sysinit:/etc/rc.d/rc.sysinit\n")
+    assert services() == ((), True)
+    inittab.write_text("id:3:initdefault:\n")
+    assert services() == (("NetworkManager",), False)
+    inittab.write_text("si::sysinit:/etc/rc.d/rc.sysinit\n")
+    assert services() == (("NetworkManager",), False)
+    outside = tmp_path / "machine-inittab"
+    outside.write_text("id:5:initdefault:\n")
+    inittab.unlink()
+    inittab.symlink_to(outside)  # absolute: the host's own /tmp/..., not in the tree
+    assert services() == (("NetworkManager",), False)
+
+
 def test_runlevel_links_judge_ntpd_on_kvm_hosts_with_guests_and_are_not_read_on_systemd(tmp_path):
     """A tree whose runlevel links start no ntpd: a KVM host with a guest gets VK102, a
     server with no guest (taken for KVM, nothing in it being Xen's) does not. A systemd

@@ -114,10 +114,12 @@ class NatNeedsIpForward(NetRule):
     Why: "Enabling IP forwarding (net.ipv4.ip_forward = 1) is required for virtual bridge
     devices" (§18.4, line 3018); libvirt tries to turn it on, but "some applications may
     disable ip_forward, so it is best to add net.ipv4.ip_forward = 1 to /etc/sysctl.conf"
-    (§10.1, lines 1514-1515). Physical bridges do not need it (line 3022). The checklist
-    calls a missing line a warning; a host that states the opposite has guests without a
-    route out, so the stated 0 is an error and a missing line is left to libvirt, which
-    sets it when installed (line 3018).
+    (§10.1, lines 1514-1515). Physical bridges do not need it (line 3022). A warning, as
+    the checklist rates it: libvirtd turns forwarding on when it starts a NAT network
+    (line 1514), so RHEL 5's stock `net.ipv4.ip_forward = 0` is overridden at boot, and
+    the guests lose their route out only when something applies sysctl.conf again
+    (`sysctl -p`, `service network restart`) while the network runs. A missing line is
+    left to libvirt, which sets it when installed (line 3018).
 
     Example:
         network lab forward nat ip 192.168.100.1/24
@@ -126,7 +128,7 @@ class NatNeedsIpForward(NetRule):
     Fix: `sysctl net.ipv4.ip_forward 1`.
     """
 
-    code, name, severity = "VN107", "nat-needs-ip-forward", Severity.ERROR
+    code, name, severity = "VN107", "nat-needs-ip-forward", Severity.WARNING
     facts = ("sysctl",)
     checklist, section, lines = ("NET-08",), "§10.1", "1514-1515, 3018, 3022"
     scope = Scope.HOST

@@ -25,6 +25,7 @@ from virtc import targets
 from virtc.targets.format import Format
 
 from .diagnostics import Diagnostic, info
+from . import values
 from .owner import Owner
 from .walk import files_under
 
@@ -104,7 +105,13 @@ def _host_name(path: str) -> str:
     name says something about the host (an /etc copy at web01/etc is web01's)."""
     parts = [x for x in os.path.abspath(path).split(os.sep) if x]
     named = [x for x in parts if x not in _NOT_HOST_NAMES]
-    return named[-1] if named else (parts[-1] if parts else "host")
+    if named:
+        return named[-1]
+    if parts[:1] == ["etc"]:  # /etc, /etc/xen ...: this machine's own (`virtc lint /etc` on the host)
+        node = os.uname().nodename.split(".")[0]
+        if node and not values.check_name(node):
+            return node
+    return parts[-1] if parts else "host"
 
 
 def _walk(root: str) -> list[str]:
@@ -245,7 +252,7 @@ def collect(paths: list[str], roots: list[str], taken: set[str] = frozenset()) -
                 if os.path.isdir(os.path.join(root, d)) and is_host_tree(os.path.join(root, d))]
         if not subs:
             # not laid out as a host: its files are loose files of one host named after it
-            h = HostFiles(os.path.basename(os.path.abspath(root)) or "host", root)
+            h = HostFiles(_host_name(root), root)
             for p in _walk(root):
                 if (kind := not_a_file(p)) is not None:
                     h.skipped.append(f"{os.path.relpath(p, root)} ({kind}, not a file)")

@@ -382,6 +382,21 @@ def test_a_folder_of_configs_named_etc_is_still_loose(tmp_path):
     _write(folder, "web01", GUEST)
     result = api.lint([str(folder)])
     assert [g.name for g in result.model.guests] == ["web01"]
+    assert [h.name for h in result.model.hosts] == ["repo"]  # etc says nothing of the host: the folder above
+
+
+def test_this_machines_own_etc_is_named_after_the_machine(monkeypatch):
+    """`virtc lint /etc` (or /etc/xen) on a host: no folder of the path names the host, so
+    the machine's own name does, not "etc"."""
+    from virtc import placement
+
+    class Uname:
+        nodename = "xen07.example.com"
+
+    monkeypatch.setattr(placement.os, "uname", lambda: Uname)
+    assert placement._host_name("/etc") == placement._host_name("/etc/xen") == "xen07"
+    assert placement._host_name("/srv/copies/web01/etc") == "web01"
+    assert placement._host_name("/srv/etc") == "srv"
 
 
 def test_what_keeps_an_unclaimed_walked_file_from_being_read_is_a_note(tmp_path):

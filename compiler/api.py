@@ -404,7 +404,7 @@ def build(files: list[str], output: str | None, targets: list[str] | None = None
     # the files the tree at `output` was built from: its hosts that did not change are not emitted again
     cache = BuildCache.open(output) if output is not None else None
     with _no_cyclic_gc():
-        arts, diags = _build.artifacts(out.model, targets, cache)
+        arts, diags = _build.artifacts(out.model, targets, cache, jobs)
     out.diagnostics.extend(diags)
     out.artifacts = arts
     out.build_cache = cache

@@ -36,15 +36,16 @@ class BuildError(Exception):
 
 
 def artifacts(model: Model, targets: list[str] | None = None,
-              cache=None) -> tuple[list[Artifact], list[Diagnostic]]:
+              cache=None, jobs: int = 1) -> tuple[list[Artifact], list[Diagnostic]]:
     """All artifacts, sorted by path; diagnostics for unsafe or clashing paths. `cache`
-    (a virtc.buildcache.BuildCache) emits host by host and reuses unchanged hosts' files;
-    if they have a problem, everything is emitted again the ordinary way, so that the
-    diagnostics, and which of two clashing files wins, are an uncached build's."""
+    (a virtc.buildcache.BuildCache) emits host by host, in `jobs` processes, and reuses
+    unchanged hosts' files; if they have a problem, everything is emitted again the
+    ordinary way, so that the diagnostics, and which of two clashing files wins, are an
+    uncached build's."""
     reg = registry()
     chosen = [(name, reg[name]) for name in targets or list(reg)]
     if cache is not None:
-        arts, diags = _checked(model, cache.emit(model, chosen))
+        arts, diags = _checked(model, cache.emit(model, chosen, jobs))
         if not diags:
             return arts, diags
     return _checked(model, (a for _, t in chosen for a in t.emit(model)))

@@ -40,6 +40,7 @@ import pickle
 import sys
 import zlib
 
+from .forking import shared
 from .model import Model
 from .owner import Owner
 from .source import Span
@@ -84,19 +85,26 @@ def stamp() -> str:
 def slices(model: Model) -> list[tuple[str, Model]]:
     """The model cut into one host and its guests each (in the model's order), with the
     digest of each slice. Guests whose host is not declared get a slice with no host."""
+    return [(digest(cut), cut) for cut in cuts(model)]
+
+
+def cuts(model: Model) -> list[Model]:
+    """The model cut into one host and its guests each, in the model's order (guests whose
+    host is not declared: a slice with no host)."""
     guests: dict[str, list] = {h.name: [] for h in model.hosts}
     for g in model.guests:
         guests.setdefault(g.host, []).append(g)
     hosts = {h.name: h for h in model.hosts}
-    out = []
-    for name, mine in guests.items():
-        host = hosts.get(name)
-        cut = Model((host,) if host is not None else (), tuple(mine), model.files)
-        # version 2: the same value is the same bytes (3 and later mark interned strings and
-        # objects seen twice, which vary from run to run and would miss the cache)
-        data = marshal.dumps((name, _flat(cut.hosts), _flat(cut.guests)), 2)
-        out.append((hashlib.sha256(data).hexdigest(), cut))
-    return out
+    return [Model((hosts[name],) if name in hosts else (), tuple(mine), model.files) for name, mine in guests.items()]
+
+
+def digest(cut: Model) -> str:
+    """What a slice's entries are keyed by: every field of its host and guests, spans left out."""
+    name = cut.hosts[0].name if cut.hosts else cut.guests[0].host
+    # version 2: the same value is the same bytes (3 and later mark interned strings and
+    # objects seen twice, which vary from run to run and would miss the cache)
+    data = marshal.dumps((name, _flat(cut.hosts), _flat(cut.guests)), 2)
+    return hashlib.sha256(data).hexdigest()
 
 
 # the types _flat returns as they are
@@ -151,6 +159,12 @@ def _unpack(entry: tuple) -> list:
     return [Artifact(path, text, link, None if owner is None else Owner(*owner)) for path, text, link, owner in entry]
 
 
+# Batches of hosts per process, and the fewest hosts worth forking for (below it, forking
+# and taking the entries back cost more than emitting them here)
+BATCHES_PER_JOB = 8
+FORK_MIN_HOSTS = 64
+
+
 class BuildCache:
     """The entries of the last build (read from its tree) and those of this one."""
 
@@ -175,21 +189,35 @@ class BuildCache:
             entries = None
         return cls(current, entries)
 
-    def emit(self, model: Model, targets: list) -> list:
+    def emit(self, model: Model, targets: list, jobs: int = 1) -> list:
         """Every artifact of `targets` ((name, virtc.targets.Target) pairs), host by host,
-        taken from the cache where the slice is unchanged. Unsorted; build.artifacts sorts."""
+        taken from the cache where the slice is unchanged. Unsorted; build.artifacts sorts.
+        `jobs` processes share the hosts (forking.shared): the slices' digests and the
+        emitting are each host's alone, and what comes back is only the entries' strings."""
+        parts = cuts(model)
+        n = min(len(parts), BATCHES_PER_JOB * jobs) if jobs > 1 and len(parts) >= FORK_MIN_HOSTS else 1
+        bounds = [(len(parts) * k // n, len(parts) * (k + 1) // n) for k in range(n)]
+        old = self._old
+
+        def work(k: int) -> list:
+            out = []  # per slice: per target, (key, its entry; None: the cache's)
+            for cut in parts[bounds[k][0]:bounds[k][1]]:
+                sliced = digest(cut)
+                mine = []
+                for name, target in targets:
+                    key = hashlib.sha256(f"{self.stamp}\0{name}\0{sliced}".encode()).hexdigest()
+                    # a reused entry is the parent's already: only its key comes back
+                    mine.append((key, None) if key in old else (key, _pack(target.emit(cut))))
+                out.append(mine)
+            return out
+
+        done = [mine for batch in shared(n, work, jobs) for mine in batch]
         out = []
-        cut = slices(model)
-        for name, target in targets:
-            for digest, part in cut:
-                key = hashlib.sha256(f"{self.stamp}\0{name}\0{digest}".encode()).hexdigest()
-                entry = self.entries.get(key) or self._old.get(key)
-                if entry is None:
-                    entry = _pack(target.emit(part))
-                    self.stats["emitted"] += 1
-                else:
-                    self.stats["reused"] += 1
-                self.entries[key] = entry
+        for t in range(len(targets)):  # target by target, host by host: the order of an uncached build
+            for mine in done:
+                key, entry = mine[t]
+                self.stats["reused" if entry is None else "emitted"] += 1
+                entry = self.entries[key] = old[key] if entry is None else entry
                 out.extend(_unpack(entry))
         return out
 

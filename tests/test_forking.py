@@ -9,6 +9,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -221,6 +222,10 @@ def test_check_and_build_with_jobs_give_the_same_bytes(tmp_path):
         a, b = tmp_path / "out1" / rel, tmp_path / "out2" / rel
         if a.is_file() and not a.is_symlink():
             assert a.read_bytes() == b.read_bytes(), rel
+    # the hosts' files were emitted in two processes (100 hosts), and cached as in one
+    from virtc.buildcache import cache_path
+
+    assert Path(cache_path(str(tmp_path / "out1"))).read_bytes() == Path(cache_path(str(tmp_path / "out2"))).read_bytes()
 
 
 def test_the_progress_bar_thread_does_not_stop_a_fork(monkeypatch):

@@ -45,6 +45,9 @@ class Document:
     # lint: why the host whose file it is is no RHEL 5 host (it runs release 7.9, it has
     # /etc/debian_version), which later programs than RHEL 5's wrote; None: RHEL 5, or not known
     later_system: str | None = None
+    # lint: the file was named by itself (not found in a host tree or a folder given), so the
+    # files beside it were not read: a reference to one of them is not known to be broken
+    alone: bool = False
     # key -> the entry that takes effect, built at the first get(): rules ask hundreds of
     # keys of a document, and a scan of the entries per key grew with the file
     _last: dict | None = field(default=None, init=False, compare=False, hash=False, repr=False)

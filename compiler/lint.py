@@ -60,6 +60,8 @@ class HostRead:
     later_system: str | None = None
     # the services the tree starts at boot and those it does not (_services); None: not known
     services: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    # files named one by one on the command line (no tree, no folder): what lies beside them was not read
+    named_alone: bool = False
 
 
 @dataclass
@@ -163,7 +165,7 @@ def _read(x: _Loaded) -> Found:
 
 
 def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> HostRead:
-    hr = HostRead(h.name)
+    hr = HostRead(h.name, named_alone=h.root is None)
     loaded, links = _load(h.files, sources, diags)
     hr.formats = {x.placed.path: x.format.name for x in loaded}
     present = []
@@ -541,7 +543,8 @@ def lint_files(paths: list[str], roots: list[str] = (), capabilities: str | None
             if f not in found_caps:
                 diags.extend(f.diagnostics)
                 if f.document is not None:
-                    documents.append(replace(f.document, host=hr.name, later_system=hr.later_system))
+                    documents.append(replace(f.document, host=hr.name, later_system=hr.later_system,
+                                             alone=hr.named_alone))
         own = [f for f in hr.found if f.format != "capabilities"] or hr.found or hr.guest_files
         anchor = whole_file(own[0].source)
         host, placed, problems = assemble_host(hr, anchor)

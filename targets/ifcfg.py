@@ -28,6 +28,32 @@ from .format import Artifact, Format
 _ASSIGN = re.compile(r"^(?P<indent>[ \t]*)(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
 
 
+def _runs_a_command(raw: str) -> bool:
+    """Whether bash, sourcing `KEY=raw`, would run something: a command substitution ($(...)
+    or `...`, also inside double quotes), or, outside quotes, a ';', '&', '|', '<' or '>'
+    that ends the assignment or redirects it. A parameter expansion (`${DEVICE}`, $DEVICE)
+    only reads a variable: `ETHTOOL_OPTS="-s ${DEVICE} speed 1000"` is a plain setting."""
+    quote, i = None, 0
+    while i < len(raw):
+        c = raw[i]
+        if quote == "'":
+            quote = None if c == "'" else quote
+        elif c == "\\":
+            i += 1  # the next character is literal
+        elif c == "`" or raw.startswith("$(", i):
+            return True
+        elif quote == '"':
+            quote = None if c == '"' else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "#" and (i == 0 or raw[i - 1] in " \t"):
+            return False  # a comment: bash reads no further
+        elif c in ";&|<>":
+            return True
+        i += 1
+    return False
+
+
 def parse_document(src) -> tuple[Document, list]:
     entries, diags = [], []
     text, cr = src.text, False
@@ -53,7 +79,7 @@ def parse_document(src) -> tuple[Document, list]:
                                line_span, hint="write KEY=value with no spaces around '='", fix=fix))
             continue
         raw = m.group("value").rstrip(" \t")
-        if re.search(r"\$\(|`|\$\{|;|&&|\|\|", raw):
+        if _runs_a_command(raw):
             diags.append(error("VF301", f"the value of {m.group('key')} would run a command when the file is sourced",
                                line_span, hint="write a plain value"))
             continue
@@ -392,8 +418,10 @@ class IfcfgBridgeType(IfcfgRule):
 class IfcfgEnslavedIp(IfcfgRule):
     """The interface enslaved to a bridge has no IP configuration of its own.
 
-    What it checks: an ifcfg with BRIDGE= that also has IPADDR, NETMASK, GATEWAY or
-    BOOTPROTO=dhcp|static; and BRIDGE=virbr0, libvirt's NAT bridge.
+    What it checks: an ifcfg with BRIDGE= that also has IPADDR, NETMASK, GATEWAY,
+    BOOTPROTO=dhcp, or BOOTPROTO=static with an address (without one, static names no
+    address: RHEL's `BOOTPROTO=static` left on a NIC later enslaved is harmless); and
+    BRIDGE=virbr0, libvirt's NAT bridge.
 
     Why: "Network access will not function as expected if IP address details are
     configured on the physical interface that the bridge is connected to" (§10.2, lines
@@ -420,8 +448,11 @@ class IfcfgEnslavedIp(IfcfgRule):
         if b.value == "virbr0":
             yield self.report("a physical interface joins virbr0, libvirt's NAT-only bridge", b.value_span,
                               hint="create a bridge of your own (ifcfg-br0) instead")
+        # BOOTPROTO=static is an address only with the address: alone it configures nothing
+        # (initscripts flush the enslaved device's addresses and add it to the bridge)
+        static = "static" if any(e.key in IP_KEYS for e in doc.entries) else None
         for e in doc.entries:
-            if e.key in IP_KEYS or (e.key == "BOOTPROTO" and e.value in ("dhcp", "static", "bootp")):
+            if e.key in IP_KEYS or (e.key == "BOOTPROTO" and e.value in ("dhcp", "bootp", static)):
                 yield self.report(f"{e.key}={e.value} on {_device_name(doc)}, which is enslaved to {b.value}",
                                   e.span, hint=f"put the address settings in ifcfg-{b.value}",
                                   related=(Related(b.span, "enslaved here"),))
@@ -431,7 +462,9 @@ class IfcfgBridgeReference(IfcfgRule):
     """BRIDGE= names a bridge that an ifcfg file with TYPE=Bridge defines; DEVICE names are unique.
 
     What it checks: across the ifcfg files read together, each BRIDGE=X has an ifcfg-X with
-    TYPE=Bridge, and no two files configure the same DEVICE.
+    TYPE=Bridge, and no two files configure the same DEVICE. Files named one by one (no
+    host tree, no folder), none of them a bridge, are not judged for the bridge they name:
+    its file may be beside them, unread.
 
     Why: the NIC's file names "the bridge device created in the previous step" (§10.2,
     line 1557; §7.3, lines 820-828); a second file for the same device fights the first
@@ -470,7 +503,10 @@ class IfcfgBridgeReference(IfcfgRule):
                     else:
                         seen[dev.value] = dev
                 b = d.get("BRIDGE")
-                if b is not None and b.value != "virbr0" and b.value not in bridges[d.host]:
+                # files named one by one with no bridge among them (`virtc lint ifcfg-eth0`):
+                # the bridge's file was not given, not shown missing
+                if (b is not None and b.value != "virbr0" and b.value not in bridges[d.host]
+                        and (bridges[d.host] or not d.alone)):
                     yield self.report(f"BRIDGE={b.value} but no ifcfg file defines a bridge {b.value} "
                                       f"(DEVICE={b.value} with TYPE=Bridge)", b.value_span,
                                       hint=f"create ifcfg-{b.value} with TYPE=Bridge")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from virtc import fixes
 from virtc.diagnostics import Severity
@@ -32,6 +33,7 @@ from virtc.documents import Document, Entry
 from virtc.model import Firewall
 from virtc.readback import Found
 from virtc.rules.base import Rule, Scope, rules_in
+from virtc.schemas import load
 from virtc.source import SourceFile
 
 from .format import Format
@@ -66,9 +68,10 @@ _NEUTRAL = ("j", "g", "m", "comment")
 _EVERY = {"p": ("all", "0"), "s": ("0.0.0.0/0", "0/0", "0.0.0.0/0.0.0.0"), "d": ("0.0.0.0/0", "0/0", "0.0.0.0/0.0.0.0")}
 _PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "132": "sctp", "136": "udplite"}
 _PORTED = ("tcp", "udp", "sctp", "udplite")
-# Service names iptables would look up in /etc/services; iptables-save itself writes numbers.
-_SERVICES = {"ssh": 22, "telnet": 23, "smtp": 25, "domain": 53, "http": 80, "www": 80, "https": 443,
-             "nfs": 2049, "iscsi-target": 3260, "sunrpc": 111}
+# A service name in place of a port (--dport ssh): iptables looks it up in /etc/services
+# (iptables-save itself writes numbers). The names schemas/services.json knows are read as
+# their ports; another word is a name of the host's own /etc/services, not known here.
+_SERVICE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._+-]*\Z")
 _MAX_PORT = 65535
 _MULTIPORT_MAX = 15  # iptables' multiport match takes at most 15 ports (a range counts twice)
 _COUNTERS = re.compile(r"^\[[0-9]+:[0-9]+\]$")
@@ -381,7 +384,7 @@ def _ports(found: Found, tok: _Tok, single: bool) -> list[str] | None:
         return None
     out, count = [], 0
     for item in items:
-        if "-" in item and ":" not in item:
+        if "-" in item and ":" not in item and all(x.isdigit() for x in item.split("-")):  # not ftp-data
             report(found, IptablesPort, f"'{item}': iptables writes a port range with ':', not '-'", span,
                    hint=f"{item.replace('-', ':')}",
                    fix=fixes.replace("write the range with ':'", span, tok.text.replace("-", ":")) if single else None)
@@ -393,6 +396,10 @@ def _ports(found: Found, tok: _Tok, single: bool) -> list[str] | None:
             report(found, IptablesPort, f"'{bad}' is not a port (0-{_MAX_PORT})", span,
                    hint="write the port number, e.g. 8002")
             return None
+        if isinstance(lo, str) or isinstance(hi, str):  # a name /etc/services holds: its port is not known here
+            count += 2 if sep else 1
+            out.append(item)
+            continue
         if sep and hi < lo:
             report(found, IptablesPort, f"the range {item} ends before it starts", span, hint=f"{hi}:{lo}")
             return None
@@ -405,13 +412,23 @@ def _ports(found: Found, tok: _Tok, single: bool) -> list[str] | None:
     return out
 
 
-def _port(text: str, empty: int) -> int | None:
+def _port(text: str, empty: int) -> int | str | None:
+    """The port a --dport/--sport item names: a number, a service name schemas/services.json
+    knows (its port), another service name (itself: the host's /etc/services decides), or
+    None (not a port)."""
     if text == "":
         return empty
     if text.isdigit() and len(text) <= len(str(_MAX_PORT)):
         n = int(text)
         return n if n <= _MAX_PORT else None
-    return _SERVICES.get(text)
+    if _SERVICE_NAME.match(text):
+        return _services().get(text, text)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _services() -> dict[str, int]:
+    return load("services.json")["services"]
 
 
 # ---------------------------------------------------------------- the Firewall fact
@@ -505,8 +522,9 @@ def _opens(r: _Rule, skipped: Unmodelled) -> list[str]:
             out.append(f"{lo}-{hi}/{proto}" if hi != lo else f"{lo}/{proto}")
         return out
     if proto in (None, "all"):
-        skipped.add("an iptables rule accepting all traffic of some sources or interfaces", r.span)
-        return []
+        # all traffic of some sources or interfaces (`-s 10.0.0.5 -j ACCEPT`, an admin's
+        # address): every port arrives from there, as a port rule limited to a source does
+        return [f"0-{_MAX_PORT}/tcp", f"0-{_MAX_PORT}/udp", "icmp"]
     skipped.add("an iptables rule accepting a protocol other than tcp, udp and icmp", r.span)
     return []
 

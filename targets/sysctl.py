@@ -5,6 +5,7 @@ Setting("net.ipv4.ip_forward", "1"), so what virtc wrote reads back as its model
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from virtc import fixes
 from virtc.diagnostics import Severity
@@ -12,6 +13,7 @@ from virtc.documents import Document, Entry
 from virtc.model import Setting
 from virtc.readback import Found
 from virtc.rules.base import Rule, Scope, rules_in
+from virtc.schemas import load
 from virtc.source import SourceFile
 from virtc.suggest import close_match
 
@@ -93,17 +95,58 @@ def _sysctl_key(found: Found, key: str, span) -> None:
         report(found, SysctlUnknownKey, f"'{key}' is not a sysctl key: keys start with one of "
                                f"{', '.join(sorted(SYSCTL_ROOTS))}", span,
                hint=_suggest(key) or "see `sysctl -a` for the keys of the running kernel")
-    elif key not in SYSCTL_KNOWN:
-        close = _suggest(key)
-        if close:
-            guess = close_match(key, tuple(SYSCTL_KNOWN), _CLOSE)
-            report(found, SysctlUnknownKey, f"unknown sysctl key '{key}'", span, hint=close,
+    elif not _known(key):
+        guess = close_match(key, _candidates(key), _CLOSE)
+        if guess:
+            report(found, SysctlUnknownKey, f"unknown sysctl key '{key}'", span, hint=f"did you mean '{guess}'?",
                    fix=fixes.replace(f"write {guess}", span, guess, safe=False))
 
 
 def _suggest(key: str) -> str | None:
-    match = close_match(key, tuple(SYSCTL_KNOWN), _CLOSE)
+    match = close_match(key, _candidates(key), _CLOSE)
     return f"did you mean '{match}'?" if match else None
+
+
+@lru_cache(maxsize=1)
+def _table() -> tuple[frozenset, dict[str, frozenset], dict[str, tuple]]:
+    """The kernel's keys (schemas/sysctl-keys.json and the guide's), the parameters every
+    network interface has under each of net.ipv4.conf, net.ipv6.conf ... and the keys by
+    the key they are in (net.ipv4.tcp_rmem under "net.ipv4")."""
+    data = load("sysctl-keys.json")
+    keys = frozenset(data["keys"]) | frozenset(SYSCTL_KNOWN)
+    by_parent: dict[str, list] = {}
+    for k in sorted(keys):
+        by_parent.setdefault(k.rpartition(".")[0], []).append(k)
+    return (keys, {pre: frozenset(params) for pre, params in data["interface_params"].items()},
+            {parent: tuple(ks) for parent, ks in by_parent.items()})
+
+
+def _interface_setting(key: str) -> tuple[str, str, str] | None:
+    """(net.ipv4.conf, eth0, rp_filter) for an interface's setting, whatever the interface."""
+    parts = key.split(".")
+    pre = ".".join(parts[:3])
+    if len(parts) >= 5 and pre in _table()[1]:
+        return pre, parts[3], ".".join(parts[4:])
+    return None
+
+
+def _known(key: str) -> bool:
+    keys, interfaces, _ = _table()
+    if key in keys:
+        return True
+    setting = _interface_setting(key)
+    return setting is not None and setting[2] in interfaces[setting[0]]
+
+
+def _candidates(key: str) -> tuple[str, ...]:
+    """The known keys a misspelling of `key` would be: the same interface's settings, the
+    keys beside it (same parent), else all (a misspelt parent: net.brige...)."""
+    keys, interfaces, by_parent = _table()
+    setting = _interface_setting(key)
+    if setting is not None:
+        pre, iface, _ = setting
+        return tuple(sorted(f"{pre}.{iface}.{p}" for p in interfaces[pre]))
+    return by_parent.get(key.rpartition(".")[0]) or tuple(sorted(keys))
 
 
 # ---------------------------------------------------------------- writing

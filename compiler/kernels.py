@@ -75,3 +75,27 @@ def guest_os(release: str) -> GuestOS | None:
         if build >= first:
             update = name
     return GuestOS("rhel", update, f"rhel{update}")
+
+
+# The first Linux release that runs as a Xen PV guest on its own (pv_ops), on both i686 PAE
+# and x86_64: 2.6.27. Distribution kernels from then on (RHEL 6's 2.6.32-*.el6, Debian's
+# 3.2.0-4-amd64, Ubuntu's 5.0.0-29-generic) boot as PV guests of RHEL 5's Xen without
+# being a kernel-xen; RHEL 5's own 2.6.18 needs its xen variant.
+_PVOPS = (2, 6, 27)
+_VERSION = re.compile(r"^(?P<a>[0-9]+)\.(?P<b>[0-9]+)(?:\.(?P<c>[0-9]+))?")
+
+
+def image_version(path: str | None) -> tuple[int, int, int] | None:
+    """The Linux version a kernel image's file name says (vmlinuz-5.0.0-29-generic ->
+    (5, 0, 0)), or None when the name carries none (an install tree's vmlinuz)."""
+    m = _IMAGE.search(path or "")
+    v = _VERSION.match(m.group("version")) if m else None
+    return (int(v["a"]), int(v["b"]), int(v["c"] or 0)) if v else None
+
+
+def runs_pv_on_its_own(path: str | None) -> bool:
+    """Whether a kernel image is of a Linux that runs as a Xen PV guest without a xen
+    variant (2.6.27 and later: pv_ops)."""
+    version = image_version(path)
+    return version is not None and version >= _PVOPS
+

@@ -63,7 +63,9 @@ class PvKernelXen(Rule):
     What it checks: a `xen-pv` guest whose kernel (`os-kernel ... variant V`) is another
     variant than xen, or whose directly booted `kernel` file is a Linux kernel but not a
     xen one (vmlinuz-...xen, or an install tree's images/xen/vmlinuz). A kernel that is not
-    Linux by its name (Xen's Mini-OS, mini-os.elf) is not judged.
+    Linux by its name (Xen's Mini-OS, mini-os.elf) is not judged, nor one of Linux 2.6.27
+    or later by its name (vmlinuz-2.6.32-431.el6.x86_64, vmlinuz-3.2.0-4-amd64): those
+    run as PV guests with no xen variant (pv_ops), as RHEL 6 guests do on RHEL 5's Xen.
 
     Why: "You must install the kernel-xen package to use para-virtualization" (§8.1,
     line 946; also 898). "Attempting to boot any kernel other than the Xen kernel as a
@@ -95,7 +97,8 @@ class PvKernelXen(Rule):
                               "para-virtualized guest must boot kernel-xen", span_of(g, "os-kernel"),
                               g.owner, hint="install kernel-xen in the guest, make it grub's default "
                                                  "and write `variant xen`")
-        if g.boot.kernel and kernels.is_linux_image(g.boot.kernel) and not is_xen_kernel(g.boot.kernel):
+        if (g.boot.kernel and kernels.is_linux_image(g.boot.kernel) and not is_xen_kernel(g.boot.kernel)
+                and not kernels.runs_pv_on_its_own(g.boot.kernel)):
             yield self.report(f"PV guest {g.name} boots {g.boot.kernel}, which is not a kernel-xen kernel "
                               "(Error: (22, 'Invalid argument'))", span_of(g, "kernel"), g.owner,
                               hint="boot the guest's vmlinuz-...xen, or use `bootloader pygrub`")

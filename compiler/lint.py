@@ -420,6 +420,7 @@ def assemble_host(hr: HostRead, span: Span) -> tuple:
 # read (a lone xm config says nothing about the host's bridges: "no bridge" would be a guess).
 FACTS = {
     "cpu": "its CPUs (capabilities XML, or saved `xm info` / `virsh nodeinfo` output)",
+    "arch": "its architecture (capabilities XML, saved `xm info` output, or elilo.conf)",
     "memory": "its memory (saved `xm info` or `virsh nodeinfo` output; capabilities XML with NUMA cells)",
     "numa": "its NUMA cells (capabilities XML)",
     "release": "its RHEL release (/etc/redhat-release)",
@@ -446,6 +447,8 @@ def missing_facts(host, formats: set[str] = frozenset(), everything: bool = Fals
     out = []
     if not (host.cpu.cores or host.cpu.threads or host.cpu.flags or host.cpu.vendor):
         out.append("cpu")
+    if host.fields.get("arch") is None:  # x86_64 is only assumed
+        out.append("arch")
     if host.memory_kib is None:
         out.append("memory")
     if not host.numa:

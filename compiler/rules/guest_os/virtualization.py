@@ -157,6 +157,7 @@ class PvArchMatchesHost(Rule):
     """
 
     code, name, severity = "VG104", "pv-arch-matches-host", Severity.ERROR
+    facts = ("arch",)  # a host whose files do not say is only taken for x86_64
     guest_types = ("xen-pv",)
     checklist, section, lines = ("GOS-05", "GOS-22"), "§35.7", "1795-1798, 1834, 5977, 6119-6120"
 

@@ -145,6 +145,7 @@ class _Tokens:
 
 
 def _fork_taker(tokens: _Tokens, work: Callable[[int], object], spool: str) -> int:
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: take, work and leave each result until none is left
         status = 1
@@ -152,6 +153,13 @@ def _fork_taker(tokens: _Tokens, work: Callable[[int], object], spool: str) -> i
             tokens.child()
             progress.silence()  # the parent draws the progress bar
             while (i := tokens.take()) is not None:
+                if os.getppid() != parent:
+                    # the parent was killed (SIGKILL: no finally of its ran): nobody takes the
+                    # results, so stop, and leave no spool behind in /dev/shm
+                    import shutil
+
+                    shutil.rmtree(spool, ignore_errors=True)
+                    break
                 path = os.path.join(spool, str(i))
                 with open(path + ".part", "wb") as fh:
                     pickle.dump(work(i), fh, protocol=pickle.HIGHEST_PROTOCOL)

@@ -263,3 +263,52 @@ def test_a_share_merges_each_rules_findings_as_the_whole_merge_would():
         assert checker._merge_stamped(list(chain.from_iterable(per_rule))) == whole
         merged_any = merged_any or sum(map(len, per_rule)) < sum(map(len, found))
     assert merged_any  # some share did merge findings before sending them
+
+
+def test_children_of_a_killed_process_stop_and_leave_no_spool(tmp_path):
+    """SIGKILL of the process that shares the work runs none of its cleanup: its children
+    see they lost their parent at their next item, remove the spool folder and leave."""
+    script = tmp_path / "share.py"
+    script.write_text(
+        "import os, sys, tempfile, time\n"
+        "from virtc import forking\n"
+        "made = tempfile.mkdtemp\n"
+        "def mkdtemp(*a, **k):\n"
+        "    d = made(*a, **k)\n"
+        "    print('SPOOL', d, flush=True)\n"
+        "    return d\n"
+        "tempfile.mkdtemp = mkdtemp\n"
+        "parent, seen = os.getpid(), []\n"
+        "def work(i):\n"
+        "    if os.getpid() == parent:\n"
+        "        print('READY', flush=True)\n"
+        "        time.sleep(60)\n"
+        "    if not seen:\n"
+        "        seen.append(1)\n"
+        "        print('CHILD', os.getpid(), flush=True)\n"
+        "    time.sleep(0.02)\n"
+        "    return i\n"
+        "forking.shared(2000, work, 2)\n")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    lines = {}
+    while not {"SPOOL", "READY", "CHILD"} <= lines.keys():
+        word, _, rest = proc.stdout.readline().strip().partition(" ")
+        assert word, "the script ended early"
+        lines[word] = rest
+    proc.kill()
+    proc.wait()
+    child, spool = int(lines["CHILD"]), lines["SPOOL"]
+    import time
+    for _ in range(200):  # the child's item takes 20 ms
+        try:
+            with open(f"/proc/{child}/stat") as fh:
+                if fh.read().rpartition(")")[2].split()[0] == "Z":
+                    break  # ended, not yet reaped by whoever adopted it
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, 9)
+        pytest.fail("the child went on working for its killed parent")
+    assert not os.path.exists(spool)
+    proc.stdout.close()

@@ -190,8 +190,12 @@ def read_host(h: HostFiles, caps: list[_Loaded], sources: dict, diags: list) -> 
 def _systemd(h: HostFiles) -> bool:
     """A host tree of a systemd system (RHEL 7, today's distributions): its runlevel links
     are only what is left of SysV scripts, and say nothing of the services it runs."""
-    etc = h.root if h.mount == "etc" else os.path.join(h.root, "etc")
-    return os.path.isdir(os.path.join(etc, "systemd", "system")) or "etc/os-release" in _skipped_paths(h)
+    return os.path.isdir(os.path.join(_etc(h), "systemd", "system")) or "etc/os-release" in _skipped_paths(h)
+
+
+def _etc(h: HostFiles) -> str:
+    """The folder of a host tree that is the host's /etc."""
+    return h.root if h.mount == "etc" else os.path.join(h.root, "etc")
 
 
 def _skipped_paths(h: HostFiles) -> set[str]:
@@ -241,6 +245,9 @@ def _default_runlevel(h: HostFiles) -> str | None:
 # Files only a later system than RHEL 5 has in /etc: systemd's os-release (RHEL 7, today's
 # distributions), system-release (RHEL 6 on), Debian's and SUSE's release files.
 _LATER_SYSTEMS = ("etc/os-release", "etc/system-release", "etc/debian_version", "etc/SuSE-release")
+# Folders of later init systems: systemd's (RHEL 7, Debian 8 and later) and upstart's
+# (RHEL 6, Ubuntu); RHEL 5 boots with SysV init and has neither.
+_LATER_FOLDERS = ("etc/systemd", "etc/init")
 # What the readers report only because RHEL 5's programs are older than what wrote the file:
 # RHEL 5's libvirt schema (VF711), modprobe commands module-init-tools 3.3 lacks (softdep,
 # VF811), Xen 4's keys and syntax in an xm config (VF009), a chain later kernels build in
@@ -264,6 +271,8 @@ def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
     else:
         present = _skipped_paths(h)
         marker = next((rel for rel in _LATER_SYSTEMS if rel in present), None)
+        if marker is None and h.tree:  # a copy that left the release files out: the init system says
+            marker = next((rel for rel in _LATER_FOLDERS if os.path.isdir(os.path.join(_etc(h), rel[4:]))), None)
         if marker is None:
             return
         why = f"it has /{marker}, which RHEL 5 has not"

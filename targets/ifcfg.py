@@ -374,12 +374,18 @@ class IfcfgDeviceName(IfcfgRule):
     Example: ifcfg-br0 with DEVICE=br1.
 
     Fix: rename the file or change DEVICE.
+
+    Not on a host of a later system (Host.later_system): RHEL 6's and later initscripts
+    find the device by HWADDR, and NetworkManager names its files after the connection
+    (ifcfg-Wired_connection_1, ifcfg-System_eth0).
     """
 
     code, name, severity = "VF302", "ifcfg-device-name", Severity.ERROR
     checklist, section, lines = ("NET-15",), "§10.2", "1563"
 
     def document(self, doc: Document):
+        if doc.later_system:
+            return
         d = doc.get("DEVICE")
         name = _device_name(doc)
         if d is None:

@@ -610,6 +610,8 @@ def test_a_debian_host_gets_no_findings_only_rhel5s_older_programs_would_give(tm
     command), udev keys later than RHEL 5's udev 095 (TEST, TAG), Xen 4.4's pygrub path
     (VB109) and RHEL 5's libvirt schema (VF711) say nothing about it; a defect any udev refuses (KERNEL="sd*", a match
     with one '=') is still an error."""
+    import shutil
+
     from virtc.diagnostics import Severity
 
     host = tmp_path / "kvmdeb"
@@ -638,6 +640,15 @@ def test_a_debian_host_gets_no_findings_only_rhel5s_older_programs_would_give(tm
     (host / "etc/os-release").symlink_to("../usr/lib/os-release")  # as systemd's systems have it
     assert [(d.code, d.span.line) for d in api.lint([], roots=[str(host)]).diagnostics
             if d.severity >= Severity.WARNING] == [("VF402", 2)]
+    # a copy that left the release files out still has its init system's folder: systemd's
+    # (RHEL 7, Debian 8 on) or upstart's (RHEL 6, Ubuntu), which RHEL 5's SysV init has not
+    (host / "etc/os-release").unlink()
+    for folder in ("systemd/system", "init"):
+        (host / "etc" / folder).mkdir(parents=True)
+        diags = api.lint([], roots=[str(host)]).diagnostics
+        assert [(d.code, d.span.line) for d in diags if d.severity >= Severity.WARNING] == [("VF402", 2)], folder
+        assert any(d.code == "VF004" and f"/etc/{folder.split('/')[0]}," in d.message for d in diags)
+        shutil.rmtree(host / "etc" / folder.split("/")[0])
 
 
 def test_an_autostart_link_left_behind_by_a_removed_guest_is_a_warning(tmp_path):
@@ -771,3 +782,18 @@ def test_runlevel_links_judge_ntpd_on_kvm_hosts_with_guests_and_are_not_read_on_
     result = api.lint([], roots=[str(host)])
     assert (result.model.hosts[0].services_on, result.model.hosts[0].services_off) == ((), ())
     assert "VK102" not in _codes_of(result)
+
+
+def test_networkmanager_ifcfg_files_of_later_systems_need_no_device(tmp_path):
+    """NetworkManager names an ifcfg file after its connection and keys it by HWADDR
+    (ifcfg-Wired_connection_1, no DEVICE=); RHEL 6's and later initscripts find the
+    device by it. On RHEL 5 (nothing says otherwise) it is VF302; on RHEL 7, nothing."""
+    folder = tmp_path / "kvm7" / "etc" / "sysconfig" / "network-scripts"
+    folder.mkdir(parents=True)
+    (folder / "ifcfg-Wired_connection_1").write_text(
+        'HWADDR=52:54:00:12:34:56\nTYPE=Ethernet\nBOOTPROTO=dhcp\nNAME="Wired connection 1"\nONBOOT=yes\n')
+    (folder / "ifcfg-System_eth1").write_text("DEVICE=eth1\nTYPE=Ethernet\nBOOTPROTO=none\nONBOOT=yes\n")
+    root = str(tmp_path / "kvm7")
+    assert sorted(d.code for d in api.lint([], [root]).diagnostics if d.code == "VF302") == ["VF302", "VF302"]
+    (tmp_path / "kvm7" / "etc" / "redhat-release").write_text("CentOS Linux release 7.9.2009 (Core)\n")
+    assert [d.code for d in api.lint([], [root]).diagnostics if d.code == "VF302"] == []

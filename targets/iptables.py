@@ -519,6 +519,9 @@ def _opens(r: _Rule, skipped: Unmodelled) -> list[str]:
             hi = _port(last, _MAX_PORT) if sep else lo
             if lo is None or hi is None:
                 continue
+            if isinstance(lo, str) or isinstance(hi, str):
+                skipped.add("a port given as a service name of the host's own /etc/services", r.span)
+                continue
             out.append(f"{lo}-{hi}/{proto}" if hi != lo else f"{lo}/{proto}")
         return out
     if proto in (None, "all"):

@@ -446,3 +446,27 @@ def test_the_overrides_section_of_later_multipath_tools_is_no_error():
     assert [d.code for d in found.diagnostics] == ["VF003"] and "overrides" in found.diagnostics[0].message
     assert [lun.name for lun in found.host["luns"]] == ["ora1"]
     assert list(MultipathSections().run(Context(Model((), (), ()), documents=[found.document]))) == []
+
+
+def test_iptables_service_names_open_their_ports_and_a_local_name_opens_nothing_known(tmp_path):
+    """--dport ssh is port 22 (schemas/services.json); a name only the host's own
+    /etc/services holds is no error, opens no port virtc knows, and is noted (VF003);
+    the host still imports to .virt."""
+    from virtc import api
+
+    host = tmp_path / "h1" / "etc"
+    (host / "sysconfig").mkdir(parents=True)
+    (host / "redhat-release").write_text("Red Hat Enterprise Linux Server release 5.8 (Tikanga)\n")
+    (host / "sysconfig" / "iptables").write_text(
+        "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n"
+        "-A INPUT -p tcp -m tcp --dport ssh -j ACCEPT\n"
+        "-A INPUT -p tcp -m tcp --dport our-local-app -j ACCEPT\n"
+        "-A INPUT -p tcp -m multiport --dports imaps,ftp-data:ftp -j ACCEPT\nCOMMIT\n")
+    result = api.lint([], [str(tmp_path / "h1")])
+    assert result.model.hosts[0].firewall.open == ("22/tcp", "993/tcp", "20-21/tcp")
+    assert not result.has_errors
+    assert any(d.code == "VF003" and "service name" in d.message and d.span.line == 5 for d in result.diagnostics)
+    out = tmp_path / "h1.virt"
+    imported = api.import_([str(tmp_path / "h1")], output=str(out))
+    assert not imported.has_errors, [str(d) for d in imported.diagnostics]
+    assert "open 22/tcp 993/tcp 20-21/tcp" in out.read_text()

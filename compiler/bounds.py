@@ -44,6 +44,8 @@ _TABLE = (
     Bound("xml_depth", 256, "levels", "nesting of XML elements (libxml2's own limit without "
           "huge_tree)", "VF011"),
     Bound("xm_nesting", 100, "levels", "nesting of brackets in an xm config", "VF011"),
+    Bound("sysctl_misspellings", 200, "keys", "distinct unknown keys of one sysctl.conf compared "
+          "with the kernel's keys for a misspelling; one note counts the others", "VF802"),
     # numbers
     Bound("digits", 18, "digits", "digits of any number (before and after a decimal point "
           "together); more is refused before any arithmetic", "VR012"),

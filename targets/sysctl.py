@@ -5,9 +5,11 @@ Setting("net.ipv4.ip_forward", "1"), so what virtc wrote reads back as its model
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 from virtc import fixes
+from virtc.bounds import BOUNDS
 from virtc.diagnostics import Severity
 from virtc.documents import Document, Entry
 from virtc.model import Setting
@@ -47,6 +49,11 @@ def read(text: str, path: str) -> Found:
     found = Found(SourceFile(path, text), "sysctl")
     src = found.source
     settings, entries = [], []
+    # the unknown keys compared with the kernel's for a misspelling, and those past the bound:
+    # a real sysctl.conf has a few dozen lines, and each comparison is difflib's against
+    # hundreds of keys (a file of thousands of unknown keys took seconds)
+    looked: set[str] = set()
+    unjudged: set[str] = set()
     for offset, line in logical_lines(text, continuation=False):
         body = line.lstrip()
         if body.startswith(("#", ";")):
@@ -68,7 +75,7 @@ def read(text: str, path: str) -> Found:
                    else "a value with no key", span, hint="write KEY = VALUE, e.g. net.ipv4.ip_forward = 1")
             continue
         key = key.replace("/", ".")  # sysctl also accepts net/ipv4/ip_forward
-        _sysctl_key(found, key, key_span)
+        _sysctl_key(found, key, key_span, looked, unjudged)
         m = _COMMENT_IN_VALUE.search(value)
         if m:
             cut = value_start + len(value[:m.start()].rstrip())
@@ -83,23 +90,39 @@ def read(text: str, path: str) -> Found:
         setting = Setting(key, value, span)
         settings.append(setting)
         entries.append(Entry(key, value, span, key_span, value_span))
+    if unjudged:
+        limit = BOUNDS["sysctl_misspellings"]
+        report(found, SysctlUnknownKey, f"{len(unjudged):,} more unknown keys were not compared with the kernel's "
+                                        f"for a misspelling: virtc compares the first {limit.shown} of a file",
+               None, severity=Severity.INFO, hint="a sysctl.conf of that many unknown keys is no kernel's")
     found.document = Document("sysctl", path, tuple(entries))
     if settings:
         found.add("sysctl", *settings)
     return found
 
 
-def _sysctl_key(found: Found, key: str, span) -> None:
+def _sysctl_key(found: Found, key: str, span, looked: set[str], unjudged: set[str]) -> None:
     root = key.split(".", 1)[0]
     if root not in SYSCTL_ROOTS:
         report(found, SysctlUnknownKey, f"'{key}' is not a sysctl key: keys start with one of "
                                f"{', '.join(sorted(SYSCTL_ROOTS))}", span,
-               hint=_suggest(key) or "see `sysctl -a` for the keys of the running kernel")
-    elif not _known(key):
+               hint=(_suggest(key) if _look(key, looked, unjudged) else None)
+               or "see `sysctl -a` for the keys of the running kernel")
+    elif not _known(key) and _look(key, looked, unjudged):
         guess = close_match(key, _candidates(key), _CLOSE)
         if guess:
             report(found, SysctlUnknownKey, f"unknown sysctl key '{key}'", span, hint=f"did you mean '{guess}'?",
                    fix=fixes.replace(f"write {guess}", span, guess, safe=False))
+
+
+def _look(key: str, looked: set[str], unjudged: set[str]) -> bool:
+    """Whether to compare `key` with the kernel's keys: within the bound's first distinct
+    unknown keys of the file (BOUNDS["sysctl_misspellings"]); the others are counted."""
+    if key in looked or len(looked) < BOUNDS["sysctl_misspellings"].value:
+        looked.add(key)
+        return True
+    unjudged.add(key)
+    return False
 
 
 def _suggest(key: str) -> str | None:
@@ -140,13 +163,38 @@ def _known(key: str) -> bool:
 
 def _candidates(key: str) -> tuple[str, ...]:
     """The known keys a misspelling of `key` would be: the same interface's settings, the
-    keys beside it (same parent), else all (a misspelt parent: net.brige...)."""
+    keys beside it (same parent), else those of its depth (a misspelt parent, net.brige...,
+    or root, ne.ipv4...); of them, only those of a length a close match can have."""
     keys, interfaces, by_parent = _table()
     setting = _interface_setting(key)
     if setting is not None:
-        pre, iface, _ = setting
-        return tuple(sorted(f"{pre}.{iface}.{p}" for p in interfaces[pre]))
-    return by_parent.get(key.rpartition(".")[0]) or tuple(sorted(keys))
+        pre, iface, params = setting
+        # the parameter alone is compared: the interface's name is the key's own
+        return tuple(f"{pre}.{iface}.{p}" for p in _near(params, tuple(sorted(interfaces[pre]))))
+    parent = key.rpartition(".")[0]
+    if parent in by_parent:
+        return _near(key, by_parent[parent])
+    return _near(key, _by_depth(key.count(".")))
+
+
+@lru_cache(maxsize=None)
+def _by_depth(dots: int) -> tuple[str, ...]:
+    return tuple(k for k in sorted(_table()[0]) if k.count(".") == dots)
+
+
+def _near(word: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+    """The choices whose length allows a match of _CLOSE (difflib's ratio is at most
+    2*min/(a+b)): a file of thousands of unknown keys compares each with few keys."""
+    lengths, ordered = _by_length(choices)
+    lo = bisect_left(lengths, len(word) * _CLOSE / (2 - _CLOSE))
+    hi = bisect_right(lengths, len(word) * (2 - _CLOSE) / _CLOSE)
+    return ordered[lo:hi]
+
+
+@lru_cache(maxsize=None)
+def _by_length(choices: tuple[str, ...]) -> tuple[list[int], tuple[str, ...]]:
+    ordered = tuple(sorted(choices, key=lambda k: (len(k), k)))
+    return [len(k) for k in ordered], ordered
 
 
 # ---------------------------------------------------------------- writing

@@ -470,3 +470,20 @@ def test_iptables_service_names_open_their_ports_and_a_local_name_opens_nothing_
     imported = api.import_([str(tmp_path / "h1")], output=str(out))
     assert not imported.has_errors, [str(d) for d in imported.diagnostics]
     assert "open 22/tcp 993/tcp 20-21/tcp" in out.read_text()
+
+
+def test_a_sysctl_conf_of_thousands_of_unknown_keys_is_compared_within_its_bound():
+    """Each unknown key is compared with the kernel's hundreds of keys (difflib) for a
+    misspelling: past the bound's first distinct unknown keys the others are counted in
+    one note, not compared; misspellings among the first are still found."""
+    from virtc.bounds import bound
+    from virtc.targets import sysctl
+
+    n = bound("sysctl_misspellings")
+    lines = ["net.ipv4.ip_forwad = 1"] + [f"net.unknown{i}.setting{i} = 1" for i in range(n + 50)]
+    lines.append("net.bridge.bridge-nf-call-iptable = 0")  # past the bound: not compared
+    found = sysctl.read("\n".join(lines) + "\n", "sysctl.conf")
+    warned = [d for d in found.diagnostics if d.code == "VF802" and d.severity.name == "WARNING"]
+    assert [d.span.line for d in warned] == [1]
+    (note,) = [d for d in found.diagnostics if d.code == "VF802" and d.severity.name == "INFO"]
+    assert note.message.startswith("52 more unknown keys")  # 250 + 2 unknown, 200 compared

@@ -283,22 +283,35 @@ def test_children_of_a_killed_process_stop_and_leave_no_spool(tmp_path):
         "    if os.getpid() == parent:\n"
         "        print('READY', flush=True)\n"
         "        time.sleep(60)\n"
+        "        os._exit(3)  # never killed: end here, not after 2,000 items\n"
         "    if not seen:\n"
         "        seen.append(1)\n"
         "        print('CHILD', os.getpid(), flush=True)\n"
         "    time.sleep(0.02)\n"
         "    return i\n"
         "forking.shared(2000, work, 2)\n")
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    lines = {}
+    err = tmp_path / "stderr"
+    with open(err, "w") as fh:
+        proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=fh)
+    import select
+    import time
+
+    # unbuffered: a line read ahead into a buffer would hide from select
+    lines, pending, deadline = {}, b"", time.monotonic() + 60
     while not {"SPOOL", "READY", "CHILD"} <= lines.keys():
-        word, _, rest = proc.stdout.readline().strip().partition(" ")
-        assert word, "the script ended early"
-        lines[word] = rest
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            proc.kill()
+            pytest.fail(f"the script said {lines} in 60 s: {err.read_text()[-2000:]}")
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        assert chunk, f"the script ended early: {lines}, {err.read_text()[-2000:]}"
+        *whole, pending = (pending + chunk).split(b"\n")
+        for line in whole:
+            word, _, rest = line.decode().partition(" ")
+            lines[word] = rest
     proc.kill()
     proc.wait()
     child, spool = int(lines["CHILD"]), lines["SPOOL"]
-    import time
     for _ in range(200):  # the child's item takes 20 ms
         try:
             with open(f"/proc/{child}/stat") as fh:

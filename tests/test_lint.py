@@ -797,3 +797,26 @@ def test_networkmanager_ifcfg_files_of_later_systems_need_no_device(tmp_path):
     assert sorted(d.code for d in api.lint([], [root]).diagnostics if d.code == "VF302") == ["VF302", "VF302"]
     (tmp_path / "kvm7" / "etc" / "redhat-release").write_text("CentOS Linux release 7.9.2009 (Core)\n")
     assert [d.code for d in api.lint([], [root]).diagnostics if d.code == "VF302"] == []
+
+
+def test_scsi_disks_and_image_directories_are_not_judged_on_later_systems(tmp_path):
+    """RHEL 5's KVM has no SCSI (VS108) and its libvirt uses images as labelled (VE102:
+    outside /var/lib/libvirt/images); RHEL 6's KVM gives guests virtio-scsi and its
+    libvirt labels each image as the guest starts (sVirt), so a RHEL 7 host's guest with
+    an sdb on SCSI and its image in /srv/vm gets neither."""
+    host = tmp_path / "kvm7"
+    (host / "etc/libvirt/qemu").mkdir(parents=True)
+    (host / "etc/libvirt/qemu/app.xml").write_text(
+        "<domain type='kvm'>\n  <name>app</name>\n  <uuid>5f0e1a8c-3b2d-4c1e-9f7a-2b3c4d5e6f71</uuid>\n"
+        "  <memory>1048576</memory>\n  <vcpu>1</vcpu>\n  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n"
+        "  <devices>\n    <emulator>/usr/libexec/qemu-kvm</emulator>\n"
+        "    <disk type='file' device='disk'>\n      <source file='/srv/vm/app.img'/>\n"
+        "      <target dev='sdb' bus='scsi'/>\n    </disk>\n  </devices>\n</domain>\n")
+    labels = host / "etc/selinux/targeted/contexts/files"
+    labels.mkdir(parents=True)
+    (labels / "file_contexts.local").write_text("/srv/vm(/.*)?    system_u:object_r:virt_image_t:s0\n")
+    codes = _codes_of(api.lint([], roots=[str(host)]))
+    assert "VS108" in codes and "VE102" in codes  # nothing says it is not RHEL 5
+    (host / "etc/redhat-release").write_text("CentOS Linux release 7.9.2009 (Core)\n")
+    codes = _codes_of(api.lint([], roots=[str(host)]))
+    assert "VS108" not in codes and "VE102" not in codes

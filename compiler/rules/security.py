@@ -70,7 +70,12 @@ def nfs_mount(h: Host, path: str):
 
 
 class _ImageRule(Rule):
-    """Shared classification of a guest's file-based images."""
+    """Shared classification of a guest's file-based images.
+
+    The image rules (VE101, VE102, and VE104 for block devices) judge RHEL 5, whose
+    libvirt and xend use images as they are labelled: not a host of a later system
+    (Host.later_system), where libvirt's sVirt labels each image as its guest starts
+    (RHEL 6 on), or that runs no SELinux at all (Debian's, SUSE's AppArmor)."""
 
     def classify(self, h: Host, d: Disk) -> tuple[str, ImageDir | None]:
         """'default' | 'labelled' | 'nfs' | 'wrong-type' | 'unlabelled', and the context that
@@ -134,7 +139,7 @@ class ImageUnlabelled(_ImageRule):
 
     def guest(self, g: Guest):
         h = self.ctx.host_of(g)
-        if selinux_mode(h) == "disabled":
+        if selinux_mode(h) == "disabled" or h.later_system is not None:
             return
         default = self.limit("security.default_image_dirs")
         want = self.limit("security.image_types").value[h.hypervisor]
@@ -190,6 +195,8 @@ class ImageOutsideDefaultDir(_ImageRule):
 
     def guest(self, g: Guest):
         h = self.ctx.host_of(g)
+        if h.later_system is not None:
+            return
         default = self.limit("security.default_image_dirs")
         for d in self.file_images(g):
             status, found = self.classify(h, d)
@@ -277,7 +284,7 @@ class BlockDeviceLabel(Rule):
     uses = ("security.image_types",)
 
     def host(self, h, guests):
-        if h.hypervisor != "xen" or selinux_mode(h) == "disabled":
+        if h.hypervisor != "xen" or selinux_mode(h) == "disabled" or h.later_system is not None:
             return
         types = self.limit("security.image_types")
         want = types.value["xen"]

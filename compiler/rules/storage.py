@@ -325,6 +325,9 @@ class KvmNoScsi(Rule):
         disk sdb "/var/lib/libvirt/images/data.img"     # on a KVM guest
 
     Fix: use `disk vdb virtio ...` (or hdb for IDE, at most four).
+
+    Not on a host of a later system (Host.later_system): RHEL 6.4's KVM and later give
+    guests SCSI disks through virtio-scsi.
     """
 
     code, name, severity = "VS108", "kvm-no-scsi", Severity.ERROR
@@ -332,7 +335,7 @@ class KvmNoScsi(Rule):
     checklist, section, lines = ("STO-14", "STO-04"), "§5.2", "488"
 
     def guest(self, g: Guest):
-        if g.type != "kvm":
+        if g.type != "kvm" or self.ctx.host_of(g).later_system is not None:
             return
         for d in g.disks:
             if d.bus == "scsi":

@@ -288,7 +288,8 @@ def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
     left = ", ".join(f"{n} {code}" for code, n in sorted(dropped.items()))
     diags.append(info("VF004", f"host {hr.name} is not RHEL 5 ({why}): findings that only RHEL 5's older "
                                "programs would give are left out (RHEL 5's libvirt schema, modprobe commands, "
-                               "Xen 4 keys, udev keys, iptables chains, the PV boot loader's path)"
+                               "Xen 4 keys, udev keys, iptables chains, the PV boot loader's path, ifcfg file "
+                               "names, KVM's SCSI disks, SELinux image labels)"
                                + (f": {left}" if left else ""), where, owner=Owner(hr.name),
                       hint="virtc checks configurations for RHEL 5; lint a RHEL 5 host's files"))
 

@@ -239,9 +239,10 @@ class SysctlUnknownKey(Rule):
     """sysctl.conf keys are kernel parameters, spelt as the kernel spells them.
 
     What it checks: a key whose first part is not one of /proc/sys's (net, kernel, vm,
-    fs, dev, ...), an error; and a key a letter or two away from one the guide or RHEL 5's
-    stock file sets (net.ipv4.ip_forward, net.bridge.bridge-nf-call-iptables ...), a
-    warning with the key meant.
+    fs, dev, ...), an error; and a key that is no kernel key (schemas/sysctl-keys.json:
+    RHEL 5's and later kernels' keys, any interface's settings) a letter or two away from
+    one that is (net.ipv4.ip_forward, net.bridge.bridge-nf-call-iptables ...), a warning
+    with the key meant.
 
     Why: sysctl -p reports "unknown key" and goes on, so a misspelt bridge setting leaves
     bridged traffic filtered by iptables (§7.3, lines 848-852; §10.2, lines 1585-1589) and

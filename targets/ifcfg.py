@@ -492,9 +492,13 @@ class IfcfgBridgeReference(IfcfgRule):
         # the wrong case makes no bridge either: initscripts bring the device up as
         # Ethernet, so the NIC joins nothing; VF303 reports the case.)
         bridges = defaultdict(set)
+        miscased: dict[tuple, Document] = {}  # (host, device) -> its file with TYPE=bridge (VF303)
         for d in docs:
-            if d.value("TYPE") == "Bridge":
+            kind = d.value("TYPE")
+            if kind == "Bridge":
                 bridges[d.host].add(d.value("DEVICE") or _device_name(d))
+            elif kind is not None and kind.lower() == "bridge":
+                miscased[(d.host, d.value("DEVICE") or _device_name(d))] = d
         by_dir = defaultdict(list)
         for d in docs:
             by_dir[d.path.rsplit("/", 1)[0]].append(d)
@@ -513,6 +517,14 @@ class IfcfgBridgeReference(IfcfgRule):
                 # the bridge's file was not given, not shown missing
                 if (b is not None and b.value != "virbr0" and b.value not in bridges[d.host]
                         and (bridges[d.host] or not d.alone)):
+                    wrong = miscased.get((d.host, b.value))
+                    if wrong is not None:  # the cause is the bridge's own file: say so, point there
+                        t = wrong.get("TYPE")
+                        yield self.report(f"BRIDGE={b.value}, but ifcfg-{_device_name(wrong)} says TYPE={t.value}, "
+                                          "which makes no bridge (the value is case-sensitive, VF303)",
+                                          b.value_span, hint=f"write TYPE=Bridge in ifcfg-{_device_name(wrong)}",
+                                          related=(Related(t.value_span, "TYPE in the wrong case"),))
+                        continue
                     yield self.report(f"BRIDGE={b.value} but no ifcfg file defines a bridge {b.value} "
                                       f"(DEVICE={b.value} with TYPE=Bridge)", b.value_span,
                                       hint=f"create ifcfg-{b.value} with TYPE=Bridge")

@@ -820,3 +820,16 @@ def test_scsi_disks_and_image_directories_are_not_judged_on_later_systems(tmp_pa
     (host / "etc/redhat-release").write_text("CentOS Linux release 7.9.2009 (Core)\n")
     codes = _codes_of(api.lint([], roots=[str(host)]))
     assert "VS108" not in codes and "VE102" not in codes
+
+
+def test_a_nic_joining_a_bridge_of_the_wrong_type_case_is_told_why(tmp_path):
+    """ifcfg-br0 says TYPE=bridge (VF303: initscripts make no bridge of it), so eth0's
+    BRIDGE=br0 joins nothing: VF305 names that cause and points at it, rather than
+    asking for an ifcfg-br0 that exists."""
+    folder = tmp_path / "xen1" / "etc" / "sysconfig" / "network-scripts"
+    folder.mkdir(parents=True)
+    (folder / "ifcfg-br0").write_text("DEVICE=br0\nTYPE=bridge\nBOOTPROTO=dhcp\nONBOOT=yes\n")
+    (folder / "ifcfg-eth0").write_text("DEVICE=eth0\nBRIDGE=br0\nONBOOT=yes\n")
+    (vf305,) = [d for d in api.lint([], [str(tmp_path / "xen1")]).diagnostics if d.code == "VF305"]
+    assert "ifcfg-br0 says TYPE=bridge" in vf305.message and "create" not in (vf305.hint or "")
+    assert [(Path(r.span.file).name, r.span.line) for r in vf305.related] == [("ifcfg-br0", 2)]

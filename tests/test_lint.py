@@ -574,18 +574,25 @@ def test_binary_non_utf8_and_huge_files_are_a_diagnostic_not_a_crash(tmp_path, n
     assert cli.returncode == 1 and code in cli.stdout and "Traceback" not in cli.stderr
 
 
+def _kvm_domain(path: Path, name: str = "vm1", memory: str = "<memory>1048576</memory>",
+                machine: str = "", disks: str = "") -> None:
+    """A KVM guest's domain XML at `path` (its folders made): `memory` and the <type>'s
+    machine as a later libvirt may write them, and `disks` as <disk> elements."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"<domain type='kvm'>\n  <name>{name}</name>\n  <uuid>5f0e1a8c-3b2d-4c1e-9f7a-2b3c4d5e6f70</uuid>\n"
+        f"  {memory}\n  <vcpu>1</vcpu>\n  <os>\n    <type arch='x86_64'{machine}>hvm</type>\n  </os>\n"
+        f"  <devices>\n    <emulator>/usr/libexec/qemu-kvm</emulator>\n{disks}  </devices>\n</domain>\n")
+
+
 def test_a_host_of_another_release_than_rhel5_gets_no_rhel5_schema_findings(tmp_path):
     """A RHEL 7 KVM host's domain XML, as its libvirt writes it (`<memory unit='KiB'>`):
     RHEL 5's schema rejects it (VF711), which says nothing about that host. Its
     redhat-release stating release 7 skips the schema check with one note; release 5.4
     keeps it. The same for the nat table's INPUT chain of its iptables-save (VF825)."""
     host = tmp_path / "kvm7"
-    (host / "etc/libvirt/qemu").mkdir(parents=True)
-    (host / "etc/libvirt/qemu/vm1.xml").write_text(
-        "<domain type='kvm'>\n  <name>vm1</name>\n  <uuid>5f0e1a8c-3b2d-4c1e-9f7a-2b3c4d5e6f70</uuid>\n"
-        "  <memory unit='KiB'>2097152</memory>\n  <vcpu placement='static'>2</vcpu>\n"
-        "  <os>\n    <type arch='x86_64' machine='pc-i440fx-rhel7.0.0'>hvm</type>\n  </os>\n"
-        "  <devices>\n    <emulator>/usr/libexec/qemu-kvm</emulator>\n  </devices>\n</domain>\n")
+    _kvm_domain(host / "etc/libvirt/qemu/vm1.xml", memory="<memory unit='KiB'>2097152</memory>",
+                machine=" machine='pc-i440fx-rhel7.0.0'")
     (host / "etc/sysconfig").mkdir()
     (host / "etc/sysconfig/iptables").write_text(  # as RHEL 7's iptables-save writes the nat table
         "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
@@ -772,11 +779,7 @@ def test_runlevel_links_judge_ntpd_on_kvm_hosts_with_guests_and_are_not_read_on_
         (rc3 / f"S10{name}").symlink_to(f"../init.d/{name}")
     (host / "etc/redhat-release").write_text("Red Hat Enterprise Linux Server release 5.4 (Tikanga)\n")
     assert "VK102" not in _codes_of(api.lint([], roots=[str(host)]))
-    (host / "etc/libvirt/qemu").mkdir(parents=True)
-    (host / "etc/libvirt/qemu/vm1.xml").write_text(
-        "<domain type='kvm'>\n  <name>vm1</name>\n  <uuid>5f0e1a8c-3b2d-4c1e-9f7a-2b3c4d5e6f70</uuid>\n"
-        "  <memory>1048576</memory>\n  <vcpu>1</vcpu>\n  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n"
-        "  <devices>\n    <emulator>/usr/libexec/qemu-kvm</emulator>\n  </devices>\n</domain>\n")
+    _kvm_domain(host / "etc/libvirt/qemu/vm1.xml")
     assert "VK102" in _codes_of(api.lint([], roots=[str(host)]))
     (host / "etc/systemd/system").mkdir(parents=True)
     result = api.lint([], roots=[str(host)])
@@ -805,13 +808,9 @@ def test_scsi_disks_and_image_directories_are_not_judged_on_later_systems(tmp_pa
     libvirt labels each image as the guest starts (sVirt), so a RHEL 7 host's guest with
     an sdb on SCSI and its image in /srv/vm gets neither."""
     host = tmp_path / "kvm7"
-    (host / "etc/libvirt/qemu").mkdir(parents=True)
-    (host / "etc/libvirt/qemu/app.xml").write_text(
-        "<domain type='kvm'>\n  <name>app</name>\n  <uuid>5f0e1a8c-3b2d-4c1e-9f7a-2b3c4d5e6f71</uuid>\n"
-        "  <memory>1048576</memory>\n  <vcpu>1</vcpu>\n  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n"
-        "  <devices>\n    <emulator>/usr/libexec/qemu-kvm</emulator>\n"
-        "    <disk type='file' device='disk'>\n      <source file='/srv/vm/app.img'/>\n"
-        "      <target dev='sdb' bus='scsi'/>\n    </disk>\n  </devices>\n</domain>\n")
+    _kvm_domain(host / "etc/libvirt/qemu/app.xml", name="app",
+                disks="    <disk type='file' device='disk'>\n      <source file='/srv/vm/app.img'/>\n"
+                      "      <target dev='sdb' bus='scsi'/>\n    </disk>\n")
     labels = host / "etc/selinux/targeted/contexts/files"
     labels.mkdir(parents=True)
     (labels / "file_contexts.local").write_text("/srv/vm(/.*)?    system_u:object_r:virt_image_t:s0\n")

@@ -82,12 +82,6 @@ def stamp() -> str:
     return h.hexdigest()
 
 
-def slices(model: Model) -> list[tuple[str, Model]]:
-    """The model cut into one host and its guests each (in the model's order), with the
-    digest of each slice. Guests whose host is not declared get a slice with no host."""
-    return [(digest(cut), cut) for cut in cuts(model)]
-
-
 def cuts(model: Model) -> list[Model]:
     """The model cut into one host and its guests each, in the model's order (guests whose
     host is not declared: a slice with no host)."""

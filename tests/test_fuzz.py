@@ -111,6 +111,23 @@ def test_runner_records_its_progress_and_resumes(tmp_path, capsys):
     assert "fuzzed 8 inputs over 1 targets" in capsys.readouterr().out
 
 
+def test_runner_leaves_no_working_folder_behind(tmp_path, monkeypatch, capsys):
+    """The import and lint-tree targets work in folders of their own. The runner's pool
+    workers end with os._exit (or are terminated) and run no atexit handler: the folders
+    must go all the same."""
+    import tempfile
+
+    from fuzz.__main__ import main
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    args = ["--target", "import,lint-tree", "--inputs", "6", "--jobs", "2", "--out", str(tmp_path / "out")]
+    assert main(args) == 0
+    assert "fuzzed 6 inputs over 2 targets" in capsys.readouterr().out
+    assert list(tmp.iterdir()) == []
+
+
 def _tree_bytes(root: Path) -> dict[str, bytes | str]:
     return {str(p.relative_to(root)): (str(p.readlink()) if p.is_symlink() else p.read_bytes() if p.is_file() else "dir")
             for p in sorted(root.rglob("*"))}

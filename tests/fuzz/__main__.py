@@ -11,13 +11,17 @@ tests/fuzz/regressions/TARGET/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from . import engine
+from . import targets as fuzz_targets
 from .seeds import ROOT
 from .targets import names
 
@@ -117,6 +121,18 @@ def summary(stats: dict[str, engine.Stats], seconds: float) -> str:
             f"slowest {ratio:.2f} of its limit ({where}, {size:,} bytes)")
 
 
+@contextlib.contextmanager
+def _scratch():
+    """One folder for the workers' working folders (fuzz.targets.scratch), removed at the
+    end whatever happened to the workers."""
+    fuzz_targets.SCRATCH = tempfile.mkdtemp(prefix="virtc-fuzz-run-")
+    try:
+        yield
+    finally:
+        shutil.rmtree(fuzz_targets.SCRATCH, ignore_errors=True)
+        fuzz_targets.SCRATCH = None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.split("\n\n")[0])
     ap.add_argument("--target", default="all", help="all, a target, a comma list, or read-* (default all)")
@@ -155,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     started, ran = time.monotonic(), 0.0
     baselines = state.setdefault("baselines", {})
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(args.jobs, maxtasksperchild=40) as pool:
+    with _scratch(), ctx.Pool(args.jobs, maxtasksperchild=40) as pool:
         try:
             for target, chunk, per_byte, result in _results(pool, units, args.jobs, baselines, args.seed, out, stats):
                 st = engine.Stats.from_json(result)

@@ -587,7 +587,9 @@ class BootDiskEmulated(Rule):
 class PvDriversTwoDisks(Rule):
     """An HVM guest that uses PV block drivers should have at least two disks.
 
-    What it checks: a Xen HVM guest with `pv-drivers` and a single disk.
+    What it checks: a Xen HVM guest with `pv-drivers` and a single disk. Of a config read
+    back, where PV drivers are only inferred (a netfront NIC), a guest with a disk on the
+    Xen bus.
 
     Why: "you should create the guest with at least two disks" (§12.3, lines 1896-1900):
     the boot disk stays emulated (VS115), so PV speed needs a second disk.
@@ -604,7 +606,11 @@ class PvDriversTwoDisks(Rule):
     checklist, section, lines = ("STO-28",), "§12.3", "1896-1900"
 
     def guest(self, g: Guest):
-        if g.type == "xen-hvm" and g.pv_drivers:
+        # The advice is for PV block drivers. A config read back only shows that the guest
+        # has some PV driver (a netfront NIC is enough); with no PV disk and no statement of
+        # `pv-drivers`, its one emulated disk is simply its disk.
+        if g.type == "xen-hvm" and g.pv_drivers and (
+                g.fields.get("pv-drivers") or any(d.bus == "xen" for d in g.disks)):
             disks = [d for d in g.disks if d.device == "disk"]
             if len(disks) == 1:
                 yield self.report(f"guest {g.name} uses PV drivers but has one disk, which must stay "

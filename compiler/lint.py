@@ -258,7 +258,10 @@ _RHEL5_VERSION_CODES = ("VF711", "VF811", "VF009", "VF825")
 def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
     """A host tree that says it is not RHEL 5: its /etc/redhat-release states another major
     release (RHEL 6 or 7), or it has a release file only later systems have (Debian's
-    debian_version, systemd's os-release). Its files were written by later programs,
+    debian_version, systemd's os-release), or a later init system's folder; or, with none
+    of those, one of its files has what only a later program writes (Found.later: a domain
+    XML's `<memory unit='KiB'>`, which every `virsh dumpxml` since libvirt 0.9.11 prints,
+    also of a file linted alone). Its files were written by later programs,
     which RHEL 5's do not know (`<memory unit='KiB'>`, `softdep`, xl's keys), so what the
     readers report only for that (_RHEL5_VERSION_CODES) is left out, and one note says so;
     every other finding stays (rules see Host.later_system)."""
@@ -273,10 +276,15 @@ def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
         marker = next((rel for rel in _LATER_SYSTEMS if rel in present), None)
         if marker is None and h.tree:  # a copy that left the release files out: the init system says
             marker = next((rel for rel in _LATER_FOLDERS if os.path.isdir(os.path.join(_etc(h), rel[4:]))), None)
-        if marker is None:
-            return
-        why = f"it has /{marker}, which RHEL 5 has not"
-        where = None
+        if marker is not None:
+            why = f"it has /{marker}, which RHEL 5 has not"
+            where = None
+        else:  # its own files say a later program wrote them
+            written = next((f for f in hr.found if f.later is not None), None)
+            if written is None:
+                return
+            what, where = written.later
+            why = f"{os.path.basename(written.source.path)} has {what}"
     hr.later_system = why
     dropped: dict[str, int] = {}
     for f in hr.found:
@@ -287,7 +295,7 @@ def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
         f.diagnostics[:] = kept
     left = ", ".join(f"{n} {code}" for code, n in sorted(dropped.items()))
     diags.append(info("VF004", f"host {hr.name} is not RHEL 5 ({why}): findings that only RHEL 5's older "
-                               "programs would give are left out (RHEL 5's libvirt schema, modprobe commands, "
+                               "programs would give are left out (RHEL 5's libvirt schema and memory units, modprobe commands, "
                                "Xen 4 keys, udev keys, iptables chains, the PV boot loader's path, ifcfg file "
                                "names, KVM's SCSI disks, SELinux image labels)"
                                + (f": {left}" if left else ""), where, owner=Owner(hr.name),

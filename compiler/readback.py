@@ -50,6 +50,9 @@ class Found:
     host: dict[str, object] = field(default_factory=dict)
     spans: dict[str, Span] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # what in the file only a program later than RHEL 5's writes (libvirt 0.9.11's
+    # `<memory unit='KiB'>`), and where: evidence that the host is a later system
+    later: tuple[str, Span] | None = None
 
     def set(self, name: str, value, span: Span | None) -> None:
         self.host[name] = value

@@ -44,11 +44,13 @@ XML_RULES = [r for r in all_rules() if r.scope is Scope.DOCUMENT and "libvirt-xm
 
 
 def diagnose(text: str, path: str = "test.xml"):
-    """The reader's diagnostics plus the XML document rules' ones, and the Found."""
+    """The reader's diagnostics plus the XML document rules' ones, and the Found. A file
+    a later libvirt wrote (Found.later) is a later system's, as `virtc lint` takes it."""
     found = libvirt.read(text, path)
     diags = list(found.diagnostics)
     if found.document is not None:
-        ctx = Context(Model((), (), ()), documents=[found.document])
+        doc = found.document if found.later is None else replace(found.document, later_system=found.later[0])
+        ctx = Context(Model((), (), ()), documents=[doc])
         for rule in XML_RULES:
             diags.extend(rule().run(ctx))
     return found, diags

@@ -22,7 +22,7 @@ from virtc.source import SourceFile
 from virtc.suggest import did_you_mean
 from virtc.values import is_number
 
-from . import xmlsafe
+from . import era, xmlsafe
 from .values import DEVICE_ELEMENTS, DOMAIN_ELEMENTS, ROOTS, memory_kib, pci_bounds, pci_number  # noqa: F401
 from .xmlsafe import qname
 
@@ -294,6 +294,8 @@ class _Reader:
             kw.update(kernel_release=image[0], kernel_variant=image[1], os=kernels.guest_os(image[0]))
         guest = new_guest(name, gtype, self.span(root), fields=field_spans(spans), **kw)
         self.found.guests.append(guest)
+        later = era.later_writer(root, type_el, self.kids)
+        self.found.later = (later[0], self.span(later[1])) if later else None
 
     def memory(self, root, spans: dict) -> dict:
         out = {}

@@ -104,7 +104,8 @@ class XmlMemoryUnit(XmlRule):
     because RHEL 5's libvirt (0.8) ignores the attribute (it came with libvirt 0.9.11) and
     reads the number as KiB; a value without a unit below the guide's 64 MiB minimum is
     probably MiB written by mistake, and one above the largest guest the guide documents is
-    probably bytes.
+    probably bytes. A unit is not judged on a later system (Document.later_system), whose
+    libvirt reads it.
 
     Why: every XML example of the guide is in KiB (819200 for `--ram 800`, 512000 for 500
     MiB: lines 3878, 4110) although the libvirt reference table says megabytes (line 4680,
@@ -140,7 +141,7 @@ class XmlMemoryUnit(XmlRule):
                                        "takes b, KiB, MiB, GiB, TiB (and KB, MB, GB for powers of 1000)")
                 continue
             kib = memory_kib(text, unit)
-            if unit is not None and unit.lower() not in _KIB_UNITS:
+            if unit is not None and unit.lower() not in _KIB_UNITS and doc.later_system is None:
                 yield self.report(f"<{tag} unit='{unit}'>{text}</{tag}>: RHEL 5's libvirt ignores unit= and "
                                   f"reads {text} KiB", n.attr_span("unit") or e.span,
                                   hint=f"write <{tag}>{kib}</{tag}> ({text} {unit} in KiB, without unit=)",

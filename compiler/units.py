@@ -56,10 +56,10 @@ def parse_size(text: str) -> int:
 
 
 def format_kib(kib: int) -> str:
-    """Shortest exact unit form: 1048576 -> '1G'."""
+    """Shortest exact unit form: 1048576 -> '1G'; 0 -> '0K' (every unit divides 0)."""
     for unit in ("T", "G", "M"):
         per = UNITS[unit] // 1024
-        if kib % per == 0:
+        if kib and kib % per == 0:
             return f"{kib // per}{unit}"
     return f"{kib}K"
 

@@ -65,6 +65,12 @@ def test_units_are_binary_and_normalised():
     assert g.disks[0].size_bytes == 1536 * 1024 ** 3
 
 
+def test_sizes_are_shown_in_their_largest_exact_unit():
+    from virtc.units import format_kib
+
+    assert [format_kib(k) for k in (1024 ** 3, 1536 * 1024, 1024, 1536, 0)] == ["1T", "1536M", "1M", "1536K", "0K"]
+
+
 def test_defaults_are_applied():
     pv = guest('guest p on xen1 { type xen-pv; memory 1G; disk xvda "/var/lib/libvirt/images/p.img"; nic bridge xenbr0 }', "p")
     assert pv.boot.bootloader == "/usr/bin/pygrub"

@@ -79,6 +79,8 @@ def _read(src: SourceFile, sink: list | None) -> Found:
         return found
     reader = _Reader(src, loc, found)
     getattr(reader, tag)(root)
+    later = era.later_writer(root, reader.kids)
+    found.later = (later[0], reader.span(later[1])) if later else None
     if tag == "capabilities":  # a fact sheet libvirt prints: nothing in it is dropped or to fix
         reader.pass_over(root)
     else:
@@ -294,8 +296,6 @@ class _Reader:
             kw.update(kernel_release=image[0], kernel_variant=image[1], os=kernels.guest_os(image[0]))
         guest = new_guest(name, gtype, self.span(root), fields=field_spans(spans), **kw)
         self.found.guests.append(guest)
-        later = era.later_writer(root, type_el, self.kids)
-        self.found.later = (later[0], self.span(later[1])) if later else None
 
     def memory(self, root, spans: dict) -> dict:
         out = {}

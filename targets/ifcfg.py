@@ -219,12 +219,22 @@ def _address(found, doc) -> str | None:
         return None
 
 
+# Keys only NetworkManager's ifcfg-rh plugin writes (0.8, RHEL 6, and later): a file with
+# one was saved by a later system's NetworkManager, not written for RHEL 5's initscripts.
+# (NAME= and DEFROUTE= are left out: RHEL 5's system-config-network and people write them.)
+_NM_KEYS = frozenset(("UUID", "IPV4_FAILURE_FATAL", "LAST_CONNECT", "IPV6_ADDR_GEN_MODE",
+                      "PROXY_METHOD", "BROWSER_ONLY", "IPV6_FAILURE_FATAL", "IPV6_DEFROUTE"))
+
+
 def read(text: str, path: str):
     """One ifcfg file -> found.host["ifcfg"], an IfcfgFile. Files that are neither a
     bridge nor enslaved to one (a plain interface) are noted as not modelled."""
     src = SourceFile(path, text)
     doc, problems = parse_document(src)
     found = Found(src, "ifcfg", doc, diagnostics=list(problems))
+    written = next((e for e in doc.entries if e.key in _NM_KEYS), None)
+    if written is not None:
+        found.later = (f"{written.key}=, which NetworkManager 0.8 (RHEL 6) and later write", written.span)
     dev = doc.get("DEVICE")
     file_name = path.replace("\\", "/").rsplit("/", 1)[-1]
     name = dev.value if dev is not None and dev.value else file_name.rsplit("ifcfg-", 1)[-1]
@@ -424,10 +434,11 @@ class IfcfgBridgeType(IfcfgRule):
 class IfcfgEnslavedIp(IfcfgRule):
     """The interface enslaved to a bridge has no IP configuration of its own.
 
-    What it checks: an ifcfg with BRIDGE= that also has IPADDR, NETMASK, GATEWAY,
-    BOOTPROTO=dhcp, or BOOTPROTO=static with an address (without one, static names no
-    address: RHEL's `BOOTPROTO=static` left on a NIC later enslaved is harmless); and
-    BRIDGE=virbr0, libvirt's NAT bridge.
+    What it checks: an ifcfg with BRIDGE= that also has an address (IPADDR, or
+    BOOTPROTO=dhcp), and then each setting of it (NETMASK, GATEWAY, BOOTPROTO=static ...);
+    without an address those configure nothing (a NIC enslaved after it had an address of
+    its own often keeps its `BOOTPROTO=static` or GATEWAY, harmlessly); and BRIDGE=virbr0,
+    libvirt's NAT bridge.
 
     Why: "Network access will not function as expected if IP address details are
     configured on the physical interface that the bridge is connected to" (§10.2, lines
@@ -454,11 +465,15 @@ class IfcfgEnslavedIp(IfcfgRule):
         if b.value == "virbr0":
             yield self.report("a physical interface joins virbr0, libvirt's NAT-only bridge", b.value_span,
                               hint="create a bridge of your own (ifcfg-br0) instead")
-        # BOOTPROTO=static is an address only with the address: alone it configures nothing
-        # (initscripts flush the enslaved device's addresses and add it to the bridge)
-        static = "static" if any(e.key in IP_KEYS for e in doc.entries) else None
+        # An address is IPADDR, or one asked of DHCP. BOOTPROTO=static, NETMASK, PREFIX,
+        # GATEWAY and the rest only qualify an address: without one they configure nothing
+        # (initscripts add the enslaved device to the bridge and stop there), as a NIC
+        # enslaved after it had its own address often keeps them.
+        dynamic = any(e.key == "BOOTPROTO" and e.value in ("dhcp", "bootp") for e in doc.entries)
+        if not dynamic and not any(e.key.startswith("IPADDR") for e in doc.entries):  # IPADDR, IPADDR0, ...
+            return
         for e in doc.entries:
-            if e.key in IP_KEYS or (e.key == "BOOTPROTO" and e.value in ("dhcp", "bootp", static)):
+            if e.key in IP_KEYS or e.key.startswith("IPADDR") or (e.key == "BOOTPROTO" and e.value in ("dhcp", "bootp", "static")):
                 yield self.report(f"{e.key}={e.value} on {_device_name(doc)}, which is enslaved to {b.value}",
                                   e.span, hint=f"put the address settings in ifcfg-{b.value}",
                                   related=(Related(b.span, "enslaved here"),))

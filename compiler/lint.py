@@ -243,8 +243,10 @@ def _default_runlevel(h: HostFiles) -> str | None:
 
 
 # Files only a later system than RHEL 5 has in /etc: systemd's os-release (RHEL 7, today's
-# distributions), system-release (RHEL 6 on), Debian's and SUSE's release files.
-_LATER_SYSTEMS = ("etc/os-release", "etc/system-release", "etc/debian_version", "etc/SuSE-release")
+# distributions), system-release (RHEL 6 on), Debian's, SUSE's, Gentoo's, Alpine's and
+# Arch's release files.
+_LATER_SYSTEMS = ("etc/os-release", "etc/system-release", "etc/debian_version", "etc/SuSE-release",
+                  "etc/gentoo-release", "etc/alpine-release", "etc/arch-release")
 # Folders of later init systems: systemd's (RHEL 7, Debian 8 and later) and upstart's
 # (RHEL 6, Ubuntu); RHEL 5 boots with SysV init and has neither.
 _LATER_FOLDERS = ("etc/systemd", "etc/init")
@@ -295,7 +297,7 @@ def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
         f.diagnostics[:] = kept
     left = ", ".join(f"{n} {code}" for code, n in sorted(dropped.items()))
     diags.append(info("VF004", f"host {hr.name} is not RHEL 5 ({why}): findings that only RHEL 5's older "
-                               "programs would give are left out (RHEL 5's libvirt schema and memory units, modprobe commands, "
+                               "programs would give are left out (RHEL 5's libvirt schema and memory units, xend's HVM defaults, modprobe commands, "
                                "Xen 4 keys, udev keys, iptables chains, the PV boot loader's path, ifcfg file "
                                "names, KVM's SCSI disks, SELinux image labels)"
                                + (f": {left}" if left else ""), where, owner=Owner(hr.name),

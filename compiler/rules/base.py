@@ -279,6 +279,14 @@ def cited(code: str, severity: Severity, message: str, span: Span | None, limit:
     return Diagnostic(code, severity, f"{message} ({short})", span, owner, hint, limit.citation, tuple(related), fix)
 
 
+def rhel5_defaults(ctx: Context, g) -> bool:
+    """Whether what a Xen guest's file leaves unsaid is taken as RHEL 5's xend takes it (no
+    pae for an HVM guest; PV drivers in an HVM guest with an xvd disk or a netfront NIC).
+    Not on a later system (Host.later_system), whose xend or xl fill in otherwise: pae on,
+    and an xvd disk of an HVM guest emulated for its firmware as well."""
+    return ctx.host_of(g).later_system is None
+
+
 def rules_in(namespace: dict) -> tuple[type[Rule], ...]:
     """The rule classes a module defines (those with a code), in code order: a format's or
     an area's list for the registry."""

@@ -9,7 +9,7 @@ from ..diagnostics import Related, Severity
 from ..model import Disk, Guest
 from ..numbers import digits_or_cap
 from ..units import KIB
-from .base import Rule, Scope
+from .base import Rule, Scope, rhel5_defaults
 from .migration.common import disk_storage
 
 # Checklist items of this area that no rule implements, and why (see compiler/coverage.py).
@@ -575,8 +575,8 @@ class BootDiskEmulated(Rule):
     checklist, section, lines = ("STO-27",), "§12.2", "1867-1869, 1944, 2071, 2162"
 
     def guest(self, g: Guest):
-        if g.type != "xen-hvm" or "hd" not in g.boot.order[:1]:
-            return
+        if g.type != "xen-hvm" or "hd" not in g.boot.order[:1] or self.ctx.host_of(g).later_system is not None:
+            return  # a later Xen's device model also emulates an xvd disk for the firmware to boot
         d = boot_disk(g)
         if d is not None and (d.bus == "xen" or d.target.startswith("xvd")):
             yield self.report(f"guest {g.name} would boot from {d.target}, a para-virtualized disk "
@@ -609,8 +609,8 @@ class PvDriversTwoDisks(Rule):
         # The advice is for PV block drivers. A config read back only shows that the guest
         # has some PV driver (a netfront NIC is enough); with no PV disk and no statement of
         # `pv-drivers`, its one emulated disk is simply its disk.
-        if g.type == "xen-hvm" and g.pv_drivers and (
-                g.fields.get("pv-drivers") or any(d.bus == "xen" for d in g.disks)):
+        if g.type == "xen-hvm" and g.pv_drivers and (g.fields.get("pv-drivers") or (
+                rhel5_defaults(self.ctx, g) and any(d.bus == "xen" for d in g.disks))):
             disks = [d for d in g.disks if d.device == "disk"]
             if len(disks) == 1:
                 yield self.report(f"guest {g.name} uses PV drivers but has one disk, which must stay "

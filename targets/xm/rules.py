@@ -509,8 +509,8 @@ class XmHvmBuilder(XmDocumentRule):
 
     def document(self, doc: Document):
         b = doc.get("builder")
-        if b is None or b.value != "hvm":
-            return
+        if b is None or b.value != "hvm" or doc.later_system is not None:
+            return  # a later Xen's xend and xl find hvmloader and the device model themselves
         k = doc.get("kernel")
         loader = str(k.value).rstrip("/") if k is not None else ""
         if k is None and "kernel" in doc.computed:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ... import kernels
 from ...diagnostics import Severity
 from ...model import Guest
-from ..base import Rule
+from ..base import Rule, rhel5_defaults
 from .common import host_related, is_xen_kernel, span_of
 
 
@@ -232,7 +232,8 @@ class HvmPaeFeature(Rule):
     checklist, section, lines = ("GOS-08",), "§35.8", "5978, 6124-6126"
 
     def guest(self, g: Guest):
-        if g.type == "xen-hvm" and g.pae and g.arch in ("i686", "x86_64") and "pae" not in g.features:
+        if g.type == "xen-hvm" and g.pae and g.arch in ("i686", "x86_64") and "pae" not in g.features \
+                and rhel5_defaults(self.ctx, g):
             stated = g.fields.get("arch") is not None or g.os is not None
             kind = ("64-bit" if g.arch == "x86_64" else "PAE") if stated else "a 64-bit or PAE OS in"
             yield self.report(f"{kind} HVM guest {g.name} has pae off (pae=0, xend's default); it fails with "

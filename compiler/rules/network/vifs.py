@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...diagnostics import Related, Severity
 from ...model import Guest, Host
-from ..base import Rule, Scope
+from ..base import Rule, Scope, rhel5_defaults
 from .common import NetRule
 
 
@@ -168,8 +168,9 @@ class PvDriverNicConsistency(Rule):
     def guest(self, g: Guest):
         if g.type != "xen-hvm":
             return
+        pv = g.pv_drivers and (g.fields.get("pv-drivers") is not None or rhel5_defaults(self.ctx, g))
         for n in g.nics:
-            if g.pv_drivers and n.model not in ("netfront", "virtio"):
+            if pv and n.model not in ("netfront", "virtio"):
                 yield self.report(f"NIC {n.index} of guest {g.name} is an emulated {n.model} (type=ioemu) "
                                   "although the guest has the PV drivers: throughput stays limited",
                                   n.at("model"), n.owner, hint="drop the model so the vif is netfront")

@@ -122,7 +122,9 @@ def read(text: str, path: str):
                                                "not a guest, skipped", whole_file(src)))
     elif doc is not None:
         try:
-            found.guests.append(_Reader(doc, src, found).guest())
+            reader = _Reader(doc, src, found)
+            found.guests.append(reader.guest())
+            found.later = reader.later()
         except Exception as exc:  # a reader bug must reach the user as a finding, not a traceback
             found.diagnostics.append(error("VF001", f"internal error while reading this xm config ({exc!r}); "
                                                     "please report it", whole_file(src)))
@@ -140,6 +142,7 @@ class _Reader:
         self.fields: dict = {}
         self.name = ""
         self.maxvcpus_read = ""  # what became of a Xen 4 maxvcpus key, for its VF009
+        self.later_marks: list[tuple[str, object, bool]] = []  # (what, span, alone enough): Xen 4's, from the VF009s
 
     def entry(self, key: str, field: str | None = None):
         e = self.last.get(key)
@@ -330,6 +333,7 @@ class _Reader:
         for text, span in (entry_items(e) if e is not None else []):
             spec = parse_disk(text)
             if spec.later:
+                self.later_marks.append(("a disk in xl's KEY=VALUE syntax", span, True))
                 self.found.diagnostics.append(warning(
                     "VF009", f"disk {text!r} is written in xl's KEY=VALUE syntax (Xen 4), which RHEL 5's xend "
                              "cannot split into source, target and mode", span,
@@ -591,6 +595,19 @@ class _Reader:
 
     # ------------------------------------------------------------------ the rest
 
+    def later(self) -> tuple[str, object] | None:
+        """What says the file was written for a later Xen than RHEL 5's 3.1 (Found.later):
+        xl's disk syntax or a PV-GRUB kernel, which RHEL 5's xend cannot use at all, or two
+        of Xen 4's keys (one may be a RHEL 5 admin's copy from later documentation: VF009
+        reports it there)."""
+        strong = [m for m in self.later_marks if m[2]]
+        if strong:
+            return f"{strong[0][0]} (Xen 3.3 and later)", strong[0][1]
+        if len(self.later_marks) >= 2:
+            (a, where, _), (b, _, _) = self.later_marks[:2]
+            return f"{a} and {b}, Xen 4's keys", where
+        return None
+
     def unmodelled(self, hvm: bool) -> None:
         table = load("xm-keys.json")
         known = set(table["keys"]) | set(table["other_xen3_keys"]["keys"])
@@ -598,6 +615,7 @@ class _Reader:
         for key in sorted({e.key for e in self.doc.entries}):
             e = self.doc.get(key)
             if key in later:
+                self.later_marks.append((f"{key}=", e.key_span, False))
                 read = f" ({self.maxvcpus_read})" if key == "maxvcpus" and self.maxvcpus_read else ""
                 self.found.diagnostics.append(warning(
                     "VF009", f"{key} is Xen 4's key (xl, or Xen 4's xm), not RHEL 5's: Xen 3.1's xend ignores "
@@ -612,6 +630,7 @@ class _Reader:
             elif key == "kernel" and hvm:
                 continue  # hvmloader; VF111 checks it
             elif key == "kernel" and isinstance(e.value, str) and _STUB_KERNEL.search(e.value):
+                self.later_marks.append(("a PV-GRUB or stub domain kernel", e.value_span, True))
                 self.found.diagnostics.append(warning(
                     "VF009", f"kernel = {e.value!r} is a stub domain or PV-GRUB image (Xen 3.3 and later); "
                              "RHEL 5's Xen 3.1 has neither", e.value_span,

@@ -55,7 +55,7 @@ def _runs_a_command(raw: str) -> bool:
 
 
 def parse_document(src) -> tuple[Document, list]:
-    entries, diags = [], []
+    entries, diags, unassigned = [], [], []
     text, cr = src.text, False
     for start, body in src.lines():
         end = start + len(body)
@@ -77,6 +77,7 @@ def parse_document(src) -> tuple[Document, list]:
                 start + spaced.start(2), start + spaced.end(2)), "=") if spaced and spaced.group(2) != "=" else None
             diags.append(error("VF301", "not a KEY=value assignment; initscripts source this file with bash",
                                line_span, hint="write KEY=value with no spaces around '='", fix=fix))
+            unassigned.append(diags[-1])
             continue
         raw = m.group("value").rstrip(" \t")
         if _runs_a_command(raw):
@@ -94,7 +95,22 @@ def parse_document(src) -> tuple[Document, list]:
         entries.append(Entry(m.group("key"), value, line_span,
                              src.span(key_start, key_start + len(m.group("key"))),
                              src.span(value_start, max(value_start + 1, value_start + len(raw)))))
-    return Document("ifcfg", src.path, tuple(entries), src), diags
+    return Document("ifcfg", src.path, tuple(entries), src), _no_assignment(src, entries, diags, unassigned)
+
+
+def _no_assignment(src, entries: list, diags: list, lines: list) -> list:
+    """A file in which no line is an assignment (`lines`: their VF301s) is not an ifcfg
+    file at all (a Debian interfaces(5) stanza saved as ifcfg-bond0): one VF301 says so,
+    not one per line."""
+    if entries or len(lines) < 2:
+        return diags
+    debian = any(re.match(r"[ \t]*(?:iface|auto|allow-hotplug)[ \t]", body) for _, body in src.lines())
+    first = lines[0]
+    return [d for d in diags if d not in lines] + [error(
+        "VF301", f"no line of this file is a KEY=value assignment ({len(lines)} lines): it is not an ifcfg file"
+                 + (", but Debian's /etc/network/interfaces syntax (iface, auto)" if debian else ""),
+        first.span, hint="initscripts source ifcfg files with bash and read only KEY=value lines: "
+                         "write DEVICE=, BOOTPROTO=, ONBOOT= ..., or move the file out of network-scripts")]
 
 
 # ---------------------------------------------------------------- writing
@@ -394,8 +410,8 @@ class IfcfgDeviceName(IfcfgRule):
     checklist, section, lines = ("NET-15",), "§10.2", "1563"
 
     def document(self, doc: Document):
-        if doc.later_system:
-            return
+        if doc.later_system or not doc.entries:
+            return  # (a file with no assignment at all is VF301's: it is no ifcfg file)
         d = doc.get("DEVICE")
         name = _device_name(doc)
         if d is None:

@@ -597,7 +597,8 @@ class _Reader:
 
     def later(self) -> tuple[str, object] | None:
         """What says the file was written for a later Xen than RHEL 5's 3.1 (Found.later):
-        xl's disk syntax or a PV-GRUB kernel, which RHEL 5's xend cannot use at all, or two
+        xl's disk syntax, its `type = "hvm"` or a PV-GRUB kernel, which RHEL 5's xend
+        cannot use at all, or two
         of Xen 4's keys (one may be a RHEL 5 admin's copy from later documentation: VF009
         reports it there)."""
         strong = [m for m in self.later_marks if m[2]]
@@ -615,7 +616,9 @@ class _Reader:
         for key in sorted({e.key for e in self.doc.entries}):
             e = self.doc.get(key)
             if key in later:
-                self.later_marks.append((f"{key}=", e.key_span, False))
+                # xl's guest type (Xen 4.10): xm never had the key; a person writes builder
+                xl_type = key == "type" and e.value in ("pv", "hvm", "pvh")
+                self.later_marks.append((f"{key}=", e.key_span, xl_type))
                 read = f" ({self.maxvcpus_read})" if key == "maxvcpus" and self.maxvcpus_read else ""
                 self.found.diagnostics.append(warning(
                     "VF009", f"{key} is Xen 4's key (xl, or Xen 4's xm), not RHEL 5's: Xen 3.1's xend ignores "

@@ -434,7 +434,7 @@ class XmEnumValue(XmDocumentRule):
             yield self.report(f"boot = {e.value!r}: boot devices are the letters a, b, c, d (and n)",
                               e.value_span, hint='e.g. boot = "c" (disk) or "dc" (CD-ROM, then disk)')
         e = doc.get("vfb")
-        if e is not None:
+        if e is not None and doc.later_system is None:  # Xen 3.3 and later also take vnc=1 / sdl=1
             for text, span in entry_items(e):
                 m = re.search(r"(?:^|,)\s*type\s*=\s*([^,]*)", text)
                 if not m or m.group(1).strip() not in ("vnc", "sdl"):

@@ -84,7 +84,8 @@ class NicModelForGuestType(Rule):
     def guest(self, g: Guest):
         for n in g.nics:
             model = n.model or ""
-            if g.type == "xen-pv" and model not in ("", "netfront"):
+            if g.type == "xen-pv" and model not in ("", "netfront") and rhel5_defaults(self.ctx, g):
+                # (a later Xen's stub domain, a PV domain, hands its ioemu NICs to its qemu)
                 problem = f"para-virtualized Xen guests have only netfront NICs, not {model}"
                 fix = "leave the model out"
             elif g.type == "xen-hvm" and model == "virtio":

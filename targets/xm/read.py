@@ -333,9 +333,9 @@ class _Reader:
         for text, span in (entry_items(e) if e is not None else []):
             spec = parse_disk(text)
             if spec.later:
-                self.later_marks.append(("a disk in xl's KEY=VALUE syntax", span, True))
+                self.later_marks.append(("a disk in xl's syntax", span, True))
                 self.found.diagnostics.append(warning(
-                    "VF009", f"disk {text!r} is written in xl's KEY=VALUE syntax (Xen 4), which RHEL 5's xend "
+                    "VF009", f"disk {text!r} is written in xl's syntax (Xen 4), which RHEL 5's xend "
                              "cannot split into source, target and mode", span,
                     hint=f'write "{spec.driver or "phy"}:{spec.path},{spec.target},{spec.mode}"'
                     if spec.usable else 'write "phy:DEVICE,xvda,w"'))

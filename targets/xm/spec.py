@@ -11,7 +11,7 @@ stripping of spaces; a vif or vfb is `key=value` pairs split on commas, each str
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from virtc.suggest import did_you_mean
 
@@ -65,7 +65,7 @@ class DiskSpec:
     mode: str = "w"
     backend: str | None = None  # the fourth field: the backend domain
     problem: str | None = None
-    later: bool = False  # written in xl's KEY=VALUE disk syntax (Xen 4), read as xl means it
+    later: bool = False  # written in xl's disk syntax (Xen 4), read as xl means it
 
     @property
     def usable(self) -> bool:
@@ -89,6 +89,13 @@ def parse_disk(text: str) -> DiskSpec:
     if XL_DISK.search(text):
         return parse_xl_disk(text)
     fields = text.split(",")
+    if len(fields) == 4 and fields[1].strip() in _XL_FORMATS and DISK_TARGET.match(fields[2].strip()) \
+            and fields[3].strip() in _XL_ACCESS:
+        # xl's positional form, target,format,vdev,access ('/dev/vg/g,raw,xvda,rw'): a disk
+        # format where xm has the target is not xm's (whose fourth field is a domain)
+        target, fmt, vdev, access = (f.strip() for f in fields)
+        spec = parse_xl_disk(f"format={fmt}, vdev={vdev}, access={access}, target={target}")
+        return replace(spec, text=text)
     if len(fields) not in (len(DISK_FIELDS), len(DISK_FIELDS) + 1):  # + the backend domain
         named = ", ".join(DISK_FIELDS)
         what = "source, target and mode"
@@ -130,12 +137,13 @@ def parse_disk(text: str) -> DiskSpec:
 # xl's disk syntax (Xen 4): KEY=VALUE fields, target= last (xl-disk-configuration)
 XL_DISK = re.compile(r"(^|,)\s*(vdev|target|format|access|devtype|backendtype|script)=")
 _XL_FORMATS = {"raw": "file", "qcow": "tap:qcow", "qcow2": "file", "vhd": "file"}
+_XL_ACCESS = {"rw": "w", "w": "w", "ro": "r", "r": "r"}
 
 
 def parse_xl_disk(text: str) -> DiskSpec:
     """An xl disk spec, as Xen 4 reads it: `format=raw, vdev=xvda, access=rw,
-    target=/dev/vg/g` (target takes the rest of the line; positional fields are target,
-    format, vdev, access in xl, but virtc reads the named form only)."""
+    target=/dev/vg/g` (target takes the rest of the line). parse_disk reads xl's
+    positional form, target,format,vdev,access, through it."""
     head, sep, target = text.partition("target=")
     pairs = {}
     for part in head.split(","):
@@ -146,7 +154,7 @@ def parse_xl_disk(text: str) -> DiskSpec:
     vdev = pairs.get("vdev", "")
     m = DISK_TARGET.match(vdev)
     device = "cdrom" if pairs.get("devtype") == "cdrom" else "disk"
-    access = {"rw": "w", "w": "w", "ro": "r", "r": "r"}.get(pairs.get("access", "rw"), "")
+    access = _XL_ACCESS.get(pairs.get("access", "rw"), "")
     driver = "phy" if path and path.startswith("/dev/") else _XL_FORMATS.get(pairs.get("format", "raw"))
     problem = None if m and access else f"xl disk spec {text!r} names no device (vdev=) or an unknown access"
     return DiskSpec(text, driver, None, path or None, m.group("name") if m else "",

@@ -83,8 +83,14 @@ def read(text: str, path: str) -> Found:
             fix = fixes.Fix("move the comment above the setting", src.path, (
                 fixes.Edit(line_start, line_start, value[m.start():].strip() + fixes.newline(src)),
                 fixes.Edit(cut, value_start + len(value), "")))
-            report(found, SysctlTrailingComment, f"the value of {key} is '{value}': sysctl.conf has no comments after a value, "
-                                   "so the kernel is given the comment too and refuses it",
+            # A number is taken, then the rest refused: the kernel parses the value as numbers
+            # and stops at the '#', and procps' sysctl -p writes the rest again and reports the
+            # EINVAL. Text (core_pattern) keeps the comment as part of itself.
+            numbers = re.fullmatch(r"[\s0-9-]+", value[:m.start()]) is not None
+            effect = ("the kernel takes the number before it, refuses the rest, and `sysctl -p` reports an error"
+                      if numbers else "the kernel is given the comment as part of the value")
+            report(found, SysctlTrailingComment, f"the value of {key} is '{value}': sysctl.conf has no comments "
+                                                 f"after a value, so {effect}",
                    src.span(value_start + m.start() + 1, value_start + len(value)),
                    hint=f"put the comment on a line of its own: {key} = {value[:m.start()].strip()}", fix=fix)
         setting = Setting(key, value, span)

@@ -487,3 +487,15 @@ def test_a_sysctl_conf_of_thousands_of_unknown_keys_is_compared_within_its_bound
     assert [d.span.line for d in warned] == [1]
     (note,) = [d for d in found.diagnostics if d.code == "VF802" and d.severity.name == "INFO"]
     assert note.message.startswith("52 more unknown keys")  # 250 + 2 unknown, 200 compared
+
+
+def test_a_comment_after_a_sysctl_value_is_told_by_what_the_kernel_does_with_it():
+    """A number is set and the rest refused (`sysctl -p` reports an error); text keeps the
+    comment as part of itself."""
+    from virtc.targets import sysctl
+
+    found = sysctl.read("net.ipv4.conf.all.rp_filter = 2 # strict\n"
+                        "kernel.core_pattern = /var/crash/core.%e # where cores go\n", "sysctl.conf")
+    number, text = [d.message for d in found.diagnostics if d.code == "VF803"]
+    assert "takes the number before it, refuses the rest" in number
+    assert "given the comment as part of the value" in text

@@ -272,8 +272,10 @@ class SysctlTrailingComment(Rule):
     What it checks: a '#' or ';' after a value.
 
     Why: sysctl.conf comments are whole lines; sysctl passes everything after '=' to the
-    kernel, which refuses `0  # no netfilter on bridges` as a value, so the bridge
-    setting of the guide (§7.3, lines 850-852) silently keeps its default.
+    kernel. Of `0  # no netfilter on bridges` the kernel takes the 0 and refuses the rest,
+    so `sysctl -p` (rc.sysinit's "Configuring kernel parameters") fails on every boot for
+    the bridge setting of the guide (§7.3, lines 850-852); a text value (core_pattern)
+    takes the comment in as part of itself.
 
     Example:
         net.bridge.bridge-nf-call-iptables = 0   # let bridged traffic through

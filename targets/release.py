@@ -29,4 +29,7 @@ def read(text: str, path: str) -> Found:
 
 FORMAT = Format(
     "redhat-release", "the RHEL release of the host (/etc/redhat-release)",
-    paths=("etc/redhat-release",), names=("*redhat-release",), read=read, single=True, comments="")
+    # CentOS 6 and 7 make redhat-release a link to centos-release: a copy of /etc that left
+    # links out (or a CentOS with only the one file) still says its release.
+    paths=("etc/redhat-release", "etc/centos-release"), names=("*redhat-release", "*centos-release"), read=read,
+    single=True, comments="")

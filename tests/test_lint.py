@@ -887,3 +887,22 @@ def test_an_xl_config_or_a_stub_domain_linted_alone_is_a_later_xens(tmp_path):
     assert not {"VN123", "VF109"} & {d.code for d in api.lint([str(stub)]).diagnostics}
     stub.write_text('kernel = "/boot/vmlinuz-2.6.18-308.el5xen"\n' + body)
     assert {"VN123", "VF109"} <= {d.code for d in api.lint([str(stub)]).diagnostics}
+
+
+def test_a_centos_tree_copied_without_its_links_still_says_its_release(tmp_path):
+    """CentOS 6 and 7 make /etc/redhat-release a link to centos-release; a copy of /etc
+    that left the links out has centos-release alone, which states the release as well
+    (here 6.5: KVM's SCSI disks are not RHEL 5's to judge). With the link there too, the
+    two are one file."""
+    host = tmp_path / "c6"
+    _kvm_domain(host / "etc/libvirt/qemu/app.xml", name="app",
+                disks="    <disk type='file' device='disk'>\n      <source file='/var/lib/libvirt/images/app.img'/>\n"
+                      "      <target dev='sda' bus='scsi'/>\n    </disk>\n")
+    assert "VS108" in _codes_of(api.lint([], roots=[str(host)]))
+    (host / "etc/centos-release").write_text("CentOS release 6.5 (Final)\n")
+    diags = api.lint([], roots=[str(host)]).diagnostics
+    assert "VS108" not in {d.code for d in diags}
+    assert [d for d in diags if d.code == "VF004" and "release 6.5" in d.message]
+    (host / "etc/redhat-release").symlink_to("centos-release")
+    codes = _codes_of(api.lint([], roots=[str(host)]))
+    assert "VS108" not in codes and "VF008" not in codes

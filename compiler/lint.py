@@ -261,9 +261,9 @@ def _not_rhel5(h: HostFiles, hr: HostRead, diags: list) -> None:
     """A host tree that says it is not RHEL 5: its /etc/redhat-release states another major
     release (RHEL 6 or 7), or it has a release file only later systems have (Debian's
     debian_version, systemd's os-release), or a later init system's folder; or, with none
-    of those, one of its files has what only a later program writes (Found.later: a domain
-    XML's `<memory unit='KiB'>`, which every `virsh dumpxml` since libvirt 0.9.11 prints,
-    also of a file linted alone). Its files were written by later programs,
+    of those, one of its files has what only a later program writes (Found.later: libvirt's
+    "auto-generated file" header, a later KVM machine type, NetworkManager's UUID=, xl's disk
+    syntax ...), also of a file linted alone. Its files were written by later programs,
     which RHEL 5's do not know (`<memory unit='KiB'>`, `softdep`, xl's keys), so what the
     readers report only for that (_RHEL5_VERSION_CODES) is left out, and one note says so;
     every other finding stays (rules see Host.later_system)."""

@@ -575,7 +575,7 @@ class BootDiskEmulated(Rule):
     checklist, section, lines = ("STO-27",), "§12.2", "1867-1869, 1944, 2071, 2162"
 
     def guest(self, g: Guest):
-        if g.type != "xen-hvm" or "hd" not in g.boot.order[:1] or self.ctx.host_of(g).later_system is not None:
+        if g.type != "xen-hvm" or "hd" not in g.boot.order[:1] or not rhel5_defaults(self.ctx, g):
             return  # a later Xen's device model also emulates an xvd disk for the firmware to boot
         d = boot_disk(g)
         if d is not None and (d.bus == "xen" or d.target.startswith("xvd")):

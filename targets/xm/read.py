@@ -598,9 +598,8 @@ class _Reader:
     def later(self) -> tuple[str, object] | None:
         """What says the file was written for a later Xen than RHEL 5's 3.1 (Found.later):
         xl's disk syntax, its `type = "hvm"` or a PV-GRUB kernel, which RHEL 5's xend
-        cannot use at all, or two
-        of Xen 4's keys (one may be a RHEL 5 admin's copy from later documentation: VF009
-        reports it there)."""
+        cannot use at all, or two of Xen 4's keys (one alone may be a RHEL 5 admin's copy
+        from later documentation: VF009 reports it there)."""
         strong = [m for m in self.later_marks if m[2]]
         if strong:
             return f"{strong[0][0]} (Xen 3.3 and later)", strong[0][1]

@@ -20,33 +20,63 @@ from .source import SourceFile, Span
 
 class Counted:
     """A syntax error only counted: only the first one's span is used (the last VP001 points
-    there), so none is made a diagnostic (a tenth of each one's cost)."""
+    there), so none is made a diagnostic (a tenth of each one's cost). `end` None: where the
+    error ends is found when the span is asked for (the whole lexer's match there cost a
+    tenth of each error's count again, for a span never shown but for one). No token but
+    an end of line runs past a line's end, so the file's text at `start` gives the match the
+    chunk's text gave."""
 
     __slots__ = ("end", "src", "start")
 
-    def __init__(self, src: SourceFile, start: int, end: int):
+    def __init__(self, src: SourceFile, start: int, end: int | None):
         self.src, self.start, self.end = src, start, end
 
     @property
     def span(self) -> Span:
+        if self.end is None:
+            self.end = self.start + _root_length(self.src.text, self.start)
         return self.src.span(self.start, self.end)
 
 
-def _error_end(src: SourceFile, start: int, reader: Reader, tok, state: int, rel: int) -> int | None:
+def _root_match(text: str, rel: int):
+    """The whole lexer's match at text[rel] (Lark's Scanner.match), or None."""
+    for pattern in parsetree.lalr()[1].root_lexer.scanner._mres:
+        m = pattern.match(text, rel)
+        if m is not None:
+            return m
+    return None
+
+
+def _root_length(text: str, rel: int) -> int:
+    """The length of the error at text[rel] where no terminal of the state matched: the
+    word the whole lexer reads there (one character of an end of line), else one."""
+    m = _root_match(text, rel)
+    return 1 if m is None or m.lastgroup == "_NL" else len(m.group(0))
+
+
+# The first characters of what makes _error_end leave an error to the general path where no
+# terminal of the state matched: a declaration's word, and what the lexer ignores (blanks,
+# a line continuation, a comment; grammar/virtc.lark's %ignore). At any other character
+# the error is counted, and only its end is left to find.
+_DECIDES = frozenset(w[0] for w in DECLARATIONS) | frozenset(" \t\f\\#")
+
+
+def _error_end(src: SourceFile, start: int, reader: Reader, tok, state: int, rel: int,
+               lazy: bool = False) -> int | None:
     """Where the error at `tok` (None: no terminal of `state`'s lexer matched at `rel`) ends,
-    as an offset of the file; None where the general path decides."""
+    as an offset of the file; None where the general path decides. With `lazy`, -1 where
+    the error is counted but its end is left to Counted.span to find."""
     pos = start + rel
     if pos >= len(src.text):
         return None
     if tok is None:  # the word the whole lexer reads there (Lark's Scanner.match)
-        root = reader.lexer.root_lexer
-        for pattern in root.scanner._mres:
-            m = pattern.match(reader.text, rel)
-            if m is not None:
-                break
-        else:  # Lark's UnexpectedCharacters
+        if lazy and reader.text[rel] not in _DECIDES:
+            return -1
+        m = _root_match(reader.text, rel)
+        if m is None:  # Lark's UnexpectedCharacters
             return pos + 1
         # Lark's UnexpectedToken, of what the contextual lexer allowed
+        root = reader.lexer.root_lexer
         kind, word = m.lastgroup, m.group(0)
         if kind in root.ignore_types or (
                 word in DECLARATIONS and "RBRACE" in reader.lexer.lexers[state].scanner.allowed_types):
@@ -106,13 +136,20 @@ def counter(src: SourceFile, start: int, reader: Reader, found: list, seen: set)
     to `found` and its offset to `seen` (the chunk's); False where it would not, or where
     that offset failed before (the caller stops there)."""
 
+    text = src.text
+
     def count(tok, state: int, rel: int) -> bool:
         pos = start + rel
-        end = _error_end(src, start, reader, tok, state, rel)
-        if end is None or pos in seen:
+        if tok is None and pos < len(text) and text[pos] not in _DECIDES:
+            end = None  # _error_end's -1, without its call (the dense case)
+        else:
+            end = _error_end(src, start, reader, tok, state, rel, lazy=True)
+            if end is None:
+                return False
+        if pos in seen:
             return False
         seen.add(pos)
-        found.append(Counted(src, pos, end))
+        found.append(Counted(src, pos, end if end != -1 else None))
         return True
 
     return count

@@ -12,6 +12,7 @@ positions. tests/test_parsetree.py checks both against each other.
 Only the parser (virtc.parse) uses this module."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from lark import Token
@@ -320,12 +321,22 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
 def lex_one(state: int, text: str) -> tuple[str, str] | None:
     """The first token feed lexes from the start of `text` in LALR `state`: its terminal and
     text (None: none matches, or the terminal has a callback)."""
+    if text[:1] in ("\n", "\r") and "_NL" in _tables()[0][state]:
+        # an end of line, the one terminal that starts with a line break (grammar/virtc.lark;
+        # test_parsetree checks it): its own pattern, not the state's alternation of them all
+        m = nl_pattern().match(text)
+        return None if m is None else ("_NL", m.group(0))
     patterns, _, _, callback = _tables()[1][state]
     for pattern in patterns:
         m = pattern.match(text)
         if m is not None:
             return None if m.lastgroup in callback else (m.lastgroup, m.group(0))
     return None
+
+
+@lru_cache(maxsize=1)
+def nl_pattern() -> re.Pattern:
+    return re.compile(lalr()[1].root_lexer.terminals_by_name["_NL"].pattern.to_regexp())
 
 
 def word_at(state: int, text: str, pos: int, end: int) -> tuple[str, str, frozenset | None] | None:

@@ -127,10 +127,9 @@ class Reader:
         kept = self.kept
         if len(kept) <= self.KEPT:  # nothing to drop (and the first is not a place inside)
             return
-        real = 0
+        real = len(kept)
         for snap in kept:  # a loop: for so few, cheaper than sum() over a generator
-            if not snap[9]:
-                real += 1
+            real -= snap[9]
         while real > self.KEPT:
             real -= not kept[0][9]
             del kept[0]
@@ -153,6 +152,9 @@ class Reader:
     def _pend(self, start: int, end: int) -> None:
         """Add text[start:end] to the regions blanked (merged with those it touches)."""
         pending = self.pending
+        if not pending or pending[-1][1] < start:  # after every region (the common case)
+            pending.append((start, end))
+            return
         i = bisect.bisect_left(pending, (start,))
         if i and pending[i - 1][1] >= start:  # it runs on from the one before
             i -= 1
@@ -283,8 +285,10 @@ class Reader:
         if sep is None or values[-1] is not sep[0] or states[-1] != sep[1] or len(states) != sep[2]:
             return None  # not the statement's first token, or the parser reduced before refusing it
         sep = sep[0]
-        x = separator_before(text, rel)
-        if x >= 0 and pending:  # a separator blanked is none
+        # the separator right before the statement's first word (a line of its own, the
+        # dense case), else the nearest before it
+        x = rel - 1 if text[rel - 1] in "\n;{}" else separator_before(text, rel)
+        if x >= 0 and pending and pending[-1][1] > x:  # a separator blanked is none
             i = bisect.bisect_right(pending, (x, len(text))) - 1
             if i >= 0 and pending[i][0] <= x < pending[i][1]:
                 return None
@@ -294,7 +298,7 @@ class Reader:
         if after is None:
             return None
         a, b = x + 1, after.start()
-        if b <= rel or b >= len(text) or "{" in text[a:b] or "\r" in text[a:b]:
+        if b <= rel or b >= len(text) or text.find("{", a, b) >= 0 or text.find("\r", a, b) >= 0:
             return None
         # before an end of line (or at the last line break of one over several lines)
         if snap[9] and snap[8] != sep.end_pos or not snap[9] and snap[0] != sep.start_pos:
@@ -304,23 +308,31 @@ class Reader:
         # text[a:b] holds no line break: blanked, it is spaces
         before = text[at:a] if not pending or pending[-1][1] <= at else self.composed(at, a)
         piece = before + " " * (b - a) + text[b:sync]
-        lexed = parsetree.lex_one(snap[4].state_stack[-1], piece)
-        if lexed is None or lexed[0] != "_NL" or at + len(lexed[1]) < b:
-            return None
-        if not self.counter(tok, states[-1], rel):
+        # lex_one in the separator's state, which took an end of line there: at a line
+        # break, that is the end of line's own pattern (parsetree.lex_one)
+        if piece[0] in "\r\n":
+            lexed = parsetree.nl_pattern().match(piece)
+            value = "" if lexed is None else lexed.group()
+        else:
+            lexed = parsetree.lex_one(snap[4].state_stack[-1], piece)
+            value = "" if lexed is None or lexed[0] != "_NL" else lexed[1]
+        if at + len(value) < b or not self.counter(tok, states[-1], rel):
             return None
         self._pend(a, b)
-        value = lexed[1]
         end = at + len(value)
-        line = snap[2] + value.count("\n")
-        line_start = at + value.rindex("\n") + 1
+        breaks, last = value.count("\n"), value.rindex("\n")
+        line, line_start = snap[2] + breaks, at + last + 1
         token = parsetree._new_token("_NL", value, at, snap[2], snap[3], line, end - line_start + 1, end)
-        kept.pop()
-        kept.append((at, at, snap[2], snap[3], snap[4], snap[5], snap[6], True, end, False))
-        self._trim()
+        kept[-1] = (at, at, snap[2], snap[3], snap[4], snap[5], snap[6], True, end, False)
+        if snap[9]:  # a place inside an end of line became a separator kept: one more of them
+            self._trim()
         values[-1] = token
         self._sep = (token, states[-1], len(states))
-        self._inside(token)
+        if breaks > 1:  # _inside(token), written out: the place at its last line break
+            i = last - 1 if value[last - 1] == "\r" else last
+            pos = at + i
+            kept.append((pos, pos, snap[2] + breaks - 1, pos - at - value.rindex("\n", 0, i), *snap[4:7], True, end,
+                         True))
         return end, line, line_start, token
 
     def _skip_after(self, tok, states: list, values: list, rel: int, line: int, line_start: int, snap):

@@ -133,3 +133,27 @@ def test_the_word_at_a_place_is_the_one_lark_s_lexers_read_there():
                 checked += 1
                 cut += end < len(text) and got is not None
     assert checked == len(states) * len(words) * 2 and cut > 100
+
+
+def _first_match(patterns, text: str, pos: int):
+    for pattern in patterns:
+        m = pattern.match(text, pos)
+        if m is not None:
+            return m.lastgroup, m.group(0)
+    return None
+
+
+def test_an_end_of_line_is_lexed_by_its_own_pattern_as_by_the_state_s():
+    """lex_one reads an end of line by _NL's pattern alone where the state takes one: the
+    only terminal that can start with a line break (a grammar with another would fail here)."""
+    lexing = parsetree._tables()[1]
+    actions = parsetree._tables()[0]
+    checked = 0
+    for state in sorted(actions):
+        if "_NL" not in actions[state]:
+            continue
+        for text in ("\n", "\n  \n\tx", "\r\n\r\n y", "\r x", "\n\f\n", "\n# c"):
+            full = _first_match(lexing[state][0], text, 0)
+            assert parsetree.lex_one(state, text) == full, (state, text)
+            checked += 1
+    assert checked > 100

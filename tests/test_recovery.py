@@ -435,7 +435,12 @@ def test_errors_counted_inside_the_parsers_loop_are_counted_as_resuming_counts_t
     rng = random.Random(15)
     texts = [_error_blocks(rng) for _ in range(150)]
     texts += ["host h1 {\n  hypervisor xen\n" + "  x\n" * 300 + "}\n", "host h1 { hypervisor xen; " + "x ; " * 300 + "}\n",
-              "host h {\n" + "}{ " * 300]  # at the top level: each '{' refused after the parser reduced
+              "host h {\n" + "}{ " * 300,  # at the top level: each '{' refused after the parser reduced
+              "host h {\n" + '"\n' * 300 + "}\n"]  # no terminal matches: the error's end found lazily
+    # lines whose first character no terminal of the state takes, or takes and refuses
+    texts += ["host h1 {\n" + "".join(rng.choice(["", "  ", "\t"]) + rng.choice(['"', "=", "@", "(x", '"x', "'", "=;", "@ x"])
+                                     + rng.choice(["\n", "\n\n", "\r\n", ";", "\n  \n"]) for _ in range(200)) + "}\n"
+              for _ in range(10)]
     # words, braces and separators at random, at the top level and in blocks
     texts += ["".join(rng.choice(_PIECES) + rng.choice(["", " "]) for _ in range(rng.randint(30, 300)))
               for _ in range(150)]

@@ -13,6 +13,8 @@ Only the parser (virtc.parse) uses this module."""
 from __future__ import annotations
 
 import re
+import re._constants as _c  # re's own parser of patterns, for _first_chars
+import re._parser as _sre_parser
 from functools import lru_cache
 
 from lark import Token
@@ -188,9 +190,9 @@ _str_new = str.__new__
 
 class _Lexing(dict):
     """LALR state -> its contextual lexer's (patterns, ignored terminals, terminals that
-    may hold a newline, callbacks), made on first use: Lark compiles a state's patterns
-    when a parse first reaches it, and compiling all 130 lexers up front would cost a
-    small check 25 ms."""
+    may hold a newline, callbacks, patterns by first character), made on first use: Lark
+    compiles a state's patterns when a parse first reaches it, and compiling all 130
+    lexers up front would cost a small check 25 ms."""
 
     def __init__(self, lexers: dict):
         super().__init__()
@@ -201,10 +203,121 @@ class _Lexing(dict):
         basic = self.lexers[state]
         made = self.by_lexer.get(id(basic))
         if made is None:
-            patterns = basic.scanner._mres  # builds the scanner (and basic.callback) if not yet built
-            made = self.by_lexer[id(basic)] = (patterns, basic.ignore_types, basic.newline_types, basic.callback)
+            scanner = basic.scanner  # builds the scanner (and basic.callback) if not yet built
+            made = self.by_lexer[id(basic)] = (scanner._mres, basic.ignore_types, basic.newline_types,
+                                               basic.callback, _ByFirst(scanner))
         self[state] = made
         return made
+
+
+class _ByFirst(dict):
+    """A character -> the patterns of a lexer (a Lark Scanner) that can match a text starting
+    with it: its terminals that can start with that character, in the scanner's order, in
+    one alternation as the scanner makes them (Scanner._build_mres). Lark's alternation of
+    all of a state's terminals tries each in turn, and a state at the start of a statement
+    has about 80 of them: 1 to 4 us a token, where the few that can start there take a
+    tenth of that. The first match among those is the first among all, since the others
+    cannot match there. Made per character on first use; a character that is not ASCII
+    gets all of them."""
+
+    SMALL = 12  # a lexer of at most this many terminals keeps its one alternation
+
+    def __init__(self, scanner):
+        super().__init__()
+        self.scanner = scanner
+        self.first = None
+
+    def __missing__(self, char: str) -> list:
+        scanner = self.scanner
+        if len(char) != 1 or ord(char) > 127 or len(scanner.terminals) <= self.SMALL:
+            mres = scanner._mres
+        else:
+            if self.first is None:
+                self.first = [_first_chars(t.pattern.to_regexp(), scanner.g_regex_flags) for t in scanner.terminals]
+            terminals = [t for t, first in zip(scanner.terminals, self.first) if first is None or char in first]
+            if len(terminals) == len(scanner.terminals):
+                mres = scanner._mres
+            else:
+                key = (tuple(t.name for t in terminals), scanner.g_regex_flags)
+                mres = _SUBSETS.get(key)
+                if mres is None:
+                    mres = _SUBSETS[key] = scanner._build_mres(terminals, len(terminals)) if terminals else []
+        self[char] = mres
+        return mres
+
+
+_SUBSETS: dict[tuple, list] = {}  # the alternations _ByFirst compiled, shared by the lexers
+
+
+@lru_cache(maxsize=None)
+def _first_chars(regex: str, flags: int) -> frozenset[str] | None:
+    """The ASCII characters a match of `regex` can start with; None where it may start with
+    any (or the pattern is one this does not follow: the answer must never leave one out)."""
+    if flags & re.IGNORECASE:
+        return None
+    try:
+        parsed = _sre_parser.parse(regex, flags)
+    except Exception:  # noqa: BLE001 - a pattern it cannot read is one that may start anywhere
+        return None
+    if parsed.state.flags & re.IGNORECASE:  # a (?i) for the whole pattern
+        return None
+    chars, empty = _first_of(list(parsed))
+    return None if chars is None or empty else frozenset(chars)
+
+
+def _first_of(items: list) -> tuple[set | None, bool]:
+    """The first characters of a sequence of re's parsed items, and whether it can match
+    the empty text (None: any character)."""
+    out: set = set()
+    for op, av in items:
+        if op is _c.LITERAL:
+            if av < 128:
+                out.add(chr(av))
+            return out, False
+        if op is _c.IN:
+            chars = _charset(av)
+            return (None, False) if chars is None else (out | chars, False)
+        if op is _c.SUBPATTERN:
+            _, add, _, sub = av
+            if add & re.IGNORECASE:
+                return None, False
+            chars, empty = _first_of(list(sub))
+        elif op is _c.BRANCH:
+            chars, empty = set(), False
+            for branch in av[1]:
+                first, may = _first_of(list(branch))
+                if first is None:
+                    return None, False
+                chars |= first
+                empty = empty or may
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+            low, _, sub = av
+            chars, empty = _first_of(list(sub))
+            empty = empty or low == 0
+        elif op is _c.AT:  # an anchor matches no character
+            continue
+        else:  # any character, a reference, a look-around ...: anything
+            return None, False
+        if chars is None:
+            return None, False
+        out |= chars
+        if not empty:
+            return out, False
+    return out, True
+
+
+def _charset(items: list) -> set | None:
+    """The ASCII characters of a parsed [...] (None: a negated set, or a category)."""
+    out = set()
+    for op, av in items:
+        if op is _c.LITERAL:
+            if av < 128:
+                out.add(chr(av))
+        elif op is _c.RANGE:
+            out.update(chr(c) for c in range(av[0], min(av[1], 127) + 1))
+        else:
+            return None
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -258,8 +371,8 @@ def feed(text: str, states: list, values: list, pos: int = 0, line: int = 1, lin
     end = len(text)
     token = None
     while pos < end:
-        patterns, ignore, newline, callback = lexing[states[-1]]
-        for pattern in patterns:
+        _, ignore, newline, callback, by_first = lexing[states[-1]]
+        for pattern in by_first[text[pos]]:
             m = pattern.match(text, pos)
             if m is not None:
                 break
@@ -326,7 +439,7 @@ def lex_one(state: int, text: str) -> tuple[str, str] | None:
         # test_parsetree checks it): its own pattern, not the state's alternation of them all
         m = nl_pattern().match(text)
         return None if m is None else ("_NL", m.group(0))
-    patterns, _, _, callback = _tables()[1][state]
+    patterns, _, _, callback, _ = _tables()[1][state]
     for pattern in patterns:
         m = pattern.match(text)
         if m is not None:
@@ -345,7 +458,7 @@ def word_at(state: int, text: str, pos: int, end: int) -> tuple[str, str, frozen
     lexer reads there, and the terminals the state's lexer allowed (what Lark's loop puts
     in the UnexpectedToken it raises there). None where Lark reads no token starting at
     `pos`: a blank or a comment there (it reads on past them), or nothing matches."""
-    patterns, ignore, _, callback = _tables()[1][state]
+    patterns, ignore, _, callback, _ = _tables()[1][state]
     allowed = None
     for pattern in patterns:
         m = pattern.match(text, pos, end)

@@ -143,11 +143,55 @@ def _first_match(patterns, text: str, pos: int):
     return None
 
 
+def test_the_lexers_patterns_by_first_character_match_what_all_of_them_match():
+    """feed tries, at a character, only the terminals of the state's lexer that can start
+    with it (parsetree._ByFirst): in every LALR state, at texts starting with every ASCII
+    character (and some that are not) followed by words of every kind, and at every
+    keyword of the grammar, the first match is the one of the whole alternation Lark's
+    lexer tries."""
+    from lark.lexer import PatternStr
+
+    lexing = parsetree._tables()[1]
+    keywords = sorted({t.pattern.value for t in parsetree.lalr()[1].root_lexer.terminals if isinstance(t.pattern, PatternStr)})
+    tails = ["", "x", "1", "1G", "0:1", '"', 's"', ":8002", "0:00:1d.0", "0/tcp", "e5", ".5.el5", "\n", " ", "-1", "^2",
+             "..3", "d0,0)", "b:00:00:00:00:01", "abcdef0-1234-5678-9abc-def012345678", "MB/s@50ms", "\\\n", "é"]
+    firsts = [chr(c) for c in range(128)] + ["é", "\u00a0", "\u2028"]
+    compared = narrowed = 0
+    for state in sorted(parsetree.lalr()[2].states):
+        patterns, _, _, _, by_first = lexing[state]
+        for first in firsts:
+            narrowed += by_first[first] is not patterns
+            for tail in tails:
+                text = "ab " + first + tail
+                assert _first_match(by_first[first], text, 3) == _first_match(patterns, text, 3), (state, text)
+                compared += 1
+        for word in keywords:
+            for text in ("ab " + word, "ab " + word + "x", "ab " + word + " 1", "ab " + word[:-1]):
+                assert _first_match(by_first[word[0]], text, 3) == _first_match(patterns, text, 3), (state, text)
+    assert compared > 100_000 and narrowed > 1_000  # most states' lexers are narrowed somewhere
+
+
+@pytest.mark.parametrize("regex, first", [
+    ("abc", "a"), ("a?b", "ab"), ("(a|bc)d", "ab"), ("[0-9]+x", "0123456789"), ("(x?)*y", "xy"),
+    (r"\^?[0-9]", "^0123456789"), ("(?:ab|)c", "ac"), (r"\(hd", "("), ("[A-Ca-b_]z", "ABCab_"),
+    (r"(a)\1", "a"), (r"\bx", "x"),
+    # any first character, a match of no character, or a pattern it does not follow: None
+    ("(?i:ab)", None), ("(?i)ab", None), (".x", None), ("[^a]", None), (r"\w", None), ("x*", None), ("(a|)", None),
+    (r"(?=a)a", None),
+])
+def test_the_first_characters_of_a_pattern_leave_none_out(regex, first):
+    got = parsetree._first_chars(regex, 0)
+    assert got == (None if first is None else frozenset(first))
+
+
 def test_an_end_of_line_is_lexed_by_its_own_pattern_as_by_the_state_s():
     """lex_one reads an end of line by _NL's pattern alone where the state takes one: the
     only terminal that can start with a line break (a grammar with another would fail here)."""
     lexing = parsetree._tables()[1]
     actions = parsetree._tables()[0]
+    root = parsetree.lalr()[1].root_lexer.scanner
+    assert [t.name for t in root.terminals if parsetree._first_chars(t.pattern.to_regexp(), 0) is None
+            or {"\n", "\r"} & parsetree._first_chars(t.pattern.to_regexp(), 0)] == ["_NL"]
     checked = 0
     for state in sorted(actions):
         if "_NL" not in actions[state]:

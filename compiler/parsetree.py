@@ -437,7 +437,7 @@ def lex_one(state: int, text: str) -> tuple[str, str] | None:
     if text[:1] in ("\n", "\r") and "_NL" in _tables()[0][state]:
         # an end of line, the one terminal that starts with a line break (grammar/virtc.lark;
         # test_parsetree checks it): its own pattern, not the state's alternation of them all
-        m = nl_pattern().match(text)
+        m = _nl_pattern().match(text)
         return None if m is None else ("_NL", m.group(0))
     patterns, _, _, callback, _ = _tables()[1][state]
     for pattern in patterns:
@@ -448,7 +448,7 @@ def lex_one(state: int, text: str) -> tuple[str, str] | None:
 
 
 @lru_cache(maxsize=1)
-def nl_pattern() -> re.Pattern:
+def _nl_pattern() -> re.Pattern:
     return re.compile(lalr()[1].root_lexer.terminals_by_name["_NL"].pattern.to_regexp())
 
 

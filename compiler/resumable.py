@@ -308,14 +308,8 @@ class Reader:
         # text[a:b] holds no line break: blanked, it is spaces
         before = text[at:a] if not pending or pending[-1][1] <= at else self.composed(at, a)
         piece = before + " " * (b - a) + text[b:sync]
-        # lex_one in the separator's state, which took an end of line there: at a line
-        # break, that is the end of line's own pattern (parsetree.lex_one)
-        if piece[0] in "\r\n":
-            lexed = parsetree.nl_pattern().match(piece)
-            value = "" if lexed is None else lexed.group()
-        else:
-            lexed = parsetree.lex_one(snap[4].state_stack[-1], piece)
-            value = "" if lexed is None or lexed[0] != "_NL" else lexed[1]
+        lexed = parsetree.lex_one(snap[4].state_stack[-1], piece)
+        value = "" if lexed is None or lexed[0] != "_NL" else lexed[1]
         if at + len(value) < b or not self.counter(tok, states[-1], rel):
             return None
         self._pend(a, b)

@@ -57,21 +57,17 @@ def _root_length(text: str, rel: int) -> int:
 # The first characters of what makes _error_end leave an error to the general path where no
 # terminal of the state matched: a declaration's word, and what the lexer ignores (blanks,
 # a line continuation, a comment; grammar/virtc.lark's %ignore). At any other character
-# the error is counted, and only its end is left to find.
+# `counter` counts the error without _error_end, and leaves its end to Counted.span.
 _DECIDES = frozenset(w[0] for w in DECLARATIONS) | frozenset(" \t\f\\#")
 
 
-def _error_end(src: SourceFile, start: int, reader: Reader, tok, state: int, rel: int,
-               lazy: bool = False) -> int | None:
+def _error_end(src: SourceFile, start: int, reader: Reader, tok, state: int, rel: int) -> int | None:
     """Where the error at `tok` (None: no terminal of `state`'s lexer matched at `rel`) ends,
-    as an offset of the file; None where the general path decides. With `lazy`, -1 where
-    the error is counted but its end is left to Counted.span to find."""
+    as an offset of the file; None where the general path decides."""
     pos = start + rel
     if pos >= len(src.text):
         return None
     if tok is None:  # the word the whole lexer reads there (Lark's Scanner.match)
-        if lazy and reader.text[rel] not in _DECIDES:
-            return -1
         m = _root_match(reader.text, rel)
         if m is None:  # Lark's UnexpectedCharacters
             return pos + 1
@@ -141,15 +137,15 @@ def counter(src: SourceFile, start: int, reader: Reader, found: list, seen: set)
     def count(tok, state: int, rel: int) -> bool:
         pos = start + rel
         if tok is None and pos < len(text) and text[pos] not in _DECIDES:
-            end = None  # _error_end's -1, without its call (the dense case)
+            end = None  # counted; where it ends is left to Counted.span (the dense case)
         else:
-            end = _error_end(src, start, reader, tok, state, rel, lazy=True)
+            end = _error_end(src, start, reader, tok, state, rel)
             if end is None:
                 return False
         if pos in seen:
             return False
         seen.add(pos)
-        found.append(Counted(src, pos, end if end != -1 else None))
+        found.append(Counted(src, pos, end))
         return True
 
     return count

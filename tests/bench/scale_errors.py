@@ -15,12 +15,19 @@ ratio against Lark's parse without them, a cheaper baseline. Issue 14 asks for a
 on every line, and that host blocks, templates and errors cost no more per byte than
 guests.
 
+The last two columns are per token: the tokens of a KB of the file (words, strings,
+comments, line ends and other characters, as tokens() counts them), and what the check
+costs per token. Files of the same size differ in how many tokens they hold (a line
+of one lone quote is two tokens in two bytes, a guest's line about one in five), and a
+parser's work, Lark's as virtc's, is per token.
+
     python tests/bench/scale_errors.py [--kb 100] [--repeat 3]
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import re
 import time
 
 from virtc import grammar
@@ -162,6 +169,18 @@ def sized(make, size: int) -> str:
     return make(max(1, int(size / per)))
 
 
+# A token, for the per-token columns: a string (closed on its line: a quote left open is a
+# character like any other, and what follows it is read on as words), a comment, a word (names, numbers, sizes, rates, paths, versions, MACs: what the grammar
+# reads as one terminal), a line end, or any other character but a blank.
+_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[\w.:/@+*-]+|\n|[^\s\w]')
+
+
+def tokens(text: str) -> int:
+    """The tokens of `text` (_TOKEN): about what a lexer of the grammar yields for valid
+    text, and one per character it refuses."""
+    return sum(1 for _ in _TOKEN.finditer(text))
+
+
 def best(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -186,7 +205,7 @@ def main() -> None:
     plain = Lark(grammar.grammar_text(), **{**grammar.OPTIONS, "propagate_positions": False})
     sizes = [args.kb * 1000] + ([1_000_000] if args.mb else [])
     print(f"{'file':28} {'KB':>6} {'parse us/KB':>12} {'check us/KB':>12} {'ratio':>6} {'diags':>6} "
-          f"{'ratio, no positions':>20}")
+          f"{'ratio, no positions':>20} {'tokens/KB':>9} {'us/token':>8}")
     for size in sizes:
         for kind, make in KINDS.items():
             if args.only and kind not in args.only.split(","):
@@ -201,9 +220,10 @@ def main() -> None:
                 nonlocal out
                 out = check(["bench.virt"], texts={"bench.virt": t})
             took = best(run, args.repeat)
-            kb = len(text) / 1000
+            kb, n = len(text) / 1000, tokens(text)
             print(f"{kind:28} {kb:6.0f} {bare / kb * 1e6:12.0f} {took / kb * 1e6:12.0f} "
-                  f"{took / bare:6.2f} {len(out.diagnostics):6d} {took / bare_plain:20.2f}", flush=True)
+                  f"{took / bare:6.2f} {len(out.diagnostics):6d} {took / bare_plain:20.2f} "
+                  f"{n / kb:9.0f} {took / n * 1e6:8.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,12 @@ new lines and offsets.
 The result is the same as virtc.parse.parse on the whole text: every piece starts where
 the grammar is between items, in the same parser state as at the start of a file, so when
 every piece parses, the whole text parses to the concatenation of the pieces (a test
-checks this on every example). When any piece has a syntax error, the whole text is
-parsed as the CLI does, so error messages and recovery are the CLI's own.
+checks this on every example). A piece with a syntax error is read by the CLI's own
+recovery (virtc.parse.recover_piece), on the whole text but from the piece's start to
+its end, where that reads it as recovering the whole text would; elsewhere (a block left
+open into the piece below, a string run over a line break, more than MAX_ERRORS errors)
+the whole text is parsed as the CLI parses it. Either way the errors and the tree are
+the CLI's.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from itertools import pairwise
 
 from .lsp_relocate import moved_span
 from .parse import parse as parse_whole
+from .parse import recover_piece
 from .source import SourceFile, Span
 from .syntax import (
     Comment,
@@ -157,7 +162,8 @@ class ParseCache:
         # path -> the pieces (relative, placed) of its last text without syntax errors, kept
         # while errors are typed: once fixed, the text's pieces are those objects again
         self._good: dict[str, tuple[dict, dict]] = {}
-        self.stats = {"pieces": 0, "parsed": 0, "moved": 0}
+        # recovered: pieces with errors read alone; whole: texts with errors parsed whole
+        self.stats = {"pieces": 0, "parsed": 0, "moved": 0, "recovered": 0, "whole": 0}
 
     def parse(self, src: SourceFile):
         path, text = src.path, src.text
@@ -181,27 +187,46 @@ class ParseCache:
                 rel[chunk] = tree
                 if tree is None:
                     failing.append(index)
+                    layout.append(None)
                     continue
-                if failing:
-                    continue  # no tree is returned: placing it would be wasted work
                 self.stats["moved"] += 1
                 mover = _Mover(path, line, offset)
                 done = placed[key] = (tuple(mover.item(i) for i in tree[0]),
                                       tuple(mover.comment(c) for c in tree[1]))
-            items.extend(done[0])
-            comments.extend(done[1])
             layout.append((offset, line, chunk, done))
-        if failing:  # the whole file: its errors, and the rest of it read (virtc.recovery)
+        if failing:  # its errors, and the rest of it read (virtc.recovery)
             good_rel, good_placed = self._good.get(path, ({}, {}))
             self._relative[path] = good_rel | rel
             self._placed[path] = good_placed | placed
             self._layouts[path] = None
-            return parse_whole(src)
+            return self._recovered(src, all_pieces, layout)
+        for _offset, _line, _chunk, done in layout:
+            items.extend(done[0])
+            comments.extend(done[1])
         self._relative[path] = rel
         self._placed[path] = placed
         self._good[path] = (rel, placed)
         self._layouts[path] = tuple(layout)
         return FileSyntax(path, tuple(items), tuple(comments)), []
+
+    def _recovered(self, src: SourceFile, all_pieces: list, layout: list):
+        """The parse of a text whose pieces marked None in `layout` have syntax errors: each
+        of those read with the whole file's recovery on its own text (parse.recover_piece),
+        the others as parsed; or, where a piece's recovery could depend on the text around
+        it, the whole file parsed as the CLI parses it. Either way what parse(src) gives."""
+        items, comments, diags = [], [], []
+        ends = [offset for offset, _, _ in all_pieces[1:]] + [len(src.text)] * 2
+        for i, ((offset, _, _), placed) in enumerate(zip(all_pieces, layout)):
+            done = placed and placed[3]
+            if done is None:
+                done = recover_piece(src, offset, ends[i], ends[i + 1], diags)
+                if done is None:
+                    self.stats["whole"] += 1
+                    return parse_whole(src)
+                self.stats["recovered"] += 1
+            items.extend(done[0])
+            comments.extend(done[1])
+        return FileSyntax(src.path, tuple(items), tuple(comments)), diags
 
     def layout(self, path: str) -> tuple | None:
         """(offset, 0-based line, text, (items, comments)) of each piece of the tree the last

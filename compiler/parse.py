@@ -413,6 +413,12 @@ def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
     chunk's text at each error, and a chunk of thousands of stray lines cost its length
     per line. Such a chunk is read on from where the chunk before it ended (_stray), so
     it is parsed as if it were still part of that chunk."""
+    return _scan(text, start, end)[0]
+
+
+def _scan(text: str, start: int, end: int) -> tuple[list[tuple[int, int]], int, int]:
+    """_chunks(text, start, end), the braces left open at `end`, and where the scan
+    stopped: past `end` when a string ran on over it (a backslash before its line break)."""
     cuts, depth, i = [start], 0, start
     line_start = True
     while i < end:
@@ -438,7 +444,7 @@ def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
             line_start = True
         i += 1
     cuts.append(end)
-    return [(a, b) for a, b in pairwise(cuts) if b > a]
+    return [(a, b) for a, b in pairwise(cuts) if b > a], depth, i
 
 
 def _stray_line(text: str, i: int) -> bool:
@@ -465,16 +471,67 @@ def _stray(text: str, start: int) -> bool:
 def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
     text = src.text
     diags: list[Diagnostic] = []
+    # (start, end, whether the chunk is stray lines), last first
+    todo = [(a, b, _stray(text, a)) for a, b in reversed(_chunks(text, 0, len(text)))]
+    lines = [m.start() for m in _DECLARATION_LINES.finditer(text)]  # in the first column
+    more, first_more, items, comments, lost = _read_chunks(src, todo, lines, diags)
+    if more:
+        diags.append(error("VP001", f"and {more:,} {MORE_ERRORS}", first_more,
+                           hint=f"virtc reports the first {MAX_ERRORS} syntax errors of a file one by one; "
+                                "fix these and check again"))
+    if lost:
+        return None, diags
+    return FileSyntax(src.path, tuple(items), tuple(comments)), diags
+
+
+def recover_piece(src: SourceFile, start: int, end: int, after: int, diags: list[Diagnostic]):
+    """What _recover of the whole of `src` makes of text[start:end], a top-level item with
+    syntax errors, when no item around it has any (the language server's parse of one
+    edited item, virtc.lsp_parsecache): its (items, comments), its errors added to
+    `diags` (the errors of items above it, reported before its own). `after` is the end of
+    the item below it (`end` at the file's end). None, with `diags` as it was, where the
+    whole file's recovery could read it otherwise: where it does not start and end as a
+    chunk of the whole file's (_chunks: a declaration in the first column, no brace or
+    string left open at its end), where its recovery reads on into the item below, or
+    where the errors pass MAX_ERRORS (the rest counted) or it cannot be read past one."""
+    text = src.text
+    if start and text[start - 1] != "\n" or not _DECLARATION_LINE.match(text, start):
+        return None
+    cuts, depth, stop = _scan(text, start, end)
+    if depth or stop != end:
+        return None
+    todo = []
+    if end < len(text):  # the chunk below, as the whole file's chunking cuts it
+        if text[end - 1] != "\n" or not _DECLARATION_LINE.match(text, end):
+            return None
+        below, depth, stop = _scan(text, end, after)
+        if len(below) < 2 and (depth or stop != after):
+            return None  # where it ends depends on what follows the item below
+        todo.append((*below[0], False))
+    following = todo[0] if todo else None
+    todo += [(a, b, _stray(text, a)) for a, b in reversed(cuts)]
+    lines = [m.start() for m in _DECLARATION_LINES.finditer(text, start, end)]
+    known = len(diags)
+    more, _, items, comments, lost = _read_chunks(src, todo, lines, diags, following)
+    if more or lost or (following is not None and (not todo or todo[-1] is not following)):
+        del diags[known:]
+        return None
+    return items, comments
+
+
+def _read_chunks(src: SourceFile, todo: list, lines: list[int], diags: list[Diagnostic], stop=None):
+    """Read the chunks of `todo` (last first) with recovery, up to `stop` (a chunk of it
+    left unread; None: all). Errors go to `diags` while fewer than MAX_ERRORS are there,
+    and are counted past that. Returns the count, the span of the first error counted,
+    the items and comments read, and whether a chunk could not be read past an error."""
+    text = src.text
     more = 0  # errors past MAX_ERRORS: counted, not reported one by one
     first_more: Span | None = None
     items: list = []
     comments: list = []
-    # (start, end, whether the chunk is stray lines), last first
-    todo = [(a, b, _stray(text, a)) for a, b in reversed(_chunks(text, 0, len(text)))]
-    lines = [m.start() for m in _DECLARATION_LINES.finditer(text)]  # in the first column
     lost = False
     carry = None  # how the chunk before ended, for a chunk of stray lines to read on from
-    while todo:
+    while todo and todo[-1] is not stop:
         start, end, stray = todo.pop()
         if stray and carry is None:
             continue  # it belongs to the chunk before, which could not be read past an error
@@ -516,13 +573,7 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
             continue
         items.extend(result[0])
         comments.extend(result[1])
-    if more:
-        diags.append(error("VP001", f"and {more:,} {MORE_ERRORS}", first_more,
-                           hint=f"virtc reports the first {MAX_ERRORS} syntax errors of a file one by one; "
-                                "fix these and check again"))
-    if lost:
-        return None, diags
-    return FileSyntax(src.path, tuple(items), tuple(comments)), diags
+    return more, first_more, items, comments, lost
 
 
 def _parse_chunk(src: SourceFile, start: int, end: int, todo: list, room: int = MAX_ERRORS, carry=None):

@@ -109,6 +109,47 @@ def test_piecewise_parse_of_broken_text_reports_the_clis_errors():
         caches[k].parse(SourceFile("/tmp/f.virt", texts[k]))
 
 
+def test_a_piece_with_errors_is_read_alone_as_the_whole_file_reads_it():
+    """A syntax error typed into one item of a big file: that item is read by the CLI's
+    recovery from its start to its end (parse.recover_piece), not the whole file; what
+    comes out is the whole file's parse, errors included. Where the item's recovery could
+    read on into the next (a block left open), the whole file is parsed."""
+    text = fleet(400)
+    cache = ParseCache()
+    cache.parse(SourceFile("/tmp/f.virt", text))
+    half = text.replace("  vcpus 2\n", "  vcpus\n", 1)  # a statement half typed
+    two = half.replace("  vcpus 2\n", "  vcpus 2 =\n", 1)  # and one more, below it
+    for broken in (half, two):
+        src = SourceFile("/tmp/f.virt", broken)
+        parsed = cache.stats["parsed"]
+        assert cache.parse(src) == parse(src)
+        assert cache.parse(src)[1], "no syntax error"
+        assert cache.stats["parsed"] - parsed <= 2  # the pieces changed, not the file's 50
+    assert cache.stats["recovered"] >= 3 and cache.stats["whole"] == 0
+    opened = text.replace("  vnc listen 127.0.0.1\n}\n", "  vnc listen 127.0.0.1\n", 1)  # a '}' deleted
+    src = SourceFile("/tmp/f.virt", opened)
+    assert cache.parse(src) == parse(src) and cache.stats["whole"] == 1
+
+
+def test_pieces_with_errors_read_alone_give_the_whole_files_parse():
+    """Random damage to one or two items of a fleet, many times: each parse of the cache,
+    whichever way it read the pieces with errors, equals the CLI's parse of the text."""
+    text = fleet(300)
+    damage = ["{", "}", '"', ";", "=", "x", "memory", "1X", "#", "\\\n", "\n", "host ", "guest y ", "[01..",
+              '"a\\\nb"', "}\n}", "{{", "template t {", " on "]
+    rnd = random.Random(77)
+    cache = ParseCache()
+    cache.parse(SourceFile("/tmp/f.virt", text))
+    for _ in range(300):
+        now = text
+        for _ in range(rnd.choice((1, 1, 2))):
+            at = rnd.randrange(len(now) + 1)
+            now = now[:at] + rnd.choice(damage) + now[at:] if rnd.random() < 0.7 else now[:at] + now[at + 3:]
+        src = SourceFile("/tmp/f.virt", now)
+        assert cache.parse(src) == parse(src), now
+    assert cache.stats["recovered"] > 50 and cache.stats["whole"] > 20, cache.stats
+
+
 def test_pieces_start_at_top_level_items():
     text = 'include "a.virt"\nhost h { # }\n  guest g { memory 1G }\n}\n  guest x \\\nfrom t {}\ntemplate t {}\n'
     starts = [offset for offset, _line, _text in pieces(text)]

@@ -93,6 +93,17 @@ def image_version(path: str | None) -> tuple[int, int, int] | None:
     return (int(v["a"]), int(v["b"]), int(v["c"] or 0)) if v else None
 
 
+def named_for_its_kernel(path: str) -> bool:
+    """Whether a kernel image's name says which kernel it is: a version or variant after
+    vmlinuz (vmlinuz-2.6.18-308.el5), or the place of an install tree's boot kernels
+    (images/pxeboot/vmlinuz, isolinux/vmlinuz: never kernel-xen). A bare `vmlinuz` or
+    `vmlinux` elsewhere may be a link to any kernel."""
+    parts = path.replace("\\", "/").rstrip("/").lower().split("/")
+    if parts[-1] not in ("vmlinuz", "vmlinux", "bzimage"):
+        return True
+    return len(parts) > 1 and parts[-2] in ("pxeboot", "isolinux")
+
+
 def runs_pv_on_its_own(path: str | None) -> bool:
     """Whether a kernel image is of a Linux that runs as a Xen PV guest without a xen
     variant (2.6.27 and later: pv_ops)."""

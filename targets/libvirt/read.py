@@ -269,7 +269,9 @@ class _Reader:
         if feats is not None:
             spans["features"] = self.span(feats)
         kw["features"] = tuple(features)
-        kw["pae"] = "pae" in features or kw["arch"] in ("x86_64", "ia64")
+        # A PV guest's PAE is its kernel's: libvirt writes no <pae/> for one (RHEL 5's xenpv
+        # i686 guests are all PAE, its capabilities offer nothing else), so none says nothing.
+        kw["pae"] = gtype == "xen-pv" or "pae" in features or kw["arch"] in ("x86_64", "ia64")
         kw["boot"] = self.boot(root, os_el, gtype, spans)
         clock = self.child(root, "clock")
         if clock is not None:

@@ -629,6 +629,11 @@ class _Reader:
                     self.ignored(f"{key} on a para-virtualized guest", e.key_span)
                 elif e.value not in DEVICE_MODELS:
                     self.ignored(f"{key} = {e.value!r} (virtc writes the host's qemu-dm)", e.value_span)
+            elif key in ("kernel", "device_model") and isinstance(e.value, str) and _XEN_LIB.search(e.value) \
+                    and tuple(map(int, _XEN_LIB.search(e.value).groups())) >= (3, 3):
+                # Debian's and Ubuntu's layout of a later Xen (/usr/lib/xen-4.1/boot/hvmloader):
+                # RHEL 5's is /usr/lib/xen; the file is that system's, right for it
+                self.later_marks.append((f"{key} = {e.value!r}, in a later Xen's folder", e.value_span, True))
             elif key == "kernel" and hvm:
                 continue  # hvmloader; VF111 checks it
             elif key == "kernel" and isinstance(e.value, str) and _STUB_KERNEL.search(e.value):
@@ -642,6 +647,9 @@ class _Reader:
             else:
                 self.ignored(f"xm key {key}", e.key_span)
 
+
+# A Xen installed in a folder of its version (Debian, Ubuntu): /usr/lib/xen-4.1/, /usr/lib64/xen-3.3/
+_XEN_LIB = re.compile(r"/lib(?:64)?/xen-([0-9]+)\.([0-9]+)(?:[./-]|$)")
 
 # Xen 3.3+'s boot images for stub domains (ioemu-stubdom.gz) and PV-GRUB (pv-grub-x86_64.gz).
 _STUB_KERNEL = re.compile(r"(?:^|/)(?:pv-grub[^/]*|ioemu-stubdom[^/]*|[a-z]*-stubdom[^/]*)\.gz$")

@@ -66,6 +66,9 @@ class PvKernelXen(Rule):
     Linux by its name (Xen's Mini-OS, mini-os.elf) is not judged, nor one of Linux 2.6.27
     or later by its name (vmlinuz-2.6.32-431.el6.x86_64, vmlinuz-3.2.0-4-amd64): those
     run as PV guests with no xen variant (pv_ops), as RHEL 6 guests do on RHEL 5's Xen.
+    Nor is a file whose name says nothing of its kernel (a plain `vmlinuz`, often a link
+    to the guest's versioned kernel), but for an install tree's PXE or CD boot kernel
+    (images/pxeboot/vmlinuz, isolinux/vmlinuz), which is never the xen one.
 
     Why: "You must install the kernel-xen package to use para-virtualization" (§8.1,
     line 946; also 898). "Attempting to boot any kernel other than the Xen kernel as a
@@ -98,7 +101,7 @@ class PvKernelXen(Rule):
                               g.owner, hint="install kernel-xen in the guest, make it grub's default "
                                                  "and write `variant xen`")
         if (g.boot.kernel and kernels.is_linux_image(g.boot.kernel) and not is_xen_kernel(g.boot.kernel)
-                and not kernels.runs_pv_on_its_own(g.boot.kernel)):
+                and not kernels.runs_pv_on_its_own(g.boot.kernel) and kernels.named_for_its_kernel(g.boot.kernel)):
             yield self.report(f"PV guest {g.name} boots {g.boot.kernel}, which is not a kernel-xen kernel "
                               "(Error: (22, 'Invalid argument'))", span_of(g, "kernel"), g.owner,
                               hint="boot the guest's vmlinuz-...xen, or use `bootloader pygrub`")

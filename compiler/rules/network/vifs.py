@@ -24,6 +24,9 @@ class VifWithoutBridge(NetRule):
     Example:
         guest g on xen1 { type xen-pv; memory 1G; nic network default }
 
+    A NIC that xend routes or masquerades (`vif-route`, `vif-nat`, as the NIC's script= or
+    xend's vif-script) joins no bridge, so it needs none.
+
     Fix: name the network's bridge: `nic bridge virbr0` (declare `network default` on the
     host), which both the xm and the libvirt files express.
     """
@@ -45,7 +48,7 @@ class VifWithoutBridge(NetRule):
                                   n.span, n.owner,
                                   hint=f"write `nic bridge {br}`" if br
                                   else "name the network's bridge: `nic bridge BR`")
-            elif not n.source and not self.one_bridge(h):
+            elif not n.source and not self.one_bridge(h) and not routed(h, n.script):
                 yield self.report(f"NIC {n.index} of Xen guest {g.name} names no bridge; xend uses the first "
                                   "bridge it finds", n.span, n.owner, hint="name the bridge")
 
@@ -56,6 +59,16 @@ class VifWithoutBridge(NetRule):
         bridges of the libvirt networks it starts), so "the first bridge found" is that one."""
         names = {b.name for b in h.bridges} | {n.bridge for n in h.networks if n.bridge and n.autostart}
         return len(names) == 1
+
+
+def routed(h: Host, script: str | None) -> bool:
+    """Whether xend routes or masquerades a NIC with `script` (its vif's script=, or else
+    xend's vif-script): vif-route and vif-nat put it on no bridge."""
+    if not script:
+        stated = h.setting("xend", "vif-script")
+        script = stated.value if stated else None
+    name = str(script or "").split()[0].rsplit("/", 1)[-1] if script and str(script).split() else ""
+    return name in ("vif-route", "vif-nat")
 
 
 class NicModelForGuestType(Rule):

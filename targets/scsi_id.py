@@ -37,14 +37,31 @@ def emit(model) -> list[Artifact]:
             for h in model.hosts if any(lun.kind == "udev" for lun in h.luns)]
 
 
+# Later udev's scsi_id (getopt_long) takes long options in scsi_id.config as on its
+# command line: --whitelisted is -g, --blacklisted -b. RHEL 5's (udev 095) takes neither.
+_LONG = {"--whitelisted": "-g", "--blacklisted": "-b", "--replace-whitespace": "-u"}
+
+
+def option_words(value: str) -> list[str]:
+    """The words of an options= value, long options written as the short ones."""
+    return [_LONG.get(w, w) for w in value.split()]
+
+
 def read(text: str, path: str):
     """/etc/scsi_id.config: no model facts (virtc always writes options=-g; VF403 checks
-    it); any other line is noted."""
+    it); any other line is noted. A long option (`options=--whitelisted`) says the file is
+    a later udev's (Found.later): RHEL 5's scsi_id refuses it and then every call fails."""
     src = SourceFile(path, text)
     doc, problems = parse_document(src)
     found = Found(src, "scsi_id", doc, diagnostics=list(problems))
     for e in doc.entries:
-        if e.key == "options" and e.value.split() in (["-g"], ["-b"]):
+        long = next((w for w in e.value.split() if w.split("=", 1)[0] in _LONG), None) \
+            if e.key == "options" else None
+        if long is not None and found.later is None:
+            at = e.span.start + src.text[e.span.start:e.span.end].index(long)
+            found.later = (f"scsi_id's long option {long}, which RHEL 5's scsi_id (udev 095, short options "
+                           "only) refuses", src.span(at, at + len(long)))
+        if e.key == "options" and option_words(e.value) in (["-g"], ["-b"]):
             continue  # -g is what virtc writes; an active -b is VF403's
         found.ignored(f"scsi_id.config line `{src.text[e.span.start:e.span.end][:60]}`", e.span)
     for start, body in src.lines():  # lines the parser skips that are neither comments nor blank
@@ -64,6 +81,7 @@ class ScsiIdOptions(Rule):
     name LUNs by scsi_id's answer (RESULT==WWID): an active `options=-b` instead (one
     finding, at that line), or no `options=-g` at all (at the commented-out line, if the
     file has one). A host without such rules does not need -g: the stock -b is fine.
+    Later udev's long forms count as the short ones (`options=--whitelisted` is -g).
 
     Why: "comment out the options=-b line and add options=-g: this configures udev to
     assume all attached SCSI devices return a UUID" (§9.3, lines 1427-1434). §32.14 shows
@@ -88,9 +106,9 @@ class ScsiIdOptions(Rule):
         if host is None or not any(lun.kind == "udev" for lun in host.luns):
             return  # scsi_id's options matter to a host that names LUNs with udev
         opts = [e for e in doc.entries if e.key == "options"]
-        if any("-g" in e.value.split() for e in opts):
+        if any("-g" in option_words(e.value) for e in opts):  # or --whitelisted, later udev's
             return
-        blacklist = next((e for e in opts if "-b" in e.value.split()), None)
+        blacklist = next((e for e in opts if "-b" in option_words(e.value)), None)
         if blacklist is not None:  # one finding for the one fact: -b instead of -g
             yield self.report("options=-b is active, not options=-g: scsi_id will not return UUIDs for all "
                               "devices", blacklist.span, hint="write options=-g",
@@ -105,7 +123,7 @@ class ScsiIdOptions(Rule):
                           and doc.source.text[where.start:where.end].lstrip("#; ") == "options=-g" else None)
 
 
-_OPTIONS_G = re.compile(r"options\s*=.*-g")
+_OPTIONS_G = re.compile(r"options\s*=.*(-g|--whitelisted)")
 
 
 FORMAT = Format(

@@ -134,7 +134,27 @@ def read(text: str, path: str):
     if luns:
         found.add("luns", *luns)  # once: adding one at a time copied the tuple each time
     other.flush(found)
+    if found.later is None:
+        found.later = _later_scsi_id(doc)
     return found
+
+
+def _later_scsi_id(doc: Document):
+    """The first scsi_id long option (`--whitelisted`, `--device=`) of a rule, as Found.later:
+    RHEL 5's scsi_id (udev 095) reads short options only and exits on any other, so the
+    rule gives no name there; the file was written for a later udev's scsi_id. (`-d` and a
+    device given as an argument are no mark: RHEL 5's scsi_id has -d and skips arguments.)"""
+    for e in doc.entries:
+        value = e.value[1]
+        words = value.split()
+        if not words or not _runs_scsi_id(words[0]):
+            continue
+        for word in words[1:]:
+            if word.split("=", 1)[0] in SCSI_ID_LONG:
+                at = e.value_span.start + 1 + value.index(word)
+                return (f"scsi_id's long option {word.split('=', 1)[0]}, which RHEL 5's scsi_id "
+                        "(udev 095, short options only) refuses", doc.source.span(at, at + len(word)))
+    return None
 
 
 # ---------------------------------------------------------------- format-level rules
@@ -177,8 +197,9 @@ class UdevOperators(Rule):
 
     What it checks: match keys (KERNEL, BUS, SUBSYSTEM, RESULT, ...) written with a single
     '='; assignment keys (NAME, SYMLINK, PROGRAM, ...) written with '=='; PROGRAM running
-    scsi_id by a relative path or without `-g -s /block/%k`; two rules creating the same
-    NAME.
+    scsi_id by a relative path or without the device (`-s /block/%k`, `-s %p`; or its node,
+    as later udev's scsi_id takes it: `-d /dev/$name`, `--device=/dev/$name`, `/dev/$name`;
+    `--whitelisted` is read as -g); two rules creating the same NAME.
 
     Why: the template is `KERNEL=="sd[a-z]", BUS=="scsi", PROGRAM="/sbin/scsi_id -g -s
     /block/%k", RESULT="UUID", NAME="devicename"` (§9.3, line 1442), but the guide's own
@@ -227,8 +248,13 @@ class UdevOperators(Rule):
                     yield self.report(f"PROGRAM runs {exe} by a relative path", e.value_span,
                                       hint='PROGRAM="/sbin/scsi_id -g -s /block/%k"')
                 elif not _names_device(words[1:]):
-                    yield self.report("scsi_id is called without the device (-s /block/%k or -s %p)", e.value_span,
-                                      hint='PROGRAM="/sbin/scsi_id -g -s /block/%k"')
+                    if doc.later_system is None:
+                        yield self.report("scsi_id is called without the device (-s /block/%k or -s %p)",
+                                          e.value_span, hint='PROGRAM="/sbin/scsi_id -g -s /block/%k"')
+                    else:  # a later udev's scsi_id has no -s: it takes the device node
+                        yield self.report("scsi_id is called without the device (--device=/dev/$name, "
+                                          "-d /dev/$name or /dev/$name)", e.value_span,
+                                          hint=f'PROGRAM="{exe} --whitelisted --device=/dev/$name"')
             if key == "NAME" and e.group in lun_rules and "%" not in value and "$" not in value:
                 if value in names:
                     yield self.report(f"two rules name a device {value}", e.span,
@@ -237,15 +263,51 @@ class UdevOperators(Rule):
                     names[value] = e
 
 
+# scsi_id's long options (later udev's, getopt_long; RHEL 5's udev 095 has none) as the
+# short ones they stand for. --sg-version is later udev's -s, which is no sysfs path there.
+SCSI_ID_LONG = {"--device": "-d", "--config": "-f", "--page": "-p", "--sg-version": "--sg-version",
+                "--blacklisted": "-b", "--whitelisted": "-g", "--replace-whitespace": "-u",
+                "--export": "-x", "--verbose": "-v", "--version": "-V", "--help": "-h"}
+# options that take an argument: RHEL 5's -d device node, -f config file, -p page, -s sysfs path
+_SCSI_ID_ARG = ("-d", "-f", "-p", "-s", "--sg-version")
+
+
+def _runs_scsi_id(exe: str) -> bool:
+    return exe.rsplit("/", 1)[-1] == "scsi_id"
+
+
+def scsi_id_options(args: list[str]) -> list[tuple[str, str | None]]:
+    """scsi_id's arguments as getopt reads them: (short option, its argument or None), long
+    options as their short ones, clusters split (`-gu`, `-s%p`), and ("", word) for each
+    argument that is no option's."""
+    out: list[tuple[str, str | None]] = []
+    rest = iter(args)
+    for word in rest:
+        if word.startswith("--"):
+            name, eq, arg = word.partition("=")
+            opt = SCSI_ID_LONG.get(name, name)
+            if opt in _SCSI_ID_ARG and not eq:
+                arg = next(rest, "")
+            out.append((opt, arg if opt in _SCSI_ID_ARG or eq else None))
+        elif word.startswith("-") and len(word) > 1:
+            for i, letter in enumerate(word[1:], start=2):
+                opt = "-" + letter
+                if opt in _SCSI_ID_ARG:
+                    out.append((opt, word[i:] or next(rest, "")))
+                    break
+                out.append((opt, None))
+        else:
+            out.append(("", word))
+    return out
+
+
 def _names_device(args: list[str]) -> bool:
-    """scsi_id's arguments name the device: `-s /block/%k`, `-s %p` (its sysfs path, as the
-    stock 50-udev.rules writes it) or `-d /dev/%k`."""
-    for opt, arg in zip(args, args[1:] + [""]):
-        if opt in ("-s", "-d") and "%" in arg:
-            return True
-        if opt.startswith(("-s", "-d")) and len(opt) > len("-s") and "%" in opt:
-            return True
-    return False
+    """scsi_id's arguments name the device by a udev substitution: `-s /block/%k` or `-s %p`
+    (its sysfs path: RHEL 5's udev 095, as the stock 50-udev.rules writes it), or its node
+    as later udev's scsi_id takes it (`-d /dev/$name`, `--device=/dev/$name`, or an
+    argument: `/dev/$name`, `$devnode`, `/dev/%k`), which RHEL 5's -d takes too."""
+    return any(opt in ("-s", "-d", "") and arg and ("%" in arg or "$" in arg)
+               for opt, arg in scsi_id_options(args))
 
 
 def names_luns(doc: Document) -> bool:

@@ -241,6 +241,27 @@ def _address(found, doc) -> str | None:
 # (NAME= and DEFROUTE= are left out: RHEL 5's system-config-network and people write them.)
 _NM_KEYS = frozenset(("UUID", "IPV4_FAILURE_FATAL", "LAST_CONNECT", "IPV6_ADDR_GEN_MODE",
                       "PROXY_METHOD", "BROWSER_ONLY", "IPV6_FAILURE_FATAL", "IPV6_DEFROUTE"))
+# Team devices (RHEL 7's teamd, which its initscripts and NetworkManager set up): RHEL 5
+# has no team driver, and its initscripts read none of these.
+_TEAM_KEYS = frozenset(("TEAM_MASTER", "TEAM_CONFIG", "TEAM_PORT_CONFIG"))
+_TEAM_TYPES = frozenset(("Team", "TeamPort"))
+# Numbered addresses (IPADDR0, PREFIX0, GATEWAY0 as NetworkManager writes the first one):
+# RHEL 6's and later initscripts read them; RHEL 5's read IPADDR, PREFIX and GATEWAY only.
+_NUMBERED_KEYS = frozenset(("IPADDR0", "PREFIX0", "GATEWAY0"))
+
+
+def _later_key(e: Entry) -> str | None:
+    """What an assignment says of the program that wrote the file, when only a later
+    system's (NetworkManager, RHEL 6's or 7's initscripts) writes it; None for any other.
+    Only keys RHEL 5's initscripts never read and an admin there has no cause to add."""
+    if e.key in _NM_KEYS:
+        return f"{e.key}=, which NetworkManager 0.8 (RHEL 6) and later write"
+    if e.key in _TEAM_KEYS or (e.key == "DEVICETYPE" and e.value in _TEAM_TYPES):
+        shown = f"{e.key}={e.value[:20]}" if e.key == "DEVICETYPE" else f"{e.key}="
+        return f"{shown}, a team device's setting, which only RHEL 7 and later know"
+    if e.key in _NUMBERED_KEYS:
+        return f"{e.key}=, a numbered address that RHEL 6's and later initscripts and NetworkManager read"
+    return None
 
 
 def read(text: str, path: str):
@@ -249,9 +270,9 @@ def read(text: str, path: str):
     src = SourceFile(path, text)
     doc, problems = parse_document(src)
     found = Found(src, "ifcfg", doc, diagnostics=list(problems))
-    written = next((e for e in doc.entries if e.key in _NM_KEYS), None)
+    written = next(((what, e.span) for e in doc.entries if (what := _later_key(e)) is not None), None)
     if written is not None:
-        found.later = (f"{written.key}=, which NetworkManager 0.8 (RHEL 6) and later write", written.span)
+        found.later = written
     dev = doc.get("DEVICE")
     file_name = path.replace("\\", "/").rsplit("/", 1)[-1]
     name = dev.value if dev is not None and dev.value else file_name.rsplit("ifcfg-", 1)[-1]
@@ -394,6 +415,10 @@ class IfcfgDeviceName(IfcfgRule):
     """An ifcfg file's DEVICE matches its file name.
 
     What it checks: DEVICE= in /etc/sysconfig/network-scripts/ifcfg-NAME equals NAME.
+    Not a bonding or team port's file (MASTER=, TEAM_MASTER=): the master's ifup finds its
+    ports' files by MASTER=, whatever their names, and brings up the DEVICE each names
+    (ifcfg-bond0-port1 with DEVICE=eth1 enslaves eth1 on RHEL 5 too); the guide's rule is
+    about the bridge's own script.
 
     Why: "br0 ... can be any name as long as the file name matches the DEVICE parameter"
     (§10.2, line 1563).
@@ -404,7 +429,10 @@ class IfcfgDeviceName(IfcfgRule):
 
     Not on a host of a later system (Host.later_system): RHEL 6's and later initscripts
     find the device by HWADDR, and NetworkManager names its files after the connection
-    (ifcfg-Wired_connection_1, ifcfg-System_eth0).
+    (ifcfg-Wired_connection_1, ifcfg-System_eth0, ifcfg-team0-eth0). Besides NetworkManager's
+    own keys (UUID=, PROXY_METHOD= ...), a team device's (DEVICETYPE=Team or TeamPort,
+    TEAM_MASTER=, TEAM_CONFIG=) and a numbered address (IPADDR0=, PREFIX0=, GATEWAY0=) say a
+    later system wrote the file.
     """
 
     code, name, severity = "VF302", "ifcfg-device-name", Severity.ERROR
@@ -413,6 +441,8 @@ class IfcfgDeviceName(IfcfgRule):
     def document(self, doc: Document):
         if doc.later_system or not doc.entries:
             return  # (a file with no assignment at all is VF301's: it is no ifcfg file)
+        if doc.get("MASTER") is not None or doc.get("TEAM_MASTER") is not None:
+            return  # a port: found by its master's name, not by its own file name
         d = doc.get("DEVICE")
         name = _device_name(doc)
         if d is None:

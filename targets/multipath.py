@@ -7,7 +7,7 @@ from collections import defaultdict
 from functools import partial
 
 from virtc import conventions, regexes
-from virtc.diagnostics import Related, Severity, error, warning
+from virtc.diagnostics import Related, Severity, error, info, warning
 from virtc.documents import Document, Entry
 from virtc.model import Lun
 from virtc.owner import Owner
@@ -33,6 +33,30 @@ def parse_document(src) -> tuple[Document, list]:
     stack: list[tuple[str, object]] = []  # (section name, span)
     deeper = 0  # open sections past MAX_DEPTH, not on the stack
     block_no = -1
+    # a word alone on its line (`device`), held until the next line with tokens says whether
+    # it opens a section: multipath-tools' parser enters a section on the keyword's line
+    # alone, whatever follows it; a `{` on the next line is then a line of its own, which it
+    # logs as an invalid keyword and skips. (tok, pos, key span)
+    pending = None
+
+    def open_section(tok, pos, key, whole):
+        nonlocal deeper, block_no
+        if len(stack) >= MAX_DEPTH:
+            if not deeper:
+                diags.append(error("VF411", f"section '{tok}' is nested more than {MAX_DEPTH} sections deep; "
+                                   "multipath.conf has two levels", key,
+                                   hint="close each section with '}' before the next one opens"))
+            deeper += 1
+            return
+        block_no += 1
+        path = "/".join([s for s, _ in stack] + [tok])
+        entries.append(Entry(path, None, whole, key, key, group=block_no))
+        stack.append((tok, key))
+
+    def keyword(tok, key, value="", whole=None, value_span=None):
+        path = "/".join([s for s, _ in stack] + [tok])
+        entries.append(Entry(path, value, whole or key, key, value_span or key, group=block_no))
+
     row, base, start = 0, 0, 0
     for piece in src.text.splitlines(keepends=True):  # src.lines(), counting its rows as it goes
         line = piece.rstrip("\r\n")
@@ -44,7 +68,26 @@ def parse_document(src) -> tuple[Document, list]:
             base = start
         tokens = [(m.group(0), at + m.start()) for m in _TOKEN.finditer(line)
                   if not m.group(0).startswith("#")]
+        if not tokens:
+            continue  # blank or comment: multipath skips it, and so does a held keyword
         i = 0
+        if pending is not None:
+            tok, pos, key = pending
+            pending = None
+            if tokens[0][0] == "{":
+                open_section(tok, pos, key, key)
+                if tok in MULTIPATH_SECTIONS:  # (a misspelt one is VF411's unknown section)
+                    diags.append(info("VF411", f"'{{' on a line of its own: multipath opens section '{tok}' at "
+                                               "its keyword's line and skips this one as an invalid keyword",
+                                      span(tokens[0][1], tokens[0][1] + 1),
+                                      hint=f"write '{{' at the end of the line of '{tok}'"))
+                i = 1
+            else:
+                keyword(tok, key)
+        if i == 0 and len(tokens) == 1 and tokens[0][0] not in ("{", "}") and not tokens[0][0].startswith('"'):
+            tok, pos = tokens[0]
+            pending = (tok, pos, span(pos, pos + len(tok)))
+            continue
         while i < len(tokens):
             tok, pos = tokens[i]
             if tok == "}" and deeper:
@@ -56,29 +99,19 @@ def parse_document(src) -> tuple[Document, list]:
                 else:
                     stack.pop()
                 i += 1
-            elif i + 1 < len(tokens) and tokens[i + 1][0] == "{" and len(stack) >= MAX_DEPTH:
-                if not deeper:
-                    diags.append(error("VF411", f"section '{tok}' is nested more than {MAX_DEPTH} sections deep; "
-                                       "multipath.conf has two levels", span(pos, pos + len(tok)),
-                                       hint="close each section with '}' before the next one opens"))
-                deeper += 1
-                i += 2
             elif i + 1 < len(tokens) and tokens[i + 1][0] == "{":
-                block_no += 1
-                path = "/".join([s for s, _ in stack] + [tok])
                 key = span(pos, pos + len(tok))
-                entries.append(Entry(path, None, span(pos, tokens[i + 1][1] + 1), key, key, group=block_no))
-                stack.append((tok, key))
+                open_section(tok, pos, key, span(pos, tokens[i + 1][1] + 1))
                 i += 2
             else:
                 rest = tokens[i + 1:]
                 value = " ".join(t.strip('"') for t, _ in rest)
                 end = rest[-1][1] + len(rest[-1][0]) if rest else pos + len(tok)
-                path = "/".join([s for s, _ in stack] + [tok])
                 key = span(pos, pos + len(tok))
-                whole = span(pos, end) if rest else key
-                entries.append(Entry(path, value, whole, key, span(rest[0][1], end) if rest else key, group=block_no))
+                keyword(tok, key, value, span(pos, end) if rest else key, span(rest[0][1], end) if rest else key)
                 i = len(tokens)
+    if pending is not None:
+        keyword(pending[0], pending[2])
     # multipath reads an open section to the end of the file (today's multipath-tools with a
     # "missing '}'" note), so its settings take effect: a warning, for what a later addition
     # at the end of the file would land in
@@ -199,7 +232,9 @@ class MultipathSections(Rule):
 
     What it checks: section names (defaults, blacklist, devices, device, multipaths,
     multipath, ...), a `multipath` block outside `multipaths { }`, a multipath block
-    without wwid or alias, and unbalanced braces (reported by the reader).
+    without wwid or alias, and unbalanced braces (reported by the reader). A `{` on the
+    line after its section's keyword opens that section, as multipath reads it (an info:
+    multipath skips the lone `{` as an invalid keyword).
 
     Why: the persistent names are `multipaths { multipath { wwid ... alias ... } }` (§9.3,
     lines 1459-1477); the guide's example spells two blocks `mulitpath` (lines 1469, 1473)
@@ -361,11 +396,11 @@ _SECTION = re.compile(r"^[ \t]*([A-Za-z_]+)[ \t]*\{", re.M)
 
 
 def recognise(text: str, name: str = "") -> bool:
-    """Sections opened with `{`, every top-level one a multipath section (lvm.conf also has
-    `devices {`, but beside `log {`, `global {` ...)."""
+    """Sections opened with `{` (on the keyword's line or the next), every top-level one a
+    multipath section (lvm.conf also has `devices {`, but beside `log {`, `global {` ...)."""
     body = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
     sections, depth = [], 0
-    for m in re.finditer(r"[{}]|^[ \t]*([A-Za-z_]+)[ \t]*(?=\{)", body, re.M):
+    for m in re.finditer(r"[{}]|^[ \t]*([A-Za-z_]+)\s*(?=\{)", body, re.M):  # its `{` may be on the next line
         if m.group(0) == "{":
             depth += 1
         elif m.group(0) == "}":

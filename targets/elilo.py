@@ -189,6 +189,13 @@ _COM = re.compile(r"^com[12]=(auto|[0-9]+)(,[0-9][noeNOE][0-9](,0x[0-9a-fA-F]+(,
 _MEM = re.compile(r"^(?P<key>dom0_mem|mem)=(?P<amount>[0-9]+)(?P<unit>[BKMG]?)$")
 
 
+def _xen_console(value: str, devices) -> bool:
+    """console=vga,com1 / console=com2L: every item of the list is one of Xen's consoles."""
+    items = value.split(",")
+    return bool(value) and all((i[:-1] if i.startswith("com") and i[-1:] in ("H", "L") else i) in devices
+                               for i in items)
+
+
 def _stanzas(doc: Document) -> dict[int, list]:
     out: dict[int, list] = {}
     for e in doc.entries:
@@ -242,9 +249,12 @@ class EliloAppend(EliloRule):
     """ELILO's append line puts hypervisor options before `--` and kernel options after it.
 
     What it checks: in a Xen stanza, an append without `--`; hypervisor options (dom0_mem,
-    dom0_max_vcpus, mem, com1, com2, console) after `--`; `console=` at all (it should be
+    dom0_max_vcpus, com1, com2, and console= naming vga/com1/com2) after `--`, where the
+    dom0 kernel gets them; mem= after `--` as a warning (Linux reads mem= too, so there it
+    limits dom0's kernel, not the hypervisor); `console=` before `--` at all (it should be
     left out); memory values without a suffix (taken as KB); com1/com2 values that are not
-    `<baud>,DPS[,<io_base>[,<irq>]]`.
+    `<baud>,DPS[,<io_base>[,<irq>]]`. A Linux console after `--` (console=tty0,
+    console=ttyS0,115200, console=xvc0) is dom0's own and is not reported.
 
     Why: "hypervisor arguments before '--', kernel arguments after it"; "the '--' remains
     so that the appended line is correctly treated as hypervisor arguments" (§29, lines
@@ -262,6 +272,7 @@ class EliloAppend(EliloRule):
     code, name, severity = "VF602", "elilo-append", Severity.ERROR
     checklist, section, lines = ("BOOT-15", "BOOT-16", "BOOT-17", "BOOT-18"), "§29", "4638-4668"
     HYPERVISOR = ("dom0_mem", "dom0_max_vcpus", "mem", "com1", "com2", "console")
+    uses = ("boot.hypervisor_options", "boot.xen_console_values")
 
     def document(self, doc: Document):
         for stanza in _stanzas(doc).values():
@@ -269,14 +280,18 @@ class EliloAppend(EliloRule):
             if "vmm" not in keys or "append" not in keys:
                 continue
             a = keys["append"]
-            before, sep, after = a.value.partition("--")
-            if not sep:
+            # `--` as a word, as ELILO and read() split the line (not inside another word)
+            words = a.value.split()
+            sep = words.index("--") if "--" in words else None
+            before, after = (words, []) if sep is None else (words[:sep], words[sep + 1:])
+            if sep is None:
                 yield self.report("append has no '--': ELILO passes it all to the hypervisor", a.value_span, hint='end the hypervisor options with " --"')
-            for tok in after.split():
-                if tok.split("=", 1)[0] in self.HYPERVISOR:
-                    yield self.report(f"hypervisor option {tok} comes after '--', among the kernel options",
-                                      a.value_span, hint="move it before --")
-            for tok in before.split():
+            for tok in after:
+                finding = self._misplaced(tok)
+                if finding is not None:
+                    message, severity, hint = finding
+                    yield self.report(message, a.value_span, severity=severity, hint=hint)
+            for tok in before:
                 name = tok.split("=", 1)[0]
                 if name == "console":
                     yield self.report(f"{tok}: leave console= out; the hypervisor inherits the EFI console",
@@ -288,6 +303,25 @@ class EliloAppend(EliloRule):
                 if name in ("com1", "com2") and not _COM.match(tok):
                     yield self.report(f"{tok} is not {name}=<baud>,DPS[,<io_base>[,<irq>]]", a.value_span,
                                       hint=f"e.g. {name}=9600,8n1,0x408,5")
+
+    def _misplaced(self, tok: str):
+        """(message, severity, hint) for a kernel option after `--` that is the hypervisor's,
+        else None. Everything after `--` goes to dom0's Linux kernel: console= is misplaced
+        only with Xen's values (vga, com1, com2: Linux's are tty0, ttyS0, xvc0, ...), and mem=,
+        which Linux reads as well, is a warning (it limits dom0's kernel instead)."""
+        name, eq, value = tok.partition("=")
+        if name not in self.HYPERVISOR:
+            return None
+        if name == "console":
+            devices = self.limit("boot.xen_console_values").value
+            if not (eq and _xen_console(value, devices)):
+                return None  # console=tty0, console=ttyS0,115200: dom0's own console
+        spec = self.limit("boot.hypervisor_options").value.get(name) or {}
+        if spec.get("also_linux"):
+            return (f"{tok} comes after '--', among the kernel options: Linux reads it too, so it limits "
+                    "dom0's kernel, not the hypervisor", Severity.WARNING,
+                    "move it before -- if the hypervisor is meant")
+        return (f"hypervisor option {tok} comes after '--', among the kernel options", None, "move it before --")
 
 
 def recognise(text: str, name: str = "") -> bool:

@@ -24,7 +24,7 @@ from ..bootline import (
     take_linux_derived,
 )
 from .document import parse_document
-from .rules import COMMANDS
+from .rules import COMMANDS, boot_chain, image_name
 
 _GUEST_PATH = re.compile(r"(?:^|/)guests/(?P<name>[^/]+)/boot/grub/(?:grub\.conf|menu\.lst)$")
 _GUEST_HEADER = re.compile(r"# Written by virtc: the entry for /boot/grub/grub\.conf inside guest (?P<name>\S+)\.")
@@ -92,10 +92,17 @@ def read(text: str, path: str):
             found.ignored(f"GRUB command `{_line(src, e)}` in the default entry", e.span)
     serial = None
     if kernel is not None:
+        # `kernel /tboot.gz` (Intel TXT) boots the next module: on a Xen entry the xen.gz
+        # module is the hypervisor's line, then dom0's kernel and initrd, then tboot's SINIT
+        loaders, kernel, modules = boot_chain(kernel, modules)
+        payload = "hypervisor" if image_name(kernel).startswith("xen") else "kernel"
+        for loader in loaders:
+            found.ignored(f"the multiboot loader `{_line(src, loader)}` before the entry's {payload} "
+                          "(Intel TXT's tboot; virtc writes no loader line)", loader.span)
         if guest:
             _guest_entry(found, src, guest, root, kernel)
         else:
-            serial = _host_entry(found, src, root, kernel, modules)
+            serial = _host_entry(found, src, root, kernel, modules, bool(loaders))
     _header(found, src, header, serial, root.value if root is not None else None, bool(guest), COMMANDS)
     return found
 
@@ -127,9 +134,10 @@ def _image(found, src, word: str, span):
     return name
 
 
-def _host_entry(found, src, root, kernel, modules):
+def _host_entry(found, src, root, kernel, modules, loaded: bool = False):
     """The default entry of a host grub.conf -> host facts. Returns (port, speed) of the
-    serial console when the entry has one, for the header lines."""
+    serial console when the entry has one, for the header lines. `kernel` is the line that
+    boots (the xen.gz module after tboot when `loaded`), `modules` the ones after it."""
     words = _entry_words(src, kernel)
     if not words.items:
         return None
@@ -162,8 +170,9 @@ def _host_entry(found, src, root, kernel, modules):
         xen_args, args = words.rest(), dom0.rest()
         found.spans.update({**words.spans("xen-args"), **dom0.spans("args")})
         for extra in modules[2:] if dom0_entry is not None else ():
-            found.ignored(f"GRUB module `{_line(src, extra)}` (a Xen entry has the dom0 kernel and its initrd)",
-                          extra.span)
+            found.ignored(f"GRUB module `{_line(src, extra)}` ("
+                          + ("a module for tboot, such as its SINIT; " if loaded else "")
+                          + "a Xen entry has the dom0 kernel and its initrd)", extra.span)
     else:
         version = name[len("vmlinuz-"):] if name.startswith("vmlinuz-") else None
         tty = words.take(lambda w: _SERIAL_TTY.match(w) is not None)
@@ -175,6 +184,8 @@ def _host_entry(found, src, root, kernel, modules):
         rootfs, _ = _take_root_args(words)
         args = words.rest()
         found.spans.update(words.spans("args"))
+        for extra in modules[1:] if loaded else ():  # after tboot: the initrd, then tboot's own
+            found.ignored(f"GRUB module `{_line(src, extra)}` (a module for tboot, such as its SINIT)", extra.span)
     if version:
         found.set("kernel", version[:-len("xen")] if xen and version.endswith("xen") else version, path_span)
     else:

@@ -21,6 +21,29 @@ debug displayapm displaymem help cmp blocklist device ioprobe testload testvbe v
 """.split())
 
 
+# Multiboot loaders that run before the kernel line's real payload and hand over to the
+# next module: Intel TXT's trusted boot (tboot.gz) starts the measured launch, then boots
+# the module after it (xen.gz, or a Linux kernel); its SINIT ACM (and policy data) come as
+# further modules after the payload's own.
+PRELOADERS = ("tboot",)
+
+
+def image_name(e) -> str:
+    """'/boot/xen.gz-2.6.18-308.el5 dom0_mem=1G' -> 'xen.gz-2.6.18-308.el5'."""
+    return e.value.split(" ", 1)[0].rsplit("/", 1)[-1]
+
+
+def boot_chain(kernel, modules: list):
+    """An entry's kernel line and modules as (loaders, payload, its modules): the kernel
+    line of a `kernel /tboot.gz` entry is a loader, and the module after it is what boots
+    (the hypervisor's line on a Xen entry). Without a loader: ([], kernel, modules)."""
+    loaders, payload, rest = [], kernel, list(modules)
+    while image_name(payload).startswith(PRELOADERS) and rest:
+        loaders.append(payload)
+        payload = rest.pop(0)
+    return loaders, payload, rest
+
+
 def _entries(doc: Document):
     """{entry number: [document entries]} for the title blocks."""
     blocks: dict[int, list] = {}
@@ -95,6 +118,10 @@ class GrubEntryLayout(GrubRule):
     What it checks: each title block: a `root` line; one `kernel` line; for a Xen entry
     (kernel /xen.gz-...) two `module` lines, the dom0 kernel (vmlinuz) then the initrd; for
     any other entry no `module` line; and GRUB devices written without spaces, `(hd0,0)`.
+    A `kernel /tboot.gz` line (Intel TXT's trusted boot) is a multiboot loader that boots
+    the module after it: with `module /xen.gz...` next, that module is the Xen entry's
+    hypervisor line, followed by dom0's kernel and initrd and then tboot's SINIT module(s);
+    with `module /vmlinuz...` next, a Linux kernel whose initrd and SINIT are modules.
 
     Why: "ensure you include all five lines in the Virtualization entry (or this will create
     system errors)" (§32.12, line 5451); a Xen entry without its initrd module panics at
@@ -126,26 +153,33 @@ class GrubEntryLayout(GrubRule):
                 if not any(e.key in ("chainloader", "configfile") for e in block):  # another OS's loader
                     yield self.report(f"entry {number} has no kernel line", title.span)
                 continue
-            xen = kernels[0].value.split(" ", 1)[0].rsplit("/", 1)[-1].startswith("xen")
+            loaders, payload, modules = boot_chain(kernels[0], modules)
+            if image_name(payload).startswith(PRELOADERS):  # tboot.gz with no module to hand over to
+                yield self.report(f"entry {number} boots {image_name(payload)}, a loader that hands over to the "
+                                  "next module, but has no module line", payload.span,
+                                  hint="add module /xen.gz-VERSION, the dom0 kernel and initrd, then the SINIT module")
+                continue
+            xen = image_name(payload).startswith("xen")
             if xen:
                 if len(modules) < len(("vmlinuz", "initrd")):
                     yield self.report(f"Xen entry {number} has {len(modules)} module line(s); it needs the "
-                                      "dom0 kernel (vmlinuz) and the initrd", kernels[0].span,
+                                      "dom0 kernel (vmlinuz) and the initrd", payload.span,
                                       hint="copy all five lines of a Xen entry")
                 elif "vmlinuz" not in modules[0].value.split(" ", 1)[0]:
-                    yield self.report("the first module of a Xen entry must be the dom0 kernel (vmlinuz)",
+                    yield self.report("the first module of a Xen entry must be the dom0 kernel (vmlinuz)"
+                                      + (" (after the hypervisor's module)" if loaders else ""),
                                       modules[0].span)
-            elif modules:
+            elif modules and not loaders:  # after tboot, a Linux kernel's initrd and SINIT are modules
                 yield self.report(f"entry {number} boots a Linux kernel but has module lines, which only a "
                                   "Xen (xen.gz) entry uses", modules[0].span,
                                   hint="use initrd for a non-Xen entry")
             elif doc.format == "grub":  # a PV guest's own grub.conf boots kernel-xen, rightly
-                image = kernels[0].value.split(" ", 1)[0].rsplit("/", 1)[-1]
+                image = image_name(payload)
                 if image.startswith("vmlinuz-") and image.endswith("xen"):
                     # kernel-xen is dom0's kernel: booted directly it runs without the hypervisor
                     version = image.removeprefix("vmlinuz-").removesuffix("xen")
                     yield self.report(f"entry {number} boots the Xen dom0 kernel {image} as its kernel; it "
-                                      "only runs under the hypervisor", kernels[0].value_span,
+                                      "only runs under the hypervisor", payload.value_span,
                                       hint=f"kernel /xen.gz-{version}, then module /{image} ... and "
                                            f"module /initrd-{version}xen.img")
 

@@ -91,6 +91,14 @@ def _xen_options() -> frozenset:
     """Every option Xen 3.0 to 4.2 parse from the hypervisor's command line (schemas/xen-options.json)."""
     return frozenset(load("xen-options.json")["options"])
 
+
+def _xen_iommu_item(item: str) -> bool:
+    """One item of an iommu= list as Xen's parser takes it (schemas/xen-options.json): a
+    boolean, or a sub-option (required, force, passthrough ...), maybe with a no- prefix."""
+    table = load("xen-options.json")["iommu_values"]
+    name = item.lower().removeprefix("no-")
+    return item.lower() in table["booleans"] or name in table["values"]
+
 class HypervisorOptionOnDom0Line(Rule):
     """Hypervisor options go on the xen.gz line (`grub xen-args`), not on dom0's kernel line.
 
@@ -243,7 +251,9 @@ class HypervisorOptionValue(Rule):
     com1= / com2= must be `<baud>|auto[,DPS[,io_base[,irq]]]` (115200,8n1 or
     9600,8n1,0x408,5); console= a list of vga, com1, com2 (with an H/L suffix, com2L);
     dom0_max_vcpus= a whole number; mem= and dom0_mem= a number with an optional B, K, M
-    or G suffix; iommu= on or 1 (or off/0); noacpi and sync_console take no value.
+    or G suffix; iommu= on or 1 (or off/0), or a list of what Xen's parser takes there
+    (required, force, passthrough ...: schemas/xen-options.json); noacpi and sync_console
+    take no value.
     The guide points to XenSource for the full list of options (line 4659): one in that
     list (schemas/xen-options.json: loglvl, dom0_vcpus_pin, watchdog ...) is accepted with
     its value unjudged; any other word is a warning, with the nearest option.
@@ -351,7 +361,7 @@ class HypervisorOptionValue(Rule):
             return None, None, None
         if kind == "iommu":
             values = self.limit("passthrough.iommu_boot_args").value["xen"]["values"] + ["off", "0"]
-            if value not in values:
+            if value not in values and not all(map(_xen_iommu_item, value.split(","))):
                 return f"iommu takes {', '.join(values)} (C-12: on and 1 both work)", "write iommu=on", None
         return None, None, None
 

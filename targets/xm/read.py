@@ -21,7 +21,7 @@ from virtc.schemas import load
 from virtc.source import SourceFile, Span
 
 from .document import parse_document
-from .spec import (MAC, RATE, entry_items, normal_uuid, parse_disk, parse_pairs, parse_parallel, parse_pci,
+from .spec import (MAC, RATE, VFB_OPTIONS, entry_items, normal_uuid, parse_disk, parse_pairs, parse_parallel, parse_pci,
                    parse_serial, parse_vif)
 
 NAME = "xm"
@@ -462,7 +462,8 @@ class _Reader:
             if kind not in ("vnc", "sdl"):
                 continue  # VF109 says why
             for p in spec.pairs:
-                if p.key not in ("type", "vncunused", "vncdisplay", "vnclisten", "vncpasswd", "keymap"):
+                if p.key not in ("type", "vncunused", "vncdisplay", "vnclisten", "vncpasswd", "keymap") \
+                        and p.key in VFB_OPTIONS:  # (one xm does not take is VF109's)
                     self.ignored(f"vfb option {p.key}", span)
             if kind == "sdl":
                 out.append(Graphics("sdl", None, None, None, None, span))

@@ -12,7 +12,7 @@ from virtc.documents import Document
 from virtc.limits import limits
 from virtc import fixes
 from virtc.suggest import closest, did_you_mean
-from .spec import VIF_KEYS, entry_items, normal_uuid, parse_disk, parse_pci, parse_vif
+from .spec import VFB_OPTIONS, VIF_KEYS, entry_items, normal_uuid, parse_disk, parse_pci, parse_vif
 from virtc.rules.base import Rule, Scope, rules_in
 from virtc.values import is_number
 
@@ -400,7 +400,9 @@ class XmEnumValue(XmDocumentRule):
     Why: lifecycle actions: "destroy | restart | preserve | rename-restart" (lines
     4729-4731; the table's first line prints destroy twice, contradiction C-35); "boot=a|b|c|d"
     (line 4771); "The backend type should be either sdl or vnc" (line 4740); "dhcp=off|dhcp"
-    (line 4758).
+    (line 4758). A vfb entry's options are those xm's create.py takes (type, vnclisten,
+    vncunused, vncdisplay, vncpasswd, display, xauthority, keymap, opengl, videoram): it
+    stops at any other ("configuration option key unknown to vfbs").
 
     Example:
         on_crash = "reboot"
@@ -439,6 +441,11 @@ class XmEnumValue(XmDocumentRule):
                 m = re.search(r"(?:^|,)\s*type\s*=\s*([^,]*)", text)
                 if not m or m.group(1).strip() not in ("vnc", "sdl"):
                     yield self.report(f"vfb entry {text!r} needs type=vnc or type=sdl", span)
+                for key in re.findall(r"(?:^|,)\s*([^=,]*?)\s*=", text):
+                    if key not in VFB_OPTIONS and key not in ("vnc", "sdl"):  # those two: the type's finding
+                        yield self.report(f"vfb option {key!r} is unknown to xm: `xm create` stops with "
+                                          f"\"configuration option {key} unknown to vfbs\"", span,
+                                          hint=did_you_mean(key, VFB_OPTIONS) or f"xm's vfb options: {', '.join(VFB_OPTIONS)}")
         for key in ("ip", "gateway", "netmask"):
             e = doc.get(key)
             if e is not None and e.value not in ("", None):

@@ -346,3 +346,9 @@ def parse_chardev(text: str, what: str) -> SerialSpec:
         return SerialSpec(kind, host=m.group("host") or None, port=int(m.group("port")), server=server,
                           extra=extra)
     return SerialSpec(None, problem=f"unknown {what} type {kind!r}")
+
+
+# The options xm's create.py (configure_vfbs) takes in a vfb entry, over Xen 3's releases;
+# any other stops `xm create` (err "configuration option ... unknown to vfbs": VF109).
+VFB_OPTIONS = ("type", "vnclisten", "vncunused", "vncdisplay", "vncpasswd", "display", "xauthority",
+               "keymap", "opengl", "videoram")

@@ -417,8 +417,7 @@ def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _scan(text: str, start: int, end: int) -> tuple[list[tuple[int, int]], int, int]:
-    """_chunks(text, start, end), the braces left open at `end`, and where the scan
-    stopped: past `end` when a string ran on over it (a backslash before its line break)."""
+    """_chunks(text, start, end), the braces open at `end`, and where the scan stopped."""
     cuts, depth, i = [start], 0, start
     line_start = True
     while i < end:
@@ -485,28 +484,21 @@ def _recover(src: SourceFile) -> tuple[FileSyntax | None, list[Diagnostic]]:
 
 
 def recover_piece(src: SourceFile, start: int, end: int, after: int, diags: list[Diagnostic]):
-    """What _recover of the whole of `src` makes of text[start:end], a top-level item with
-    syntax errors, when no item around it has any (the language server's parse of one
-    edited item, virtc.lsp_parsecache): its (items, comments), its errors added to
-    `diags` (the errors of items above it, reported before its own). `after` is the end of
-    the item below it (`end` at the file's end). None, with `diags` as it was, where the
-    whole file's recovery could read it otherwise: where it does not start and end as a
-    chunk of the whole file's (_chunks: a declaration in the first column, no brace or
-    string left open at its end), where its recovery reads on into the item below, or
-    where the errors pass MAX_ERRORS (the rest counted) or it cannot be read past one."""
+    """What _recover of all of `src` makes of text[start:end], an item with syntax errors
+    (virtc.lsp_parsecache): its (items, comments), its errors added to `diags` (those of
+    the items above it). `after`: the end of the item below. None (`diags` as it was)
+    where the whole file's recovery could read it otherwise: it is not a chunk of the
+    whole file's (_chunks), it reads on into the item below, or its errors pass MAX_ERRORS
+    or cannot be read past."""
     text = src.text
-    if start and text[start - 1] != "\n" or not _DECLARATION_LINE.match(text, start):
-        return None
     cuts, depth, stop = _scan(text, start, end)
-    if depth or stop != end:
+    if (start and text[start - 1] != "\n") or not _DECLARATION_LINE.match(text, start) or depth or stop != end:
         return None
     todo = []
     if end < len(text):  # the chunk below, as the whole file's chunking cuts it
-        if text[end - 1] != "\n" or not _DECLARATION_LINE.match(text, end):
-            return None
         below, depth, stop = _scan(text, end, after)
-        if len(below) < 2 and (depth or stop != after):
-            return None  # where it ends depends on what follows the item below
+        if text[end - 1] != "\n" or not _DECLARATION_LINE.match(text, end) or len(below) < 2 and (depth or stop != after):
+            return None  # (where it ends would depend on what follows the item below)
         todo.append((*below[0], False))
     following = todo[0] if todo else None
     todo += [(a, b, _stray(text, a)) for a, b in reversed(cuts)]
@@ -520,10 +512,9 @@ def recover_piece(src: SourceFile, start: int, end: int, after: int, diags: list
 
 
 def _read_chunks(src: SourceFile, todo: list, lines: list[int], diags: list[Diagnostic], stop=None):
-    """Read the chunks of `todo` (last first) with recovery, up to `stop` (a chunk of it
-    left unread; None: all). Errors go to `diags` while fewer than MAX_ERRORS are there,
-    and are counted past that. Returns the count, the span of the first error counted,
-    the items and comments read, and whether a chunk could not be read past an error."""
+    """Read the chunks of `todo` (last first) with recovery, up to `stop` (None: all), errors
+    to `diags` up to MAX_ERRORS, counted past that. Returns the count, the first counted
+    one's span, the items and comments, and whether a chunk could not be read past one."""
     text = src.text
     more = 0  # errors past MAX_ERRORS: counted, not reported one by one
     first_more: Span | None = None

@@ -73,10 +73,29 @@ def read(text: str, path: str) -> Found:
         entries.append(Entry(module, value, span, src.span(args[0][1], args[0][2]),
                              src.span(args[1][1], ws[-1][2])))
     skipped.flush(found)
+    found.later = _later_module(text, src)
     found.document = Document("modprobe", path, tuple(entries))
     if settings:
         found.add("modprobe", *settings)
     return found
+
+
+# Modules RHEL 5's kernel (2.6.18) never had, named by today's modprobe.d files: VFIO (Linux
+# 3.6), nouveau (2.6.33), amdgpu (4.2), vhost_net (2.6.34), NVMe (3.3), zram (3.14).
+_LATER_MODULES = re.compile(r"(?<![\w-])(vfio(?:[-_]\w+)?|nouveau|amdgpu|vhost[-_]net|nvme|zram)(?![\w-])")
+
+
+def _later_module(text: str, src: SourceFile):
+    """A module of a later kernel named on a line that is no comment (Found.later): the file
+    is a later system's, where softdep and its other commands are modprobe's own."""
+    for offset, line in logical_lines(text):
+        body = line.split("#", 1)[0]
+        m = _LATER_MODULES.search(body)
+        if m is not None:
+            at = offset + m.start()
+            return (f"the module {m.group(1)}, which RHEL 5's kernel (2.6.18) does not have",
+                    src.span(at, at + len(m.group(1))))
+    return None
 
 
 def _unknown_command(found: Found, cmd: str, ws, span) -> None:

@@ -623,10 +623,10 @@ def test_a_debian_host_gets_no_findings_only_rhel5s_older_programs_would_give(tm
 
     host = tmp_path / "kvmdeb"
     (host / "etc/modprobe.d").mkdir(parents=True)
-    (host / "etc/modprobe.d/kvm.conf").write_text("options kvm_intel nested=1\nsoftdep nouveau pre: drm\n")
+    (host / "etc/modprobe.d/kvm.conf").write_text("options kvm_intel nested=1\nsoftdep snd_hda_intel pre: snd_hda_codec\n")
     (host / "etc/xen").mkdir(parents=True)
-    (host / "etc/xen/web1.cfg").write_text(  # as xen-tools writes it for Xen 4.4
-        "bootloader = '/usr/lib/xen-4.4/bin/pygrub'\nmemory = '512'\nname = 'web1'\n"
+    (host / "etc/xen/web1.cfg").write_text(  # as xen-tools writes it for a Xen 4 built from source
+        "bootloader = '/usr/lib/xen/bin/pygrub'\nmemory = '512'\nname = 'web1'\n"
         "disk = ['phy:/dev/vg0/web1-disk,xvda2,w']\nvif = ['mac=00:16:3E:7D:6A:11,bridge=xenbr0']\n")
     (host / "etc/udev/rules.d").mkdir(parents=True)
     (host / "etc/udev/rules.d/99-san.rules").write_text(

@@ -615,6 +615,12 @@ class _Reader:
         later = set(table["later_xen_keys"]["keys"])
         for key in sorted({e.key for e in self.doc.entries}):
             e = self.doc.get(key)
+            folder = _XEN_LIB.search(e.value) if key in ("kernel", "device_model", "bootloader") \
+                and isinstance(e.value, str) else None
+            if folder is not None and tuple(map(int, folder.groups())) >= (3, 3):
+                # Debian's and Ubuntu's layout of a later Xen (/usr/lib/xen-4.1/boot/hvmloader,
+                # /usr/lib/xen-4.4/bin/pygrub; RHEL 5's is /usr/lib/xen): the file is that system's
+                self.later_marks.append((f"{key} = {e.value!r}, in a later Xen's folder", e.value_span, True))
             if key in later:
                 # xl's guest type (Xen 4.10): xm never had the key; a person writes builder
                 xl_type = key == "type" and e.value in ("pv", "hvm", "pvh")
@@ -630,11 +636,6 @@ class _Reader:
                     self.ignored(f"{key} on a para-virtualized guest", e.key_span)
                 elif e.value not in DEVICE_MODELS:
                     self.ignored(f"{key} = {e.value!r} (virtc writes the host's qemu-dm)", e.value_span)
-            elif key in ("kernel", "device_model") and isinstance(e.value, str) and _XEN_LIB.search(e.value) \
-                    and tuple(map(int, _XEN_LIB.search(e.value).groups())) >= (3, 3):
-                # Debian's and Ubuntu's layout of a later Xen (/usr/lib/xen-4.1/boot/hvmloader):
-                # RHEL 5's is /usr/lib/xen; the file is that system's, right for it
-                self.later_marks.append((f"{key} = {e.value!r}, in a later Xen's folder", e.value_span, True))
             elif key == "kernel" and hvm:
                 continue  # hvmloader; VF111 checks it
             elif key == "kernel" and isinstance(e.value, str) and _STUB_KERNEL.search(e.value):

@@ -25,11 +25,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 RNG = Path(__file__).resolve().parents[2] / "schemas" / "libvirt-0.8" / "domain.rng"
+from table import best_in_process as best  # noqa: E402  (best of `repeat`, seconds)
 
 
 def skeleton(root: str) -> int:
@@ -62,15 +62,6 @@ def rules_alone(tree: Path, repeat: int) -> float:
     with _no_cyclic_gc():
         read = lint_files([], [str(tree)])
         return best(lambda: run_rules(read.model, None, read.documents, read.missing), repeat)
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> int:

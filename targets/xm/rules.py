@@ -244,6 +244,9 @@ class XmDiskSpec(XmDocumentRule):
         disk = [ "/var/lib/libvirt/images/g.dsk.hda,w" ]
 
     Fix: disk = [ "file:/var/lib/libvirt/images/g.dsk,hda,w" ].
+
+    On a later system (Host.later_system) the modes rw and ro are xl's (Xen 4.2 on), which
+    takes them in this positional form too, and are not reported.
     """
 
     code, name, severity = "VF106", "xm-disk-spec", Severity.ERROR
@@ -255,6 +258,8 @@ class XmDiskSpec(XmDocumentRule):
             return
         for text, span in entry_items(e):
             problem = self.problem(text)
+            if problem and doc.later_system and _XL_MODE.search(problem):
+                continue  # xl (Xen 4.2 on) takes rw and ro in xm's positional form too
             if problem:
                 yield self.report(f"disk entry {text!r}: {problem}", span,
                                   hint='write "driver:path,target,mode", e.g. "tap:aio:/var/lib/libvirt/images/g.img,xvda,w"')
@@ -263,6 +268,9 @@ class XmDiskSpec(XmDocumentRule):
     def problem(text: str) -> str | None:
         spec = parse_disk(text)
         return None if spec.later else spec.problem  # xl's syntax: the reader says so (VF009)
+
+
+_XL_MODE = re.compile(r"^mode '(?:rw|ro)' ")
 
 
 class XmVifSpec(XmDocumentRule):

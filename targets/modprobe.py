@@ -60,6 +60,14 @@ def read(text: str, path: str) -> Found:
                     "include": "include FILE", "blacklist": "blacklist MODULE"}[cmd]
             report(found, ModprobeArguments, f"'{cmd}' needs {want}; modprobe ignores this line", span, hint=f"write {want}")
             continue
+        if cmd in ("blacklist", "alias", "install", "remove") and _NOT_A_MODULE.search(args[-1 if cmd == "alias" else 0][0]):
+            word = args[-1 if cmd == "alias" else 0]
+            report(found, ModprobeArguments, f"'{word[0]}' is a file, not a module name: modprobe compares "
+                                             f"'{cmd}' with module names, so this line does nothing",
+                   src.span(word[1], word[2]),
+                   hint=f"write the module's name: {cmd} {_module_of(word[0])}" if cmd != "alias"
+                   else f"write the module's name: alias {args[0][0]} {_module_of(word[0])}")
+            continue
         if cmd != "options":
             skipped.add(f"modprobe.conf's `{cmd}` command", span)
             continue
@@ -96,6 +104,15 @@ def _later_module(text: str, src: SourceFile):
             return (f"the module {m.group(1)}, which RHEL 5's kernel (2.6.18) does not have",
                     src.span(at, at + len(m.group(1))))
     return None
+
+
+# A path or a module's file (/lib/modules/.../e1000.ko) where a module's name belongs.
+_NOT_A_MODULE = re.compile(r"/|\.k?o(?:\.[gx]z)?\Z")
+
+
+def _module_of(word: str) -> str:
+    """The module a file path names (/lib/modules/.../iwl3945.ko -> iwl3945)."""
+    return re.sub(r"\.k?o(?:\.[gx]z)?\Z", "", word.rsplit("/", 1)[-1]) or word
 
 
 def _unknown_command(found: Found, cmd: str, ws, span) -> None:
@@ -176,8 +193,10 @@ class ModprobeArguments(Rule):
 
     What it checks: `options MODULE NAME=VALUE...` with a module and at least one
     parameter, each NAME or NAME=VALUE; `alias NAME MODULE`, `install MODULE COMMAND`,
-    `blacklist MODULE`, `include FILE` complete; no comment after the arguments (modprobe
-    would pass it to the module); pciback's hide list as (dddd:bb:ss.f) groups.
+    `blacklist MODULE`, `include FILE` complete, with a module's name where one belongs (a
+    path or a .ko file there matches no module: `blacklist /lib/modules/.../e1000.ko` does
+    nothing); no comment after the arguments (modprobe would pass it to the module);
+    pciback's hide list as (dddd:bb:ss.f) groups.
 
     Why: "options loop max_loop=64" (§5.3, line 534); "options pciback
     hide=(0000:09:00.0)", several devices as "hide=(0000:09:00.0)(0000:0a:04.1)" (§14.4,

@@ -2,6 +2,8 @@
 type, unique vifnames, PV drivers and netfront, KVM's rtl8139."""
 from __future__ import annotations
 
+import re
+
 from ...diagnostics import Related, Severity
 from ...model import Guest, Host
 from ..base import Rule, Scope, rhel5_defaults
@@ -63,12 +65,14 @@ class VifWithoutBridge(NetRule):
 
 def routed(h: Host, script: str | None) -> bool:
     """Whether xend routes or masquerades a NIC with `script` (its vif's script=, or else
-    xend's vif-script): vif-route and vif-nat put it on no bridge."""
+    xend's vif-script): vif-route and vif-nat put it on no bridge, nor do scripts a site
+    writes after them (vif-eyroute)."""
     if not script:
         stated = h.setting("xend", "vif-script")
         script = stated.value if stated else None
     name = str(script or "").split()[0].rsplit("/", 1)[-1] if script and str(script).split() else ""
-    return name in ("vif-route", "vif-nat")
+    # vif-route, vif-nat, and sites' own after them (vif-eyroute)
+    return any(word.endswith(("route", "nat")) for word in re.split(r"[-_.]", name))
 
 
 class NicModelForGuestType(Rule):

@@ -25,9 +25,10 @@ def later_writer(root, kids) -> tuple[str, object] | None:
     says it; None: nothing does. `kids(el, tag)`: the reader's children of el named tag.
 
     - any file: libvirt's "auto-generated file" header;
-    - a domain: a later machine type, or two marks of `virsh dumpxml` since 0.9.11
-      (memory and currentMemory in unit='KiB', `<vcpu placement>`, `<cpu mode>`,
-      `<metadata>`, `<pm>`, `<resource>`, SPICE graphics): one alone may be a person's;
+    - a domain: a later machine type, or two marks of a later libvirt's writer (memory
+      and currentMemory in unit='KiB', `<vcpu placement>`, `<cpu mode>`, `<metadata>`,
+      `<pm>`, `<resource>`, SPICE graphics, since 0.9.11; `<memballoon>`, since 0.8.3;
+      a graphics `<listen>`, since 0.9.4): one alone may be a person's;
     - a network: the `<mac>` of its bridge, which libvirt adds when it saves one;
     - a pool: `<capacity unit='bytes'>`, as `virsh pool-dumpxml` prints it."""
     for before in root.itersiblings(preceding=True):
@@ -60,6 +61,10 @@ def later_writer(root, kids) -> tuple[str, object] | None:
                 marks.append((f"<{name} {attr}='{el.get(attr)}'>" if attr else f"<{name}>", el))
     for devices in kids(root, "devices")[:1]:
         marks += [("<graphics type='spice'>", el) for el in kids(devices, "graphics") if el.get("type") == "spice"][:1]
+        # written by libvirt itself: a KVM domain's <memballoon> (0.8.3 on, every save) and
+        # a graphics <listen> child (0.9.4 on)
+        marks += [("<memballoon>", el) for el in kids(devices, "memballoon")][:1]
+        marks += [("<graphics><listen>", el) for g in kids(devices, "graphics") for el in kids(g, "listen")][:1]
     if len(marks) < 2:
         return None
-    return f"{marks[0][0]} and {marks[1][0]}, as libvirt 0.9.11 and later write", marks[0][1]
+    return f"{marks[0][0]} and {marks[1][0]}, as libvirts later than RHEL 5's 0.8.2 write", marks[0][1]

@@ -25,7 +25,8 @@ def later_writer(root, kids) -> tuple[str, object] | None:
     says it; None: nothing does. `kids(el, tag)`: the reader's children of el named tag.
 
     - any file: libvirt's "auto-generated file" header;
-    - a domain: a later machine type, or two marks of a later libvirt's writer (memory
+    - a domain: SUSE's PV boot loader (domUloader.py: its host is no RHEL 5 either), a
+      later machine type, or two marks of a later libvirt's writer (memory
       and currentMemory in unit='KiB', `<vcpu placement>`, `<cpu mode>`, `<metadata>`,
       `<pm>`, `<resource>`, SPICE graphics, since 0.9.11; `<memballoon>`, since 0.8.3;
       a graphics `<listen>`, since 0.9.4): one alone may be a person's;
@@ -45,6 +46,9 @@ def later_writer(root, kids) -> tuple[str, object] | None:
         return None
     if tag != "domain":
         return None
+    for loader in kids(root, "bootloader")[:1]:
+        if (loader.text or "").strip().endswith("/domUloader.py"):  # SUSE's, for its PV guests
+            return "SUSE's boot loader domUloader.py, which RHEL 5 has not", loader
     for os_el in kids(root, "os")[:1]:
         for type_el in kids(os_el, "type")[:1]:
             machine = type_el.get("machine")

@@ -333,7 +333,7 @@ class _Reader:
         for text, span in (entry_items(e) if e is not None else []):
             spec = parse_disk(text)
             if spec.later:
-                self.later_marks.append(("a disk in xl's syntax", span, True))
+                self.later_marks.append(("a disk in xl's syntax (Xen 3.3 and later)", span, True))
                 self.found.diagnostics.append(warning(
                     "VF009", f"disk {text!r} is written in xl's syntax (Xen 4), which RHEL 5's xend "
                              "cannot split into source, target and mode", span,
@@ -603,7 +603,7 @@ class _Reader:
         from later documentation: VF009 reports it there)."""
         strong = [m for m in self.later_marks if m[2]]
         if strong:
-            return f"{strong[0][0]} (Xen 3.3 and later)", strong[0][1]
+            return strong[0][0], strong[0][1]
         if len(self.later_marks) >= 2:
             (a, where, _), (b, _, _) = self.later_marks[:2]
             return f"{a} and {b}, Xen 4's keys", where
@@ -620,11 +620,16 @@ class _Reader:
             if folder is not None and tuple(map(int, folder.groups())) >= (3, 3):
                 # Debian's and Ubuntu's layout of a later Xen (/usr/lib/xen-4.1/boot/hvmloader,
                 # /usr/lib/xen-4.4/bin/pygrub; RHEL 5's is /usr/lib/xen): the file is that system's
-                self.later_marks.append((f"{key} = {e.value!r}, in a later Xen's folder", e.value_span, True))
+                self.later_marks.append((f"{key} = {e.value!r}, in a later Xen's folder (Xen 3.3 and later)",
+                                         e.value_span, True))
+            elif key == "bootloader" and isinstance(e.value, str) and e.value.endswith("/domUloader.py"):
+                # SUSE's own boot loader for PV guests (SLES 10 and 11): RHEL 5 boots them with pygrub
+                self.later_marks.append((f"bootloader = {e.value!r}, SUSE's, which RHEL 5 has not",
+                                         e.value_span, True))
             if key in later:
                 # xl's guest type (Xen 4.10): xm never had the key; a person writes builder
                 xl_type = key == "type" and e.value in ("pv", "hvm", "pvh")
-                self.later_marks.append((f"{key}=", e.key_span, xl_type))
+                self.later_marks.append((f"{key}= (Xen 3.3 and later)" if xl_type else f"{key}=", e.key_span, xl_type))
                 read = f" ({self.maxvcpus_read})" if key == "maxvcpus" and self.maxvcpus_read else ""
                 self.found.diagnostics.append(warning(
                     "VF009", f"{key} is Xen 4's key (xl, or Xen 4's xm), not RHEL 5's: Xen 3.1's xend ignores "
@@ -639,7 +644,7 @@ class _Reader:
             elif key == "kernel" and hvm:
                 continue  # hvmloader; VF111 checks it
             elif key == "kernel" and isinstance(e.value, str) and _STUB_KERNEL.search(e.value):
-                self.later_marks.append(("a PV-GRUB or stub domain kernel", e.value_span, True))
+                self.later_marks.append(("a PV-GRUB or stub domain kernel (Xen 3.3 and later)", e.value_span, True))
                 self.found.diagnostics.append(warning(
                     "VF009", f"kernel = {e.value!r} is a stub domain or PV-GRUB image (Xen 3.3 and later); "
                              "RHEL 5's Xen 3.1 has neither", e.value_span,

@@ -531,4 +531,38 @@ class XmlDiskSource(XmlRule):
                                   hint="add <readonly/> inside the <disk>")
 
 
+class XmlSoftwareEmulation(XmlRule):
+    """A domain runs with the CPU's virtualization extensions, not in QEMU's emulation.
+
+    What it checks: a domain of `type='qemu'`: QEMU emulating the CPU in software, with
+    no hardware assistance (not even on a KVM host, where `type='kvm'` is the accelerated
+    form of the same guest).
+
+    Why: Red Hat Enterprise Linux does not support software virtualization as QEMU does it
+    (Glossary, lines 6400-6405); it supports full virtualization with the processor's
+    extensions (KVM, Xen HVM) and Xen para-virtualization. Such a guest runs, many times
+    slower, and outside that support.
+
+    Not on a later system (Host.later_system), which may not be RHEL at all.
+
+    Example:
+        <domain type='qemu'> ... <emulator>/usr/libexec/qemu-kvm</emulator>
+
+    Fix: <domain type='kvm'>, on a host whose CPU has vmx or svm (HOST-04), with the kvm
+    module loaded.
+    """
+
+    code, name, severity = "VF712", "xml-software-emulation", Severity.ERROR
+    checklist, section, lines = ("GOS-39",), "Glossary", "6400-6405"
+
+    def document(self, doc: Document):
+        if doc.later_system or not doc.entries or doc.entries[0].key != "domain":
+            return
+        root = _node(doc.entries[0])
+        if root.attr("type") == "qemu":
+            yield self.report("domain type 'qemu' runs the guest in QEMU's software emulation, which RHEL "
+                              "does not support", root.attr_span("type") or doc.entries[0].span,
+                              hint="write <domain type='kvm'> (the CPU needs vmx or svm, and the kvm module)")
+
+
 RULES = rules_in(globals())

@@ -25,8 +25,6 @@ NOT_CHECKABLE: dict[str, str] = {
     "GOS-30": "operational: the PV drivers are installed after the guest OS, inside the running guest",
     "GOS-34": "emitter: which virtio-win files (RHEV-Block.msi, viostor.vfd) to attach during a Windows install",
     "GOS-35": "no field: the virtio-win network driver's TCP option (0-3); would need a NIC `tcp-option N` setting",
-    "GOS-39": "emitter: virtc always writes <domain type='kvm'> (hardware-assisted), never type='qemu'; a KVM "
-              "host without vmx/svm is the host area's rule (HOST-04)",
     "GOS-43": "explain: Hyper-V certification of RHEL 5 guests; virtc describes Xen and KVM hosts only",
     "GOS-44": "emitter: the guest-side check that the four PV modules loaded (lsmod, /var/log/messages)",
     "GOS-45": "no field: the Xen ABI a PV guest kernel was built for (Xen 3.0 vs 2.0); would need an "

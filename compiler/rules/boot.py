@@ -372,7 +372,9 @@ class HypervisorOptionValue(Rule):
 class UnsuffixedHypervisorMemory(Rule):
     """mem= and dom0_mem= without a unit are in KiB.
 
-    What it checks: a mem= or dom0_mem= value in `grub xen-args` that is a bare number.
+    What it checks: a mem= or dom0_mem= value in `grub xen-args` that is a bare number
+    small enough, read in KiB, to be a unit left out: below the guide's smallest dom0 size
+    (256M). A bare number as large as that (dom0_mem=524288) is taken as KiB meant.
 
     Why: "[mem] can be given with a B, K, M or G suffix ... If no suffix is given, the
     default is KB"; dom0_mem takes "the same suffixes as mem" (§29, lines 4650-4651).
@@ -391,16 +393,18 @@ class UnsuffixedHypervisorMemory(Rule):
     scope = Scope.HOST
     when = ("grub.xen_args",)
     hypervisors = ("xen",)
-    uses = ("boot.memory_suffixes",)
+    uses = ("boot.memory_suffixes", "boot.unsuffixed_suspect_below")
 
     def host(self, h: Host, guests):
         if h.hypervisor != "xen":
             return
         suffixes = self.limit("boot.memory_suffixes")
+        below = self.limit("boot.unsuffixed_suspect_below")
         for name, value, token in _options(h.grub.xen_args):
             if name in ("mem", "dom0_mem") and value:
                 state, kib = hypervisor_size(value, suffixes.value)
-                if state == "unsuffixed":
+                # a bare number as large as a dom0 is written in KiB on purpose (dom0_mem=524288)
+                if state == "unsuffixed" and kib is not None and kib < below.value * UNITS["M"] // UNITS["K"]:
                     yield self.report(f"{token} in grub xen-args of host {h.name} has no unit, so the hypervisor "
                                       f"reads it in KiB: {format_kib(kib)}", _grub_span(h, "xen-args", token), h.owner,
                                       limit=suffixes,

@@ -255,6 +255,13 @@ def read(text: str, path: str):
                    hint="keep one line per setting: remove the first one or this one",
                    fix=fixes.delete_lines("remove the repeated line", src, span) if same and alone else None)
             continue
+        if not values and key == "network-script":
+            # xend runs no network script for an empty value (XendOptions.get_network_script:
+            # None), as SUSE's stock file has it, whose bridges YaST makes: what /bin/true does
+            setting = Setting(key, limits()["xen.network_script_off"].value, span)
+            seen[key] = setting
+            settings.append(setting)
+            continue
         if not values:
             report(found, XendSettingWithoutValue, f"({key}) has no value; xend uses its default", span,
                    hint=f"write ({key} '') for an empty value, or remove the line")
@@ -361,7 +368,9 @@ class XendSettingWithoutParentheses(Rule):
 class XendSettingWithoutValue(Rule):
     """A setting of xend-config.sxp has a value; an empty one is written ''.
 
-    What it checks: `(name)` with nothing after the name.
+    What it checks: `(name)` with nothing after the name. Not `(network-script )`: xend
+    runs no network script then, which is what it says (SUSE's stock file, whose bridges
+    YaST makes), as (network-script /bin/true) does.
 
     Why: xend takes the first value of a setting; with none it uses its default, so the
     line does nothing, and it also hides any later line of the same name (xend reads only

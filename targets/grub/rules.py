@@ -26,6 +26,8 @@ debug displayapm displaymem help cmp blocklist device ioprobe testload testvbe v
 # the module after it (xen.gz, or a Linux kernel); its SINIT ACM (and policy data) come as
 # further modules after the payload's own.
 PRELOADERS = ("tboot",)
+# An initrd's file name (initrd-2.6.18-308.el5xen.img, initramfs-...): never the dom0 kernel.
+_INITRD = re.compile(r"(?:initrd|initramfs)", re.IGNORECASE)
 
 
 def image_name(e) -> str:
@@ -165,7 +167,8 @@ class GrubEntryLayout(GrubRule):
                     yield self.report(f"Xen entry {number} has {len(modules)} module line(s); it needs the "
                                       "dom0 kernel (vmlinuz) and the initrd", payload.span,
                                       hint="copy all five lines of a Xen entry")
-                elif "vmlinuz" not in modules[0].value.split(" ", 1)[0]:
+                elif _INITRD.match(image_name(modules[0])):  # the initrd first: the kernel's name may be any
+                    # (Ubuntu's xen0-linux-2.6.17-6-generic-xen0, upstream's vmlinuz-2.6-xen)
                     yield self.report("the first module of a Xen entry must be the dom0 kernel (vmlinuz)"
                                       + (" (after the hypervisor's module)" if loaders else ""),
                                       modules[0].span)

@@ -220,7 +220,10 @@ class GrubDefault(GrubRule):
                               d.value_span, hint=f"use a number from 0 to {count - 1}" if count else None)
 
 
-_VERSION = re.compile(r"(?:xen\.gz|vmlinuz|initrd)-([0-9][0-9A-Za-z._-]*?)(?:xen)?(?:\.img)?$")
+_VERSION = re.compile(r"(?:xen\.gz|vmlinuz|initrd)-([0-9][0-9A-Za-z._-]*?)[-.]?(?:xen0?)?(?:\.img|\.gz)?$")
+# A version to compare has three numbers at least (2.6.18-308.el5, 2.6.18.8): upstream Xen's
+# `make install` names links after two (vmlinuz-2.6-xen), whatever 2.6 kernel they lead to.
+_FULL_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
 
 
 class GrubVersionMismatch(GrubRule):
@@ -251,7 +254,7 @@ class GrubVersionMismatch(GrubRule):
                 if e.key in ("kernel", "module", "initrd") and e.value:
                     path = e.value.split(" ", 1)[0].rsplit("/", 1)[-1]
                     m = _VERSION.search(path)
-                    if m:
+                    if m and _FULL_VERSION.match(m.group(1)):
                         # mkdumprd names kdump's initrd initrd-VERSIONkdump.img: not another version
                         version = m.group(1).removesuffix("kdump") if e.key == "initrd" else m.group(1)
                         found.append((version, e))

@@ -107,12 +107,13 @@ def _later_module(text: str, src: SourceFile):
 
 
 # A path or a module's file (/lib/modules/.../e1000.ko) where a module's name belongs.
-_NOT_A_MODULE = re.compile(r"/|\.k?o(?:\.[gx]z)?\Z")
+_MODULE_FILE = re.compile(r"\.k?o(?:\.[gx]z)?\Z")  # e1000.ko, e1000.ko.xz, 2.4's e1000.o
+_NOT_A_MODULE = re.compile(r"/|" + _MODULE_FILE.pattern)
 
 
 def _module_of(word: str) -> str:
     """The module a file path names (/lib/modules/.../iwl3945.ko -> iwl3945)."""
-    return re.sub(r"\.k?o(?:\.[gx]z)?\Z", "", word.rsplit("/", 1)[-1]) or word
+    return _MODULE_FILE.sub("", word.rsplit("/", 1)[-1]) or word
 
 
 def _unknown_command(found: Found, cmd: str, ws, span) -> None:

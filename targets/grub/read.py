@@ -157,14 +157,18 @@ def _host_entry(found, src, root, kernel, modules, loaded: bool = False):
         if not version and dom0_name.startswith("vmlinuz-"):
             version = dom0_name[len("vmlinuz-"):]
         take_hypervisor_facts(found, words, derived_xen, unsuffixed_note=True)
-        port = words.take(lambda w: _SERIAL_XEN.match(w) is not None)
-        if port is not None:
-            m = _SERIAL_XEN.match(port[0])
+        at = words.find(lambda w: _SERIAL_XEN.match(w) is not None)
+        m = _SERIAL_XEN.match(words.items[at][0]) if at is not None else None
+        # `grub serial comN speed S` stands for the whole set virtc writes: comN=S,8n1 on the
+        # xen line and console=ttyS0,S on dom0's (dom0 sees the port as ttyS0 whichever COM
+        # port Xen uses, see _serial above). A port without dom0's console stays in xen-args,
+        # where VB106 says dom0's messages do not follow it.
+        if m is not None and dom0.find(lambda w: w == f"console=ttyS0,{m.group('speed')}") is not None:
+            words.pop(at)
             serial, speed = f"com{m.group('port')}", int(m.group("speed"))
             if serial == "com2":
                 words.take(lambda w: w == "console=com2L")
             dom0.take(lambda w: w == "console=tty0")
-            # dom0 sees the port as ttyS0 whichever COM port Xen uses (see _serial above).
             dom0.take(lambda w: w == f"console=ttyS0,{speed}")
         rootfs, _ = _take_root_args(dom0)
         xen_args, args = words.rest(), dom0.rest()
